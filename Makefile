@@ -1,0 +1,47 @@
+# Two set-up commands: `make demo` and `make test`. Each installs what is missing first:
+# Debian packages (mosquitto, pcscd + vpcd, socat), the virtualenv in .venv/, and the project itself.
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARGS     ?=
+
+.PHONY: demo test lint typecheck unit system-deps venv clean
+
+demo: venv
+	$(VENV)/bin/sitegate demo $(ARGS)
+
+test: venv lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+venv: system-deps $(STAMP)
+
+# Installs only the Debian packages that are not there yet (dpkg-query is cheap; apt-get update is not).
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[controller,hub,dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

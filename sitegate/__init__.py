@@ -1,0 +1,5 @@
+"""The ``sitegate`` command and the one-machine demo that composes every part.
+
+This package is the only one allowed to import both ``controller`` and ``hub``: it is the
+operator-facing entry point, not a part of either.
+"""

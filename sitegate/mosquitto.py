@@ -1,0 +1,100 @@
+"""A private mosquitto broker as a child process, on a free loopback port.
+
+Used by the demo, the tests and the benchmarks, never by a production lane or hub (production
+brokers run under systemd with the config the project generates). Started as root, mosquitto drops
+to the ``mosquitto`` user, so its directory and files are made readable by that user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from sitegate.netutil import free_port, wait_for_port
+
+
+class BrokerError(RuntimeError):
+    pass
+
+
+class Mosquitto:
+    def __init__(self, *, port: int | None = None, extra_config: str = "", workdir: Path | None = None) -> None:
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._extra_config = extra_config
+        self._own_dir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="sitegate-mosquitto-"))
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "mosquitto.log"
+
+    def config_text(self) -> str:
+        return "\n".join(
+            [
+                "per_listener_settings false",
+                f"listener {self.port} {self.host}",
+                "allow_anonymous true",
+                "persistence false",
+                f"log_dest file {self.log_path}",
+                "log_type error",
+                "log_type warning",
+                "log_type notice",
+                "max_queued_messages 100000",
+                self._extra_config,
+                "",
+            ]
+        )
+
+    def start(self, timeout: float = 10.0) -> Mosquitto:
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(exe).exists():
+            raise BrokerError("mosquitto is not installed (make test / make demo install it)")
+        os.chmod(self.workdir, 0o755)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(self.config_text())
+        conf.chmod(0o644)
+        self.log_path.touch()
+        self.log_path.chmod(0o666)
+        self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_port(self.host, self.port, timeout)
+        except TimeoutError as err:
+            self.stop()
+            raise BrokerError(f"mosquitto did not listen on port {self.port}: {self.log_path.read_text()}") from err
+        return self
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stderr is not None:
+            proc.stderr.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Mosquitto:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

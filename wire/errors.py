@@ -1,0 +1,26 @@
+"""The wire package's errors: what was wrong with a message or a topic, and where."""
+
+from __future__ import annotations
+
+
+class WireError(ValueError):
+    """A payload that is not a valid message of the kind its topic announces.
+
+    ``problems`` lists each fault as ``(location, message)`` so a dead-letter record or a log line
+    can say exactly which field was wrong without echoing the payload (it may hold personal data).
+    """
+
+    def __init__(self, kind: str, problems: list[tuple[str, str]]) -> None:
+        self.kind = kind
+        self.problems = problems
+        detail = "; ".join(f"{loc or '<payload>'}: {msg}" for loc, msg in problems)
+        super().__init__(f"invalid {kind} message: {detail}")
+
+
+class TopicError(ValueError):
+    """A topic outside the ``sitegate/v1`` tree, or one whose levels do not parse."""
+
+    def __init__(self, topic: str, why: str) -> None:
+        self.topic = topic
+        self.why = why
+        super().__init__(f"bad topic {topic!r}: {why}")

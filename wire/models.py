@@ -1,0 +1,158 @@
+"""The messages that travel between a lane controller and the hub.
+
+Every model is frozen and forbids unknown fields: a controller that sends a field the hub does not
+know is a version mismatch to surface, not something to drop silently.
+
+Times: a Raspberry Pi has no RTC, so an event carries the boot id and the monotonic clock next to
+the wall clock, plus whether the wall clock was synchronised when the event happened. The hub
+decides how far to trust ``wall_time``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+
+DeviceId = Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+ProjectId = Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
+Sequence = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Decision(StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+
+
+class Reason(StrEnum):
+    """Why a lane decided as it did. ``granted`` is the only reason a granted event carries."""
+
+    GRANTED = "granted"
+    NOT_REGISTERED = "not_registered"
+    INVALID_ID_NUMBER = "invalid_id_number"
+    CARD_EXPIRED = "card_expired"
+    ASSIGNMENT_NOT_STARTED = "assignment_not_started"
+    ASSIGNMENT_ENDED = "assignment_ended"
+    WATCHLISTED = "watchlisted"
+    ANTI_PASSBACK = "anti_passback"
+    OUTSIDE_HOURS = "outside_hours"
+    LANE_DISABLED = "lane_disabled"
+    UNREADABLE_CARD = "unreadable_card"
+
+
+class CardKind(StrEnum):
+    RESIDENT = "resident"
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit"
+    FOREIGNER_2017 = "foreigner_2017"
+    FOREIGNER_2023 = "foreigner_2023"
+    CARD_UID = "card_uid"
+
+
+class AccessEvent(WireModel):
+    """One decision at one lane, as journaled on the controller.
+
+    ``credential_hash`` is the site-keyed HMAC of the ID number (or card UID), never the number:
+    the hub can correlate repeated unregistered attempts without receiving personal data.
+    ``person_id`` is the registry's id when the roster matched, else ``None``.
+    """
+
+    kind: Literal["access_event"] = "access_event"
+    device_id: DeviceId
+    seq: Sequence
+    boot_id: Annotated[str, Field(min_length=8, max_length=64)]
+    mono_ns: Annotated[int, Field(ge=0)]
+    wall_time: AwareDatetime
+    clock_synced: bool
+    project_id: ProjectId
+    lane: Annotated[str, Field(min_length=1, max_length=32)]
+    direction: Direction
+    decision: Decision
+    reason: Reason
+    card_kind: CardKind
+    credential_hash: Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]
+    person_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    alert: bool = False
+
+    @model_validator(mode="after")
+    def _reason_matches_decision(self) -> AccessEvent:
+        granted = self.decision is Decision.GRANTED
+        if granted != (self.reason is Reason.GRANTED):
+            raise ValueError(f"decision {self.decision.value!r} cannot carry reason {self.reason.value!r}")
+        if granted and self.person_id is None:
+            raise ValueError("a granted event must name the person it admitted")
+        return self
+
+
+class ReaderState(StrEnum):
+    OK = "ok"
+    FAULT = "fault"
+    ABSENT = "absent"
+
+
+class Heartbeat(WireModel):
+    kind: Literal["heartbeat"] = "heartbeat"
+    device_id: DeviceId
+    sent_at: AwareDatetime
+    boot_id: Annotated[str, Field(min_length=8, max_length=64)]
+    uptime_s: Annotated[float, Field(ge=0)]
+    cpu_temp_c: float | None = None
+    free_disk_mb: Annotated[float, Field(ge=0)]
+    journal_backlog: Annotated[int, Field(ge=0)]
+    roster_version: Annotated[int, Field(ge=0)]
+    reader_status: dict[Annotated[str, Field(max_length=32)], ReaderState]
+    clock_synced: bool
+    software_version: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class PresenceState(StrEnum):
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class PresenceStatus(WireModel):
+    """Retained on the device's presence topic; the last will publishes ``offline``.
+
+    ``generation`` grows with every connection a device makes (it is persisted on the device), so
+    the hub can order an ``online`` and an ``offline`` that reach it out of order.
+    """
+
+    kind: Literal["presence"] = "presence"
+    device_id: DeviceId
+    state: PresenceState
+    generation: Annotated[int, Field(ge=0)]
+    at: AwareDatetime
+
+
+class StorageAck(WireModel):
+    """The hub's word that every event of ``device_id`` up to ``through_seq`` is stored.
+
+    Contiguous, not "highest seen": a controller may forget events up to this number and no further.
+    """
+
+    kind: Literal["storage_ack"] = "storage_ack"
+    device_id: DeviceId
+    through_seq: Annotated[int, Field(ge=0)]
+    at: AwareDatetime
+
+
+Message = AccessEvent | Heartbeat | PresenceStatus | StorageAck
+
+
+def utc_now() -> datetime:
+    """Kept here so both sides stamp messages the same way (aware, UTC)."""
+    return datetime.now(UTC)
