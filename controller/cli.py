@@ -1,0 +1,116 @@
+"""``sitegate controller``: run a lane from its TOML configuration, or check that configuration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from controller.board import BoardError, load_board
+from controller.clock import SystemClock
+from controller.config import ConfigError, ControllerConfig, load_config
+from controller.journal import Journal, JournalError
+from controller.outputs import LaneOutputs
+from controller.readers.serial_module import SerialIdModule
+from controller.core.roster import Roster
+from controller.roster_store import load_roster
+from controller.service import LaneService
+from controller.uplink import Uplink
+
+log = logging.getLogger("sitegate.controller")
+
+
+def pin_factory_for(config: ControllerConfig) -> Any:
+    if config.pin_factory == "mock":
+        from gpiozero.pins.mock import MockFactory
+
+        return MockFactory()
+    return None  # gpiozero picks the board's own factory (lgpio on a Pi 5, rpi-gpio / lgpio on a Pi 4)
+
+
+def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
+    """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``."""
+    board = load_board(config.board)
+    site_key = config.read_site_key()
+    journal = Journal(config.journal_path)
+    loaded = load_roster(config.roster_path)
+    if loaded.fault:
+        log.error("roster fault: %s", loaded.fault)
+    roster = loaded.roster
+    if roster.project_id and roster.project_id != config.project_id:
+        log.error("roster is for project %s, lane is on %s: denying everyone", roster.project_id, config.project_id)
+        roster = Roster.build(roster.version, config.project_id, [])
+    outputs = LaneOutputs(board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s)
+    reader = SerialIdModule(
+        config.reader.port, baudrate=config.reader.baudrate, poll_interval=config.reader.poll_interval_s
+    )
+    clock = SystemClock(config.timezone)
+    service = LaneService(
+        config,
+        site_key=site_key,
+        roster=roster,
+        journal=journal,
+        outputs=outputs,
+        sources=[reader],
+        clock=clock,
+    )
+    service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
+    log.info(
+        "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",
+        config.lane,
+        config.device_id,
+        config.direction.value,
+        roster.version,
+        len(roster),
+        journal.backlog(),
+    )
+    return service
+
+
+async def _run(config: ControllerConfig) -> None:
+    service = build_service(config, pin_factory=pin_factory_for(config))
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for source in service.sources:
+                await stack.enter_async_context(source)  # type: ignore[arg-type]
+            await service.run()
+    except asyncio.CancelledError:
+        log.info("lane %s stopping", config.lane)
+    finally:
+        service.outputs.close()
+        service.journal.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sitegate controller", description=__doc__)
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"])
+    parser.add_argument("--config", type=Path, default=Path("/etc/sitegate/controller.toml"))
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+        load_board(config.board)
+        config.read_site_key()
+    except (ConfigError, BoardError) as err:
+        print(f"configuration error: {err}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: OK (lane {config.lane}, device {config.device_id})")
+        return 0
+    try:
+        asyncio.run(_run(config))
+    except JournalError as err:
+        print(f"journal error: {err}", file=sys.stderr)
+        return 1
+    return 0

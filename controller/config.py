@@ -1,0 +1,102 @@
+"""The controller's configuration: one TOML file, validated whole before anything starts.
+
+Errors name the key (``reader.port: field required``) so a site manager can fix the file without
+reading code. Unknown keys are errors too: a misspelt ``relay_pulse_secs`` silently ignored would
+leave a lane on the default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from controller.core.credential import MIN_SITE_KEY_BYTES
+from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SerialReaderConfig(_Section):
+    kind: Literal["gat467"] = "gat467"
+    port: str
+    baudrate: int = 115200
+    poll_interval_s: Annotated[float, Field(gt=0, le=5)] = 0.15
+
+
+class MqttConfig(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    keepalive_s: Annotated[int, Field(ge=5, le=600)] = 30
+    window: Annotated[int, Field(ge=1, le=10_000)] = 200
+    resend_after_s: Annotated[float, Field(gt=0)] = 10.0
+    heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
+
+
+class ControllerConfig(_Section):
+    device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+    project_id: Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
+    lane: Annotated[str, Field(min_length=1, max_length=32)]
+    direction: Direction
+    data_dir: Path
+    site_key_file: Path
+    board: str = "rpi4"
+    pin_factory: Literal["default", "mock"] = "default"
+    timezone: str = "Asia/Shanghai"
+    relay_pulse_s: Annotated[float, Field(gt=0, le=10)] = 1.0
+    reader: SerialReaderConfig
+    mqtt: MqttConfig = MqttConfig()
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def roster_path(self) -> Path:
+        return self.data_dir / "roster.json"
+
+    def read_site_key(self) -> bytes:
+        """The site key file holds the key as hex (one line): easy to provision, easy to check."""
+        try:
+            text = self.site_key_file.read_text(encoding="ascii").strip()
+            key = bytes.fromhex(text)
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"site_key_file {self.site_key_file}: {err}") from err
+        if len(key) < MIN_SITE_KEY_BYTES:
+            raise ConfigError(f"site_key_file {self.site_key_file}: key shorter than {MIN_SITE_KEY_BYTES} bytes")
+        return key
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _describe(err: ValidationError) -> str:
+    lines = []
+    for problem in err.errors(include_input=False):
+        key = ".".join(str(part) for part in problem["loc"]) or "<top level>"
+        lines.append(f"{key}: {problem['msg']}")
+    return "; ".join(lines)
+
+
+def parse_config(text: str, source: str = "<config>") -> ControllerConfig:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from err
+    try:
+        return ControllerConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {_describe(err)}") from err
+
+
+def load_config(path: Path) -> ControllerConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err}") from err
+    return parse_config(text, str(path))

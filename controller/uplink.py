@@ -1,0 +1,176 @@
+"""Store-and-forward to the hub over MQTT.
+
+The journal is the queue: the uplink publishes what the journal holds after the hub's last
+acknowledgement, in windows of concurrent QoS 1 publishes, and the journal forgets an event only
+when a :class:`StorageAck` says the hub stored it. A PUBACK from the broker is not enough (the
+broker may drop a queue, the hub may die after receiving); if the hub's watermark stops moving
+while events are outstanding, everything after it is sent again, and the hub's (device, seq)
+uniqueness makes that harmless.
+
+Reconnection is an explicit loop with exponential backoff and full jitter, so a broker restart
+does not bring every lane of a city back in the same second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+
+import aiomqtt
+
+from controller.config import MqttConfig
+from controller.journal import Journal
+from wire.codec import decode, encode
+from wire.errors import WireError
+from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck, utc_now
+from wire.topics import Channel, topic_for
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MIN_S = 0.5
+BACKOFF_MAX_S = 60.0
+
+
+def backoff_delays(rng: random.Random) -> Callable[[int], float]:
+    """Full-jitter exponential backoff: attempt n waits uniformly in [0, min(max, base·2^n)]."""
+
+    def delay(attempt: int) -> float:
+        return rng.uniform(0, min(BACKOFF_MAX_S, BACKOFF_MIN_S * (2**attempt)))
+
+    return delay
+
+
+class Uplink:
+    def __init__(
+        self,
+        config: MqttConfig,
+        device_id: str,
+        journal: Journal,
+        *,
+        heartbeat: Callable[[], Heartbeat] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.device_id = device_id
+        self.journal = journal
+        self._heartbeat = heartbeat
+        self._delay = backoff_delays(rng or random.Random())
+        self._wake = asyncio.Event()
+        self._acked = asyncio.Event()
+        self.connected = False
+        self.published = 0
+        self.connections = 0
+
+    def notify(self) -> None:
+        """A new event is in the journal: wake the drain loop."""
+        self._wake.set()
+
+    def _presence(self, state: PresenceState, generation: int) -> bytes:
+        return encode(PresenceStatus(device_id=self.device_id, state=state, generation=generation, at=utc_now()))
+
+    async def run(self) -> None:
+        attempt = 0
+        while True:
+            generation = self.journal.next_generation()
+            will = aiomqtt.Will(
+                topic_for(self.device_id, Channel.PRESENCE),
+                self._presence(PresenceState.OFFLINE, generation),
+                qos=1,
+                retain=True,
+            )
+            try:
+                async with aiomqtt.Client(
+                    self.config.host,
+                    self.config.port,
+                    identifier=self.device_id,
+                    protocol=aiomqtt.ProtocolVersion.V5,
+                    keepalive=self.config.keepalive_s,
+                    will=will,
+                    timeout=10,
+                    max_inflight_messages=max(20, self.config.window),
+                ) as client:
+                    attempt = 0
+                    self.connected = True
+                    self.connections += 1
+                    log.info("uplink connected to %s:%d (generation %d)", self.config.host, self.config.port, generation)
+                    await client.publish(
+                        topic_for(self.device_id, Channel.PRESENCE),
+                        self._presence(PresenceState.ONLINE, generation),
+                        qos=1,
+                        retain=True,
+                    )
+                    await client.subscribe(topic_for(self.device_id, Channel.ACK), qos=1)
+                    async with asyncio.TaskGroup() as tasks:
+                        tasks.create_task(self._receive(client))
+                        tasks.create_task(self._drain(client))
+                        if self._heartbeat is not None:
+                            tasks.create_task(self._heartbeats(client))
+            except* aiomqtt.MqttError as group:
+                log.warning("uplink lost: %s", "; ".join(str(e) for e in group.exceptions))
+            finally:
+                self.connected = False
+            delay = self._delay(attempt)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            payload = message.payload
+            if not isinstance(payload, bytes | bytearray):
+                log.warning("ignored a non-binary payload on %s", message.topic)
+                continue
+            try:
+                ack = decode(Channel.ACK, payload)
+            except WireError as err:
+                log.warning("ignored a bad storage ack: %s", err)
+                continue
+            if not isinstance(ack, StorageAck) or ack.device_id != self.device_id:
+                log.warning("ignored a storage ack for another device")
+                continue
+            dropped = self.journal.forget_through(ack.through_seq)
+            if dropped:
+                log.debug("hub stored through seq %d; forgot %d events", ack.through_seq, dropped)
+            self._acked.set()
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        sent_through = self.journal.acked_through
+        last_progress = time.monotonic()
+        acked_seen = sent_through
+        while True:
+            acked = self.journal.acked_through
+            if acked > acked_seen:
+                acked_seen, last_progress = acked, time.monotonic()
+            if sent_through > acked and time.monotonic() - last_progress > self.config.resend_after_s:
+                log.warning("hub silent on seq %d..%d for %.0fs; resending", acked + 1, sent_through,
+                            self.config.resend_after_s)
+                sent_through, last_progress = acked, time.monotonic()
+            sent_through = max(sent_through, acked)
+            batch = self.journal.pending(sent_through, self.config.window)
+            if batch:
+                await asyncio.gather(
+                    *(
+                        client.publish(topic_for(self.device_id, Channel.EVENT), encode(event), qos=1)
+                        for event in batch
+                    )
+                )
+                self.published += len(batch)
+                sent_through = batch[-1].seq
+                continue
+            self._wake.clear()
+            self._acked.clear()
+            waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._acked.wait())}
+            try:
+                await asyncio.wait(waiters, timeout=self.config.resend_after_s / 2,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def _heartbeats(self, client: aiomqtt.Client) -> None:
+        assert self._heartbeat is not None
+        while True:
+            await client.publish(topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0)
+            await asyncio.sleep(self.config.heartbeat_s)

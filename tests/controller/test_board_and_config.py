@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from controller.board import BoardError, load_board
+from controller.config import ConfigError, parse_config
+
+GOOD = """
+device_id = "lane-a1"
+project_id = "P1"
+lane = "A1"
+direction = "in"
+data_dir = "/tmp/x"
+site_key_file = "/tmp/x/site.key"
+[reader]
+port = "/dev/ttyUSB0"
+"""
+
+
+def test_builtin_board_loads_and_leaves_the_uart_free() -> None:
+    board = load_board("rpi4")
+    assert not set(board.pins().values()) & set(board.uart_pins)
+
+
+def test_pin_used_twice_is_refused_by_name(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 27", "pin = 17")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(BoardError, match="relay_in and outputs.relay_out both use GPIO17|relay_out and outputs.relay_in"):
+        load_board(str(path))
+
+
+def test_uart_pin_is_refused(tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 24", "pin = 14")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(BoardError, match="outputs.buzzer uses GPIO14"):
+        load_board(str(path))
+
+
+def test_unknown_board_name() -> None:
+    with pytest.raises(BoardError, match="no built-in board profile named 'rpi9'"):
+        load_board("rpi9")
+
+
+def test_good_config_parses() -> None:
+    config = parse_config(GOOD)
+    assert config.reader.port == "/dev/ttyUSB0" and config.mqtt.port == 1883
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace('[reader]\nport = "/dev/ttyUSB0"', ""), "reader: Field required"),
+        (GOOD + "relay_pulse_secs = 2\n", "relay_pulse_secs: Extra inputs are not permitted"),
+        (GOOD.replace('"in"', '"sideways"'), "direction: Input should be 'in' or 'out'"),
+        (GOOD + "[mqtt]\nport = 70000\n", "mqtt.port: Input should be less than or equal to 65535"),
+        ("device_id = ", "not valid TOML"),
+    ],
+)
+def test_config_errors_name_the_key(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config(text, "controller.toml")

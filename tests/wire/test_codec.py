@@ -1,0 +1,130 @@
+"""Every wire model round-trips through the one codec; bad payloads name the field, not the value."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wire import WireError, decode, encode
+from wire.models import (
+    AccessEvent,
+    CardKind,
+    Decision,
+    Direction,
+    Heartbeat,
+    PresenceState,
+    PresenceStatus,
+    Reason,
+    ReaderState,
+    StorageAck,
+)
+from wire.topics import Channel
+
+device_ids = st.from_regex(r"\A[a-z0-9][a-z0-9-]{1,20}\Z")
+aware = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+) | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
+    lambda d: d.replace(tzinfo=timezone(timedelta(hours=8)))
+)
+hashes = st.text("0123456789abcdef", min_size=64, max_size=64)
+boot_ids = st.text("0123456789abcdef-", min_size=8, max_size=40)
+
+
+@st.composite
+def access_events(draw: st.DrawFn) -> AccessEvent:
+    granted = draw(st.booleans())
+    reason = Reason.GRANTED if granted else draw(st.sampled_from([r for r in Reason if r is not Reason.GRANTED]))
+    return AccessEvent(
+        device_id=draw(device_ids),
+        seq=draw(st.integers(1, 2**63 - 1)),
+        boot_id=draw(boot_ids),
+        mono_ns=draw(st.integers(0, 2**63)),
+        wall_time=draw(aware),
+        clock_synced=draw(st.booleans()),
+        project_id=draw(st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,20}\Z")),
+        lane=draw(st.text(min_size=1, max_size=32)),
+        direction=draw(st.sampled_from(Direction)),
+        decision=Decision.GRANTED if granted else Decision.DENIED,
+        reason=reason,
+        card_kind=draw(st.sampled_from(CardKind)),
+        credential_hash=draw(hashes),
+        person_id=draw(st.text(min_size=1, max_size=64)) if granted else draw(st.none() | st.text(min_size=1, max_size=64)),
+        alert=draw(st.booleans()),
+    )
+
+
+heartbeats = st.builds(
+    Heartbeat,
+    device_id=device_ids,
+    sent_at=aware,
+    boot_id=boot_ids,
+    uptime_s=st.floats(0, 1e9),
+    cpu_temp_c=st.none() | st.floats(-40, 125),
+    free_disk_mb=st.floats(0, 1e7),
+    journal_backlog=st.integers(0, 10**7),
+    roster_version=st.integers(0, 10**9),
+    reader_status=st.dictionaries(st.text(min_size=1, max_size=32), st.sampled_from(ReaderState), max_size=3),
+    clock_synced=st.booleans(),
+    software_version=st.text(min_size=1, max_size=32),
+)
+presences = st.builds(
+    PresenceStatus, device_id=device_ids, state=st.sampled_from(PresenceState), generation=st.integers(0, 2**40), at=aware
+)
+acks = st.builds(StorageAck, device_id=device_ids, through_seq=st.integers(0, 2**62), at=aware)
+
+CASES = [(Channel.EVENT, access_events()), (Channel.HEARTBEAT, heartbeats), (Channel.PRESENCE, presences), (Channel.ACK, acks)]
+
+
+@pytest.mark.parametrize(("channel", "strategy"), CASES, ids=[c.value for c, _ in CASES])
+def test_every_model_round_trips(channel: Channel, strategy: st.SearchStrategy) -> None:
+    @given(strategy)
+    def check(message) -> None:
+        assert decode(channel, encode(message)) == message
+
+    check()
+
+
+def test_models_are_frozen_and_forbid_extras() -> None:
+    ack = StorageAck(device_id="lane-1", through_seq=3, at=datetime.now(UTC))
+    with pytest.raises(Exception, match="frozen"):
+        ack.through_seq = 4  # type: ignore[misc]
+    payload = encode(ack).replace(b"}", b',"surprise":1}')
+    with pytest.raises(WireError, match="surprise: Extra inputs are not permitted"):
+        decode(Channel.ACK, payload)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b"not json", "<payload>: Invalid JSON"),
+        (b"{}", "device_id: Field required"),
+        (b'{"device_id":"lane-1","through_seq":-1,"at":"2026-11-24T08:00:00Z"}', "through_seq: Input should be greater"),
+        (b'{"device_id":"lane-1","through_seq":1,"at":"2026-11-24T08:00:00"}', "at: Input should have timezone info"),
+        (b'{"device_id":"LANE 1","through_seq":1,"at":"2026-11-24T08:00:00Z"}', "device_id: String should match"),
+        (b"x" * 20000, "exceeds"),
+    ],
+)
+def test_bad_payloads_name_what_is_wrong(payload: bytes, message: str) -> None:
+    with pytest.raises(WireError, match=message):
+        decode(Channel.ACK, payload)
+
+
+def test_reason_must_agree_with_decision() -> None:
+    base = dict(
+        device_id="lane-1", seq=1, boot_id="bootbootboot", mono_ns=0, wall_time=datetime.now(UTC), clock_synced=False,
+        project_id="P1", lane="A", direction="in", card_kind="resident", credential_hash="0" * 64,
+    )
+    with pytest.raises(ValueError, match="cannot carry reason 'not_registered'"):
+        AccessEvent(**base, decision="granted", reason="not_registered", person_id="p")
+    with pytest.raises(ValueError, match="must name the person"):
+        AccessEvent(**base, decision="granted", reason="granted")
+
+
+@given(st.binary(max_size=300) | st.text(max_size=300))
+def test_random_payloads_only_raise_wire_errors(payload) -> None:
+    for channel in (Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE, Channel.ACK):
+        try:
+            decode(channel, payload)
+        except WireError:
+            pass
