@@ -12,7 +12,7 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -68,6 +68,7 @@ class LaneService:
         sources: list[CardSource],
         clock: SystemClock,
         uplink: Uplink | None = None,
+        observers: Sequence[Callable[[AccessEvent], None]] = (),
     ) -> None:
         self.config = config
         self.site_key = site_key
@@ -77,6 +78,7 @@ class LaneService:
         self.sources = sources
         self.clock = clock
         self.uplink = uplink
+        self.observers = list(observers)
         self.started = time.monotonic()
         self.decisions = 0
 
@@ -90,6 +92,8 @@ class LaneService:
         self.decisions += 1
         if self.uplink is not None:
             self.uplink.notify()
+        for observe in self.observers:
+            observe(event)
         log.info(
             "lane %s seq %d %s (%s)%s%s",
             self.config.lane,

@@ -1,0 +1,266 @@
+"""``sitegate demo``: the whole system on one machine, on its embedded defaults.
+
+A private mosquitto on a free loopback port, the hub (its own process, SQLite), and two lanes
+(entry and exit) in this process, each with an emulated GA/T 467 ID module on a pty and mock GPIO
+pins. A scripted shift is played through the real readers; at the end the lanes' own tally is
+printed beside the hub's, read back over its HTTP API, and the demo fails if they differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from gpiozero.pins.mock import MockFactory
+
+from controller.cli import build_service
+from controller.clock import SystemClock
+from controller.config import load_config
+from controller.roster_store import save_roster
+from controller.service import LaneService
+from hardware.emulators.id_module import IdModuleEmulator
+from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
+from sitegate.mosquitto import Mosquitto
+from sitegate.netutil import free_port
+from wire.models import AccessEvent, Reason
+
+LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
+SWIPE_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Lane:
+    name: str
+    device_id: str
+    emulator: IdModuleEmulator
+    service: LaneService
+    pins: MockFactory
+    events: list[AccessEvent] = field(default_factory=list)
+
+
+def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: str) -> Path:
+    device_id, lane, direction = LANES[name]
+    data = root / name
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "site.key").write_text(shift.site_key.hex())
+    save_roster(data / "roster.json", 1, shift.project_id, shift.roster)
+    config = data / "controller.toml"
+    config.write_text(
+        "\n".join(
+            [
+                f'device_id = "{device_id}"',
+                f'project_id = "{shift.project_id}"',
+                f'lane = "{lane}"',
+                f'direction = "{direction}"',
+                f'data_dir = "{data}"',
+                f'site_key_file = "{data / "site.key"}"',
+                'pin_factory = "mock"',
+                "relay_pulse_s = 0.3",
+                "[reader]",
+                f'port = "{port}"',
+                "poll_interval_s = 0.05",
+                "[mqtt]",
+                f'host = "{broker.host}"',
+                f"port = {broker.port}",
+                "heartbeat_s = 5",
+                "",
+            ]
+        )
+    )
+    return config
+
+
+@contextlib.contextmanager
+def _hub_process(root: Path, broker: Mosquitto, http_port: int) -> Iterator[subprocess.Popen[bytes]]:
+    log_file = open(root / "hub.log", "wb")  # noqa: SIM115 - closed below, after the process
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "sitegate.cli", "hub",
+            "--database-url", f"sqlite+aiosqlite:///{root / 'hub.sqlite3'}",
+            "--mqtt-host", broker.host, "--mqtt-port", str(broker.port),
+            "--http-host", "127.0.0.1", "--http-port", str(http_port),
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log_file.close()
+
+
+async def _wait_healthy(session: aiohttp.ClientSession, base: str, hub: subprocess.Popen[bytes], root: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if hub.poll() is not None:
+            raise RuntimeError(f"the hub exited with {hub.returncode}; see {root / 'hub.log'}")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{base}/healthz") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"the hub did not become healthy in 30 s; see {root / 'hub.log'}")
+
+
+async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
+    before = len(lane.events)
+    lane.emulator.present(swipe.card)
+    deadline = time.monotonic() + SWIPE_TIMEOUT_S
+    try:
+        while len(lane.events) == before:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"lane {lane.name}: no decision {SWIPE_TIMEOUT_S:.0f} s after a card was presented")
+            await asyncio.sleep(0.01)
+    finally:
+        lane.emulator.remove()
+    await asyncio.sleep(0.05)  # the card leaves the field before the next one arrives
+    return lane.events[before]
+
+
+async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
+    problems = []
+    done = 0
+    for phase in ("entry", "exit"):
+        lane = lanes[phase]
+        for swipe in shift.swipes[phase]:
+            event = await _swipe(lane, swipe)
+            done += 1
+            mark = "ok" if event.reason is swipe.expected else f"EXPECTED {swipe.expected.value}"
+            print(f"  [{done:3d}/{shift.total}] {phase:<5} {event.decision.value:<8} {event.reason.value:<24} "
+                  f"{swipe.who:<28} {mark}", flush=True)
+            if event.reason is not swipe.expected:
+                problems.append(f"{phase} swipe by {swipe.who}: {event.reason.value}, expected {swipe.expected.value}")
+    return problems
+
+
+async def _drained(lanes: dict[str, Lane], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while any(lane.service.journal.backlog() for lane in lanes.values()):
+        if time.monotonic() > deadline:
+            backlog = {n: lane.service.journal.backlog() for n, lane in lanes.items()}
+            raise RuntimeError(f"the hub did not acknowledge every event within {timeout:.0f} s: backlog {backlog}")
+        await asyncio.sleep(0.05)
+
+
+def _table(title: str, counts: dict[str, Counter[str]]) -> str:
+    reasons = [r.value for r in Reason if any(c[r.value] for c in counts.values())]
+    header = f"{'lane':<8}" + "".join(f"{r:>26}" for r in reasons) + f"{'total':>8}"
+    rows = [title, header, "-" * len(header)]
+    for name, counter in counts.items():
+        rows.append(f"{name:<8}" + "".join(f"{counter[r]:>26}" for r in reasons) + f"{sum(counter.values()):>8}")
+    return "\n".join(rows)
+
+
+async def _hub_counts(session: aiohttp.ClientSession, base: str, project_id: str) -> dict[str, Counter[str]]:
+    async with session.get(f"{base}/api/v1/access-events/counts", params={"project_id": project_id}) as response:
+        response.raise_for_status()
+        body = await response.json()
+    by_device = {device_id: name for name, (device_id, _, _) in LANES.items()}
+    counts: dict[str, Counter[str]] = {name: Counter() for name in LANES}
+    for row in body["counts"]:
+        counts[by_device[row["device_id"]]][row["reason"]] += int(row["count"])
+    return counts
+
+
+async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
+    today = SystemClock().today()
+    shift = build_shift(seed, today)
+    http_port = free_port()
+    base = f"http://127.0.0.1:{http_port}"
+    print(f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, {len(shift.roster)} on the roster")
+    with contextlib.ExitStack() as stack:
+        broker = stack.enter_context(Mosquitto())
+        print(f"  broker  mqtt://{broker.host}:{broker.port}")
+        hub = stack.enter_context(_hub_process(root, broker, http_port))
+        async with aiohttp.ClientSession() as session:
+            await _wait_healthy(session, base, hub, root)
+            print(f"  hub     {base}  (log: {root / 'hub.log'})")
+            lanes: dict[str, Lane] = {}
+            for name in LANES:
+                emulator = stack.enter_context(IdModuleEmulator())
+                config = load_config(_lane_config(root, name, shift, broker, emulator.port))
+                pins = MockFactory()
+                service = build_service(config, pin_factory=pins)
+                lane = Lane(name, config.device_id, emulator, service, pins)
+                service.observers.append(lane.events.append)
+                lanes[name] = lane
+                print(f"  lane    {name:<5} {config.device_id} reader {emulator.port}")
+            async with contextlib.AsyncExitStack() as sources:
+                for lane in lanes.values():
+                    for source in lane.service.sources:
+                        await sources.enter_async_context(source)  # type: ignore[arg-type]
+                tasks = [asyncio.create_task(lane.service.run()) for lane in lanes.values()]
+                try:
+                    problems = await _play(lanes, shift)
+                    await _drained(lanes)
+                    local = {n: Counter(e.reason.value for e in lane.events) for n, lane in lanes.items()}
+                    remote = await _hub_counts(session, base, shift.project_id)
+                    print()
+                    print(_table("Lanes' own tally (granted / denied by reason)", local))
+                    print()
+                    print(_table(f"Read back from the hub: GET {base}/api/v1/access-events/counts", remote))
+                    pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
+                    for name, lane in lanes.items():
+                        if pulses[name] != local[name][Reason.GRANTED.value]:
+                            problems.append(f"lane {name}: {pulses[name]} relay pulses for "
+                                            f"{local[name][Reason.GRANTED.value]} grants")
+                    if local != remote:
+                        problems.append("the hub's counts differ from the lanes' tally")
+                    print()
+                    if problems:
+                        print("DEMO FAILED:\n  " + "\n  ".join(problems))
+                        return 1
+                    print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
+                    if serve:
+                        print(f"\nServing until Ctrl-C:\n  {base}/healthz\n  {base}/api/v1/access-events"
+                              f"\n  {base}/api/v1/access-events/counts\n  mqtt://{broker.host}:{broker.port}", flush=True)
+                        await asyncio.Event().wait()
+                    return 0
+                finally:
+                    for task in tasks:
+                        task.cancel()
+                    await asyncio.gather(*tasks, return_exceptions=True)
+                    for lane in lanes.values():
+                        lane.service.outputs.close()
+                        lane.service.journal.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sitegate demo", description=__doc__)
+    parser.add_argument("--serve", action="store_true", help="keep everything running after the shift")
+    parser.add_argument("--seed", type=int, default=20261124, help="seed of the synthetic shift")
+    parser.add_argument("--workdir", type=Path, help="where to keep the demo's files (default: a temp dir)")
+    parser.add_argument("--verbose", action="store_true", help="show the lanes' own log lines")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with contextlib.ExitStack() as stack:
+        root = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sitegate-demo-")))
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o755)
+        try:
+            return asyncio.run(run_demo(root, serve=args.serve, seed=args.seed))
+        except KeyboardInterrupt:
+            return 0
+        except RuntimeError as err:
+            print(f"demo failed: {err}", file=sys.stderr)
+            return 1
