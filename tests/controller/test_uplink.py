@@ -1,0 +1,133 @@
+"""The uplink against a real mosquitto, with a stand-in hub that acknowledges storage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from pathlib import Path
+
+import aiomqtt
+import pytest
+
+from controller.config import MqttConfig
+from controller.journal import Journal
+from controller.uplink import Uplink, backoff_delays
+from sitegate.mosquitto import Mosquitto
+from tests.controller.test_journal import make_event
+from wire.codec import decode, encode
+from wire.models import AccessEvent, PresenceState, PresenceStatus, StorageAck, utc_now
+from wire.topics import Channel, subscription, topic_for
+
+pytestmark = pytest.mark.broker
+
+
+class StandInHub:
+    """Receives events and acks the contiguous watermark, or stays silent while ``silent`` is set."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.broker = broker
+        self.received: list[int] = []
+        self.silent = False
+        self.presence: list[PresenceStatus] = []
+
+    async def run(self) -> None:
+        async with aiomqtt.Client(self.broker.host, self.broker.port, identifier="stand-in-hub") as client:
+            await client.subscribe(subscription("up", Channel.EVENT), qos=1)
+            await client.subscribe(subscription("up", Channel.PRESENCE), qos=1)
+            async for message in client.messages:
+                if message.topic.matches(subscription("up", Channel.PRESENCE)):
+                    presence = decode(Channel.PRESENCE, message.payload)
+                    assert isinstance(presence, PresenceStatus)
+                    self.presence.append(presence)
+                    continue
+                event = decode(Channel.EVENT, message.payload)
+                assert isinstance(event, AccessEvent)
+                self.received.append(event.seq)
+                if self.silent:
+                    continue
+                stored = set(self.received)
+                through = 0
+                while through + 1 in stored:
+                    through += 1
+                ack = StorageAck(device_id=event.device_id, through_seq=through, at=utc_now())
+                await client.publish(topic_for(event.device_id, Channel.ACK), encode(ack), qos=1)
+
+
+async def until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def running(*coroutines):
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_events_flow_and_are_forgotten_only_after_storage_ack(broker: Mosquitto, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    for _ in range(50):
+        journal.append(make_event)
+    hub = StandInHub(broker)
+    uplink = Uplink(MqttConfig(host=broker.host, port=broker.port, window=16), "lane-a1", journal)
+    async with running(hub.run()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: journal.backlog() == 0)
+            assert sorted(set(hub.received)) == list(range(1, 51))
+            journal.append(make_event)
+            uplink.notify()
+            await until(lambda: journal.acked_through == 51)
+            assert any(p.state is PresenceState.ONLINE for p in hub.presence)
+
+
+async def test_silent_hub_gets_everything_again(broker: Mosquitto, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    for _ in range(10):
+        journal.append(make_event)
+    hub = StandInHub(broker)
+    hub.silent = True
+    uplink = Uplink(MqttConfig(host=broker.host, port=broker.port, resend_after_s=0.3), "lane-a1", journal)
+    async with running(hub.run()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: len(hub.received) >= 20)  # sent, then sent again while unacknowledged
+            assert journal.backlog() == 10
+            hub.silent = False
+            await until(lambda: journal.backlog() == 0)
+
+
+async def test_broker_restart_loses_nothing(broker: Mosquitto, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    hub = StandInHub(broker)
+    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=0.5)
+    uplink = Uplink(config, "lane-a1", journal, rng=random.Random(1))
+    async with running(uplink.run()):
+        for _ in range(5):
+            journal.append(make_event)  # hub not there yet: these wait in the journal
+        uplink.notify()
+        await until(lambda: uplink.connected)
+        broker.restart()
+        for _ in range(5):
+            journal.append(make_event)
+        async with running(hub.run()):
+            await until(lambda: uplink.connected, timeout=30)
+            uplink.notify()
+            await until(lambda: journal.backlog() == 0, timeout=30)
+    assert set(hub.received) == set(range(1, 11))
+
+
+def test_backoff_is_jittered_and_capped() -> None:
+    delay = backoff_delays(random.Random(7))
+    samples = [delay(attempt) for attempt in range(20)]
+    assert all(0 <= s <= 60 for s in samples)
+    assert len(set(samples)) == len(samples)
