@@ -1,0 +1,126 @@
+"""The lane service's order of work: decide, journal, then the relay; nothing opens unrecorded."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from controller.board import load_board
+from controller.config import parse_config
+from controller.core.cards import CardUid, IdentityCard
+from controller.core.credential import credential_hash, uid_credential
+from controller.core.idnumber import with_check_digit
+from controller.core.roster import Role, Roster, RosterEntry
+from controller.journal import Journal
+from controller.outputs import LaneOutputs
+from controller.service import LaneService
+from wire.models import CardKind, Decision, Direction, Reason
+
+KEY = bytes(range(32))
+TODAY = date(2026, 11, 24)
+NUMBER = with_check_digit("33010619900307001")
+
+
+class FixedClock:
+    boot_id = "5b1d2e3f-boot"
+
+    def wall(self) -> datetime:
+        return datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+
+    def mono_ns(self) -> int:
+        return 123
+
+    def today(self) -> date:
+        return TODAY
+
+    def synced(self) -> bool:
+        return False
+
+
+class RecordingOutputs(LaneOutputs):
+    """Real outputs on mock pins that also note how far the journal was when the relay moved."""
+
+    journal: Journal
+
+    def pulse_relay(self) -> None:
+        self.journal_at_pulse = self.journal.last_seq
+        super().pulse_relay()
+
+
+def card(number: str = NUMBER, valid_to: date | None = date(2030, 1, 1)) -> IdentityCard:
+    return IdentityCard(CardKind.RESIDENT, "测试", number, date(1990, 3, 7), date(2020, 1, 1), valid_to)
+
+
+@pytest.fixture
+def service(tmp_path: Path):
+    config = parse_config(
+        f'device_id = "lane-a1"\nproject_id = "P1"\nlane = "A1"\ndirection = "in"\n'
+        f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path}/k"\n[reader]\nport = "/dev/null"\n'
+    )
+    roster = Roster.build(
+        3,
+        "P1",
+        [
+            (credential_hash(KEY, NUMBER), RosterEntry("p-1", Role.WORKER)),
+            (credential_hash(KEY, uid_credential("04A1B2C3")), RosterEntry("p-2", Role.MANAGER)),
+        ],
+    )
+    pins = MockFactory()
+    outputs = RecordingOutputs(load_board("rpi4"), Direction.IN, pin_factory=pins, relay_pulse_s=5)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    outputs.journal = journal
+    lane = LaneService(config, site_key=KEY, roster=roster, journal=journal, outputs=outputs, sources=[],
+                       clock=FixedClock())  # type: ignore[arg-type]
+    lane.pins = pins  # type: ignore[attr-defined]
+    yield lane
+    outputs.close()
+    journal.close()
+    pins.reset()
+
+
+async def test_granted_swipe_is_journaled_before_the_relay_moves(service: LaneService) -> None:
+    event = service.handle(card())
+    assert event.decision is Decision.GRANTED and event.person_id == "p-1"
+    assert service.outputs.journal_at_pulse == event.seq == 1  # type: ignore[attr-defined]
+    assert service.pins.pin(17).state is True  # type: ignore[attr-defined]
+    stored = service.journal.pending(0, 10)
+    assert stored == [event]
+    assert event.credential_hash == credential_hash(KEY, NUMBER)
+    assert NUMBER not in event.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("presented", "reason"),
+    [
+        (card(with_check_digit("33010619851111002")), Reason.NOT_REGISTERED),
+        (card(NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")), Reason.INVALID_ID_NUMBER),
+        (card(valid_to=date(2026, 11, 23)), Reason.CARD_EXPIRED),
+    ],
+)
+async def test_denials_never_move_the_relay(service: LaneService, presented: IdentityCard, reason: Reason) -> None:
+    event = service.handle(presented)
+    assert event.reason is reason and event.person_id is None
+    assert service.pins.pin(17).state is False  # type: ignore[attr-defined]
+    assert service.pins.pin(23).state is True  # type: ignore[attr-defined]  red LED
+
+
+async def test_card_uid_is_a_binding_key(service: LaneService) -> None:
+    assert service.handle(CardUid("04a1b2c3")).person_id == "p-2"
+
+
+async def test_a_journal_that_fails_keeps_the_gate_shut(service: LaneService) -> None:
+    service.journal.close()
+    with pytest.raises(Exception, match="closed"):
+        service.handle(card())
+    assert service.pins.pin(17).state is False  # type: ignore[attr-defined]
+
+
+async def test_id_numbers_never_reach_the_log(service: LaneService, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    service.handle(card())
+    service.handle(card(NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")))
+    assert caplog.records
+    assert all(NUMBER[:-1] not in r.getMessage() for r in caplog.records)
