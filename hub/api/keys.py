@@ -1,0 +1,13 @@
+"""Typed application keys: what the app factory and its cleanup contexts put on the app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.config import HubConfig
+from hub.ingest import Ingest
+from hub.store import Store
+
+CONFIG = web.AppKey("config", HubConfig)
+STORE = web.AppKey("store", Store)
+INGEST = web.AppKey("ingest", Ingest)

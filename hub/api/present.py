@@ -1,0 +1,53 @@
+"""Store records as JSON objects: ISO 8601 times, no internal row ids, no payload bodies."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from hub.ingest import IngestCounters
+from hub.store import DeadLetter, DeviceStatus, EventCount, SequenceState, StoredEvent
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def event(record: StoredEvent) -> dict[str, Any]:
+    body = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "row_id"}
+    body["wall_time"] = _time(record.wall_time)
+    body["received_at"] = _time(record.received_at)
+    return body
+
+
+def count(record: EventCount) -> dict[str, Any]:
+    return {**record.group, "count": record.count}
+
+
+def dead_letter(record: DeadLetter) -> dict[str, Any]:
+    return {
+        "received_at": _time(record.received_at),
+        "topic": record.topic,
+        "reason": record.reason,
+        "size": record.payload_size,
+    }
+
+
+def sequence(record: SequenceState) -> dict[str, Any]:
+    return dataclasses.asdict(record)
+
+
+def counters(record: IngestCounters) -> dict[str, int]:
+    return dataclasses.asdict(record)
+
+
+def device(record: DeviceStatus) -> dict[str, Any]:
+    return {
+        "device_id": record.device_id,
+        "presence": record.presence_state,
+        "presence_generation": record.presence_generation,
+        "presence_at": _time(record.presence_at),
+        "last_seen_at": _time(record.last_seen_at),
+        "last_heartbeat": record.last_heartbeat,
+    }

@@ -1,0 +1,66 @@
+"""Thin handlers: check the query, ask the store or the ingest, present the answer."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.api import present
+from hub.api.keys import INGEST, STORE
+from hub.api.params import EVENT_FILTERS, Params
+
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+async def healthz(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    database = await request.app[STORE].ping()
+    mqtt = request.app[INGEST].connected
+    body = {
+        "status": "ok" if database and mqtt else "unavailable",
+        "database": "ok" if database else "unavailable",
+        "mqtt": "connected" if mqtt else "disconnected",
+    }
+    return web.json_response(body, status=200 if database and mqtt else 503)
+
+
+async def access_events(request: web.Request) -> web.Response:
+    params = Params(request.query, (*EVENT_FILTERS, "limit", "cursor"))
+    filters = params.event_filters()
+    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    page = await request.app[STORE].query_access_events(filters, params.text("cursor"), limit)
+    return web.json_response(
+        {"items": [present.event(item) for item in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+async def access_event_counts(request: web.Request) -> web.Response:
+    filters = Params(request.query, EVENT_FILTERS).event_filters()
+    counts = await request.app[STORE].count_access_events(filters)
+    return web.json_response({"counts": [present.count(c) for c in counts]})
+
+
+async def ingest_status(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    ingest = request.app[INGEST]
+    sequences = await request.app[STORE].sequences()
+    return web.json_response(
+        {
+            "connected": ingest.connected,
+            "counters": present.counters(ingest.counters),
+            "devices": [present.sequence(s) for s in sequences],
+        }
+    )
+
+
+async def dead_letters(request: web.Request) -> web.Response:
+    params = Params(request.query, ("limit",))
+    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    letters = await request.app[STORE].dead_letters(limit)
+    return web.json_response({"items": [present.dead_letter(d) for d in letters]})
+
+
+async def devices(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    statuses = await request.app[STORE].devices()
+    return web.json_response({"devices": [present.device(d) for d in statuses]})

@@ -1,0 +1,99 @@
+"""``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT.
+
+Settings come from defaults, then ``--config FILE`` (TOML, the keys of :class:`HubConfig`), then
+flags. Logs go to stderr; the URL the API listens on goes to stdout once it is listening, so a
+supervisor or a test can read it (``--http-port 0`` picks a free port).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from hub.app import create_app
+from hub.config import HubConfig, load_config
+from hub.errors import HubError
+
+log = logging.getLogger("hub")
+
+_FLAGS: list[tuple[str, type, str]] = [
+    ("database_url", str, "SQLAlchemy async URL (default sqlite+aiosqlite:///var/hub.db, relative to cwd)"),
+    ("mqtt_host", str, "broker host (default 127.0.0.1)"),
+    ("mqtt_port", int, "broker port (default 1883)"),
+    ("mqtt_client_id", str, "MQTT client id; unique per instance (default from host name and pid)"),
+    ("share_group", str, "MQTT v5 shared-subscription group the instances split the stream in"),
+    ("http_host", str, "API listen address (default 127.0.0.1)"),
+    ("http_port", int, "API listen port; 0 picks a free one (default 8080)"),
+    ("batch_max", int, "most events stored in one transaction (default 500)"),
+    ("batch_window_s", float, "longest wait to fill a batch, seconds (default 0.02)"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sitegate hub", description="Run the SiteGate regional hub.")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with hub settings")
+    for name, kind, text in _FLAGS:
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=text)
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 2
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(args.config, {name: getattr(args, name) for name, _, _ in _FLAGS})
+    except HubError as err:
+        print(f"sitegate hub: {err}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(config))
+    except (HubError, OSError) as err:
+        log.error("hub stopped: %s", err)
+        return 1
+    return 0
+
+
+async def serve(config: HubConfig) -> None:
+    """Serve until SIGTERM or SIGINT, then stop the ingest and close the store before returning."""
+    runner = web.AppRunner(create_app(config), handle_signals=False)
+    try:
+        await runner.setup()
+        site = web.TCPSite(runner, config.http_host, config.http_port)
+        await site.start()
+        url = _url(runner)
+        print(f"hub listening on {url}", flush=True)
+        await _until_signalled()
+        log.info("stopping")
+    finally:
+        await runner.cleanup()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+def _url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

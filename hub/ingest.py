@@ -1,0 +1,297 @@
+"""From the broker to the store: a shared subscription, batches, and storage acknowledgements.
+
+Events and heartbeats come through MQTT v5 shared subscriptions, so several hub instances split
+one stream. Presence uses a plain subscription: it is retained, and a spec-compliant broker
+never delivers retained messages to a shared subscription, so a hub back from an outage would
+otherwise not learn what changed meanwhile; every instance applying it is harmless, because
+:meth:`Store.record_presence` ignores anything older than what is stored.
+
+The broker's PUBACK is not what a controller relies on (paho acknowledges on receipt): the
+:class:`StorageAck` published after each commit is. A batch lost in a crash or a disconnect is
+simply never acknowledged, and the controller sends it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol
+
+import aiomqtt
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from hub.errors import HubError, StoreError
+from hub.inbound import Accepted, Rejected, classify
+from hub.store import Store
+from wire.codec import encode
+from wire.models import AccessEvent, Heartbeat, PresenceStatus, StorageAck, utc_now
+from wire.topics import Channel, shared, subscription, topic_for
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MIN_S = 0.2
+BACKOFF_MAX_S = 30.0
+KEEPALIVE_S = 30
+
+
+class Publisher(Protocol):
+    """The part of an MQTT client that acknowledging needs (``aiomqtt.Client`` is one)."""
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None: ...
+
+
+class SubscriptionRefused(HubError):
+    """The broker answered SUBACK with a failure (no shared subscriptions, or an ACL)."""
+
+
+@dataclasses.dataclass
+class IngestCounters:
+    """Since this process started; each hub instance counts only what it handled."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    batches: int = 0
+    heartbeats: int = 0
+    presence: int = 0
+    acks_published: int = 0
+    store_failures: int = 0
+    connections: int = 0
+
+
+class Ingest:
+    """Run with ``async with Ingest(...)``: a background task connects, reconnects and ingests."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        host: str,
+        port: int,
+        client_id: str,
+        share_group: str,
+        batch_max: int = 500,
+        batch_window: float = 0.02,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._host, self._port, self._client_id = host, port, client_id
+        self._batch_max = batch_max
+        self._batch_window = batch_window
+        self._rng = rng or random.Random()
+        self.subscriptions = [
+            shared(share_group, subscription("up", Channel.EVENT)),
+            shared(share_group, subscription("up", Channel.HEARTBEAT)),
+            subscription("up", Channel.PRESENCE),
+        ]
+        self._counters = IngestCounters()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Connected and subscribed: messages can arrive."""
+        return self._ready.is_set()
+
+    @property
+    def counters(self) -> IngestCounters:
+        return dataclasses.replace(self._counters)
+
+    async def wait_connected(self) -> None:
+        """Until connected and subscribed; wrap in ``asyncio.timeout`` to bound it."""
+        await self._ready.wait()
+
+    async def __aenter__(self) -> Ingest:
+        self._task = asyncio.create_task(self.run(), name="hub-ingest")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential with equal jitter: never a tight loop, never every hub in the same second."""
+        ceiling = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2.0**attempt)
+        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
+
+    async def run(self) -> None:
+        """Connect, ingest until the link drops, back off, again; ends only when cancelled."""
+        attempt = 0
+        while True:
+            try:
+                async with self._client() as client:
+                    await self._subscribe(client)
+                    attempt = 0
+                    self._counters.connections += 1
+                    self._ready.set()
+                    log.info("ingest subscribed on %s:%d as %s", self._host, self._port, self._client_id)
+                    await self._consume(client)
+            except* (aiomqtt.MqttError, SubscriptionRefused) as group:
+                log.warning("ingest link to %s:%d lost: %s", self._host, self._port, _summary(group))
+            except* Exception:
+                log.exception("ingest failed unexpectedly; reconnecting")
+            finally:
+                self._ready.clear()
+            delay = self._backoff(attempt)
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _client(self) -> aiomqtt.Client:
+        client = aiomqtt.Client(
+            self._host,
+            self._port,
+            identifier=self._client_id,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=True,
+            keepalive=KEEPALIVE_S,
+            timeout=10,
+        )
+        # A batch acknowledges every device it touched at once; that is expected, not a warning.
+        client.pending_calls_threshold = 10_000
+        return client
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        topics = [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
+        granted = await client.subscribe(topics)
+        failed = [t for t, code in zip(self.subscriptions, granted, strict=False) if _is_failure(code)]
+        if failed:
+            raise SubscriptionRefused(f"broker refused {', '.join(failed)}")
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue(maxsize=self._batch_max * 4)
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._pump(client, queue))
+            tasks.create_task(self._batches(client, queue))
+
+    async def _pump(self, client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message]) -> None:
+        async for message in client.messages:
+            await queue.put(message)
+
+    async def _batches(self, client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message]) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await queue.get()]
+            deadline = loop.time() + self._batch_window
+            while len(batch) < self._batch_max:
+                if not queue.empty():
+                    batch.append(queue.get_nowait())
+                    continue
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                try:
+                    async with asyncio.timeout(remaining):
+                        batch.append(await queue.get())
+                except TimeoutError:
+                    break
+            await self.handle_batch(client, [(m.topic.value, m.payload) for m in batch])
+
+    async def handle_batch(self, client: Publisher, messages: Sequence[tuple[str, object]]) -> None:
+        """One batch of (topic, payload): dead-letter the bad, store the events, ack, record status.
+
+        Needs only something to publish acks with, so tests can drive it without a broker.
+        """
+        self._counters.batches += 1
+        events: list[tuple[Accepted, AccessEvent]] = []
+        status: list[Heartbeat | PresenceStatus] = []
+        for topic, payload in messages:
+            outcome = classify(topic, payload)
+            if isinstance(outcome, Rejected):
+                await self._reject(outcome.topic, outcome.payload, outcome.reason)
+            elif isinstance(outcome.message, AccessEvent):
+                events.append((outcome, outcome.message))
+            else:
+                status.append(outcome.message)
+        if events:
+            await self._publish_acks(client, await self._store_events(events))
+        for message in status:
+            await self._record_status(message)
+
+    async def _store_events(self, items: list[tuple[Accepted, AccessEvent]]) -> dict[str, int]:
+        """Store and return each touched device's watermark; {} when nothing may be acknowledged."""
+        try:
+            result = await self._store.store_events([event for _, event in items])
+        except StoreError as err:
+            if err.transient:
+                self._counters.store_failures += 1
+                log.error(
+                    "could not store %d events (%s); unacknowledged, so controllers resend", len(items), err
+                )
+                return {}
+            if len(items) == 1:
+                accepted, _ = items[0]
+                await self._reject(
+                    accepted.topic, accepted.payload, f"the database refused the event ({err})"
+                )
+                return {}
+            # One row the database will never take must not hold the rest of the batch back.
+            merged: dict[str, int] = {}
+            for item in items:
+                for device_id, through in (await self._store_events([item])).items():
+                    merged[device_id] = max(through, merged.get(device_id, 0))
+            return merged
+        self._counters.accepted += result.new
+        self._counters.duplicates += result.duplicates
+        return dict(result.watermarks)
+
+    async def _publish_acks(self, client: Publisher, watermarks: dict[str, int]) -> None:
+        at = utc_now()
+        await asyncio.gather(
+            *(
+                client.publish(
+                    topic_for(device_id, Channel.ACK),
+                    encode(StorageAck(device_id=device_id, through_seq=through, at=at)),
+                    qos=1,
+                )
+                for device_id, through in sorted(watermarks.items())
+            )
+        )
+        self._counters.acks_published += len(watermarks)
+
+    async def _record_status(self, message: Heartbeat | PresenceStatus) -> None:
+        try:
+            if isinstance(message, Heartbeat):
+                await self._store.record_heartbeat(message)
+                self._counters.heartbeats += 1
+            else:
+                await self._store.record_presence(message)
+                self._counters.presence += 1
+        except StoreError as err:
+            self._counters.store_failures += 1
+            log.error("could not record %s of %s: %s", message.kind, message.device_id, err)
+
+    async def _reject(self, topic: str, payload: bytes, reason: str) -> None:
+        """Dead-letter and log the reason; never the payload, which may hold personal data."""
+        self._counters.rejected += 1
+        log.warning("dead-lettered a message on %r: %s", topic, reason)
+        try:
+            await self._store.dead_letter(topic, reason, payload)
+        except StoreError as err:
+            self._counters.store_failures += 1
+            log.error("could not keep a dead letter from %r: %s", topic, err)
+
+
+def _is_failure(code: object) -> bool:
+    """SUBACK codes: paho gives ReasonCode objects on MQTT v5, ints (0x80 = failure) on v3."""
+    is_failure = getattr(code, "is_failure", None)
+    if isinstance(is_failure, bool):
+        return is_failure
+    return isinstance(code, int) and code >= 0x80
+
+
+def _summary(group: BaseExceptionGroup[BaseException]) -> str:
+    return "; ".join(str(err) or type(err).__name__ for err in group.exceptions)

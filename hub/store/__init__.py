@@ -1,0 +1,25 @@
+"""The hub's store: schema, migrations and the :class:`Store` that reads and writes them."""
+
+from hub.store.records import (
+    DeadLetter,
+    DeviceStatus,
+    EventCount,
+    EventFilters,
+    Page,
+    SequenceState,
+    StoredEvent,
+    StoreResult,
+)
+from hub.store.store import Store
+
+__all__ = [
+    "DeadLetter",
+    "DeviceStatus",
+    "EventCount",
+    "EventFilters",
+    "Page",
+    "SequenceState",
+    "Store",
+    "StoreResult",
+    "StoredEvent",
+]

@@ -1,0 +1,100 @@
+"""The hub's tables, defined once in SQLAlchemy Core for SQLite and PostgreSQL alike.
+
+``versions/0001_initial.py`` is written by hand to match this file; a test compares the two, so
+a change here without a migration fails the build.
+
+Enumerations (decision, reason, ...) are plain strings, not database enums: the wire package
+adds reasons over time and a new value must not need a schema change to be stored.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from hub.store.types import IdType, JsonType, UtcDateTime
+
+# Named constraints and indexes, so migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+access_events = Table(
+    "access_events",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("device_id", String(63), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("boot_id", String(64), nullable=False),
+    Column("mono_ns", BigInteger, nullable=False),
+    Column("wall_time", UtcDateTime, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("lane", String(32), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("card_kind", String(32), nullable=False),
+    Column("credential_hash", String(64), nullable=False),
+    Column("person_id", String(64), nullable=True),
+    Column("alert", Boolean, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Exactly once at the hub: the key the controller numbers its journal by.
+    UniqueConstraint("device_id", "seq"),
+    Index(None, "project_id", "wall_time"),
+    Index(None, "device_id", "wall_time"),
+    Index(None, "person_id", "wall_time"),
+    # The unfiltered listing and since/until-only queries walk this one, newest first.
+    Index(None, "wall_time"),
+)
+
+device_sequences = Table(
+    "device_sequences",
+    metadata,
+    Column("device_id", String(63), primary_key=True),
+    # Every seq in 1..contiguous_through is stored: what a StorageAck may promise.
+    Column("contiguous_through", BigInteger, nullable=False),
+    Column("highest_seen", BigInteger, nullable=False),
+    # How many seqs in (contiguous_through, highest_seen] are still missing.
+    Column("gap_count", BigInteger, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("payload_size", Integer, nullable=False),
+    Index(None, "received_at"),
+)
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(63), primary_key=True),
+    Column("last_seen_at", UtcDateTime, nullable=True),
+    Column("presence_state", String(16), nullable=True),
+    Column("presence_generation", BigInteger, nullable=True),
+    Column("presence_at", UtcDateTime, nullable=True),
+    Column("last_heartbeat", JsonType, nullable=True),
+)

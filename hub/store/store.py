@@ -1,0 +1,291 @@
+"""The hub's store: the only code that talks to the database.
+
+SQLAlchemy Core on an async engine, so the same statements run on SQLite (the embedded default)
+and PostgreSQL (several hub instances); dialect differences live in :mod:`hub.store.dialect`.
+Every method is one transaction and returns frozen values, never rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from hub.errors import HubError, StoreError
+from hub.store import migrate, queries, sequences
+from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
+from hub.store.records import (
+    NO_FILTERS,
+    DeadLetter,
+    DeviceStatus,
+    EventCount,
+    EventFilters,
+    Page,
+    SequenceState,
+    StoreResult,
+)
+from hub.store.schema import access_events, dead_letters, device_sequences, devices
+from wire.codec import MAX_PAYLOAD_BYTES
+from wire.models import AccessEvent, Heartbeat, PresenceState, PresenceStatus, utc_now
+
+log = logging.getLogger(__name__)
+
+# A dead letter keeps at most this much of the payload: enough to diagnose, not a way to fill the disk.
+DEAD_LETTER_KEEP_BYTES = MAX_PAYLOAD_BYTES
+PING_TIMEOUT_S = 2.0
+
+_TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError, OSError, TimeoutError)
+
+
+@contextlib.contextmanager
+def _translated(operation: str) -> Iterator[None]:
+    """Database failures leave the store as :class:`StoreError`, classified for the caller's retry logic.
+
+    Drivers refuse some values with plain ValueError or OverflowError (a string SQLite cannot
+    encode, an integer wider than 64 bits): those are refused rows too, not crashes.
+    """
+    try:
+        yield
+    except HubError:
+        raise
+    except (SQLAlchemyError, ValueError, OverflowError, OSError, TimeoutError) as err:
+        transient = isinstance(err, _TRANSIENT) or (
+            isinstance(err, DBAPIError) and bool(err.connection_invalidated)
+        )
+        raise StoreError(operation, _brief(err), transient=transient) from err
+
+
+def _brief(err: BaseException) -> str:
+    """What went wrong, without the statement's parameters (rows may hold personal data)."""
+    cause = err.orig if isinstance(err, StatementError) and err.orig is not None else err
+    lines = str(cause).strip().splitlines()
+    detail = lines[0][:200] if lines else ""
+    return f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+
+
+def _event_row(event: AccessEvent, received_at: datetime) -> dict[str, Any]:
+    row = event.model_dump(exclude={"kind"})
+    for name in ("direction", "decision", "reason", "card_kind"):
+        row[name] = row[name].value
+    row["received_at"] = received_at
+    return row
+
+
+class Store:
+    """Open with :meth:`open` (it migrates the schema); close with :meth:`close` or ``async with``."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._insert = insert_for(engine.dialect.name)
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Callable[[], datetime] = utc_now) -> Store:
+        with _translated("open"):
+            try:
+                parsed = make_url(url)
+            except ArgumentError as err:
+                raise StoreError("open", "database_url is not a database URL", transient=False) from err
+            options: dict[str, Any] = {}
+            if parsed.get_backend_name() == "sqlite":
+                database = parsed.database or ""
+                if database in ("", ":memory:"):
+                    options["poolclass"] = StaticPool  # one shared connection, or each sees its own DB
+                else:
+                    Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(parsed, **options)
+            try:
+                if engine.dialect.name == "sqlite":
+                    prepare_sqlite(engine)
+                store = cls(engine, clock=clock)
+                await migrate.upgrade(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
+        log.info("store open (%s), schema at head", parsed.render_as_string(hide_password=True))
+        return store
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def dialect_name(self) -> str:
+        return self._engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def _write(self, operation: str) -> AsyncIterator[AsyncConnection]:
+        with _translated(operation):
+            async with self._engine.connect() as conn:
+                await conn.execution_options(**WRITE_TRANSACTION)
+                async with conn.begin():
+                    yield conn
+
+    @contextlib.asynccontextmanager
+    async def _read(self, operation: str) -> AsyncIterator[AsyncConnection]:
+        with _translated(operation):
+            async with self._engine.connect() as conn:
+                yield conn
+
+    async def ping(self) -> bool:
+        """Whether the database answers a trivial query soon; for /healthz, never raises."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_S), self._read("ping") as conn:
+                await conn.execute(text("SELECT 1"))
+        except (StoreError, TimeoutError):
+            return False
+        return True
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def store_events(
+        self, events: Sequence[AccessEvent], *, received_at: datetime | None = None
+    ) -> StoreResult:
+        """Store a batch once each, in one transaction, and advance the touched devices' watermarks.
+
+        Rows go in sorted by (device, seq) and watermark rows are locked in device order, so two
+        hub instances storing overlapping batches on PostgreSQL cannot deadlock each other.
+        """
+        if not events:
+            return StoreResult(new=0, duplicates=0, watermarks={}, gaps=frozenset())
+        received = received_at or self._clock()
+        unique = {(event.device_id, event.seq): event for event in reversed(events)}  # first copy wins
+        highest: dict[str, int] = {}
+        for device_id, seq in unique:
+            highest[device_id] = max(seq, highest.get(device_id, 0))
+        rows = [_event_row(unique[key], received) for key in sorted(unique)]
+        statement = (
+            self._insert(access_events)
+            .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+            .returning(access_events.c.id)
+        )
+        async with self._write("store_events") as conn:
+            new = len((await conn.execute(statement, rows)).all())
+            states = [await sequences.advance(conn, d, highest[d]) for d in sorted(highest)]
+        return StoreResult(
+            new=new,
+            duplicates=len(events) - new,
+            watermarks={s.device_id: s.contiguous_through for s in states},
+            gaps=frozenset(s.device_id for s in states if s.highest_seen > s.contiguous_through),
+        )
+
+    async def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
+        """Keep a rejected message for diagnosis; ``reason`` must not quote the payload."""
+        async with self._write("dead_letter") as conn:
+            await conn.execute(
+                dead_letters.insert().values(
+                    received_at=self._clock(),
+                    topic=topic,
+                    reason=reason,
+                    payload=bytes(payload[:DEAD_LETTER_KEEP_BYTES]),
+                    payload_size=len(payload),
+                )
+            )
+
+    async def record_heartbeat(self, heartbeat: Heartbeat, *, received_at: datetime | None = None) -> None:
+        received = received_at or self._clock()
+        values = {"last_seen_at": received, "last_heartbeat": heartbeat.model_dump(mode="json")}
+        insert = self._insert(devices).values(device_id=heartbeat.device_id, **values)
+        async with self._write("record_heartbeat") as conn:
+            await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=values))
+
+    async def record_presence(self, status: PresenceStatus, *, received_at: datetime | None = None) -> bool:
+        """Apply a presence unless the stored one is newer; returns whether it was applied.
+
+        Order is by generation (one per device connection). Within a generation ``offline`` is
+        final: the broker's last will may overtake the ``online`` it ends.
+        """
+        values: dict[str, Any] = {
+            "presence_state": status.state.value,
+            "presence_generation": status.generation,
+            "presence_at": status.at,
+        }
+        if status.state is PresenceState.ONLINE:
+            values["last_seen_at"] = received_at or self._clock()
+        insert = self._insert(devices).values(device_id=status.device_id, **values)
+        stored, incoming = devices.c, insert.excluded
+        newer = or_(
+            stored.presence_generation.is_(None),
+            incoming.presence_generation > stored.presence_generation,
+            and_(
+                incoming.presence_generation == stored.presence_generation,
+                or_(
+                    incoming.presence_state == PresenceState.OFFLINE.value,
+                    stored.presence_state == incoming.presence_state,
+                ),
+            ),
+        )
+        statement = insert.on_conflict_do_update(index_elements=["device_id"], set_=values, where=newer)
+        async with self._write("record_presence") as conn:
+            result = await conn.execute(statement)
+        return bool(result.rowcount)
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def query_access_events(
+        self, filters: EventFilters = NO_FILTERS, cursor: str | None = None, limit: int = 100
+    ) -> Page:
+        """Newest first by (wall_time, id); ``next_cursor`` is None on the last page."""
+        query = queries.page_query(filters, cursor, limit)
+        async with self._read("query_access_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return queries.to_page(rows, limit)
+
+    async def count_access_events(
+        self, filters: EventFilters = NO_FILTERS, group_by: Sequence[str] = queries.DEFAULT_GROUP_BY
+    ) -> list[EventCount]:
+        query = queries.count_query(filters, group_by)
+        async with self._read("count_access_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return queries.to_counts(rows, group_by)
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Newest first, without payload bodies."""
+        t = dead_letters.c
+        query = (
+            select(t.id, t.received_at, t.topic, t.reason, t.payload_size).order_by(t.id.desc()).limit(limit)
+        )
+        async with self._read("dead_letters") as conn:
+            rows = (await conn.execute(query)).all()
+        return [DeadLetter(**row._mapping) for row in rows]
+
+    async def sequences(self) -> list[SequenceState]:
+        t = device_sequences.c
+        query = select(t.device_id, t.contiguous_through, t.highest_seen, t.gap_count).order_by(t.device_id)
+        async with self._read("sequences") as conn:
+            rows = (await conn.execute(query)).all()
+        return [SequenceState(**row._mapping) for row in rows]
+
+    async def devices(self) -> list[DeviceStatus]:
+        t = devices.c
+        query = select(devices).order_by(t.device_id)
+        async with self._read("devices") as conn:
+            rows = (await conn.execute(query)).all()
+        return [DeviceStatus(**row._mapping) for row in rows]

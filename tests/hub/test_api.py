@@ -1,0 +1,169 @@
+"""The HTTP API against a real store; the ingest points at a port where no broker listens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from hub.api.keys import STORE
+from hub.app import create_app
+from hub.config import HubConfig
+from hub.store import Store
+from sitegate.netutil import free_port
+from tests.hub.factories import make_event
+from wire.models import PresenceState, PresenceStatus
+
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[Client]:
+    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+    app = create_app(config)
+
+    async def boom(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internals: /etc/hub/db-password")
+
+    app.router.add_get("/test/boom", boom)
+    async with TestClient(TestServer(app)) as test_client:
+        yield test_client
+
+
+def store_of(client: Client) -> Store:
+    return client.app[STORE]
+
+
+async def get_json(client: Client, path: str, status: int = 200) -> Any:
+    response = await client.get(path)
+    assert response.status == status, await response.text()
+    assert response.content_type == "application/json"
+    return await response.json()
+
+
+async def assert_error(client: Client, path: str, status: int, code: str, names: str | None = None) -> None:
+    body = await get_json(client, path, status)
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    if names is not None:
+        assert names in body["error"]["message"]
+
+
+async def test_events_are_listed_newest_first_with_a_cursor(client: Client) -> None:
+    await store_of(client).store_events([make_event(s) for s in range(1, 6)])
+    first = await get_json(client, "/api/v1/access-events?limit=3")
+    assert [item["seq"] for item in first["items"]] == [5, 4, 3]
+    item = first["items"][0]
+    assert item["device_id"] == "lane-t01"
+    assert item["wall_time"] == "2026-05-01T08:00:05+00:00"
+    assert "received_at" in item
+    assert "row_id" not in item
+    rest = await client.get("/api/v1/access-events", params={"limit": "3", "cursor": first["next_cursor"]})
+    body = await rest.json()
+    assert [item["seq"] for item in body["items"]] == [2, 1]
+    assert body["next_cursor"] is None
+
+
+async def test_filters_and_a_plus_sign_left_unescaped(client: Client) -> None:
+    await store_of(client).store_events([make_event(s) for s in range(1, 6)])
+    # 16:00:03+08:00 is 08:00:03Z; clients often forget to escape the '+'.
+    body = await get_json(client, "/api/v1/access-events?since=2026-05-01T16:00:03+08:00&device_id=lane-t01")
+    assert [item["seq"] for item in body["items"]] == [5, 4, 3]
+    body = await get_json(client, "/api/v1/access-events?until=2026-05-01T08:00:02Z&decision=granted")
+    assert [item["seq"] for item in body["items"]] == [1]
+
+
+async def test_counts(client: Client) -> None:
+    await store_of(client).store_events([make_event(1), make_event(2), make_event(3, granted=False)])
+    body = await get_json(client, "/api/v1/access-events/counts?project_id=proj-1")
+    assert body == {
+        "counts": [
+            {"device_id": "lane-t01", "decision": "denied", "reason": "not_registered", "count": 1},
+            {"device_id": "lane-t01", "decision": "granted", "reason": "granted", "count": 2},
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "names"),
+    [
+        ("limit=0", "invalid_parameter", "'limit'"),
+        ("limit=501", "invalid_parameter", "'limit'"),
+        ("limit=ten", "invalid_parameter", "'limit'"),
+        ("limit=-1", "invalid_parameter", "'limit'"),
+        ("since=yesterday", "invalid_parameter", "'since'"),
+        ("since=2026-05-01T08:00:00", "invalid_parameter", "'since'"),
+        ("since=2026-05-02T00:00:00Z&until=2026-05-01T00:00:00Z", "invalid_parameter", "'until'"),
+        ("decision=maybe", "invalid_parameter", "'decision'"),
+        ("reason=because", "invalid_parameter", "'reason'"),
+        ("cursor=bm90LWEtY3Vyc29y", "invalid_cursor", "'cursor'"),
+        ("device_id=", "invalid_parameter", "'device_id'"),
+        ("limit=1&limit=2", "invalid_parameter", "'limit'"),
+        ("projectid=proj-1", "unknown_parameter", "'projectid'"),
+    ],
+)
+async def test_bad_queries_are_400_naming_the_parameter(
+    client: Client, query: str, code: str, names: str
+) -> None:
+    await assert_error(client, f"/api/v1/access-events?{query}", 400, code, names)
+
+
+async def test_other_endpoints_refuse_unknown_parameters(client: Client) -> None:
+    await assert_error(client, "/api/v1/access-events/counts?limit=5", 400, "unknown_parameter", "'limit'")
+    await assert_error(client, "/api/v1/devices?x=1", 400, "unknown_parameter", "'x'")
+    await assert_error(client, "/api/v1/dead-letters?limit=0", 400, "invalid_parameter", "'limit'")
+
+
+async def test_unknown_route_and_wrong_method_are_json(client: Client) -> None:
+    await assert_error(client, "/api/v1/nothing-here", 404, "not_found")
+    response = await client.post("/api/v1/access-events")
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET,HEAD"
+    body = await response.json()
+    assert body["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_bug_is_a_500_without_internals(client: Client) -> None:
+    body = await get_json(client, "/test/boom", 500)
+    assert body["error"]["code"] == "internal_error"
+    assert "secret" not in body["error"]["message"]
+
+
+async def test_healthz_is_503_while_the_broker_is_unreachable(client: Client) -> None:
+    body = await get_json(client, "/healthz", 503)
+    assert body == {"status": "unavailable", "database": "ok", "mqtt": "disconnected"}
+
+
+async def test_dead_letters_show_reason_and_size_not_the_body(client: Client) -> None:
+    await store_of(client).dead_letter("sitegate/v1/up/lane-t01/event", "invalid AccessEvent", b'{"x": 1}')
+    body = await get_json(client, "/api/v1/dead-letters?limit=5")
+    [item] = body["items"]
+    assert set(item) == {"received_at", "topic", "reason", "size"}
+    assert (item["reason"], item["size"]) == ("invalid AccessEvent", 8)
+
+
+async def test_ingest_and_devices(client: Client) -> None:
+    store = store_of(client)
+    await store.store_events([make_event(s) for s in (1, 2, 4)])
+    status = PresenceStatus(
+        device_id="lane-t01", state=PresenceState.ONLINE, generation=3, at=make_event(1).wall_time
+    )
+    await store.record_presence(status)
+    ingest = await get_json(client, "/api/v1/ingest")
+    assert ingest["connected"] is False
+    assert set(ingest["counters"]) >= {"accepted", "duplicates", "rejected", "batches"}
+    assert ingest["devices"] == [
+        {"device_id": "lane-t01", "contiguous_through": 2, "highest_seen": 4, "gap_count": 1}
+    ]
+    devices = await get_json(client, "/api/v1/devices")
+    [device] = devices["devices"]
+    assert (device["device_id"], device["presence"], device["presence_generation"]) == (
+        "lane-t01",
+        "online",
+        3,
+    )

@@ -1,0 +1,67 @@
+"""One ingest batch end to end on a real store, acks caught by a recording publisher (no broker)."""
+
+from __future__ import annotations
+
+from hub.inbound import Accepted
+from hub.ingest import Ingest
+from hub.store import Store
+from tests.hub.factories import make_event
+from wire.codec import decode, encode
+from wire.models import StorageAck
+from wire.topics import Channel, topic_for
+
+EVENT_TOPIC = topic_for("lane-t01", Channel.EVENT)
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.acks: list[tuple[str, StorageAck]] = []
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        assert qos == 1
+        ack = decode(Channel.ACK, payload)
+        assert isinstance(ack, StorageAck)
+        self.acks.append((topic, ack))
+
+
+def make_ingest(store: Store) -> Ingest:
+    return Ingest(store, host="127.0.0.1", port=1, client_id="test-hub", share_group="test")
+
+
+async def test_a_batch_is_stored_acknowledged_and_its_bad_input_dead_lettered(store: Store) -> None:
+    ingest = make_ingest(store)
+    publisher = RecordingPublisher()
+    other = topic_for("lane-t02", Channel.EVENT)
+    await ingest.handle_batch(
+        publisher,
+        [
+            (EVENT_TOPIC, encode(make_event(1))),
+            (EVENT_TOPIC, b"{"),
+            (EVENT_TOPIC, encode(make_event(2))),
+            (EVENT_TOPIC, encode(make_event(2))),
+            (other, encode(make_event(7, device_id="lane-t02"))),
+        ],
+    )
+    counters = ingest.counters
+    assert (counters.accepted, counters.duplicates, counters.rejected, counters.batches) == (3, 1, 1, 1)
+    assert sorted((topic, ack.device_id, ack.through_seq) for topic, ack in publisher.acks) == [
+        (topic_for("lane-t01", Channel.ACK), "lane-t01", 2),
+        (topic_for("lane-t02", Channel.ACK), "lane-t02", 0),
+    ]
+    [letter] = await store.dead_letters()
+    assert (letter.topic, letter.payload_size) == (EVENT_TOPIC, 1)
+
+
+async def test_a_row_the_database_refuses_does_not_hold_back_the_rest(store: Store) -> None:
+    ingest = make_ingest(store)
+    poison = make_event(2).model_copy(update={"mono_ns": 2**64})  # past classify's guard, on purpose
+    items = [
+        (Accepted(EVENT_TOPIC, b"synthetic", event), event)
+        for event in (make_event(1), poison, make_event(3))
+    ]
+    watermarks = await ingest._store_events(items)
+    assert watermarks == {"lane-t01": 1}
+    assert ingest.counters.accepted == 2
+    assert ingest.counters.rejected == 1
+    [letter] = await store.dead_letters()
+    assert "database refused" in letter.reason
