@@ -1,0 +1,311 @@
+"""The pyserial adapter for a GA/T 467 ID module: the only code here that touches a port.
+
+Everything protocol-shaped lives in :mod:`controller.readers.gat467` (pure); this module does the
+blocking I/O in a worker thread, one command/reply transaction at a time, and turns the module's
+find -> select -> read cycle into an async stream of cards. A bad frame or an unreadable block is
+logged (reason only: the bytes may hold personal data), counted and skipped. A lost port is a fault
+that an explicit reconnect loop with backoff repairs, so one glitch never stops the lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from types import TracebackType
+from typing import Final, Self
+
+import serial
+
+from controller.core.cards import IdentityCard
+from controller.readers.gat467.errors import Gat467Error, NoReply, status_error
+from controller.readers.gat467.frames import (
+    GARBAGE,
+    Command,
+    FrameDiscarded,
+    Response,
+    ResponseDecoder,
+    Status,
+    encode_command,
+)
+from controller.readers.gat467.textblock import parse_appended_address, parse_read_reply, parse_text_block
+from wire.models import ReaderState
+
+# Vendor timeouts (see the reference): find and select are quick, a read moves 1295 bytes at 115200.
+FIND_TIMEOUT: Final = 0.1
+SELECT_TIMEOUT: Final = 0.1
+READ_TIMEOUT: Final = 2.0
+ADDRESS_TIMEOUT: Final = 0.5
+SAM_TIMEOUT: Final = 0.5
+READ_SLICE: Final = 0.01
+"""How long one blocking read may wait, so a transaction notices its deadline promptly."""
+WRITE_TIMEOUT: Final = 1.0
+SILENT_POLLS: Final = 5
+"""Unanswered finds in a row after which an open port with a mute module counts as a fault."""
+BACKOFF_FIRST: Final = 0.2
+BACKOFF_MAX: Final = 5.0
+
+DiscardSink = Callable[[FrameDiscarded], None]
+
+
+@dataclass
+class ModuleStats:
+    frames_discarded: int = 0
+    reads_ok: int = 0
+    read_errors: int = 0
+    reconnects: int = 0
+
+
+def transact(
+    port: serial.Serial,
+    decoder: ResponseDecoder,
+    command: Command,
+    timeout: float,
+    on_discard: DiscardSink,
+) -> Response | None:
+    """Send one command and wait for its reply; ``None`` if none arrived whole within ``timeout``.
+
+    Blocking: run it in a worker thread. Bytes left over from an earlier, late reply are dropped
+    first so they cannot pass for this command's answer. A rejected frame (bad checksum or length)
+    ends the wait at once: the module has answered and will not send a second reply. Serial errors
+    propagate; the caller owns reconnection.
+    """
+    stale = port.in_waiting
+    if stale:
+        port.read(stale)
+        on_discard(FrameDiscarded("stale bytes before command", stale))
+    deadline = time.monotonic() + timeout
+    port.write(encode_command(command))
+    try:
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, Response):
+                return event
+            if isinstance(event, FrameDiscarded):
+                on_discard(event)
+                if event.reason != GARBAGE:
+                    return None
+                continue
+            if time.monotonic() >= deadline:
+                return None
+            chunk = port.read(port.in_waiting or 1)
+            if chunk:
+                decoder.feed(chunk)
+    finally:
+        leftover = decoder.reset()
+        if leftover is not None:
+            on_discard(leftover)
+
+
+def decode_card(reply: Response | None, command: Command = Command.READ_TEXT_PHOTO) -> IdentityCard:
+    """The card in a read reply, or a :class:`Gat467Error` saying why there is none."""
+    if reply is None:
+        raise NoReply(command, READ_TIMEOUT)
+    if reply.sw3 != Status.OK:
+        raise status_error(reply.sw3, command)
+    text, photo, fingerprint = parse_read_reply(reply.data)
+    return parse_text_block(text, photo, fingerprint)
+
+
+class SerialIdModule:
+    """One ID module on one serial port, as an async context manager yielding cards.
+
+    ``serial_factory`` is the hardware seam (gpiozero's ``pin_factory`` idea): tests pass one that
+    opens an emulator's pty. A card left on the reader is read once: the module will not find it again
+    until it leaves, and as a second guard the same ID number is not yielded twice in a row unless a
+    find has failed in between.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        baudrate: int = 115200,
+        poll_interval: float = 0.15,
+        serial_factory: Callable[..., serial.Serial] = serial.Serial,
+        logger: logging.Logger | None = None,
+        name: str = "id_module",
+    ) -> None:
+        self.port = port
+        self.name = name  # the key in the heartbeat's reader_status
+        self._baudrate = baudrate
+        self._poll_interval = poll_interval
+        self._factory = serial_factory
+        self._log = logger or logging.getLogger(__name__)
+        self.stats = ModuleStats()
+        self.state = ReaderState.ABSENT
+        self._fault: str | None = "not opened"
+        self._serial: serial.Serial | None = None
+        self._decoder = ResponseDecoder()
+        self._io_lock = threading.Lock()  # held by a worker thread for a whole transaction
+        self._backoff = BACKOFF_FIRST
+        self._attempted = False
+        self._opened_once = False
+        self._last_id: str | None = None
+        self._unanswered = 0
+
+    @property
+    def healthy(self) -> bool:
+        return self.state is ReaderState.OK
+
+    @property
+    def fault(self) -> str | None:
+        return self._fault
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._open()
+        except OSError as err:  # serial.SerialException is an OSError
+            self._set_fault(err)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the port; for owners that iterate :meth:`cards` without ``async with``."""
+        await asyncio.to_thread(self._close)
+        self.state = ReaderState.ABSENT
+
+    async def cards(self) -> AsyncIterator[IdentityCard]:
+        """Poll forever; yields each card once. Faults are reported through ``healthy``/``fault``."""
+        while True:
+            if self._serial is None:
+                await self._reconnect()
+            try:
+                card = await self._read_cycle()
+            except OSError as err:
+                self._set_fault(err)
+                await asyncio.to_thread(self._close)
+                continue
+            if card is not None:
+                yield card
+            await asyncio.sleep(self._poll_interval)
+
+    async def probe(self) -> str:
+        """SAM status, then the SAM id as hex: proof the module and its SAM answer (for selftest)."""
+        if self._serial is None:
+            await self._open()
+        await self._expect_ok(Command.SAM_STATUS, SAM_TIMEOUT)
+        reply = await self._expect_ok(Command.READ_SAM_ID, SAM_TIMEOUT)
+        return reply.data.hex().upper()
+
+    async def _read_cycle(self) -> IdentityCard | None:
+        found = await self._command(Command.FIND_CARD, FIND_TIMEOUT)
+        self._note_answer(found is not None)
+        if found is None:
+            return None
+        if found.sw3 != Status.FIND_OK:
+            self._last_id = None
+            return None
+        selected = await self._command(Command.SELECT_CARD, SELECT_TIMEOUT)
+        if selected is None or selected.sw3 != Status.OK:
+            return None
+        reply = await self._command(Command.READ_TEXT_PHOTO, READ_TIMEOUT)
+        try:
+            card = decode_card(reply)
+        except Gat467Error as err:
+            self.stats.read_errors += 1
+            self._log.warning("ID module: card not read: %s", err)
+            return None
+        self.stats.reads_ok += 1
+        if card.id_number == self._last_id:
+            self._log.debug("ID module: same card again without leaving the field; not repeated")
+            return None
+        self._last_id = card.id_number
+        return await self._with_appended_address(card)
+
+    def _note_answer(self, answered: bool) -> None:
+        """Health tracks whether the module talks, not just whether the port is open."""
+        if answered:
+            self._unanswered = 0
+            self._backoff = BACKOFF_FIRST  # the link works: the next fault starts from scratch
+            if self.state is not ReaderState.OK:
+                self._log.info("ID module on %s answers again", self.port)
+            self.state, self._fault = ReaderState.OK, None
+            return
+        self._unanswered += 1
+        if self._unanswered == SILENT_POLLS:
+            self.state = ReaderState.FAULT
+            self._fault = f"no reply to {SILENT_POLLS} finds in a row"
+            self._log.warning("ID module on %s: %s", self.port, self._fault)
+
+    async def _with_appended_address(self, card: IdentityCard) -> IdentityCard:
+        reply = await self._command(Command.READ_APPENDED_ADDRESS, ADDRESS_TIMEOUT)
+        if reply is None or reply.sw3 != Status.OK:
+            return card  # 91 (NO_CONTENT) is the common case: no address was ever appended
+        try:
+            return replace(card, appended_address=parse_appended_address(reply.data))
+        except Gat467Error as err:
+            self._log.warning("ID module: appended address ignored: %s", err)
+            return card
+
+    async def _expect_ok(self, command: Command, reply_within: float) -> Response:
+        reply = await self._command(command, reply_within)
+        if reply is None:
+            raise NoReply(command, reply_within)
+        if reply.sw3 != Status.OK:
+            raise status_error(reply.sw3, command)
+        return reply
+
+    async def _command(self, command: Command, reply_within: float) -> Response | None:
+        return await asyncio.to_thread(self._transact_locked, command, reply_within)
+
+    def _transact_locked(self, command: Command, timeout: float) -> Response | None:
+        with self._io_lock:
+            if self._serial is None:
+                raise serial.SerialException("port is closed")
+            return transact(self._serial, self._decoder, command, timeout, self._discarded)
+
+    def _discarded(self, event: FrameDiscarded) -> None:
+        self.stats.frames_discarded += 1
+        self._log.warning("ID module: %d bytes discarded: %s", event.discarded, event.reason)
+
+    async def _open(self) -> None:
+        self._attempted = True
+        port = await asyncio.to_thread(
+            self._factory,
+            self.port,
+            baudrate=self._baudrate,
+            timeout=READ_SLICE,
+            write_timeout=WRITE_TIMEOUT,
+            exclusive=True,
+        )
+        with self._io_lock:
+            self._serial = port
+            self._decoder.reset()
+        if self._opened_once:
+            self.stats.reconnects += 1
+            self._log.info("ID module: port %s reopened", self.port)
+        self._opened_once = True
+        self._unanswered = 0
+        self.state, self._fault = ReaderState.OK, None
+
+    async def _reconnect(self) -> None:
+        while self._serial is None:
+            if self._attempted:  # the first open, when the caller skipped __aenter__, is not delayed
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+            try:
+                await self._open()
+            except OSError as err:
+                self._set_fault(err)
+
+    def _set_fault(self, err: OSError) -> None:
+        self.state = ReaderState.FAULT
+        self._fault = f"{type(err).__name__}: {err}"
+        self._log.warning("ID module on %s: %s; retrying in %.1f s", self.port, self._fault, self._backoff)
+
+    def _close(self) -> None:
+        with self._io_lock:
+            port, self._serial = self._serial, None
+        if port is not None:
+            try:
+                port.close()
+            except OSError as err:
+                self._log.debug("ID module: close failed: %s", err)

@@ -1,0 +1,249 @@
+"""SerialIdModule against the emulated module over a real pty: the whole serial path, no mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import serial
+
+from controller.core.cards import IdentityCard
+from controller.readers.gat467.errors import NoReply
+from controller.readers.gat467.frames import Command, Status
+from controller.readers.gat467.textblock import encode_text_block
+from controller.readers.serial_module import SerialIdModule
+from hardware.emulators.id_module import DEFAULT_SAM_ID, SYNTHETIC_PHOTO, IdModuleEmulator
+from hardware.emulators.identities import synthetic_identity
+
+pytestmark = pytest.mark.serial
+
+POLL = 0.02
+
+
+class Lane:
+    """The adapter's card stream running in a task, as a lane controller would consume it."""
+
+    def __init__(self, module: SerialIdModule) -> None:
+        self.module = module
+        self.cards: asyncio.Queue[IdentityCard] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        async for card in self.module.cards():
+            await self.cards.put(card)
+
+    async def next_card(self, within: float = 3.0) -> IdentityCard:
+        return await asyncio.wait_for(self.cards.get(), within)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+async def until(condition: Callable[[], bool], within: float = 3.0) -> None:
+    """Poll: the conditions are set by the emulator's thread, so there is no event to wait on."""
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    assert condition(), f"not true within {within} s"
+
+
+async def polls(emu: IdModuleEmulator, n: int) -> None:
+    """Let the adapter send ``n`` more commands (each poll is at least a find)."""
+    target = emu.commands_seen + n
+    await until(lambda: emu.commands_seen >= target)
+
+
+async def swipe_out(emu: IdModuleEmulator) -> None:
+    emu.remove()
+    await polls(emu, 2)  # at least one find fails while the field is empty
+
+
+def person(seed: int) -> IdentityCard:
+    return synthetic_identity(random.Random(seed))
+
+
+@pytest.fixture
+def emu() -> Iterator[IdModuleEmulator]:
+    with IdModuleEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def lane(emu: IdModuleEmulator) -> AsyncIterator[Lane]:
+    async with SerialIdModule(emu.port, poll_interval=POLL) as module:
+        running = Lane(module)
+        yield running
+        await running.stop()
+
+
+async def test_a_card_left_on_the_reader_is_read_once(emu: IdModuleEmulator, lane: Lane) -> None:
+    card = person(1)
+    emu.present(card)
+    assert await lane.next_card() == replace(card, photo=SYNTHETIC_PHOTO)
+    await polls(emu, 10)
+    assert lane.cards.empty()
+    assert emu.reads_served == 1
+    assert lane.module.stats.reads_ok == 1
+    assert lane.module.healthy
+
+
+async def test_removed_and_presented_again_is_read_again(emu: IdModuleEmulator, lane: Lane) -> None:
+    card = person(2)
+    emu.present(card)
+    first = await lane.next_card()
+    await swipe_out(emu)
+    emu.present(card)
+    second = await lane.next_card()
+    assert first.id_number == second.id_number == card.id_number
+    assert lane.module.stats.reads_ok == 2
+
+
+async def test_same_card_is_not_repeated_until_a_find_fails(emu: IdModuleEmulator, lane: Lane) -> None:
+    card, other = person(3), person(4)
+    emu.present(card)
+    await lane.next_card()
+    emu.present(card)  # re-enters without the field ever being seen empty: the module reads it again
+    await until(lambda: emu.reads_served == 2)
+    await polls(emu, 3)
+    assert lane.cards.empty()
+    emu.present(other)  # a different person straight after is not held back
+    assert (await lane.next_card()).id_number == other.id_number
+
+
+async def test_cards_work_without_async_with(emu: IdModuleEmulator) -> None:
+    # The lane service only iterates its sources; the first open must not wait for a backoff.
+    module = SerialIdModule(emu.port, poll_interval=POLL, name="lane-1-in")
+    assert (module.name, module.healthy) == ("lane-1-in", False)
+    emu.present(person(10))
+    lane = Lane(module)
+    assert (await lane.next_card(within=1)).id_number == person(10).id_number
+    assert module.healthy
+    await lane.stop()
+    await module.aclose()
+    assert not module.healthy
+
+
+async def test_appended_address_is_attached(emu: IdModuleEmulator, lane: Lane) -> None:
+    emu.present(replace(person(5), appended_address="杭州市测试路88号"))
+    assert (await lane.next_card()).appended_address == "杭州市测试路88号"
+
+
+@pytest.mark.parametrize(
+    ("inject", "logged"),
+    [
+        (lambda emu: emu.corrupt_next(command=Command.READ_TEXT_PHOTO), "checksum 0x"),
+        (lambda emu: emu.truncate_next(command=Command.READ_TEXT_PHOTO), "truncated frame, 647 of 1295"),
+        (lambda emu: emu.refuse_next(Status.READ_FAILED, command=Command.READ_TEXT_PHOTO), "SW3 0x41"),
+    ],
+    ids=["corrupt", "truncated", "refused"],
+)
+async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
+    emu: IdModuleEmulator,
+    lane: Lane,
+    caplog: pytest.LogCaptureFixture,
+    inject: Callable[[IdModuleEmulator], Any],
+    logged: str,
+) -> None:
+    card = person(6)
+    inject(emu)
+    emu.present(card)
+    await until(lambda: lane.module.stats.read_errors == 1, within=4)
+    assert logged in caplog.text
+    assert lane.cards.empty()
+    await swipe_out(emu)
+    emu.present(card)
+    assert (await lane.next_card()).id_number == card.id_number
+    assert card.id_number not in caplog.text
+    assert lane.module.healthy
+
+
+async def test_an_unreadable_text_block_is_logged_and_skipped(
+    emu: IdModuleEmulator, lane: Lane, caplog: pytest.LogCaptureFixture
+) -> None:
+    card = person(7)
+    block = bytearray(encode_text_block(card))
+    block[36:52] = "19991340".encode("utf-16-le")
+    emu.present(bytes(block))
+    await until(lambda: lane.module.stats.read_errors == 1)
+    assert "text block field birth_date at offset 36: not a calendar date" in caplog.text
+    assert card.id_number not in caplog.text
+    await swipe_out(emu)
+    emu.present(card)
+    assert (await lane.next_card()).name == card.name
+
+
+async def test_a_silent_module_is_reported_and_recovers(emu: IdModuleEmulator, lane: Lane) -> None:
+    emu.silence(True)
+    await until(lambda: not lane.module.healthy)
+    assert lane.module.fault == "no reply to 5 finds in a row"
+    emu.silence(False)
+    await until(lambda: lane.module.healthy)
+    assert lane.module.fault is None
+
+
+async def test_probe_returns_the_sam_id(emu: IdModuleEmulator) -> None:
+    async with SerialIdModule(emu.port) as module:
+        assert await module.probe() == DEFAULT_SAM_ID.hex().upper()
+        emu.silence(True)
+        with pytest.raises(NoReply):
+            await module.probe()
+
+
+async def test_emulator_gone_then_back_on_a_new_pty(caplog: pytest.LogCaptureFixture) -> None:
+    # A USB adapter replugged comes back under a new name; the injected factory follows it here.
+    caplog.set_level(logging.INFO, logger="controller.readers.serial_module")
+    current = [IdModuleEmulator()]
+
+    def factory(_port: str, **kwargs: Any) -> serial.Serial:
+        return serial.Serial(current[0].port, **kwargs)
+
+    try:
+        async with SerialIdModule("/dev/ttyID", poll_interval=POLL, serial_factory=factory) as module:
+            lane = Lane(module)
+            current[0].present(person(8))
+            await lane.next_card()
+            current[0].close()
+            await until(lambda: module.fault is not None)
+            assert not module.healthy
+            assert not lane.task.done()
+            current[0] = IdModuleEmulator()
+            current[0].present(person(9))
+            assert (await lane.next_card(within=5)).id_number == person(9).id_number
+            assert module.healthy
+            assert module.stats.reconnects == 1
+            await lane.stop()
+    finally:
+        current[0].close()
+    assert "reopened" in caplog.text
+
+
+async def test_emulator_gone_for_good_is_a_fault_not_a_crash() -> None:
+    emulator = IdModuleEmulator()
+    async with SerialIdModule(emulator.port, poll_interval=POLL) as module:
+        lane = Lane(module)
+        await until(lambda: emulator.commands_seen > 0)
+        emulator.close()
+        await until(lambda: not module.healthy)
+        await asyncio.sleep(0.7)  # a few reconnect attempts, all failing
+        assert module.fault is not None
+        assert not lane.task.done()
+        assert module.stats.reconnects == 0
+        await lane.stop()
+
+
+async def test_a_port_that_never_opens_is_a_fault() -> None:
+    async with SerialIdModule("/dev/nonexistent-id-module") as module:
+        assert not module.healthy
+        assert module.fault is not None
+        assert "could not open port" in module.fault
+        with pytest.raises(serial.SerialException):
+            await module.probe()
