@@ -60,7 +60,7 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """tinydb ``Storage`` over :func:`write_atomically`; reads never modify the file."""
 
     def __init__(self, path: str | Path) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 from controller.board import BoardError, load_board
 from controller.clock import SystemClock
 from controller.config import ConfigError, ControllerConfig, load_config
+from controller.core.roster import Roster
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
-from controller.core.roster import Roster
 from controller.roster_store import load_roster
 from controller.service import LaneService
 from controller.uplink import Uplink
@@ -43,9 +43,13 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         log.error("roster fault: %s", loaded.fault)
     roster = loaded.roster
     if roster.project_id and roster.project_id != config.project_id:
-        log.error("roster is for project %s, lane is on %s: denying everyone", roster.project_id, config.project_id)
+        log.error(
+            "roster is for project %s, lane is on %s: denying everyone", roster.project_id, config.project_id
+        )
         roster = Roster.build(roster.version, config.project_id, [])
-    outputs = LaneOutputs(board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s)
+    outputs = LaneOutputs(
+        board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s
+    )
     reader = SerialIdModule(
         config.reader.port, baudrate=config.reader.baudrate, poll_interval=config.reader.poll_interval_s
     )
@@ -97,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("/etc/sitegate/controller.toml"))
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         config = load_config(args.config)
         load_board(config.board)

@@ -67,7 +67,9 @@ class ControllerConfig(_Section):
         except (OSError, ValueError) as err:
             raise ConfigError(f"site_key_file {self.site_key_file}: {err}") from err
         if len(key) < MIN_SITE_KEY_BYTES:
-            raise ConfigError(f"site_key_file {self.site_key_file}: key shorter than {MIN_SITE_KEY_BYTES} bytes")
+            raise ConfigError(
+                f"site_key_file {self.site_key_file}: key shorter than {MIN_SITE_KEY_BYTES} bytes"
+            )
         return key
 
 

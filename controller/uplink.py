@@ -69,7 +69,9 @@ class Uplink:
         self._wake.set()
 
     def _presence(self, state: PresenceState, generation: int) -> bytes:
-        return encode(PresenceStatus(device_id=self.device_id, state=state, generation=generation, at=utc_now()))
+        return encode(
+            PresenceStatus(device_id=self.device_id, state=state, generation=generation, at=utc_now())
+        )
 
     async def run(self) -> None:
         attempt = 0
@@ -95,7 +97,12 @@ class Uplink:
                     attempt = 0
                     self.connected = True
                     self.connections += 1
-                    log.info("uplink connected to %s:%d (generation %d)", self.config.host, self.config.port, generation)
+                    log.info(
+                        "uplink connected to %s:%d (generation %d)",
+                        self.config.host,
+                        self.config.port,
+                        generation,
+                    )
                     await client.publish(
                         topic_for(self.device_id, Channel.PRESENCE),
                         self._presence(PresenceState.ONLINE, generation),
@@ -144,8 +151,12 @@ class Uplink:
             if acked > acked_seen:
                 acked_seen, last_progress = acked, time.monotonic()
             if sent_through > acked and time.monotonic() - last_progress > self.config.resend_after_s:
-                log.warning("hub silent on seq %d..%d for %.0fs; resending", acked + 1, sent_through,
-                            self.config.resend_after_s)
+                log.warning(
+                    "hub silent on seq %d..%d for %.0fs; resending",
+                    acked + 1,
+                    sent_through,
+                    self.config.resend_after_s,
+                )
                 sent_through, last_progress = acked, time.monotonic()
             sent_through = max(sent_through, acked)
             batch = self.journal.pending(sent_through, self.config.window)
@@ -163,8 +174,9 @@ class Uplink:
             self._acked.clear()
             waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._acked.wait())}
             try:
-                await asyncio.wait(waiters, timeout=self.config.resend_after_s / 2,
-                                   return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(
+                    waiters, timeout=self.config.resend_after_s / 2, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 for waiter in waiters:
                     waiter.cancel()
@@ -172,5 +184,7 @@ class Uplink:
     async def _heartbeats(self, client: aiomqtt.Client) -> None:
         assert self._heartbeat is not None
         while True:
-            await client.publish(topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0)
+            await client.publish(
+                topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0
+            )
             await asyncio.sleep(self.config.heartbeat_s)

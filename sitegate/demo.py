@@ -88,10 +88,20 @@ def _hub_process(root: Path, broker: Mosquitto, http_port: int) -> Iterator[subp
     log_file = open(root / "hub.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "sitegate.cli", "hub",
-            "--database-url", f"sqlite+aiosqlite:///{root / 'hub.sqlite3'}",
-            "--mqtt-host", broker.host, "--mqtt-port", str(broker.port),
-            "--http-host", "127.0.0.1", "--http-port", str(http_port),
+            sys.executable,
+            "-m",
+            "sitegate.cli",
+            "hub",
+            "--database-url",
+            f"sqlite+aiosqlite:///{root / 'hub.sqlite3'}",
+            "--mqtt-host",
+            broker.host,
+            "--mqtt-port",
+            str(broker.port),
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            str(http_port),
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,
@@ -108,7 +118,9 @@ def _hub_process(root: Path, broker: Mosquitto, http_port: int) -> Iterator[subp
         log_file.close()
 
 
-async def _wait_healthy(session: aiohttp.ClientSession, base: str, hub: subprocess.Popen[bytes], root: Path) -> None:
+async def _wait_healthy(
+    session: aiohttp.ClientSession, base: str, hub: subprocess.Popen[bytes], root: Path
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if hub.poll() is not None:
@@ -128,7 +140,9 @@ async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
     try:
         while len(lane.events) == before:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"lane {lane.name}: no decision {SWIPE_TIMEOUT_S:.0f} s after a card was presented")
+                raise RuntimeError(
+                    f"lane {lane.name}: no decision {SWIPE_TIMEOUT_S:.0f} s after a card was presented"
+                )
             await asyncio.sleep(0.01)
     finally:
         lane.emulator.remove()
@@ -145,19 +159,26 @@ async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
             event = await _swipe(lane, swipe)
             done += 1
             mark = "ok" if event.reason is swipe.expected else f"EXPECTED {swipe.expected.value}"
-            print(f"  [{done:3d}/{shift.total}] {phase:<5} {event.decision.value:<8} {event.reason.value:<24} "
-                  f"{swipe.who:<28} {mark}", flush=True)
+            print(
+                f"  [{done:3d}/{shift.total}] {phase:<5} {event.decision.value:<8} {event.reason.value:<24} "
+                f"{swipe.who:<28} {mark}",
+                flush=True,
+            )
             if event.reason is not swipe.expected:
-                problems.append(f"{phase} swipe by {swipe.who}: {event.reason.value}, expected {swipe.expected.value}")
+                problems.append(
+                    f"{phase} swipe by {swipe.who}: {event.reason.value}, expected {swipe.expected.value}"
+                )
     return problems
 
 
-async def _drained(lanes: dict[str, Lane], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+async def _drained(lanes: dict[str, Lane], within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
     while any(lane.service.journal.backlog() for lane in lanes.values()):
         if time.monotonic() > deadline:
             backlog = {n: lane.service.journal.backlog() for n, lane in lanes.items()}
-            raise RuntimeError(f"the hub did not acknowledge every event within {timeout:.0f} s: backlog {backlog}")
+            raise RuntimeError(
+                f"the hub did not acknowledge every event within {within_s:.0f} s: backlog {backlog}"
+            )
         await asyncio.sleep(0.05)
 
 
@@ -166,12 +187,16 @@ def _table(title: str, counts: dict[str, Counter[str]]) -> str:
     header = f"{'lane':<8}" + "".join(f"{r:>26}" for r in reasons) + f"{'total':>8}"
     rows = [title, header, "-" * len(header)]
     for name, counter in counts.items():
-        rows.append(f"{name:<8}" + "".join(f"{counter[r]:>26}" for r in reasons) + f"{sum(counter.values()):>8}")
+        rows.append(
+            f"{name:<8}" + "".join(f"{counter[r]:>26}" for r in reasons) + f"{sum(counter.values()):>8}"
+        )
     return "\n".join(rows)
 
 
 async def _hub_counts(session: aiohttp.ClientSession, base: str, project_id: str) -> dict[str, Counter[str]]:
-    async with session.get(f"{base}/api/v1/access-events/counts", params={"project_id": project_id}) as response:
+    async with session.get(
+        f"{base}/api/v1/access-events/counts", params={"project_id": project_id}
+    ) as response:
         response.raise_for_status()
         body = await response.json()
     by_device = {device_id: name for name, (device_id, _, _) in LANES.items()}
@@ -186,7 +211,10 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
     shift = build_shift(seed, today)
     http_port = free_port()
     base = f"http://127.0.0.1:{http_port}"
-    print(f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, {len(shift.roster)} on the roster")
+    print(
+        f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, "
+        f"{len(shift.roster)} people on the roster"
+    )
     with contextlib.ExitStack() as stack:
         broker = stack.enter_context(Mosquitto())
         print(f"  broker  mqtt://{broker.host}:{broker.port}")
@@ -219,10 +247,12 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                     print()
                     print(_table(f"Read back from the hub: GET {base}/api/v1/access-events/counts", remote))
                     pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
-                    for name, lane in lanes.items():
+                    for name in lanes:
                         if pulses[name] != local[name][Reason.GRANTED.value]:
-                            problems.append(f"lane {name}: {pulses[name]} relay pulses for "
-                                            f"{local[name][Reason.GRANTED.value]} grants")
+                            problems.append(
+                                f"lane {name}: {pulses[name]} relay pulses for "
+                                f"{local[name][Reason.GRANTED.value]} grants"
+                            )
                     if local != remote:
                         problems.append("the hub's counts differ from the lanes' tally")
                     print()
@@ -231,8 +261,11 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                         return 1
                     print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
                     if serve:
-                        print(f"\nServing until Ctrl-C:\n  {base}/healthz\n  {base}/api/v1/access-events"
-                              f"\n  {base}/api/v1/access-events/counts\n  mqtt://{broker.host}:{broker.port}", flush=True)
+                        print(
+                            f"\nServing until Ctrl-C:\n  {base}/healthz\n  {base}/api/v1/access-events"
+                            f"\n  {base}/api/v1/access-events/counts\n  mqtt://{broker.host}:{broker.port}",
+                            flush=True,
+                        )
                         await asyncio.Event().wait()
                     return 0
                 finally:
@@ -251,12 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where to keep the demo's files (default: a temp dir)")
     parser.add_argument("--verbose", action="store_true", help="show the lanes' own log lines")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     with contextlib.ExitStack() as stack:
         root = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sitegate-demo-")))
         root.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o755)
+        os.chmod(root, 0o755)  # noqa: S103 - the broker runs as the mosquitto user and reads its files here
         try:
             return asyncio.run(run_demo(root, serve=args.serve, seed=args.seed))
         except KeyboardInterrupt:

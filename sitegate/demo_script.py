@@ -56,7 +56,9 @@ def build_shift(seed: int, today: date, workers: int = 28) -> Shift:
         roster.append((credential_hash(site_key, card.id_number), entry))
 
     left = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    on_roster("p-0901", RosterEntry("p-0901", Role.WORKER, today - timedelta(100), today - timedelta(3)), left)
+    on_roster(
+        "p-0901", RosterEntry("p-0901", Role.WORKER, today - timedelta(100), today - timedelta(3)), left
+    )
     early = synthetic_identity(rng, valid_to=today + timedelta(days=900))
     on_roster("p-0902", RosterEntry("p-0902", Role.WORKER, today + timedelta(2)), early)
     expired = synthetic_identity(rng, valid_to=today - timedelta(days=12))
@@ -79,6 +81,8 @@ def build_shift(seed: int, today: date, workers: int = 28) -> Shift:
         entry_lane.insert(rng.randrange(len(entry_lane) + 1), extra)
     leaving = rng.sample(staff, k=min(len(staff), 22))
     exit_lane = [ScriptedSwipe("exit", card, person, Reason.GRANTED) for person, card in leaving]
-    exit_lane.insert(rng.randrange(len(exit_lane) + 1),
-                     ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED))
+    exit_lane.insert(
+        rng.randrange(len(exit_lane) + 1),
+        ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED),
+    )
     return Shift(PROJECT_ID, site_key, roster, {"entry": entry_lane, "exit": exit_lane})

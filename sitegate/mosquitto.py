@@ -23,7 +23,9 @@ class BrokerError(RuntimeError):
 
 
 class Mosquitto:
-    def __init__(self, *, port: int | None = None, extra_config: str = "", workdir: Path | None = None) -> None:
+    def __init__(
+        self, *, port: int | None = None, extra_config: str = "", workdir: Path | None = None
+    ) -> None:
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self._extra_config = extra_config
@@ -56,18 +58,22 @@ class Mosquitto:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise BrokerError("mosquitto is not installed (make test / make demo install it)")
-        os.chmod(self.workdir, 0o755)
+        os.chmod(self.workdir, 0o755)  # noqa: S103 - mosquitto drops to its own user and must read this
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
         conf.chmod(0o644)
         self.log_path.touch()
         self.log_path.chmod(0o666)
-        self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._proc = subprocess.Popen(
+            [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             wait_for_port(self.host, self.port, timeout)
         except TimeoutError as err:
             self.stop()
-            raise BrokerError(f"mosquitto did not listen on port {self.port}: {self.log_path.read_text()}") from err
+            raise BrokerError(
+                f"mosquitto did not listen on port {self.port}: {self.log_path.read_text()}"
+            ) from err
         return self
 
     def stop(self) -> None:

@@ -31,7 +31,9 @@ def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
     if model is None:
         raise WireError(channel.value, [("", f"channel {channel.value!r} has no message model here")])
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise WireError(model.__name__, [("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")])
+        raise WireError(
+            model.__name__, [("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")]
+        )
     try:
         message = model.model_validate_json(payload)
     except ValidationError as err:

@@ -22,7 +22,11 @@ HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
 
 DeviceId = Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
 ProjectId = Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
-Sequence = Annotated[int, Field(ge=1, le=2**63 - 1)]
+INT64_MAX = 2**63 - 1
+Sequence = Annotated[int, Field(ge=1, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+# Free text that ends up in logs and in PostgreSQL: printable only (no NUL, no control characters).
+Label = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class WireModel(BaseModel):
@@ -74,18 +78,18 @@ class AccessEvent(WireModel):
     kind: Literal["access_event"] = "access_event"
     device_id: DeviceId
     seq: Sequence
-    boot_id: Annotated[str, Field(min_length=8, max_length=64)]
-    mono_ns: Annotated[int, Field(ge=0)]
+    boot_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{8,64}$")]
+    mono_ns: Count
     wall_time: AwareDatetime
     clock_synced: bool
     project_id: ProjectId
-    lane: Annotated[str, Field(min_length=1, max_length=32)]
+    lane: Annotated[Label, Field(max_length=32)]
     direction: Direction
     decision: Decision
     reason: Reason
     card_kind: CardKind
     credential_hash: Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]
-    person_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    person_id: Label | None = None
     alert: bool = False
 
     @model_validator(mode="after")
@@ -108,15 +112,15 @@ class Heartbeat(WireModel):
     kind: Literal["heartbeat"] = "heartbeat"
     device_id: DeviceId
     sent_at: AwareDatetime
-    boot_id: Annotated[str, Field(min_length=8, max_length=64)]
+    boot_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{8,64}$")]
     uptime_s: Annotated[float, Field(ge=0)]
     cpu_temp_c: float | None = None
     free_disk_mb: Annotated[float, Field(ge=0)]
-    journal_backlog: Annotated[int, Field(ge=0)]
-    roster_version: Annotated[int, Field(ge=0)]
-    reader_status: dict[Annotated[str, Field(max_length=32)], ReaderState]
+    journal_backlog: Count
+    roster_version: Count
+    reader_status: dict[Annotated[Label, Field(max_length=32)], ReaderState]
     clock_synced: bool
-    software_version: Annotated[str, Field(min_length=1, max_length=32)]
+    software_version: Annotated[Label, Field(max_length=32)]
 
 
 class PresenceState(StrEnum):
@@ -134,7 +138,7 @@ class PresenceStatus(WireModel):
     kind: Literal["presence"] = "presence"
     device_id: DeviceId
     state: PresenceState
-    generation: Annotated[int, Field(ge=0)]
+    generation: Count
     at: AwareDatetime
 
 
@@ -146,7 +150,7 @@ class StorageAck(WireModel):
 
     kind: Literal["storage_ack"] = "storage_ack"
     device_id: DeviceId
-    through_seq: Annotated[int, Field(ge=0)]
+    through_seq: Count
     at: AwareDatetime
 
 

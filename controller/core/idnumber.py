@@ -55,7 +55,7 @@ def validate_id_number(number: str) -> str | None:
         return "position 18 is neither a digit nor X"
     birth = number[_BIRTH_DATE]
     if _parse_date(birth) is None:
-        return f"birth date {birth} is not a date"
+        return "birth date (positions 7-14) is not a date"
     expected = check_digit(number[:-1])
     if last != expected:
         return f"check digit is {last}, expected {expected}"

@@ -23,18 +23,22 @@ def test_builtin_board_loads_and_leaves_the_uart_free() -> None:
 
 
 def test_pin_used_twice_is_refused_by_name(tmp_path: Path) -> None:
-    text = (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 27", "pin = 17")
+    text = (
+        (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 27", "pin = 17")
+    )
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(BoardError, match="relay_in and outputs.relay_out both use GPIO17|relay_out and outputs.relay_in"):
+    with pytest.raises(BoardError, match=r"both use GPIO17"):
         load_board(str(path))
 
 
 def test_uart_pin_is_refused(tmp_path: Path) -> None:
-    text = (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 24", "pin = 14")
+    text = (
+        (Path(__file__).parents[2] / "hardware/boards/rpi4.toml").read_text().replace("pin = 24", "pin = 14")
+    )
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(BoardError, match="outputs.buzzer uses GPIO14"):
+    with pytest.raises(BoardError, match=r"outputs\.buzzer uses GPIO14"):
         load_board(str(path))
 
 
@@ -45,7 +49,8 @@ def test_unknown_board_name() -> None:
 
 def test_good_config_parses() -> None:
     config = parse_config(GOOD)
-    assert config.reader.port == "/dev/ttyUSB0" and config.mqtt.port == 1883
+    assert config.reader.port == "/dev/ttyUSB0"
+    assert config.mqtt.port == 1883
 
 
 @pytest.mark.parametrize(

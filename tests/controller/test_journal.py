@@ -34,7 +34,8 @@ def test_sequence_survives_reopen_and_forgetting(tmp_path: Path) -> None:
     journal.close()
 
     reopened = Journal(tmp_path / "j.sqlite3")
-    assert reopened.last_seq == 5 and reopened.acked_through == 3
+    assert reopened.last_seq == 5
+    assert reopened.acked_through == 3
     assert reopened.append(make_event).seq == 6  # forgetting never lets a number be reused
     assert reopened.backlog() == 3
 
@@ -60,7 +61,8 @@ def test_a_failed_build_leaves_no_trace(tmp_path: Path) -> None:
         journal.append(broken)
     with pytest.raises(JournalError, match="expected 1"):
         journal.append(lambda seq: make_event(seq + 1))
-    assert journal.last_seq == 0 and journal.backlog() == 0
+    assert journal.last_seq == 0
+    assert journal.backlog() == 0
     assert journal.append(make_event).seq == 1
 
 

@@ -72,8 +72,9 @@ def service(tmp_path: Path):
     outputs = RecordingOutputs(load_board("rpi4"), Direction.IN, pin_factory=pins, relay_pulse_s=5)
     journal = Journal(tmp_path / "journal.sqlite3")
     outputs.journal = journal
-    lane = LaneService(config, site_key=KEY, roster=roster, journal=journal, outputs=outputs, sources=[],
-                       clock=FixedClock())  # type: ignore[arg-type]
+    lane = LaneService(
+        config, site_key=KEY, roster=roster, journal=journal, outputs=outputs, sources=[], clock=FixedClock()
+    )  # type: ignore[arg-type]
     lane.pins = pins  # type: ignore[attr-defined]
     yield lane
     outputs.close()
@@ -83,7 +84,8 @@ def service(tmp_path: Path):
 
 async def test_granted_swipe_is_journaled_before_the_relay_moves(service: LaneService) -> None:
     event = service.handle(card())
-    assert event.decision is Decision.GRANTED and event.person_id == "p-1"
+    assert event.decision is Decision.GRANTED
+    assert event.person_id == "p-1"
     assert service.outputs.journal_at_pulse == event.seq == 1  # type: ignore[attr-defined]
     assert service.pins.pin(17).state is True  # type: ignore[attr-defined]
     stored = service.journal.pending(0, 10)
@@ -100,9 +102,12 @@ async def test_granted_swipe_is_journaled_before_the_relay_moves(service: LaneSe
         (card(valid_to=date(2026, 11, 23)), Reason.CARD_EXPIRED),
     ],
 )
-async def test_denials_never_move_the_relay(service: LaneService, presented: IdentityCard, reason: Reason) -> None:
+async def test_denials_never_move_the_relay(
+    service: LaneService, presented: IdentityCard, reason: Reason
+) -> None:
     event = service.handle(presented)
-    assert event.reason is reason and event.person_id is None
+    assert event.reason is reason
+    assert event.person_id is None
     assert service.pins.pin(17).state is False  # type: ignore[attr-defined]
     assert service.pins.pin(23).state is True  # type: ignore[attr-defined]  red LED
 

@@ -73,7 +73,9 @@ async def running(*coroutines):
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def test_events_flow_and_are_forgotten_only_after_storage_ack(broker: Mosquitto, tmp_path: Path) -> None:
+async def test_events_flow_and_are_forgotten_only_after_storage_ack(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     for _ in range(50):
         journal.append(make_event)

@@ -8,7 +8,8 @@ KEY = bytes(range(32))
 def test_hash_is_keyed_normalised_and_hex() -> None:
     digest = credential_hash(KEY, "33010219900101001x")
     assert digest == credential_hash(KEY, " 33010219900101001X ")
-    assert len(digest) == 64 and int(digest, 16) >= 0
+    assert len(digest) == 64
+    assert int(digest, 16) >= 0
     assert digest != credential_hash(bytes(32), "33010219900101001X")
 
 

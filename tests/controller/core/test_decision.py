@@ -20,8 +20,14 @@ WORKER = RosterEntry("p-1", Role.WORKER, entry_date=date(2026, 1, 1), exit_date=
         (Swipe("check digit is 3, expected 7", None, WORKER), Reason.INVALID_ID_NUMBER),
         (Swipe(None, TODAY - timedelta(days=1), WORKER), Reason.CARD_EXPIRED),
         (Swipe(None, None, None), Reason.NOT_REGISTERED),
-        (Swipe(None, None, RosterEntry("p", Role.WORKER, entry_date=TODAY + timedelta(1))), Reason.ASSIGNMENT_NOT_STARTED),
-        (Swipe(None, None, RosterEntry("p", Role.WORKER, exit_date=TODAY - timedelta(1))), Reason.ASSIGNMENT_ENDED),
+        (
+            Swipe(None, None, RosterEntry("p", Role.WORKER, entry_date=TODAY + timedelta(1))),
+            Reason.ASSIGNMENT_NOT_STARTED,
+        ),
+        (
+            Swipe(None, None, RosterEntry("p", Role.WORKER, exit_date=TODAY - timedelta(1))),
+            Reason.ASSIGNMENT_ENDED,
+        ),
         (Swipe(None, None, RosterEntry("p", Role.WORKER, entry_date=TODAY, exit_date=TODAY)), Reason.GRANTED),
         # the first objection wins: an invalid number is reported even if the card is also expired
         (Swipe("bad", TODAY - timedelta(days=1), None), Reason.INVALID_ID_NUMBER),
@@ -36,7 +42,10 @@ def test_rules_table(swipe: Swipe, reason: Reason) -> None:
 
 
 def test_invalid_number_detail_is_reported_but_other_denials_carry_none() -> None:
-    assert decide(Swipe("check digit is 3, expected 7", None, None), TODAY).detail == "check digit is 3, expected 7"
+    assert (
+        decide(Swipe("check digit is 3, expected 7", None, None), TODAY).detail
+        == "check digit is 3, expected 7"
+    )
     assert decide(Swipe(None, None, None), TODAY).detail == ""
 
 
@@ -50,7 +59,9 @@ entries = st.none() | st.builds(
 def test_granted_only_when_no_rule_objects(problem, valid_to, entry, today) -> None:
     swipe = Swipe(problem, valid_to, entry)
     verdict = decide(swipe, today)
-    objections = [r(swipe, today) for r in RULES if swipe.entry is not None or r.__name__ != "_assignment_current"]
+    objections = [
+        r(swipe, today) for r in RULES if swipe.entry is not None or r.__name__ != "_assignment_current"
+    ]
     if verdict.granted:
         assert all(o is None for o in objections)
         assert entry is not None

@@ -65,8 +65,8 @@ def test_check_digit_refuses_anything_but_17_ascii_digits(bad: str) -> None:
         ("3301A6199001010012", "non-digit at position 5"),
         ("33010619900101001x", "lowercase x at position 18, cards print uppercase X"),
         ("33010619900101001?", "position 18 is neither a digit nor X"),
-        ("330106199913400017", "birth date 19991340 is not a date"),
-        ("330106199902290016", "birth date 19990229 is not a date"),
+        ("330106199913400017", "birth date (positions 7-14) is not a date"),
+        ("330106199902290016", "birth date (positions 7-14) is not a date"),
         ("330106199001010193", "check digit is 3, expected X"),
     ],
 )
