@@ -146,7 +146,7 @@ async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
             await asyncio.sleep(0.01)
     finally:
         lane.emulator.remove()
-    await asyncio.sleep(0.05)  # the card leaves the field before the next one arrives
+    await asyncio.sleep(0.12)  # out of the field for a few polls before the next card arrives
     return lane.events[before]
 
 
@@ -183,13 +183,15 @@ async def _drained(lanes: dict[str, Lane], within_s: float = 30) -> None:
 
 
 def _table(title: str, counts: dict[str, Counter[str]]) -> str:
+    """One row per outcome, one column per lane: reads well on an 80-column terminal."""
+    lanes = list(counts)
     reasons = [r.value for r in Reason if any(c[r.value] for c in counts.values())]
-    header = f"{'lane':<8}" + "".join(f"{r:>26}" for r in reasons) + f"{'total':>8}"
+    header = f"{'outcome':<32}" + "".join(f"{name:>8}" for name in lanes)
     rows = [title, header, "-" * len(header)]
-    for name, counter in counts.items():
-        rows.append(
-            f"{name:<8}" + "".join(f"{counter[r]:>26}" for r in reasons) + f"{sum(counter.values()):>8}"
-        )
+    for reason in reasons:
+        label = "granted" if reason == Reason.GRANTED.value else f"denied: {reason}"
+        rows.append(f"{label:<32}" + "".join(f"{counts[name][reason]:>8}" for name in lanes))
+    rows.append(f"{'total':<32}" + "".join(f"{sum(counts[name].values()):>8}" for name in lanes))
     return "\n".join(rows)
 
 
