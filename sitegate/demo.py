@@ -268,7 +268,12 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             f"\n  {base}/api/v1/access-events/counts\n  mqtt://{broker.host}:{broker.port}",
                             flush=True,
                         )
-                        await asyncio.Event().wait()
+                        stop = asyncio.Event()
+                        loop = asyncio.get_running_loop()
+                        for sig in (signal.SIGINT, signal.SIGTERM):
+                            loop.add_signal_handler(sig, stop.set)
+                        await stop.wait()
+                        print("stopping")
                     return 0
                 finally:
                     for task in tasks:
