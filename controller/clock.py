@@ -52,8 +52,12 @@ class SystemClock:
     def mono_ns(self) -> int:
         return time.monotonic_ns()
 
+    def now(self) -> datetime:
+        """Aware local time at the site: what working hours and card validity are judged by."""
+        return datetime.now(self.zone)
+
     def today(self) -> date:
-        return datetime.now(self.zone).date()
+        return self.now().date()
 
     def synced(self) -> bool:
         """Re-read at most every 10 s: cheap, and sync status changes rarely."""

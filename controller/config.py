@@ -8,12 +8,16 @@ leave a lane on the default.
 from __future__ import annotations
 
 import tomllib
+from datetime import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from controller.core.credential import MIN_SITE_KEY_BYTES
+from controller.core.policy import AntiPassback, Policy, TimeWindow
+from controller.core.roster import Role
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
 
 
@@ -37,6 +41,33 @@ class MqttConfig(_Section):
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
 
 
+HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class PolicyConfig(_Section):
+    """The project's policy; later pushed by the hub with the roster, for now set per lane."""
+
+    anti_passback: AntiPassback = AntiPassback.HARD
+    accept_uid_only: bool = False
+    working_hours: dict[Role, Annotated[str, Field(pattern=HOURS_PATTERN)]] = {Role.WORKER: "06:00-20:00"}
+
+    @field_validator("working_hours")
+    @classmethod
+    def _windows_are_real(cls, value: dict[Role, str]) -> dict[Role, str]:
+        for role, text in value.items():
+            start, end = text.split("-")
+            if start == end:
+                raise ValueError(f"{role.value}: start and end of {text!r} are the same")
+        return value
+
+    def to_policy(self) -> Policy:
+        hours = {}
+        for role, text in self.working_hours.items():
+            start, end = (time.fromisoformat(part) for part in text.split("-"))
+            hours[role] = TimeWindow(start, end)
+        return Policy(self.anti_passback, MappingProxyType(hours), self.accept_uid_only)
+
+
 class ControllerConfig(_Section):
     device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     project_id: Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
@@ -50,6 +81,7 @@ class ControllerConfig(_Section):
     relay_pulse_s: Annotated[float, Field(gt=0, le=10)] = 1.0
     reader: SerialReaderConfig
     mqtt: MqttConfig = MqttConfig()
+    policy: PolicyConfig = PolicyConfig()
 
     @property
     def journal_path(self) -> Path:

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wire.codec import decode, encode
-from wire.models import AccessEvent
+from wire.models import AccessEvent, Direction
 from wire.topics import Channel
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS passages (
+    person_id TEXT PRIMARY KEY, direction TEXT NOT NULL, seq INTEGER NOT NULL
+) STRICT;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('last_seq', 0), ('acked_through', 0), ('generation', 0);
 """
 
@@ -55,8 +58,14 @@ class Journal:
     def backlog(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
 
-    def append(self, build: Callable[[int], AccessEvent]) -> AccessEvent:
-        """Give ``build`` the next sequence number and commit the event it returns, durably."""
+    def append(
+        self, build: Callable[[int], AccessEvent], *, passage: tuple[str, Direction] | None = None
+    ) -> AccessEvent:
+        """Give ``build`` the next sequence number and commit the event it returns, durably.
+
+        ``passage`` (person, direction) is recorded in the same transaction, so the anti-passback
+        state can never disagree with the events after a power cut.
+        """
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -66,11 +75,34 @@ class Journal:
                 raise JournalError(f"event built with seq {event.seq}, journal expected {seq}")
             db.execute("INSERT INTO events (seq, payload) VALUES (?, ?)", (seq, encode(event)))
             db.execute("UPDATE meta SET value = ? WHERE key = 'last_seq'", (seq,))
+            if passage is not None:
+                self._upsert_passage(passage[0], passage[1], seq)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         return event
+
+    def _upsert_passage(self, person_id: str, direction: Direction, seq: int) -> None:
+        self._db.execute(
+            "INSERT INTO passages (person_id, direction, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (person_id) DO UPDATE SET direction = excluded.direction, seq = excluded.seq",
+            (person_id, direction.value, seq),
+        )
+
+    def record_passage(self, person_id: str, direction: Direction, seq: int) -> None:
+        """A passage confirmed after its event (the arm turned): its own small transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._upsert_passage(person_id, direction, seq)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def passages(self) -> list[tuple[str, Direction]]:
+        rows = self._db.execute("SELECT person_id, direction FROM passages").fetchall()
+        return [(str(person), Direction(direction)) for person, direction in rows]
 
     def pending(self, after_seq: int, limit: int) -> list[AccessEvent]:
         rows = self._db.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,29 +29,60 @@ class LoadedRoster:
     """Set when the current file was damaged and a fallback (previous or empty) was used."""
 
 
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def _entry_doc(credential_hash: str, entry: RosterEntry) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "h": credential_hash,
         "p": entry.person_id,
         "r": entry.role.value,
-        "from": entry.entry_date.isoformat() if entry.entry_date else None,
-        "to": entry.exit_date.isoformat() if entry.exit_date else None,
+        "from": _iso(entry.entry_date),
+        "to": _iso(entry.exit_date),
     }
+    if entry.pass_from is not None or entry.pass_until is not None:
+        doc["pass"] = [_iso(entry.pass_from), _iso(entry.pass_until)]
+    return doc
+
+
+def _aware(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a visitor pass time has no timezone")
+    return moment
 
 
 def _entry_from_doc(doc: dict[str, Any]) -> tuple[str, RosterEntry]:
+    pass_from, pass_until = doc.get("pass") or (None, None)
     entry = RosterEntry(
         person_id=str(doc["p"]),
         role=Role(doc["r"]),
         entry_date=date.fromisoformat(doc["from"]) if doc.get("from") else None,
         exit_date=date.fromisoformat(doc["to"]) if doc.get("to") else None,
+        pass_from=_aware(pass_from),
+        pass_until=_aware(pass_until),
     )
     return str(doc["h"]), entry
 
 
-def save_roster(path: Path, version: int, project_id: str, items: Iterable[tuple[str, RosterEntry]]) -> None:
+def save_roster(
+    path: Path,
+    version: int,
+    project_id: str,
+    items: Iterable[tuple[str, RosterEntry]],
+    watchlist: Iterable[str] = (),
+) -> None:
+    """The whole roster in one atomic write (tinydb's layout: a table is a dict of documents)."""
     entries = {str(i): _entry_doc(h, e) for i, (h, e) in enumerate(items, start=1)}
-    data = {"meta": {"1": {"version": version, "project_id": project_id}}, "entries": entries}
+    listed = {str(i): {"h": h} for i, h in enumerate(sorted(set(watchlist)), start=1)}
+    data = {
+        "meta": {"1": {"version": version, "project_id": project_id}},
+        "entries": entries,
+        "watchlist": listed,
+    }
     AtomicJSONStorage(path).write(data)
 
 
@@ -64,9 +95,10 @@ def _parse(path: Path) -> Roster:
         version, project_id = int(meta[0]["version"]), str(meta[0]["project_id"])
         try:
             items = [_entry_from_doc(dict(doc)) for doc in db.table("entries").all()]
+            watchlist = [str(doc["h"]) for doc in db.table("watchlist").all()]
         except (KeyError, ValueError, TypeError) as err:
             raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
-        return Roster.build(version, project_id, items)
+        return Roster.build(version, project_id, items, watchlist)
     finally:
         db.close()
 

@@ -20,9 +20,10 @@ from controller.clock import SystemClock
 from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard
 from controller.core.credential import credential_hash, uid_credential
-from controller.core.decision import Swipe, Verdict, decide
+from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.idnumber import validate_foreigner_number, validate_id_number
 from controller.core.indication import indication_for
+from controller.core.passback import PassbackBook
 from controller.core.roster import Roster
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
@@ -43,17 +44,24 @@ class CardSource(Protocol):
     def cards(self) -> AsyncIterator[CardRead]: ...
 
 
-def _swipe_facts(card: CardRead, site_key: bytes, roster: Roster) -> tuple[str, CardKind, Swipe]:
+def _swipe_facts(
+    card: CardRead, site_key: bytes, roster: Roster, passback: PassbackBook
+) -> tuple[str, CardKind, Swipe]:
+    """Hash the credential and gather what the rules look at; the ID number goes no further."""
     if isinstance(card, CardUid):
         digest = credential_hash(site_key, uid_credential(card.uid))
-        return digest, CardKind.CARD_UID, Swipe(None, None, roster.lookup(digest))
+        entry = roster.lookup(digest)
+        inside = passback.inside(entry.person_id if entry else None)
+        swipe = Swipe(None, None, entry, roster.watchlisted(digest), uid_only=True, inside=inside)
+        return digest, CardKind.CARD_UID, swipe
     if card.kind in (CardKind.FOREIGNER_2017, CardKind.FOREIGNER_2023):
         problem = validate_foreigner_number(card.id_number, card.kind)
     else:
         problem = validate_id_number(card.id_number)
     digest = credential_hash(site_key, card.id_number)
     entry = roster.lookup(digest) if problem is None else None
-    return digest, card.kind, Swipe(problem, card.valid_to, entry)
+    inside = passback.inside(entry.person_id if entry else None)
+    return digest, card.kind, Swipe(problem, card.valid_to, entry, roster.watchlisted(digest), inside=inside)
 
 
 class LaneService:
@@ -79,13 +87,24 @@ class LaneService:
         self.clock = clock
         self.uplink = uplink
         self.observers = list(observers)
+        self.policy = config.policy.to_policy()
+        self.passback = PassbackBook(journal.passages())
+        self.disabled = False
         self.started = time.monotonic()
         self.decisions = 0
 
     def handle(self, card: CardRead) -> AccessEvent:
-        digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster)
-        verdict = decide(swipe, self.clock.today())
-        event = self.journal.append(lambda seq: self._event(seq, verdict, kind, digest, swipe))
+        digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster, self.passback)
+        lane = Lane(self.config.direction, self.clock.now(), self.policy, self.disabled)
+        verdict = decide(swipe, lane)
+        passage = None
+        if verdict.granted and swipe.entry is not None:
+            passage = (swipe.entry.person_id, self.config.direction)
+        event = self.journal.append(
+            lambda seq: self._event(seq, verdict, kind, digest, swipe), passage=passage
+        )
+        if passage is not None:
+            self.passback.record(*passage)
         if verdict.granted:
             self.outputs.pulse_relay()
         self.outputs.indicate(indication_for(verdict.reason))
@@ -120,7 +139,9 @@ class LaneService:
             reason=verdict.reason,
             card_kind=kind,
             credential_hash=digest,
-            person_id=swipe.entry.person_id if verdict.granted and swipe.entry else None,
+            person_id=swipe.entry.person_id if swipe.entry else None,
+            alert=verdict.alert,
+            warnings=verdict.warnings,
         )
 
     def heartbeat(self) -> Heartbeat:

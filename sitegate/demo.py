@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -56,7 +57,10 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
     data = root / name
     data.mkdir(parents=True, exist_ok=True)
     (data / "site.key").write_text(shift.site_key.hex())
-    save_roster(data / "roster.json", 1, shift.project_id, shift.roster)
+    save_roster(data / "roster.json", 1, shift.project_id, shift.roster, shift.watchlist)
+    # Workers' hours are laid around the demo's own clock, so the shift plays the same at any hour.
+    now = SystemClock().now()
+    hours = f"{now - timedelta(hours=6):%H:%M}-{now + timedelta(hours=6):%H:%M}"
     config = data / "controller.toml"
     config.write_text(
         "\n".join(
@@ -72,6 +76,9 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
                 "[reader]",
                 f'port = "{port}"',
                 "poll_interval_s = 0.05",
+                "[policy]",
+                'anti_passback = "hard"',
+                f'working_hours = {{ worker = "{hours}" }}',
                 "[mqtt]",
                 f'host = "{broker.host}"',
                 f"port = {broker.port}",
@@ -209,8 +216,8 @@ async def _hub_counts(session: aiohttp.ClientSession, base: str, project_id: str
 
 
 async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
-    today = SystemClock().today()
-    shift = build_shift(seed, today)
+    now = SystemClock().now()
+    shift = build_shift(seed, now)
     http_port = free_port()
     base = f"http://127.0.0.1:{http_port}"
     print(

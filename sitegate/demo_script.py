@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 from controller.core.cards import IdentityCard
 from controller.core.credential import credential_hash
@@ -32,6 +32,7 @@ class Shift:
     project_id: str
     site_key: bytes = field(repr=False)
     roster: list[tuple[str, RosterEntry]]
+    watchlist: list[str]
     swipes: dict[str, list[ScriptedSwipe]]
 
     @property
@@ -39,7 +40,9 @@ class Shift:
         return sum(len(s) for s in self.swipes.values())
 
 
-def build_shift(seed: int, today: date, workers: int = 28) -> Shift:
+def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
+    """``now`` is the site's aware local time: passes and hours are laid around it."""
+    today = now.date()
     rng = random.Random(seed)
     site_key = rng.randbytes(32)
     roster: list[tuple[str, RosterEntry]] = []
@@ -63,8 +66,27 @@ def build_shift(seed: int, today: date, workers: int = 28) -> Shift:
     on_roster("p-0902", RosterEntry("p-0902", Role.WORKER, today + timedelta(2)), early)
     expired = synthetic_identity(rng, valid_to=today - timedelta(days=12))
     on_roster("p-0903", RosterEntry("p-0903", Role.WORKER, today - timedelta(50)), expired)
+    guest = synthetic_identity(rng, valid_to=today + timedelta(days=900))
+    on_roster(
+        "v-0001",
+        RosterEntry(
+            "v-0001", Role.VISITOR, pass_from=now - timedelta(hours=1), pass_until=now + timedelta(hours=3)
+        ),
+        guest,
+    )
+    late_guest = synthetic_identity(rng, valid_to=today + timedelta(days=900))
+    on_roster(
+        "v-0002",
+        RosterEntry(
+            "v-0002", Role.VISITOR, pass_from=now - timedelta(hours=5), pass_until=now - timedelta(hours=1)
+        ),
+        late_guest,
+    )
+    flagged = synthetic_identity(rng, valid_to=today + timedelta(days=900))
+    watchlist = [credential_hash(site_key, flagged.id_number)]
     person, card = staff[5]
     mistyped = replace(card, id_number=bad_check_digit(card.id_number))
+    again_person, again_card = staff[9]
 
     entry_lane = [ScriptedSwipe("entry", card, person, Reason.GRANTED) for person, card in staff]
     strangers = [synthetic_identity(rng, valid_to=today + timedelta(days=500)) for _ in range(4)]
@@ -76,13 +98,21 @@ def build_shift(seed: int, today: date, workers: int = 28) -> Shift:
         ScriptedSwipe("entry", mistyped, f"{person} (bad check digit)", Reason.INVALID_ID_NUMBER),
         ScriptedSwipe("entry", left, "p-0901 (left the project)", Reason.ASSIGNMENT_ENDED),
         ScriptedSwipe("entry", early, "p-0902 (starts in 2 days)", Reason.ASSIGNMENT_NOT_STARTED),
+        ScriptedSwipe("entry", guest, "v-0001 (visitor pass)", Reason.GRANTED),
+        ScriptedSwipe("entry", late_guest, "v-0002 (pass ended)", Reason.OUTSIDE_HOURS),
+        ScriptedSwipe("entry", flagged, "watchlisted (alert)", Reason.WATCHLISTED),
     ]
     for extra in extras:
         entry_lane.insert(rng.randrange(len(entry_lane) + 1), extra)
+    first_entry = next(i for i, s in enumerate(entry_lane) if s.who == again_person)
+    entry_lane.insert(
+        rng.randrange(first_entry + 1, len(entry_lane) + 1),
+        ScriptedSwipe("entry", again_card, f"{again_person} (second entry)", Reason.ANTI_PASSBACK),
+    )
     leaving = rng.sample(staff, k=min(len(staff), 22))
     exit_lane = [ScriptedSwipe("exit", card, person, Reason.GRANTED) for person, card in leaving]
     exit_lane.insert(
         rng.randrange(len(exit_lane) + 1),
         ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED),
     )
-    return Shift(PROJECT_ID, site_key, roster, {"entry": entry_lane, "exit": exit_lane})
+    return Shift(PROJECT_ID, site_key, roster, watchlist, {"entry": entry_lane, "exit": exit_lane})

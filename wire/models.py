@@ -56,6 +56,7 @@ class Reason(StrEnum):
     ANTI_PASSBACK = "anti_passback"
     OUTSIDE_HOURS = "outside_hours"
     LANE_DISABLED = "lane_disabled"
+    CREDENTIAL_NOT_ACCEPTED = "credential_not_accepted"
     UNREADABLE_CARD = "unreadable_card"
 
 
@@ -91,6 +92,8 @@ class AccessEvent(WireModel):
     credential_hash: Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]
     person_id: Label | None = None
     alert: bool = False
+    warnings: Annotated[tuple[Reason, ...], Field(max_length=8)] = ()
+    """Rules that objected softly (e.g. anti-passback in soft mode): granted, but on the record."""
 
     @model_validator(mode="after")
     def _reason_matches_decision(self) -> AccessEvent:
@@ -99,6 +102,8 @@ class AccessEvent(WireModel):
             raise ValueError(f"decision {self.decision.value!r} cannot carry reason {self.reason.value!r}")
         if granted and self.person_id is None:
             raise ValueError("a granted event must name the person it admitted")
+        if Reason.GRANTED in self.warnings:
+            raise ValueError("'granted' is not a warning")
         return self
 
 

@@ -1,18 +1,26 @@
-"""The access decision: one table of rules, checked in order; the first that objects denies.
+"""The access decision: one table of rules, checked in order; the first hard objection denies.
 
-The order is the order a guard would ask: is this a real card number, is the card still valid, is
-the holder on our roster, is today within their assignment. Each rule returns a :class:`Reason`
-to deny, or ``None`` to pass the swipe on; a swipe that every rule passes is granted.
+The order is the order a guard would ask: is this person on the watchlist (that must raise an
+alert whatever else is wrong), is the lane open at all, is this a real card number, is the card
+still valid, do we accept this kind of credential, is the holder on our roster, is today within
+their assignment, is it within their hours, are they already inside. Each rule returns an
+:class:`Objection` or ``None``. A soft objection (anti-passback in soft mode) does not deny; it is
+carried on the granted event as a warning.
+
+Exits are never refused for hours or anti-passback: nobody is kept on a site for having arrived
+late or for an entry the system missed. Fire-alarm free egress bypasses this module entirely
+(see the gate state machine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from controller.core.roster import RosterEntry
-from wire.models import Decision, Reason
+from controller.core.policy import AntiPassback, Policy
+from controller.core.roster import Role, RosterEntry
+from wire.models import Decision, Direction, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,28 @@ class Swipe:
     """Last day the card is valid; ``None`` for a long-term card or a UID."""
     entry: RosterEntry | None
     """The roster's entry for this credential, or ``None`` when the credential is not on it."""
+    watchlisted: bool = False
+    uid_only: bool = False
+    """The credential is a card UID, not a certified ID-module read."""
+    inside: bool | None = None
+    """Anti-passback state: last recorded passage was an entry (True), an exit (False), or none."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """Where and when the swipe happens; ``now`` is aware and in the site's zone."""
+
+    direction: Direction
+    now: datetime
+    policy: Policy = field(default_factory=Policy)
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Objection:
+    reason: Reason
+    hard: bool = True
+    alert: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,51 +62,102 @@ class Verdict:
     decision: Decision
     reason: Reason
     detail: str = ""
+    alert: bool = False
+    warnings: tuple[Reason, ...] = ()
 
     @property
     def granted(self) -> bool:
         return self.decision is Decision.GRANTED
 
 
-Rule = Callable[[Swipe, date], Reason | None]
+Rule = Callable[[Swipe, Lane], Objection | None]
 
 
-def _id_number_valid(swipe: Swipe, today: date) -> Reason | None:
-    return Reason.INVALID_ID_NUMBER if swipe.id_number_problem is not None else None
+def _watchlist(swipe: Swipe, lane: Lane) -> Objection | None:
+    return Objection(Reason.WATCHLISTED, alert=True) if swipe.watchlisted else None
 
 
-def _card_not_expired(swipe: Swipe, today: date) -> Reason | None:
-    if swipe.card_valid_to is not None and swipe.card_valid_to < today:
-        return Reason.CARD_EXPIRED
+def _lane_enabled(swipe: Swipe, lane: Lane) -> Objection | None:
+    return Objection(Reason.LANE_DISABLED) if lane.disabled else None
+
+
+def _id_number_valid(swipe: Swipe, lane: Lane) -> Objection | None:
+    return Objection(Reason.INVALID_ID_NUMBER) if swipe.id_number_problem is not None else None
+
+
+def _card_not_expired(swipe: Swipe, lane: Lane) -> Objection | None:
+    valid_to = swipe.card_valid_to
+    if valid_to is not None and valid_to < lane.now.date():
+        return Objection(Reason.CARD_EXPIRED)
     return None
 
 
-def _registered(swipe: Swipe, today: date) -> Reason | None:
-    return Reason.NOT_REGISTERED if swipe.entry is None else None
+def _credential_accepted(swipe: Swipe, lane: Lane) -> Objection | None:
+    if swipe.uid_only and not lane.policy.accept_uid_only:
+        return Objection(Reason.CREDENTIAL_NOT_ACCEPTED)
+    return None
 
 
-def _assignment_current(swipe: Swipe, today: date) -> Reason | None:
+def _registered(swipe: Swipe, lane: Lane) -> Objection | None:
+    return Objection(Reason.NOT_REGISTERED) if swipe.entry is None else None
+
+
+def _assignment_current(swipe: Swipe, lane: Lane) -> Objection | None:
     entry = swipe.entry
     assert entry is not None  # _registered runs first
+    today = lane.now.date()
     if entry.entry_date is not None and today < entry.entry_date:
-        return Reason.ASSIGNMENT_NOT_STARTED
+        return Objection(Reason.ASSIGNMENT_NOT_STARTED)
     if entry.exit_date is not None and today > entry.exit_date:
-        return Reason.ASSIGNMENT_ENDED
+        return Objection(Reason.ASSIGNMENT_ENDED)
     return None
+
+
+def _within_hours(swipe: Swipe, lane: Lane) -> Objection | None:
+    entry = swipe.entry
+    assert entry is not None
+    if lane.direction is Direction.OUT:
+        return None
+    if entry.role is Role.VISITOR:
+        start, end = entry.pass_from, entry.pass_until
+        if start is None or end is None or not start <= lane.now < end:
+            return Objection(Reason.OUTSIDE_HOURS)
+        return None
+    window = lane.policy.working_hours.get(entry.role)
+    if window is not None and not window.contains(lane.now.time()):
+        return Objection(Reason.OUTSIDE_HOURS)
+    return None
+
+
+def _anti_passback(swipe: Swipe, lane: Lane) -> Objection | None:
+    mode = lane.policy.anti_passback
+    if mode is AntiPassback.OFF or lane.direction is Direction.OUT or swipe.inside is not True:
+        return None
+    return Objection(Reason.ANTI_PASSBACK, hard=mode is AntiPassback.HARD)
 
 
 RULES: tuple[Rule, ...] = (
+    _watchlist,
+    _lane_enabled,
     _id_number_valid,
     _card_not_expired,
+    _credential_accepted,
     _registered,
     _assignment_current,
+    _within_hours,
+    _anti_passback,
 )
 
 
-def decide(swipe: Swipe, today: date) -> Verdict:
+def decide(swipe: Swipe, lane: Lane) -> Verdict:
+    warnings: list[Reason] = []
     for rule in RULES:
-        reason = rule(swipe, today)
-        if reason is not None:
-            detail = swipe.id_number_problem or "" if reason is Reason.INVALID_ID_NUMBER else ""
-            return Verdict(Decision.DENIED, reason, detail)
-    return Verdict(Decision.GRANTED, Reason.GRANTED)
+        objection = rule(swipe, lane)
+        if objection is None:
+            continue
+        if not objection.hard:
+            warnings.append(objection.reason)
+            continue
+        detail = swipe.id_number_problem or "" if objection.reason is Reason.INVALID_ID_NUMBER else ""
+        return Verdict(Decision.DENIED, objection.reason, detail, objection.alert)
+    return Verdict(Decision.GRANTED, Reason.GRANTED, warnings=tuple(warnings))

@@ -32,6 +32,7 @@ INDICATIONS: dict[Reason, Indication] = {
     Reason.ANTI_PASSBACK: Indication(red_s=2.0, beeps=2, beep_s=0.3),
     Reason.OUTSIDE_HOURS: Indication(red_s=2.0, beeps=1, beep_s=0.2),
     Reason.LANE_DISABLED: Indication(red_s=1.0),
+    Reason.CREDENTIAL_NOT_ACCEPTED: Indication(red_s=2.0, beeps=2, beep_s=0.05),
     Reason.UNREADABLE_CARD: Indication(red_s=1.0, beeps=5, beep_s=0.05),
 }
 

@@ -18,6 +18,7 @@ def event(record: StoredEvent) -> dict[str, Any]:
     body = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "row_id"}
     body["wall_time"] = _time(record.wall_time)
     body["received_at"] = _time(record.received_at)
+    body["warnings"] = [w for w in record.warnings.split(",") if w]
     return body
 
 

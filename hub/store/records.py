@@ -57,6 +57,7 @@ class StoredEvent:
     credential_hash: str
     person_id: str | None
     alert: bool
+    warnings: str
     received_at: datetime
     # The row id only orders equal wall times; it is not part of the public record.
     row_id: int = field(repr=False, compare=False)

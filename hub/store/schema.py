@@ -55,6 +55,8 @@ access_events = Table(
     Column("credential_hash", String(64), nullable=False),
     Column("person_id", String(64), nullable=True),
     Column("alert", Boolean, nullable=False),
+    # Soft objections (comma-separated reason codes), e.g. anti-passback in soft mode.
+    Column("warnings", String(255), nullable=False, server_default=""),
     Column("received_at", UtcDateTime, nullable=False),
     # Exactly once at the hub: the key the controller numbers its journal by.
     UniqueConstraint("device_id", "seq"),

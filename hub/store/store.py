@@ -87,6 +87,7 @@ def _event_row(event: AccessEvent, received_at: datetime) -> dict[str, Any]:
     row = event.model_dump(exclude={"kind"})
     for name in ("direction", "decision", "reason", "card_kind"):
         row[name] = row[name].value
+    row["warnings"] = ",".join(w.value for w in event.warnings)
     row["received_at"] = received_at
     return row
 

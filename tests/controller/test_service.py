@@ -13,6 +13,8 @@ from controller.config import parse_config
 from controller.core.cards import CardUid, IdentityCard
 from controller.core.credential import credential_hash, uid_credential
 from controller.core.idnumber import with_check_digit
+from controller.core.passback import PassbackBook
+from controller.core.policy import Policy
 from controller.core.roster import Role, Roster, RosterEntry
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
@@ -32,6 +34,9 @@ class FixedClock:
 
     def mono_ns(self) -> int:
         return 123
+
+    def now(self) -> datetime:
+        return datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
 
     def today(self) -> date:
         return TODAY
@@ -107,13 +112,38 @@ async def test_denials_never_move_the_relay(
 ) -> None:
     event = service.handle(presented)
     assert event.reason is reason
-    assert event.person_id is None
+    # a denied event still names a registered person, so oversight sees who was turned away
+    assert event.person_id == ("p-1" if reason is Reason.CARD_EXPIRED else None)
     assert service.pins.pin(17).state is False  # type: ignore[attr-defined]
     assert service.pins.pin(23).state is True  # type: ignore[attr-defined]  red LED
 
 
-async def test_card_uid_is_a_binding_key(service: LaneService) -> None:
-    assert service.handle(CardUid("04a1b2c3")).person_id == "p-2"
+async def test_card_uid_alone_is_refused_unless_the_project_accepts_it(service: LaneService) -> None:
+    event = service.handle(CardUid("04a1b2c3"))
+    assert (event.reason, event.person_id) == (Reason.CREDENTIAL_NOT_ACCEPTED, "p-2")
+    service.policy = Policy(accept_uid_only=True)
+    assert service.handle(CardUid("04a1b2c3")).decision is Decision.GRANTED
+
+
+async def test_second_entry_is_refused_and_the_state_survives_a_restart(
+    service: LaneService, tmp_path: Path
+) -> None:
+    assert service.handle(card()).decision is Decision.GRANTED
+    assert service.handle(card()).reason is Reason.ANTI_PASSBACK
+    service.journal.close()
+    reopened = Journal(tmp_path / "journal.sqlite3")
+    assert reopened.passages() == [("p-1", Direction.IN)]
+    service.journal = reopened
+    service.passback = PassbackBook(reopened.passages())
+    assert service.handle(card()).reason is Reason.ANTI_PASSBACK
+
+
+async def test_watchlist_hit_is_denied_with_an_alert(service: LaneService) -> None:
+    service.roster = Roster.build(
+        4, "P1", service.roster.entries.items(), watchlist=[credential_hash(KEY, NUMBER)]
+    )
+    event = service.handle(card())
+    assert (event.reason, event.alert) == (Reason.WATCHLISTED, True)
 
 
 async def test_a_journal_that_fails_keeps_the_gate_shut(service: LaneService) -> None:

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("credential_hash", sa.String(64), nullable=False),
         sa.Column("person_id", sa.String(64), nullable=True),
         sa.Column("alert", sa.Boolean(), nullable=False),
+        sa.Column("warnings", sa.String(255), nullable=False, server_default=""),
         sa.Column("received_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_access_events"),
         sa.UniqueConstraint("device_id", "seq", name="uq_access_events_device_id_seq"),

@@ -1,0 +1,53 @@
+"""A project's access policy: the knobs the rules read, as one frozen value.
+
+Defaults are the conservative choice for a construction site: hard anti-passback, workers admitted
+06:00-20:00, managers and supervision staff at any hour, card UIDs alone not accepted (a UID is a
+binding key, never proof of identity: a lane needs the ID module's certified read unless the
+project decides otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from enum import StrEnum
+from types import MappingProxyType
+
+from controller.core.roster import Role
+
+
+class AntiPassback(StrEnum):
+    OFF = "off"
+    SOFT = "soft"
+    """Admit, but record the violation as a warning on the event."""
+    HARD = "hard"
+    """Refuse a second entry until an exit has been recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """Local wall-clock window; ``end`` before ``start`` spans midnight (a night shift)."""
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise ValueError("a working-hours window needs a start and an end that differ")
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+DEFAULT_HOURS: Mapping[Role, TimeWindow] = MappingProxyType({Role.WORKER: TimeWindow(time(6), time(20))})
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    anti_passback: AntiPassback = AntiPassback.HARD
+    working_hours: Mapping[Role, TimeWindow] = field(default_factory=lambda: DEFAULT_HOURS)
+    """Roles absent from the map have no hour limit (managers, supervision staff)."""
+    accept_uid_only: bool = False
