@@ -2,8 +2,9 @@
 
 tinydb's own JSON storage rewrites the file in place: a power cut mid-write leaves a file that
 no longer parses. Here a write goes to a temporary file in the same directory, is fsynced, renamed
-over the old one, and the directory is fsynced, so the file on disk is always one complete version.
-The version it replaces is kept beside it (``.prev``) as the fallback if the current one is ever
+over the old one, and the directory is fsynced, so the file on disk is always one complete version
+(and always there: it is never renamed away, even for a moment). The version it replaces is kept
+beside it (``.prev``, a hard link made before the swap) as the fallback if the current one is ever
 found damaged.
 """
 
@@ -32,14 +33,34 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _keep_previous(path: Path) -> None:
+    """Make ``.prev`` the current version while ``path`` still names it.
+
+    Renaming ``path`` to ``.prev`` would leave a moment with no ``path`` at all: a kill or a power
+    cut there, and the next boot finds no roster. A hard link (a copy where links are not
+    supported) is put in place under a temporary name and renamed over ``.prev`` instead.
+    """
+    staged = path.with_name(f".{path.name}.prev.tmp")
+    staged.unlink(missing_ok=True)
+    try:
+        os.link(path, staged)
+    except OSError:
+        _write_synced(staged, path.read_bytes())
+    os.replace(staged, path.with_name(path.name + ".prev"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    _write_synced(tmp, data)
     if path.exists():
-        os.replace(path, path.with_name(path.name + ".prev"))
+        _keep_previous(path)
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 

@@ -1,0 +1,1 @@
+"""Test tools shared by tests and bench scripts (never imported by production packages)."""
