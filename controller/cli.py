@@ -15,6 +15,7 @@ from controller.board import BoardError, load_board
 from controller.clock import SystemClock
 from controller.config import ConfigError, ControllerConfig, load_config
 from controller.core.roster import Roster
+from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
@@ -64,6 +65,10 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         clock=clock,
     )
     service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
+    inputs_board = board
+    if not config.rotation_sensor:
+        inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})
+    service.inputs = LaneInputs(inputs_board, pin_factory=pin_factory)
     log.info(
         "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",
         config.lane,
@@ -91,8 +96,7 @@ async def _run(config: ControllerConfig) -> None:
     except asyncio.CancelledError:
         log.info("lane %s stopping", config.lane)
     finally:
-        service.outputs.close()
-        service.journal.close()
+        service.close()
 
 
 def main(argv: list[str] | None = None) -> int:

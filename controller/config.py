@@ -79,6 +79,11 @@ class ControllerConfig(_Section):
     pin_factory: Literal["default", "mock"] = "default"
     timezone: str = "Asia/Shanghai"
     relay_pulse_s: Annotated[float, Field(gt=0, le=10)] = 1.0
+    """How long the arm is released on a lane without a rotation sensor."""
+    passage_timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
+    """With a rotation sensor: how long a granted person has to pass before it is "granted, not passed"."""
+    rotation_sensor: bool = True
+    """Use the board's rotation input (if the board has one) to confirm passages."""
     reader: SerialReaderConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()

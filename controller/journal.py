@@ -79,7 +79,8 @@ class Journal:
                 self._upsert_passage(passage[0], passage[1], seq)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a failed COMMIT may already have rolled back
+                db.execute("ROLLBACK")
             raise
         return event
 
@@ -97,7 +98,8 @@ class Journal:
             self._upsert_passage(person_id, direction, seq)
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
 
     def passages(self) -> list[tuple[str, Direction]]:
@@ -128,7 +130,8 @@ class Journal:
             db.execute("UPDATE meta SET value = ? WHERE key = 'acked_through'", (seq,))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a failed COMMIT may already have rolled back
+                db.execute("ROLLBACK")
             raise
         return int(dropped)
 

@@ -51,9 +51,28 @@ class LaneOutputs:
         self._timers[name] = loop.call_later(delay, action)
 
     def pulse_relay(self) -> None:
+        """Release the arm for ``relay_pulse_s`` (a lane without a gate machine driving it)."""
+        self.release()
+        self._later("relay", self.relay_pulse_s, self.relay.off)
+
+    def release(self) -> None:
+        """Relay on until :meth:`lock`: the gate machine decides how long."""
         self.relay.on()
         self.pulses += 1
-        self._later("relay", self.relay_pulse_s, self.relay.off)
+
+    def hold_open(self) -> None:
+        """Free egress: relay on, not counted as a grant."""
+        self._cancel("relay")
+        self.relay.on()
+
+    def lock(self) -> None:
+        self._cancel("relay")
+        self.relay.off()
+
+    def _cancel(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.cancel()
 
     def indicate(self, indication: Indication) -> None:
         if indication.green_s:

@@ -104,10 +104,10 @@ def _parse(path: Path) -> Roster:
 
 
 def load_roster(path: Path) -> LoadedRoster:
+    if not path.exists() and not path.with_name(path.name + ".prev").exists():
+        return LoadedRoster(EMPTY_ROSTER, f"no roster at {path}")
     try:
         return LoadedRoster(_parse(path), None)
-    except FileNotFoundError:
-        return LoadedRoster(EMPTY_ROSTER, f"no roster at {path}")
     except (DamagedFile, ValueError) as err:
         fault = str(err)
         log.error("roster file damaged, falling back to the previous version: %s", fault)

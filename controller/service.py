@@ -12,6 +12,7 @@ import logging
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -21,10 +22,12 @@ from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard
 from controller.core.credential import credential_hash, uid_credential
 from controller.core.decision import Lane, Swipe, Verdict, decide
+from controller.core.gate import Effect, Gate, GateInput, GateState
 from controller.core.idnumber import validate_foreigner_number, validate_id_number
 from controller.core.indication import indication_for
 from controller.core.passback import PassbackBook
 from controller.core.roster import Roster
+from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.uplink import Uplink
@@ -77,6 +80,7 @@ class LaneService:
         clock: SystemClock,
         uplink: Uplink | None = None,
         observers: Sequence[Callable[[AccessEvent], None]] = (),
+        inputs: LaneInputs | None = None,
     ) -> None:
         self.config = config
         self.site_key = site_key
@@ -90,6 +94,12 @@ class LaneService:
         self.policy = config.policy.to_policy()
         self.passback = PassbackBook(journal.passages())
         self.disabled = False
+        self.inputs = inputs
+        self.gate = Gate()
+        self.gate_counts: Counter[str] = Counter()
+        self._gate_timer: asyncio.TimerHandle | None = None
+        self._indication = indication_for(Reason.GRANTED)
+        self._awaiting: tuple[str, int] | None = None  # (person, seq) of the grant the arm is released for
         self.started = time.monotonic()
         self.decisions = 0
 
@@ -98,16 +108,17 @@ class LaneService:
         lane = Lane(self.config.direction, self.clock.now(), self.policy, self.disabled)
         verdict = decide(swipe, lane)
         passage = None
-        if verdict.granted and swipe.entry is not None:
+        if verdict.granted and swipe.entry is not None and not self.confirms_passage:
             passage = (swipe.entry.person_id, self.config.direction)
         event = self.journal.append(
             lambda seq: self._event(seq, verdict, kind, digest, swipe), passage=passage
         )
         if passage is not None:
             self.passback.record(*passage)
-        if verdict.granted:
-            self.outputs.pulse_relay()
-        self.outputs.indicate(indication_for(verdict.reason))
+        self._indication = indication_for(verdict.reason)
+        if verdict.granted and event.person_id is not None:
+            self._awaiting = (event.person_id, event.seq)
+        self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)
         self.decisions += 1
         if self.uplink is not None:
             self.uplink.notify()
@@ -123,6 +134,66 @@ class LaneService:
             f": {verdict.detail}" if verdict.detail else "",
         )
         return event
+
+    @property
+    def confirms_passage(self) -> bool:
+        """With a rotation sensor, anti-passback counts a passage when the arm turns, not at the grant."""
+        return self.inputs is not None and self.inputs.has_rotation_sensor
+
+    def feed(self, event: GateInput) -> None:
+        """One input to the gate machine, then its effects, in the table's order."""
+        before = self.gate.state
+        for effect in self.gate.feed(event):
+            self._perform(effect)
+        if self.gate.state is GateState.DENIED and event is GateInput.DENY:
+            self._arm_timer(self._indication.red_s or 1.0)
+        if before is not self.gate.state:
+            log.debug("lane %s gate %s -> %s on %s", self.config.lane, before, self.gate.state, event)
+
+    def _arm_timer(self, delay: float) -> None:
+        if self._gate_timer is not None:
+            self._gate_timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._gate_timer = loop.call_later(delay, self.feed, GateInput.TIMEOUT)
+
+    def _perform(self, effect: Effect) -> None:
+        self.gate_counts[effect.value] += 1
+        if effect is Effect.INDICATE:
+            self.outputs.indicate(self._indication)
+        elif effect is Effect.RELEASE:
+            self.outputs.release()
+            hold = self.config.passage_timeout_s if self.confirms_passage else self.config.relay_pulse_s
+            self._arm_timer(hold)
+        elif effect in (Effect.LOCK, Effect.CLOSE_ALL):
+            if self._gate_timer is not None:
+                self._gate_timer.cancel()
+            self.outputs.lock()
+            if effect is Effect.CLOSE_ALL:
+                log.warning("lane %s: fire alarm cleared, lane back in service", self.config.lane)
+        elif effect is Effect.PASSED:
+            self._confirm_passage()
+        elif effect is Effect.NOT_PASSED:
+            if self.confirms_passage and self._awaiting is not None:
+                log.info("lane %s seq %d: granted, not passed", self.config.lane, self._awaiting[1])
+            self._awaiting = None
+        elif effect is Effect.FORCED:
+            log.warning(
+                "lane %s: the arm turned with no grant (forced or tailgated passage)", self.config.lane
+            )
+        elif effect is Effect.OPEN_ALL:
+            self.outputs.hold_open()
+            log.warning("lane %s: FIRE ALARM, free egress", self.config.lane)
+        elif effect is Effect.REPORT_TAMPER:
+            log.error("lane %s: TAMPER input triggered", self.config.lane)
+
+    def _confirm_passage(self) -> None:
+        if self._awaiting is None:
+            return
+        person_id, seq = self._awaiting
+        self._awaiting = None
+        if self.confirms_passage:
+            self.journal.record_passage(person_id, self.config.direction, seq)
+            self.passback.record(person_id, self.config.direction)
 
     def _event(self, seq: int, verdict: Verdict, kind: CardKind, digest: str, swipe: Swipe) -> AccessEvent:
         return AccessEvent(
@@ -172,8 +243,19 @@ class LaneService:
                 self.outputs.fail_secure()
                 self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))
 
+    def close(self) -> None:
+        """Fail-secure first, then release the pins and the journal."""
+        if self._gate_timer is not None:
+            self._gate_timer.cancel()
+        self.outputs.close()
+        if self.inputs is not None:
+            self.inputs.close()
+        self.journal.close()
+
     async def run(self) -> None:
         self.outputs.fail_secure()
+        if self.inputs is not None:
+            self.inputs.start(self.feed, asyncio.get_running_loop())
         try:
             async with asyncio.TaskGroup() as tasks:
                 for source in self.sources:

@@ -27,6 +27,7 @@ from pathlib import Path
 import aiohttp
 from gpiozero.pins.mock import MockFactory
 
+from controller.board import load_board
 from controller.cli import build_service
 from controller.clock import SystemClock
 from controller.config import load_config
@@ -49,6 +50,7 @@ class Lane:
     emulator: IdModuleEmulator
     service: LaneService
     pins: MockFactory
+    rotation_pin: int
     events: list[AccessEvent] = field(default_factory=list)
 
 
@@ -153,8 +155,14 @@ async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
             await asyncio.sleep(0.01)
     finally:
         lane.emulator.remove()
+    event = lane.events[before]
+    if event.decision.value == "granted":  # the worker walks through: the arm's rotation sensor fires
+        rotation = lane.pins.pin(lane.rotation_pin)
+        rotation.drive_low()
+        await asyncio.sleep(0.02)
+        rotation.drive_high()
     await asyncio.sleep(0.12)  # out of the field for a few polls before the next card arrives
-    return lane.events[before]
+    return event
 
 
 async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
@@ -237,7 +245,9 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                 config = load_config(_lane_config(root, name, shift, broker, emulator.port))
                 pins = MockFactory()
                 service = build_service(config, pin_factory=pins)
-                lane = Lane(name, config.device_id, emulator, service, pins)
+                rotation = load_board(config.board).inputs.rotation
+                assert rotation is not None, "the demo's board profile has a rotation sensor"
+                lane = Lane(name, config.device_id, emulator, service, pins, rotation.pin)
                 service.observers.append(lane.events.append)
                 lanes[name] = lane
                 print(f"  lane    {name:<5} {config.device_id} reader {emulator.port}")
@@ -287,8 +297,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
                     for lane in lanes.values():
-                        lane.service.outputs.close()
-                        lane.service.journal.close()
+                        lane.service.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 
 from wire.models import CardKind
 
@@ -38,12 +39,22 @@ class IdentityCard:
     appended_address: str | None = field(default=None, repr=False)
 
 
+class UidSource(StrEnum):
+    """Which number a :class:`CardUid` holds: they come from different commands and cards."""
+
+    ISO14443A = "iso14443a"
+    """The anticollision UID of an ISO 14443-A / MIFARE card (4, 7 or 10 bytes)."""
+    ID_CARD_SERIAL = "id_card_serial"
+    """A resident ID card's physical card number (8 bytes; its 14443-B PUPI is always 0)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CardUid:
-    """A card's physical number from a PC/SC reader, as uppercase hex."""
+    """A card's physical number from a PC/SC reader, as uppercase hex; ``source`` says which number."""
 
     uid: str
     reader: str = ""
+    source: UidSource = UidSource.ISO14443A
 
 
 CardRead = IdentityCard | CardUid

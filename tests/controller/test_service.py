@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,10 +13,12 @@ from controller.board import load_board
 from controller.config import parse_config
 from controller.core.cards import CardUid, IdentityCard
 from controller.core.credential import credential_hash, uid_credential
+from controller.core.gate import GateState
 from controller.core.idnumber import with_check_digit
 from controller.core.passback import PassbackBook
 from controller.core.policy import Policy
 from controller.core.roster import Role, Roster, RosterEntry
+from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
@@ -50,9 +53,9 @@ class RecordingOutputs(LaneOutputs):
 
     journal: Journal
 
-    def pulse_relay(self) -> None:
+    def release(self) -> None:
         self.journal_at_pulse = self.journal.last_seq
-        super().pulse_relay()
+        super().release()
 
 
 def card(number: str = NUMBER, valid_to: date | None = date(2030, 1, 1)) -> IdentityCard:
@@ -159,3 +162,67 @@ async def test_id_numbers_never_reach_the_log(service: LaneService, caplog: pyte
     service.handle(card(NUMBER[:-1] + ("0" if NUMBER[-1] != "0" else "1")))
     assert caplog.records
     assert all(NUMBER[:-1] not in r.getMessage() for r in caplog.records)
+
+
+# --- the gate machine driven through real gpiozero inputs on mock pins ---------------------------
+
+ROTATION, FIRE, TAMPER = 5, 6, 13  # rpi4 profile; all active low with pull-ups
+
+
+@pytest.fixture
+async def gated(service: LaneService):
+    service.inputs = LaneInputs(load_board("rpi4"), pin_factory=service.pins)  # type: ignore[attr-defined]
+    service.inputs.start(service.feed, asyncio.get_running_loop())
+    yield service
+    service.inputs.close()
+
+
+async def pulse(pin) -> None:
+    pin.drive_low()
+    await asyncio.sleep(0.01)
+    pin.drive_high()
+    await asyncio.sleep(0.01)
+
+
+async def test_passage_confirmed_by_rotation_locks_the_arm_and_counts_for_passback(
+    gated: LaneService,
+) -> None:
+    pins = gated.pins  # type: ignore[attr-defined]
+    assert gated.handle(card()).decision is Decision.GRANTED
+    assert pins.pin(17).state is True and gated.gate.state is GateState.GRANTED
+    assert gated.journal.passages() == []  # not inside until the arm turns
+    await pulse(pins.pin(ROTATION))
+    assert pins.pin(17).state is False and gated.gate.state is GateState.IDLE
+    assert gated.journal.passages() == [("p-1", Direction.IN)]
+    assert gated.handle(card()).reason is Reason.ANTI_PASSBACK
+
+
+async def test_granted_not_passed_locks_after_the_timeout_and_does_not_count(gated: LaneService) -> None:
+    gated.config = gated.config.model_copy(update={"passage_timeout_s": 0.05})
+    gated.handle(card())
+    await asyncio.sleep(0.1)
+    assert gated.pins.pin(17).state is False  # type: ignore[attr-defined]
+    assert gated.gate_counts["not_passed"] == 1
+    assert gated.handle(card()).decision is Decision.GRANTED  # never went in: no anti-passback
+
+
+async def test_fire_alarm_opens_the_lane_until_it_clears(gated: LaneService, caplog) -> None:
+    pins = gated.pins  # type: ignore[attr-defined]
+    pins.pin(FIRE).drive_low()
+    await asyncio.sleep(0.02)
+    assert gated.gate.state is GateState.FREE_EGRESS and pins.pin(17).state is True
+    gated.handle(card(with_check_digit("33010619851111002")))  # a denial does not close it
+    assert pins.pin(17).state is True
+    pins.pin(FIRE).drive_high()
+    await asyncio.sleep(0.02)
+    assert gated.gate.state is GateState.IDLE and pins.pin(17).state is False
+    assert "FIRE ALARM" in caplog.text
+
+
+async def test_forced_rotation_and_tamper_are_reported(gated: LaneService, caplog) -> None:
+    await pulse(gated.pins.pin(ROTATION))  # type: ignore[attr-defined]
+    gated.pins.pin(TAMPER).drive_low()  # type: ignore[attr-defined]
+    await asyncio.sleep(0.02)
+    assert gated.gate_counts["forced"] == 1 and gated.gate_counts["report_tamper"] == 1
+    assert "no grant" in caplog.text and "TAMPER" in caplog.text
+    assert gated.pins.pin(17).state is False  # type: ignore[attr-defined]
