@@ -20,7 +20,9 @@ from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
 from controller.roster_store import load_roster
+from controller.selftest import report, run_selftest
 from controller.service import LaneService
+from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
 
 log = logging.getLogger("sitegate.controller")
@@ -83,6 +85,8 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
 
 async def _run(config: ControllerConfig) -> None:
     service = build_service(config, pin_factory=pin_factory_for(config))
+    service.notifier = Notifier()
+    service.watchdog_s = watchdog_interval(default=5.0) or 5.0
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
@@ -101,7 +105,7 @@ async def _run(config: ControllerConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sitegate controller", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config"])
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config", "selftest"])
     parser.add_argument("--config", type=Path, default=Path("/etc/sitegate/controller.toml"))
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -118,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK (lane {config.lane}, device {config.device_id})")
         return 0
+    if args.command == "selftest":
+        checks = asyncio.run(run_selftest(config, pin_factory=pin_factory_for(config)))
+        print(report(checks))
+        return 0 if all(check.ok for check in checks) else 1
     try:
         asyncio.run(_run(config))
     except JournalError as err:

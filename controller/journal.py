@@ -140,5 +140,14 @@ class Journal:
         self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         return self._meta("generation")
 
+    def writable(self) -> bool:
+        """A write lock can be taken (cheap: no data written); false on a closed or read-only journal."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            return False
+        return True
+
     def close(self) -> None:
         self._db.close()

@@ -30,6 +30,7 @@ from controller.core.roster import Roster
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
+from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
 from wire.models import AccessEvent, CardKind, Heartbeat, ReaderState, Reason, utc_now
 
@@ -99,7 +100,10 @@ class LaneService:
         self.gate_counts: Counter[str] = Counter()
         self._gate_timer: asyncio.TimerHandle | None = None
         self._indication = indication_for(Reason.GRANTED)
-        self._awaiting: tuple[str, int] | None = None  # (person, seq) of the grant the arm is released for
+        self._awaiting: tuple[str, int] | None = None
+        self.journal_fault: str | None = None
+        self.notifier: Notifier | None = None
+        self.watchdog_s = 5.0  # (person, seq) of the grant the arm is released for
         self.started = time.monotonic()
         self.decisions = 0
 
@@ -237,11 +241,24 @@ class LaneService:
                 continue
             try:
                 self.handle(card)
+                self.journal_fault = None
             except (JournalError, sqlite3.Error, OSError) as err:
+                self.journal_fault = str(err)
                 # Nothing recorded, so nothing opens: the person waits, the fault is visible.
                 log.error("lane %s could not journal a swipe, gate stays shut: %s", self.config.lane, err)
                 self.outputs.fail_secure()
                 self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))
+
+    def problems(self) -> list[str]:
+        """What keeps this lane from admitting people right now (empty when it can)."""
+        found = [
+            f"reader {s.name}: {getattr(s, 'fault', None) or 'fault'}" for s in self.sources if not s.healthy
+        ]
+        if self.journal_fault is not None:
+            found.append(f"journal: {self.journal_fault}")
+        elif not self.journal.writable():
+            found.append("journal: not writable")
+        return found
 
     def close(self) -> None:
         """Fail-secure first, then release the pins and the journal."""
@@ -262,6 +279,8 @@ class LaneService:
                     tasks.create_task(self._consume(source))
                 if self.uplink is not None:
                     tasks.create_task(self.uplink.run())
+                if self.notifier is not None and self.notifier.address is not None:
+                    tasks.create_task(supervise(self.notifier, self.problems, self.watchdog_s))
         finally:
             self.outputs.fail_secure()
 
