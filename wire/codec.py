@@ -1,24 +1,27 @@
 """The one codec: compact JSON through the frozen models.
 
 ``decode`` needs the channel (the topic says what a payload must be) and turns every pydantic
-failure into a :class:`WireError` that names the field, never the value.
+failure into a :class:`WireError` that names the field, never the value. The event channel carries
+either journal record kind, told apart by its ``kind`` field.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ValidationError
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from wire.errors import WireError
-from wire.models import AccessEvent, Heartbeat, Message, PresenceStatus, StorageAck
+from wire.models import Heartbeat, JournalRecord, Message, PresenceStatus, StorageAck
 from wire.topics import Channel
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 
-_MODEL_FOR: dict[Channel, type[BaseModel]] = {
-    Channel.EVENT: AccessEvent,
-    Channel.HEARTBEAT: Heartbeat,
-    Channel.PRESENCE: PresenceStatus,
-    Channel.ACK: StorageAck,
+_ADAPTERS: dict[Channel, tuple[str, TypeAdapter[Any]]] = {
+    Channel.EVENT: ("JournalRecord", TypeAdapter(JournalRecord)),
+    Channel.HEARTBEAT: ("Heartbeat", TypeAdapter(Heartbeat)),
+    Channel.PRESENCE: ("PresenceStatus", TypeAdapter(PresenceStatus)),
+    Channel.ACK: ("StorageAck", TypeAdapter(StorageAck)),
 }
 
 
@@ -27,17 +30,15 @@ def encode(message: Message) -> bytes:
 
 
 def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
-    model = _MODEL_FOR.get(channel)
-    if model is None:
+    entry = _ADAPTERS.get(channel)
+    if entry is None:
         raise WireError(channel.value, [("", f"channel {channel.value!r} has no message model here")])
+    name, adapter = entry
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise WireError(
-            model.__name__, [("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")]
-        )
+        raise WireError(name, [("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")])
     try:
-        message = model.model_validate_json(payload)
+        message: Message = adapter.validate_json(payload)
     except ValidationError as err:
         problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors(include_input=False)]
-        raise WireError(model.__name__, problems) from err
-    assert isinstance(message, AccessEvent | Heartbeat | PresenceStatus | StorageAck)
+        raise WireError(name, problems) from err
     return message

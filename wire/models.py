@@ -107,6 +107,58 @@ class AccessEvent(WireModel):
         return self
 
 
+class LaneEventType(StrEnum):
+    PASSAGE_CONFIRMED = "passage_confirmed"
+    """The arm turned for the grant ``ref_seq`` names."""
+    NOT_PASSED = "not_passed"
+    """Granted (``ref_seq``), but the arm never turned before the passage timeout."""
+    FORCED_PASSAGE = "forced_passage"
+    """The arm turned with no grant behind it: forced or tailgated."""
+    FIRE_ALARM = "fire_alarm"
+    FIRE_ALARM_CLEARED = "fire_alarm_cleared"
+    TAMPER = "tamper"
+    LANE_DISABLED = "lane_disabled"
+    LANE_ENABLED = "lane_enabled"
+
+
+ALERT_LANE_EVENTS = frozenset({LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER})
+
+
+class LaneEvent(WireModel):
+    """Something the lane itself did or saw, journaled in the same sequence as access events.
+
+    Sharing the sequence keeps one watermark per device: the hub acknowledges "everything through
+    N", whichever kind each record is.
+    """
+
+    kind: Literal["lane_event"] = "lane_event"
+    device_id: DeviceId
+    seq: Sequence
+    boot_id: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{8,64}$")]
+    mono_ns: Count
+    wall_time: AwareDatetime
+    clock_synced: bool
+    project_id: ProjectId
+    lane: Annotated[Label, Field(max_length=32)]
+    direction: Direction
+    type: LaneEventType
+    ref_seq: Sequence | None = None
+    alert: bool = False
+
+    @model_validator(mode="after")
+    def _ref_where_it_belongs(self) -> LaneEvent:
+        needs_ref = self.type in (LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED)
+        if needs_ref != (self.ref_seq is not None):
+            raise ValueError(f"{self.type.value} {'needs' if needs_ref else 'cannot carry'} a ref_seq")
+        if self.ref_seq is not None and self.ref_seq >= self.seq:
+            raise ValueError("ref_seq must name an earlier record")
+        return self
+
+
+JournalRecord = Annotated[AccessEvent | LaneEvent, Field(discriminator="kind")]
+"""What travels on a device's event channel: either kind, told apart by ``kind``."""
+
+
 class ReaderState(StrEnum):
     OK = "ok"
     FAULT = "fault"
@@ -159,7 +211,7 @@ class StorageAck(WireModel):
     at: AwareDatetime
 
 
-Message = AccessEvent | Heartbeat | PresenceStatus | StorageAck
+Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck
 
 
 def utc_now() -> datetime:

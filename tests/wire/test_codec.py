@@ -9,11 +9,14 @@ from hypothesis import strategies as st
 
 from wire import WireError, decode, encode
 from wire.models import (
+    ALERT_LANE_EVENTS,
     AccessEvent,
     CardKind,
     Decision,
     Direction,
     Heartbeat,
+    LaneEvent,
+    LaneEventType,
     PresenceState,
     PresenceStatus,
     ReaderState,
@@ -58,6 +61,27 @@ def access_events(draw: st.DrawFn) -> AccessEvent:
     )
 
 
+@st.composite
+def lane_events(draw: st.DrawFn) -> LaneEvent:
+    kind = draw(st.sampled_from(LaneEventType))
+    seq = draw(st.integers(2, 2**62))
+    referring = kind in (LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED)
+    return LaneEvent(
+        device_id=draw(device_ids),
+        seq=seq,
+        boot_id=draw(boot_ids),
+        mono_ns=draw(st.integers(0, 2**63 - 1)),
+        wall_time=draw(aware),
+        clock_synced=draw(st.booleans()),
+        project_id="P1",
+        lane=draw(labels),
+        direction=draw(st.sampled_from(Direction)),
+        type=kind,
+        ref_seq=draw(st.integers(1, seq - 1)) if referring else None,
+        alert=kind in ALERT_LANE_EVENTS,
+    )
+
+
 heartbeats = st.builds(
     Heartbeat,
     device_id=device_ids,
@@ -89,7 +113,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("channel", "strategy"), CASES, ids=[c.value for c, _ in CASES])
+@pytest.mark.parametrize(
+    ("channel", "strategy"), CASES, ids=["access_event", "lane_event", "heartbeat", "presence", "ack"]
+)
 def test_every_model_round_trips(channel: Channel, strategy: st.SearchStrategy) -> None:
     @given(strategy)
     def check(message) -> None:
@@ -157,3 +183,27 @@ def test_random_payloads_only_raise_wire_errors(payload) -> None:
     for channel in (Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE, Channel.ACK):
         with contextlib.suppress(WireError):
             decode(channel, payload)
+
+
+def test_lane_event_refs_are_checked() -> None:
+    base = dict(
+        device_id="lane-1",
+        boot_id="bootbootboot",
+        mono_ns=0,
+        wall_time=datetime.now(UTC),
+        clock_synced=True,
+        project_id="P1",
+        lane="A",
+        direction="in",
+    )
+    with pytest.raises(ValueError, match="passage_confirmed needs a ref_seq"):
+        LaneEvent(**base, seq=5, type="passage_confirmed")
+    with pytest.raises(ValueError, match="tamper cannot carry a ref_seq"):
+        LaneEvent(**base, seq=5, type="tamper", ref_seq=4)
+    with pytest.raises(ValueError, match="earlier record"):
+        LaneEvent(**base, seq=5, type="not_passed", ref_seq=5)
+
+
+def test_event_channel_tells_the_kinds_apart() -> None:
+    with pytest.raises(WireError, match="kind"):
+        decode(Channel.EVENT, b'{"kind": "selfie", "device_id": "lane-1"}')
