@@ -107,6 +107,7 @@ acks = st.builds(StorageAck, device_id=device_ids, through_seq=st.integers(0, 2*
 
 CASES = [
     (Channel.EVENT, access_events()),
+    (Channel.EVENT, lane_events()),
     (Channel.HEARTBEAT, heartbeats),
     (Channel.PRESENCE, presences),
     (Channel.ACK, acks),
