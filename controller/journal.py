@@ -11,10 +11,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from wire.codec import decode, encode
-from wire.models import AccessEvent, Direction
+from wire.models import AccessEvent, Direction, LaneEvent
 from wire.topics import Channel
+
+Record = AccessEvent | LaneEvent
+R = TypeVar("R", AccessEvent, LaneEvent)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
@@ -58,9 +62,7 @@ class Journal:
     def backlog(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
 
-    def append(
-        self, build: Callable[[int], AccessEvent], *, passage: tuple[str, Direction] | None = None
-    ) -> AccessEvent:
+    def append(self, build: Callable[[int], R], *, passage: tuple[str, Direction] | None = None) -> R:
         """Give ``build`` the next sequence number and commit the event it returns, durably.
 
         ``passage`` (person, direction) is recorded in the same transaction, so the anti-passback
@@ -91,29 +93,18 @@ class Journal:
             (person_id, direction.value, seq),
         )
 
-    def record_passage(self, person_id: str, direction: Direction, seq: int) -> None:
-        """A passage confirmed after its event (the arm turned): its own small transaction."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._upsert_passage(person_id, direction, seq)
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-
     def passages(self) -> list[tuple[str, Direction]]:
         rows = self._db.execute("SELECT person_id, direction FROM passages").fetchall()
         return [(str(person), Direction(direction)) for person, direction in rows]
 
-    def pending(self, after_seq: int, limit: int) -> list[AccessEvent]:
+    def pending(self, after_seq: int, limit: int) -> list[Record]:
         rows = self._db.execute(
             "SELECT payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
         ).fetchall()
         events = []
         for (payload,) in rows:
             event = decode(Channel.EVENT, payload)
-            assert isinstance(event, AccessEvent)
+            assert isinstance(event, AccessEvent | LaneEvent)
             events.append(event)
         return events
 

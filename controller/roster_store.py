@@ -1,20 +1,26 @@
-"""The roster on disk (tinydb over an atomic storage) and its load into the core's index.
+"""The roster on disk (tinydb's layout, written through its storage interface over an atomic
+storage) and its load into the core's index.
 
 The whole roster is written in one storage write, so a reader of the file sees the old version or
-the new one, never a mixture. A file that fails to parse or validate never bricks the lane: the
-previous complete version is loaded instead and the fault is reported.
+the new one, never a mixture. Loading parses the file once with a hook that builds each entry as
+the decoder meets it: ``TinyDB.table().all()`` re-reads and re-parses the whole file per table and
+copies every document twice, which for a 100,000-person roster cost 0.9 s and 200 MB at boot
+(bench/decision.py) against 0.5 s and 108 MB this way.
+
+A file that fails to parse or validate never bricks the lane: the previous complete version is
+loaded instead and the fault is reported.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-from tinydb import TinyDB
 
 from controller.atomic_storage import AtomicJSONStorage, DamagedFile
 from controller.core.roster import EMPTY_ROSTER, Role, Roster, RosterEntry
@@ -55,17 +61,40 @@ def _aware(text: str | None) -> datetime | None:
     return moment
 
 
+_ROLES = {role.value: role for role in Role}
+_day = functools.lru_cache(maxsize=8192)(date.fromisoformat)
+"""Roster dates repeat (a few hundred distinct days for 100k people): one ``date`` object each."""
+
+
 def _entry_from_doc(doc: dict[str, Any]) -> tuple[str, RosterEntry]:
     pass_from, pass_until = doc.get("pass") or (None, None)
+    start, end = doc.get("from"), doc.get("to")
     entry = RosterEntry(
         person_id=str(doc["p"]),
-        role=Role(doc["r"]),
-        entry_date=date.fromisoformat(doc["from"]) if doc.get("from") else None,
-        exit_date=date.fromisoformat(doc["to"]) if doc.get("to") else None,
+        role=_ROLES[doc["r"]],  # Role(...) goes through EnumMeta.__call__: 2 us a call
+        entry_date=_day(start) if start else None,
+        exit_date=_day(end) if end else None,
         pass_from=_aware(pass_from),
         pass_until=_aware(pass_until),
     )
     return str(doc["h"]), entry
+
+
+class _Entry(tuple[str, RosterEntry]):
+    """Marks a converted entry document inside the parsed JSON."""
+
+    __slots__ = ()
+
+
+def _hook(doc: dict[str, Any]) -> Any:
+    """Turn each entry document into ``(hash, RosterEntry)`` as the decoder produces it.
+
+    Only entry documents carry ``p`` or ``r`` (meta and watchlist documents, the tables and the top
+    level do not), so the 100k-document dict-of-dicts never exists: one parse, a third of the peak.
+    """
+    if "p" in doc or "r" in doc:
+        return _Entry(_entry_from_doc(doc))
+    return doc
 
 
 def save_roster(
@@ -86,21 +115,45 @@ def save_roster(
     AtomicJSONStorage(path).write(data)
 
 
+def _table(data: dict[str, Any], name: str, path: Path) -> list[Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise DamagedFile(path, f"table {name} is not an object")
+    return list(table.values())
+
+
 def _parse(path: Path) -> Roster:
-    db = TinyDB(path, storage=AtomicJSONStorage)
+    """One read, one parse (tinydb re-reads and re-parses the whole file for every table)."""
     try:
-        meta = db.table("meta").all()
-        if len(meta) != 1:
-            raise DamagedFile(path, f"expected one meta document, found {len(meta)}")
+        text = path.read_bytes().decode("utf-8")  # keep only the str: the bytes go before the parse
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        raise DamagedFile(path, str(err)) from err
+    except UnicodeDecodeError as err:
+        raise DamagedFile(path, f"not JSON ({err})") from err
+    try:
+        data = json.loads(text, object_hook=_hook)
+    except json.JSONDecodeError as err:
+        raise DamagedFile(path, f"not JSON ({err})") from err
+    except (KeyError, ValueError, TypeError) as err:
+        raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
+    del text
+    if not isinstance(data, dict):
+        raise DamagedFile(path, "top level is not an object")
+    meta = _table(data, "meta", path)
+    if len(meta) != 1 or not isinstance(meta[0], dict):
+        raise DamagedFile(path, f"expected one meta document, found {len(meta)}")
+    try:
         version, project_id = int(meta[0]["version"]), str(meta[0]["project_id"])
-        try:
-            items = [_entry_from_doc(dict(doc)) for doc in db.table("entries").all()]
-            watchlist = [str(doc["h"]) for doc in db.table("watchlist").all()]
-        except (KeyError, ValueError, TypeError) as err:
-            raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
-        return Roster.build(version, project_id, items, watchlist)
-    finally:
-        db.close()
+        items = _table(data, "entries", path)
+        data.pop("entries", None)  # the list holds the entries; drop the table around them
+        if not all(isinstance(item, _Entry) for item in items):
+            raise ValueError("an entry document without p and r")
+        watchlist = [str(doc["h"]) for doc in _table(data, "watchlist", path)]
+    except (KeyError, ValueError, TypeError) as err:
+        raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
+    return Roster.build(version, project_id, items, watchlist)
 
 
 def load_roster(path: Path) -> LoadedRoster:

@@ -28,11 +28,22 @@ from controller.core.indication import indication_for
 from controller.core.passback import PassbackBook
 from controller.core.roster import Roster
 from controller.inputs import LaneInputs
-from controller.journal import Journal, JournalError
+from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
-from wire.models import AccessEvent, CardKind, Heartbeat, ReaderState, Reason, utc_now
+from wire.models import (
+    ALERT_LANE_EVENTS,
+    AccessEvent,
+    CardKind,
+    Direction,
+    Heartbeat,
+    LaneEvent,
+    LaneEventType,
+    ReaderState,
+    Reason,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +91,7 @@ class LaneService:
         sources: list[CardSource],
         clock: SystemClock,
         uplink: Uplink | None = None,
-        observers: Sequence[Callable[[AccessEvent], None]] = (),
+        observers: Sequence[Callable[[Record], None]] = (),
         inputs: LaneInputs | None = None,
     ) -> None:
         self.config = config
@@ -124,10 +135,7 @@ class LaneService:
             self._awaiting = (event.person_id, event.seq)
         self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)
         self.decisions += 1
-        if self.uplink is not None:
-            self.uplink.notify()
-        for observe in self.observers:
-            observe(event)
+        self._recorded(event)
         log.info(
             "lane %s seq %d %s (%s)%s%s",
             self.config.lane,
@@ -173,31 +181,66 @@ class LaneService:
                 self._gate_timer.cancel()
             self.outputs.lock()
             if effect is Effect.CLOSE_ALL:
-                log.warning("lane %s: fire alarm cleared, lane back in service", self.config.lane)
+                self._report(LaneEventType.FIRE_ALARM_CLEARED)
         elif effect is Effect.PASSED:
-            self._confirm_passage()
+            self._passage_outcome(LaneEventType.PASSAGE_CONFIRMED)
         elif effect is Effect.NOT_PASSED:
-            if self.confirms_passage and self._awaiting is not None:
-                log.info("lane %s seq %d: granted, not passed", self.config.lane, self._awaiting[1])
-            self._awaiting = None
+            self._passage_outcome(LaneEventType.NOT_PASSED)
         elif effect is Effect.FORCED:
-            log.warning(
-                "lane %s: the arm turned with no grant (forced or tailgated passage)", self.config.lane
-            )
+            self._report(LaneEventType.FORCED_PASSAGE)
         elif effect is Effect.OPEN_ALL:
             self.outputs.hold_open()
-            log.warning("lane %s: FIRE ALARM, free egress", self.config.lane)
+            self._report(LaneEventType.FIRE_ALARM)
         elif effect is Effect.REPORT_TAMPER:
-            log.error("lane %s: TAMPER input triggered", self.config.lane)
+            self._report(LaneEventType.TAMPER)
 
-    def _confirm_passage(self) -> None:
-        if self._awaiting is None:
+    def _passage_outcome(self, outcome: LaneEventType) -> None:
+        """Only a lane with a rotation sensor knows whether the person went through."""
+        awaiting, self._awaiting = self._awaiting, None
+        if awaiting is None or not self.confirms_passage:
             return
-        person_id, seq = self._awaiting
-        self._awaiting = None
-        if self.confirms_passage:
-            self.journal.record_passage(person_id, self.config.direction, seq)
-            self.passback.record(person_id, self.config.direction)
+        person_id, seq = awaiting
+        passage = (person_id, self.config.direction) if outcome is LaneEventType.PASSAGE_CONFIRMED else None
+        if self._report(outcome, ref_seq=seq, passage=passage) and passage is not None:
+            self.passback.record(*passage)
+
+    def _report(
+        self, kind: LaneEventType, *, ref_seq: int | None = None, passage: tuple[str, Direction] | None = None
+    ) -> bool:
+        """Journal what the lane did or saw. The gate has already acted: a journal failure is logged,
+        never allowed to undo or block that."""
+        log_at = logging.WARNING if kind in ALERT_LANE_EVENTS else logging.INFO
+        log.log(log_at, "lane %s: %s%s", self.config.lane, kind.value, f" (seq {ref_seq})" if ref_seq else "")
+        try:
+            record = self.journal.append(lambda seq: self._lane_event(seq, kind, ref_seq), passage=passage)
+        except (JournalError, sqlite3.Error, OSError) as err:
+            self.journal_fault = str(err)
+            log.error("lane %s could not journal %s: %s", self.config.lane, kind.value, err)
+            return False
+        self._recorded(record)
+        return True
+
+    def _recorded(self, record: Record) -> None:
+        if self.uplink is not None:
+            self.uplink.notify()
+        for observe in self.observers:
+            observe(record)
+
+    def _lane_event(self, seq: int, kind: LaneEventType, ref_seq: int | None) -> LaneEvent:
+        return LaneEvent(
+            device_id=self.config.device_id,
+            seq=seq,
+            boot_id=self.clock.boot_id,
+            mono_ns=self.clock.mono_ns(),
+            wall_time=self.clock.wall(),
+            clock_synced=self.clock.synced(),
+            project_id=self.config.project_id,
+            lane=self.config.lane,
+            direction=self.config.direction,
+            type=kind,
+            ref_seq=ref_seq,
+            alert=kind in ALERT_LANE_EVENTS,
+        )
 
     def _event(self, seq: int, verdict: Verdict, kind: CardKind, digest: str, swipe: Swipe) -> AccessEvent:
         return AccessEvent(

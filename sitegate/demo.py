@@ -37,7 +37,7 @@ from hardware.emulators.id_module import IdModuleEmulator
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.mosquitto import Mosquitto
 from sitegate.netutil import free_port
-from wire.models import AccessEvent, Reason
+from wire.models import AccessEvent, LaneEvent, Reason
 
 LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
 SWIPE_TIMEOUT_S = 10.0
@@ -52,6 +52,13 @@ class Lane:
     pins: MockFactory
     rotation_pin: int
     events: list[AccessEvent] = field(default_factory=list)
+    lane_events: list[LaneEvent] = field(default_factory=list)
+
+    def observe(self, record: AccessEvent | LaneEvent) -> None:
+        if isinstance(record, AccessEvent):
+            self.events.append(record)
+        else:
+            self.lane_events.append(record)
 
 
 def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: str) -> Path:
@@ -248,7 +255,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                 rotation = load_board(config.board).inputs.rotation
                 assert rotation is not None, "the demo's board profile has a rotation sensor"
                 lane = Lane(name, config.device_id, emulator, service, pins, rotation.pin)
-                service.observers.append(lane.events.append)
+                service.observers.append(lane.observe)
                 lanes[name] = lane
                 print(f"  lane    {name:<5} {config.device_id} reader {emulator.port}")
             async with contextlib.AsyncExitStack() as sources:

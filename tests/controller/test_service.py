@@ -22,7 +22,7 @@ from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
-from wire.models import CardKind, Decision, Direction, Reason
+from wire.models import CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 KEY = bytes(range(32))
 TODAY = date(2026, 11, 24)
@@ -177,6 +177,10 @@ async def gated(service: LaneService):
     service.inputs.close()
 
 
+def lane_events(service: LaneService) -> list[LaneEvent]:
+    return [r for r in service.journal.pending(0, 100) if isinstance(r, LaneEvent)]
+
+
 async def pulse(pin) -> None:
     pin.drive_low()
     await asyncio.sleep(0.01)
@@ -194,6 +198,9 @@ async def test_passage_confirmed_by_rotation_locks_the_arm_and_counts_for_passba
     await pulse(pins.pin(ROTATION))
     assert pins.pin(17).state is False and gated.gate.state is GateState.IDLE
     assert gated.journal.passages() == [("p-1", Direction.IN)]
+    confirmed = gated.journal.pending(1, 10)[0]
+    assert isinstance(confirmed, LaneEvent)
+    assert (confirmed.type, confirmed.ref_seq) == (LaneEventType.PASSAGE_CONFIRMED, 1)
     assert gated.handle(card()).reason is Reason.ANTI_PASSBACK
 
 
@@ -203,6 +210,7 @@ async def test_granted_not_passed_locks_after_the_timeout_and_does_not_count(gat
     await asyncio.sleep(0.1)
     assert gated.pins.pin(17).state is False  # type: ignore[attr-defined]
     assert gated.gate_counts["not_passed"] == 1
+    assert [r.type for r in lane_events(gated)] == [LaneEventType.NOT_PASSED]
     assert gated.handle(card()).decision is Decision.GRANTED  # never went in: no anti-passback
 
 
@@ -216,7 +224,10 @@ async def test_fire_alarm_opens_the_lane_until_it_clears(gated: LaneService, cap
     pins.pin(FIRE).drive_high()
     await asyncio.sleep(0.02)
     assert gated.gate.state is GateState.IDLE and pins.pin(17).state is False
-    assert "FIRE ALARM" in caplog.text
+    assert [(r.type, r.alert) for r in lane_events(gated)] == [
+        (LaneEventType.FIRE_ALARM, True),
+        (LaneEventType.FIRE_ALARM_CLEARED, False),
+    ]
 
 
 async def test_forced_rotation_and_tamper_are_reported(gated: LaneService, caplog) -> None:
@@ -224,5 +235,6 @@ async def test_forced_rotation_and_tamper_are_reported(gated: LaneService, caplo
     gated.pins.pin(TAMPER).drive_low()  # type: ignore[attr-defined]
     await asyncio.sleep(0.02)
     assert gated.gate_counts["forced"] == 1 and gated.gate_counts["report_tamper"] == 1
-    assert "no grant" in caplog.text and "TAMPER" in caplog.text
+    assert [r.type for r in lane_events(gated)] == [LaneEventType.FORCED_PASSAGE, LaneEventType.TAMPER]
+    assert all(r.alert for r in lane_events(gated))
     assert gated.pins.pin(17).state is False  # type: ignore[attr-defined]

@@ -88,7 +88,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     pins = MockFactory()
     lane = build_service(load_config(tmp_path / "controller.toml"), pin_factory=pins)
     events: list[AccessEvent] = []
-    lane.observers.append(events.append)
+    lane.observers.append(lambda record: events.append(record) if isinstance(record, AccessEvent) else None)
     lane.registered = registered  # type: ignore[attr-defined]
     reader = lane.sources[0]
     await reader.__aenter__()  # type: ignore[attr-defined]
