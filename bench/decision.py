@@ -206,7 +206,7 @@ def write_lane(root: Path, population: Population, now: datetime) -> Path:
                 'pin_factory = "mock"',
                 f'timezone = "{TIMEZONE}"',
                 "relay_pulse_s = 1.0",
-                "[reader]",
+                "[readers.id_module]",
                 f'port = "{root / "never-opened-tty"}"',  # the bench calls handle() directly
                 "[policy]",
                 'anti_passback = "hard"',

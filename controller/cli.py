@@ -21,7 +21,7 @@ from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
 from controller.roster_store import load_roster
 from controller.selftest import report, run_selftest
-from controller.service import LaneService
+from controller.service import CardSource, LaneService
 from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
 
@@ -34,6 +34,22 @@ def pin_factory_for(config: ControllerConfig) -> Any:
 
         return MockFactory()
     return None  # gpiozero picks the board's own factory (lgpio on a Pi 5, rpi-gpio / lgpio on a Pi 4)
+
+
+def card_sources(config: ControllerConfig) -> list[CardSource]:
+    """Every reader the lane's configuration names; a lane may have both kinds at once."""
+    sources: list[CardSource] = []
+    if config.readers.id_module is not None:
+        module = config.readers.id_module
+        sources.append(
+            SerialIdModule(module.port, baudrate=module.baudrate, poll_interval=module.poll_interval_s)
+        )
+    if config.readers.pcsc is not None:
+        from controller.readers.pcsc_reader import PcscReader  # pyscard: imported only where configured
+
+        pcsc = config.readers.pcsc
+        sources.append(PcscReader(pcsc.reader, poll_timeout=pcsc.poll_timeout_s))
+    return sources
 
 
 def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
@@ -53,9 +69,7 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
     outputs = LaneOutputs(
         board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s
     )
-    reader = SerialIdModule(
-        config.reader.port, baudrate=config.reader.baudrate, poll_interval=config.reader.poll_interval_s
-    )
+    sources = card_sources(config)
     clock = SystemClock(config.timezone)
     service = LaneService(
         config,
@@ -63,7 +77,7 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         roster=roster,
         journal=journal,
         outputs=outputs,
-        sources=[reader],
+        sources=sources,
         clock=clock,
     )
     service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)

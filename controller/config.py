@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from controller.core.credential import MIN_SITE_KEY_BYTES
 from controller.core.policy import AntiPassback, Policy, TimeWindow
@@ -26,10 +26,30 @@ class _Section(BaseModel):
 
 
 class SerialReaderConfig(_Section):
-    kind: Literal["gat467"] = "gat467"
+    """A GA/T 467 ID module on a serial port: the certified read of the ID card's chip."""
+
     port: str
     baudrate: int = 115200
     poll_interval_s: Annotated[float, Field(gt=0, le=5)] = 0.15
+
+
+class PcscReaderConfig(_Section):
+    """A PC/SC reader (pyscard): card UIDs and the ID card's physical number, as binding keys."""
+
+    reader: str | None = None
+    """Name prefix of the reader to use (``pcsc_scan`` lists them); the first reader when unset."""
+    poll_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.5
+
+
+class ReadersConfig(_Section):
+    id_module: SerialReaderConfig | None = None
+    pcsc: PcscReaderConfig | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> ReadersConfig:
+        if self.id_module is None and self.pcsc is None:
+            raise ValueError("configure at least one reader: [readers.id_module] or [readers.pcsc]")
+        return self
 
 
 class MqttConfig(_Section):
@@ -84,7 +104,7 @@ class ControllerConfig(_Section):
     """With a rotation sensor: how long a granted person has to pass before it is "granted, not passed"."""
     rotation_sensor: bool = True
     """Use the board's rotation input (if the board has one) to confirm passages."""
-    reader: SerialReaderConfig
+    readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()
 

@@ -14,7 +14,7 @@ from typing import Any
 import aiomqtt
 
 from controller.board import load_board
-from controller.config import ControllerConfig
+from controller.config import ControllerConfig, PcscReaderConfig, SerialReaderConfig
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.readers.gat467.errors import NoReply
@@ -52,22 +52,37 @@ async def _cycle(name: str, device: Any) -> Check:
     return Check(name, False, "did not follow the command", "check the board profile's pin for it")
 
 
-async def _reader(config: ControllerConfig) -> Check:
-    module = SerialIdModule(config.reader.port, baudrate=config.reader.baudrate)
+async def _id_module(module_config: SerialReaderConfig) -> Check:
+    port = module_config.port
+    module = SerialIdModule(port, baudrate=module_config.baudrate)
     try:
         sam_id = await asyncio.wait_for(module.probe(), timeout=5)
     except (OSError, TimeoutError, NoReply) as err:
         return Check(
             "ID module",
             False,
-            f"no answer on {config.reader.port}: {err}",
-            "check the cable, the port in [reader] and that nothing else holds it open",
+            f"no answer on {port}: {err}",
+            "check the cable, the port in [readers.id_module] and that nothing else holds it open",
         )
     except Exception as err:  # noqa: BLE001 - the module's own status errors, reported by name
         return Check("ID module", False, f"{type(err).__name__}: {err}", "see the module's status code")
     finally:
         await module.aclose()
-    return Check("ID module", True, f"SAM {sam_id[:8]}… answers on {config.reader.port}")
+    return Check("ID module", True, f"SAM {sam_id[:8]}… answers on {port}")
+
+
+async def _pcsc(pcsc_config: PcscReaderConfig) -> Check:
+    from controller.readers.pcsc_reader import PcscReader  # pyscard only where configured
+
+    async with PcscReader(pcsc_config.reader, poll_timeout=pcsc_config.poll_timeout_s) as reader:
+        if reader.healthy:
+            return Check("PC/SC reader", True, f"{pcsc_config.reader or 'first reader'} present")
+        return Check(
+            "PC/SC reader",
+            False,
+            reader.fault or "not available",
+            "check that pcscd runs and the reader is plugged in; the name in [readers.pcsc] must match",
+        )
 
 
 def _journal(config: ControllerConfig) -> Check:
@@ -129,7 +144,10 @@ async def run_selftest(config: ControllerConfig, *, pin_factory: Any = None) -> 
             checks.append(await _cycle(name, device))
     finally:
         outputs.close()
-    checks.append(await _reader(config))
+    if config.readers.id_module is not None:
+        checks.append(await _id_module(config.readers.id_module))
+    if config.readers.pcsc is not None:
+        checks.append(await _pcsc(config.readers.pcsc))
     checks.append(await _broker(config))
     checks.append(_journal(config))
     checks.append(_roster(config))

@@ -82,7 +82,7 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
                 f'site_key_file = "{data / "site.key"}"',
                 'pin_factory = "mock"',
                 "relay_pulse_s = 0.3",
-                "[reader]",
+                "[readers.id_module]",
                 f'port = "{port}"',
                 "poll_interval_s = 0.05",
                 "[policy]",

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from sitegate.mosquitto import Mosquitto
+from tests.support.pcscd import pcscd, vpcd  # noqa: F401 - fixtures shared by reader and lane tests
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ lane = "A1"
 direction = "in"
 data_dir = "/tmp/x"
 site_key_file = "/tmp/x/site.key"
-[reader]
+[readers.id_module]
 port = "/dev/ttyUSB0"
 """
 
@@ -49,14 +49,35 @@ def test_unknown_board_name() -> None:
 
 def test_good_config_parses() -> None:
     config = parse_config(GOOD)
-    assert config.reader.port == "/dev/ttyUSB0"
+    assert config.readers.id_module is not None
+    assert config.readers.id_module.port == "/dev/ttyUSB0"
     assert config.mqtt.port == 1883
+    assert config.readers.pcsc is None
+
+
+def test_both_readers_at_once() -> None:
+    config = parse_config(GOOD + '[readers.pcsc]\nreader = "ACS ACR1252"\n')
+    assert config.readers.pcsc is not None
+    assert config.readers.pcsc.reader == "ACS ACR1252"
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (GOOD.replace('[reader]\nport = "/dev/ttyUSB0"', ""), "reader: Field required"),
+        (GOOD.replace('[readers.id_module]\nport = "/dev/ttyUSB0"', ""), "readers: Field required"),
+        (GOOD.replace('port = "/dev/ttyUSB0"', ""), "readers.id_module.port: Field required"),
+        (
+            GOOD.replace('[readers.id_module]\nport = "/dev/ttyUSB0"', "[readers]"),
+            "configure at least one reader",
+        ),
+        (
+            GOOD + "[policy]\nworking_hours = { worker = '25:00-06:00' }\n",
+            "policy.working_hours.worker: String should match",
+        ),
+        (
+            GOOD + "[policy]\nanti_passback = 'sometimes'\n",
+            "policy.anti_passback: Input should be 'off', 'soft' or 'hard'",
+        ),
         (GOOD + "relay_pulse_secs = 2\n", "relay_pulse_secs: Extra inputs are not permitted"),
         (GOOD.replace('"in"', '"sideways"'), "direction: Input should be 'in' or 'out'"),
         (GOOD + "[mqtt]\nport = 70000\n", "mqtt.port: Input should be less than or equal to 65535"),

@@ -21,7 +21,7 @@ def config_for(tmp_path: Path, port: str, mqtt_port: int):
     return parse_config(
         f'device_id = "lane-st-1"\nproject_id = "P1"\nlane = "A1"\ndirection = "in"\n'
         f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path / "site.key"}"\npin_factory = "mock"\n'
-        f'[reader]\nport = "{port}"\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n'
+        f'[readers.id_module]\nport = "{port}"\n[mqtt]\nhost = "127.0.0.1"\nport = {mqtt_port}\n'
     )
 
 

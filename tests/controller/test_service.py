@@ -66,7 +66,7 @@ def card(number: str = NUMBER, valid_to: date | None = date(2030, 1, 1)) -> Iden
 def service(tmp_path: Path):
     config = parse_config(
         f'device_id = "lane-a1"\nproject_id = "P1"\nlane = "A1"\ndirection = "in"\n'
-        f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path}/k"\n[reader]\nport = "/dev/null"\n'
+        f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path}/k"\n[readers.id_module]\nport = "/dev/null"\n'
     )
     roster = Roster.build(
         3,

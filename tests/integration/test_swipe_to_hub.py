@@ -82,7 +82,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     (tmp_path / "controller.toml").write_text(
         f'device_id = "lane-it-1"\nproject_id = "P-IT"\nlane = "A1"\ndirection = "in"\n'
         f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path / "site.key"}"\npin_factory = "mock"\n'
-        f'relay_pulse_s = 0.5\n[reader]\nport = "{emulator.port}"\npoll_interval_s = 0.05\n'
+        f'relay_pulse_s = 0.5\n[readers.id_module]\nport = "{emulator.port}"\npoll_interval_s = 0.05\n'
         f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
     )
     pins = MockFactory()

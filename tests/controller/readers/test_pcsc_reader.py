@@ -17,7 +17,7 @@ from controller.core.cards import CardUid, UidSource
 from controller.readers.apdu import GET_ID_CARD_SERIAL, GET_UID, ApduError, NoResponse
 from controller.readers.pcsc_reader import PcscReader, identify
 from hardware.emulators.vicc import ATR_ISO14443A, ATR_ISO14443B, PULL_CARD, VirtualCard
-from tests.controller.readers.conftest import PcscDaemon
+from tests.support.pcscd import PcscDaemon
 
 pcscd = pytest.mark.pcscd
 
