@@ -19,7 +19,7 @@ from typing import Protocol
 
 from controller.clock import SystemClock
 from controller.config import ControllerConfig
-from controller.core.cards import CardRead, CardUid, IdentityCard
+from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.credential import credential_hash, uid_credential
 from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.gate import Effect, Gate, GateInput, GateState
@@ -56,7 +56,7 @@ class CardSource(Protocol):
     @property
     def healthy(self) -> bool: ...
 
-    def cards(self) -> AsyncIterator[CardRead]: ...
+    def cards(self) -> AsyncIterator[CardRead | ReadFailure]: ...
 
 
 def _swipe_facts(
@@ -117,6 +117,7 @@ class LaneService:
         self.watchdog_s = 5.0  # (person, seq) of the grant the arm is released for
         self.started = time.monotonic()
         self.decisions = 0
+        self.read_failures = 0
 
     def handle(self, card: CardRead) -> AccessEvent:
         digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster, self.passback)
@@ -280,6 +281,10 @@ class LaneService:
 
     async def _consume(self, source: CardSource) -> None:
         async for card in source.cards():
+            if isinstance(card, ReadFailure):
+                self.read_failures += 1
+                self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))  # "present the card again"
+                continue
             if not isinstance(card, IdentityCard | CardUid):
                 continue
             try:

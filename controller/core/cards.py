@@ -57,4 +57,16 @@ class CardUid:
     source: UidSource = UidSource.ISO14443A
 
 
+@dataclass(frozen=True, slots=True)
+class ReadFailure:
+    """A card was in the field but could not be read (bad frame, module status, card pulled).
+
+    Not an access decision (there is no credential to record), but the person at the lane must be
+    told to present the card again rather than wait in front of a dark lane.
+    """
+
+    reader: str
+    why: str
+
+
 CardRead = IdentityCard | CardUid

@@ -39,7 +39,7 @@ from smartcard import scard
 from smartcard.CardRequest import CardRequest
 from smartcard.Exceptions import CardRequestTimeoutException, SmartcardException
 
-from controller.core.cards import CardUid, UidSource
+from controller.core.cards import CardUid, ReadFailure, UidSource
 from controller.readers.apdu import (
     GET_ID_CARD_SERIAL,
     GET_UID,
@@ -193,7 +193,7 @@ class PcscReader:
         await asyncio.to_thread(self._close)
         self.state = ReaderState.ABSENT
 
-    async def cards(self) -> AsyncIterator[CardUid]:
+    async def cards(self) -> AsyncIterator[CardUid | ReadFailure]:
         """Wait forever; yields each new card once. Faults are reported through ``healthy``/``fault``."""
         while True:
             if self._request is None:
@@ -215,6 +215,7 @@ class PcscReader:
                     yield outcome
                 else:
                     self._not_read(outcome)
+                    yield ReadFailure(outcome.reader, f"{type(outcome.error).__name__}: {outcome.error}")
 
     def _poll(self) -> list[CardUid | NotRead]:
         """One wait for a card event (worker thread), then every newly arrived card read."""

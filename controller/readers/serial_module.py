@@ -20,7 +20,7 @@ from typing import Final, Self
 
 import serial
 
-from controller.core.cards import IdentityCard
+from controller.core.cards import IdentityCard, ReadFailure
 from controller.readers.gat467.errors import Gat467Error, NoReply, status_error
 from controller.readers.gat467.frames import (
     GARBAGE,
@@ -172,7 +172,7 @@ class SerialIdModule:
         await asyncio.to_thread(self._close)
         self.state = ReaderState.ABSENT
 
-    async def cards(self) -> AsyncIterator[IdentityCard]:
+    async def cards(self) -> AsyncIterator[IdentityCard | ReadFailure]:
         """Poll forever; yields each card once. Faults are reported through ``healthy``/``fault``."""
         while True:
             if self._serial is None:
@@ -195,7 +195,7 @@ class SerialIdModule:
         reply = await self._expect_ok(Command.READ_SAM_ID, SAM_TIMEOUT)
         return reply.data.hex().upper()
 
-    async def _read_cycle(self) -> IdentityCard | None:
+    async def _read_cycle(self) -> IdentityCard | ReadFailure | None:
         found = await self._command(Command.FIND_CARD, FIND_TIMEOUT)
         self._note_answer(found is not None)
         if found is None:
@@ -212,7 +212,7 @@ class SerialIdModule:
         except Gat467Error as err:
             self.stats.read_errors += 1
             self._log.warning("ID module: card not read: %s", err)
-            return None
+            return ReadFailure(self.name, str(err))
         self.stats.reads_ok += 1
         if card.id_number == self._last_id:
             self._log.debug("ID module: same card again without leaving the field; not repeated")

@@ -11,7 +11,7 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.board import load_board
 from controller.config import parse_config
-from controller.core.cards import CardUid, IdentityCard
+from controller.core.cards import CardUid, IdentityCard, ReadFailure
 from controller.core.credential import credential_hash, uid_credential
 from controller.core.gate import GateState
 from controller.core.idnumber import with_check_digit
@@ -238,3 +238,17 @@ async def test_forced_rotation_and_tamper_are_reported(gated: LaneService, caplo
     assert [r.type for r in lane_events(gated)] == [LaneEventType.FORCED_PASSAGE, LaneEventType.TAMPER]
     assert all(r.alert for r in lane_events(gated))
     assert gated.pins.pin(17).state is False  # type: ignore[attr-defined]
+
+
+async def test_a_failed_read_asks_for_the_card_again_and_records_nothing(service: LaneService) -> None:
+    class OneFailure:
+        name = "id_module"
+        healthy = True
+
+        async def cards(self):
+            yield ReadFailure("id_module", "READ_TEXT_PHOTO answered SW3 0x41: read failed")
+
+    await service._consume(OneFailure())  # type: ignore[arg-type]
+    assert service.read_failures == 1
+    assert service.journal.last_seq == 0
+    assert service.pins.pin(23).state is True  # type: ignore[attr-defined]  red LED

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from controller.core.cards import CardUid, UidSource
+from controller.core.cards import CardUid, ReadFailure, UidSource
 from controller.readers.apdu import GET_ID_CARD_SERIAL, GET_UID, ApduError, NoResponse
 from controller.readers.pcsc_reader import PcscReader, identify
 from hardware.emulators.vicc import ATR_ISO14443A, ATR_ISO14443B, PULL_CARD, VirtualCard
@@ -33,10 +33,14 @@ class Lane:
     def __init__(self, reader: PcscReader) -> None:
         self.reader = reader
         self.cards: asyncio.Queue[CardUid] = asyncio.Queue()
+        self.failures: list[ReadFailure] = []
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         async for card in self.reader.cards():
+            if isinstance(card, ReadFailure):  # told to the person at the lane, not a card
+                self.failures.append(card)
+                continue
             await self.cards.put(card)
 
     async def next_card(self, within: float = 3.0) -> CardUid:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import serial
 
-from controller.core.cards import IdentityCard
+from controller.core.cards import IdentityCard, ReadFailure
 from controller.readers.gat467.errors import NoReply
 from controller.readers.gat467.frames import Command, Status
 from controller.readers.gat467.textblock import encode_text_block
@@ -32,10 +32,14 @@ class Lane:
     def __init__(self, module: SerialIdModule) -> None:
         self.module = module
         self.cards: asyncio.Queue[IdentityCard] = asyncio.Queue()
+        self.failures: list[ReadFailure] = []
         self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
         async for card in self.module.cards():
+            if isinstance(card, ReadFailure):  # told to the person at the lane, not a card
+                self.failures.append(card)
+                continue
             await self.cards.put(card)
 
     async def next_card(self, within: float = 3.0) -> IdentityCard:
@@ -159,6 +163,8 @@ async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
     await until(lambda: lane.module.stats.read_errors == 1, within=4)
     assert logged in caplog.text
     assert lane.cards.empty()
+    await until(lambda: len(lane.failures) == 1, within=1)  # the lane is told to ask for the card again
+    assert card.id_number not in lane.failures[0].why
     await swipe_out(emu)
     emu.present(card)
     assert (await lane.next_card()).id_number == card.id_number
