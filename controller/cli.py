@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpiozero import DigitalOutputDevice
+
 from controller.board import BoardError, load_board
 from controller.clock import SystemClock
 from controller.config import ConfigError, ControllerConfig, load_config
@@ -50,6 +52,18 @@ def card_sources(config: ControllerConfig) -> list[CardSource]:
         pcsc = config.readers.pcsc
         sources.append(PcscReader(pcsc.reader, poll_timeout=pcsc.poll_timeout_s))
     return sources
+
+
+def fail_secure(config: ControllerConfig, *, pin_factory: Any = None) -> None:
+    """Drive both relays inactive: systemd runs this before the lane starts and after it stops
+    (ExecStartPre / ExecStopPost), which covers a crash or a SIGKILL the process cannot clean up."""
+    board = load_board(config.board)
+    for spec in (board.outputs.relay_in, board.outputs.relay_out):
+        relay = DigitalOutputDevice(
+            spec.pin, active_high=spec.active_high, initial_value=False, pin_factory=pin_factory
+        )
+        relay.off()
+        relay.close()
 
 
 def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
@@ -119,7 +133,9 @@ async def _run(config: ControllerConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sitegate controller", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "check-config", "selftest"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "check-config", "selftest", "fail-secure"]
+    )
     parser.add_argument("--config", type=Path, default=Path("/etc/sitegate/controller.toml"))
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
@@ -135,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print(f"{args.config}: OK (lane {config.lane}, device {config.device_id})")
+        return 0
+    if args.command == "fail-secure":
+        fail_secure(config, pin_factory=pin_factory_for(config))
+        print(f"relays of {config.device_id} driven to their locked state")
         return 0
     if args.command == "selftest":
         checks = asyncio.run(run_selftest(config, pin_factory=pin_factory_for(config)))
