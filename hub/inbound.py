@@ -11,18 +11,30 @@ from dataclasses import dataclass
 
 from wire.codec import decode
 from wire.errors import TopicError, WireError
-from wire.models import AccessEvent, Heartbeat, Message, PresenceStatus
+from wire.models import AccessEvent, Heartbeat, LaneEvent, Message, PresenceStatus
 from wire.topics import Channel, parse_topic
 
 # The widest integer both SQLite and PostgreSQL store (BIGINT); wire bounds seq, not these.
 MAX_STORED_INT = 2**63 - 1
 
 INGESTED_CHANNELS = frozenset({Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE})
-_KNOWN_FIELDS = (
-    frozenset(AccessEvent.model_fields) | set(Heartbeat.model_fields) | set(PresenceStatus.model_fields)
+_JOURNAL_KINDS = ("access_event", "lane_event")
+# Names a reason may repeat: the models' fields, and the kinds the event channel tells apart (pydantic
+# puts the kind first in an error's location, e.g. ``lane_event.type``).
+_KNOWN_FIELDS = frozenset(
+    [
+        *AccessEvent.model_fields,
+        *LaneEvent.model_fields,
+        *Heartbeat.model_fields,
+        *PresenceStatus.model_fields,
+        *_JOURNAL_KINDS,
+    ]
 )
+# pydantic's message for an unknown discriminator quotes the sender's value: said here without it.
+_UNKNOWN_KIND_PREFIX = "Input tag "
+_UNKNOWN_KIND = f"kind must be one of {', '.join(_JOURNAL_KINDS)}"
 
-Ingestible = AccessEvent | Heartbeat | PresenceStatus
+Ingestible = AccessEvent | LaneEvent | Heartbeat | PresenceStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +76,7 @@ def classify(topic: str, payload: object) -> Accepted | Rejected:
 
 
 def _out_of_range(message: Ingestible) -> str | None:
-    if isinstance(message, AccessEvent) and message.mono_ns > MAX_STORED_INT:
+    if isinstance(message, AccessEvent | LaneEvent) and message.mono_ns > MAX_STORED_INT:
         return "mono_ns"
     if isinstance(message, PresenceStatus) and message.generation > MAX_STORED_INT:
         return "generation"
@@ -81,5 +93,7 @@ def describe(err: WireError) -> str:
     for location, message in err.problems:
         parts = location.split(".") if location else []
         shown = ".".join(p if p in _KNOWN_FIELDS or p.isdigit() else "<unexpected key>" for p in parts)
+        if message.startswith(_UNKNOWN_KIND_PREFIX):
+            message = _UNKNOWN_KIND
         problems.append(f"{shown or '<payload>'}: {message}")
     return f"invalid {err.kind} message: {'; '.join(problems)}"

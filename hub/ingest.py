@@ -26,9 +26,9 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.errors import HubError, StoreError
 from hub.inbound import Accepted, Rejected, classify
-from hub.store import Store
+from hub.store import JournalRecord, SeqConflict, Store
 from wire.codec import encode
-from wire.models import AccessEvent, Heartbeat, PresenceStatus, StorageAck, utc_now
+from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck, utc_now
 from wire.topics import Channel, shared, subscription, topic_for
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,13 @@ class SubscriptionRefused(HubError):
 
 @dataclasses.dataclass
 class IngestCounters:
-    """Since this process started; each hub instance counts only what it handled."""
+    """Since this process started; each hub instance counts only what it handled.
+
+    ``accepted`` counts journal records of both kinds; ``lane_events`` the lane events among them.
+    """
 
     accepted: int = 0
+    lane_events: int = 0
     duplicates: int = 0
     rejected: int = 0
     batches: int = 0
@@ -201,18 +205,19 @@ class Ingest:
             await self.handle_batch(client, [(m.topic.value, m.payload) for m in batch])
 
     async def handle_batch(self, client: Publisher, messages: Sequence[tuple[str, object]]) -> None:
-        """One batch of (topic, payload): dead-letter the bad, store the events, ack, record status.
+        """One batch of (topic, payload): dead-letter the bad, store the records, ack, record status.
 
+        Access events and lane events of a batch are stored together, in one transaction.
         Needs only something to publish acks with, so tests can drive it without a broker.
         """
         self._counters.batches += 1
-        events: list[tuple[Accepted, AccessEvent]] = []
+        events: list[tuple[Accepted, JournalRecord]] = []
         status: list[Heartbeat | PresenceStatus] = []
         for topic, payload in messages:
             outcome = classify(topic, payload)
             if isinstance(outcome, Rejected):
                 await self._reject(outcome.topic, outcome.payload, outcome.reason)
-            elif isinstance(outcome.message, AccessEvent):
+            elif isinstance(outcome.message, AccessEvent | LaneEvent):
                 events.append((outcome, outcome.message))
             else:
                 status.append(outcome.message)
@@ -221,7 +226,7 @@ class Ingest:
         for message in status:
             await self._record_status(message)
 
-    async def _store_events(self, items: list[tuple[Accepted, AccessEvent]]) -> dict[str, int]:
+    async def _store_events(self, items: Sequence[tuple[Accepted, JournalRecord]]) -> dict[str, int]:
         """Store and return each touched device's watermark; {} when nothing may be acknowledged."""
         try:
             result = await self._store.store_events([event for _, event in items])
@@ -245,8 +250,30 @@ class Ingest:
                     merged[device_id] = max(through, merged.get(device_id, 0))
             return merged
         self._counters.accepted += result.new
+        self._counters.lane_events += result.new_lane_events
         self._counters.duplicates += result.duplicates
+        for alert in result.alerts:
+            log.warning("alert from %s lane %s: %s", alert.device_id, alert.lane, alert.type.value)
+        await self._reject_conflicts(items, result.conflicts)
         return dict(result.watermarks)
+
+    async def _reject_conflicts(
+        self, items: Sequence[tuple[Accepted, JournalRecord]], conflicts: Sequence[SeqConflict]
+    ) -> None:
+        """Dead-letter every record that reused a seq its device had given the other kind.
+
+        The seq's first record stays stored and acknowledged; the reuse is a controller bug (or
+        worse) for a person to look at, so it is kept, not counted as a harmless duplicate.
+        """
+        refused = {(c.device_id, c.seq, c.kind): c for c in conflicts}
+        for accepted, record in items:
+            conflict = refused.get((record.device_id, record.seq, record.kind))
+            if conflict is not None:
+                reason = (
+                    f"seq {conflict.seq} reused: this {conflict.kind} has the seq of a stored "
+                    f"{conflict.stored_kind}"
+                )
+                await self._reject(accepted.topic, accepted.payload, reason)
 
     async def _publish_acks(self, client: Publisher, watermarks: dict[str, int]) -> None:
         at = utc_now()

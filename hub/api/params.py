@@ -15,10 +15,12 @@ from multidict import MultiMapping
 
 from hub.api.errors import ApiError
 from hub.errors import InvalidQuery
-from hub.store import EventFilters
-from wire.models import Decision, Reason
+from hub.store import EventFilters, LaneEventFilters
+from wire.models import Decision, LaneEventType, Reason
 
 EVENT_FILTERS = ("project_id", "device_id", "person_id", "decision", "reason", "since", "until")
+LANE_EVENT_FILTERS = ("project_id", "device_id", "type", "alert", "since", "until")
+PAGING = ("limit", "cursor")
 MAX_TEXT = 200
 EXAMPLE_TIME = "2026-05-01T08:00:00+08:00"
 
@@ -66,6 +68,15 @@ class Params:
         except ValueError:
             raise InvalidQuery(name, f"must be one of {', '.join(m.value for m in kind)}") from None
 
+    def boolean(self, name: str) -> bool | None:
+        """``true`` or ``false``, spelled out: ``?alert=0`` or ``?alert=no`` is a 400, not a guess."""
+        value = self.text(name)
+        if value is None:
+            return None
+        if value not in ("true", "false"):
+            raise InvalidQuery(name, "must be true or false")
+        return value == "true"
+
     def time(self, name: str) -> datetime | None:
         """ISO 8601 with a timezone. A literal ``+`` in a query reads as a space; put it back."""
         value = self.text(name)
@@ -80,16 +91,32 @@ class Params:
             raise InvalidQuery(name, "must include a timezone (Z or an offset such as +08:00)")
         return parsed
 
+    def window(self) -> tuple[datetime | None, datetime | None]:
+        """``since`` and ``until``, which every event listing takes and checks the same way."""
+        since, until = self.time("since"), self.time("until")
+        if since and until and since >= until:
+            raise InvalidQuery("until", "must be later than since")
+        return since, until
+
     def event_filters(self) -> EventFilters:
-        filters = EventFilters(
+        since, until = self.window()
+        return EventFilters(
             project_id=self.text("project_id"),
             device_id=self.text("device_id"),
             person_id=self.text("person_id"),
             decision=self.choice("decision", Decision),
             reason=self.choice("reason", Reason),
-            since=self.time("since"),
-            until=self.time("until"),
+            since=since,
+            until=until,
         )
-        if filters.since and filters.until and filters.since >= filters.until:
-            raise InvalidQuery("until", "must be later than since")
-        return filters
+
+    def lane_event_filters(self) -> LaneEventFilters:
+        since, until = self.window()
+        return LaneEventFilters(
+            project_id=self.text("project_id"),
+            device_id=self.text("device_id"),
+            type=self.choice("type", LaneEventType),
+            alert=self.boolean("alert"),
+            since=since,
+            until=until,
+        )

@@ -7,19 +7,29 @@ from datetime import datetime
 from typing import Any
 
 from hub.ingest import IngestCounters
-from hub.store import DeadLetter, DeviceStatus, EventCount, SequenceState, StoredEvent
+from hub.store import DeadLetter, DeviceStatus, EventCount, SequenceState, StoredEvent, StoredLaneEvent
 
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def event(record: StoredEvent) -> dict[str, Any]:
+def _record(record: StoredEvent | StoredLaneEvent) -> dict[str, Any]:
+    """Every field but the row id (it only orders a page), times as ISO 8601."""
     body = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "row_id"}
     body["wall_time"] = _time(record.wall_time)
     body["received_at"] = _time(record.received_at)
+    return body
+
+
+def event(record: StoredEvent) -> dict[str, Any]:
+    body = _record(record)
     body["warnings"] = [w for w in record.warnings.split(",") if w]
     return body
+
+
+def lane_event(record: StoredLaneEvent) -> dict[str, Any]:
+    return _record(record)
 
 
 def count(record: EventCount) -> dict[str, Any]:

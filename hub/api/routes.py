@@ -11,6 +11,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", views.healthz)
     app.router.add_get("/api/v1/access-events", views.access_events)
     app.router.add_get("/api/v1/access-events/counts", views.access_event_counts)
+    app.router.add_get("/api/v1/lane-events", views.lane_events)
     app.router.add_get("/api/v1/ingest", views.ingest_status)
     app.router.add_get("/api/v1/dead-letters", views.dead_letters)
     app.router.add_get("/api/v1/devices", views.devices)

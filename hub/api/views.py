@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
 from aiohttp import web
 
 from hub.api import present
 from hub.api.keys import INGEST, STORE
-from hub.api.params import EVENT_FILTERS, Params
+from hub.api.params import EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, Params
+from hub.store import Page
+from hub.store.records import Item
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
@@ -24,13 +29,35 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if database and mqtt else 503)
 
 
-async def access_events(request: web.Request) -> web.Response:
-    params = Params(request.query, (*EVENT_FILTERS, "limit", "cursor"))
-    filters = params.event_filters()
+F = TypeVar("F")
+
+
+async def _listing(
+    request: web.Request,
+    accepted: tuple[str, ...],
+    filters_of: Callable[[Params], F],
+    query: Callable[[F, str | None, int], Awaitable[Page[Item]]],
+    show: Callable[[Item], dict[str, Any]],
+) -> web.Response:
+    """One newest-first page of an event listing: its filters plus ``limit`` and ``cursor``."""
+    params = Params(request.query, (*accepted, *PAGING))
+    filters = filters_of(params)
     limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    page = await request.app[STORE].query_access_events(filters, params.text("cursor"), limit)
-    return web.json_response(
-        {"items": [present.event(item) for item in page.items], "next_cursor": page.next_cursor}
+    page = await query(filters, params.text("cursor"), limit)
+    return web.json_response({"items": [show(item) for item in page.items], "next_cursor": page.next_cursor})
+
+
+async def access_events(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    return await _listing(
+        request, EVENT_FILTERS, Params.event_filters, store.query_access_events, present.event
+    )
+
+
+async def lane_events(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    return await _listing(
+        request, LANE_EVENT_FILTERS, Params.lane_event_filters, store.query_lane_events, present.lane_event
     )
 
 

@@ -5,9 +5,13 @@ from hub.store.records import (
     DeviceStatus,
     EventCount,
     EventFilters,
+    JournalRecord,
+    LaneEventFilters,
     Page,
+    SeqConflict,
     SequenceState,
     StoredEvent,
+    StoredLaneEvent,
     StoreResult,
 )
 from hub.store.store import Store
@@ -17,9 +21,13 @@ __all__ = [
     "DeviceStatus",
     "EventCount",
     "EventFilters",
+    "JournalRecord",
+    "LaneEventFilters",
     "Page",
+    "SeqConflict",
     "SequenceState",
     "Store",
     "StoreResult",
     "StoredEvent",
+    "StoredLaneEvent",
 ]

@@ -1,66 +1,67 @@
-"""Read-side SQL for access events: filters, newest-first keyset pages, grouped counts.
+"""Read-side SQL for both event tables: filters, newest-first keyset pages, grouped counts.
 
 Keyset pagination, not OFFSET: a page costs the same however deep the reader is, and events that
-arrive meanwhile (ingest never stops) do not shift rows between pages.
+arrive meanwhile (ingest never stops) do not shift rows between pages. Access events and lane
+events page the same way, with the same cursors, through the same two functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.engine import Row
 
 from hub.errors import InvalidQuery
 from hub.store.cursor import decode_cursor, encode_cursor
-from hub.store.records import EventCount, EventFilters, Page, StoredEvent
+from hub.store.records import EventCount, EventFilters, Item, LaneEventFilters, Page
 from hub.store.schema import access_events
 
 # Columns a count may be grouped by: low-cardinality facts plus the ids people filter on.
 GROUPABLE = ("device_id", "project_id", "decision", "reason", "direction", "lane", "card_kind", "person_id")
 DEFAULT_GROUP_BY = ("device_id", "decision", "reason")
 
-_EVENT_COLUMNS = [c for c in access_events.c if c.name != "id"]
+Filters = EventFilters | LaneEventFilters
 
 
-def where_clauses(filters: EventFilters) -> list[ColumnElement[bool]]:
-    t = access_events.c
+def where_clauses(table: Table, filters: Filters) -> list[ColumnElement[bool]]:
+    """Every filter given must hold.
+
+    ``since`` and ``until`` bound ``wall_time``; every other field of a filters class is named
+    after the column it must equal, so a filter added to one of those classes needs no code here.
+    """
     clauses: list[ColumnElement[bool]] = []
-    for name in ("project_id", "device_id", "person_id"):
-        value = getattr(filters, name)
-        if value is not None:
-            clauses.append(t[name] == value)
-    if filters.decision is not None:
-        clauses.append(t.decision == filters.decision.value)
-    if filters.reason is not None:
-        clauses.append(t.reason == filters.reason.value)
-    if filters.since is not None:
-        clauses.append(t.wall_time >= filters.since)
-    if filters.until is not None:
-        clauses.append(t.wall_time < filters.until)
+    for f in dataclasses.fields(filters):
+        value = getattr(filters, f.name)
+        if value is None:
+            continue
+        if f.name == "since":
+            clauses.append(table.c.wall_time >= value)
+        elif f.name == "until":
+            clauses.append(table.c.wall_time < value)
+        else:
+            clauses.append(table.c[f.name] == (value.value if isinstance(value, Enum) else value))
     return clauses
 
 
-def page_query(filters: EventFilters, cursor: str | None, limit: int) -> Select[Any]:
+def page_query(table: Table, filters: Filters, cursor: str | None, limit: int) -> Select[Any]:
     """One more row than asked for: its presence says whether a next page exists."""
     if limit < 1:
         raise InvalidQuery("limit", "must be at least 1")
-    t = access_events.c
-    clauses = where_clauses(filters)
+    t = table.c
+    clauses = where_clauses(table, filters)
     if cursor is not None:
         after_time, after_id = decode_cursor(cursor)
         clauses.append(or_(t.wall_time < after_time, and_(t.wall_time == after_time, t.id < after_id)))
-    return (
-        select(t.id, *_EVENT_COLUMNS)
-        .where(*clauses)
-        .order_by(t.wall_time.desc(), t.id.desc())
-        .limit(limit + 1)
-    )
+    return select(table).where(*clauses).order_by(t.wall_time.desc(), t.id.desc()).limit(limit + 1)
 
 
-def to_page(rows: Sequence[Row[Any]], limit: int) -> Page:
-    items = [_to_event(row) for row in rows[:limit]]
+def to_page(rows: Sequence[Row[Any]], limit: int, record: Callable[..., Item]) -> Page[Item]:
+    """``record`` is the stored-record class: it takes every column but ``id`` by name, plus ``row_id``."""
+    items = [_to_record(row, record) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit and items:
         last = items[-1]
@@ -68,9 +69,9 @@ def to_page(rows: Sequence[Row[Any]], limit: int) -> Page:
     return Page(items=items, next_cursor=next_cursor)
 
 
-def _to_event(row: Row[Any]) -> StoredEvent:
-    m = row._mapping
-    return StoredEvent(row_id=m["id"], **{c.name: m[c.name] for c in _EVENT_COLUMNS})
+def _to_record(row: Row[Any], record: Callable[..., Item]) -> Item:
+    values = dict(row._mapping)
+    return record(row_id=values.pop("id"), **values)
 
 
 def count_query(filters: EventFilters, group_by: Sequence[str]) -> Select[Any]:
@@ -80,7 +81,7 @@ def count_query(filters: EventFilters, group_by: Sequence[str]) -> Select[Any]:
     columns = [access_events.c[name] for name in group_by]
     return (
         select(*columns, func.count().label("count"))
-        .where(*where_clauses(filters))
+        .where(*where_clauses(access_events, filters))
         .group_by(*columns)
         .order_by(*columns)
     )

@@ -5,23 +5,52 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from wire.models import Decision, Reason
+from wire.models import AccessEvent, Decision, LaneEvent, LaneEventType, Reason
+
+JournalRecord = AccessEvent | LaneEvent
+"""A record of a controller's journal, either kind; both are numbered in one sequence per device."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeqConflict:
+    """A record refused because its device already used its seq for the other kind of record.
+
+    A correct controller never does this (one journal, one counter); a buggy or malicious one
+    could, and storing both would make one seq mean two things.
+    """
+
+    device_id: str
+    seq: int
+    kind: str
+    stored_kind: str
 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
     """The outcome of one ``store_events`` transaction.
 
-    ``watermarks`` holds, for every device the batch touched (duplicates included, so a resent
-    event gets its acknowledgement again), the seq up to which all its events are now stored.
+    ``watermarks`` holds, for every device the batch touched (duplicates and conflicts included,
+    so a resent record gets its acknowledgement again), the seq up to which all its records,
+    of either kind, are now stored. ``new`` counts records of both kinds, ``new_lane_events``
+    the lane events among them, and ``alerts`` lists the newly stored lane events that raise an
+    alert (a resent one is not listed again). ``conflicts`` are not duplicates: see
+    :class:`SeqConflict`.
     """
 
     new: int
     duplicates: int
     watermarks: Mapping[str, int]
     gaps: frozenset[str]
+    new_lane_events: int
+    alerts: tuple[LaneEvent, ...]
+    conflicts: tuple[SeqConflict, ...]
+
+
+NOTHING_STORED = StoreResult(
+    new=0, duplicates=0, watermarks={}, gaps=frozenset(), new_lane_events=0, alerts=(), conflicts=()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +67,21 @@ class EventFilters:
 
 
 NO_FILTERS = EventFilters()
+
+
+@dataclass(frozen=True, slots=True)
+class LaneEventFilters:
+    """Conditions on lane events; every one given must hold. ``since`` <= wall_time < ``until``."""
+
+    project_id: str | None = None
+    device_id: str | None = None
+    type: LaneEventType | None = None
+    alert: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+NO_LANE_FILTERS = LaneEventFilters()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +108,31 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    items: list[StoredEvent]
+class StoredLaneEvent:
+    device_id: str
+    seq: int
+    boot_id: str
+    mono_ns: int
+    wall_time: datetime
+    clock_synced: bool
+    project_id: str
+    lane: str
+    direction: str
+    type: str
+    ref_seq: int | None
+    alert: bool
+    received_at: datetime
+    row_id: int = field(repr=False, compare=False)
+
+
+Item = TypeVar("Item", StoredEvent, StoredLaneEvent)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[Item]):
+    """One newest-first page of either kind; ``next_cursor`` is None on the last page."""
+
+    items: list[Item]
     next_cursor: str | None
 
 

@@ -3,7 +3,11 @@
 ``versions/0001_initial.py`` is written by hand to match this file; a test compares the two, so
 a change here without a migration fails the build.
 
-Enumerations (decision, reason, ...) are plain strings, not database enums: the wire package
+Access events and lane events share one sequence per device (the controller's journal) but not a
+table: their columns differ, and every listing reads one kind. :mod:`hub.store.sequences` counts
+both tables' seqs for the watermark.
+
+Enumerations (decision, reason, lane event type, ...) are plain strings, not database enums: the wire package
 adds reasons over time and a new value must not need a schema change to be stored.
 """
 
@@ -63,6 +67,34 @@ access_events = Table(
     Index(None, "project_id", "wall_time"),
     Index(None, "device_id", "wall_time"),
     Index(None, "person_id", "wall_time"),
+    # The unfiltered listing and since/until-only queries walk this one, newest first.
+    Index(None, "wall_time"),
+)
+
+lane_events = Table(
+    "lane_events",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("device_id", String(63), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("boot_id", String(64), nullable=False),
+    Column("mono_ns", BigInteger, nullable=False),
+    Column("wall_time", UtcDateTime, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("lane", String(32), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("type", String(32), nullable=False),
+    # The access event (same device) a passage outcome refers to; None for the other types.
+    Column("ref_seq", BigInteger, nullable=True),
+    Column("alert", Boolean, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Unique per table; that a seq is not also an access event's is checked by the store
+    # (hub/store/journal.py) under the device's watermark lock.
+    UniqueConstraint("device_id", "seq"),
+    Index(None, "project_id", "wall_time"),
+    Index(None, "device_id", "wall_time"),
+    Index(None, "type", "wall_time"),
     # The unfiltered listing and since/until-only queries walk this one, newest first.
     Index(None, "wall_time"),
 )

@@ -32,21 +32,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
-from hub.store import migrate, queries, sequences
+from hub.store import journal, migrate, queries
 from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.records import (
     NO_FILTERS,
+    NO_LANE_FILTERS,
+    NOTHING_STORED,
     DeadLetter,
     DeviceStatus,
     EventCount,
     EventFilters,
+    JournalRecord,
+    LaneEventFilters,
     Page,
     SequenceState,
+    StoredEvent,
+    StoredLaneEvent,
     StoreResult,
 )
-from hub.store.schema import access_events, dead_letters, device_sequences, devices
+from hub.store.schema import access_events, dead_letters, device_sequences, devices, lane_events
 from wire.codec import MAX_PAYLOAD_BYTES
-from wire.models import AccessEvent, Heartbeat, PresenceState, PresenceStatus, utc_now
+from wire.models import Heartbeat, PresenceState, PresenceStatus, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +87,6 @@ def _brief(err: BaseException) -> str:
     lines = str(cause).strip().splitlines()
     detail = lines[0][:200] if lines else ""
     return f"{type(err).__name__}: {detail}" if detail else type(err).__name__
-
-
-def _event_row(event: AccessEvent, received_at: datetime) -> dict[str, Any]:
-    row = event.model_dump(exclude={"kind"})
-    for name in ("direction", "decision", "reason", "card_kind"):
-        row[name] = row[name].value
-    row["warnings"] = ",".join(w.value for w in event.warnings)
-    row["received_at"] = received_at
-    return row
 
 
 class Store:
@@ -167,35 +164,16 @@ class Store:
     # -- writes ------------------------------------------------------------------------------
 
     async def store_events(
-        self, events: Sequence[AccessEvent], *, received_at: datetime | None = None
+        self, records: Sequence[JournalRecord], *, received_at: datetime | None = None
     ) -> StoreResult:
-        """Store a batch once each, in one transaction, and advance the touched devices' watermarks.
+        """Store a batch of either kind once each, in one transaction, and advance the watermarks.
 
-        Rows go in sorted by (device, seq) and watermark rows are locked in device order, so two
-        hub instances storing overlapping batches on PostgreSQL cannot deadlock each other.
+        See :mod:`hub.store.journal` for "once" across the two kinds.
         """
-        if not events:
-            return StoreResult(new=0, duplicates=0, watermarks={}, gaps=frozenset())
-        received = received_at or self._clock()
-        unique = {(event.device_id, event.seq): event for event in reversed(events)}  # first copy wins
-        highest: dict[str, int] = {}
-        for device_id, seq in unique:
-            highest[device_id] = max(seq, highest.get(device_id, 0))
-        rows = [_event_row(unique[key], received) for key in sorted(unique)]
-        statement = (
-            self._insert(access_events)
-            .on_conflict_do_nothing(index_elements=["device_id", "seq"])
-            .returning(access_events.c.id)
-        )
+        if not records:
+            return NOTHING_STORED
         async with self._write("store_events") as conn:
-            new = len((await conn.execute(statement, rows)).all())
-            states = [await sequences.advance(conn, d, highest[d]) for d in sorted(highest)]
-        return StoreResult(
-            new=new,
-            duplicates=len(events) - new,
-            watermarks={s.device_id: s.contiguous_through for s in states},
-            gaps=frozenset(s.device_id for s in states if s.highest_seen > s.contiguous_through),
-        )
+            return await journal.store(conn, records, received_at or self._clock())
 
     async def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a rejected message for diagnosis; ``reason`` must not quote the payload."""
@@ -252,12 +230,21 @@ class Store:
 
     async def query_access_events(
         self, filters: EventFilters = NO_FILTERS, cursor: str | None = None, limit: int = 100
-    ) -> Page:
+    ) -> Page[StoredEvent]:
         """Newest first by (wall_time, id); ``next_cursor`` is None on the last page."""
-        query = queries.page_query(filters, cursor, limit)
+        query = queries.page_query(access_events, filters, cursor, limit)
         async with self._read("query_access_events") as conn:
             rows = (await conn.execute(query)).all()
-        return queries.to_page(rows, limit)
+        return queries.to_page(rows, limit, StoredEvent)
+
+    async def query_lane_events(
+        self, filters: LaneEventFilters = NO_LANE_FILTERS, cursor: str | None = None, limit: int = 100
+    ) -> Page[StoredLaneEvent]:
+        """Newest first by (wall_time, id), paged like :meth:`query_access_events`."""
+        query = queries.page_query(lane_events, filters, cursor, limit)
+        async with self._read("query_lane_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return queries.to_page(rows, limit, StoredLaneEvent)
 
     async def count_access_events(
         self, filters: EventFilters = NO_FILTERS, group_by: Sequence[str] = queries.DEFAULT_GROUP_BY

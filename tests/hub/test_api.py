@@ -15,8 +15,8 @@ from hub.app import create_app
 from hub.config import HubConfig
 from hub.store import Store
 from sitegate.netutil import free_port
-from tests.hub.factories import make_event
-from wire.models import PresenceState, PresenceStatus
+from tests.hub.factories import make_event, make_lane_event
+from wire.models import LaneEventType, PresenceState, PresenceStatus
 
 Client = TestClient[web.Request, web.Application]
 
@@ -111,6 +111,76 @@ async def test_bad_queries_are_400_naming_the_parameter(
     client: Client, query: str, code: str, names: str
 ) -> None:
     await assert_error(client, f"/api/v1/access-events?{query}", 400, code, names)
+
+
+async def test_lane_events_are_listed_newest_first_with_a_cursor(client: Client) -> None:
+    kinds = [LaneEventType.FIRE_ALARM, LaneEventType.FIRE_ALARM_CLEARED, LaneEventType.TAMPER]
+    await store_of(client).store_events(
+        [make_event(1), *(make_lane_event(s, kind) for s, kind in enumerate(kinds, start=2))]
+    )
+    first = await get_json(client, "/api/v1/lane-events?limit=2")
+    assert [item["seq"] for item in first["items"]] == [4, 3]
+    assert first["items"][0] == {
+        "device_id": "lane-t01",
+        "seq": 4,
+        "boot_id": "boot-0001",
+        "mono_ns": 4_000_000,
+        "wall_time": "2026-05-01T08:00:04+00:00",
+        "clock_synced": True,
+        "project_id": "proj-1",
+        "lane": "A1",
+        "direction": "in",
+        "type": "tamper",
+        "ref_seq": None,
+        "alert": True,
+        "received_at": first["items"][0]["received_at"],
+    }
+    rest = await client.get("/api/v1/lane-events", params={"limit": "2", "cursor": first["next_cursor"]})
+    body = await rest.json()
+    assert [item["seq"] for item in body["items"]] == [2]
+    assert body["next_cursor"] is None
+
+
+async def test_lane_event_filters(client: Client) -> None:
+    await store_of(client).store_events(
+        [
+            make_event(1),
+            make_lane_event(2, LaneEventType.PASSAGE_CONFIRMED),
+            make_lane_event(3, LaneEventType.FORCED_PASSAGE),
+            make_lane_event(4, LaneEventType.FIRE_ALARM, device_id="lane-x", project_id="proj-2"),
+        ]
+    )
+
+    async def seqs(query: str) -> list[int]:
+        body = await get_json(client, f"/api/v1/lane-events?{query}")
+        return [item["seq"] for item in body["items"]]
+
+    assert await seqs("alert=true") == [4, 3]
+    assert await seqs("alert=false") == [2]
+    assert await seqs("type=passage_confirmed") == [2]
+    assert await seqs("project_id=proj-2") == [4]
+    assert await seqs("device_id=lane-t01&alert=true") == [3]
+    assert await seqs("since=2026-05-01T16:00:03+08:00&until=2026-05-01T08:00:04Z") == [3]
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "names"),
+    [
+        ("alert=yes", "invalid_parameter", "'alert'"),
+        ("alert=1", "invalid_parameter", "'alert'"),
+        ("type=granted", "invalid_parameter", "'type'"),
+        ("limit=0", "invalid_parameter", "'limit'"),
+        ("since=2026-05-01T08:00:00", "invalid_parameter", "'since'"),
+        ("since=2026-05-02T00:00:00Z&until=2026-05-01T00:00:00Z", "invalid_parameter", "'until'"),
+        ("cursor=bm90LWEtY3Vyc29y", "invalid_cursor", "'cursor'"),
+        ("decision=granted", "unknown_parameter", "'decision'"),
+        ("alert=true&alert=false", "invalid_parameter", "'alert'"),
+    ],
+)
+async def test_bad_lane_event_queries_are_400_naming_the_parameter(
+    client: Client, query: str, code: str, names: str
+) -> None:
+    await assert_error(client, f"/api/v1/lane-events?{query}", 400, code, names)
 
 
 async def test_other_endpoints_refuse_unknown_parameters(client: Client) -> None:

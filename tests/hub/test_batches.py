@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from hub.inbound import Accepted
 from hub.ingest import Ingest
-from hub.store import Store
-from tests.hub.factories import make_event
+from hub.store import JournalRecord, Store
+from tests.hub.factories import make_event, make_lane_event
 from wire.codec import decode, encode
-from wire.models import StorageAck
+from wire.models import LaneEventType, StorageAck
 from wire.topics import Channel, topic_for
 
 EVENT_TOPIC = topic_for("lane-t01", Channel.EVENT)
@@ -65,3 +69,47 @@ async def test_a_row_the_database_refuses_does_not_hold_back_the_rest(store: Sto
     assert ingest.counters.rejected == 1
     [letter] = await store.dead_letters()
     assert "database refused" in letter.reason
+
+
+async def test_both_kinds_in_one_batch_are_stored_and_acknowledged_together(store: Store) -> None:
+    ingest = make_ingest(store)
+    publisher = RecordingPublisher()
+    records: list[JournalRecord] = [
+        make_event(1),
+        make_lane_event(2),
+        make_event(3),
+        make_lane_event(4, LaneEventType.NOT_PASSED),
+    ]
+    await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(r)) for r in records])
+    counters = ingest.counters
+    assert (counters.accepted, counters.lane_events, counters.rejected) == (4, 2, 0)
+    assert [ack.through_seq for _, ack in publisher.acks] == [4]
+
+
+async def test_a_seq_reused_by_the_other_kind_is_dead_lettered_not_counted_as_a_duplicate(
+    store: Store,
+) -> None:
+    ingest = make_ingest(store)
+    publisher = RecordingPublisher()
+    reuse = make_lane_event(2, LaneEventType.TAMPER)
+    await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(make_event(s))) for s in (1, 2)])
+    await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(reuse))])
+    counters = ingest.counters
+    assert (counters.accepted, counters.duplicates, counters.rejected, counters.lane_events) == (2, 0, 1, 0)
+    [letter] = await store.dead_letters()
+    assert letter.reason == "seq 2 reused: this lane_event has the seq of a stored access_event"
+    assert (letter.topic, letter.payload_size) == (EVENT_TOPIC, len(encode(reuse)))
+    assert [ack.through_seq for _, ack in publisher.acks] == [2, 2]  # seq 2 itself is stored
+
+
+async def test_an_alert_is_logged_once_as_a_warning(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    ingest = make_ingest(store)
+    publisher = RecordingPublisher()
+    alarm = encode(make_lane_event(1, LaneEventType.FIRE_ALARM))
+    quiet = encode(make_lane_event(2, LaneEventType.LANE_DISABLED))
+    with caplog.at_level(logging.WARNING, logger="hub.ingest"):
+        await ingest.handle_batch(publisher, [(EVENT_TOPIC, alarm), (EVENT_TOPIC, quiet)])
+        await ingest.handle_batch(publisher, [(EVENT_TOPIC, alarm)])  # resent: stored already
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "alert from lane-t01 lane A1: fire_alarm")
+    ]

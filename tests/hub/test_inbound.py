@@ -7,9 +7,9 @@ import json
 import pytest
 
 from hub.inbound import Accepted, Rejected, classify
-from tests.hub.factories import BASE_TIME, make_event
+from tests.hub.factories import BASE_TIME, make_event, make_lane_event
 from wire.codec import encode
-from wire.models import PresenceState, PresenceStatus
+from wire.models import LaneEventType, PresenceState, PresenceStatus
 
 EVENT_TOPIC = "sitegate/v1/up/lane-t01/event"
 
@@ -18,6 +18,13 @@ def test_a_valid_event_is_accepted() -> None:
     outcome = classify(EVENT_TOPIC, encode(make_event(1)))
     assert isinstance(outcome, Accepted)
     assert outcome.message == make_event(1)
+
+
+def test_a_lane_event_is_accepted_on_the_event_channel() -> None:
+    event = make_lane_event(3, LaneEventType.FORCED_PASSAGE)
+    outcome = classify(EVENT_TOPIC, encode(event))
+    assert isinstance(outcome, Accepted)
+    assert outcome.message == event
 
 
 def test_presence_is_accepted() -> None:
@@ -68,3 +75,33 @@ def test_an_unexpected_key_is_not_repeated() -> None:
     assert isinstance(outcome, Rejected)
     assert "<unexpected key>" in outcome.reason
     assert "sender-chosen-key" not in outcome.reason
+
+
+def _lane_body(**changes: object) -> bytes:
+    body = json.loads(encode(make_lane_event(2, LaneEventType.NOT_PASSED)))
+    body.update(changes)
+    return json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "says"),
+    [
+        (_lane_body(type="exploded"), "lane_event.type: Input should be"),
+        (_lane_body(ref_seq=None), "not_passed needs a ref_seq"),
+        (_lane_body(device_id="lane-other"), "differs from the device in the topic"),
+        (_lane_body(kind=None), "Unable to extract tag"),
+    ],
+    ids=["unknown-type", "missing-ref", "wrong-device", "no-kind"],
+)
+def test_bad_lane_events_are_rejected_with_a_reason(payload: bytes, says: str) -> None:
+    outcome = classify(EVENT_TOPIC, payload)
+    assert isinstance(outcome, Rejected)
+    assert says in outcome.reason
+    assert "<unexpected key>" not in outcome.reason
+
+
+def test_an_unknown_kind_is_not_repeated() -> None:
+    outcome = classify(EVENT_TOPIC, _lane_body(kind="sender-chosen-kind"))
+    assert isinstance(outcome, Rejected)
+    assert "sender-chosen-kind" not in outcome.reason
+    assert "kind must be one of access_event, lane_event" in outcome.reason

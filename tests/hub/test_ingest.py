@@ -25,9 +25,9 @@ from hub.config import HubConfig
 from hub.ingest import Ingest
 from hub.store import Store
 from sitegate.mosquitto import Mosquitto
-from tests.hub.factories import BASE_TIME, eventually, make_event
+from tests.hub.factories import BASE_TIME, eventually, make_event, make_lane_event
 from wire.codec import decode, encode
-from wire.models import Heartbeat, PresenceState, PresenceStatus, ReaderState, StorageAck
+from wire.models import Heartbeat, LaneEventType, PresenceState, PresenceStatus, ReaderState, StorageAck
 from wire.topics import Channel, topic_for
 
 pytestmark = pytest.mark.broker
@@ -159,6 +159,54 @@ async def test_the_hub_acknowledges_the_contiguous_watermark(broker: Mosquitto, 
 
 async def _stored_count(hub: Client, count: int) -> bool:
     return len(await events_seqs(hub)) == count
+
+
+async def test_lane_events_are_stored_and_count_towards_the_ack(broker: Mosquitto, hub: Client) -> None:
+    async with device(broker) as lane:
+        await lane.subscribe(topic_for(DEVICE, Channel.ACK), qos=1)
+        acks: list[int] = []
+
+        async def collect() -> None:
+            async for message in lane.messages:
+                assert isinstance(message.payload, bytes)
+                ack = decode(Channel.ACK, message.payload)
+                assert isinstance(ack, StorageAck)
+                acks.append(ack.through_seq)
+
+        collector = asyncio.create_task(collect())
+        try:
+            await publish(lane, encode(make_event(1)))
+            await publish(lane, encode(make_lane_event(2, LaneEventType.PASSAGE_CONFIRMED)))
+            await publish(lane, encode(make_lane_event(3, LaneEventType.FIRE_ALARM)))
+
+            async def acked_through_3() -> bool:
+                return 3 in acks
+
+            await eventually(acked_through_3)
+        finally:
+            collector.cancel()
+    body = await (await hub.get("/api/v1/lane-events")).json()
+    assert [(item["seq"], item["type"]) for item in body["items"]] == [
+        (3, "fire_alarm"),
+        (2, "passage_confirmed"),
+    ]
+    assert await events_seqs(hub) == [1]
+    counters = ingest_of(hub).counters
+    assert (counters.accepted, counters.lane_events) == (3, 2)
+
+
+async def test_a_malformed_lane_event_is_dead_lettered(broker: Mosquitto, hub: Client) -> None:
+    bad = json.loads(encode(make_lane_event(1, LaneEventType.TAMPER)))
+    bad["type"] = "exploded"
+    async with device(broker) as lane:
+        await publish(lane, json.dumps(bad).encode())
+        await eventually(lambda: _counter(hub, "rejected", 1))
+    letters = (await (await hub.get("/api/v1/dead-letters")).json())["items"]
+    [letter] = letters
+    assert "lane_event.type" in letter["reason"]
+    assert letter["topic"] == topic_for(DEVICE, Channel.EVENT)
+    body = await (await hub.get("/api/v1/lane-events")).json()
+    assert body["items"] == []
 
 
 async def test_heartbeat_and_presence_reach_the_devices_endpoint(broker: Mosquitto, hub: Client) -> None:

@@ -1,4 +1,4 @@
-"""Initial schema: access events, per-device sequence watermarks, dead letters, devices.
+"""Initial schema: access and lane events, per-device sequence watermarks, dead letters, devices.
 
 Revision ID: 0001
 Revises:
@@ -54,6 +54,30 @@ def upgrade() -> None:
     op.create_index("ix_access_events_wall_time", "access_events", ["wall_time"])
 
     op.create_table(
+        "lane_events",
+        sa.Column("id", _ID, primary_key=True, autoincrement=True),
+        sa.Column("device_id", sa.String(63), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("boot_id", sa.String(64), nullable=False),
+        sa.Column("mono_ns", sa.BigInteger(), nullable=False),
+        sa.Column("wall_time", _TIME, nullable=False),
+        sa.Column("clock_synced", sa.Boolean(), nullable=False),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("lane", sa.String(32), nullable=False),
+        sa.Column("direction", sa.String(8), nullable=False),
+        sa.Column("type", sa.String(32), nullable=False),
+        sa.Column("ref_seq", sa.BigInteger(), nullable=True),
+        sa.Column("alert", sa.Boolean(), nullable=False),
+        sa.Column("received_at", _TIME, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_lane_events"),
+        sa.UniqueConstraint("device_id", "seq", name="uq_lane_events_device_id_seq"),
+    )
+    op.create_index("ix_lane_events_project_id_wall_time", "lane_events", ["project_id", "wall_time"])
+    op.create_index("ix_lane_events_device_id_wall_time", "lane_events", ["device_id", "wall_time"])
+    op.create_index("ix_lane_events_type_wall_time", "lane_events", ["type", "wall_time"])
+    op.create_index("ix_lane_events_wall_time", "lane_events", ["wall_time"])
+
+    op.create_table(
         "device_sequences",
         sa.Column("device_id", sa.String(63), nullable=False),
         sa.Column("contiguous_through", sa.BigInteger(), nullable=False),
@@ -91,6 +115,14 @@ def downgrade() -> None:
     op.drop_index("ix_dead_letters_received_at", table_name="dead_letters")
     op.drop_table("dead_letters")
     op.drop_table("device_sequences")
+    for name in (
+        "ix_lane_events_wall_time",
+        "ix_lane_events_type_wall_time",
+        "ix_lane_events_device_id_wall_time",
+        "ix_lane_events_project_id_wall_time",
+    ):
+        op.drop_index(name, table_name="lane_events")
+    op.drop_table("lane_events")
     for name in (
         "ix_access_events_wall_time",
         "ix_access_events_person_id_wall_time",

@@ -1,0 +1,125 @@
+"""Storing a batch of journal records exactly once, whichever table each kind lands in.
+
+A controller numbers access events and lane events in one sequence, so (device, seq) names one
+record of one kind. Each table's unique key keeps a kind from being stored twice; that a seq is
+not stored as *both* kinds is checked here, under the device's watermark lock, which every
+writer of that device takes first (:func:`hub.store.sequences.lock`). The first record to claim
+a seq keeps it; a record of the other kind with the same seq comes back as a
+:class:`~hub.store.records.SeqConflict` for the caller to dead-letter, not as a duplicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.store import sequences
+from hub.store.dialect import Upsert, insert_for
+from hub.store.records import JournalRecord, SeqConflict, StoreResult
+from hub.store.schema import access_events, lane_events
+from wire.models import AccessEvent, LaneEvent
+
+Key = tuple[str, int]
+"""(device_id, seq)"""
+
+TABLES: Mapping[str, Table] = {"access_event": access_events, "lane_event": lane_events}
+
+
+def _row(record: JournalRecord, received_at: datetime) -> dict[str, Any]:
+    """Enumerations as their values; an access event's soft warnings as comma-separated codes."""
+    row = record.model_dump(mode="json", exclude={"kind", "wall_time"})
+    row["wall_time"] = record.wall_time
+    row["received_at"] = received_at
+    if isinstance(record, AccessEvent):
+        row["warnings"] = ",".join(row["warnings"])
+    return row
+
+
+async def _stored_kinds(conn: AsyncConnection, records: Iterable[JournalRecord]) -> dict[Key, str]:
+    """The kind already stored for each (device, seq) of ``records`` that has one of another kind.
+
+    Only the other kind's table is asked: the record's own table refuses a copy by itself.
+    """
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for record in records:
+        for kind in TABLES:
+            if kind != record.kind:
+                wanted.setdefault((kind, record.device_id), set()).add(record.seq)
+    found: dict[Key, str] = {}
+    for (kind, device_id), seqs in sorted(wanted.items()):
+        c = TABLES[kind].c
+        query = select(c.seq).where(c.device_id == device_id, c.seq.in_(sorted(seqs)))
+        for seq in (await conn.execute(query)).scalars():
+            found[(device_id, int(seq))] = kind
+    return found
+
+
+def _sort_out(
+    records: Sequence[JournalRecord], stored: Mapping[Key, str]
+) -> tuple[dict[Key, JournalRecord], list[SeqConflict]]:
+    """Who owns each seq (what is stored, else the batch's first copy) and who tried to reuse it."""
+    owners: dict[Key, str] = dict(stored)
+    candidates: dict[Key, JournalRecord] = {}
+    conflicts: list[SeqConflict] = []
+    for record in records:
+        key = (record.device_id, record.seq)
+        owner = owners.setdefault(key, record.kind)
+        if owner != record.kind:
+            conflicts.append(SeqConflict(record.device_id, record.seq, record.kind, owner))
+        elif key not in stored:
+            candidates.setdefault(key, record)
+    return candidates, conflicts
+
+
+async def _insert(
+    conn: AsyncConnection,
+    insert: Callable[[Table], Upsert],
+    records: Sequence[JournalRecord],
+    received_at: datetime,
+) -> set[Key]:
+    """Insert each kind into its table; returns the keys that were not stored before."""
+    new: set[Key] = set()
+    for kind, table in TABLES.items():
+        rows = [_row(r, received_at) for r in records if r.kind == kind]
+        if not rows:
+            continue
+        statement = (
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["device_id", "seq"])
+            .returning(table.c.device_id, table.c.seq)
+        )
+        new.update((d, int(s)) for d, s in (await conn.execute(statement, rows)).all())
+    return new
+
+
+async def store(
+    conn: AsyncConnection, records: Sequence[JournalRecord], received_at: datetime
+) -> StoreResult:
+    """Store ``records`` (in the caller's write transaction) and advance the devices' watermarks.
+
+    Watermark rows are locked in device order before any row is written and rows go in sorted
+    by (device, seq), so two hub instances storing overlapping batches on PostgreSQL wait for
+    each other instead of deadlocking or both claiming a seq.
+    """
+    highest: dict[str, int] = {}
+    for record in records:
+        highest[record.device_id] = max(record.seq, highest.get(record.device_id, 0))
+    locked = {device_id: await sequences.lock(conn, device_id) for device_id in sorted(highest)}
+    candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records))
+    ordered = [candidates[key] for key in sorted(candidates)]
+    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
+    states = [await sequences.advance(conn, d, highest[d], locked[d]) for d in sorted(highest)]
+    new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
+    return StoreResult(
+        new=len(new),
+        duplicates=len(records) - len(new) - len(conflicts),
+        watermarks={s.device_id: s.contiguous_through for s in states},
+        gaps=frozenset(s.device_id for s in states if s.highest_seen > s.contiguous_through),
+        new_lane_events=len(new_lane),
+        alerts=tuple(r for r in new_lane if r.alert),
+        conflicts=tuple(conflicts),
+    )
