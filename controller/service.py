@@ -132,9 +132,9 @@ class LaneService:
         if passage is not None:
             self.passback.record(*passage)
         self._indication = indication_for(verdict.reason)
+        self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)  # may close out an earlier grant
         if verdict.granted and event.person_id is not None:
             self._awaiting = (event.person_id, event.seq)
-        self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)
         self.decisions += 1
         self._recorded(event)
         log.info(

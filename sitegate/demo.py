@@ -82,6 +82,7 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
                 f'site_key_file = "{data / "site.key"}"',
                 'pin_factory = "mock"',
                 "relay_pulse_s = 0.3",
+                "passage_timeout_s = 1.0",
                 "[readers.id_module]",
                 f'port = "{port}"',
                 "poll_interval_s = 0.05",
@@ -163,7 +164,7 @@ async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
     finally:
         lane.emulator.remove()
     event = lane.events[before]
-    if event.decision.value == "granted":  # the worker walks through: the arm's rotation sensor fires
+    if event.decision.value == "granted" and swipe.walks_through:  # the arm's rotation sensor fires
         rotation = lane.pins.pin(lane.rotation_pin)
         rotation.drive_low()
         await asyncio.sleep(0.02)
@@ -230,6 +231,20 @@ async def _hub_counts(session: aiohttp.ClientSession, base: str, project_id: str
     return counts
 
 
+async def _hub_lane_events(session: aiohttp.ClientSession, base: str, project_id: str) -> Counter[str]:
+    """Every lane event of the project, paged through the cursor the API hands out."""
+    counts: Counter[str] = Counter()
+    params = {"project_id": project_id, "limit": "500"}
+    while True:
+        async with session.get(f"{base}/api/v1/lane-events", params=params) as response:
+            response.raise_for_status()
+            body = await response.json()
+        counts.update(item["type"] for item in body["items"])
+        if not body["next_cursor"]:
+            return counts
+        params["cursor"] = body["next_cursor"]
+
+
 async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
     now = SystemClock().now()
     shift = build_shift(seed, now)
@@ -281,6 +296,18 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             )
                     if local != remote:
                         problems.append("the hub's counts differ from the lanes' tally")
+                    local_lane = Counter(e.type.value for lane in lanes.values() for e in lane.lane_events)
+                    remote_lane = await _hub_lane_events(session, base, shift.project_id)
+                    print()
+                    print(
+                        "Lane events (lanes / hub): "
+                        + ", ".join(
+                            f"{kind} {local_lane[kind]}/{remote_lane[kind]}"
+                            for kind in sorted(local_lane | remote_lane)
+                        )
+                    )
+                    if local_lane != remote_lane:
+                        problems.append("the hub's lane events differ from the lanes' own")
                     print()
                     if problems:
                         print("DEMO FAILED:\n  " + "\n  ".join(problems))

@@ -25,6 +25,8 @@ class ScriptedSwipe:
     card: IdentityCard = field(repr=False)
     who: str
     expected: Reason
+    walks_through: bool = True
+    """False: granted, but the worker turns back before the arm (recorded as not passed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,9 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
     )
     leaving = rng.sample(staff, k=min(len(staff), 22))
     exit_lane = [ScriptedSwipe("exit", card, person, Reason.GRANTED) for person, card in leaving]
+    middle = len(exit_lane) // 2
+    hesitant = exit_lane[middle]
+    exit_lane[middle] = replace(hesitant, who=f"{hesitant.who} (turns back)", walks_through=False)
     exit_lane.insert(
         rng.randrange(len(exit_lane) + 1),
         ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED),

@@ -9,7 +9,10 @@ from pathlib import Path
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sitegate.cli", "controller", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "sitegate.cli", "controller", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -252,3 +252,22 @@ async def test_a_failed_read_asks_for_the_card_again_and_records_nothing(service
     assert service.read_failures == 1
     assert service.journal.last_seq == 0
     assert service.pins.pin(23).state is True  # type: ignore[attr-defined]  red LED
+
+
+async def test_a_grant_superseded_before_the_arm_turned_is_not_passed(gated: LaneService) -> None:
+    """The first person turns back and the next one is granted: each outcome names its own grant."""
+    other = card(with_check_digit("33010619851111002"))
+    gated.roster = Roster.build(
+        5,
+        "P1",
+        [
+            *gated.roster.entries.items(),
+            (credential_hash(KEY, other.id_number), RosterEntry("p-9", Role.WORKER)),
+        ],
+    )
+    first = gated.handle(card())
+    second = gated.handle(other)
+    await pulse(gated.pins.pin(ROTATION))  # type: ignore[attr-defined]
+    outcomes = [(r.type, r.ref_seq) for r in lane_events(gated)]
+    assert outcomes == [(LaneEventType.NOT_PASSED, first.seq), (LaneEventType.PASSAGE_CONFIRMED, second.seq)]
+    assert gated.journal.passages() == [("p-9", Direction.IN)]
