@@ -27,6 +27,7 @@ from controller.core.idnumber import validate_foreigner_number, validate_id_numb
 from controller.core.indication import indication_for
 from controller.core.passback import PassbackBook
 from controller.core.roster import Roster
+from controller.device_state import DeviceState
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
@@ -105,7 +106,8 @@ class LaneService:
         self.observers = list(observers)
         self.policy = config.policy.to_policy()
         self.passback = PassbackBook(journal.passages())
-        self.disabled = False
+        self.state = DeviceState(config.data_dir / "state.json")
+        self.disabled = self.state.disabled
         self.inputs = inputs
         self.gate = Gate()
         self.gate_counts: Counter[str] = Counter()
@@ -296,6 +298,14 @@ class LaneService:
                 log.error("lane %s could not journal a swipe, gate stays shut: %s", self.config.lane, err)
                 self.outputs.fail_secure()
                 self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))
+
+    def set_disabled(self, disabled: bool) -> None:
+        """Take the lane out of service (every swipe denied: lane_disabled) or back; survives reboots."""
+        if disabled == self.disabled:
+            return
+        self.state.set_disabled(disabled)
+        self.disabled = disabled
+        self._report(LaneEventType.LANE_DISABLED if disabled else LaneEventType.LANE_ENABLED)
 
     def problems(self) -> list[str]:
         """What keeps this lane from admitting people right now (empty when it can)."""

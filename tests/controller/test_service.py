@@ -18,6 +18,7 @@ from controller.core.idnumber import with_check_digit
 from controller.core.passback import PassbackBook
 from controller.core.policy import Policy
 from controller.core.roster import Role, Roster, RosterEntry
+from controller.device_state import DeviceState
 from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
@@ -271,3 +272,24 @@ async def test_a_grant_superseded_before_the_arm_turned_is_not_passed(gated: Lan
     outcomes = [(r.type, r.ref_seq) for r in lane_events(gated)]
     assert outcomes == [(LaneEventType.NOT_PASSED, first.seq), (LaneEventType.PASSAGE_CONFIRMED, second.seq)]
     assert gated.journal.passages() == [("p-9", Direction.IN)]
+
+
+async def test_disabling_a_lane_denies_everyone_is_reported_and_survives_a_restart(
+    service: LaneService, tmp_path: Path
+) -> None:
+    service.set_disabled(True)
+    assert service.handle(card()).reason is Reason.LANE_DISABLED
+    assert [r.type for r in lane_events(service)] == [LaneEventType.LANE_DISABLED]
+    assert DeviceState(tmp_path / "state.json").disabled  # what the next boot will read
+    service.set_disabled(False)
+    assert service.handle(card()).decision is Decision.GRANTED
+    assert not DeviceState(tmp_path / "state.json").disabled
+
+
+def test_damaged_device_state_falls_back_and_reports(tmp_path: Path) -> None:
+    state = DeviceState(tmp_path / "state.json")
+    state.set_disabled(True)
+    state.set_disabled(True)  # second write keeps the first as .prev
+    (tmp_path / "state.json").write_text("{torn")
+    reloaded = DeviceState(tmp_path / "state.json")
+    assert reloaded.disabled and reloaded.fault is not None and "not JSON" in reloaded.fault
