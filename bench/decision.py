@@ -59,7 +59,7 @@ from controller.core.roster import Role, RosterEntry  # noqa: E402
 from controller.roster_store import load_roster, save_roster  # noqa: E402
 from controller.service import _swipe_facts  # noqa: E402
 from hardware.emulators.identities import HANGZHOU_DISTRICTS, bad_check_digit  # noqa: E402
-from wire.models import CardKind, Decision  # noqa: E402
+from wire.models import AccessEvent, CardKind, Decision  # noqa: E402
 
 GOALS = {
     "decide_p99_us": 50.0,
@@ -312,11 +312,12 @@ async def bench_service(config: ControllerConfig, population: Population, count:
             await asyncio.sleep(0)  # let the loop run between swipes, as it does between real reads
             if i % 500 == 0:
                 log(f"service: {i}/{count} swipes, last {times[-1]:.2f} ms")
-        backlog = service.journal.backlog()
+        # every swipe journaled once (lane events, e.g. a grant superseded before the arm turned, also
+        # sit in the journal; they are not swipes)
+        recorded = [r for r in service.journal.pending(0, 10 * count) if isinstance(r, AccessEvent)]
     finally:
-        outputs.close()
-        service.journal.close()
-    assert backlog == count, (backlog, count)
+        service.close()
+    assert len(recorded) == count, (len(recorded), count)
     times.sort()
     log(f"service: p50 {percentile(times, 0.5):.2f} ms, p99 {percentile(times, 0.99):.2f} ms")
     return {
@@ -391,8 +392,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boots", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dir", type=Path, help="lane directory to use and keep (default: a temporary one)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="allow tiny sizes (the test suite's check that the bench still runs)",
+    )
     args = parser.parse_args(argv)
-    if args.decide_swipes < 20_000 or args.service_swipes < 1_000:
+    if not args.smoke and (args.decide_swipes < 20_000 or args.service_swipes < 1_000):
         parser.error("use at least 20000 decide swipes and 1000 service swipes")
 
     started = time.monotonic()

@@ -1,0 +1,60 @@
+"""Every benchmark still runs, on a small size: a bench that rots is found by ``make test``,
+not on the day someone needs its numbers. Goals are the benches' business, not asserted here
+(timed assertions in tests are noise); the JSON shape and the correctness counters are."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def run_bench(name: str, *args: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=ROOT,
+    )
+    last = result.stdout.strip().splitlines()[-1]
+    return json.loads(last)
+
+
+def test_decision_bench_reports_its_keys() -> None:
+    report = run_bench(
+        "decision.py",
+        "--roster-size",
+        "2000",
+        "--decide-swipes",
+        "500",
+        "--service-swipes",
+        "100",
+        "--boots",
+        "1",
+        "--smoke",
+    )
+    for key in (
+        "roster_size",
+        "decide_p50_us",
+        "decide_p99_us",
+        "swipe_to_relay_p50_ms",
+        "swipe_to_relay_p99_ms",
+        "boot_ready_s",
+        "rss_mb",
+    ):
+        assert isinstance(report[key], int | float), key
+    assert report["roster_size"] == 2000
+
+
+@pytest.mark.timeout(240)
+def test_powercut_bench_loses_nothing() -> None:
+    report = run_bench("powercut.py", "--trials", "20")
+    assert report["trials"] == 20
+    assert report["lost_events"] == 0
+    assert report["corrupt_rosters"] == 0
