@@ -17,18 +17,20 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiomqtt
 
 from controller.config import MqttConfig
 from controller.journal import Journal
 from wire.codec import decode, encode
-from wire.errors import WireError
+from wire.errors import TopicError, WireError
 from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck, utc_now
-from wire.topics import Channel, topic_for
+from wire.topics import UP_CHANNELS, Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
+
+DownlinkHandler = Callable[[bytes], Awaitable[None]]
 
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 60.0
@@ -53,6 +55,7 @@ class Uplink:
         heartbeat: Callable[[], Heartbeat] | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        """``handlers`` (see :meth:`on`) receive the payloads of the device's other down channels."""
         self.config = config
         self.device_id = device_id
         self.journal = journal
@@ -63,6 +66,31 @@ class Uplink:
         self.connected = False
         self.published = 0
         self.connections = 0
+        self._handlers: dict[Channel, DownlinkHandler] = {}
+        self._client: aiomqtt.Client | None = None
+
+    def on(self, channel: Channel, handler: DownlinkHandler) -> None:
+        """Deliver payloads arriving on this device's ``channel`` (a down channel other than ACK).
+
+        Subscribed at every (re)connection; a handler's exception is logged, never allowed to drop
+        the link.
+        """
+        if channel is Channel.ACK or channel in UP_CHANNELS:
+            raise ValueError(f"{channel.value!r} is not a down channel a handler may take")
+        self._handlers[channel] = handler
+
+    async def send(self, channel: Channel, payload: bytes, *, qos: int = 1) -> bool:
+        """Publish on one of this device's up channels now; False when offline (the caller decides
+        whether that matters: status reports are re-sent on reconnect, events go through the journal)."""
+        client = self._client
+        if client is None or not self.connected:
+            return False
+        try:
+            await client.publish(topic_for(self.device_id, channel), payload, qos=qos)
+        except aiomqtt.MqttError as err:
+            log.warning("could not send %s: %s", channel.value, err)
+            return False
+        return True
 
     def notify(self) -> None:
         """A new event is in the journal: wake the drain loop."""
@@ -110,6 +138,9 @@ class Uplink:
                         retain=True,
                     )
                     await client.subscribe(topic_for(self.device_id, Channel.ACK), qos=1)
+                    for channel in self._handlers:
+                        await client.subscribe(topic_for(self.device_id, channel), qos=1)
+                    self._client = client
                     async with asyncio.TaskGroup() as tasks:
                         tasks.create_task(self._receive(client))
                         tasks.create_task(self._drain(client))
@@ -119,6 +150,7 @@ class Uplink:
                 log.warning("uplink lost: %s", "; ".join(str(e) for e in group.exceptions))
             finally:
                 self.connected = False
+                self._client = None
             delay = self._delay(attempt)
             attempt += 1
             await asyncio.sleep(delay)
@@ -128,6 +160,14 @@ class Uplink:
             payload = message.payload
             if not isinstance(payload, bytes | bytearray):
                 log.warning("ignored a non-binary payload on %s", message.topic)
+                continue
+            try:
+                channel = parse_topic(message.topic.value).channel
+            except TopicError as err:
+                log.warning("ignored a message on an unexpected topic: %s", err.why)
+                continue
+            if channel is not Channel.ACK:
+                await self._dispatch(channel, bytes(payload))
                 continue
             try:
                 ack = decode(Channel.ACK, payload)
@@ -141,6 +181,16 @@ class Uplink:
             if dropped:
                 log.debug("hub stored through seq %d; forgot %d events", ack.through_seq, dropped)
             self._acked.set()
+
+    async def _dispatch(self, channel: Channel, payload: bytes) -> None:
+        handler = self._handlers.get(channel)
+        if handler is None:
+            log.warning("ignored a message on the %s channel: no handler", channel.value)
+            return
+        try:
+            await handler(payload)
+        except Exception:  # a bad roster or command must not take the event link down with it
+            log.exception("the %s handler failed", channel.value)
 
     async def _drain(self, client: aiomqtt.Client) -> None:
         sent_through = self.journal.acked_through

@@ -23,13 +23,17 @@ class Channel(StrEnum):
     EVENT = "event"
     HEARTBEAT = "heartbeat"
     PRESENCE = "presence"
+    ROSTER_STATUS = "roster_status"
+    COMMAND_RESULT = "command_result"
     # hub → device
     ACK = "ack"
     ROSTER = "roster"
     COMMAND = "command"
 
 
-UP_CHANNELS = frozenset({Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE})
+UP_CHANNELS = frozenset(
+    {Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE, Channel.ROSTER_STATUS, Channel.COMMAND_RESULT}
+)
 DOWN_CHANNELS = frozenset({Channel.ACK, Channel.ROSTER, Channel.COMMAND})
 
 

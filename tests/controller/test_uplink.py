@@ -133,3 +133,37 @@ def test_backoff_is_jittered_and_capped() -> None:
     samples = [delay(attempt) for attempt in range(20)]
     assert all(0 <= s <= 60 for s in samples)
     assert len(set(samples)) == len(samples)
+
+
+async def test_down_channels_reach_their_handlers_and_replies_go_up(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    uplink = Uplink(MqttConfig(host=broker.host, port=broker.port), "lane-a1", journal)
+    got: list[bytes] = []
+
+    async def on_command(payload: bytes) -> None:
+        got.append(payload)
+        if payload == b"boom":
+            raise RuntimeError("a broken handler must not drop the link")
+        await uplink.send(Channel.COMMAND_RESULT, b"done:" + payload)
+
+    uplink.on(Channel.COMMAND, on_command)
+    async with aiomqtt.Client(broker.host, broker.port, identifier="operator") as operator:
+        await operator.subscribe(topic_for("lane-a1", Channel.COMMAND_RESULT), qos=1)
+        async with running(uplink.run()):
+            await until(lambda: uplink.connected)
+            for payload in (b"boom", b"resync"):
+                await operator.publish(topic_for("lane-a1", Channel.COMMAND), payload, qos=1)
+            async with asyncio.timeout(5):
+                async for message in operator.messages:
+                    assert message.payload == b"done:resync"
+                    break
+            assert got == [b"boom", b"resync"]
+            assert uplink.connections == 1
+
+
+def test_only_down_channels_take_handlers(tmp_path: Path) -> None:
+    uplink = Uplink(MqttConfig(), "lane-a1", Journal(tmp_path / "j.sqlite3"))
+    with pytest.raises(ValueError, match="not a down channel"):
+        uplink.on(Channel.EVENT, lambda payload: asyncio.sleep(0))
