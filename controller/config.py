@@ -59,6 +59,10 @@ class MqttConfig(_Section):
     window: Annotated[int, Field(ge=1, le=10_000)] = 200
     resend_after_s: Annotated[float, Field(gt=0)] = 10.0
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
+    reconnect_window_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    """A lost link is retried after a uniform draw from [0, window], doubling per failure up to 60 s:
+    when a broker restarts, a city's lanes come back spread over the window, not in one wave. Lanes
+    decide offline, so the wait costs only reporting latency."""
 
 
 HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"

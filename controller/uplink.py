@@ -32,15 +32,14 @@ log = logging.getLogger(__name__)
 
 DownlinkHandler = Callable[[bytes], Awaitable[None]]
 
-BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 60.0
 
 
-def backoff_delays(rng: random.Random) -> Callable[[int], float]:
+def backoff_delays(rng: random.Random, first_window_s: float = 5.0) -> Callable[[int], float]:
     """Full-jitter exponential backoff: attempt n waits uniformly in [0, min(max, base·2^n)]."""
 
     def delay(attempt: int) -> float:
-        return rng.uniform(0, min(BACKOFF_MAX_S, BACKOFF_MIN_S * (2**attempt)))
+        return rng.uniform(0, min(BACKOFF_MAX_S, first_window_s * (2**attempt)))
 
     return delay
 
@@ -60,12 +59,14 @@ class Uplink:
         self.device_id = device_id
         self.journal = journal
         self._heartbeat = heartbeat
-        self._delay = backoff_delays(rng or random.Random())
+        self._delay = backoff_delays(rng or random.Random(), config.reconnect_window_s)
         self._wake = asyncio.Event()
         self._acked = asyncio.Event()
         self.connected = False
         self.published = 0
         self.connections = 0
+        self.connected_at: float | None = None
+        """Monotonic time of the latest successful connection (health, and the herd test)."""
         self._handlers: dict[Channel, DownlinkHandler] = {}
         self._client: aiomqtt.Client | None = None
 
@@ -125,6 +126,7 @@ class Uplink:
                     attempt = 0
                     self.connected = True
                     self.connections += 1
+                    self.connected_at = time.monotonic()
                     log.info(
                         "uplink connected to %s:%d (generation %d)",
                         self.config.host,

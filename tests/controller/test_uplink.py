@@ -111,7 +111,7 @@ async def test_silent_hub_gets_everything_again(broker: Mosquitto, tmp_path: Pat
 async def test_broker_restart_loses_nothing(broker: Mosquitto, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     hub = StandInHub(broker)
-    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=0.5)
+    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=0.5, reconnect_window_s=0.5)
     uplink = Uplink(config, "lane-a1", journal, rng=random.Random(1))
     async with running(uplink.run()):
         for _ in range(5):

@@ -76,7 +76,9 @@ def stored_seqs(db: Path, device_id: str) -> list[int]:
 
 @contextlib.asynccontextmanager
 async def uplinks(broker: Mosquitto, journals: dict[str, Journal]) -> AsyncIterator[dict[str, Uplink]]:
-    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=1.0, window=200)
+    config = MqttConfig(
+        host=broker.host, port=broker.port, resend_after_s=1.0, window=200, reconnect_window_s=0.5
+    )
     links = {device: Uplink(config, device, journal) for device, journal in journals.items()}
     tasks = [asyncio.create_task(link.run()) for link in links.values()]
     try:

@@ -1,0 +1,66 @@
+"""200 lanes and a broker restart: reconnections spread out instead of arriving as one wave.
+
+Full-jitter backoff draws each lane's first retry uniformly from [0, 0.5 s], the next from
+[0, 1 s] and so on, so a broker that comes back finds a trickle, not 200 TLS handshakes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from controller.config import MqttConfig
+from controller.journal import Journal
+from controller.uplink import Uplink
+from sitegate.mosquitto import Mosquitto
+
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
+
+LANES = 200
+WINDOW_S = 0.1
+RECONNECT_WINDOW_S = 3.0
+
+
+async def test_two_hundred_lanes_do_not_stampede_a_restarted_broker(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    rng = random.Random(2026)
+    config = MqttConfig(
+        host=broker.host, port=broker.port, keepalive_s=10, reconnect_window_s=RECONNECT_WINDOW_S
+    )
+    links = [
+        Uplink(
+            config, f"lane-herd-{n:03d}", Journal(tmp_path / f"{n}.sqlite3"), rng=random.Random(rng.random())
+        )
+        for n in range(LANES)
+    ]
+    tasks = [asyncio.create_task(link.run()) for link in links]
+    try:
+        await until(lambda: all(link.connected for link in links), 60)
+        first = {id(link): link.connections for link in links}
+        restarted = time.monotonic()
+        broker.restart()
+        await until(lambda: all(link.connections > first[id(link)] and link.connected for link in links), 90)
+        offsets = sorted(link.connected_at - restarted for link in links)  # type: ignore[operator]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    busiest = max(sum(1 for t in offsets if start <= t < start + WINDOW_S) for start in offsets)
+    spread = offsets[-1] - offsets[0]
+    print(
+        f"reconnected {LANES} lanes over {spread:.2f} s; busiest {WINDOW_S * 1000:.0f} ms window: {busiest}"
+    )
+    assert busiest <= LANES * 0.1, f"{busiest} of {LANES} lanes reconnected within {WINDOW_S * 1000:.0f} ms"
+    assert spread >= RECONNECT_WINDOW_S * 0.8
+
+
+async def until(predicate, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
