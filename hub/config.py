@@ -49,6 +49,8 @@ class HubConfig(BaseModel):
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     batch_max: Annotated[int, Field(ge=1, le=10_000)] = 500
     batch_window_s: Annotated[float, Field(ge=0, le=5)] = 0.02
+    # A device is shown offline after 1.5 x its keep-alive without a heartbeat or an ``online``.
+    device_keepalive_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
 
 
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> HubConfig:

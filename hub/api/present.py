@@ -53,9 +53,23 @@ def counters(record: IngestCounters) -> dict[str, int]:
     return dataclasses.asdict(record)
 
 
-def device(record: DeviceStatus) -> dict[str, Any]:
+OFFLINE_AFTER_KEEPALIVES = 1.5
+
+
+def liveness(record: DeviceStatus, now: datetime, keepalive_s: float) -> str:
+    """``online`` only while the device's own last word was ``online`` *and* it has been heard
+    from recently: a crashed device whose last will was lost still goes offline on time.
+    Derived on every read, so no hub instance keeps a timer another would need."""
+    if record.presence_state != "online" or record.last_seen_at is None:
+        return "offline"
+    silent_s = (now - record.last_seen_at).total_seconds()
+    return "online" if silent_s <= OFFLINE_AFTER_KEEPALIVES * keepalive_s else "offline"
+
+
+def device(record: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str, Any]:
     return {
         "device_id": record.device_id,
+        "status": liveness(record, now, keepalive_s),
         "presence": record.presence_state,
         "presence_generation": record.presence_generation,
         "presence_at": _time(record.presence_at),

@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from hub.api import present
-from hub.api.keys import INGEST, STORE
+from hub.api.keys import CONFIG, INGEST, STORE
 from hub.api.params import EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, Params
 from hub.store import Page
 from hub.store.records import Item
+from wire.models import utc_now
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
@@ -90,4 +91,5 @@ async def dead_letters(request: web.Request) -> web.Response:
 async def devices(request: web.Request) -> web.Response:
     Params(request.query, ())
     statuses = await request.app[STORE].devices()
-    return web.json_response({"devices": [present.device(d) for d in statuses]})
+    now, keepalive = utc_now(), request.app[CONFIG].device_keepalive_s
+    return web.json_response({"devices": [present.device(d, now, keepalive) for d in statuses]})

@@ -237,3 +237,21 @@ async def test_ingest_and_devices(client: Client) -> None:
         "online",
         3,
     )
+
+
+def test_liveness_is_derived_from_presence_and_silence() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from hub.api.present import liveness
+    from hub.store import DeviceStatus
+
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    def status(state: str | None, seen_s_ago: float | None) -> DeviceStatus:
+        seen = None if seen_s_ago is None else now - timedelta(seconds=seen_s_ago)
+        return DeviceStatus("lane-1", seen, state, 3, seen, None)
+
+    assert liveness(status("online", 44), now, 30) == "online"
+    assert liveness(status("online", 46), now, 30) == "offline"  # 1.5 x keep-alive without a word
+    assert liveness(status("offline", 1), now, 30) == "offline"
+    assert liveness(status(None, None), now, 30) == "offline"
