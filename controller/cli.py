@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from gpiozero import DigitalOutputDevice
 
 from controller.board import BoardError, load_board
 from controller.clock import SystemClock
+from controller.commands import CommandHandler
 from controller.config import ConfigError, ControllerConfig, load_config
 from controller.core.roster import Roster
 from controller.inputs import LaneInputs
@@ -26,6 +28,7 @@ from controller.selftest import report, run_selftest
 from controller.service import CardSource, LaneService
 from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
+from wire.topics import Channel
 
 log = logging.getLogger("sitegate.controller")
 
@@ -66,6 +69,12 @@ def fail_secure(config: ControllerConfig, *, pin_factory: Any = None) -> None:
         relay.close()
 
 
+def _restart_service() -> None:
+    """Stop cleanly (the SIGTERM path: fail-secure, journal closed); systemd's Restart=always
+    starts the lane again."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
     """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``."""
     board = load_board(config.board)
@@ -95,6 +104,7 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         clock=clock,
     )
     service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
+    service.uplink.on(Channel.COMMAND, CommandHandler(service, service.uplink.send, restart=_restart_service))
     inputs_board = board
     if not config.rotation_sensor:
         inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})

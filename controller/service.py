@@ -208,14 +208,21 @@ class LaneService:
             self.passback.record(*passage)
 
     def _report(
-        self, kind: LaneEventType, *, ref_seq: int | None = None, passage: tuple[str, Direction] | None = None
+        self,
+        kind: LaneEventType,
+        *,
+        ref_seq: int | None = None,
+        passage: tuple[str, Direction] | None = None,
+        operator: str | None = None,
     ) -> bool:
         """Journal what the lane did or saw. The gate has already acted: a journal failure is logged,
         never allowed to undo or block that."""
         log_at = logging.WARNING if kind in ALERT_LANE_EVENTS else logging.INFO
         log.log(log_at, "lane %s: %s%s", self.config.lane, kind.value, f" (seq {ref_seq})" if ref_seq else "")
         try:
-            record = self.journal.append(lambda seq: self._lane_event(seq, kind, ref_seq), passage=passage)
+            record = self.journal.append(
+                lambda seq: self._lane_event(seq, kind, ref_seq, operator), passage=passage
+            )
         except (JournalError, sqlite3.Error, OSError) as err:
             self.journal_fault = str(err)
             log.error("lane %s could not journal %s: %s", self.config.lane, kind.value, err)
@@ -229,7 +236,9 @@ class LaneService:
         for observe in self.observers:
             observe(record)
 
-    def _lane_event(self, seq: int, kind: LaneEventType, ref_seq: int | None) -> LaneEvent:
+    def _lane_event(
+        self, seq: int, kind: LaneEventType, ref_seq: int | None, operator: str | None
+    ) -> LaneEvent:
         return LaneEvent(
             device_id=self.config.device_id,
             seq=seq,
@@ -243,6 +252,7 @@ class LaneService:
             type=kind,
             ref_seq=ref_seq,
             alert=kind in ALERT_LANE_EVENTS,
+            operator=operator,
         )
 
     def _event(self, seq: int, verdict: Verdict, kind: CardKind, digest: str, swipe: Swipe) -> AccessEvent:
@@ -306,6 +316,14 @@ class LaneService:
         self.state.set_disabled(disabled)
         self.disabled = disabled
         self._report(LaneEventType.LANE_DISABLED if disabled else LaneEventType.LANE_ENABLED)
+
+    def remote_open(self, operator: str) -> None:
+        """Journaled like a swipe (who opened it is on the record), then the arm is released."""
+        if not self._report(LaneEventType.REMOTE_OPEN, operator=operator):
+            return  # not recorded, so not opened
+        self._indication = indication_for(Reason.GRANTED)
+        self._awaiting = None
+        self.feed(GateInput.GRANT)
 
     def problems(self) -> list[str]:
         """What keeps this lane from admitting people right now (empty when it can)."""

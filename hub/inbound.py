@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wire.codec import decode
+from wire.codec import AnyMessage, decode
 from wire.errors import TopicError, WireError
-from wire.models import AccessEvent, Heartbeat, LaneEvent, Message, PresenceStatus
+from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus
 from wire.topics import Channel, parse_topic
 
 # The widest integer both SQLite and PostgreSQL store (BIGINT); wire bounds seq, not these.
@@ -62,7 +62,7 @@ def classify(topic: str, payload: object) -> Accepted | Rejected:
     if parsed.channel not in INGESTED_CHANNELS:
         return Rejected(topic, raw, f"the hub does not ingest the {parsed.channel.value!r} channel")
     try:
-        message: Message = decode(parsed.channel, raw)
+        message: AnyMessage = decode(parsed.channel, raw)
     except WireError as err:
         return Rejected(topic, raw, describe(err))
     assert isinstance(message, Ingestible)

@@ -11,25 +11,30 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from wire.commands import Command, CommandResult
 from wire.errors import WireError
 from wire.models import Heartbeat, JournalRecord, Message, PresenceStatus, StorageAck
 from wire.topics import Channel
 
 MAX_PAYLOAD_BYTES = 16 * 1024
 
+AnyMessage = Message | Command | CommandResult
+
 _ADAPTERS: dict[Channel, tuple[str, TypeAdapter[Any]]] = {
     Channel.EVENT: ("JournalRecord", TypeAdapter(JournalRecord)),
     Channel.HEARTBEAT: ("Heartbeat", TypeAdapter(Heartbeat)),
     Channel.PRESENCE: ("PresenceStatus", TypeAdapter(PresenceStatus)),
     Channel.ACK: ("StorageAck", TypeAdapter(StorageAck)),
+    Channel.COMMAND: ("Command", TypeAdapter(Command)),
+    Channel.COMMAND_RESULT: ("CommandResult", TypeAdapter(CommandResult)),
 }
 
 
-def encode(message: Message) -> bytes:
+def encode(message: AnyMessage) -> bytes:
     return message.model_dump_json(exclude_none=False).encode()
 
 
-def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
+def decode(channel: Channel, payload: bytes | bytearray | str) -> AnyMessage:
     entry = _ADAPTERS.get(channel)
     if entry is None:
         raise WireError(channel.value, [("", f"channel {channel.value!r} has no message model here")])
@@ -37,7 +42,7 @@ def decode(channel: Channel, payload: bytes | bytearray | str) -> Message:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise WireError(name, [("", f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")])
     try:
-        message: Message = adapter.validate_json(payload)
+        message: AnyMessage = adapter.validate_json(payload)
     except ValidationError as err:
         problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in err.errors(include_input=False)]
         raise WireError(name, problems) from err

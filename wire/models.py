@@ -119,6 +119,8 @@ class LaneEventType(StrEnum):
     TAMPER = "tamper"
     LANE_DISABLED = "lane_disabled"
     LANE_ENABLED = "lane_enabled"
+    REMOTE_OPEN = "remote_open"
+    """An operator opened the arm from the hub; ``operator`` names the account."""
 
 
 ALERT_LANE_EVENTS = frozenset({LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER})
@@ -144,9 +146,12 @@ class LaneEvent(WireModel):
     type: LaneEventType
     ref_seq: Sequence | None = None
     alert: bool = False
+    operator: Label | None = None
 
     @model_validator(mode="after")
     def _ref_where_it_belongs(self) -> LaneEvent:
+        if (self.type is LaneEventType.REMOTE_OPEN) != (self.operator is not None):
+            raise ValueError("an operator goes with remote_open and nothing else")
         needs_ref = self.type in (LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED)
         if needs_ref != (self.ref_seq is not None):
             raise ValueError(f"{self.type.value} {'needs' if needs_ref else 'cannot carry'} a ref_seq")

@@ -121,6 +121,7 @@ class StoredLaneEvent:
     type: str
     ref_seq: int | None
     alert: bool
+    operator: str | None
     received_at: datetime
     row_id: int = field(repr=False, compare=False)
 

@@ -88,6 +88,8 @@ lane_events = Table(
     # The access event (same device) a passage outcome refers to; None for the other types.
     Column("ref_seq", BigInteger, nullable=True),
     Column("alert", Boolean, nullable=False),
+    # The operator account behind a remote open; NULL for everything else.
+    Column("operator", String(64), nullable=True),
     Column("received_at", UtcDateTime, nullable=False),
     # Unique per table; that a seq is not also an access event's is checked by the store
     # (hub/store/journal.py) under the device's watermark lock.

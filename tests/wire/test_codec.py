@@ -79,6 +79,7 @@ def lane_events(draw: st.DrawFn) -> LaneEvent:
         type=kind,
         ref_seq=draw(st.integers(1, seq - 1)) if referring else None,
         alert=kind in ALERT_LANE_EVENTS,
+        operator=draw(labels) if kind is LaneEventType.REMOTE_OPEN else None,
     )
 
 
@@ -208,3 +209,34 @@ def test_lane_event_refs_are_checked() -> None:
 def test_event_channel_tells_the_kinds_apart() -> None:
     with pytest.raises(WireError, match="kind"):
         decode(Channel.EVENT, b'{"kind": "selfie", "device_id": "lane-1"}')
+
+
+def test_command_rules() -> None:
+    from wire.commands import Command
+
+    now = datetime.now(UTC)
+    base = dict(command_id="ab" * 16, device_id="lane-1", operator="op-1", issued_at=now)
+    with pytest.raises(ValueError, match="expires_at must be after issued_at"):
+        Command(**base, action="remote_open", expires_at=now)
+    with pytest.raises(ValueError, match="log_level goes with set_log_level"):
+        Command(**base, action="remote_open", expires_at=now + timedelta(seconds=5), log_level="DEBUG")
+    ok = Command(**base, action="set_log_level", expires_at=now + timedelta(seconds=5), log_level="INFO")
+    assert decode(Channel.COMMAND, encode(ok)) == ok
+
+
+def test_operator_only_on_remote_open() -> None:
+    base = dict(
+        device_id="lane-1",
+        seq=3,
+        boot_id="bootbootboot",
+        mono_ns=0,
+        wall_time=datetime.now(UTC),
+        clock_synced=True,
+        project_id="P1",
+        lane="A",
+        direction="in",
+    )
+    with pytest.raises(ValueError, match="operator goes with remote_open"):
+        LaneEvent(**base, type="remote_open")
+    with pytest.raises(ValueError, match="operator goes with remote_open"):
+        LaneEvent(**base, type="tamper", operator="op-1")

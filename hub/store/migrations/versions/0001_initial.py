@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(32), nullable=False),
         sa.Column("ref_seq", sa.BigInteger(), nullable=True),
         sa.Column("alert", sa.Boolean(), nullable=False),
+        sa.Column("operator", sa.String(64), nullable=True),
         sa.Column("received_at", _TIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_lane_events"),
         sa.UniqueConstraint("device_id", "seq", name="uq_lane_events_device_id_seq"),
