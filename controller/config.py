@@ -63,6 +63,25 @@ class MqttConfig(_Section):
     """A lost link is retried after a uniform draw from [0, window], doubling per failure up to 60 s:
     when a broker restarts, a city's lanes come back spread over the window, not in one wave. Lanes
     decide offline, so the wait costs only reporting latency."""
+    ca_file: Path | None = None
+    """The hub CA's certificate: with ``cert_file`` and ``key_file``, the link is TLS with this
+    device's certificate, whose CN the broker's ACL binds the device's topics to."""
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> MqttConfig:
+        files = {"ca_file": self.ca_file, "cert_file": self.cert_file, "key_file": self.key_file}
+        missing = [key for key, path in files.items() if path is None]
+        if missing and len(missing) < len(files):
+            raise ValueError(
+                f"ca_file, cert_file and key_file go together (TLS); missing {', '.join(missing)}"
+            )
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.ca_file is not None
 
 
 HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +24,7 @@ import aiomqtt
 
 from controller.config import MqttConfig
 from controller.journal import Journal
+from controller.tls import tls_context
 from wire.codec import decode, encode
 from wire.errors import TopicError, WireError
 from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck, utc_now
@@ -105,6 +107,13 @@ class Uplink:
     async def run(self) -> None:
         attempt = 0
         while True:
+            try:
+                tls = self._tls_context()
+            except OSError as err:  # ssl.SSLError is one: the lane keeps deciding, events wait
+                log.error("uplink cannot use its TLS files: %s", err)
+                await asyncio.sleep(self._delay(attempt))
+                attempt += 1
+                continue
             generation = self.journal.next_generation()
             will = aiomqtt.Will(
                 topic_for(self.device_id, Channel.PRESENCE),
@@ -122,6 +131,7 @@ class Uplink:
                     will=will,
                     timeout=10,
                     max_inflight_messages=max(20, self.config.window),
+                    tls_context=tls,
                 ) as client:
                     attempt = 0
                     self.connected = True
@@ -156,6 +166,14 @@ class Uplink:
             delay = self._delay(attempt)
             attempt += 1
             await asyncio.sleep(delay)
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """None for a plain link. Loaded at every connection, so a renewed certificate is used
+        without restarting the lane."""
+        config = self.config
+        if config.ca_file is None or config.cert_file is None or config.key_file is None:
+            return None
+        return tls_context(config.ca_file, config.cert_file, config.key_file)
 
     async def _receive(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:

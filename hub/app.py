@@ -46,6 +46,7 @@ async def _ingest_lifetime(app: web.Application) -> AsyncIterator[None]:
         share_group=config.share_group,
         batch_max=config.batch_max,
         batch_window=config.batch_window_s,
+        tls_context=config.mqtt_tls_context(),
     )
     async with ingest:
         app[INGEST] = ingest

@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import ssl
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hub.errors import ConfigError
+from hub.tls import tls_context
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/hub.db"
 DEFAULT_SHARE_GROUP = "sitegate-hub"
@@ -51,6 +53,35 @@ class HubConfig(BaseModel):
     batch_window_s: Annotated[float, Field(ge=0, le=5)] = 0.02
     # A device is shown offline after 1.5 x its keep-alive without a heartbeat or an ``online``.
     device_keepalive_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    mqtt_ca_file: Path | None = None
+    """The CA that signed the broker's certificate; with ``mqtt_cert_file`` and ``mqtt_key_file``
+    (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_files_together(self) -> HubConfig:
+        files = {
+            "mqtt_ca_file": self.mqtt_ca_file,
+            "mqtt_cert_file": self.mqtt_cert_file,
+            "mqtt_key_file": self.mqtt_key_file,
+        }
+        missing = [key for key, path in files.items() if path is None]
+        if missing and len(missing) < len(files):
+            raise ValueError(
+                "mqtt_ca_file, mqtt_cert_file and mqtt_key_file go together (TLS); "
+                f"missing {', '.join(missing)}"
+            )
+        return self
+
+    def mqtt_tls_context(self) -> ssl.SSLContext | None:
+        """None for a plain broker link; loaded once at start, so a bad file stops the hub there."""
+        if self.mqtt_ca_file is None or self.mqtt_cert_file is None or self.mqtt_key_file is None:
+            return None
+        try:
+            return tls_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+        except OSError as err:  # ssl.SSLError is one
+            raise ConfigError(f"mqtt_ca_file / mqtt_cert_file / mqtt_key_file unusable: {err}") from err
 
 
 def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> HubConfig:

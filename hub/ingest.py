@@ -17,6 +17,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import ssl
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol
@@ -81,8 +82,12 @@ class Ingest:
         batch_max: int = 500,
         batch_window: float = 0.02,
         rng: random.Random | None = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
+        every device's up topics and write their down topics."""
         self._store = store
+        self._tls_context = tls_context
         self._host, self._port, self._client_id = host, port, client_id
         self._batch_max = batch_max
         self._batch_window = batch_window
@@ -163,6 +168,7 @@ class Ingest:
             clean_start=True,
             keepalive=KEEPALIVE_S,
             timeout=10,
+            tls_context=self._tls_context,
         )
         # A batch acknowledges every device it touched at once; that is expected, not a warning.
         client.pending_calls_threshold = 10_000

@@ -3,6 +3,10 @@
 Used by the demo, the tests and the benchmarks, never by a production lane or hub (production
 brokers run under systemd with the config the project generates). Started as root, mosquitto drops
 to the ``mosquitto`` user, so its directory and files are made readable by that user.
+
+Two modes: a plain anonymous listener (the default, what the demo and most tests use), and
+:meth:`Mosquitto.with_tls`, whose listener, certificates and ACL are the ones
+:mod:`provisioning.broker` generates for production, so tests check the real security lines.
 """
 
 from __future__ import annotations
@@ -12,10 +16,18 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sitegate.netutil import free_port, wait_for_port
+
+if TYPE_CHECKING:
+    from provisioning.broker import BrokerConfig
+    from provisioning.ca import CertificateAuthority
+
+TLS_NAMES = ("127.0.0.1", "localhost")
 
 
 class BrokerError(RuntimeError):
@@ -32,17 +44,58 @@ class Mosquitto:
         self._own_dir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="sitegate-mosquitto-"))
         self._proc: subprocess.Popen[bytes] | None = None
+        self.tls: BrokerConfig | None = None
+
+    @classmethod
+    def with_tls(
+        cls,
+        ca: CertificateAuthority,
+        *,
+        hub_identity: str | None = None,
+        revoked_serials: Iterable[int] | None = None,
+        port: int | None = None,
+        extra_config: str = "",
+    ) -> Mosquitto:
+        """A broker with the production TLS listener and ACL, its server certificate from ``ca``.
+
+        Certificates, key, ACL (and a CRL when ``revoked_serials`` is given) go under its own
+        working directory, which the ``mosquitto`` user can reach (pytest's tmp_path cannot).
+        """
+        from provisioning.broker import provision_broker  # cryptography only for TLS brokers
+        from provisioning.ca import HUB_IDENTITY
+
+        mosq = cls(port=port, extra_config=extra_config)
+        os.chmod(mosq.workdir, 0o755)  # noqa: S103 - mosquitto drops to its own user and must read this
+        try:
+            mosq.tls = provision_broker(
+                mosq.workdir / "tls",
+                ca,
+                TLS_NAMES,
+                host=mosq.host,
+                port=mosq.port,
+                hub_identity=hub_identity or HUB_IDENTITY,
+                revoked_serials=revoked_serials,
+                persistence=False,
+                max_queued_messages=100000,
+            )
+        except BaseException:
+            mosq.close()
+            raise
+        return mosq
 
     @property
     def log_path(self) -> Path:
         return self.workdir / "mosquitto.log"
 
     def config_text(self) -> str:
+        if self.tls is None:
+            listener = f"listener {self.port} {self.host}\nallow_anonymous true"
+        else:
+            listener = self.tls.listener_text().rstrip("\n")
         return "\n".join(
             [
                 "per_listener_settings false",
-                f"listener {self.port} {self.host}",
-                "allow_anonymous true",
+                listener,
                 "persistence false",
                 f"log_dest file {self.log_path}",
                 "log_type error",
@@ -87,6 +140,13 @@ class Mosquitto:
                 proc.wait()
         if proc is not None and proc.stderr is not None:
             proc.stderr.close()
+
+    def reload(self) -> None:
+        """SIGHUP: mosquitto (2.0.11) rereads its ACL file and its TLS files, the CRL included; the
+        connections already open stay open."""
+        if self._proc is None or self._proc.poll() is not None:
+            raise BrokerError("mosquitto is not running")
+        self._proc.send_signal(signal.SIGHUP)
 
     def restart(self) -> None:
         self.stop()
