@@ -1,5 +1,7 @@
-"""Enrolment of a controller: the hub's CA and one-use tokens, and the site manager's setup script.
+"""Enrolment of a controller: the hub's certificate authority and the broker's TLS configuration.
 
-Not written yet (the provisioning issue). Today the demo writes each lane's configuration,
-site key and roster directly.
+``ca`` issues device certificates (CN = device id) from CSRs made on the device, the broker's
+server certificate and the hub's identity; ``broker`` writes mosquitto's TLS listener and the ACL
+that binds each device to its own topics. Enrolment tokens, ``POST /api/v1/enrolments`` and the
+site manager's ``sitegate provision`` script come with the provisioning issue.
 """
