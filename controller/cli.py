@@ -24,6 +24,7 @@ from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
 from controller.roster_store import load_roster
+from controller.roster_sync import RosterSync
 from controller.selftest import report, run_selftest
 from controller.service import CardSource, LaneService
 from controller.supervision import Notifier, watchdog_interval
@@ -75,6 +76,22 @@ def _restart_service() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _roster_sync(config: ControllerConfig, service: LaneService, uplink: Uplink) -> RosterSync | None:
+    """Rosters pushed by the hub, when the lane pins the hub's key; without one it keeps its file."""
+    if config.roster_key is None:
+        return None
+    sync = RosterSync(
+        service,
+        device_id=config.device_id,
+        project_id=config.project_id,
+        public_key=config.roster_key,
+        roster_path=config.roster_path,
+        send=uplink.send,
+    )
+    uplink.on(Channel.ROSTER, sync)
+    return sync
+
+
 def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
     """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``."""
     board = load_board(config.board)
@@ -88,7 +105,7 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         log.error(
             "roster is for project %s, lane is on %s: denying everyone", roster.project_id, config.project_id
         )
-        roster = Roster.build(roster.version, config.project_id, [])
+        roster = Roster.build(0, config.project_id, [])  # its versions count another project's rosters
     outputs = LaneOutputs(
         board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s
     )
@@ -103,8 +120,10 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
         sources=sources,
         clock=clock,
     )
-    service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
-    service.uplink.on(Channel.COMMAND, CommandHandler(service, service.uplink.send, restart=_restart_service))
+    uplink = service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
+    sync = _roster_sync(config, service, uplink)
+    resync = sync.resync if sync is not None else None
+    uplink.on(Channel.COMMAND, CommandHandler(service, uplink.send, resync=resync, restart=_restart_service))
     inputs_board = board
     if not config.rotation_sensor:
         inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})

@@ -7,6 +7,8 @@ leave a lane on the default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -84,6 +86,8 @@ class MqttConfig(_Section):
         return self.ca_file is not None
 
 
+ROSTER_KEY_BYTES = 32
+
 HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -130,6 +134,27 @@ class ControllerConfig(_Section):
     readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()
+    roster_public_key: str | None = None
+    """The hub's roster signing key (base64 of the raw 32-byte Ed25519 public key). Set, the lane
+    takes rosters from the hub and applies only those this key signed; unset, it keeps the roster
+    file it has."""
+
+    @field_validator("roster_public_key")
+    @classmethod
+    def _is_ed25519_public_key(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                raw = base64.b64decode(value, validate=True)
+            except binascii.Error:
+                raise ValueError("not base64") from None
+            if len(raw) != ROSTER_KEY_BYTES:
+                raise ValueError(f"decodes to {len(raw)} bytes; an Ed25519 public key is {ROSTER_KEY_BYTES}")
+        return value
+
+    @property
+    def roster_key(self) -> bytes | None:
+        """The raw public key, when one is pinned."""
+        return None if self.roster_public_key is None else base64.b64decode(self.roster_public_key)
 
     @property
     def journal_path(self) -> Path:

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import random
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 BACKOFF_MIN_S = 0.2
 BACKOFF_MAX_S = 30.0
 KEEPALIVE_S = 30
+
+
+RosterStatusHandler = Callable[[str, bytes], Awaitable[str | None]]
+"""Takes a roster status message (topic, payload); returns why it is refused, or None."""
+_ROSTER_STATUS_SUFFIX = f"/{Channel.ROSTER_STATUS.value}"
 
 
 class Publisher(Protocol):
@@ -83,9 +88,11 @@ class Ingest:
         batch_window: float = 0.02,
         rng: random.Random | None = None,
         tls_context: ssl.SSLContext | None = None,
+        roster_status: RosterStatusHandler | None = None,
     ) -> None:
         """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
-        every device's up topics and write their down topics."""
+        every device's up topics and write their down topics. ``roster_status`` (the roster
+        publisher's) takes the lanes' roster status messages; without it they are not subscribed."""
         self._store = store
         self._tls_context = tls_context
         self._host, self._port, self._client_id = host, port, client_id
@@ -97,6 +104,9 @@ class Ingest:
             shared(share_group, subscription("up", Channel.HEARTBEAT)),
             subscription("up", Channel.PRESENCE),
         ]
+        self._roster_status = roster_status
+        if roster_status is not None:
+            self.subscriptions.append(shared(share_group, subscription("up", Channel.ROSTER_STATUS)))
         self._counters = IngestCounters()
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -220,6 +230,9 @@ class Ingest:
         events: list[tuple[Accepted, JournalRecord]] = []
         status: list[Heartbeat | PresenceStatus] = []
         for topic, payload in messages:
+            if self._roster_status is not None and topic.endswith(_ROSTER_STATUS_SUFFIX):
+                await self._roster_status_message(topic, payload)
+                continue
             outcome = classify(topic, payload)
             if isinstance(outcome, Rejected):
                 await self._reject(outcome.topic, outcome.payload, outcome.reason)
@@ -306,6 +319,13 @@ class Ingest:
         except StoreError as err:
             self._counters.store_failures += 1
             log.error("could not record %s of %s: %s", message.kind, message.device_id, err)
+
+    async def _roster_status_message(self, topic: str, payload: object) -> None:
+        assert self._roster_status is not None
+        raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
+        refused = await self._roster_status(topic, raw)
+        if refused is not None:
+            await self._reject(topic, raw, refused)
 
     async def _reject(self, topic: str, payload: bytes, reason: str) -> None:
         """Dead-letter and log the reason; never the payload, which may hold personal data."""

@@ -134,3 +134,29 @@ devices = Table(
     Column("presence_at", UtcDateTime, nullable=True),
     Column("last_heartbeat", JsonType, nullable=True),
 )
+
+roster_versions = Table(
+    "roster_versions",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    # The newest version minted for the project: only ever grows, across restarts and hub instances,
+    # because a lane refuses any version not above the one it runs.
+    Column("version", BigInteger, nullable=False),
+    # sha256 of that version's canonical body: unchanged content never takes a new version.
+    Column("content_sha256", String(64), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("minted_at", UtcDateTime, nullable=True),
+)
+
+roster_status = Table(
+    "roster_status",
+    metadata,
+    Column("device_id", String(63), primary_key=True),
+    Column("project_id", String(64), nullable=False),
+    # The lane's last word on its roster (wire.roster.RosterStatus), kept for device health.
+    Column("applied_version", BigInteger, nullable=False),
+    Column("wants_snapshot", Boolean, nullable=False),
+    Column("problem", Text, nullable=True),
+    Column("reported_at", UtcDateTime, nullable=False),
+    Index(None, "project_id"),
+)

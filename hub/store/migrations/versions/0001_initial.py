@@ -1,4 +1,5 @@
-"""Initial schema: access and lane events, per-device sequence watermarks, dead letters, devices.
+"""Initial schema: access and lane events, per-device sequence watermarks, dead letters, devices,
+roster versions and the lanes' roster status.
 
 Revision ID: 0001
 Revises:
@@ -110,8 +111,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("device_id", name="pk_devices"),
     )
 
+    op.create_table(
+        "roster_versions",
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("content_sha256", sa.String(64), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
+        sa.Column("minted_at", _TIME, nullable=True),
+        sa.PrimaryKeyConstraint("project_id", name="pk_roster_versions"),
+    )
+
+    op.create_table(
+        "roster_status",
+        sa.Column("device_id", sa.String(63), nullable=False),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("applied_version", sa.BigInteger(), nullable=False),
+        sa.Column("wants_snapshot", sa.Boolean(), nullable=False),
+        sa.Column("problem", sa.Text(), nullable=True),
+        sa.Column("reported_at", _TIME, nullable=False),
+        sa.PrimaryKeyConstraint("device_id", name="pk_roster_status"),
+    )
+    op.create_index("ix_roster_status_project_id", "roster_status", ["project_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_roster_status_project_id", table_name="roster_status")
+    op.drop_table("roster_status")
+    op.drop_table("roster_versions")
     op.drop_table("devices")
     op.drop_index("ix_dead_letters_received_at", table_name="dead_letters")
     op.drop_table("dead_letters")

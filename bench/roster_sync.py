@@ -1,0 +1,296 @@
+"""Roster sync bench: a 100,000-entry snapshot from the hub's publisher to a lane, against raw MQTT.
+
+    .venv/bin/python bench/roster_sync.py [--entries 100000] [--seed 0] [--dir PATH]
+
+Starts its own mosquitto, then measures twice through it:
+
+* ``sync_s``: ``RosterPublisher.publish()`` on a project of ``--entries`` synthetic people (compile:
+  validate, serialise, hash, sign; then the manifest and its chunks, QoS 1) until the hub side
+  receives the lane's ``RosterStatus`` saying it runs that version. The lane is a child process
+  with the real ``Uplink`` and ``RosterSync``: every chunk verified against the signed manifest and
+  parsed as it arrives, the roster written with ``save_roster`` (atomic, fsynced) and only then
+  swapped in. ``compile_s`` is the part before the first byte leaves the hub (once per version,
+  whatever the number of lanes), ``delivery_s`` the rest.
+* ``raw_transfer_s``: the very same payloads (same chunking, same sliding window of 8 in flight, QoS 1)
+  from a bare aiomqtt publisher to a bare aiomqtt subscriber in a child process, until the
+  subscriber has counted them all and said so on another topic.
+
+``ratio`` = sync_s / raw_transfer_s (goal: at most 3); ``delivery_ratio`` leaves compiling out.
+The lane child also reports where its time went (``lane_*``). Progress goes to stderr; the last
+stdout line is one JSON object. Exit status 1 if the goal is missed. Numbers are for the machine it
+runs on; a Pi parses and writes several times slower, while its network is what makes raw transfer
+slow there.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+from typing import Any  # noqa: E402
+
+import aiomqtt  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from controller.config import MqttConfig  # noqa: E402
+from controller.core.roster import EMPTY_ROSTER, Roster  # noqa: E402
+from controller.journal import Journal  # noqa: E402
+from controller.roster_sync import RosterSync  # noqa: E402
+from controller.uplink import Uplink  # noqa: E402
+from hub.rosters import MemorySource, RosterLedger, RosterPublisher  # noqa: E402
+from hub.rosters.keys import public_key_raw  # noqa: E402
+from hub.rosters.publisher import CHUNK_WINDOW  # noqa: E402
+from sitegate.mosquitto import Mosquitto  # noqa: E402
+from wire.roster import decode_roster_status  # noqa: E402
+from wire.topics import Channel, topic_for  # noqa: E402
+
+GOAL_RATIO = 3.0
+PROJECT_ID = "BENCH-0001"
+DEVICE_ID = "lane-bench-r1"
+RAW_TOPIC = "bench/raw"
+RAW_DONE = "bench/raw-done"
+ROLES = ("worker", "worker", "worker", "worker", "manager", "supervisor")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def population(rng: random.Random, size: int) -> MemorySource:
+    """Invented people: keyed-hash-like credential hashes, assignment windows, a few visitors."""
+    source = MemorySource()
+    source.assign(PROJECT_ID, DEVICE_ID)
+    first = date(2025, 1, 1)
+    for index in range(size):
+        credential_hash = hashlib.sha256(rng.randbytes(16)).hexdigest()
+        start = first + timedelta(days=rng.randrange(365))
+        fields: dict[str, Any] = {
+            "person_id": f"p-{index:07d}",
+            "role": rng.choice(ROLES),
+            "entry_date": start,
+        }
+        if rng.random() < 0.7:
+            fields["exit_date"] = start + timedelta(days=rng.randrange(30, 720))
+        source.put(PROJECT_ID, credential_hash, **fields)
+    for _ in range(25):
+        source.flag(PROJECT_ID, hashlib.sha256(rng.randbytes(16)).hexdigest())
+    return source
+
+
+# -- the lane (child process) ------------------------------------------------------------------
+
+
+class TimedLane:
+    """Holds the roster like a LaneService does, and notes when it was swapped in."""
+
+    def __init__(self) -> None:
+        self._roster: Roster = EMPTY_ROSTER
+        self.swapped_at = 0.0
+
+    @property
+    def roster(self) -> Roster:
+        return self._roster
+
+    @roster.setter
+    def roster(self, roster: Roster) -> None:
+        self._roster = roster
+        self.swapped_at = time.monotonic()
+
+
+async def lane_main(host: str, port: int, workdir: Path, public_key: str) -> None:
+    lane = TimedLane()
+    journal = Journal(workdir / "journal.sqlite3")
+    uplink = Uplink(MqttConfig(host=host, port=port), DEVICE_ID, journal)
+    sync = RosterSync(
+        lane,
+        device_id=DEVICE_ID,
+        project_id=PROJECT_ID,
+        public_key=base64.b64decode(public_key),
+        roster_path=workdir / "roster.json",
+        send=uplink.send,
+    )
+    marks: dict[str, float] = {"messages": 0, "handling_s": 0.0}
+
+    async def timed(payload: bytes) -> None:
+        started = time.monotonic()
+        marks.setdefault("first_at", started)
+        marks["last_at"] = started
+        await sync(payload)
+        marks["messages"] += 1
+        marks["handling_s"] += time.monotonic() - started
+        if lane.roster.version and "reported" not in marks:
+            marks["reported"] = 1
+            print(
+                json.dumps({**marks, "swapped_at": lane.swapped_at, "entries": len(lane.roster)}), flush=True
+            )
+
+    uplink.on(Channel.ROSTER, timed)
+    runner = asyncio.create_task(uplink.run())
+    while not await sync.report():  # noqa: ASYNC110 - True once connected and subscribed; no event says so
+        await asyncio.sleep(0.02)
+    print("ready", flush=True)
+    await runner
+
+
+async def raw_main(host: str, port: int, expected: int) -> None:
+    async with aiomqtt.Client(host, port, identifier="bench-raw-sub") as client:
+        await client.subscribe(RAW_TOPIC, qos=1)
+        print("ready", flush=True)
+        received = 0
+        async for _ in client.messages:
+            received += 1
+            if received == expected:
+                await client.publish(RAW_DONE, b"done", qos=1)
+                received = 0
+
+
+# -- the hub side (this process) ----------------------------------------------------------------
+
+
+def start_child(*args: str) -> subprocess.Popen[str]:
+    child = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    line = child.stdout.readline().strip()
+    if line != "ready":
+        child.kill()
+        raise RuntimeError(f"child {args[0]} did not start: {line!r}")
+    return child
+
+
+async def measure_sync(
+    broker: Mosquitto, source: MemorySource, workdir: Path
+) -> tuple[dict[str, Any], list[bytes]]:
+    key = Ed25519PrivateKey.generate()
+    ledger = await RosterLedger.open(f"sqlite+aiosqlite:///{workdir / 'hub.db'}")
+    public = base64.b64encode(public_key_raw(key)).decode()
+    lane = start_child("--lane", str(broker.port), str(workdir / "lane"), public)
+    try:
+        async with (
+            aiomqtt.Client(
+                broker.host, broker.port, identifier="bench-hub", max_inflight_messages=64
+            ) as sender,
+            aiomqtt.Client(broker.host, broker.port, identifier="bench-hub-status") as listener,
+        ):
+            sender.pending_calls_threshold = 1000
+            await listener.subscribe(topic_for(DEVICE_ID, Channel.ROSTER_STATUS), qos=1)
+            async with RosterPublisher(source, sender, key, ledger) as publisher:
+                log("sync: publishing")
+                started = time.monotonic()
+                version = await publisher.publish(PROJECT_ID)
+                compiled = time.monotonic()
+                async for message in listener.messages:
+                    status = decode_roster_status(message.payload)  # type: ignore[arg-type]
+                    if status.problem:
+                        raise RuntimeError(f"lane refused the roster: {status.problem}")
+                    if status.applied_version == version:
+                        break
+                finished = time.monotonic()
+                release = publisher.release(PROJECT_ID)
+                assert release is not None
+        assert lane.stdout is not None
+        lane_marks = json.loads(lane.stdout.readline())
+    finally:
+        lane.terminate()
+        lane.wait(10)
+        await ledger.close()
+    payloads = [release.manifest, *release.chunks]
+    report = {
+        "sync_s": finished - started,
+        "compile_s": compiled - started,
+        "delivery_s": finished - compiled,
+        "lane_first_message_after_s": lane_marks["first_at"] - started,
+        "lane_receive_and_parse_s": lane_marks["last_at"] - lane_marks["first_at"],
+        "lane_save_and_swap_s": lane_marks["swapped_at"] - lane_marks["last_at"],
+        "lane_handling_s": lane_marks["handling_s"],
+        "lane_entries": lane_marks["entries"],
+        "chunks": len(release.chunks),
+        "bytes": sum(len(p) for p in payloads),
+    }
+    return report, payloads
+
+
+async def measure_raw(broker: Mosquitto, payloads: list[bytes]) -> float:
+    receiver = start_child("--raw", str(broker.port), str(len(payloads)))
+    try:
+        async with (
+            aiomqtt.Client(
+                broker.host, broker.port, identifier="bench-raw-pub", max_inflight_messages=64
+            ) as sender,
+            aiomqtt.Client(broker.host, broker.port, identifier="bench-raw-done") as listener,
+        ):
+            sender.pending_calls_threshold = 1000
+            await listener.subscribe(RAW_DONE, qos=1)
+            log("raw: publishing the same payloads")
+            started = time.monotonic()
+            await sender.publish(RAW_TOPIC, payloads[0], qos=1)
+            window = asyncio.Semaphore(CHUNK_WINDOW)
+
+            async def one(payload: bytes) -> None:
+                async with window:
+                    await sender.publish(RAW_TOPIC, payload, qos=1)
+
+            await asyncio.gather(*(one(p) for p in payloads[1:]))
+            async for _ in listener.messages:
+                break
+            return time.monotonic() - started
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+
+
+async def bench(entries: int, seed: int, workdir: Path) -> dict[str, Any]:
+    log(f"building {entries} synthetic entries")
+    source = population(random.Random(seed), entries)
+    (workdir / "lane").mkdir(parents=True, exist_ok=True)
+    with Mosquitto() as broker:
+        report, payloads = await measure_sync(broker, source, workdir)
+        raw = await measure_raw(broker, payloads)
+    ratio = report["sync_s"] / raw
+    return {
+        "entries": entries,
+        **{k: round(v, 4) if isinstance(v, float) else v for k, v in report.items()},
+        "raw_transfer_s": round(raw, 4),
+        "delivery_ratio": round(report["delivery_s"] / raw, 2),
+        "ratio": round(ratio, 2),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--lane", nargs=3, metavar=("PORT", "DIR", "KEY"), help=argparse.SUPPRESS)
+    parser.add_argument("--raw", nargs=2, metavar=("PORT", "COUNT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.lane:
+        port, directory, key = args.lane
+        asyncio.run(lane_main("127.0.0.1", int(port), Path(directory), key))
+        return 0
+    if args.raw:
+        asyncio.run(raw_main("127.0.0.1", int(args.raw[0]), int(args.raw[1])))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="sitegate-roster-bench-", dir=args.dir) as tmp:
+        result = asyncio.run(bench(args.entries, args.seed, Path(tmp)))
+    print(json.dumps(result))
+    return 0 if result["ratio"] <= GOAL_RATIO else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,416 @@
+"""Rosters from the hub: verified, assembled whole, saved, and only then swapped in.
+
+Invariant 4 on the lane. :class:`RosterAssembler` is sans-I/O (h11's shape): it is fed decoded
+messages and the time, and answers with an outcome; it never touches a socket, a file or a clock.
+It accepts only what the pinned hub key signed (a chunk counts only through the signed manifest's
+sha256 of it), only this lane's project, only a version above the one applied (a replayed older
+roster is refused), and a delta only on top of exactly the version it starts from. It holds at most
+one snapshot in assembly; a manifest for a higher version replaces an unfinished one.
+
+:class:`RosterSync` is the uplink's handler around it: it writes a complete roster with
+``save_roster`` (atomic: the file holds the old version or the new one) in a worker thread, so the
+lane keeps deciding meanwhile, *then* swaps ``service.roster`` whole, and reports every outcome on
+the lane's ``roster_status`` channel: the version it runs, or what was wrong and whether it wants a
+snapshot. Chunks are parsed as they arrive, while the next ones are still on the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from controller.core.roster import Role, Roster, RosterEntry
+from controller.roster_store import save_roster
+from wire.errors import WireError
+from wire.roster import (
+    RosterChunk,
+    RosterDelta,
+    RosterManifest,
+    RosterMessage,
+    RosterStatus,
+    canonical_bytes,
+    decode_roster,
+    encode_roster,
+    key_id_for,
+    parse_chunk,
+)
+from wire.topics import Channel
+
+log = logging.getLogger(__name__)
+
+CHUNK_TIMEOUT_S = 10.0
+"""How long an unfinished snapshot waits for its next chunk before the lane asks for it again."""
+PROBLEM_MAX = 300
+
+Send = Callable[[Channel, bytes], Awaitable[bool]]
+
+
+class RosterHolder(Protocol):
+    """Whatever decides from the roster (the :class:`~controller.service.LaneService`)."""
+
+    roster: Roster
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A complete, verified version: save it, then swap it in."""
+
+    version: int
+    items: list[tuple[str, RosterEntry]]
+    watchlist: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    problem: str
+    wants_snapshot: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """The hub announced the version this lane already runs (a retained message on reconnecting)."""
+
+
+Outcome = Ready | Refused | Current | None
+"""None: taken, nothing to do yet (a chunk of an unfinished snapshot, a duplicate, a stale chunk)."""
+
+_HEX = "0123456789abcdef"
+"""A hash is 64 of these (wire's HEX_DIGEST_PATTERN): checked by ``str.strip``, 10x a regex match."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ROLES = {role.value: role for role in Role}
+_day = functools.lru_cache(maxsize=8192)(date.fromisoformat)
+
+
+def _moment(text: Any) -> datetime | None:
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a visitor pass time has no timezone")
+    return moment
+
+
+def entry_from_row(row: list[Any] | tuple[Any, ...]) -> tuple[str, RosterEntry]:
+    """One body row as the core's entry; ValueError naming the field that is wrong.
+
+    By hand, not through the wire model: 100,000 rows through pydantic cost a third of a second on
+    a desktop, several on a Pi, for content whose integrity the signature already vouches for.
+    Written for speed (positional, one length test), as it runs once per person per roster.
+    """
+    size = len(row)
+    if size == 5:
+        credential_hash, person_id, role, start, end = row
+        window: tuple[datetime | None, datetime | None] = (None, None)
+    elif size == 7:
+        credential_hash, person_id, role, start, end, pass_from, pass_until = row
+        window = (_moment(pass_from), _moment(pass_until))
+    else:
+        raise ValueError(f"a row has 5 or 7 fields, not {size}")
+    if type(credential_hash) is not str or len(credential_hash) != 64 or credential_hash.strip(_HEX):
+        raise ValueError("credential hash is not 64 hex digits")
+    if type(person_id) is not str or not 0 < len(person_id) <= 64 or _CONTROL.search(person_id):
+        raise ValueError("person_id is not a label")
+    kind = _ROLES.get(role) if type(role) is str else None
+    if kind is None:
+        raise ValueError("role is not one this lane knows")
+    try:
+        entry = RosterEntry(
+            person_id,
+            kind,
+            None if start is None else _day(start),
+            None if end is None else _day(end),
+            *window,
+        )
+    except TypeError as err:
+        raise ValueError("a date is not a string") from err
+    return credential_hash, entry
+
+
+@dataclass
+class _Assembly:
+    manifest: RosterManifest
+    parts: list[list[tuple[str, RosterEntry]] | None]
+    watchlist: list[str]
+    received: int
+    last_progress: float
+
+
+class RosterAssembler:
+    def __init__(
+        self, project_id: str, public_key: bytes, applied_version: int, *, timeout_s: float = CHUNK_TIMEOUT_S
+    ) -> None:
+        self.project_id = project_id
+        self.applied_version = applied_version
+        self.timeout_s = timeout_s
+        self._key = Ed25519PublicKey.from_public_bytes(public_key)
+        self._key_id = key_id_for(public_key)
+        self._assembly: _Assembly | None = None
+
+    @property
+    def assembling(self) -> int | None:
+        """The version of the snapshot in assembly, if any."""
+        return None if self._assembly is None else self._assembly.manifest.version
+
+    @property
+    def deadline(self) -> float | None:
+        """When the snapshot in assembly times out unless a chunk arrives first."""
+        return None if self._assembly is None else self._assembly.last_progress + self.timeout_s
+
+    def applied(self, version: int) -> None:
+        """The lane saved and swapped in ``version``."""
+        self.applied_version = version
+        if self._assembly is not None and self._assembly.manifest.version <= version:
+            self._assembly = None
+
+    def feed(self, message: RosterMessage, current: Roster, now: float) -> Outcome:
+        if isinstance(message, RosterChunk):
+            return self._chunk(message, now)
+        version = message.version if isinstance(message, RosterManifest) else message.to_version
+        refused = self._check(message, version)
+        if refused is not None:
+            return refused
+        if version == self.applied_version:
+            return Current()
+        if isinstance(message, RosterDelta):
+            return self._delta(message, current)
+        return self._manifest(message, now)
+
+    def expire(self, now: float) -> Refused | None:
+        assembly = self._assembly
+        if assembly is None or now < assembly.last_progress + self.timeout_s:
+            return None
+        self._assembly = None
+        missing = len(assembly.parts) - assembly.received
+        return Refused(
+            f"roster v{assembly.manifest.version}: {missing} of {len(assembly.parts)} chunks "
+            f"missing after {self.timeout_s:g} s",
+            wants_snapshot=True,
+        )
+
+    def _check(self, message: RosterManifest | RosterDelta, version: int) -> Refused | None:
+        """Signature first: whatever fails it is a forgery or damage, whatever it says inside."""
+        name = f"roster v{version}"
+        signature = message.signature_bytes
+        if signature is None:
+            return Refused(f"{name} is unsigned; refused", wants_snapshot=True)
+        if message.key_id != self._key_id:
+            return Refused(
+                f"{name} is signed by key {message.key_id}, this lane trusts {self._key_id}; refused",
+                wants_snapshot=True,
+            )
+        try:
+            self._key.verify(signature, canonical_bytes(message))
+        except InvalidSignature:
+            return Refused(
+                f"{name}: signature does not verify (forged or altered); refused", wants_snapshot=True
+            )
+        if message.project_id != self.project_id:
+            return Refused(
+                f"{name} is for project {message.project_id}, this lane is on {self.project_id}; refused",
+                wants_snapshot=False,
+            )
+        if version < self.applied_version:
+            return Refused(
+                f"{name} is older than the applied v{self.applied_version}: refused as a replay",
+                wants_snapshot=False,
+            )
+        return None
+
+    def _manifest(self, manifest: RosterManifest, now: float) -> Outcome:
+        if self._assembly is not None and self._assembly.manifest.version >= manifest.version:
+            return None  # the same announcement again (retained and live), or an older one
+        parts: list[list[tuple[str, RosterEntry]] | None] = [None] * len(manifest.chunk_hashes)
+        self._assembly = _Assembly(manifest, parts, [], 0, now)
+        return self._complete()
+
+    def _chunk(self, chunk: RosterChunk, now: float) -> Outcome:
+        assembly = self._assembly
+        if assembly is None or (chunk.project_id, chunk.version) != (
+            assembly.manifest.project_id,
+            assembly.manifest.version,
+        ):
+            return None  # of a version not (or no longer) in assembly
+        name = f"roster v{chunk.version}"
+        manifest = assembly.manifest
+        if chunk.index >= len(assembly.parts):
+            self._assembly = None
+            return Refused(f"{name}: chunk {chunk.index} beyond the manifest's {len(assembly.parts)}", True)
+        if assembly.parts[chunk.index] is not None:
+            return None  # QoS 1 may deliver twice
+        try:
+            raw = chunk.raw()
+        except ValueError as err:
+            self._assembly = None
+            return Refused(f"{name}: {err}", True)
+        if (
+            len(raw) > manifest.chunk_size_limit
+            or hashlib.sha256(raw).hexdigest() != (manifest.chunk_hashes[chunk.index])
+        ):
+            self._assembly = None
+            return Refused(f"{name}: chunk {chunk.index} does not match the signed manifest; refused", True)
+        try:
+            rows, listed = parse_chunk(raw)
+            assembly.parts[chunk.index] = [entry_from_row(row) for row in rows]
+        except ValueError as err:
+            self._assembly = None  # signed, so asking again would bring the same: the hub must fix it
+            return Refused(f"{name}: chunk {chunk.index} holds a bad entry ({err})", False)
+        assembly.watchlist.extend(listed)
+        assembly.received += 1
+        assembly.last_progress = now
+        return self._complete()
+
+    def _complete(self) -> Outcome:
+        assembly = self._assembly
+        if assembly is None or assembly.received < len(assembly.parts):
+            return None
+        self._assembly = None
+        items = [item for part in assembly.parts if part is not None for item in part]
+        manifest = assembly.manifest
+        if len(items) != manifest.entries:
+            return Refused(
+                f"roster v{manifest.version}: the manifest says {manifest.entries} entries, "
+                f"the chunks hold {len(items)}",
+                False,
+            )
+        return Ready(manifest.version, items, frozenset(assembly.watchlist))
+
+    def _delta(self, delta: RosterDelta, current: Roster) -> Outcome:
+        name = f"delta v{delta.from_version}→v{delta.to_version}"
+        if delta.from_version != self.applied_version or current.version != self.applied_version:
+            return Refused(f"{name} does not apply to the running v{self.applied_version}", True)
+        entries = dict(current.entries)
+        for credential_hash in delta.removals:
+            if entries.pop(credential_hash, None) is None:
+                return Refused(f"{name} removes an entry v{self.applied_version} does not have", True)
+        try:
+            entries.update(entry_from_row(item.row()) for item in delta.upserts)
+        except ValueError as err:
+            return Refused(f"{name} holds a bad entry ({err})", False)
+        watchlist = (current.watchlist | set(delta.watchlist_add)) - set(delta.watchlist_remove)
+        if self._assembly is not None and self._assembly.manifest.version <= delta.to_version:
+            self._assembly = None
+        return Ready(delta.to_version, list(entries.items()), frozenset(watchlist))
+
+
+def _problem(text: str) -> str:
+    """Fit for RosterStatus.problem: printable, at most PROBLEM_MAX characters."""
+    flat = _CONTROL.sub(" ", text).strip() or "unknown problem"
+    return flat if len(flat) <= PROBLEM_MAX else flat[: PROBLEM_MAX - 1] + "…"
+
+
+class RosterSync:
+    """The handler for the lane's roster topic (``uplink.on(Channel.ROSTER, sync)``)."""
+
+    def __init__(
+        self,
+        holder: RosterHolder,
+        *,
+        device_id: str,
+        project_id: str,
+        public_key: bytes,
+        roster_path: Path,
+        send: Send,
+        timeout_s: float = CHUNK_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        running = holder.roster
+        applied = running.version if running.project_id == project_id else 0
+        self.assembler = RosterAssembler(project_id, public_key, applied, timeout_s=timeout_s)
+        self.holder = holder
+        self.device_id = device_id
+        self.project_id = project_id
+        self.roster_path = roster_path
+        self._send = send
+        self._clock = clock
+        self._timer: asyncio.TimerHandle | None = None
+        self._reports: set[asyncio.Task[None]] = set()
+        self.last_problem: str | None = None
+
+    async def __call__(self, payload: bytes) -> None:
+        try:
+            message = decode_roster(payload)
+        except WireError as err:
+            await self._refused(Refused(f"unreadable roster message: {err}", wants_snapshot=False))
+            return
+        outcome = self.assembler.feed(message, self.holder.roster, self._clock())
+        self._arm_timer()
+        if isinstance(outcome, Ready):
+            await self._apply(outcome)
+        elif isinstance(outcome, Refused):
+            await self._refused(outcome)
+        elif isinstance(outcome, Current):
+            await self.report()
+
+    async def resync(self) -> None:
+        """Ask the hub for a whole snapshot (the ``resync`` command)."""
+        await self.report(wants_snapshot=True)
+
+    async def report(self, *, wants_snapshot: bool = False, problem: str | None = None) -> bool:
+        status = RosterStatus(
+            device_id=self.device_id,
+            project_id=self.project_id,
+            applied_version=self.assembler.applied_version,
+            wants_snapshot=wants_snapshot,
+            problem=None if problem is None else _problem(problem),
+        )
+        return await self._send(Channel.ROSTER_STATUS, encode_roster(status))
+
+    async def _refused(self, refused: Refused) -> None:
+        self.last_problem = refused.problem
+        log.warning("roster refused: %s", refused.problem)
+        await self.report(wants_snapshot=refused.wants_snapshot, problem=refused.problem)
+
+    async def _apply(self, ready: Ready) -> None:
+        try:
+            roster = await asyncio.to_thread(self._save, ready)
+        except (OSError, ValueError) as err:
+            await self._refused(Refused(f"roster v{ready.version} not applied: {err}", wants_snapshot=False))
+            return
+        self.holder.roster = roster  # only now, and whole: decisions see v(n) or v(n+1), never a mix
+        self.assembler.applied(roster.version)
+        self.last_problem = None
+        log.info(
+            "roster v%d applied: %d entries, %d watchlisted",
+            roster.version,
+            len(roster),
+            len(roster.watchlist),
+        )
+        await self.report()
+
+    def _save(self, ready: Ready) -> Roster:
+        roster = Roster.build(ready.version, self.project_id, ready.items, ready.watchlist)
+        save_roster(
+            self.roster_path, roster.version, self.project_id, roster.entries.items(), roster.watchlist
+        )
+        return roster
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.assembler.deadline
+        if deadline is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(0.0, deadline - self._clock()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        expired = self.assembler.expire(self._clock())
+        if expired is None:
+            self._arm_timer()
+            return
+        task = asyncio.get_running_loop().create_task(self._refused(expired))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)

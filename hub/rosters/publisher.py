@@ -1,0 +1,306 @@
+"""Pushing a project's roster to its lanes, and answering what the lanes report back.
+
+Each lane has its own topic (``sitegate/v1/down/<device>/roster``: the broker's ACL lets a lane
+read only its own), and a version goes to it as a delta when one is small enough, else as a
+snapshot: the manifest, then its chunks, all QoS 1.
+
+Retained: the newest announcement only, that is the manifest of a snapshot or the delta, never a
+chunk. A lane that reconnects is handed the newest version's announcement by the broker without
+asking: a delta it can apply at once, a manifest newer than its roster (whose chunks will not come)
+makes it ask for a snapshot after its chunk timeout, and anything it already runs makes it report
+that it is current. Retaining chunks too would let a lane rebuild without the hub, but would cost
+the broker a whole roster per lane (100,000 entries are ~15 MB of chunks; a region has thousands of
+lanes), while a manifest is ~12 KB and a delta at most ~130 KB.
+
+A lane's status (:class:`wire.roster.RosterStatus`) is recorded for device health; a lane behind
+or asking for a snapshot is sent one, at most once per ``resend_after_s`` per lane, so a flood of
+requests (or of forged rosters the lane refuses and reports) costs the hub one send per interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol
+
+import aiomqtt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hub.errors import HubError, StoreError
+from hub.rosters.ledger import RosterLedger
+from hub.rosters.release import Release, build_release, compile_content
+from hub.rosters.source import RosterSource
+from wire.errors import TopicError, WireError
+from wire.roster import RosterStatus, decode_roster_status
+from wire.topics import Channel, parse_topic, topic_for
+
+log = logging.getLogger(__name__)
+
+CHUNK_WINDOW = 8
+"""Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
+
+
+class Sender(Protocol):
+    """The part of an MQTT client the publisher needs (``aiomqtt.Client`` is one)."""
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None: ...
+
+
+@dataclass
+class PublisherCounters:
+    snapshots_sent: int = 0
+    deltas_sent: int = 0
+    statuses: int = 0
+    problems_reported: int = 0
+    send_failures: int = 0
+
+
+@dataclass
+class _Request:
+    project_id: str
+    applied: int | None
+    """What the lane runs; None when unknown (a freshly minted version goes to every lane)."""
+    snapshot: bool
+
+
+class RosterPublisher:
+    """Use as ``async with``: leaving cancels sends still under way (lanes ask again later)."""
+
+    def __init__(
+        self,
+        source: RosterSource,
+        sender: Sender,
+        signing_key: Ed25519PrivateKey,
+        ledger: RosterLedger,
+        *,
+        resend_after_s: float = 2.0,
+    ) -> None:
+        self._source = source
+        self._sender = sender
+        self._key = signing_key
+        self._ledger = ledger
+        self._resend_after_s = resend_after_s
+        self._releases: dict[str, Release] = {}
+        self._project_locks: dict[str, asyncio.Lock] = {}
+        self._lane_locks: dict[str, asyncio.Lock] = {}
+        self._pending: dict[str, _Request] = {}
+        self._last_sent: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.counters = PublisherCounters()
+
+    async def __aenter__(self) -> RosterPublisher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def idle(self) -> None:
+        """Until every send and status reaction under way has finished."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def release(self, project_id: str) -> Release | None:
+        return self._releases.get(project_id)
+
+    # -- versions ----------------------------------------------------------------------------
+
+    async def publish(self, project_id: str) -> int:
+        """Compile the project's roster from the source and bring its lanes to it; the version.
+
+        New content mints the next version. Either way the version goes to every lane of the
+        project that has not reported running it (unchanged content thus costs nothing).
+        """
+        async with self._project_lock(project_id):
+            release, _ = await self._refresh(project_id)
+        await self._bring_lanes_up(release)
+        return release.version
+
+    async def _bring_lanes_up(self, release: Release) -> None:
+        """Send ``release`` to each lane not known to run it: a lane one version behind (or not
+        known at all) gets the delta when there is one; if it cannot apply it, it asks for more."""
+        reported = await self._ledger.lanes(release.project_id)
+        for device_id in await self._source.devices(release.project_id):
+            lane = reported.get(device_id)
+            if lane is None:
+                self._request(device_id, _Request(release.project_id, None, snapshot=False))
+            elif lane.wants_snapshot or lane.applied_version < release.version:
+                request = _Request(release.project_id, lane.applied_version, lane.wants_snapshot)
+                self._request(device_id, request)
+
+    async def _refresh(self, project_id: str) -> tuple[Release, bool]:
+        entries = await self._source.entries(project_id)
+        watchlist = list(await self._source.watchlist(project_id))
+        # Validating and serialising 100,000 entries takes a while: not on the loop the ingest shares.
+        content, body = await asyncio.to_thread(compile_content, project_id, entries, watchlist)
+        version, minted = await self._ledger.mint(project_id, body.digest, len(content))
+        previous = self._releases.get(project_id)
+        if previous is not None and previous.version == version and not minted:
+            return previous, False
+        release = await asyncio.to_thread(build_release, content, body, version, previous, self._key)
+        self._releases[project_id] = release
+        log.info(
+            "roster of %s is v%d (%d entries%s)", project_id, version, len(content), ", new" if minted else ""
+        )
+        return release, minted
+
+    async def _current(self, project_id: str) -> tuple[Release, bool]:
+        """The newest release, compiled again only if another instance (or a restart) moved on."""
+        release = self._releases.get(project_id)
+        if release is not None and release.version == await self._ledger.current(project_id):
+            return release, False
+        return await self._refresh(project_id)
+
+    def _project_lock(self, project_id: str) -> asyncio.Lock:
+        return self._project_locks.setdefault(project_id, asyncio.Lock())
+
+    # -- what lanes say -----------------------------------------------------------------------
+
+    async def on_status_message(self, topic: str, payload: bytes) -> str | None:
+        """For the ingest: take a message from a ``roster_status`` topic; why it is refused, or None.
+
+        Checks only what can be refused at once; the reaction runs as a task, so the ingest's
+        batch is never held up by compiling or sending a roster.
+        """
+        try:
+            device_id = parse_topic(topic).device_id
+        except TopicError as err:
+            return f"bad topic: {err.why}"
+        try:
+            status = decode_roster_status(payload)
+        except WireError as err:
+            return _describe(err)
+        if status.device_id != device_id:
+            return "device_id in the payload differs from the device in the topic"
+        self._spawn(self.on_status(status))
+        return None
+
+    async def on_status(self, status: RosterStatus) -> None:
+        self.counters.statuses += 1
+        try:
+            await self._ledger.record_status(status)
+        except StoreError as err:  # health loses one report; the lane still gets its roster
+            log.error("could not record the roster status of %s: %s", status.device_id, err)
+        if status.problem is not None:
+            self.counters.problems_reported += 1
+            log.warning(
+                "lane %s (running roster v%d) reports: %s",
+                status.device_id,
+                status.applied_version,
+                status.problem,
+            )
+        project_id = status.project_id
+        if status.device_id not in await self._source.devices(project_id):
+            log.warning("lane %s asked about project %s, which it is not on", status.device_id, project_id)
+            return
+        async with self._project_lock(project_id):
+            release, minted = await self._current(project_id)
+        if minted:  # the registry changed and nobody published: every lane needs it
+            await self._bring_lanes_up(release)
+            return
+        if status.applied_version > release.version:
+            log.error(
+                "lane %s runs roster v%d of %s, above the hub's v%d: was the hub's database restored?",
+                status.device_id,
+                status.applied_version,
+                project_id,
+                release.version,
+            )
+            return
+        if status.wants_snapshot or status.applied_version < release.version:
+            self._request(
+                status.device_id, _Request(project_id, status.applied_version, status.wants_snapshot)
+            )
+
+    # -- sending ------------------------------------------------------------------------------
+
+    def _request(self, device_id: str, request: _Request) -> None:
+        """Ask for a send; one waiting request per lane, merged, so bursts collapse into one send."""
+        waiting = self._pending.get(device_id)
+        if waiting is not None:
+            waiting.snapshot = waiting.snapshot or request.snapshot
+            if request.applied is not None:
+                waiting.applied = request.applied
+            waiting.project_id = request.project_id
+            return
+        self._pending[device_id] = request
+        self._spawn(self._send(device_id))
+
+    async def _send(self, device_id: str) -> None:
+        async with self._lane_locks.setdefault(device_id, asyncio.Lock()):
+            wait = self._last_sent.get(device_id, -1e9) + self._resend_after_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            request = self._pending.pop(device_id)
+            release = self._releases.get(request.project_id)
+            if release is None or (request.applied == release.version and not request.snapshot):
+                return
+            topic = topic_for(device_id, Channel.ROSTER)
+            as_delta = (
+                not request.snapshot
+                and release.delta is not None
+                and request.applied in (None, release.version - 1)
+            )
+            try:
+                if as_delta:
+                    assert release.delta is not None
+                    await self._sender.publish(topic, release.delta, qos=1, retain=True)
+                    self.counters.deltas_sent += 1
+                else:
+                    await self._publish_snapshot(topic, release)
+                    self.counters.snapshots_sent += 1
+            except aiomqtt.MqttError as err:
+                self.counters.send_failures += 1
+                log.warning(
+                    "roster v%d to %s not sent (%s); it will ask again", release.version, device_id, err
+                )
+            self._last_sent[device_id] = time.monotonic()
+
+    async def _publish_snapshot(self, topic: str, release: Release) -> None:
+        """The manifest first (a lane must know what the chunks are), then the chunks, a sliding
+        window of them in flight: waiting for a whole window to be acknowledged before the next
+        stalls on TCP's delayed ACK (40 ms a window, 0.9 s for a 100,000-entry roster here)."""
+        await self._sender.publish(topic, release.manifest, qos=1, retain=True)
+        window = asyncio.Semaphore(CHUNK_WINDOW)
+
+        async def one(chunk: bytes) -> None:
+            async with window:
+                await self._sender.publish(topic, chunk, qos=1)
+
+        await asyncio.gather(*(one(chunk) for chunk in release.chunks))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._logged(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _logged(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except HubError as err:
+            log.error("roster publisher: %s", err)
+        except Exception:  # a lane's request must never take the publisher (or the ingest) down
+            log.exception("roster publisher failed")
+
+
+_STATUS_FIELDS = frozenset(RosterStatus.model_fields)
+
+
+def _describe(err: WireError) -> str:
+    """Field names the model defines and pydantic's messages; never a sender-chosen key or value."""
+    problems = []
+    for location, message in err.problems:
+        parts = location.split(".") if location else []
+        shown = ".".join(p if p in _STATUS_FIELDS else "<unexpected key>" for p in parts)
+        problems.append(f"{shown or '<payload>'}: {message}")
+    return f"invalid roster status: {'; '.join(problems)}"

@@ -1,0 +1,56 @@
+"""Where the roster compiler gets its facts: who is on a project, who is flagged, which lanes.
+
+The registry (people, assignments, enterprises) will implement :class:`RosterSource`; until then
+:class:`MemorySource` stands in for tests, the bench and the demo. ``devices`` is here because the
+registry is also what knows which lanes a project has, and a roster goes only to those: a lane
+that claims another project gets nothing of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, Protocol
+
+Entry = tuple[str, Mapping[str, Any]]
+"""(credential hash, fields of a :class:`wire.roster.RosterItem` other than the hash)."""
+
+
+class RosterSource(Protocol):
+    async def entries(self, project_id: str) -> list[Entry]: ...
+
+    async def watchlist(self, project_id: str) -> Collection[str]: ...
+
+    async def devices(self, project_id: str) -> Collection[str]: ...
+
+
+class MemorySource:
+    """A registry in dictionaries; what it returns are copies, as a database's rows would be."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, dict[str, Any]]] = {}
+        self._watchlist: dict[str, set[str]] = {}
+        self._devices: dict[str, set[str]] = {}
+
+    def put(self, project_id: str, credential_hash: str, **fields: Any) -> None:
+        self._entries.setdefault(project_id, {})[credential_hash] = dict(fields)
+
+    def remove(self, project_id: str, credential_hash: str) -> None:
+        self._entries.get(project_id, {}).pop(credential_hash, None)
+
+    def flag(self, project_id: str, credential_hash: str) -> None:
+        self._watchlist.setdefault(project_id, set()).add(credential_hash)
+
+    def unflag(self, project_id: str, credential_hash: str) -> None:
+        self._watchlist.get(project_id, set()).discard(credential_hash)
+
+    def assign(self, project_id: str, device_id: str) -> None:
+        self._devices.setdefault(project_id, set()).add(device_id)
+
+    async def entries(self, project_id: str) -> list[Entry]:
+        return [(h, dict(fields)) for h, fields in self._entries.get(project_id, {}).items()]
+
+    async def watchlist(self, project_id: str) -> Collection[str]:
+        return frozenset(self._watchlist.get(project_id, ()))
+
+    async def devices(self, project_id: str) -> Collection[str]:
+        return frozenset(self._devices.get(project_id, ()))

@@ -1,0 +1,82 @@
+"""The hub's signing key file and its roster ledger (versions and lane status in the database)."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+
+from hub.rosters import RosterLedger, SigningKeyError, load_signing_key, public_key_b64
+from hub.rosters.keys import public_key_raw
+from wire.roster import RosterStatus
+
+
+def test_a_missing_key_is_created_private_and_then_reused(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "roster.pem"
+    key = load_signing_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert public_key_raw(load_signing_key(path)) == public_key_raw(key)
+    assert len(public_key_b64(key)) == 44
+
+
+def test_a_key_others_can_read_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "roster.pem"
+    load_signing_key(path)
+    path.chmod(0o640)
+    with pytest.raises(SigningKeyError, match="chmod 600"):
+        load_signing_key(path)
+
+
+def test_a_key_of_another_kind_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "roster.pem"
+    pem = generate_private_key(SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    with pytest.raises(SigningKeyError, match="not an Ed25519 key"):
+        load_signing_key(path)
+    path.write_bytes(b"garbage")
+    with pytest.raises(SigningKeyError, match="PEM"):
+        load_signing_key(path)
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[RosterLedger]:
+    opened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    yield opened
+    await opened.close()
+
+
+async def test_versions_grow_with_content_and_survive_a_restart(ledger: RosterLedger, tmp_path: Path) -> None:
+    assert await ledger.current("P") == 0
+    assert await ledger.mint("P", "a" * 64, 10) == (1, True)
+    assert await ledger.mint("P", "a" * 64, 10) == (1, False)
+    assert await ledger.mint("P", "b" * 64, 11) == (2, True)
+    assert await ledger.mint("Q", "b" * 64, 11) == (1, True)
+    await ledger.close()
+    reopened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    try:
+        assert await reopened.current("P") == 2
+        assert await reopened.mint("P", "a" * 64, 10) == (3, True)  # old content again is a new version
+    finally:
+        await reopened.close()
+
+
+async def test_the_last_status_of_each_lane_is_kept(ledger: RosterLedger) -> None:
+    await ledger.record_status(RosterStatus(device_id="lane-a1", project_id="P", applied_version=1))
+    await ledger.record_status(
+        RosterStatus(
+            device_id="lane-a1", project_id="P", applied_version=1, wants_snapshot=True, problem="bad"
+        )
+    )
+    await ledger.record_status(RosterStatus(device_id="lane-b1", project_id="Q", applied_version=4))
+    lanes = await ledger.lanes("P")
+    assert list(lanes) == ["lane-a1"]
+    lane = lanes["lane-a1"]
+    assert (lane.applied_version, lane.wants_snapshot, lane.problem) == (1, True, "bad")
+    assert lane.reported_at.tzinfo is not None

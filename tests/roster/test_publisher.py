@@ -1,0 +1,298 @@
+"""The hub's publisher against a recording sender: what goes to which lane, when, and retained or not."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hub.ingest import Ingest
+from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
+from hub.store import Store
+from wire.roster import RosterStatus, decode_roster, encode_roster
+from wire.topics import Channel, topic_for
+
+from .support import KEY, PROJECT, digest, people
+
+
+@dataclass(frozen=True)
+class Sent:
+    device_id: str
+    kind: str
+    version: int
+    retain: bool
+    qos: int
+    at: float
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+        message = decode_roster(payload)
+        version = getattr(message, "version", None) or getattr(message, "to_version", 0)
+        device_id = topic.split("/")[3]
+        assert topic == topic_for(device_id, Channel.ROSTER)
+        self.sent.append(Sent(device_id, message.kind, version, retain, qos, time.monotonic()))
+
+    def kinds(self, device_id: str) -> list[str]:
+        return [s.kind for s in self.sent if s.device_id == device_id]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+@pytest.fixture
+def source() -> MemorySource:
+    source = MemorySource()
+    for credential_hash, fields in people(300):
+        source.put(PROJECT, credential_hash, **fields)
+    source.assign(PROJECT, "lane-a1")
+    source.assign(PROJECT, "lane-a2")
+    return source
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[RosterLedger]:
+    opened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def publisher(
+    source: MemorySource, ledger: RosterLedger
+) -> AsyncIterator[tuple[RosterPublisher, Recorder]]:
+    recorder = Recorder()
+    async with RosterPublisher(source, recorder, KEY, ledger, resend_after_s=0.0) as publisher:
+        yield publisher, recorder
+
+
+def status(device_id: str, applied: int, *, wants: bool = False, problem: str | None = None) -> RosterStatus:
+    return RosterStatus(
+        device_id=device_id,
+        project_id=PROJECT,
+        applied_version=applied,
+        wants_snapshot=wants,
+        problem=problem,
+    )
+
+
+async def test_a_new_version_goes_to_every_lane_as_a_snapshot(
+    publisher: tuple[RosterPublisher, Recorder],
+) -> None:
+    hub, sent = publisher
+    assert await hub.publish(PROJECT) == 1
+    await hub.idle()
+    for lane in ("lane-a1", "lane-a2"):
+        mine = [s for s in sent.sent if s.device_id == lane]
+        assert mine[0].kind == "roster_manifest" and mine[0].retain  # the announcement is retained
+        assert {s.kind for s in mine[1:]} == {"roster_chunk"} and not any(s.retain for s in mine[1:])
+        assert all(s.qos == 1 and s.version == 1 for s in mine)
+    assert hub.counters.snapshots_sent == 2
+
+
+async def test_a_small_change_goes_as_a_retained_delta(
+    publisher: tuple[RosterPublisher, Recorder], source: MemorySource
+) -> None:
+    hub, sent = publisher
+    await hub.publish(PROJECT)
+    await hub.idle()
+    sent.clear()
+    source.put(PROJECT, digest(9000), person_id="p-new", role="manager")
+    source.flag(PROJECT, digest(3))
+    assert await hub.publish(PROJECT) == 2
+    await hub.idle()
+    assert sent.kinds("lane-a1") == ["roster_delta"] and sent.sent[0].retain and sent.sent[0].version == 2
+    release = hub.release(PROJECT)
+    assert release is not None and release.delta is not None
+    delta = decode_roster(release.delta)
+    assert delta.kind == "roster_delta"
+    assert [item.person_id for item in delta.upserts] == ["p-new"]  # type: ignore[union-attr]
+    assert delta.watchlist_add == (digest(3),)  # type: ignore[union-attr]
+
+
+async def test_a_big_change_goes_as_a_snapshot(
+    publisher: tuple[RosterPublisher, Recorder], source: MemorySource
+) -> None:
+    hub, sent = publisher
+    await hub.publish(PROJECT)
+    await hub.idle()
+    sent.clear()
+    for credential_hash, fields in people(600, start=1000):
+        source.put(PROJECT, credential_hash, **fields)
+    assert await hub.publish(PROJECT) == 2
+    await hub.idle()
+    assert sent.kinds("lane-a1")[0] == "roster_manifest"
+    assert hub.release(PROJECT).delta is None  # type: ignore[union-attr]
+
+
+async def test_unchanged_content_keeps_its_version_and_skips_lanes_that_run_it(
+    publisher: tuple[RosterPublisher, Recorder],
+) -> None:
+    hub, sent = publisher
+    await hub.publish(PROJECT)
+    await hub.idle()
+    await hub.on_status(status("lane-a1", 1))
+    sent.clear()
+    assert await hub.publish(PROJECT) == 1
+    await hub.idle()
+    assert sent.kinds("lane-a1") == []
+    assert sent.kinds("lane-a2")[0] == "roster_manifest"  # never said it runs v1
+
+
+async def test_requests_within_the_interval_collapse_into_one_send(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    sent = Recorder()
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.3) as hub:
+        await hub.publish(PROJECT)
+        await hub.idle()
+        first = sent.sent[0].at
+        for _ in range(5):
+            await hub.on_status(
+                status("lane-a1", 0, wants=True, problem="roster v1: 1 of 2 chunks missing after 10 s")
+            )
+        await hub.idle()
+    manifests = [s for s in sent.sent if s.device_id == "lane-a1" and s.kind == "roster_manifest"]
+    assert len(manifests) == 2
+    assert manifests[1].at - first >= 0.29
+    assert hub.counters.problems_reported == 5
+
+
+async def test_a_lane_one_behind_gets_the_delta(
+    publisher: tuple[RosterPublisher, Recorder], source: MemorySource
+) -> None:
+    hub, sent = publisher
+    await hub.publish(PROJECT)
+    source.remove(PROJECT, digest(0))
+    await hub.publish(PROJECT)
+    await hub.idle()
+    sent.clear()
+    await hub.on_status(status("lane-a1", 1))
+    await hub.on_status(status("lane-a2", 2))
+    await hub.idle()
+    assert sent.kinds("lane-a1") == ["roster_delta"]
+    assert sent.kinds("lane-a2") == []
+    await hub.on_status(status("lane-a2", 0))  # e.g. its disk was replaced: too far behind for a delta
+    await hub.idle()
+    assert sent.kinds("lane-a2")[0] == "roster_manifest"
+
+
+async def test_lanes_not_on_the_project_and_lanes_ahead_get_nothing(
+    publisher: tuple[RosterPublisher, Recorder], caplog: pytest.LogCaptureFixture
+) -> None:
+    hub, sent = publisher
+    await hub.publish(PROJECT)
+    await hub.idle()
+    sent.clear()
+    await hub.on_status(status("lane-zz", 0, wants=True))
+    await hub.on_status(status("lane-a1", 7))
+    await hub.idle()
+    assert sent.sent == []
+    assert "not on" in caplog.text and "above the hub's v1" in caplog.text
+
+
+async def test_a_restarted_hub_keeps_the_version_and_recompiles_on_demand(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    first = Recorder()
+    async with RosterPublisher(source, first, KEY, ledger) as hub:
+        await hub.publish(PROJECT)
+        await hub.idle()
+    again = Recorder()
+    async with RosterPublisher(source, again, KEY, ledger) as hub:
+        await hub.on_status(status("lane-a1", 1))
+        await hub.on_status(status("lane-a2", 0, wants=True))
+        await hub.idle()
+        release = hub.release(PROJECT)
+        assert release is not None and release.version == 1
+    assert again.kinds("lane-a1") == []
+    assert again.kinds("lane-a2")[0] == "roster_manifest"
+
+
+async def test_bad_registry_data_is_refused_before_anything_is_signed(
+    publisher: tuple[RosterPublisher, Recorder], source: MemorySource
+) -> None:
+    hub, sent = publisher
+    source.put(PROJECT, digest(5), person_id="p-5", role="boss")
+    with pytest.raises(RosterDataError, match=r"entry \d+ \(hash [0-9a-f]{12}…\): role"):
+        await hub.publish(PROJECT)
+    assert sent.sent == []
+
+
+async def test_status_messages_are_checked_before_they_are_taken(
+    publisher: tuple[RosterPublisher, Recorder],
+) -> None:
+    hub, _ = publisher
+    good = encode_roster(status("lane-a1", 0))
+    assert await hub.on_status_message("sitegate/v1/up/lane-a1/roster_status", good) is None
+    assert await hub.on_status_message("sitegate/v1/up/lane-a2/roster_status", good) == (
+        "device_id in the payload differs from the device in the topic"
+    )
+    assert (await hub.on_status_message("elsewhere", good) or "").startswith("bad topic")
+    refused = await hub.on_status_message(
+        "sitegate/v1/up/lane-a1/roster_status", b'{"kind":"roster_status","secret-key":1}'
+    )
+    assert refused is not None and "<unexpected key>" in refused and "secret" not in refused
+    await hub.idle()
+    assert hub.counters.statuses == 1
+
+
+async def test_the_ingest_hands_roster_status_to_the_publisher(tmp_path: Path) -> None:
+    taken: list[tuple[str, bytes]] = []
+
+    async def on_status(topic: str, payload: bytes) -> str | None:
+        taken.append((topic, payload))
+        return "refused for the test" if payload == b"bad" else None
+
+    async with await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as store:
+        ingest = Ingest(
+            store, host="127.0.0.1", port=1, client_id="t", share_group="g", roster_status=on_status
+        )
+        assert "$share/g/sitegate/v1/up/+/roster_status" in ingest.subscriptions
+        good = encode_roster(status("lane-a1", 3))
+        await ingest.handle_batch(
+            Recorder(),
+            [
+                ("sitegate/v1/up/lane-a1/roster_status", good),
+                ("sitegate/v1/up/lane-a1/roster_status", b"bad"),
+            ],
+        )
+        assert [payload for _, payload in taken] == [good, b"bad"]
+        [letter] = await store.dead_letters()
+        assert letter.reason == "refused for the test"
+    plain = Ingest(store, host="127.0.0.1", port=1, client_id="t", share_group="g")
+    assert not any("roster_status" in s for s in plain.subscriptions)
+
+
+@pytest.mark.parametrize(
+    ("fields", "why"),
+    [
+        (
+            {"person_id": "p", "role": "worker", "name": "王伟"},
+            "<entry>: Extra inputs are not permitted|name",
+        ),
+        (
+            {
+                "person_id": "p",
+                "role": "visitor",
+                "pass_from": "2025-01-01T10:00:00+08:00",
+                "pass_until": "2025-01-01T09:00:00+08:00",
+            },
+            "pass_until must be after",
+        ),
+        ({"person_id": "p", "role": "visitor", "pass_from": "2025-01-01T10:00:00"}, "pass_from"),
+        ({"role": "worker"}, "person_id"),
+    ],
+)
+def test_registry_entries_are_checked_by_name_not_value(fields: dict[str, object], why: str) -> None:
+    with pytest.raises(RosterDataError, match=why) as caught:
+        roster_content(PROJECT, [(digest(1), fields)], [])
+    assert "王伟" not in str(caught.value)
+    with pytest.raises(RosterDataError, match="watchlist 0"):
+        roster_content(PROJECT, [], ["not-a-hash"])
