@@ -7,25 +7,30 @@ The store opens (and migrates) before the ingest starts, and closes after it sto
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
 from hub.api.errors import error_middleware
-from hub.api.keys import CONFIG, INGEST, STORE
+from hub.api.keys import COMMANDS, CONFIG, INGEST, STORE
 from hub.api.routes import setup_routes
+from hub.commands import CommandDesk
 from hub.config import HubConfig
-from hub.ingest import Ingest, RosterStatusHandler
+from hub.ingest import ChannelHandler, Ingest
 from hub.store import Store
+from wire.topics import Channel
 
 
-def create_app(config: HubConfig, *, roster_status: RosterStatusHandler | None = None) -> web.Application:
-    """``roster_status``: where the lanes' roster status messages go (the roster publisher's)."""
+def create_app(
+    config: HubConfig, *, handlers: Mapping[Channel, ChannelHandler] | None = None
+) -> web.Application:
+    """``handlers``: more up channels for the ingest to hand over (e.g. roster status to the
+    roster publisher); command results are always taken by the app's command desk."""
     app = web.Application(middlewares=[error_middleware])
     app[CONFIG] = config
     setup_routes(app)
     app.cleanup_ctx.append(_store_lifetime)
-    app.cleanup_ctx.append(functools.partial(_ingest_lifetime, roster_status=roster_status))
+    app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
 
 
@@ -39,9 +44,13 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ingest_lifetime(
-    app: web.Application, *, roster_status: RosterStatusHandler | None = None
+    app: web.Application, *, handlers: dict[Channel, ChannelHandler]
 ) -> AsyncIterator[None]:
     config = app[CONFIG]
+
+    async def command_result(topic: str, payload: bytes) -> str | None:
+        return await app[COMMANDS].on_result(topic, payload)
+
     ingest = Ingest(
         app[STORE],
         host=config.mqtt_host,
@@ -51,8 +60,9 @@ async def _ingest_lifetime(
         batch_max=config.batch_max,
         batch_window=config.batch_window_s,
         tls_context=config.mqtt_tls_context(),
-        roster_status=roster_status,
+        handlers={Channel.COMMAND_RESULT: command_result, **handlers},
     )
+    app[COMMANDS] = CommandDesk(app[STORE], ingest)
     async with ingest:
         app[INGEST] = ingest
         yield

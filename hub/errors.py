@@ -44,3 +44,15 @@ class StoreError(HubError):
         self.operation = operation
         self.transient = transient
         super().__init__(f"{operation}: {message}")
+
+
+class BrokerUnavailable(HubError):
+    """The hub has no working link to the broker right now: nothing can be sent down."""
+
+
+class NotFound(HubError):
+    """A resource the request names does not exist (an unknown device, command, ...)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(what)

@@ -18,19 +18,20 @@ import dataclasses
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Protocol
 
 import aiomqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from hub.errors import HubError, StoreError
+from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.inbound import Accepted, Rejected, classify
 from hub.store import JournalRecord, SeqConflict, Store
 from wire.codec import encode
+from wire.errors import TopicError
 from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck, utc_now
-from wire.topics import Channel, shared, subscription, topic_for
+from wire.topics import UP_CHANNELS, Channel, parse_topic, shared, subscription, topic_for
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,10 @@ BACKOFF_MAX_S = 30.0
 KEEPALIVE_S = 30
 
 
-RosterStatusHandler = Callable[[str, bytes], Awaitable[str | None]]
+ChannelHandler = Callable[[str, bytes], Awaitable[str | None]]
+"""Takes (topic, payload) of an up channel the ingest does not store itself; returns a reason to
+dead-letter the message, or None."""
 """Takes a roster status message (topic, payload); returns why it is refused, or None."""
-_ROSTER_STATUS_SUFFIX = f"/{Channel.ROSTER_STATUS.value}"
 
 
 class Publisher(Protocol):
@@ -88,11 +90,12 @@ class Ingest:
         batch_window: float = 0.02,
         rng: random.Random | None = None,
         tls_context: ssl.SSLContext | None = None,
-        roster_status: RosterStatusHandler | None = None,
+        handlers: Mapping[Channel, ChannelHandler] | None = None,
     ) -> None:
         """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
-        every device's up topics and write their down topics. ``roster_status`` (the roster
-        publisher's) takes the lanes' roster status messages; without it they are not subscribed."""
+        every device's up topics and write their down topics. ``handlers`` take the up channels the
+        ingest does not store itself (roster status, command results); each is subscribed only when
+        a handler for it is given."""
         self._store = store
         self._tls_context = tls_context
         self._host, self._port, self._client_id = host, port, client_id
@@ -104,9 +107,12 @@ class Ingest:
             shared(share_group, subscription("up", Channel.HEARTBEAT)),
             subscription("up", Channel.PRESENCE),
         ]
-        self._roster_status = roster_status
-        if roster_status is not None:
-            self.subscriptions.append(shared(share_group, subscription("up", Channel.ROSTER_STATUS)))
+        self._handlers = dict(handlers or {})
+        for channel in self._handlers:
+            if channel in (Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE) or channel not in UP_CHANNELS:
+                raise ValueError(f"no handler may take the {channel.value!r} channel")
+            self.subscriptions.append(shared(share_group, subscription("up", channel)))
+        self._live: aiomqtt.Client | None = None
         self._counters = IngestCounters()
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +160,7 @@ class Ingest:
             try:
                 async with self._client() as client:
                     await self._subscribe(client)
+                    self._live = client
                     attempt = 0
                     self._counters.connections += 1
                     self._ready.set()
@@ -165,6 +172,7 @@ class Ingest:
                 log.exception("ingest failed unexpectedly; reconnecting")
             finally:
                 self._ready.clear()
+                self._live = None
             delay = self._backoff(attempt)
             attempt += 1
             await asyncio.sleep(delay)
@@ -230,8 +238,10 @@ class Ingest:
         events: list[tuple[Accepted, JournalRecord]] = []
         status: list[Heartbeat | PresenceStatus] = []
         for topic, payload in messages:
-            if self._roster_status is not None and topic.endswith(_ROSTER_STATUS_SUFFIX):
-                await self._roster_status_message(topic, payload)
+            channel = _channel_of(topic)
+            handler = self._handlers.get(channel) if channel is not None else None
+            if handler is not None:
+                await self._handled(handler, topic, payload)
                 continue
             outcome = classify(topic, payload)
             if isinstance(outcome, Rejected):
@@ -320,12 +330,22 @@ class Ingest:
             self._counters.store_failures += 1
             log.error("could not record %s of %s: %s", message.kind, message.device_id, err)
 
-    async def _roster_status_message(self, topic: str, payload: object) -> None:
-        assert self._roster_status is not None
+    async def _handled(self, handler: ChannelHandler, topic: str, payload: object) -> None:
         raw = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
-        refused = await self._roster_status(topic, raw)
+        refused = await handler(topic, raw)
         if refused is not None:
             await self._reject(topic, raw, refused)
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        """Publish down to a device over the ingest's own (reconnecting) link; the commands and
+        the roster publisher use it. Raises :class:`BrokerUnavailable` while the link is down."""
+        client = self._live
+        if client is None or not self.connected:
+            raise BrokerUnavailable("the hub is not connected to the broker")
+        try:
+            await client.publish(topic, payload, qos=qos)
+        except aiomqtt.MqttError as err:
+            raise BrokerUnavailable(f"publish failed: {err}") from err
 
     async def _reject(self, topic: str, payload: bytes, reason: str) -> None:
         """Dead-letter and log the reason; never the payload, which may hold personal data."""
@@ -336,6 +356,13 @@ class Ingest:
         except StoreError as err:
             self._counters.store_failures += 1
             log.error("could not keep a dead letter from %r: %s", topic, err)
+
+
+def _channel_of(topic: str) -> Channel | None:
+    try:
+        return parse_topic(topic).channel
+    except TopicError:
+        return None
 
 
 def _is_failure(code: object) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from hub.errors import InvalidCursor, InvalidQuery, StoreError
+from hub.errors import BrokerUnavailable, InvalidCursor, InvalidQuery, NotFound, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as err:
         return error_response(err.status, err.code, err.message)
+    except NotFound as err:
+        return error_response(404, "not_found", f"{err.what} not found" if " " not in err.what else err.what)
+    except BrokerUnavailable as err:
+        return error_response(503, "broker_unavailable", str(err))
     except InvalidQuery as err:
         code = "invalid_cursor" if isinstance(err, InvalidCursor) else "invalid_parameter"
         return error_response(400, code, f"{err.parameter!r} {err.message}")

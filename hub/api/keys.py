@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import Ingest
 from hub.store import Store
@@ -11,3 +12,4 @@ from hub.store import Store
 CONFIG = web.AppKey("config", HubConfig)
 STORE = web.AppKey("store", Store)
 INGEST = web.AppKey("ingest", Ingest)
+COMMANDS = web.AppKey("commands", CommandDesk)

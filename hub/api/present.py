@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.ingest import IngestCounters
 from hub.store import DeadLetter, DeviceStatus, EventCount, SequenceState, StoredEvent, StoredLaneEvent
+from hub.store.commands import CommandRecord
 
 
 def _time(value: datetime | None) -> str | None:
@@ -75,4 +76,20 @@ def device(record: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str,
         "presence_at": _time(record.presence_at),
         "last_seen_at": _time(record.last_seen_at),
         "last_heartbeat": record.last_heartbeat,
+    }
+
+
+def command(record: CommandRecord) -> dict[str, Any]:
+    result = None
+    if record.result_at is not None:
+        result = {"ok": record.result_ok, "detail": record.result_detail, "at": _time(record.result_at)}
+    return {
+        "command_id": record.command_id,
+        "device_id": record.device_id,
+        "action": record.action,
+        "operator": record.operator,
+        "log_level": record.log_level,
+        "issued_at": _time(record.issued_at),
+        "expires_at": _time(record.expires_at),
+        "result": result,
     }

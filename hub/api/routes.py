@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api import views
+from hub.api import commands, views
 
 
 def setup_routes(app: web.Application) -> None:
@@ -15,3 +15,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/ingest", views.ingest_status)
     app.router.add_get("/api/v1/dead-letters", views.dead_letters)
     app.router.add_get("/api/v1/devices", views.devices)
+    app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
+    app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)

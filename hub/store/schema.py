@@ -160,3 +160,21 @@ roster_status = Table(
     Column("reported_at", UtcDateTime, nullable=False),
     Index(None, "project_id"),
 )
+
+
+device_commands = Table(
+    "device_commands",
+    metadata,
+    # The command's own id: the lane executes an id once, the hub records it once.
+    Column("command_id", String(32), primary_key=True),
+    Column("device_id", String(63), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("log_level", String(16), nullable=True),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("result_ok", Boolean, nullable=True),
+    Column("result_detail", String(500), nullable=True),
+    Column("result_at", UtcDateTime, nullable=True),
+    Index(None, "device_id", "issued_at"),
+)

@@ -32,7 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
-from hub.store import journal, migrate, queries
+from hub.store import commands, journal, migrate, queries
+from hub.store.commands import CommandRecord
 from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.records import (
     NO_FILTERS,
@@ -52,6 +53,7 @@ from hub.store.records import (
 )
 from hub.store.schema import access_events, dead_letters, device_sequences, devices, lane_events
 from wire.codec import MAX_PAYLOAD_BYTES
+from wire.commands import Command, CommandResult
 from wire.models import Heartbeat, PresenceState, PresenceStatus, utc_now
 
 log = logging.getLogger(__name__)
@@ -277,3 +279,19 @@ class Store:
         async with self._read("devices") as conn:
             rows = (await conn.execute(query)).all()
         return [DeviceStatus(**row._mapping) for row in rows]
+
+    async def record_command(self, command: Command) -> None:
+        async with self._write("record_command") as conn:
+            await commands.record(conn, command)
+
+    async def record_command_result(self, result: CommandResult) -> bool:
+        async with self._write("record_command_result") as conn:
+            return await commands.record_result(conn, result)
+
+    async def command(self, command_id: str) -> CommandRecord | None:
+        async with self._read("command") as conn:
+            return await commands.fetch(conn, command_id)
+
+    async def commands_for(self, device_id: str, limit: int = 50) -> list[CommandRecord]:
+        async with self._read("commands_for") as conn:
+            return await commands.for_device(conn, device_id, limit)

@@ -252,7 +252,12 @@ async def test_the_ingest_hands_roster_status_to_the_publisher(tmp_path: Path) -
 
     async with await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as store:
         ingest = Ingest(
-            store, host="127.0.0.1", port=1, client_id="t", share_group="g", roster_status=on_status
+            store,
+            host="127.0.0.1",
+            port=1,
+            client_id="t",
+            share_group="g",
+            handlers={Channel.ROSTER_STATUS: on_status},
         )
         assert "$share/g/sitegate/v1/up/+/roster_status" in ingest.subscriptions
         good = encode_roster(status("lane-a1", 3))

@@ -89,7 +89,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
             HubConfig(
                 database_url=database, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
             ),
-            roster_status=publisher.on_status_message,
+            handlers={Channel.ROSTER_STATUS: publisher.on_status_message},
         )
         hub = TestClient(TestServer(app))
         await hub.start_server()

@@ -31,7 +31,11 @@ aware = st.datetimes(
 ) | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
     lambda d: d.replace(tzinfo=timezone(timedelta(hours=8)))
 )
-labels = st.text(st.characters(min_codepoint=32, exclude_characters="\x7f"), min_size=1, max_size=32)
+labels = st.text(
+    st.characters(min_codepoint=32, exclude_characters="\x7f", exclude_categories=("Cs",)),
+    min_size=1,
+    max_size=32,
+)
 hashes = st.text("0123456789abcdef", min_size=64, max_size=64)
 boot_ids = st.text("0123456789abcdef-", min_size=8, max_size=40)
 

@@ -132,9 +132,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("device_id", name="pk_roster_status"),
     )
     op.create_index("ix_roster_status_project_id", "roster_status", ["project_id"])
+    op.create_table(
+        "device_commands",
+        sa.Column("command_id", sa.String(32), nullable=False),
+        sa.Column("device_id", sa.String(63), nullable=False),
+        sa.Column("action", sa.String(32), nullable=False),
+        sa.Column("operator", sa.String(64), nullable=False),
+        sa.Column("log_level", sa.String(16), nullable=True),
+        sa.Column("issued_at", _TIME, nullable=False),
+        sa.Column("expires_at", _TIME, nullable=False),
+        sa.Column("result_ok", sa.Boolean(), nullable=True),
+        sa.Column("result_detail", sa.String(500), nullable=True),
+        sa.Column("result_at", _TIME, nullable=True),
+        sa.PrimaryKeyConstraint("command_id", name="pk_device_commands"),
+    )
+    op.create_index("ix_device_commands_device_id_issued_at", "device_commands", ["device_id", "issued_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_device_commands_device_id_issued_at", table_name="device_commands")
+    op.drop_table("device_commands")
     op.drop_index("ix_roster_status_project_id", table_name="roster_status")
     op.drop_table("roster_status")
     op.drop_table("roster_versions")

@@ -1,0 +1,91 @@
+"""The hub's side of lane commands: issue one (recorded, then published), take the lane's answer.
+
+Stateless between requests: the command log in the database is the only state, so any hub
+instance may take a command's result and any instance may answer "what happened to it".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+from typing import Protocol
+
+from hub.errors import NotFound
+from hub.store import Store
+from hub.store.commands import CommandRecord
+from wire.codec import decode, encode
+from wire.commands import Action, Command, CommandResult, LogLevel
+from wire.errors import TopicError, WireError
+from wire.models import utc_now
+from wire.topics import Channel, parse_topic, topic_for
+
+log = logging.getLogger(__name__)
+
+RESULT_POLL_S = 0.05
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None: ...
+
+
+class CommandDesk:
+    def __init__(self, store: Store, publisher: Publisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    async def issue(
+        self,
+        device_id: str,
+        action: Action,
+        operator: str,
+        *,
+        ttl_s: float,
+        log_level: LogLevel | None = None,
+    ) -> CommandRecord:
+        """Recorded before it is sent: a lane's answer always finds its command in the log."""
+        if not any(d.device_id == device_id for d in await self._store.devices()):
+            raise NotFound(f"device {device_id} has never connected to this hub")
+        now = utc_now()
+        command = Command(
+            command_id=uuid.uuid4().hex,
+            device_id=device_id,
+            action=action,
+            operator=operator,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=ttl_s),
+            log_level=log_level,
+        )
+        await self._store.record_command(command)
+        await self._publisher.publish(topic_for(device_id, Channel.COMMAND), encode(command), 1)
+        log.info("command %s %s to %s by %s", command.command_id, action.value, device_id, operator)
+        record = await self._store.command(command.command_id)
+        assert record is not None
+        return record
+
+    async def wait_for_result(self, command_id: str, wait_s: float) -> CommandRecord:
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while True:
+            record = await self._store.command(command_id)
+            if record is None:
+                raise NotFound(f"command {command_id}")
+            if record.result_at is not None or asyncio.get_running_loop().time() >= deadline:
+                return record
+            await asyncio.sleep(RESULT_POLL_S)
+
+    async def on_result(self, topic: str, payload: bytes) -> str | None:
+        """The ingest's handler for command_result; returns why a message is dead-lettered."""
+        try:
+            device_id = parse_topic(topic).device_id
+            result = decode(Channel.COMMAND_RESULT, payload)
+        except (TopicError, WireError) as err:
+            return f"bad command result: {err}"
+        assert isinstance(result, CommandResult)
+        if result.device_id != device_id:
+            return "device_id in the payload differs from the device in the topic"
+        if not await self._store.record_command_result(result):
+            return "a result for a command this hub did not send to that device, or a second result"
+        if not result.ok:
+            log.warning("command %s on %s refused: %s", result.command_id, device_id, result.detail)
+        return None
