@@ -37,7 +37,7 @@ from hardware.emulators.id_module import IdModuleEmulator
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.mosquitto import Mosquitto
 from sitegate.netutil import free_port
-from wire.models import AccessEvent, LaneEvent, Reason
+from wire.models import AccessEvent, LaneEvent, LaneEventType, Reason
 
 LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
 SWIPE_TIMEOUT_S = 10.0
@@ -194,6 +194,38 @@ async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
     return problems
 
 
+async def _after_the_shift(lanes: dict[str, Lane], session: aiohttp.ClientSession, base: str) -> list[str]:
+    """A fire drill on the exit lane (free egress until the alarm clears) and a remote open of the
+    entry lane by the duty manager through the hub's API, answered by the lane over MQTT."""
+    problems: list[str] = []
+    exit_lane = lanes["exit"]
+    fire = load_board(exit_lane.service.config.board).inputs.fire_alarm
+    assert fire is not None, "the demo's board profile has a fire-alarm input"
+    alarm = exit_lane.pins.pin(fire.pin)
+    alarm.drive_low()
+    await asyncio.sleep(0.2)
+    held_open = exit_lane.service.outputs.relay.value == 1
+    alarm.drive_high()
+    await asyncio.sleep(0.05)
+    print(
+        f"  fire drill on the exit lane: arm held open {held_open}, closed again "
+        f"{exit_lane.service.outputs.relay.value == 0}"
+    )
+    if not held_open:
+        problems.append("the fire alarm did not open the exit lane")
+    entry = lanes["entry"]
+    async with session.post(
+        f"{base}/api/v1/devices/{entry.device_id}/commands",
+        json={"action": "remote_open", "operator": "duty-manager-0042"},
+    ) as response:
+        body = await response.json()
+    result = body.get("command", {}).get("result") or {}
+    print(f"  remote open of the entry lane by duty-manager-0042: {result.get('detail', body)}")
+    if not result.get("ok"):
+        problems.append(f"remote open failed: {body}")
+    return problems
+
+
 async def _drained(lanes: dict[str, Lane], within_s: float = 30) -> None:
     deadline = time.monotonic() + within_s
     while any(lane.service.journal.backlog() for lane in lanes.values()):
@@ -245,6 +277,36 @@ async def _hub_lane_events(session: aiohttp.ClientSession, base: str, project_id
         params["cursor"] = body["next_cursor"]
 
 
+async def _compare(
+    lanes: dict[str, Lane], session: aiohttp.ClientSession, base: str, project_id: str
+) -> list[str]:
+    """Print the lanes' tally beside the hub's; every difference is a problem."""
+    problems: list[str] = []
+    local = {n: Counter(e.reason.value for e in lane.events) for n, lane in lanes.items()}
+    remote = await _hub_counts(session, base, project_id)
+    print()
+    print(_table("Lanes' own tally (granted / denied by reason)", local))
+    print()
+    print(_table(f"Read back from the hub: GET {base}/api/v1/access-events/counts", remote))
+    if local != remote:
+        problems.append("the hub's counts differ from the lanes' tally")
+    for name, lane in lanes.items():
+        remote_opens = sum(e.type is LaneEventType.REMOTE_OPEN for e in lane.lane_events)
+        releases = local[name][Reason.GRANTED.value] + remote_opens
+        if lane.service.outputs.pulses != releases:
+            problems.append(
+                f"lane {name}: {lane.service.outputs.pulses} relay pulses for {releases} releases"
+            )
+    local_lane = Counter(e.type.value for lane in lanes.values() for e in lane.lane_events)
+    remote_lane = await _hub_lane_events(session, base, project_id)
+    kinds = sorted(local_lane | remote_lane)
+    print()
+    print("Lane events (lanes / hub): " + ", ".join(f"{k} {local_lane[k]}/{remote_lane[k]}" for k in kinds))
+    if local_lane != remote_lane:
+        problems.append("the hub's lane events differ from the lanes' own")
+    return problems
+
+
 async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
     now = SystemClock().now()
     shift = build_shift(seed, now)
@@ -280,45 +342,25 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                 tasks = [asyncio.create_task(lane.service.run()) for lane in lanes.values()]
                 try:
                     problems = await _play(lanes, shift)
+                    problems += await _after_the_shift(lanes, session, base)
                     await _drained(lanes)
-                    local = {n: Counter(e.reason.value for e in lane.events) for n, lane in lanes.items()}
-                    remote = await _hub_counts(session, base, shift.project_id)
-                    print()
-                    print(_table("Lanes' own tally (granted / denied by reason)", local))
-                    print()
-                    print(_table(f"Read back from the hub: GET {base}/api/v1/access-events/counts", remote))
-                    pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
-                    for name in lanes:
-                        if pulses[name] != local[name][Reason.GRANTED.value]:
-                            problems.append(
-                                f"lane {name}: {pulses[name]} relay pulses for "
-                                f"{local[name][Reason.GRANTED.value]} grants"
-                            )
-                    if local != remote:
-                        problems.append("the hub's counts differ from the lanes' tally")
-                    local_lane = Counter(e.type.value for lane in lanes.values() for e in lane.lane_events)
-                    remote_lane = await _hub_lane_events(session, base, shift.project_id)
-                    print()
-                    print(
-                        "Lane events (lanes / hub): "
-                        + ", ".join(
-                            f"{kind} {local_lane[kind]}/{remote_lane[kind]}"
-                            for kind in sorted(local_lane | remote_lane)
-                        )
-                    )
-                    if local_lane != remote_lane:
-                        problems.append("the hub's lane events differ from the lanes' own")
+                    problems += await _compare(lanes, session, base, shift.project_id)
                     print()
                     if problems:
                         print("DEMO FAILED:\n  " + "\n  ".join(problems))
                         return 1
+                    pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
                     print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
                     if serve:
-                        print(
-                            f"\nServing until Ctrl-C:\n  {base}/healthz\n  {base}/api/v1/access-events"
-                            f"\n  {base}/api/v1/access-events/counts\n  mqtt://{broker.host}:{broker.port}",
-                            flush=True,
-                        )
+                        paths = [
+                            "/healthz",
+                            "/api/v1/access-events",
+                            "/api/v1/access-events/counts",
+                            "/api/v1/lane-events",
+                            "/api/v1/devices",
+                        ]
+                        urls = [base + path for path in paths] + [f"mqtt://{broker.host}:{broker.port}"]
+                        print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls), flush=True)
                         stop = asyncio.Event()
                         loop = asyncio.get_running_loop()
                         for sig in (signal.SIGINT, signal.SIGTERM):
