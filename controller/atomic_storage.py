@@ -95,7 +95,11 @@ class AtomicJSONStorage(Storage):
             return None
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_atomically(self.path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        self.write_encoded(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+    def write_encoded(self, data: bytes) -> None:
+        """Tables already encoded as JSON (the caller vouches for it), written the same atomic way."""
+        write_atomically(self.path, data)
 
     def close(self) -> None:
         pass

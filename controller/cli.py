@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -140,8 +141,19 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
     return service
 
 
+def settle_heap() -> None:
+    """Move what startup made (modules, pydantic's schemas: ~90,000 objects that live as long as
+    the process) out of the garbage collector's sight, so that a full collection walks only what
+    came after: 36 ms less each time one runs (bench/roster_sync.py, on the desktop of the
+    README), whether it falls in a swipe or in receiving a roster, whose 100,000 parsed rows are
+    what usually sets one off. Frozen objects are still freed as soon as nothing refers to them."""
+    gc.collect()
+    gc.freeze()
+
+
 async def _run(config: ControllerConfig) -> None:
     service = build_service(config, pin_factory=pin_factory_for(config))
+    settle_heap()
     service.notifier = Notifier()
     service.watchdog_s = watchdog_interval(default=5.0) or 5.0
     loop = asyncio.get_running_loop()

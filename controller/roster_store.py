@@ -1,11 +1,18 @@
 """The roster on disk (tinydb's layout, written through its storage interface over an atomic
 storage) and its load into the core's index.
 
+Tables ``meta`` (one document: version, project), ``entries`` and ``watchlist`` (a document per
+hash, ``{"h": hash}``). An entries document holds a run of rows, ``{"rows": [row, ...]}``, each row
+in the snapshot body's form (:data:`wire.roster.Row`): a snapshot is written with each verified
+chunk's rows as they came, so applying 100,000 people costs no serialising at all, and the file
+reads back through the same row reader as the hub's chunks (:mod:`controller.roster_rows`). Files of
+the earlier layout (a document per entry: ``h``, ``p``, ``r``, ``from``, ``to``, ``pass``) still load.
+
 The whole roster is written in one storage write, so a reader of the file sees the old version or
-the new one, never a mixture. Loading parses the file once with a hook that builds each entry as
-the decoder meets it: ``TinyDB.table().all()`` re-reads and re-parses the whole file per table and
-copies every document twice, which for a 100,000-person roster cost 0.9 s and 200 MB at boot
-(bench/decision.py) against 0.5 s and 108 MB this way.
+the new one, never a mixture. Loading parses the file once, with a hook that packs each entries
+document as the decoder meets it, so the rows of only one document exist as JSON values at a time
+(``TinyDB.table().all()`` re-reads and re-parses the whole file per table and copies every
+document twice).
 
 A file that fails to parse or validate never bricks the lane: the previous complete version is
 loaded instead and the fault is reported.
@@ -13,17 +20,24 @@ loaded instead and the fault is reported.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from controller.atomic_storage import AtomicJSONStorage, DamagedFile
-from controller.core.roster import EMPTY_ROSTER, Role, Roster, RosterEntry
+from controller.core.roster import (
+    EMPTY_ROSTER,
+    Columns,
+    ColumnsJoiner,
+    Roster,
+    RosterEntry,
+    RosterIndex,
+    pack,
+)
+from controller.roster_rows import encode_columns, pack_row, pack_rows
 
 log = logging.getLogger(__name__)
 
@@ -35,66 +49,56 @@ class LoadedRoster:
     """Set when the current file was damaged and a fallback (previous or empty) was used."""
 
 
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+class _Part:
+    """Marks an entries document, as columns, inside the parsed JSON."""
 
+    __slots__ = ("columns",)
 
-def _entry_doc(credential_hash: str, entry: RosterEntry) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "h": credential_hash,
-        "p": entry.person_id,
-        "r": entry.role.value,
-        "from": _iso(entry.entry_date),
-        "to": _iso(entry.exit_date),
-    }
-    if entry.pass_from is not None or entry.pass_until is not None:
-        doc["pass"] = [_iso(entry.pass_from), _iso(entry.pass_until)]
-    return doc
-
-
-def _aware(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("a visitor pass time has no timezone")
-    return moment
-
-
-_ROLES = {role.value: role for role in Role}
-_day = functools.lru_cache(maxsize=8192)(date.fromisoformat)
-"""Roster dates repeat (a few hundred distinct days for 100k people): one ``date`` object each."""
-
-
-def _entry_from_doc(doc: dict[str, Any]) -> tuple[str, RosterEntry]:
-    pass_from, pass_until = doc.get("pass") or (None, None)
-    start, end = doc.get("from"), doc.get("to")
-    entry = RosterEntry(
-        person_id=str(doc["p"]),
-        role=_ROLES[doc["r"]],  # Role(...) goes through EnumMeta.__call__: 2 us a call
-        entry_date=_day(start) if start else None,
-        exit_date=_day(end) if end else None,
-        pass_from=_aware(pass_from),
-        pass_until=_aware(pass_until),
-    )
-    return str(doc["h"]), entry
-
-
-class _Entry(tuple[str, RosterEntry]):
-    """Marks a converted entry document inside the parsed JSON."""
-
-    __slots__ = ()
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
 
 
 def _hook(doc: dict[str, Any]) -> Any:
-    """Turn each entry document into ``(hash, RosterEntry)`` as the decoder produces it.
-
-    Only entry documents carry ``p`` or ``r`` (meta and watchlist documents, the tables and the top
-    level do not), so the 100k-document dict-of-dicts never exists: one parse, a third of the peak.
-    """
+    """Pack each entries document as the decoder produces it (only those carry ``rows``, or ``p``
+    and ``r`` in the earlier layout; meta and watchlist documents, the tables and the top level
+    do not)."""
+    if "rows" in doc:
+        rows = doc["rows"]
+        if not isinstance(rows, list):
+            raise ValueError("rows is not a list")
+        return _Part(pack_rows(rows))
     if "p" in doc or "r" in doc:
-        return _Entry(_entry_from_doc(doc))
+        row = [doc["h"], doc["p"], doc["r"], doc.get("from"), doc.get("to"), *(doc.get("pass") or ())]
+        return _Part(Columns.of_packed([pack_row(row)]))
     return doc
+
+
+def _meta(version: int, project_id: str) -> bytes:
+    return json.dumps(
+        {"1": {"version": version, "project_id": project_id}}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def save_row_arrays(
+    path: Path, version: int, project_id: str, arrays: Iterable[bytes], watchlist: Iterable[str] = ()
+) -> None:
+    """The whole roster in one atomic write, its entries given as JSON arrays of rows, written as
+    they are: the caller has parsed and checked every one (a snapshot's verified chunks)."""
+    pieces = [b'{"meta":', _meta(version, project_id), b',"entries":{']
+    for number, array in enumerate(arrays, start=1):
+        pieces += (b'%s"%d":{"rows":' % (b"," if number > 1 else b"", number), array, b"}")
+    listed = {str(i): {"h": h} for i, h in enumerate(sorted(set(watchlist)), start=1)}
+    pieces += (b'},"watchlist":', json.dumps(listed, separators=(",", ":")).encode(), b"}")
+    data = b"".join(pieces)  # the one copy of the rows
+    del pieces
+    AtomicJSONStorage(path).write_encoded(data)
+
+
+def save_columns(
+    path: Path, version: int, project_id: str, columns: Columns, watchlist: Iterable[str] = ()
+) -> None:
+    """The whole roster in one atomic write, from the core's columns."""
+    save_row_arrays(path, version, project_id, encode_columns(columns), watchlist)
 
 
 def save_roster(
@@ -104,15 +108,10 @@ def save_roster(
     items: Iterable[tuple[str, RosterEntry]],
     watchlist: Iterable[str] = (),
 ) -> None:
-    """The whole roster in one atomic write (tinydb's layout: a table is a dict of documents)."""
-    entries = {str(i): _entry_doc(h, e) for i, (h, e) in enumerate(items, start=1)}
-    listed = {str(i): {"h": h} for i, h in enumerate(sorted(set(watchlist)), start=1)}
-    data = {
-        "meta": {"1": {"version": version, "project_id": project_id}},
-        "entries": entries,
-        "watchlist": listed,
-    }
-    AtomicJSONStorage(path).write(data)
+    """The whole roster in one atomic write (tinydb's layout: a table is a dict of documents);
+    ValueError, before anything is written, when a hash is listed twice."""
+    columns = RosterIndex(Columns.of_packed((h, pack(entry)) for h, entry in items)).columns
+    save_columns(path, version, project_id, columns, watchlist)
 
 
 def _table(data: dict[str, Any], name: str, path: Path) -> list[Any]:
@@ -146,14 +145,19 @@ def _parse(path: Path) -> Roster:
         raise DamagedFile(path, f"expected one meta document, found {len(meta)}")
     try:
         version, project_id = int(meta[0]["version"]), str(meta[0]["project_id"])
-        items = _table(data, "entries", path)
-        data.pop("entries", None)  # the list holds the entries; drop the table around them
-        if not all(isinstance(item, _Entry) for item in items):
-            raise ValueError("an entry document without p and r")
+        parts = _table(data, "entries", path)
+        data.pop("entries", None)  # the list holds the parts; drop the table around them
+        joiner = ColumnsJoiner(len(parts))
+        for number, part in enumerate(parts):
+            if not isinstance(part, _Part):
+                raise ValueError("an entries document without rows")
+            joiner.add(number, part.columns)
+        del parts
         watchlist = [str(doc["h"]) for doc in _table(data, "watchlist", path)]
+        roster = Roster.of_columns(version, project_id, joiner.joined(), watchlist)
     except (KeyError, ValueError, TypeError) as err:
         raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
-    return Roster.build(version, project_id, items, watchlist)
+    return roster
 
 
 def load_roster(path: Path) -> LoadedRoster:

@@ -7,32 +7,37 @@ sha256 of it), only this lane's project, only a version above the one applied (a
 roster is refused), and a delta only on top of exactly the version it starts from. It holds at most
 one snapshot in assembly; a manifest for a higher version replaces an unfinished one.
 
-:class:`RosterSync` is the uplink's handler around it: it writes a complete roster with
-``save_roster`` (atomic: the file holds the old version or the new one) in a worker thread, so the
-lane keeps deciding meanwhile, *then* swaps ``service.roster`` whole, and reports every outcome on
-the lane's ``roster_status`` channel: the version it runs, or what was wrong and whether it wants a
-snapshot. Chunks are parsed as they arrive, while the next ones are still on the way.
+Each chunk is checked and parsed as it arrives, while the next ones are still on the way: its
+entries become the core's columns (:func:`controller.roster_rows.pack_rows`, every field checked)
+and are appended to the roster in assembly, so the last chunk leaves nothing to build but the
+index's order check. The chunk's rows are also kept as the JSON array they came as: the roster
+file is written from those verified bytes, not by serialising 100,000 entries again.
+
+:class:`RosterSync` is the uplink's handler around it: it writes a complete roster with the roster
+store (atomic: the file holds the old version or the new one) in a worker thread, so the lane keeps
+deciding meanwhile, *then* swaps ``service.roster`` whole, and reports every outcome on the lane's
+``roster_status`` channel: the version it runs, or what was wrong and whether it wants a snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
+import json
 import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from controller.core.roster import Role, Roster, RosterEntry
-from controller.roster_store import save_roster
+from controller.core.roster import Columns, ColumnsJoiner, Roster
+from controller.roster_rows import pack_rows
+from controller.roster_store import save_columns, save_row_arrays
 from wire.errors import WireError
 from wire.roster import (
     RosterChunk,
@@ -44,7 +49,7 @@ from wire.roster import (
     decode_roster,
     encode_roster,
     key_id_for,
-    parse_chunk,
+    split_chunk,
 )
 from wire.topics import Channel
 
@@ -67,9 +72,14 @@ class RosterHolder(Protocol):
 class Ready:
     """A complete, verified version: save it, then swap it in."""
 
-    version: int
-    items: list[tuple[str, RosterEntry]]
-    watchlist: frozenset[str]
+    roster: Roster
+    row_arrays: tuple[bytes, ...] | None
+    """A snapshot's entries as its chunks brought them (JSON arrays of rows, each parsed and
+    checked), for the roster file as they are; None for a delta, whose file is encoded afresh."""
+
+    @property
+    def version(self) -> int:
+        return self.roster.version
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,62 +96,16 @@ class Current:
 Outcome = Ready | Refused | Current | None
 """None: taken, nothing to do yet (a chunk of an unfinished snapshot, a duplicate, a stale chunk)."""
 
-_HEX = "0123456789abcdef"
-"""A hash is 64 of these (wire's HEX_DIGEST_PATTERN): checked by ``str.strip``, 10x a regex match."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ROLES = {role.value: role for role in Role}
-_day = functools.lru_cache(maxsize=8192)(date.fromisoformat)
-
-
-def _moment(text: Any) -> datetime | None:
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError("a visitor pass time has no timezone")
-    return moment
-
-
-def entry_from_row(row: list[Any] | tuple[Any, ...]) -> tuple[str, RosterEntry]:
-    """One body row as the core's entry; ValueError naming the field that is wrong.
-
-    By hand, not through the wire model: 100,000 rows through pydantic cost a third of a second on
-    a desktop, several on a Pi, for content whose integrity the signature already vouches for.
-    Written for speed (positional, one length test), as it runs once per person per roster.
-    """
-    size = len(row)
-    if size == 5:
-        credential_hash, person_id, role, start, end = row
-        window: tuple[datetime | None, datetime | None] = (None, None)
-    elif size == 7:
-        credential_hash, person_id, role, start, end, pass_from, pass_until = row
-        window = (_moment(pass_from), _moment(pass_until))
-    else:
-        raise ValueError(f"a row has 5 or 7 fields, not {size}")
-    if type(credential_hash) is not str or len(credential_hash) != 64 or credential_hash.strip(_HEX):
-        raise ValueError("credential hash is not 64 hex digits")
-    if type(person_id) is not str or not 0 < len(person_id) <= 64 or _CONTROL.search(person_id):
-        raise ValueError("person_id is not a label")
-    kind = _ROLES.get(role) if type(role) is str else None
-    if kind is None:
-        raise ValueError("role is not one this lane knows")
-    try:
-        entry = RosterEntry(
-            person_id,
-            kind,
-            None if start is None else _day(start),
-            None if end is None else _day(end),
-            *window,
-        )
-    except TypeError as err:
-        raise ValueError("a date is not a string") from err
-    return credential_hash, entry
 
 
 @dataclass
 class _Assembly:
     manifest: RosterManifest
-    parts: list[list[tuple[str, RosterEntry]] | None]
+    parts: list[bytes | None]
+    """Each chunk's entry rows as a JSON array, once it has arrived and passed every check."""
+    joiner: ColumnsJoiner
+    """The entries of the chunks arrived so far, joined as they come, not at the end."""
     watchlist: list[str]
     received: int
     last_progress: float
@@ -231,8 +195,8 @@ class RosterAssembler:
     def _manifest(self, manifest: RosterManifest, now: float) -> Outcome:
         if self._assembly is not None and self._assembly.manifest.version >= manifest.version:
             return None  # the same announcement again (retained and live), or an older one
-        parts: list[list[tuple[str, RosterEntry]] | None] = [None] * len(manifest.chunk_hashes)
-        self._assembly = _Assembly(manifest, parts, [], 0, now)
+        parts: list[bytes | None] = [None] * len(manifest.chunk_hashes)
+        self._assembly = _Assembly(manifest, parts, ColumnsJoiner(len(parts)), [], 0, now)
         return self._complete()
 
     def _chunk(self, chunk: RosterChunk, now: float) -> Outcome:
@@ -261,11 +225,13 @@ class RosterAssembler:
             self._assembly = None
             return Refused(f"{name}: chunk {chunk.index} does not match the signed manifest; refused", True)
         try:
-            rows, listed = parse_chunk(raw)
-            assembly.parts[chunk.index] = [entry_from_row(row) for row in rows]
+            entries, listed = split_chunk(raw)
+            columns = pack_rows(json.loads(entries.decode("utf-8")))
         except ValueError as err:
             self._assembly = None  # signed, so asking again would bring the same: the hub must fix it
             return Refused(f"{name}: chunk {chunk.index} holds a bad entry ({err})", False)
+        assembly.joiner.add(chunk.index, columns)
+        assembly.parts[chunk.index] = entries
         assembly.watchlist.extend(listed)
         assembly.received += 1
         assembly.last_progress = now
@@ -276,32 +242,38 @@ class RosterAssembler:
         if assembly is None or assembly.received < len(assembly.parts):
             return None
         self._assembly = None
-        items = [item for part in assembly.parts if part is not None for item in part]
         manifest = assembly.manifest
-        if len(items) != manifest.entries:
+        if len(assembly.joiner) != manifest.entries:
             return Refused(
                 f"roster v{manifest.version}: the manifest says {manifest.entries} entries, "
-                f"the chunks hold {len(items)}",
+                f"the chunks hold {len(assembly.joiner)}",
                 False,
             )
-        return Ready(manifest.version, items, frozenset(assembly.watchlist))
+        try:
+            roster = Roster.of_columns(
+                manifest.version, self.project_id, assembly.joiner.joined(), assembly.watchlist
+            )
+        except ValueError as err:
+            return Refused(str(err), False)
+        return Ready(roster, tuple(part for part in assembly.parts if part is not None and part != b"[]"))
 
     def _delta(self, delta: RosterDelta, current: Roster) -> Outcome:
         name = f"delta v{delta.from_version}→v{delta.to_version}"
         if delta.from_version != self.applied_version or current.version != self.applied_version:
             return Refused(f"{name} does not apply to the running v{self.applied_version}", True)
-        entries = dict(current.entries)
+        entries = dict(current.entries.columns.packed())
         for credential_hash in delta.removals:
             if entries.pop(credential_hash, None) is None:
                 return Refused(f"{name} removes an entry v{self.applied_version} does not have", True)
         try:
-            entries.update(entry_from_row(item.row()) for item in delta.upserts)
+            entries.update(pack_rows([item.row() for item in delta.upserts]).packed())
         except ValueError as err:
             return Refused(f"{name} holds a bad entry ({err})", False)
         watchlist = (current.watchlist | set(delta.watchlist_add)) - set(delta.watchlist_remove)
         if self._assembly is not None and self._assembly.manifest.version <= delta.to_version:
             self._assembly = None
-        return Ready(delta.to_version, list(entries.items()), frozenset(watchlist))
+        columns = Columns.of_packed(sorted(entries.items()))
+        return Ready(Roster.of_columns(delta.to_version, self.project_id, columns, watchlist), None)
 
 
 def _problem(text: str) -> str:
@@ -390,10 +362,14 @@ class RosterSync:
         await self.report()
 
     def _save(self, ready: Ready) -> Roster:
-        roster = Roster.build(ready.version, self.project_id, ready.items, ready.watchlist)
-        save_roster(
-            self.roster_path, roster.version, self.project_id, roster.entries.items(), roster.watchlist
-        )
+        roster = ready.roster
+        if ready.row_arrays is not None:
+            save_row_arrays(
+                self.roster_path, roster.version, self.project_id, ready.row_arrays, roster.watchlist
+            )
+        else:
+            columns = roster.entries.columns
+            save_columns(self.roster_path, roster.version, self.project_id, columns, roster.watchlist)
         return roster
 
     def _arm_timer(self) -> None:

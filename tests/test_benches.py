@@ -58,3 +58,12 @@ def test_powercut_bench_loses_nothing() -> None:
     assert report["trials"] == 20
     assert report["lost_events"] == 0
     assert report["corrupt_rosters"] == 0
+
+
+@pytest.mark.broker
+@pytest.mark.timeout(240)
+def test_roster_sync_bench_reports_its_keys() -> None:
+    report = run_bench("roster_sync.py", "--entries", "3000", "--smoke")
+    for key in ("sync_s", "compile_s", "raw_transfer_s", "ratio", "end_to_end_s", "end_to_end_ratio"):
+        assert isinstance(report[key], int | float), key
+    assert report["entries"] == report["lane_entries"] == 3000

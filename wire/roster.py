@@ -13,8 +13,9 @@ A snapshot's body (the canonical serialisation of a roster) is a sequence of lin
 ``\\n``: one per entry, sorted by credential hash, a compact JSON array
 ``[hash, person_id, role, entry_date, exit_date]`` (plus ``pass_from, pass_until`` for a visitor's
 pass), then one per watchlisted hash, a JSON string, sorted. A line never straddles a chunk, so a
-lane parses each chunk as it arrives, while the next ones are still on the way. At ~110 bytes an
-entry, a 100,000-person roster is ~11 MB: about 170 chunks of at most 64 KB.
+lane parses each chunk as it arrives, while the next ones are still on the way; a chunk's entry
+lines joined by commas between brackets are one JSON array (:func:`split_chunk`), parsed in one
+call. At ~110 bytes an entry, a 100,000-person roster is ~11 MB: about 170 chunks of at most 64 KB.
 
 Pure: pydantic and the standard library; signing and verifying (Ed25519) are the hub's and the
 controller's business.
@@ -212,10 +213,12 @@ class RosterChunk(WireModel):
     project_id: ProjectId
     version: Version
     index: Annotated[int, Field(ge=0, lt=MAX_CHUNKS)]
-    data: Annotated[str, Field(max_length=_B64_CHUNK_CHARS, pattern=r"^[A-Za-z0-9+/]*={0,2}$")]
+    data: Annotated[str, Field(max_length=_B64_CHUNK_CHARS)]
+    """Base64. Not checked against a pattern here: :meth:`raw` decodes strictly (any character
+    outside the alphabet, or bad padding, is refused), and a regex over 87 KB costs as much again."""
 
     def raw(self) -> bytes:
-        """The chunk's bytes; ValueError when ``data`` is not whole base64."""
+        """The chunk's bytes; ValueError when ``data`` is not whole, strict base64."""
         try:
             return base64.b64decode(self.data, validate=True)
         except binascii.Error as err:
@@ -302,6 +305,41 @@ def body_lines(rows: Iterable[Row], watchlist: Iterable[str]) -> Iterator[bytes]
         yield b'"' + credential_hash.encode("ascii") + b'"\n'
 
 
+def body_bytes(rows: Iterable[Row], watchlist: Iterable[str]) -> bytes:
+    """:func:`body_lines` joined, with one JSON encoding for all the rows, not one per row (a
+    new ``iterencode`` per call is most of the cost: 0.25 s against 0.04 s for 100,000 rows).
+
+    The rows are encoded as one array and its ``],[`` separators become newlines. Rows are flat,
+    so such a separator occurs once between each two rows and otherwise only inside a string;
+    when the count says a name holds one, the rows are encoded one by one instead.
+    """
+    ordered = sorted(rows, key=lambda r: r[0] or "")
+    text = _LINE.encode(ordered)
+    if text.count("],[") == max(len(ordered) - 1, 0):
+        entries = (text[1:-1].replace("],[", "]\n[") + "\n").encode() if ordered else b""
+    else:
+        entries = b"".join((_LINE.encode(row) + "\n").encode() for row in ordered)
+    listed = b"".join(b'"' + h.encode("ascii") + b'"\n' for h in sorted(set(watchlist)))
+    return entries + listed
+
+
+def chunk_body(body: bytes, limit: int = CHUNK_BYTES) -> list[bytes]:
+    """:func:`chunk_lines` over a whole body: cut at the last line end that fits, ~200 cuts for
+    100,000 rows instead of a step per line."""
+    pieces: list[bytes] = []
+    start = 0
+    while len(body) - start > limit:
+        cut = body.rfind(b"\n", start, start + limit) + 1
+        if cut <= start:
+            size = body.find(b"\n", start) + 1 - start
+            raise ValueError(f"a roster line of {size} bytes exceeds the chunk limit {limit}")
+        pieces.append(body[start:cut])
+        start = cut
+    if start < len(body):
+        pieces.append(body[start:])
+    return pieces
+
+
 def chunk_lines(lines: Iterable[bytes], limit: int = CHUNK_BYTES) -> list[bytes]:
     """Whole lines packed greedily into pieces of at most ``limit`` bytes."""
     pieces: list[bytes] = []
@@ -320,26 +358,48 @@ def chunk_lines(lines: Iterable[bytes], limit: int = CHUNK_BYTES) -> list[bytes]
     return pieces
 
 
+def split_chunk(data: bytes) -> tuple[bytes, list[str]]:
+    """A chunk's entry lines as one JSON array (text, not parsed), and its watchlisted hashes.
+
+    The array is the lines joined by commas between brackets, so whoever parses it can also keep
+    it as it is (the lane writes it to its roster file unchanged). Entry lines come before
+    watchlist lines in a body; ValueError for a chunk that is not whole lines in that order.
+    """
+    if not data:
+        return b"[]", []
+    if not data.endswith(b"\n"):
+        raise ValueError("a chunk ends in the middle of a line")
+    # Raw newlines occur only between lines: JSON escapes them inside strings. Watchlist lines
+    # (strings) come last, so a chunk whose last line is not one has none (and a line out of
+    # order is then an entry that is not an array, which the receiver refuses).
+    if data.startswith(b'"'):
+        cut = 0
+    elif data[data.rfind(b"\n", 0, -1) + 1] != ord('"'):
+        cut = len(data)
+    else:
+        cut = data.find(b'\n"') + 1
+    entries = b"[" + data[: cut - 1].replace(b"\n", b",") + b"]" if cut else b"[]"
+    if cut == len(data):
+        return entries, []
+    listed = json.loads(b"[" + data[cut:-1].replace(b"\n", b",") + b"]")
+    for value in listed:
+        if not isinstance(value, str):
+            raise ValueError(
+                f"a roster line after the watchlist began is not a hash ({type(value).__name__})"
+            )
+    return entries, listed
+
+
 def parse_chunk(data: bytes) -> tuple[list[list[Any]], list[str]]:
-    """A chunk's entry rows (unchecked JSON arrays) and watchlisted hashes, in one JSON parse.
+    """A chunk's entry rows (unchecked JSON arrays) and watchlisted hashes.
 
     Raises ValueError for anything that is not whole lines of arrays and strings. Checking each
     row's fields is the receiver's job: it builds its own entries from them anyway.
     """
-    if not data:
-        return [], []
-    if not data.endswith(b"\n"):
-        raise ValueError("a chunk ends in the middle of a line")
-    # Raw newlines occur only between lines: JSON escapes them inside strings.
-    values = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
-    rows: list[list[Any]] = []
-    listed: list[str] = []
-    for value in values:
-        if isinstance(value, list):
-            rows.append(value)
-        elif isinstance(value, str):
-            listed.append(value)
-        else:
+    entries, listed = split_chunk(data)
+    rows = json.loads(entries)
+    for value in rows:
+        if not isinstance(value, list):
             raise ValueError(f"a roster line is neither an entry nor a hash ({type(value).__name__})")
     return rows, listed
 

@@ -23,8 +23,8 @@ from wire.roster import (
     CredentialHash,
     RosterItemFields,
     Row,
-    body_lines,
-    chunk_lines,
+    body_bytes,
+    chunk_body,
     row_of,
     window_problem,
 )
@@ -74,6 +74,7 @@ def roster_content(
             project_id, [_where(pairs, e) for e in err.errors(include_input=False)]
         ) from err
     rows: dict[str, Row] = {}
+    days: dict[Any, str | None] = {None: None}  # a few hundred distinct days: isoformat once each
     for index, item in enumerate(items):
         credential_hash = item["credential_hash"]
         if credential_hash in rows:
@@ -84,7 +85,14 @@ def roster_content(
                 raise RosterDataError(
                     project_id, [f"entry {index} (hash {credential_hash[:12]}…): {problem}"]
                 )
-        rows[credential_hash] = row_of(item)
+            rows[credential_hash] = row_of(item)
+            continue
+        start, end = item.get("entry_date"), item.get("exit_date")
+        if start is not None and start not in days:
+            days[start] = start.isoformat()
+        if end is not None and end not in days:
+            days[end] = end.isoformat()
+        rows[credential_hash] = (credential_hash, item["person_id"], item["role"], days[start], days[end])
     try:
         listed = frozenset(_HASHES.validate_python(list(watchlist)))
     except ValidationError as err:
@@ -104,7 +112,7 @@ def _where(pairs: list[tuple[str, Mapping[str, Any]]], error: Any) -> str:
 
 
 def body_of(content: RosterContent, chunk_bytes: int = CHUNK_BYTES) -> Body:
-    chunks = tuple(chunk_lines(body_lines(content.rows.values(), content.watchlist), chunk_bytes))
+    chunks = tuple(chunk_body(body_bytes(content.rows.values(), content.watchlist), chunk_bytes))
     digest = hashlib.sha256()
     hashes = []
     for chunk in chunks:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.core.roster import Role, Roster, RosterEntry
-from controller.roster_sync import Current, Ready, Refused, entry_from_row
+from controller.roster_rows import pack_row, pack_rows
+from controller.roster_sync import Current, Ready, Refused
 from hub.rosters import compile_delta, compile_snapshot, roster_content, sign
 from wire.roster import RosterChunk
 
@@ -23,7 +26,7 @@ def snapshot(version: int, entries, watchlist=(), key=KEY, chunk_bytes: int = 40
 
 
 def applied(ready: Ready) -> Roster:
-    return Roster.build(ready.version, PROJECT, ready.items, ready.watchlist)
+    return ready.roster
 
 
 def test_a_snapshot_round_trips_and_is_ready_only_with_its_last_chunk() -> None:
@@ -44,7 +47,7 @@ def test_an_empty_roster_is_ready_on_its_manifest() -> None:
     manifest, chunks = snapshot(1, [])
     assert chunks == ()
     [ready] = feed(assembler(), [manifest])
-    assert isinstance(ready, Ready) and ready.items == []
+    assert isinstance(ready, Ready) and len(ready.roster) == 0 and ready.row_arrays == ()
 
 
 def test_a_tampered_entry_is_refused_by_its_hash() -> None:
@@ -129,7 +132,7 @@ def test_a_newer_manifest_replaces_an_unfinished_snapshot() -> None:
     assert feed(target, [first_chunks[1]]) == [None]  # the old version's chunks are ignored
     outcomes = feed(target, second_chunks)
     assert isinstance(outcomes[-1], Ready) and outcomes[-1].version == 2
-    assert len(outcomes[-1].items) == 210
+    assert len(outcomes[-1].roster) == 210
 
 
 def test_an_older_manifest_does_not_interrupt_a_newer_assembly() -> None:
@@ -281,8 +284,8 @@ def test_random_rosters_round_trip_through_compile_and_assemble(
     outcomes = feed(assembler(applied=6), [manifest, *chunks])
     ready = outcomes[-1]
     assert isinstance(ready, Ready)
-    assert dict(ready.items) == {h: expected_entry(e) for h, e in roster.items()}
-    assert ready.watchlist == frozenset(listed)
+    assert dict(ready.roster.entries) == {h: expected_entry(e) for h, e in roster.items()}
+    assert ready.roster.watchlist == frozenset(listed)
 
 
 @settings(max_examples=100, deadline=None)
@@ -297,7 +300,10 @@ def test_random_deltas_take_a_lane_from_one_version_to_the_next(
     current = Roster.build(1, PROJECT, [(h, expected_entry(e)) for h, e in before.items()])
     [ready] = feed(assembler(applied=1), [delta], current)
     assert isinstance(ready, Ready)
-    assert dict(ready.items) == {h: expected_entry(e) for h, e in after.items()}
+    assert dict(ready.roster.entries) == {h: expected_entry(e) for h, e in after.items()}
+
+
+GOOD_ROWS = [[digest(i), f"p-{i}", "worker", "2025-01-01", None] for i in range(10)]
 
 
 @pytest.mark.parametrize(
@@ -305,24 +311,116 @@ def test_random_deltas_take_a_lane_from_one_version_to_the_next(
     [
         ([digest(1), "p", "worker", None], "5 or 7"),
         (["x" * 64, "p", "worker", None, None], "credential hash"),
+        ([digest(1).upper(), "p", "worker", None, None], "credential hash"),
+        ([64, "p", "worker", None, None], "credential hash"),
         ([digest(1), "", "worker", None, None], "person_id"),
+        ([digest(1), "a\x01b", "worker", None, None], "person_id"),
+        ([digest(1), "x" * 65, "worker", None, None], "person_id"),
         ([digest(1), "p", "boss", None, None], "role"),
+        ([digest(1), "p", ["worker"], None, None], "role"),
         ([digest(1), "p", "worker", "yesterday", None], "Invalid isoformat"),
         ([digest(1), "p", "worker", 20250101, None], "not a string"),
+        ([digest(1), "p", "worker", None, ["2025-01-01"]], "not a string"),
         ([digest(1), "p", "visitor", None, None, "2025-01-01T09:00:00", None], "timezone"),
+        ([digest(1), "p", "visitor", None, None, 5, None], "not a string"),
+        ({"a": 1}, "not an entry"),
     ],
 )
 def test_the_row_reader_says_what_is_wrong(row: list[object], why: str) -> None:
     with pytest.raises(ValueError, match=why):
-        entry_from_row(row)
+        pack_row(row)
+    # Among good rows too: the column checks hand a chunk they refuse to the row reader.
+    with pytest.raises(ValueError, match=why):
+        pack_rows([*GOOD_ROWS[:5], row, *GOOD_ROWS[5:]])
 
 
-def test_a_bad_entry_in_a_signed_chunk_is_reported_not_retried() -> None:
-    manifest, chunks = snapshot(1, people(3))
-    raw = base64.b64decode(chunks[0].data).replace(b'"worker"', b'"boss"', 1)
-    data = base64.b64encode(raw).decode()
-    rehashed = sign(manifest.model_copy(update={"chunk_hashes": (hashlib.sha256(raw).hexdigest(),)}), KEY)
-    outcomes = feed(assembler(), [rehashed, chunks[0].model_copy(update={"data": data})])
-    assert outcomes[-1] == Refused(
-        "roster v1: chunk 0 holds a bad entry (role is not one this lane knows)", False
+def test_a_hash_listed_twice_is_refused_by_the_index() -> None:
+    columns = pack_rows([*GOOD_ROWS, GOOD_ROWS[3]])
+    with pytest.raises(ValueError, match=f"v2: credential hash {digest(3)[:12]}… is listed twice"):
+        Roster.of_columns(2, PROJECT, columns)
+
+
+def test_a_hash_listed_in_two_signed_chunks_is_reported_not_retried() -> None:
+    manifest, chunks = snapshot(1, people(40), chunk_bytes=1000)
+    first = base64.b64decode(chunks[0].data)
+    second = base64.b64decode(chunks[1].data)
+    lines = second.splitlines(keepends=True)
+    doubled = b"".join([first.splitlines(keepends=True)[0], *lines[1:]])  # chunk 0's first entry again
+    rehashed = sign(
+        manifest.model_copy(
+            update={
+                "chunk_hashes": (
+                    manifest.chunk_hashes[0],
+                    hashlib.sha256(doubled).hexdigest(),
+                    *manifest.chunk_hashes[2:],
+                ),
+            }
+        ),
+        KEY,
     )
+    forged = chunks[1].model_copy(update={"data": base64.b64encode(doubled).decode()})
+    outcomes = feed(assembler(), [rehashed, chunks[0], forged, *chunks[2:]])
+    problem = outcomes[-1]
+    assert isinstance(problem, Refused) and not problem.wants_snapshot
+    assert "is listed twice" in problem.problem
+
+
+maybe_bad = st.one_of(
+    st.sampled_from(["X" * 64, "ab", "", "a\x01", "x" * 65, "boss", "yesterday", "2025-02-30"]),
+    st.sampled_from([5, None, 20250101, ["2025-01-01"], True]),
+)
+day_texts = st.one_of(st.none(), st.dates(date(2000, 1, 1), date(2040, 1, 1)).map(date.isoformat))
+moment_texts = st.one_of(
+    st.none(),
+    st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1), timezones=st.none() | zones).map(
+        datetime.isoformat
+    ),
+)
+
+
+@st.composite
+def rows(draw: st.DrawFn) -> list[object]:
+    row: list[object] = [
+        draw(st.sampled_from([digest(i) for i in range(40)])),
+        draw(labels),
+        draw(st.sampled_from([r.value for r in Role])),
+        draw(day_texts),
+        draw(day_texts),
+    ]
+    if draw(st.integers(0, 4)) == 0:
+        row += [draw(moment_texts), draw(moment_texts)]
+    if draw(st.integers(0, 5)) == 0:
+        row[draw(st.integers(0, len(row) - 1))] = draw(maybe_bad)
+    return row
+
+
+@settings(max_examples=400, deadline=None)
+@given(chunk=st.lists(rows(), max_size=12))
+def test_the_column_checks_accept_exactly_what_the_row_reader_accepts(chunk: list[list[object]]) -> None:
+    try:
+        expected = [pack_row(row) for row in chunk]
+    except ValueError as err:
+        with pytest.raises(ValueError, match=re.escape(str(err))):
+            pack_rows(chunk)
+        return
+    columns = pack_rows(chunk)
+    if len({h for h, _ in expected}) < len(expected):  # a pass window is kept by hash: moot here
+        with pytest.raises(ValueError, match="listed twice"):
+            Roster.of_columns(1, PROJECT, columns)
+        return
+    assert list(columns.packed()) == expected
+
+
+def test_a_chunk_that_is_not_base64_is_refused_and_asked_for_again() -> None:
+    manifest, chunks = snapshot(1, people(20))
+    mangled = chunks[0].model_copy(update={"data": chunks[0].data[:-4] + "!!!!"})
+    outcomes = feed(assembler(), [manifest, mangled])
+    assert outcomes[-1] == Refused("roster v1: chunk 0 is not valid base64", True)
+
+
+def test_a_snapshot_keeps_its_verified_rows_for_the_roster_file() -> None:
+    manifest, chunks = snapshot(1, people(200), [digest(5)])
+    ready = feed(assembler(), [manifest, *chunks])[-1]
+    assert isinstance(ready, Ready) and ready.row_arrays is not None
+    rows = [row for array in ready.row_arrays for row in json.loads(array)]
+    assert [row[0] for row in rows] == sorted(digest(i) for i in range(200))  # entries only, in order

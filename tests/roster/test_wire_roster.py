@@ -7,6 +7,8 @@ import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from controller.core.roster import Role
@@ -22,13 +24,16 @@ from wire.roster import (
     RosterItemFields,
     RosterManifest,
     RosterStatus,
+    body_bytes,
     body_lines,
     canonical_bytes,
+    chunk_body,
     chunk_lines,
     decode_roster,
     decode_roster_status,
     encode_roster,
     parse_chunk,
+    split_chunk,
 )
 
 from .support import digest
@@ -135,6 +140,51 @@ def test_body_lines_are_sorted_and_chunks_hold_whole_lines() -> None:
     parsed = [parse_chunk(chunk) for chunk in chunks]
     assert sum(len(r) for r, _ in parsed) == 300
     assert [h for _, listed in parsed for h in listed] == sorted(watchlist)
+
+
+names = st.text(min_size=1, max_size=20) | st.sampled_from(["],[", 'a"],["b', "x\\", "\n", "名字", '"'])
+body_rows = st.lists(
+    st.tuples(
+        st.integers(0, 10_000).map(digest),
+        names,
+        st.sampled_from(ROSTER_ROLES),
+        st.none() | st.sampled_from(["2025-01-01", "2026-12-31"]),
+        st.none() | st.just("2025-06-01"),
+    ).map(lambda row: row if row[2] != "visitor" else (*row, "2025-06-01T08:00:00+08:00", None)),
+    max_size=40,
+    unique_by=lambda row: row[0],
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=body_rows, listed=st.sets(st.integers(0, 50).map(digest), max_size=3), limit=st.integers(300, 2000)
+)
+def test_the_whole_body_encoder_and_cutter_agree_with_the_line_at_a_time_ones(
+    rows: list[tuple[str | None, ...]], listed: set[str], limit: int
+) -> None:
+    lines = list(body_lines(rows, listed))
+    body = body_bytes(rows, listed)
+    assert body == b"".join(lines)
+    assert chunk_body(body, limit) == chunk_lines(lines, limit)
+    for chunk in chunk_body(body, limit):
+        entries, hashes = split_chunk(chunk)
+        assert json.loads(entries) == parse_chunk(chunk)[0]
+        assert hashes == parse_chunk(chunk)[1]
+
+
+def test_the_cutter_refuses_a_line_longer_than_a_chunk() -> None:
+    with pytest.raises(ValueError, match="a roster line of 11 bytes exceeds the chunk limit 10"):
+        chunk_body(b"12345\n" + b"x" * 10 + b"\n", 10)
+
+
+def test_watchlist_lines_come_last_in_a_chunk() -> None:
+    assert split_chunk(b'[1]\n"ab"\n') == (b"[[1]]", ["ab"])
+    assert split_chunk(b'"ab"\n"cd"\n') == (b"[]", ["ab", "cd"])
+    with pytest.raises(ValueError, match="not a hash"):
+        split_chunk(b'"ab"\n[1]\n"cd"\n')
+    entries, _ = split_chunk(b'[1]\n"ab"\n[2]\n')  # an entry after the watchlist began
+    assert json.loads(entries) == [[1], "ab", [2]]  # which the lane then refuses: not an entry
 
 
 def test_a_line_with_a_newline_in_a_name_stays_one_line() -> None:
