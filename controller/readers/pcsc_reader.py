@@ -32,7 +32,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Final, Self
 
 from smartcard import scard
@@ -47,6 +46,7 @@ from controller.readers.apdu import (
     NoResponse,
     uid_from_response,
 )
+from controller.readers.lifecycle import ReaderLifecycle
 from wire.models import ReaderState
 
 BACKOFF_FIRST: Final = 0.2
@@ -137,7 +137,7 @@ def connected(context: int, reader: str) -> Iterator[Transmit]:
         scard.SCardDisconnect(handle, scard.SCARD_LEAVE_CARD)  # may fail if the card left: nothing to do
 
 
-class PcscReader:
+class PcscReader(ReaderLifecycle):
     """The PC/SC readers whose names start with ``reader_name_prefix`` (all, if ``None``), as cards.
 
     An async context manager; :meth:`cards` yields each new card once. ``present`` names the readers
@@ -152,13 +152,11 @@ class PcscReader:
         poll_timeout: float = 0.5,
         logger: logging.Logger | None = None,
     ) -> None:
-        self.name = name  # the key in the heartbeat's reader_status
+        super().__init__(name)
         self.reader_name_prefix = reader_name_prefix
         self._poll_timeout = poll_timeout
         self._log = logger or logging.getLogger(__name__)
         self.stats = PcscStats()
-        self.state = ReaderState.ABSENT
-        self._fault: str | None = "not opened"
         self._lock = threading.Lock()  # held by a worker thread for a whole poll
         self._context: int | None = None
         self._request: CardRequest | None = None
@@ -168,30 +166,12 @@ class PcscReader:
         self._opened_once = False
 
     @property
-    def healthy(self) -> bool:
-        return self.state is ReaderState.OK
-
-    @property
-    def fault(self) -> str | None:
-        return self._fault
-
-    @property
     def present(self) -> frozenset[str]:
         return self._present
 
     async def __aenter__(self) -> Self:
         await self._try_open()
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Release the PC/SC contexts; waits for a running poll (at most ``poll_timeout``) to end."""
-        await asyncio.to_thread(self._close)
-        self.state = ReaderState.ABSENT
 
     async def cards(self) -> AsyncIterator[CardUid | ReadFailure]:
         """Wait forever; yields each new card once. Faults are reported through ``healthy``/``fault``."""
@@ -307,7 +287,8 @@ class PcscReader:
         self.state, self._fault = ReaderState.FAULT, fault
 
     def _close(self) -> None:
-        """Release both contexts. Readers holding a card stay in ``present``: not read again on reopen."""
+        """Release both contexts (waiting for a running poll, at most ``poll_timeout``, to end).
+        Readers holding a card stay in ``present``: not read again on reopen."""
         with self._lock:
             request, self._request = self._request, None
             context, self._context = self._context, None

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Final, Self
 
 import serial
@@ -32,6 +31,7 @@ from controller.readers.gat467.frames import (
     encode_command,
 )
 from controller.readers.gat467.textblock import parse_appended_address, parse_read_reply, parse_text_block
+from controller.readers.lifecycle import ReaderLifecycle
 from wire.models import ReaderState
 
 # Vendor timeouts (see the reference): find and select are quick, a read moves 1295 bytes at 115200.
@@ -110,7 +110,7 @@ def decode_card(reply: Response | None, command: Command = Command.READ_TEXT_PHO
     return parse_text_block(text, photo, fingerprint)
 
 
-class SerialIdModule:
+class SerialIdModule(ReaderLifecycle):
     """One ID module on one serial port, as an async context manager yielding cards.
 
     ``serial_factory`` is the hardware seam (gpiozero's ``pin_factory`` idea): tests pass one that
@@ -129,15 +129,13 @@ class SerialIdModule:
         logger: logging.Logger | None = None,
         name: str = "id_module",
     ) -> None:
+        super().__init__(name)
         self.port = port
-        self.name = name  # the key in the heartbeat's reader_status
         self._baudrate = baudrate
         self._poll_interval = poll_interval
         self._factory = serial_factory
         self._log = logger or logging.getLogger(__name__)
         self.stats = ModuleStats()
-        self.state = ReaderState.ABSENT
-        self._fault: str | None = "not opened"
         self._serial: serial.Serial | None = None
         self._decoder = ResponseDecoder()
         self._io_lock = threading.Lock()  # held by a worker thread for a whole transaction
@@ -147,30 +145,12 @@ class SerialIdModule:
         self._last_id: str | None = None
         self._unanswered = 0
 
-    @property
-    def healthy(self) -> bool:
-        return self.state is ReaderState.OK
-
-    @property
-    def fault(self) -> str | None:
-        return self._fault
-
     async def __aenter__(self) -> Self:
         try:
             await self._open()
         except OSError as err:  # serial.SerialException is an OSError
             self._set_fault(err)
         return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the port; for owners that iterate :meth:`cards` without ``async with``."""
-        await asyncio.to_thread(self._close)
-        self.state = ReaderState.ABSENT
 
     async def cards(self) -> AsyncIterator[IdentityCard | ReadFailure]:
         """Poll forever; yields each card once. Faults are reported through ``healthy``/``fault``."""
