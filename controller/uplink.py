@@ -68,7 +68,9 @@ class Uplink:
         self.published = 0
         self.connections = 0
         self.connected_at: float | None = None
-        """Monotonic time of the latest successful connection (health, and the herd test)."""
+        """Monotonic time of the latest successful connection (health)."""
+        self.attempted_at: float | None = None
+        """Monotonic time the latest connection attempt began: what the backoff spreads out."""
         self._handlers: dict[Channel, DownlinkHandler] = {}
         self._client: aiomqtt.Client | None = None
 
@@ -121,6 +123,7 @@ class Uplink:
                 qos=1,
                 retain=True,
             )
+            self.attempted_at = time.monotonic()
             try:
                 async with aiomqtt.Client(
                     self.config.host,
