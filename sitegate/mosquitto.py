@@ -16,7 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -51,7 +51,7 @@ class Mosquitto:
         cls,
         ca: CertificateAuthority,
         *,
-        hub_identity: str | None = None,
+        hub_identities: Sequence[str] | None = None,
         revoked_serials: Iterable[int] | None = None,
         port: int | None = None,
         extra_config: str = "",
@@ -73,7 +73,7 @@ class Mosquitto:
                 TLS_NAMES,
                 host=mosq.host,
                 port=mosq.port,
-                hub_identity=hub_identity or HUB_IDENTITY,
+                hub_identities=hub_identities or (HUB_IDENTITY,),
                 revoked_serials=revoked_serials,
                 persistence=False,
                 max_queued_messages=100000,

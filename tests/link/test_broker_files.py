@@ -65,6 +65,7 @@ def test_the_listener_requires_a_certificate_and_takes_its_name() -> None:
         "crlfile /etc/sitegate/ca.crl\n"
         "require_certificate true\n"
         "use_identity_as_username true\n"
+        "use_username_as_clientid true\n"
         "tls_version tlsv1.2\n"
         "allow_anonymous false\n"
         "acl_file /etc/sitegate/acl\n"
@@ -167,3 +168,9 @@ async def test_a_lane_with_unusable_tls_files_keeps_retrying(
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert caplog.text.count("uplink cannot use its TLS files") >= 2
+
+
+def test_every_hub_instance_gets_its_own_block() -> None:
+    text = acl_text(("sitegate.hub", "sitegate.hub.2"))
+    assert text.count("topic read sitegate/v1/up/#") == 2
+    assert "user sitegate.hub.2\ntopic read sitegate/v1/up/#\ntopic write sitegate/v1/down/#\n" in text

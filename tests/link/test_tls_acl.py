@@ -176,8 +176,8 @@ async def test_a_device_reads_only_its_own_topics(
 async def test_another_devices_client_id_brings_none_of_its_messages(
     ca: CertificateAuthority, tls_broker: Mosquitto, tmp_path: Path
 ) -> None:
-    """Rights follow the certificate, not the client id: lane-a connecting as "lane-b" (which knocks
-    lane-b off) still reads only lane-a's topics."""
+    """Rights and sessions follow the certificate, not the client id: lane-a presenting "lane-b"
+    as its client id gets lane-a's session and reads only lane-a's topics."""
     lane_a, lane_b, hub = (
         enrol(ca, tmp_path, "lane-a"),
         enrol(ca, tmp_path, "lane-b"),
@@ -291,3 +291,19 @@ async def test_a_lanes_uplink_drains_into_the_hubs_store_over_tls(
     assert [(s.device_id, s.contiguous_through) for s in sequences] == [("lane-a1", 20)]
     assert counters.rejected == 0
     assert uplink.connections == 1
+
+
+async def test_a_device_cannot_knock_another_off_with_its_client_id(
+    ca: CertificateAuthority, tls_broker: Mosquitto, tmp_path: Path
+) -> None:
+    """With use_username_as_clientid the impostor's session is its own: lane-b stays connected."""
+    lane_a, lane_b, hub = (
+        enrol(ca, tmp_path, "lane-a"),
+        enrol(ca, tmp_path, "lane-b"),
+        hub_identity(ca, tmp_path),
+    )
+    async with mqtt(tls_broker, lane_b) as b:
+        await b.subscribe(subscription("down", Channel.ROSTER, "lane-b"), qos=1)
+        async with mqtt(tls_broker, lane_a, "lane-b"), mqtt(tls_broker, hub, "hub-1") as hub_client:
+            await hub_client.publish(topic_for("lane-b", Channel.ROSTER), b"still yours", qos=1)
+            assert (await next_message(b)).payload == b"still yours"
