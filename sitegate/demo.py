@@ -34,6 +34,14 @@ from controller.config import load_config
 from controller.roster_store import save_roster
 from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
+from provisioning.ca import (
+    HUB_IDENTITY,
+    CertificateAuthority,
+    generate_key,
+    make_csr,
+    write_key,
+    write_public,
+)
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.mosquitto import Mosquitto
 from sitegate.netutil import free_port
@@ -61,10 +69,29 @@ class Lane:
             self.lane_events.append(record)
 
 
-def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: str) -> Path:
+def _enrol(
+    ca: CertificateAuthority, home: Path, identity: str, *, hub: bool = False
+) -> tuple[Path, Path, Path]:
+    """(CA cert, certificate, key) for a lane (key and CSR made on its side) or the hub."""
+    home.mkdir(parents=True, exist_ok=True)
+    if hub:
+        cert_pem, key_pem = ca.issue_hub_identity(identity)
+    else:
+        key_pem = generate_key()
+        cert_pem = ca.issue_client(make_csr(identity, key_pem), identity)
+    write_key(home / "tls.key", key_pem, overwrite=True)
+    write_public(home / "tls.crt", cert_pem)
+    write_public(home / "ca.crt", ca.cert_pem)
+    return home / "ca.crt", home / "tls.crt", home / "tls.key"
+
+
+def _lane_config(
+    root: Path, name: str, shift: Shift, broker: Mosquitto, port: str, ca: CertificateAuthority
+) -> Path:
     device_id, lane, direction = LANES[name]
     data = root / name
     data.mkdir(parents=True, exist_ok=True)
+    ca_file, cert_file, key_file = _enrol(ca, data / "tls", device_id)
     (data / "site.key").write_text(shift.site_key.hex())
     save_roster(data / "roster.json", 1, shift.project_id, shift.roster, shift.watchlist)
     # Workers' hours are laid around the demo's own clock, so the shift plays the same at any hour.
@@ -93,6 +120,9 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
                 f'host = "{broker.host}"',
                 f"port = {broker.port}",
                 "heartbeat_s = 5",
+                f'ca_file = "{ca_file}"',
+                f'cert_file = "{cert_file}"',
+                f'key_file = "{key_file}"',
                 "",
             ]
         )
@@ -101,7 +131,14 @@ def _lane_config(root: Path, name: str, shift: Shift, broker: Mosquitto, port: s
 
 
 @contextlib.contextmanager
-def _hub_process(root: Path, broker: Mosquitto, http_port: int) -> Iterator[subprocess.Popen[bytes]]:
+def _hub_process(
+    root: Path, broker: Mosquitto, http_port: int, ca: CertificateAuthority
+) -> Iterator[subprocess.Popen[bytes]]:
+    ca_file, cert_file, key_file = _enrol(ca, root / "hub-tls", HUB_IDENTITY, hub=True)
+    hub_toml = root / "hub.toml"
+    hub_toml.write_text(
+        f'mqtt_ca_file = "{ca_file}"\nmqtt_cert_file = "{cert_file}"\nmqtt_key_file = "{key_file}"\n'
+    )
     log_file = open(root / "hub.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(
         [
@@ -109,6 +146,8 @@ def _hub_process(root: Path, broker: Mosquitto, http_port: int) -> Iterator[subp
             "-m",
             "sitegate.cli",
             "hub",
+            "--config",
+            str(hub_toml),
             "--database-url",
             f"sqlite+aiosqlite:///{root / 'hub.sqlite3'}",
             "--mqtt-host",
@@ -317,16 +356,19 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
         f"{len(shift.roster)} people on the roster"
     )
     with contextlib.ExitStack() as stack:
-        broker = stack.enter_context(Mosquitto())
-        print(f"  broker  mqtt://{broker.host}:{broker.port}")
-        hub = stack.enter_context(_hub_process(root, broker, http_port))
+        ca = CertificateAuthority.create(root / "ca")
+        broker = stack.enter_context(Mosquitto.with_tls(ca))
+        print(
+            f"  broker  mqtts://{broker.host}:{broker.port} (TLS; a certificate per lane from the hub's CA)"
+        )
+        hub = stack.enter_context(_hub_process(root, broker, http_port, ca))
         async with aiohttp.ClientSession() as session:
             await _wait_healthy(session, base, hub, root)
             print(f"  hub     {base}  (log: {root / 'hub.log'})")
             lanes: dict[str, Lane] = {}
             for name in LANES:
                 emulator = stack.enter_context(IdModuleEmulator())
-                config = load_config(_lane_config(root, name, shift, broker, emulator.port))
+                config = load_config(_lane_config(root, name, shift, broker, emulator.port, ca))
                 pins = MockFactory()
                 service = build_service(config, pin_factory=pins)
                 rotation = load_board(config.board).inputs.rotation
@@ -359,7 +401,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             "/api/v1/lane-events",
                             "/api/v1/devices",
                         ]
-                        urls = [base + path for path in paths] + [f"mqtt://{broker.host}:{broker.port}"]
+                        urls = [base + path for path in paths] + [f"mqtts://{broker.host}:{broker.port}"]
                         print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls), flush=True)
                         stop = asyncio.Event()
                         loop = asyncio.get_running_loop()
