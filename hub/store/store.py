@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -83,11 +84,15 @@ def _translated(operation: str) -> Iterator[None]:
         raise StoreError(operation, _brief(err), transient=transient) from err
 
 
+# asyncpg quotes the value it refused: "invalid input for query argument $4: <value> (why)".
+_QUOTED_ARGUMENT = re.compile(r"^(invalid input for query argument \$\d+): .*?( \([^()]*\))?$")
+
+
 def _brief(err: BaseException) -> str:
     """What went wrong, without the statement's parameters (rows may hold personal data)."""
     cause = err.orig if isinstance(err, StatementError) and err.orig is not None else err
     lines = str(cause).strip().splitlines()
-    detail = lines[0][:200] if lines else ""
+    detail = _QUOTED_ARGUMENT.sub(r"\1\2", lines[0])[:200] if lines else ""
     return f"{type(err).__name__}: {detail}" if detail else type(err).__name__
 
 

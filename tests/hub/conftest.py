@@ -1,18 +1,12 @@
-"""Fixtures for the hub: a real store on a temporary SQLite file."""
+"""Fixtures for the hub: a real store, on a temporary SQLite file and on PostgreSQL (``database_url``)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from hub.store import Store
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
 
 
 @pytest.fixture

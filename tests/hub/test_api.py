@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,8 @@ Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[Client]:
-    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+async def client(database_url: str) -> AsyncIterator[Client]:
+    config = HubConfig(database_url=database_url, mqtt_port=free_port())
     app = create_app(config)
 
     async def boom(request: web.Request) -> web.Response:

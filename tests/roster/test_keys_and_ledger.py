@@ -46,20 +46,22 @@ def test_a_key_of_another_kind_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[RosterLedger]:
-    opened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+async def ledger(database_url: str) -> AsyncIterator[RosterLedger]:
+    opened = await RosterLedger.open(database_url)
     yield opened
     await opened.close()
 
 
-async def test_versions_grow_with_content_and_survive_a_restart(ledger: RosterLedger, tmp_path: Path) -> None:
+async def test_versions_grow_with_content_and_survive_a_restart(
+    ledger: RosterLedger, database_url: str
+) -> None:
     assert await ledger.current("P") == 0
     assert await ledger.mint("P", "a" * 64, 10) == (1, True)
     assert await ledger.mint("P", "a" * 64, 10) == (1, False)
     assert await ledger.mint("P", "b" * 64, 11) == (2, True)
     assert await ledger.mint("Q", "b" * 64, 11) == (1, True)
     await ledger.close()
-    reopened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+    reopened = await RosterLedger.open(database_url)
     try:
         assert await reopened.current("P") == 2
         assert await reopened.mint("P", "a" * 64, 10) == (3, True)  # old content again is a new version

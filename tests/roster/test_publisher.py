@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -57,8 +56,8 @@ def source() -> MemorySource:
 
 
 @pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[RosterLedger]:
-    opened = await RosterLedger.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}")
+async def ledger(database_url: str) -> AsyncIterator[RosterLedger]:
+    opened = await RosterLedger.open(database_url)
     yield opened
     await opened.close()
 
@@ -243,14 +242,14 @@ async def test_status_messages_are_checked_before_they_are_taken(
     assert hub.counters.statuses == 1
 
 
-async def test_the_ingest_hands_roster_status_to_the_publisher(tmp_path: Path) -> None:
+async def test_the_ingest_hands_roster_status_to_the_publisher(database_url: str) -> None:
     taken: list[tuple[str, bytes]] = []
 
     async def on_status(topic: str, payload: bytes) -> str | None:
         taken.append((topic, payload))
         return "refused for the test" if payload == b"bad" else None
 
-    async with await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}") as store:
+    async with await Store.open(database_url) as store:
         ingest = Ingest(
             store,
             host="127.0.0.1",

@@ -65,13 +65,13 @@ def enrol(source: MemorySource, card: IdentityCard, person_id: str) -> None:
 
 
 @pytest.fixture
-async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
+async def site(broker: Mosquitto, tmp_path: Path, database_url: str) -> AsyncIterator[Site]:
     rng = random.Random(2026)
     people = [synthetic_identity(rng, valid_to=None) for _ in range(3)]
     source = MemorySource()
     source.assign(PROJECT, LANE)
     enrol(source, people[0], "p-first")
-    database = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    database = database_url
     ledger = await RosterLedger.open(database)
     (tmp_path / "site.key").write_text(SITE_KEY.hex())
     (tmp_path / "lane.toml").write_text(
