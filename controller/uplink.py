@@ -156,6 +156,8 @@ class Uplink:
                     for channel in self._handlers:
                         await client.subscribe(topic_for(self.device_id, channel), qos=1)
                     self._client = client
+                    # A drain window is that many publishes in flight at once: expected, not a warning.
+                    client.pending_calls_threshold = max(self.config.window * 2, 10)
                     async with asyncio.TaskGroup() as tasks:
                         tasks.create_task(self._receive(client))
                         tasks.create_task(self._drain(client))

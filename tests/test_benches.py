@@ -67,3 +67,12 @@ def test_roster_sync_bench_reports_its_keys() -> None:
     for key in ("sync_s", "compile_s", "raw_transfer_s", "ratio", "end_to_end_s", "end_to_end_ratio"):
         assert isinstance(report[key], int | float), key
     assert report["entries"] == report["lane_entries"] == 3000
+
+
+@pytest.mark.broker
+def test_offline_drain_bench_loses_nothing() -> None:
+    report = run_bench("offline_drain.py", "--events", "2000")
+    assert report["events"] == 2000
+    assert report["lost"] == 0
+    assert report["duplicates"] == 0
+    assert isinstance(report["events_per_s"], int)
