@@ -76,6 +76,14 @@ def device(record: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str,
         "presence_at": _time(record.presence_at),
         "last_seen_at": _time(record.last_seen_at),
         "last_heartbeat": record.last_heartbeat,
+        "roster": {
+            "applied_version": record.roster_applied,
+            "current_version": record.roster_current,
+            "lag": None
+            if record.roster_applied is None or record.roster_current is None
+            else max(0, record.roster_current - record.roster_applied),
+            "problem": record.roster_problem,
+        },
     }
 
 

@@ -170,3 +170,7 @@ class DeviceStatus:
     presence_generation: int | None
     presence_at: datetime | None
     last_heartbeat: Mapping[str, Any] | None
+    # The lane's last roster report and the newest version of its project (roster lag = the gap).
+    roster_applied: int | None = None
+    roster_current: int | None = None
+    roster_problem: str | None = None

@@ -52,7 +52,15 @@ from hub.store.records import (
     StoredLaneEvent,
     StoreResult,
 )
-from hub.store.schema import access_events, dead_letters, device_sequences, devices, lane_events
+from hub.store.schema import (
+    access_events,
+    dead_letters,
+    device_sequences,
+    devices,
+    lane_events,
+    roster_status,
+    roster_versions,
+)
 from wire.codec import MAX_PAYLOAD_BYTES
 from wire.commands import Command, CommandResult
 from wire.models import Heartbeat, PresenceState, PresenceStatus, utc_now
@@ -279,8 +287,21 @@ class Store:
         return [SequenceState(**row._mapping) for row in rows]
 
     async def devices(self) -> list[DeviceStatus]:
-        t = devices.c
-        query = select(devices).order_by(t.device_id)
+        t, s, v = devices.c, roster_status.c, roster_versions.c
+        query = (
+            select(
+                devices,
+                s.applied_version.label("roster_applied"),
+                v.version.label("roster_current"),
+                s.problem.label("roster_problem"),
+            )
+            .select_from(
+                devices.outerjoin(roster_status, s.device_id == t.device_id).outerjoin(
+                    roster_versions, v.project_id == s.project_id
+                )
+            )
+            .order_by(t.device_id)
+        )
         async with self._read("devices") as conn:
             rows = (await conn.execute(query)).all()
         return [DeviceStatus(**row._mapping) for row in rows]

@@ -82,3 +82,34 @@ async def test_the_last_status_of_each_lane_is_kept(ledger: RosterLedger) -> Non
     lane = lanes["lane-a1"]
     assert (lane.applied_version, lane.wants_snapshot, lane.problem) == (1, True, "bad")
     assert lane.reported_at.tzinfo is not None
+
+
+async def test_device_health_shows_roster_lag(ledger: RosterLedger, database_url: str) -> None:
+    """What the operators' device board reads: the lane's applied version against its project's newest."""
+    from hub.store import Store
+    from wire.models import PresenceState, PresenceStatus, utc_now
+
+    store = await Store.open(database_url)
+    try:
+        await store.record_presence(
+            PresenceStatus(device_id="lane-a1", state=PresenceState.ONLINE, generation=1, at=utc_now())
+        )
+        await store.record_presence(
+            PresenceStatus(device_id="lane-a2", state=PresenceState.ONLINE, generation=1, at=utc_now())
+        )
+        await ledger.mint("P", "a" * 64, 10)
+        await ledger.mint("P", "b" * 64, 11)
+        await ledger.mint("P", "c" * 64, 12)
+        await ledger.record_status(
+            RosterStatus(device_id="lane-a1", project_id="P", applied_version=1, problem="chunk 3 missing")
+        )
+        by_id = {d.device_id: d for d in await store.devices()}
+    finally:
+        await store.close()
+    lagging = by_id["lane-a1"]
+    assert (lagging.roster_applied, lagging.roster_current, lagging.roster_problem) == (
+        1,
+        3,
+        "chunk 3 missing",
+    )
+    assert by_id["lane-a2"].roster_applied is None  # never reported: no lag to show yet
