@@ -23,9 +23,7 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
-import signal  # noqa: E402
 import sqlite3  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
@@ -33,8 +31,8 @@ from datetime import UTC, datetime  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
 from controller.journal import Journal  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
+from sitegate.hubproc import hub_process  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
-from sitegate.netutil import free_port, wait_for_port  # noqa: E402
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason  # noqa: E402
 
 DEVICE = "lane-offline-1"
@@ -61,35 +59,6 @@ def event(seq: int) -> AccessEvent:
         card_kind=CardKind.RESIDENT,
         credential_hash=f"{seq:064x}",
     )
-
-
-@contextlib.contextmanager
-def hub(db: Path, broker: Mosquitto):  # type: ignore[no-untyped-def]
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sitegate.cli",
-            "hub",
-            "--database-url",
-            f"sqlite+aiosqlite:///{db}",
-            "--mqtt-host",
-            broker.host,
-            "--mqtt-port",
-            str(broker.port),
-            "--http-port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port("127.0.0.1", port, timeout=30)
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
 
 
 async def drain(journal: Journal, broker: Mosquitto, events: int) -> float:
@@ -126,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"offline: {n + 1} events journaled")
         append_s = time.monotonic() - started
         db = root / "hub.sqlite3"
-        with Mosquitto() as broker, hub(db, broker):
+        with Mosquitto() as broker, hub_process(db, broker.host, broker.port):
             drain_s = asyncio.run(drain(journal, broker, args.events))
         journal.close()
         with contextlib.closing(sqlite3.connect(db)) as conn:

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -43,8 +42,8 @@ from provisioning.ca import (
     write_public,
 )
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
+from sitegate.hubproc import hub_process
 from sitegate.mosquitto import Mosquitto
-from sitegate.netutil import free_port
 from wire.models import AccessEvent, LaneEvent, LaneEventType, Reason
 
 LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
@@ -130,48 +129,14 @@ def _lane_config(
     return config
 
 
-@contextlib.contextmanager
-def _hub_process(
-    root: Path, broker: Mosquitto, http_port: int, ca: CertificateAuthority
-) -> Iterator[subprocess.Popen[bytes]]:
+def _hub_config(root: Path, ca: CertificateAuthority) -> Path:
+    """The hub's TOML: its own certificate from the CA, so it speaks TLS to the broker like the lanes."""
     ca_file, cert_file, key_file = _enrol(ca, root / "hub-tls", HUB_IDENTITY, hub=True)
     hub_toml = root / "hub.toml"
     hub_toml.write_text(
         f'mqtt_ca_file = "{ca_file}"\nmqtt_cert_file = "{cert_file}"\nmqtt_key_file = "{key_file}"\n'
     )
-    log_file = open(root / "hub.log", "wb")  # noqa: SIM115 - closed below, after the process
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sitegate.cli",
-            "hub",
-            "--config",
-            str(hub_toml),
-            "--database-url",
-            f"sqlite+aiosqlite:///{root / 'hub.sqlite3'}",
-            "--mqtt-host",
-            broker.host,
-            "--mqtt-port",
-            str(broker.port),
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            str(http_port),
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log_file.close()
+    return hub_toml
 
 
 async def _wait_healthy(
@@ -349,8 +314,6 @@ async def _compare(
 async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
     now = SystemClock().now()
     shift = build_shift(seed, now)
-    http_port = free_port()
-    base = f"http://127.0.0.1:{http_port}"
     print(
         f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, "
         f"{len(shift.roster)} people on the roster"
@@ -361,9 +324,18 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
         print(
             f"  broker  mqtts://{broker.host}:{broker.port} (TLS; a certificate per lane from the hub's CA)"
         )
-        hub = stack.enter_context(_hub_process(root, broker, http_port, ca))
+        hub = stack.enter_context(
+            hub_process(
+                root / "hub.sqlite3",
+                broker.host,
+                broker.port,
+                config=_hub_config(root, ca),
+                log=root / "hub.log",
+            )
+        )
+        base = hub.base_url
         async with aiohttp.ClientSession() as session:
-            await _wait_healthy(session, base, hub, root)
+            await _wait_healthy(session, base, hub.proc, root)
             print(f"  hub     {base}  (log: {root / 'hub.log'})")
             lanes: dict[str, Lane] = {}
             for name in LANES:
@@ -437,6 +409,6 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_demo(root, serve=args.serve, seed=args.seed))
         except KeyboardInterrupt:
             return 0
-        except RuntimeError as err:
+        except (RuntimeError, TimeoutError) as err:
             print(f"demo failed: {err}", file=sys.stderr)
             return 1

@@ -12,10 +12,8 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +21,8 @@ import pytest
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.uplink import Uplink
+from sitegate.hubproc import hub_process
 from sitegate.mosquitto import Mosquitto
-from sitegate.netutil import free_port, wait_for_port
 from tests.controller.test_journal import make_event
 from wire.models import AccessEvent
 
@@ -36,36 +34,6 @@ def events_for(device_id: str):
         return make_event(seq).model_copy(update={"device_id": device_id})
 
     return build
-
-
-@contextlib.contextmanager
-def hub_process(db: Path, broker: Mosquitto) -> Iterator[subprocess.Popen[bytes]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sitegate.cli",
-            "hub",
-            "--database-url",
-            f"sqlite+aiosqlite:///{db}",
-            "--mqtt-host",
-            broker.host,
-            "--mqtt-port",
-            str(broker.port),
-            "--http-port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port("127.0.0.1", port, timeout=20)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
 
 
 def stored_seqs(db: Path, device_id: str) -> list[int]:
@@ -101,7 +69,7 @@ async def test_ten_thousand_offline_events_arrive_exactly_once(broker: Mosquitto
     for _ in range(10_000):
         journal.append(events_for("lane-off-1"))  # the link is down all this time
     db = tmp_path / "hub.sqlite3"
-    with hub_process(db, broker):
+    with hub_process(db, broker.host, broker.port):
         async with uplinks(broker, {"lane-off-1": journal}) as links:
             started = time.monotonic()
             await until(lambda: journal.backlog() == 0, 60, "drained backlog")
@@ -122,12 +90,12 @@ async def test_hub_killed_mid_ingest_and_broker_restarted_mid_drain(
             journal.append(events_for(device))
     db = tmp_path / "hub.sqlite3"
     async with uplinks(broker, journals):
-        with hub_process(db, broker) as hub:
+        with hub_process(db, broker.host, broker.port) as hub:
             await until(lambda: any(j.acked_through > 200 for j in journals.values()), 30, "first acks")
-            hub.send_signal(signal.SIGKILL)  # mid-ingest: no clean shutdown, no final acks
-            hub.wait(10)
+            hub.proc.send_signal(signal.SIGKILL)  # mid-ingest: no clean shutdown, no final acks
+            hub.proc.wait(10)
         broker.restart()  # mid-drain, while the lanes still hold unacknowledged events
-        with hub_process(db, broker):
+        with hub_process(db, broker.host, broker.port):
             await until(lambda: all(j.backlog() == 0 for j in journals.values()), 90, "every journal drained")
     for device in devices:
         assert stored_seqs(db, device) == list(range(1, 3_001)), device
