@@ -7,16 +7,17 @@ wait on what the reader reports (``present``, ``stats``) rather than on fixed sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
-from controller.core.cards import CardUid, ReadFailure, UidSource
+from controller.core.cards import CardUid, UidSource
 from controller.readers.apdu import GET_ID_CARD_SERIAL, GET_UID, ApduError, NoResponse
 from controller.readers.pcsc_reader import PcscReader, identify
 from hardware.emulators.vicc import ATR_ISO14443A, ATR_ISO14443B, PULL_CARD, VirtualCard
+from tests.support.card_stream import CardStream as Lane
+from tests.support.card_stream import until
 from tests.support.pcscd import PcscDaemon
 
 pcscd = pytest.mark.pcscd
@@ -25,39 +26,6 @@ SERIAL = bytes.fromhex("0123456789ABCDEF")
 UID7 = bytes.fromhex("04A1B2C3D4E5F6")
 PUPI_ZERO = bytes(4)  # what FF CA gives for a resident ID card: useless
 POLL = 0.1
-
-
-class Lane:
-    """The reader's card stream running in a task, as the lane service would consume it."""
-
-    def __init__(self, reader: PcscReader) -> None:
-        self.reader = reader
-        self.cards: asyncio.Queue[CardUid] = asyncio.Queue()
-        self.failures: list[ReadFailure] = []
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        async for card in self.reader.cards():
-            if isinstance(card, ReadFailure):  # told to the person at the lane, not a card
-                self.failures.append(card)
-                continue
-            await self.cards.put(card)
-
-    async def next_card(self, within: float = 3.0) -> CardUid:
-        return await asyncio.wait_for(self.cards.get(), within)
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-
-async def until(condition: Callable[[], bool], within: float = 3.0) -> None:
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition(), f"not true within {within} s"
 
 
 def id_card(pcscd: PcscDaemon, slot: int = 0) -> VirtualCard:
@@ -120,8 +88,8 @@ async def test_id_card_gives_its_physical_serial(lane: Lane, vpcd: PcscDaemon) -
         got = await lane.next_card()
     assert got == CardUid("0123456789ABCDEF", "Virtual PCD 00 00", UidSource.ID_CARD_SERIAL)
     assert card.apdus == [GET_ID_CARD_SERIAL]
-    assert lane.reader.healthy
-    assert lane.reader.fault is None
+    assert lane.source.healthy
+    assert lane.source.fault is None
 
 
 @pcscd
@@ -130,15 +98,15 @@ async def test_iso14443a_card_gives_its_uid(lane: Lane, vpcd: PcscDaemon) -> Non
         got = await lane.next_card()
     assert got == CardUid("04A1B2C3D4E5F6", "Virtual PCD 00 00", UidSource.ISO14443A)
     assert card.apdus == [GET_ID_CARD_SERIAL, GET_UID]  # 00 36 refused (6D00), then FF CA
-    assert lane.reader.stats.swipes == 1
-    assert lane.reader.stats.apdu_errors == 0
+    assert lane.source.stats.swipes == 1
+    assert lane.source.stats.apdu_errors == 0
 
 
 @pcscd
 async def test_card_left_on_the_reader_yields_once_and_again_after_reinsertion(
     lane: Lane, vpcd: PcscDaemon
 ) -> None:
-    reader = lane.reader
+    reader = lane.source
     card = site_card(vpcd, uid=bytes.fromhex("04A1B2C3"))
     card.insert()
     try:
@@ -160,7 +128,7 @@ async def test_error_answers_are_counted_and_named_and_the_next_card_still_works
     lane: Lane, vpcd: PcscDaemon, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="controller.readers.pcsc_reader")
-    reader = lane.reader
+    reader = lane.source
     bad_cards = [
         site_card(vpcd, responses={GET_UID: b"\x69\x82"}),  # error status word
         site_card(vpcd, responses={GET_UID: b"\x90"}),  # one byte: no status word
@@ -187,7 +155,7 @@ async def test_error_answers_are_counted_and_named_and_the_next_card_still_works
 async def test_card_pulled_mid_exchange_is_counted_and_the_next_card_works(
     lane: Lane, vpcd: PcscDaemon
 ) -> None:
-    reader = lane.reader
+    reader = lane.source
     with site_card(vpcd, responses={GET_UID: PULL_CARD}) as card:
         await until(lambda: reader.stats.card_lost == 1)
         await until(lambda: not reader.present)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,51 +12,19 @@ from typing import Any
 import pytest
 import serial
 
-from controller.core.cards import IdentityCard, ReadFailure
+from controller.core.cards import IdentityCard
 from controller.readers.gat467.errors import NoReply
 from controller.readers.gat467.frames import Command, Status
 from controller.readers.gat467.textblock import encode_text_block
 from controller.readers.serial_module import SerialIdModule
 from hardware.emulators.id_module import DEFAULT_SAM_ID, SYNTHETIC_PHOTO, IdModuleEmulator
 from hardware.emulators.identities import synthetic_identity
+from tests.support.card_stream import CardStream as Lane
+from tests.support.card_stream import until
 
 pytestmark = pytest.mark.serial
 
 POLL = 0.02
-
-
-class Lane:
-    """The adapter's card stream running in a task, as a lane controller would consume it."""
-
-    def __init__(self, module: SerialIdModule) -> None:
-        self.module = module
-        self.cards: asyncio.Queue[IdentityCard] = asyncio.Queue()
-        self.failures: list[ReadFailure] = []
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        async for card in self.module.cards():
-            if isinstance(card, ReadFailure):  # told to the person at the lane, not a card
-                self.failures.append(card)
-                continue
-            await self.cards.put(card)
-
-    async def next_card(self, within: float = 3.0) -> IdentityCard:
-        return await asyncio.wait_for(self.cards.get(), within)
-
-    async def stop(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-
-
-async def until(condition: Callable[[], bool], within: float = 3.0) -> None:
-    """Poll: the conditions are set by the emulator's thread, so there is no event to wait on."""
-    for _ in range(int(within / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition(), f"not true within {within} s"
 
 
 async def polls(emu: IdModuleEmulator, n: int) -> None:
@@ -96,8 +63,8 @@ async def test_a_card_left_on_the_reader_is_read_once(emu: IdModuleEmulator, lan
     await polls(emu, 10)
     assert lane.cards.empty()
     assert emu.reads_served == 1
-    assert lane.module.stats.reads_ok == 1
-    assert lane.module.healthy
+    assert lane.source.stats.reads_ok == 1
+    assert lane.source.healthy
 
 
 async def test_removed_and_presented_again_is_read_again(emu: IdModuleEmulator, lane: Lane) -> None:
@@ -108,7 +75,7 @@ async def test_removed_and_presented_again_is_read_again(emu: IdModuleEmulator, 
     emu.present(card)
     second = await lane.next_card()
     assert first.id_number == second.id_number == card.id_number
-    assert lane.module.stats.reads_ok == 2
+    assert lane.source.stats.reads_ok == 2
 
 
 async def test_same_card_is_not_repeated_until_a_find_fails(emu: IdModuleEmulator, lane: Lane) -> None:
@@ -160,7 +127,7 @@ async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
     card = person(6)
     inject(emu)
     emu.present(card)
-    await until(lambda: lane.module.stats.read_errors == 1, within=4)
+    await until(lambda: lane.source.stats.read_errors == 1, within=4)
     assert logged in caplog.text
     assert lane.cards.empty()
     await until(lambda: len(lane.failures) == 1, within=1)  # the lane is told to ask for the card again
@@ -169,7 +136,7 @@ async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
     emu.present(card)
     assert (await lane.next_card()).id_number == card.id_number
     assert card.id_number not in caplog.text
-    assert lane.module.healthy
+    assert lane.source.healthy
 
 
 async def test_an_unreadable_text_block_is_logged_and_skipped(
@@ -179,7 +146,7 @@ async def test_an_unreadable_text_block_is_logged_and_skipped(
     block = bytearray(encode_text_block(card))
     block[36:52] = "19991340".encode("utf-16-le")
     emu.present(bytes(block))
-    await until(lambda: lane.module.stats.read_errors == 1)
+    await until(lambda: lane.source.stats.read_errors == 1)
     assert "text block field birth_date at offset 36: not a calendar date" in caplog.text
     assert card.id_number not in caplog.text
     await swipe_out(emu)
@@ -189,11 +156,11 @@ async def test_an_unreadable_text_block_is_logged_and_skipped(
 
 async def test_a_silent_module_is_reported_and_recovers(emu: IdModuleEmulator, lane: Lane) -> None:
     emu.silence(True)
-    await until(lambda: not lane.module.healthy)
-    assert lane.module.fault == "no reply to 5 finds in a row"
+    await until(lambda: not lane.source.healthy)
+    assert lane.source.fault == "no reply to 5 finds in a row"
     emu.silence(False)
-    await until(lambda: lane.module.healthy)
-    assert lane.module.fault is None
+    await until(lambda: lane.source.healthy)
+    assert lane.source.fault is None
 
 
 async def test_probe_returns_the_sam_id(emu: IdModuleEmulator) -> None:
