@@ -70,7 +70,10 @@ class Uplink:
         self.connected_at: float | None = None
         """Monotonic time of the latest successful connection (health)."""
         self.attempted_at: float | None = None
-        """Monotonic time the latest connection attempt began: what the backoff spreads out."""
+        """Monotonic time the latest connection attempt began."""
+        self.attempt_due: float | None = None
+        """Monotonic time the backoff scheduled the latest attempt for: what the jitter spreads out,
+        independent of how late a busy event loop gets round to it."""
         self._handlers: dict[Channel, DownlinkHandler] = {}
         self._client: aiomqtt.Client | None = None
 
@@ -113,8 +116,10 @@ class Uplink:
                 tls = self._tls_context()
             except OSError as err:  # ssl.SSLError is one: the lane keeps deciding, events wait
                 log.error("uplink cannot use its TLS files: %s", err)
-                await asyncio.sleep(self._delay(attempt))
+                delay = self._delay(attempt)
                 attempt += 1
+                self.attempt_due = time.monotonic() + delay
+                await asyncio.sleep(delay)
                 continue
             generation = self.journal.next_generation()
             will = aiomqtt.Will(
@@ -170,6 +175,7 @@ class Uplink:
                 self._client = None
             delay = self._delay(attempt)
             attempt += 1
+            self.attempt_due = time.monotonic() + delay
             await asyncio.sleep(delay)
 
     def _tls_context(self) -> ssl.SSLContext | None:
