@@ -17,6 +17,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from hub.store.types import IdType, JsonType, UtcDateTime
@@ -177,4 +180,205 @@ device_commands = Table(
     Column("result_detail", String(500), nullable=True),
     Column("result_at", UtcDateTime, nullable=True),
     Index(None, "device_id", "issued_at"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry of the notice: who may be on which site, and who may see what (migration 0002).
+# Ids are short strings the hub mints (``ent-…``, ``per-…``): they travel in rosters and events, so
+# they must say nothing personal. Kinds and roles are plain strings, checked by hub.registry.models.
+# ---------------------------------------------------------------------------------------------
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("code", String(12), primary_key=True),
+    Column("name", String(64), nullable=False),
+)
+
+enterprises = Table(
+    "enterprises",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # 企业编号: the unified social credit code; unique city-wide.
+    Column("number", String(32), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    # general_contractor | professional_subcontractor | labour_subcontractor | supervision
+    Column("kind", String(32), nullable=False),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=False),
+    Column("local", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # Keyed blind index of the normalised ID number: finds and de-duplicates without decrypting.
+    Column("id_index", String(64), nullable=False, unique=True),
+    # AES-GCM of the ID number under the hub's data key (nonce ‖ ciphertext ‖ tag).
+    Column("id_cipher", LargeBinary, nullable=False),
+    # What every role without the need sees: first 6 and last 4 characters.
+    Column("id_masked", String(24), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("card_kind", String(32), nullable=False),
+    Column("nation", String(32), nullable=True),
+    Column("birth_date", Date, nullable=True),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=True),
+    # worker (作业人员备案, by a district bureau) | manager (管理人员信息登记, with a position)
+    Column("category", String(16), nullable=False),
+    Column("position", String(32), nullable=True),
+    Column("registered_district", String(12), ForeignKey("districts.code"), nullable=True),
+    Column("watchlisted", Boolean, nullable=False, server_default=false()),
+    Column("watchlist_reason", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "enterprise_id"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    # The id lanes and rosters carry (wire.models.ProjectId).
+    Column("id", String(64), primary_key=True),
+    Column("permit_number", String(64), nullable=False, unique=True),
+    Column("name", String(128), nullable=False),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=False),
+    Column("address", String(200), nullable=False),
+    Column("gc_enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=False),
+    Column("permit_issued_on", Date, nullable=True),
+    # 报备: NULL until the general contractor starts the project's real-name registration.
+    Column("registered_at", UtcDateTime, nullable=True),
+    # The key lanes hash credentials with (controller.core.credential), sealed by the data key.
+    Column("site_key_cipher", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "district"),
+)
+
+project_parties = Table(
+    "project_parties",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), primary_key=True),
+    # general_contractor | subcontractor | supervision
+    Column("role", String(32), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Index(None, "enterprise_id"),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("person_id", String(32), ForeignKey("persons.id"), nullable=False),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=False),
+    # wire.roster.RosterRole: worker | manager | supervisor | visitor
+    Column("role", String(16), nullable=False),
+    Column("entry_date", Date, nullable=False),  # 进场
+    Column("exit_date", Date, nullable=True),  # 退场; NULL while open-ended
+    # HMAC of the ID number under the project's site key, computed once at assignment: compiling
+    # a roster is then a plain read, no decryption.
+    Column("credential_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "project_id", "person_id"),
+    Index(None, "person_id"),
+    Index(None, "project_id", "enterprise_id"),
+)
+
+gates = Table(
+    "gates",
+    metadata,
+    Column("device_id", String(63), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("lane", String(32), nullable=False),
+    Column("direction", String(8), nullable=False),  # in | out | both
+    Column("name", String(64), nullable=False),
+    Index(None, "project_id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    # argon2id, PHC string (hub.auth.passwords)
+    Column("password_hash", String(255), nullable=False),
+    # city | district | enterprise | gc_project | sub_project | supervision_project | operator
+    Column("role", String(32), nullable=False),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=True),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=True),
+    Column("display_name", String(128), nullable=False),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+auth_tokens = Table(
+    "auth_tokens",
+    metadata,
+    # sha256 of the bearer token: a leaked table does not log anyone in.
+    Column("token_sha256", String(64), primary_key=True),
+    Column("account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "account_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("account_id", IdType, nullable=True),  # NULL: a failed login for an unknown name
+    Column("username", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128), nullable=True),
+    # What changed, never an ID number (hub.auth.audit masks).
+    Column("detail", JsonType, nullable=True),
+    Index(None, "at"),
+    Index(None, "account_id", "at"),
+)
+
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("inspected_on", Date, nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "project_id", "inspected_on"),
+)
+
+# Derived as events arrive (hub.derive), in the ingest's transaction: who is on site now and each
+# person's day. Rebuildable from access_events, so never the only copy of anything.
+presence = Table(
+    "presence",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("person_id", String(32), primary_key=True),
+    Column("on_site", Boolean, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("device_id", String(63), nullable=False),
+    # The wall time of the event this row reflects: an older event arriving late changes nothing.
+    Column("event_time", UtcDateTime, nullable=False),
+    Index(None, "project_id", "on_site"),
+)
+
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("project_id", String(64), primary_key=True),
+    Column("person_id", String(32), primary_key=True),
+    # The site's local calendar day (Asia/Shanghai): what a regulator means by "a day".
+    Column("day", Date, primary_key=True),
+    Column("first_in", UtcDateTime, nullable=True),
+    Column("last_out", UtcDateTime, nullable=True),
+    Column("seconds_on_site", Integer, nullable=False, server_default="0"),
+    Column("passages", Integer, nullable=False, server_default="0"),
+    Index(None, "project_id", "day"),
+    Index(None, "person_id", "day"),
 )

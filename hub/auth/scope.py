@@ -1,0 +1,148 @@
+"""What each account may see, as SQL: every query that returns records ANDs one of these in.
+
+Scope lives in the queries, not in the views: a listing, a count, a CSV export and a headcount
+all filter through the same clause, so no endpoint can forget it and no page can leak a row that
+a later filter would have hidden.
+
+The rules (the notice's hierarchy):
+- city: everything; operator: devices only, no personal records at all;
+- district: projects in its district, people registered there or working on those projects;
+- enterprise: projects it is a party to; the whole record where it is the general contractor or
+  the supervisor, only its own people where it is a subcontractor; its own staff anywhere;
+- GC and supervision project accounts: their whole project;
+- subcontractor project account: its own enterprise's people on its project (and the lanes of it).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+
+from hub.auth.principal import Principal, Role
+from hub.store.schema import assignments, gates, persons, project_parties, projects
+
+_WHOLE_RECORD_PARTY_ROLES = ("general_contractor", "supervision")
+
+
+def _district_projects(district: str) -> Select[tuple[str]]:
+    return select(projects.c.id).where(projects.c.district == district)
+
+
+def _party_projects(enterprise_id: str, *roles: str) -> Select[tuple[str]]:
+    query = select(project_parties.c.project_id).where(project_parties.c.enterprise_id == enterprise_id)
+    if roles:
+        query = query.where(project_parties.c.role.in_(roles))
+    return query
+
+
+def _assigned_via(
+    enterprise_id: str, project_col: ColumnElement[str], person_col: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """The record's person works on the record's project for ``enterprise_id``."""
+    return exists().where(
+        assignments.c.project_id == project_col,
+        assignments.c.person_id == person_col,
+        assignments.c.enterprise_id == enterprise_id,
+    )
+
+
+def project_clause(principal: Principal, project_col: ColumnElement[str]) -> ColumnElement[bool]:
+    """Projects (and project-level records without a person: lane events, gates, inspections)."""
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.OPERATOR:
+        return false()
+    if role is Role.DISTRICT:
+        return project_col.in_(_district_projects(_need(principal.district)))
+    if role is Role.ENTERPRISE:
+        return project_col.in_(_party_projects(_need(principal.enterprise_id)))
+    return project_col == _need(principal.project_id)
+
+
+def person_record_clause(
+    principal: Principal, project_col: ColumnElement[str], person_col: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """Records about a person on a project (access events, presence, attendance, assignments).
+
+    A record with no person (an unregistered card) belongs to the whole-project roles only.
+    """
+    role = principal.role
+    if role is Role.SUB_PROJECT:
+        return and_(
+            project_col == _need(principal.project_id),
+            _assigned_via(_need(principal.enterprise_id), project_col, person_col),
+        )
+    if role is Role.ENTERPRISE:
+        enterprise_id = _need(principal.enterprise_id)
+        return or_(
+            project_col.in_(_party_projects(enterprise_id, *_WHOLE_RECORD_PARTY_ROLES)),
+            _assigned_via(enterprise_id, project_col, person_col),
+        )
+    return project_clause(principal, project_col)
+
+
+def person_clause(principal: Principal, person_id_col: ColumnElement[str]) -> ColumnElement[bool]:
+    """Registered persons (the registry's people list and a person's own page)."""
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.OPERATOR:
+        return false()
+    if role is Role.DISTRICT:
+        district = _need(principal.district)
+        registered_here = person_id_col.in_(
+            select(persons.c.id).where(persons.c.registered_district == district)
+        )
+        working_here = person_id_col.in_(
+            select(assignments.c.person_id).where(assignments.c.project_id.in_(_district_projects(district)))
+        )
+        return or_(registered_here, working_here)
+    if role is Role.ENTERPRISE:
+        enterprise_id = _need(principal.enterprise_id)
+        staff = person_id_col.in_(select(persons.c.id).where(persons.c.enterprise_id == enterprise_id))
+        on_its_projects = person_id_col.in_(
+            select(assignments.c.person_id).where(
+                or_(
+                    assignments.c.enterprise_id == enterprise_id,
+                    assignments.c.project_id.in_(_party_projects(enterprise_id, *_WHOLE_RECORD_PARTY_ROLES)),
+                )
+            )
+        )
+        return or_(staff, on_its_projects)
+    on_project = assignments.c.project_id == _need(principal.project_id)
+    if role is Role.SUB_PROJECT:
+        on_project = and_(on_project, assignments.c.enterprise_id == _need(principal.enterprise_id))
+    return person_id_col.in_(select(assignments.c.person_id).where(on_project))
+
+
+def enterprise_clause(principal: Principal, enterprise_id_col: ColumnElement[str]) -> ColumnElement[bool]:
+    """Enterprises: public facts (number, name, kind), so every personal-data role may list those
+    it deals with; an operator none."""
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.OPERATOR:
+        return false()
+    if role is Role.DISTRICT:
+        return true()  # a bureau registers enterprises from anywhere that work in its district
+    if role is Role.ENTERPRISE:
+        return enterprise_id_col == _need(principal.enterprise_id)
+    return enterprise_id_col.in_(
+        select(project_parties.c.enterprise_id).where(
+            project_parties.c.project_id == _need(principal.project_id)
+        )
+    )
+
+
+def device_clause(principal: Principal, device_col: ColumnElement[str]) -> ColumnElement[bool]:
+    """Devices (health, commands): the operator and the city see every lane; others the lanes of
+    the projects they see. A device not yet placed at any gate is the operator's and the city's."""
+    if principal.role in (Role.CITY, Role.OPERATOR):
+        return true()
+    return device_col.in_(select(gates.c.device_id).where(project_clause(principal, gates.c.project_id)))
+
+
+def _need(value: str | None) -> str:
+    if value is None:  # Principal.__post_init__ makes this impossible; kept for the type checker
+        raise ValueError("account scope is incomplete")
+    return value
