@@ -154,7 +154,12 @@ class Store:
         return self._engine.dialect.name
 
     @contextlib.asynccontextmanager
-    async def _write(self, operation: str) -> AsyncIterator[AsyncConnection]:
+    async def write(self, operation: str) -> AsyncIterator[AsyncConnection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite); failures leave as StoreError.
+
+        Public so the registry and the accounts run their statements with the same transaction
+        discipline and error translation as the event store, on the same engine.
+        """
         with _translated(operation):
             async with self._engine.connect() as conn:
                 await conn.execution_options(**WRITE_TRANSACTION)
@@ -162,7 +167,8 @@ class Store:
                     yield conn
 
     @contextlib.asynccontextmanager
-    async def _read(self, operation: str) -> AsyncIterator[AsyncConnection]:
+    async def read(self, operation: str) -> AsyncIterator[AsyncConnection]:
+        """One read connection, failures translated like :meth:`write`'s."""
         with _translated(operation):
             async with self._engine.connect() as conn:
                 yield conn
@@ -170,7 +176,7 @@ class Store:
     async def ping(self) -> bool:
         """Whether the database answers a trivial query soon; for /healthz, never raises."""
         try:
-            async with asyncio.timeout(PING_TIMEOUT_S), self._read("ping") as conn:
+            async with asyncio.timeout(PING_TIMEOUT_S), self.read("ping") as conn:
                 await conn.execute(text("SELECT 1"))
         except (StoreError, TimeoutError):
             return False
@@ -187,12 +193,12 @@ class Store:
         """
         if not records:
             return NOTHING_STORED
-        async with self._write("store_events") as conn:
+        async with self.write("store_events") as conn:
             return await journal.store(conn, records, received_at or self._clock())
 
     async def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a rejected message for diagnosis; ``reason`` must not quote the payload."""
-        async with self._write("dead_letter") as conn:
+        async with self.write("dead_letter") as conn:
             await conn.execute(
                 dead_letters.insert().values(
                     received_at=self._clock(),
@@ -207,7 +213,7 @@ class Store:
         received = received_at or self._clock()
         values = {"last_seen_at": received, "last_heartbeat": heartbeat.model_dump(mode="json")}
         insert = self._insert(devices).values(device_id=heartbeat.device_id, **values)
-        async with self._write("record_heartbeat") as conn:
+        async with self.write("record_heartbeat") as conn:
             await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=values))
 
     async def record_presence(self, status: PresenceStatus, *, received_at: datetime | None = None) -> bool:
@@ -237,7 +243,7 @@ class Store:
             ),
         )
         statement = insert.on_conflict_do_update(index_elements=["device_id"], set_=values, where=newer)
-        async with self._write("record_presence") as conn:
+        async with self.write("record_presence") as conn:
             result = await conn.execute(statement)
         return bool(result.rowcount)
 
@@ -248,7 +254,7 @@ class Store:
     ) -> Page[StoredEvent]:
         """Newest first by (wall_time, id); ``next_cursor`` is None on the last page."""
         query = queries.page_query(access_events, filters, cursor, limit)
-        async with self._read("query_access_events") as conn:
+        async with self.read("query_access_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_page(rows, limit, StoredEvent)
 
@@ -257,7 +263,7 @@ class Store:
     ) -> Page[StoredLaneEvent]:
         """Newest first by (wall_time, id), paged like :meth:`query_access_events`."""
         query = queries.page_query(lane_events, filters, cursor, limit)
-        async with self._read("query_lane_events") as conn:
+        async with self.read("query_lane_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_page(rows, limit, StoredLaneEvent)
 
@@ -265,7 +271,7 @@ class Store:
         self, filters: EventFilters = NO_FILTERS, group_by: Sequence[str] = queries.DEFAULT_GROUP_BY
     ) -> list[EventCount]:
         query = queries.count_query(filters, group_by)
-        async with self._read("count_access_events") as conn:
+        async with self.read("count_access_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_counts(rows, group_by)
 
@@ -275,14 +281,14 @@ class Store:
         query = (
             select(t.id, t.received_at, t.topic, t.reason, t.payload_size).order_by(t.id.desc()).limit(limit)
         )
-        async with self._read("dead_letters") as conn:
+        async with self.read("dead_letters") as conn:
             rows = (await conn.execute(query)).all()
         return [DeadLetter(**row._mapping) for row in rows]
 
     async def sequences(self) -> list[SequenceState]:
         t = device_sequences.c
         query = select(t.device_id, t.contiguous_through, t.highest_seen, t.gap_count).order_by(t.device_id)
-        async with self._read("sequences") as conn:
+        async with self.read("sequences") as conn:
             rows = (await conn.execute(query)).all()
         return [SequenceState(**row._mapping) for row in rows]
 
@@ -302,22 +308,22 @@ class Store:
             )
             .order_by(t.device_id)
         )
-        async with self._read("devices") as conn:
+        async with self.read("devices") as conn:
             rows = (await conn.execute(query)).all()
         return [DeviceStatus(**row._mapping) for row in rows]
 
     async def record_command(self, command: Command) -> None:
-        async with self._write("record_command") as conn:
+        async with self.write("record_command") as conn:
             await commands.record(conn, command)
 
     async def record_command_result(self, result: CommandResult) -> bool:
-        async with self._write("record_command_result") as conn:
+        async with self.write("record_command_result") as conn:
             return await commands.record_result(conn, result)
 
     async def command(self, command_id: str) -> CommandRecord | None:
-        async with self._read("command") as conn:
+        async with self.read("command") as conn:
             return await commands.fetch(conn, command_id)
 
     async def commands_for(self, device_id: str, limit: int = 50) -> list[CommandRecord]:
-        async with self._read("commands_for") as conn:
+        async with self.read("commands_for") as conn:
             return await commands.for_device(conn, device_id, limit)
