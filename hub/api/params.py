@@ -16,9 +16,19 @@ from multidict import MultiMapping
 from hub.api.errors import ApiError
 from hub.errors import InvalidQuery
 from hub.store import EventFilters, LaneEventFilters
-from wire.models import Decision, LaneEventType, Reason
+from wire.models import Decision, Direction, LaneEventType, Reason
 
-EVENT_FILTERS = ("project_id", "device_id", "person_id", "decision", "reason", "since", "until")
+EVENT_FILTERS = (
+    "project_id",
+    "device_id",
+    "person_id",
+    "enterprise_id",
+    "direction",
+    "decision",
+    "reason",
+    "since",
+    "until",
+)
 LANE_EVENT_FILTERS = ("project_id", "device_id", "type", "alert", "since", "until")
 PAGING = ("limit", "cursor")
 MAX_TEXT = 200
@@ -104,6 +114,8 @@ class Params:
             project_id=self.text("project_id"),
             device_id=self.text("device_id"),
             person_id=self.text("person_id"),
+            enterprise_id=self.text("enterprise_id"),
+            direction=self.choice("direction", Direction),
             decision=self.choice("decision", Decision),
             reason=self.choice("reason", Reason),
             since=since,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from wire.models import AccessEvent, Decision, LaneEvent, LaneEventType, Reason
+from wire.models import AccessEvent, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 JournalRecord = AccessEvent | LaneEvent
 """A record of a controller's journal, either kind; both are numbered in one sequence per device."""
@@ -60,6 +60,8 @@ class EventFilters:
     project_id: str | None = None
     device_id: str | None = None
     person_id: str | None = None
+    enterprise_id: str | None = None
+    direction: Direction | None = None
     decision: Decision | None = None
     reason: Reason | None = None
     since: datetime | None = None

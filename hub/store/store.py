@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -250,27 +250,45 @@ class Store:
     # -- reads -------------------------------------------------------------------------------
 
     async def query_access_events(
-        self, filters: EventFilters = NO_FILTERS, cursor: str | None = None, limit: int = 100
+        self,
+        filters: EventFilters = NO_FILTERS,
+        cursor: str | None = None,
+        limit: int = 100,
+        *,
+        scope: ColumnElement[bool] | None = None,
     ) -> Page[StoredEvent]:
-        """Newest first by (wall_time, id); ``next_cursor`` is None on the last page."""
-        query = queries.page_query(access_events, filters, cursor, limit)
+        """Newest first by (wall_time, id); ``next_cursor`` is None on the last page.
+
+        ``scope`` (every read method that returns records takes one): the asking account's view,
+        from :mod:`hub.auth.scope`, built on this method's table.
+        """
+        query = queries.page_query(access_events, filters, cursor, limit, scope)
         async with self.read("query_access_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_page(rows, limit, StoredEvent)
 
     async def query_lane_events(
-        self, filters: LaneEventFilters = NO_LANE_FILTERS, cursor: str | None = None, limit: int = 100
+        self,
+        filters: LaneEventFilters = NO_LANE_FILTERS,
+        cursor: str | None = None,
+        limit: int = 100,
+        *,
+        scope: ColumnElement[bool] | None = None,
     ) -> Page[StoredLaneEvent]:
         """Newest first by (wall_time, id), paged like :meth:`query_access_events`."""
-        query = queries.page_query(lane_events, filters, cursor, limit)
+        query = queries.page_query(lane_events, filters, cursor, limit, scope)
         async with self.read("query_lane_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_page(rows, limit, StoredLaneEvent)
 
     async def count_access_events(
-        self, filters: EventFilters = NO_FILTERS, group_by: Sequence[str] = queries.DEFAULT_GROUP_BY
+        self,
+        filters: EventFilters = NO_FILTERS,
+        group_by: Sequence[str] = queries.DEFAULT_GROUP_BY,
+        *,
+        scope: ColumnElement[bool] | None = None,
     ) -> list[EventCount]:
-        query = queries.count_query(filters, group_by)
+        query = queries.count_query(filters, group_by, scope)
         async with self.read("count_access_events") as conn:
             rows = (await conn.execute(query)).all()
         return queries.to_counts(rows, group_by)
@@ -292,7 +310,8 @@ class Store:
             rows = (await conn.execute(query)).all()
         return [SequenceState(**row._mapping) for row in rows]
 
-    async def devices(self) -> list[DeviceStatus]:
+    async def devices(self, *, scope: ColumnElement[bool] | None = None) -> list[DeviceStatus]:
+        """``scope`` is built on ``devices.c.device_id``."""
         t, s, v = devices.c, roster_status.c, roster_versions.c
         query = (
             select(
@@ -306,6 +325,7 @@ class Store:
                     roster_versions, v.project_id == s.project_id
                 )
             )
+            .where(*([scope] if scope is not None else []))
             .order_by(t.device_id)
         )
         async with self.read("devices") as conn:
