@@ -51,14 +51,14 @@ from controller.cli import build_service  # noqa: E402
 from controller.clock import SystemClock  # noqa: E402
 from controller.config import ControllerConfig, load_config  # noqa: E402
 from controller.core.cards import IdentityCard  # noqa: E402
-from controller.core.credential import credential_hash  # noqa: E402
 from controller.core.decision import Lane, Swipe, decide  # noqa: E402
-from controller.core.idnumber import validate_id_number, with_check_digit  # noqa: E402
 from controller.core.passback import PassbackBook  # noqa: E402
 from controller.core.roster import Role, RosterEntry  # noqa: E402
 from controller.roster_store import load_roster, save_roster  # noqa: E402
 from controller.service import _swipe_facts  # noqa: E402
 from hardware.emulators.identities import HANGZHOU_DISTRICTS, bad_check_digit  # noqa: E402
+from wire.credential import credential_hash  # noqa: E402
+from wire.idnumber import validate_id_number, with_check_digit  # noqa: E402
 from wire.models import AccessEvent, CardKind, Decision  # noqa: E402
 
 GOALS = {

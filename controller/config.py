@@ -17,9 +17,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from controller.core.credential import MIN_SITE_KEY_BYTES
 from controller.core.policy import AntiPassback, Policy, TimeWindow
 from controller.core.roster import Role
+from wire.credential import MIN_SITE_KEY_BYTES
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
 
 

@@ -20,10 +20,8 @@ from typing import Protocol
 from controller.clock import SystemClock
 from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
-from controller.core.credential import credential_hash, uid_credential
 from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.gate import Effect, Gate, GateInput, GateState
-from controller.core.idnumber import validate_foreigner_number, validate_id_number
 from controller.core.indication import indication_for
 from controller.core.passback import PassbackBook
 from controller.core.roster import Roster
@@ -33,6 +31,8 @@ from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
+from wire.credential import credential_hash, uid_credential
+from wire.idnumber import validate_foreigner_number, validate_id_number
 from wire.models import (
     ALERT_LANE_EVENTS,
     AccessEvent,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from controller.core.cards import IdentityCard
-from controller.core.credential import credential_hash
 from controller.core.roster import Role, RosterEntry
 from hardware.emulators.identities import bad_check_digit, synthetic_identity
+from wire.credential import credential_hash
 from wire.models import Reason
 
 PROJECT_ID = "HZ-330106-2026-0042"

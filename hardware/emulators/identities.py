@@ -12,7 +12,7 @@ from types import EllipsisType
 from typing import Final
 
 from controller.core.cards import IdentityCard
-from controller.core.idnumber import check_digit, with_check_digit
+from wire.idnumber import check_digit, with_check_digit
 from wire.models import CardKind
 
 SURNAMES: Final = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙")

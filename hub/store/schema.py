@@ -248,7 +248,7 @@ projects = Table(
     Column("permit_issued_on", Date, nullable=True),
     # 报备: NULL until the general contractor starts the project's real-name registration.
     Column("registered_at", UtcDateTime, nullable=True),
-    # The key lanes hash credentials with (controller.core.credential), sealed by the data key.
+    # The key lanes hash credentials with (wire.credential), sealed by the data key.
     Column("site_key_cipher", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "district"),

@@ -12,9 +12,7 @@ from gpiozero.pins.mock import MockFactory
 from controller.board import load_board
 from controller.config import parse_config
 from controller.core.cards import CardUid, IdentityCard, ReadFailure
-from controller.core.credential import credential_hash, uid_credential
 from controller.core.gate import GateState
-from controller.core.idnumber import with_check_digit
 from controller.core.passback import PassbackBook
 from controller.core.policy import Policy
 from controller.core.roster import Role, Roster, RosterEntry
@@ -23,6 +21,8 @@ from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
+from wire.credential import credential_hash, uid_credential
+from wire.idnumber import with_check_digit
 from wire.models import CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 KEY = bytes(range(32))

@@ -16,12 +16,12 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.cli import build_service
 from controller.config import load_config
-from controller.core.credential import credential_hash, uid_credential
 from controller.core.roster import Role, RosterEntry
 from controller.roster_store import save_roster
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.vicc import ATR_ISO14443A, VirtualCard
 from tests.support.pcscd import VPCD_PORTS
+from wire.credential import credential_hash, uid_credential
 from wire.models import AccessEvent, Reason
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.serial]

@@ -22,7 +22,6 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.cli import build_service
 from controller.config import load_config
-from controller.core.credential import credential_hash
 from controller.core.roster import Role, RosterEntry
 from controller.roster_store import save_roster
 from controller.service import LaneService
@@ -32,6 +31,7 @@ from hub.app import create_app
 from hub.config import HubConfig
 from sitegate.mosquitto import Mosquitto
 from wire.codec import encode
+from wire.credential import credential_hash
 from wire.models import AccessEvent
 from wire.topics import Channel, topic_for
 

@@ -22,7 +22,6 @@ from gpiozero.pins.mock import MockFactory
 from controller.cli import build_service
 from controller.config import load_config
 from controller.core.cards import IdentityCard
-from controller.core.credential import credential_hash
 from controller.roster_store import load_roster
 from controller.service import LaneService
 from hardware.emulators.identities import synthetic_identity
@@ -31,6 +30,7 @@ from hub.config import HubConfig
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, compile_snapshot, public_key_b64
 from hub.rosters.keys import key_id
 from sitegate.mosquitto import Mosquitto
+from wire.credential import credential_hash
 from wire.roster import decode_roster_status, encode_roster
 from wire.topics import Channel, topic_for
 

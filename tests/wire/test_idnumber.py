@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.core.idnumber import (
+from wire.idnumber import (
     check_digit,
     is_valid_id_number,
     validate_foreigner_number,

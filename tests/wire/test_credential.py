@@ -1,6 +1,6 @@
 import pytest
 
-from controller.core.credential import credential_hash, uid_credential
+from wire.credential import credential_hash, uid_credential
 
 KEY = bytes(range(32))
 
