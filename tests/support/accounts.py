@@ -1,0 +1,49 @@
+"""Accounts for tests: made straight in the store (cheap argon2 parameters), logged in over HTTP.
+
+``create_account`` is how a test gets a principal of any role without the registration flows;
+``bearer`` logs it in through POST /api/v1/auth/login, as any client would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.auth.accounts import insert_account
+from hub.auth.principal import Principal, Role
+from hub.store import Store
+from wire.models import utc_now
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+async def create_account(
+    store: Store,
+    *,
+    role: Role,
+    username: str,
+    password: str = TEST_PASSWORD,
+    district: str | None = None,
+    enterprise_id: str | None = None,
+    project_id: str | None = None,
+) -> Principal:
+    async with store.write("test account") as conn:
+        return await insert_account(
+            conn,
+            username=username,
+            password=password,
+            role=role,
+            display_name=username,
+            now=utc_now(),
+            district=district,
+            enterprise_id=enterprise_id,
+            project_id=project_id,
+            fast_hash=True,
+        )
+
+
+async def bearer(client: Any, username: str, password: str = TEST_PASSWORD) -> dict[str, str]:
+    """Headers carrying a fresh token for ``username`` (an aiohttp TestClient as ``client``)."""
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    body = await response.json()
+    assert response.status == 200, body
+    return {"Authorization": f"Bearer {body['token']}"}
