@@ -336,14 +336,14 @@ class Ingest:
         if refused is not None:
             await self._reject(topic, raw, refused)
 
-    async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+    async def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         """Publish down to a device over the ingest's own (reconnecting) link; the commands and
         the roster publisher use it. Raises :class:`BrokerUnavailable` while the link is down."""
         client = self._live
         if client is None or not self.connected:
             raise BrokerUnavailable("the hub is not connected to the broker")
         try:
-            await client.publish(topic, payload, qos=qos)
+            await client.publish(topic, payload, qos=qos, retain=retain)
         except aiomqtt.MqttError as err:
             raise BrokerUnavailable(f"publish failed: {err}") from err
 

@@ -7,9 +7,11 @@ from aiohttp import web
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import Ingest
+from hub.rosters import RosterPublisher
 from hub.store import Store
 
 CONFIG = web.AppKey("config", HubConfig)
 STORE = web.AppKey("store", Store)
 INGEST = web.AppKey("ingest", Ingest)
 COMMANDS = web.AppKey("commands", CommandDesk)
+ROSTERS = web.AppKey("rosters", RosterPublisher)

@@ -40,6 +40,7 @@ from wire.topics import Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
 
+REPUBLISH_RETRY_S = 1.0
 CHUNK_WINDOW = 8
 """Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
 
@@ -90,6 +91,8 @@ class RosterPublisher:
         self._pending: dict[str, _Request] = {}
         self._last_sent: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._dirty: set[str] = set()
+        self._republishing: set[str] = set()
         self.counters = PublisherCounters()
 
     async def __aenter__(self) -> RosterPublisher:
@@ -125,6 +128,30 @@ class RosterPublisher:
             release, _ = await self._refresh(project_id)
         await self._bring_lanes_up(release)
         return release.version
+
+    async def request_publish(self, project_id: str) -> None:
+        """:meth:`publish` in the background, for the registry's change listener: the write that
+        changed the roster answers at once, and a burst of changes to one project compiles once
+        after the one under way, not once per change (the last compile reads the newest facts)."""
+        self._dirty.add(project_id)
+        if project_id not in self._republishing:
+            self._republishing.add(project_id)
+            self._spawn(self._republish(project_id))
+
+    async def _republish(self, project_id: str) -> None:
+        """Until the project is clean; a failure (database or broker away) is retried, not
+        forgotten: the change is committed, so its lanes must get it once the hub can send."""
+        try:
+            while project_id in self._dirty:
+                self._dirty.discard(project_id)
+                try:
+                    await self.publish(project_id)
+                except HubError as err:
+                    log.warning("roster of %s not published (%s); retrying", project_id, err)
+                    self._dirty.add(project_id)
+                    await asyncio.sleep(REPUBLISH_RETRY_S)
+        finally:
+            self._republishing.discard(project_id)
 
     async def _bring_lanes_up(self, release: Release) -> None:
         """Send ``release`` to each lane not known to run it: a lane one version behind (or not

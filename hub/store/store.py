@@ -150,6 +150,11 @@ class Store:
         await self.close()
 
     @property
+    def engine(self) -> AsyncEngine:
+        """For components that keep their own tables on the same database (the roster ledger)."""
+        return self._engine
+
+    @property
     def dialect_name(self) -> str:
         return self._engine.dialect.name
 

@@ -1,0 +1,92 @@
+"""The registry as a :class:`~hub.rosters.source.RosterSource`: a project's roster is a read of
+its assignments, already hashed under the project's site key when they were made.
+
+Which assignments make the roster: every one not ended more than ``ENDED_KEPT_DAYS`` ago. Future
+ones are included so a lane can say "not started yet" instead of "not registered", and recently
+ended ones so it can say "assignment ended" (the reasons a site manager acts on differently). A
+person with several assignments on one project (left, came back) has one entry: the one in force
+today, else the next to start, else the latest to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+
+from hub.rosters.source import Entry
+from hub.store import Store
+from hub.store.schema import assignments, gates, persons
+from wire.models import utc_now
+
+SITE_TIME = ZoneInfo("Asia/Shanghai")
+ENDED_KEPT_DAYS = 30
+
+
+def _today(clock: Callable[[], datetime]) -> date:
+    return clock().astimezone(SITE_TIME).date()
+
+
+def _rank(entry_date: date, exit_date: date | None, today: date) -> tuple[int, int]:
+    """Smaller is preferred: in force today (0), then upcoming (1, soonest first), then ended
+    (2, latest exit first)."""
+    if entry_date <= today and (exit_date is None or exit_date >= today):
+        return (0, 0)
+    if entry_date > today:
+        return (1, (entry_date - today).days)
+    return (2, (today - (exit_date or today)).days)
+
+
+class RegistrySource:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def entries(self, project_id: str) -> list[Entry]:
+        today = _today(self._clock)
+        a = assignments.c
+        query = select(a.credential_hash, a.person_id, a.role, a.entry_date, a.exit_date).where(
+            a.project_id == project_id,
+            or_(a.exit_date.is_(None), a.exit_date >= today - timedelta(days=ENDED_KEPT_DAYS)),
+        )
+        async with self._store.read("roster entries") as conn:
+            rows = (await conn.execute(query)).all()
+        chosen: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+        for row in rows:
+            rank = _rank(row.entry_date, row.exit_date, today)
+            held = chosen.get(row.credential_hash)
+            if held is None or rank < held[0]:
+                fields = {
+                    "person_id": row.person_id,
+                    "role": row.role,
+                    "entry_date": row.entry_date,
+                    "exit_date": row.exit_date,
+                }
+                chosen[row.credential_hash] = (rank, fields)
+        return [(credential_hash, fields) for credential_hash, (_, fields) in chosen.items()]
+
+    async def watchlist(self, project_id: str) -> Collection[str]:
+        """Credential hashes of watchlisted people with an assignment on the project (a lane then
+        denies them with ``watchlisted`` and raises an alert, whatever their assignment says)."""
+        a, p = assignments.c, persons.c
+        query = (
+            select(a.credential_hash)
+            .select_from(assignments.join(persons, p.id == a.person_id))
+            .where(and_(a.project_id == project_id, p.watchlisted.is_(True)))
+            .distinct()
+        )
+        async with self._store.read("roster watchlist") as conn:
+            return frozenset((await conn.execute(query)).scalars())
+
+    async def devices(self, project_id: str) -> Collection[str]:
+        query = select(gates.c.device_id).where(gates.c.project_id == project_id)
+        async with self._store.read("roster devices") as conn:
+            return frozenset((await conn.execute(query)).scalars())
+
+    async def projects_with_lanes(self) -> list[str]:
+        query = select(gates.c.project_id).distinct().order_by(gates.c.project_id)
+        async with self._store.read("projects with lanes") as conn:
+            return list((await conn.execute(query)).scalars())
