@@ -1,0 +1,153 @@
+"""A project's roster as the registry gives it: which assignment speaks for a person, who is
+watchlisted, which lanes get it. Rows are written straight into the tables (the registry API has
+its own tests); both stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from hub.rosters.registry_source import ENDED_KEPT_DAYS, RegistrySource
+from hub.store import Store
+from hub.store.schema import assignments, districts, enterprises, gates, persons, projects
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    async with await Store.open(database_url) as opened:
+        yield opened
+
+
+async def world(store: Store) -> None:
+    async with store.write("world") as conn:
+        await conn.execute(districts.insert().values(code="310101", name="Huangpu"))
+        await conn.execute(
+            enterprises.insert().values(
+                id="ent-gc",
+                number="91310101MA1FL00001",
+                name="GC",
+                kind="general_contractor",
+                district="310101",
+                local=True,
+                created_at=NOW,
+            )
+        )
+        for project_id in ("prj-a", "prj-b"):
+            await conn.execute(
+                projects.insert().values(
+                    id=project_id,
+                    permit_number=f"permit-{project_id}",
+                    name=project_id,
+                    district="310101",
+                    address="somewhere",
+                    gc_enterprise_id="ent-gc",
+                    registered_at=NOW,
+                    site_key_cipher=b"sealed",
+                    created_at=NOW,
+                )
+            )
+        for n in range(1, 6):
+            await conn.execute(
+                persons.insert().values(
+                    id=f"per-{n}",
+                    id_index=f"{n:064x}",
+                    id_cipher=b"sealed",
+                    id_masked="110101********001X",
+                    name=f"Person {n}",
+                    card_kind="resident",
+                    enterprise_id="ent-gc",
+                    category="worker",
+                    watchlisted=n == 5,
+                    created_at=NOW,
+                )
+            )
+        await conn.execute(
+            gates.insert().values(
+                device_id="lane-a1", project_id="prj-a", lane="1", direction="in", name="East"
+            )
+        )
+        await conn.execute(
+            gates.insert().values(
+                device_id="lane-a2", project_id="prj-a", lane="2", direction="out", name="East"
+            )
+        )
+        await conn.execute(
+            gates.insert().values(
+                device_id="lane-b1", project_id="prj-b", lane="1", direction="both", name="Main"
+            )
+        )
+
+
+async def assign(
+    store: Store, person: int, entry: date, exit_: date | None, project: str = "prj-a", role: str = "worker"
+) -> None:
+    async with store.write("assign") as conn:
+        await conn.execute(
+            assignments.insert().values(
+                project_id=project,
+                person_id=f"per-{person}",
+                enterprise_id="ent-gc",
+                role=role,
+                entry_date=entry,
+                exit_date=exit_,
+                credential_hash=f"{person:02d}" * 32,
+                created_at=NOW,
+            )
+        )
+
+
+async def test_current_then_upcoming_then_latest_ended(store: Store) -> None:
+    await world(store)
+    # per-1: ended last month, back in force today -> the current one speaks.
+    await assign(store, 1, TODAY - timedelta(days=60), TODAY - timedelta(days=20))
+    await assign(store, 1, TODAY - timedelta(days=3), None, role="manager")
+    # per-2: ended, and starting again next week -> the upcoming one.
+    await assign(store, 2, TODAY - timedelta(days=40), TODAY - timedelta(days=10))
+    await assign(store, 2, TODAY + timedelta(days=7), None)
+    # per-3: two ended stints -> the latest exit.
+    await assign(store, 3, TODAY - timedelta(days=25), TODAY - timedelta(days=20))
+    await assign(store, 3, TODAY - timedelta(days=15), TODAY - timedelta(days=5))
+    # per-4: ended long ago -> not on the roster at all.
+    await assign(store, 4, TODAY - timedelta(days=400), TODAY - timedelta(days=ENDED_KEPT_DAYS + 1))
+    # per-1 on another project stays there.
+    await assign(store, 1, TODAY, None, project="prj-b")
+
+    source = RegistrySource(store, clock=lambda: NOW)
+    entries = dict(await source.entries("prj-a"))
+    assert set(entries) == {"01" * 32, "02" * 32, "03" * 32}
+    assert entries["01" * 32] == {
+        "person_id": "per-1",
+        "role": "manager",
+        "entry_date": TODAY - timedelta(days=3),
+        "exit_date": None,
+    }
+    assert entries["02" * 32]["entry_date"] == TODAY + timedelta(days=7)
+    assert entries["03" * 32]["exit_date"] == TODAY - timedelta(days=5)
+    assert [h for h, _ in await source.entries("prj-b")] == ["01" * 32]
+
+
+async def test_the_day_is_shanghai_s(store: Store) -> None:
+    await world(store)
+    await assign(store, 1, TODAY, None)
+    # 23:30 UTC on the 24th is 07:30 on the 25th in Shanghai: the assignment is in force.
+    late_utc = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    await assign(store, 1, TODAY - timedelta(days=9), TODAY - timedelta(days=1))
+    entries = dict(await RegistrySource(store, clock=lambda: late_utc).entries("prj-a"))
+    assert entries["01" * 32]["entry_date"] == TODAY
+
+
+async def test_watchlist_and_lanes(store: Store) -> None:
+    await world(store)
+    await assign(store, 5, TODAY, None)
+    await assign(store, 1, TODAY, None)
+    source = RegistrySource(store, clock=lambda: NOW)
+    assert set(await source.watchlist("prj-a")) == {"05" * 32}
+    assert set(await source.watchlist("prj-b")) == set()
+    assert set(await source.devices("prj-a")) == {"lane-a1", "lane-a2"}
+    assert await source.projects_with_lanes() == ["prj-a", "prj-b"]
+    assert set(await source.devices("prj-unknown")) == set()
