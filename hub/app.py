@@ -1,4 +1,5 @@
-"""The app factory: routes, the error middleware, and the lifetimes of the store and the ingest.
+"""The app factory: routes, the error and authentication middlewares, and the lifetimes of the
+store and the ingest.
 
 The store opens (and migrates) before the ingest starts, and closes after it stops: aiohttp runs
 ``cleanup_ctx`` entries in order on startup and in reverse on cleanup.
@@ -7,18 +8,23 @@ The store opens (and migrates) before the ingest starts, and closes after it sto
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
+from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
 from hub.api.keys import COMMANDS, CONFIG, INGEST, STORE
 from hub.api.routes import setup_routes
+from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import ChannelHandler, Ingest
 from hub.store import Store
 from wire.topics import Channel
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -26,10 +32,11 @@ def create_app(
 ) -> web.Application:
     """``handlers``: more up channels for the ingest to hand over (e.g. roster status to the
     roster publisher); command results are always taken by the app's command desk."""
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
     setup_routes(app)
     app.cleanup_ctx.append(_store_lifetime)
+    app.on_startup.append(_warn_without_accounts)
     app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
 
@@ -41,6 +48,15 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await store.close()
+
+
+async def _warn_without_accounts(app: web.Application) -> None:
+    if not await has_accounts(app[STORE]):
+        log.warning(
+            "no account exists yet, so nobody can use the API: create the first one with "
+            "'sitegate hub account create --role city --username NAME --password-file FILE' "
+            "(same --config / --database-url as the hub)"
+        )
 
 
 async def _ingest_lifetime(

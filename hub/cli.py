@@ -1,4 +1,5 @@
-"""``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT.
+"""``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT;
+``sitegate hub account create ...`` makes an account (:mod:`hub.cli_accounts`).
 
 Settings come from defaults, then ``--config FILE`` (TOML, the keys of :class:`HubConfig`), then
 flags. Logs go to stderr; the URL the API listens on goes to stdout once it is listening, so a
@@ -36,7 +37,11 @@ _FLAGS: list[tuple[str, type, str]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sitegate hub", description="Run the SiteGate regional hub.")
+    parser = argparse.ArgumentParser(
+        prog="sitegate hub",
+        description="Run the SiteGate regional hub.",
+        epilog="'sitegate hub account create --help': make an account (the first one: --role city).",
+    )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with hub settings")
     for name, kind, text in _FLAGS:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, type=kind, help=text)
@@ -45,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "account":
+        from hub.cli_accounts import main as account
+
+        return account(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -53,6 +53,11 @@ class HubConfig(BaseModel):
     batch_window_s: Annotated[float, Field(ge=0, le=5)] = 0.02
     # A device is shown offline after 1.5 x its keep-alive without a heartbeat or an ``online``.
     device_keepalive_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    # API accounts: how long a login's bearer token lives; after how many consecutive wrong
+    # passwords an account is locked, and for how long.
+    token_lifetime_s: Annotated[int, Field(ge=60, le=30 * 24 * 3600)] = 8 * 3600
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    login_lockout_s: Annotated[int, Field(ge=1, le=24 * 3600)] = 15 * 60
     mqtt_ca_file: Path | None = None
     """The CA that signed the broker's certificate; with ``mqtt_cert_file`` and ``mqtt_key_file``
     (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""

@@ -12,7 +12,7 @@ from aiohttp import web
 from hub.api.errors import ApiError
 from hub.auth.principal import Principal, Role
 
-PRINCIPAL_KEY = "sitegate.principal"
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 """Where the middleware leaves the request's Principal (``request[PRINCIPAL_KEY]``)."""
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api import commands, views
+from hub.api import auth, commands, views
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", views.healthz)
+    app.router.add_post("/api/v1/auth/login", auth.login)
+    app.router.add_post("/api/v1/auth/logout", auth.logout)
+    app.router.add_get("/api/v1/auth/me", auth.me)
     app.router.add_get("/api/v1/access-events", views.access_events)
     app.router.add_get("/api/v1/access-events/counts", views.access_event_counts)
     app.router.add_get("/api/v1/lane-events", views.lane_events)

@@ -11,10 +11,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.keys import STORE
 from hub.app import create_app
+from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.store import Store
 from sitegate.netutil import free_port
 from tests.hub.factories import make_event, make_lane_event
+from tests.support.accounts import create_account, token_headers
 from wire.models import LaneEventType, PresenceState, PresenceStatus
 
 Client = TestClient[web.Request, web.Application]
@@ -22,6 +24,10 @@ Client = TestClient[web.Request, web.Application]
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[Client]:
+    """Logged in as a city account (sees everything): scope has its own tests (test_scope_matrix)."""
+    async with await Store.open(database_url) as store:
+        city = await create_account(store, role=Role.CITY, username="city-test")
+        headers = await token_headers(store, city)
     config = HubConfig(database_url=database_url, mqtt_port=free_port())
     app = create_app(config)
 
@@ -29,7 +35,7 @@ async def client(database_url: str) -> AsyncIterator[Client]:
         raise RuntimeError("secret internals: /etc/hub/db-password")
 
     app.router.add_get("/test/boom", boom)
-    async with TestClient(TestServer(app)) as test_client:
+    async with TestClient(TestServer(app), headers=headers) as test_client:
         yield test_client
 
 

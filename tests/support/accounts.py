@@ -1,13 +1,16 @@
 """Accounts for tests: made straight in the store (cheap argon2 parameters), logged in over HTTP.
 
 ``create_account`` is how a test gets a principal of any role without the registration flows;
-``bearer`` logs it in through POST /api/v1/auth/login, as any client would.
+``bearer`` logs it in through POST /api/v1/auth/login, as any client would; ``token_headers``
+issues a token straight in the store (no HTTP, no argon2), for fixtures that need headers before
+the app is serving or for many accounts at once.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from hub.auth import tokens
 from hub.auth.accounts import insert_account
 from hub.auth.principal import Principal, Role
 from hub.store import Store
@@ -47,3 +50,10 @@ async def bearer(client: Any, username: str, password: str = TEST_PASSWORD) -> d
     body = await response.json()
     assert response.status == 200, body
     return {"Authorization": f"Bearer {body['token']}"}
+
+
+async def token_headers(store: Store, principal: Principal, *, lifetime_s: float = 3600) -> dict[str, str]:
+    """Headers carrying a token issued in the store for ``principal``, as a login would."""
+    async with store.write("test token") as conn:
+        issued = await tokens.issue(conn, principal.account_id, now=utc_now(), lifetime_s=lifetime_s)
+    return {"Authorization": f"Bearer {issued.token}"}

@@ -1,0 +1,86 @@
+"""Log in (a bearer token for a username and password), log out (the token is revoked), and who
+am I. The rules live in :mod:`hub.auth.login`; here only HTTP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.auth_middleware import SESSION_KEY, locked_response
+from hub.api.body import json_body
+from hub.api.errors import ApiError
+from hub.api.keys import CONFIG, STORE
+from hub.api.params import Params
+from hub.auth import login as service
+from hub.auth.passwords import MAX_PASSWORD_LENGTH
+from hub.auth.principal import Principal
+from hub.auth.tokens import Session
+from wire.models import utc_now
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+
+
+def account(principal: Principal, display_name: str) -> dict[str, Any]:
+    return {
+        "username": principal.username,
+        "role": principal.role.value,
+        "district": principal.district,
+        "enterprise_id": principal.enterprise_id,
+        "project_id": principal.project_id,
+        "display_name": display_name,
+    }
+
+
+def _session(request: web.Request) -> Session:
+    session: Session | None = request.get(SESSION_KEY)
+    if session is None:  # the middleware lets no request without one through to these handlers
+        raise ApiError(401, "unauthenticated", "log in first: send 'Authorization: Bearer <token>'")
+    return session
+
+
+async def login(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    body = await json_body(request, LoginRequest)
+    policy = service.LoginPolicy.of(request.app[CONFIG])
+    try:
+        result = await service.login(
+            request.app[STORE], body.username, body.password, policy=policy, remote=request.remote
+        )
+    except service.InvalidCredentials as err:
+        raise ApiError(401, "invalid_credentials", str(err)) from None
+    except service.AccountLocked as err:
+        return locked_response(err.until, utc_now())
+    except service.AccountDisabled as err:
+        raise ApiError(403, "account_disabled", f"{err}; ask whoever manages it") from None
+    return web.json_response(
+        {
+            "token": result.issued.token,
+            "expires_at": result.issued.expires_at.isoformat(),
+            "account": account(result.principal, result.display_name),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def logout(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    await service.logout(request.app[STORE], _session(request), remote=request.remote)
+    return web.Response(status=204)
+
+
+async def me(request: web.Request) -> web.Response:
+    Params(request.query, ())
+    session = _session(request)
+    return web.json_response(
+        {
+            "account": account(session.principal, session.display_name),
+            "expires_at": session.expires_at.isoformat(),
+        }
+    )

@@ -1,0 +1,93 @@
+"""Authentication of every API request: a bearer token in, a Principal on the request out.
+
+Everything under ``/api/`` needs a valid token except the few open paths below; ``/healthz``
+and anything outside ``/api/`` are left alone. The path is judged by the route the request
+matched (its pattern), so a path that routes nowhere under ``/api/`` is a 401, not a 404: without
+a token nobody learns which endpoints exist.
+
+One indexed lookup per request, no cache: logging out, disabling or locking an account ends its
+sessions on every hub instance at once.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from hub.api.errors import error_response
+from hub.api.keys import STORE
+from hub.api.principal import PRINCIPAL_KEY
+from hub.auth.login import AccountLocked, authenticate
+from hub.auth.tokens import Session
+from wire.models import utc_now
+
+API_PREFIX = "/api/"
+OPEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json"})
+"""Reachable without a token (any method; a wrong method still gets its 405)."""
+
+SESSION_KEY = web.RequestKey("session", Session)
+"""The whole session (the token's digest for logout, its expiry, the account's display name)."""
+
+_CHALLENGE = 'Bearer realm="sitegate"'
+
+
+def _needs_token(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    where = resource.canonical if resource is not None else request.path
+    return where.startswith(API_PREFIX) and where not in OPEN_PATHS
+
+
+def _unauthenticated(code: str, message: str, error: str | None = None) -> web.Response:
+    challenge = _CHALLENGE if error is None else f'{_CHALLENGE}, error="{error}"'
+    return error_response(401, code, message, {"WWW-Authenticate": challenge})
+
+
+def locked_response(until: datetime, now: datetime) -> web.Response:
+    """423 with the unlock time in the message and in Retry-After (whole seconds, at least 1)."""
+    retry_after = max(1, math.ceil((until - now).total_seconds()))
+    message = str(AccountLocked(until))
+    return error_response(423, "account_locked", message, {"Retry-After": str(retry_after)})
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; None when the header is absent; "" when it
+    is there but not a bearer token."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _needs_token(request):
+        return await handler(request)
+    token = bearer_token(request)
+    if token is None:
+        return _unauthenticated("unauthenticated", "log in first: send 'Authorization: Bearer <token>'")
+    if not token:
+        return _unauthenticated(
+            "unauthenticated", "the Authorization header must be 'Bearer <token>'", "invalid_request"
+        )
+    session = await authenticate(request.app[STORE], token)
+    now = utc_now()
+    if session is None:
+        message = "the token is not valid (unknown, or logged out); log in again"
+        return _unauthenticated("unauthenticated", message, "invalid_token")
+    if session.expires_at <= now:
+        return _unauthenticated(
+            "token_expired",
+            f"the token expired at {session.expires_at.isoformat()}; log in again",
+            "invalid_token",
+        )
+    if session.disabled:
+        return _unauthenticated("account_disabled", "the account is disabled", "invalid_token")
+    if session.locked_until is not None and session.locked_until > now:
+        return locked_response(session.locked_until, now)
+    request[PRINCIPAL_KEY] = session.principal
+    request[SESSION_KEY] = session
+    return await handler(request)
