@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub import derive
 from hub.store import sequences
 from hub.store.dialect import Upsert, insert_for
 from hub.store.records import JournalRecord, SeqConflict, StoreResult
@@ -112,6 +113,10 @@ async def store(
     candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records))
     ordered = [candidates[key] for key in sorted(candidates)]
     new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
+    # Presence and attendance follow the new passages in this same transaction (hub.derive).
+    await derive.apply(
+        conn, (r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new)
+    )
     states = [await sequences.advance(conn, d, highest[d], locked[d]) for d in sorted(highest)]
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
     return StoreResult(

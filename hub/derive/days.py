@@ -1,0 +1,160 @@
+"""The rules that turn one person's passages into a day of attendance and a presence: pure, no I/O.
+
+A passage is a granted access event of a registered person: ``in`` arrives, ``out`` leaves.
+Everything here is a function of the *set* of passages, never of the order they arrived in:
+lanes that were offline for days drain late and out of order, and the result must not care.
+
+Days are the site's local calendar day, Asia/Shanghai (what a regulator means by "a day"); an
+event at 23:59+08:00 and one at 00:01+08:00 fall on two days.
+
+Attendance of one person on one project on one day:
+
+- ``first_in``: the earliest ``in``; ``last_out``: the latest ``out`` (either may be missing).
+- ``passages``: every passage that day.
+- ``seconds_on_site``: only *proven* time. Passages are walked in time order; an ``in`` opens an
+  interval and the next ``out`` closes it. An ``in`` after an ``in`` restarts the interval at the
+  later one (the person left unrecorded in between, so the earlier stretch is not proven). An
+  ``out`` with no open interval (a night shift that began the day before) and an ``in`` never
+  closed that day (still inside at midnight, or a forgotten swipe-out) count nothing: a
+  forgotten swipe must not credit a whole day. A shift across midnight therefore shows as an
+  ``in`` on one day and an ``out`` on the next with no seconds on either.
+
+Presence of one person on one project: the latest passage decides (``on_site`` when it is an
+``in``); ``event_time`` is its time; ``since`` is when the current run of passages in that
+direction began, counted within the latest passage's local day (a person who swiped in at 08:00
+and again at 08:05 is on site since 08:00). "Latest" is ordered by :func:`order_key`, a total
+order even for equal times, so any arrival order gives the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SITE_TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A granted access event of a registered person, reduced to what derivation needs."""
+
+    project_id: str
+    person_id: str
+    wall_time: datetime
+    device_id: str
+    arrives: bool
+    """``in`` (True) or ``out`` (False)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceDay:
+    project_id: str
+    person_id: str
+    day: date
+    first_in: datetime | None
+    last_out: datetime | None
+    seconds_on_site: int
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    project_id: str
+    person_id: str
+    on_site: bool
+    since: datetime
+    device_id: str
+    event_time: datetime
+
+
+PersonKey = tuple[str, str]
+"""(project_id, person_id)"""
+DayKey = tuple[str, str, date]
+"""(project_id, person_id, local day)"""
+
+
+def local_day(instant: datetime) -> date:
+    return instant.astimezone(SITE_TIMEZONE).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of a local day."""
+    start = datetime.combine(day, time(), SITE_TIMEZONE)
+    end = datetime.combine(day + timedelta(days=1), time(), SITE_TIMEZONE)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def order_key(passage: Passage) -> tuple[datetime, str, bool]:
+    """Time first; equal times by device, then ``out`` before ``in``: a total order on what matters."""
+    return (passage.wall_time, passage.device_id, passage.arrives)
+
+
+def day_key(passage: Passage) -> DayKey:
+    return (passage.project_id, passage.person_id, local_day(passage.wall_time))
+
+
+def attendance_day(key: DayKey, passages: Iterable[Passage]) -> AttendanceDay:
+    """One person-day from all of that day's passages (any order, at least one)."""
+    ordered = sorted(passages, key=order_key)
+    if not ordered:
+        raise ValueError("a day of attendance needs at least one passage")
+    ins = [p.wall_time for p in ordered if p.arrives]
+    outs = [p.wall_time for p in ordered if not p.arrives]
+    seconds = 0.0
+    opened: datetime | None = None
+    for passage in ordered:
+        if passage.arrives:
+            opened = passage.wall_time
+        elif opened is not None:
+            seconds += (passage.wall_time - opened).total_seconds()
+            opened = None
+    project_id, person_id, day = key
+    return AttendanceDay(
+        project_id=project_id,
+        person_id=person_id,
+        day=day,
+        first_in=min(ins) if ins else None,
+        last_out=max(outs) if outs else None,
+        seconds_on_site=int(seconds),
+        passages=len(ordered),
+    )
+
+
+def presence_of(passages: Sequence[Passage]) -> Presence:
+    """The presence the latest of ``passages`` says, given every passage of that latest one's day."""
+    if not passages:
+        raise ValueError("a presence needs at least one passage")
+    latest = max(passages, key=order_key)
+    latest_day = local_day(latest.wall_time)
+    since = latest.wall_time
+    for passage in sorted(passages, key=order_key, reverse=True):
+        if local_day(passage.wall_time) != latest_day or passage.arrives != latest.arrives:
+            break
+        since = passage.wall_time
+    return Presence(
+        project_id=latest.project_id,
+        person_id=latest.person_id,
+        on_site=latest.arrives,
+        since=since,
+        device_id=latest.device_id,
+        event_time=latest.wall_time,
+    )
+
+
+def derive(passages: Iterable[Passage]) -> tuple[list[AttendanceDay], list[Presence]]:
+    """Attendance for every person-day present in ``passages`` (each day given whole) and the
+    presence of every person, as far as these passages tell (the caller keeps a newer one)."""
+    days: dict[DayKey, list[Passage]] = {}
+    for passage in passages:
+        days.setdefault(day_key(passage), []).append(passage)
+    attendance = [attendance_day(key, day) for key, day in sorted(days.items())]
+    latest_day: dict[PersonKey, DayKey] = {}
+    for key, day in days.items():
+        person = key[:2]
+        best = latest_day.get(person)
+        if best is None or max(map(order_key, day)) > max(map(order_key, days[best])):
+            latest_day[person] = key
+    presences = [presence_of(days[key]) for _, key in sorted(latest_day.items())]
+    return attendance, presences
