@@ -25,8 +25,9 @@ from hub.auth.tokens import Session
 from wire.models import utc_now
 
 API_PREFIX = "/api/"
-OPEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json"})
-"""Reachable without a token (any method; a wrong method still gets its 405)."""
+OPEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/enrolments"})
+"""Reachable without a token (any method; a wrong method still gets its 405). An enrolment is
+authorised by the one-time enrolment token in its body instead (hub.api.enrolment)."""
 
 SESSION_KEY = web.RequestKey("session", Session)
 """The whole session (the token's digest for logout, its expiry, the account's display name)."""

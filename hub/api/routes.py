@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api import auth, commands, views
+from hub.api import auth, commands, enrolment, views
 
 
 def setup_routes(app: web.Application) -> None:
@@ -20,3 +20,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/devices", views.devices)
     app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
     app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
+    enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation

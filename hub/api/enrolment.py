@@ -1,0 +1,180 @@
+"""Enrolment of lanes over the API: one-time tokens for a project's gates, CSRs signed for them,
+and revocation of a device.
+
+- ``POST /api/v1/enrolment-tokens`` (GC project account, its own project's gates): a token for
+  one gate, shown once in the answer;
+- ``POST /api/v1/enrolments`` (no login: the token is the authority): a token and a CSR in, the
+  :class:`~provisioning.enrolment.EnrolmentBundle` out;
+- ``POST /api/v1/devices/{device_id}/revocation`` (hub operator, city station, or the GC project
+  account of the lane's project): every certificate of the device revoked, the broker told.
+
+The rules live in :mod:`provisioning` (pure core, the CA's ledger); this module is the HTTP edge.
+Every action writes an audit line in a transaction that rolls back if the action fails, and the
+action runs inside it, so there is never a token or a certificate without its audit line.
+
+The desk is put on the app by :func:`configure` (the app factory, tests, the demo). A hub without
+one answers 503 ``enrolment_unavailable`` on these routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from hub.api.body import json_body
+from hub.api.errors import ApiError
+from hub.api.keys import STORE
+from hub.api.principal import require
+from hub.auth import audit
+from hub.auth.principal import Role
+from hub.auth.scope import device_clause, project_clause
+from hub.store.schema import gates
+from provisioning.enrolment import (
+    MAX_CSR_LENGTH,
+    MAX_TOKEN_LIFETIME,
+    EnrolmentRefused,
+    EnrolmentRequest,
+    Gate,
+)
+from provisioning.ledger import UnknownDevice
+from provisioning.registrar import Registrar
+from wire.models import DEVICE_ID_PATTERN, Direction, utc_now
+
+TOKEN_ROLES = (Role.GC_PROJECT,)
+REVOKE_ROLES = (Role.OPERATOR, Role.CITY, Role.GC_PROJECT)
+SiteKeyLookup = Callable[[str], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentDesk:
+    registrar: Registrar
+    site_key: SiteKeyLookup
+    """The project's site key (the registry keeps it sealed; the lookup opens it)."""
+    clock: Callable[[], datetime] = utc_now
+
+
+DESK = web.AppKey("enrolment", EnrolmentDesk)
+
+
+def configure(app: web.Application, desk: EnrolmentDesk) -> None:
+    app[DESK] = desk
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/enrolment-tokens", issue_token)
+    app.router.add_post("/api/v1/enrolments", enrol)
+    app.router.add_post("/api/v1/devices/{device_id}/revocation", revoke)
+
+
+def _desk(request: web.Request) -> EnrolmentDesk:
+    desk = request.app.get(DESK)
+    if desk is None:
+        raise ApiError(503, "enrolment_unavailable", "this hub has no certificate authority configured")
+    return desk
+
+
+def _refused(err: EnrolmentRefused) -> ApiError:
+    return ApiError(err.status, err.code, err.message)
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+    lifetime_h: Annotated[float, Field(gt=0, le=MAX_TOKEN_LIFETIME.total_seconds() / 3600)] = 24
+
+
+async def issue_token(request: web.Request) -> web.Response:
+    principal = require(request, *TOKEN_ROLES)
+    desk = _desk(request)
+    body = await json_body(request, TokenRequest)
+    now = desk.clock()
+    g = gates.c
+    query = select(g.device_id, g.project_id, g.lane, g.direction).where(
+        g.device_id == body.device_id, project_clause(principal, g.project_id)
+    )
+    async with request.app[STORE].write("issue enrolment token") as conn:
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise ApiError(404, "not_found", f"gate {body.device_id} not found in your project")
+        if row.direction not in {d.value for d in Direction}:
+            raise ApiError(
+                409,
+                "gate_direction",
+                f"gate {row.device_id} is registered for direction {row.direction!r}; a lane controller "
+                "drives one direction (in or out): register one gate per lane",
+            )
+        gate = Gate(row.device_id, row.project_id, row.lane, Direction(row.direction))
+        issued = desk.registrar.issue_token(
+            gate, issued_by=principal.username, now=now, lifetime=timedelta(hours=body.lifetime_h)
+        )
+        await audit.record(
+            conn,
+            principal,
+            "enrolment_token.issue",
+            at=now,
+            target=gate.device_id,
+            detail={"expires_at": issued.record.expires_at.isoformat()},
+        )
+    return web.json_response(
+        {
+            "token": issued.token,
+            "device_id": gate.device_id,
+            "expires_at": issued.record.expires_at.isoformat(),
+            "note": "shown once: the hub keeps only a digest of it",
+        },
+        status=201,
+    )
+
+
+async def enrol(request: web.Request) -> web.Response:
+    desk = _desk(request)
+    body = await json_body(request, EnrolmentRequest, max_bytes=MAX_CSR_LENGTH + 1024)
+    now = desk.clock()
+    try:
+        record = desk.registrar.check(body.token, now)
+        site_key = await desk.site_key(record.gate.project_id)
+        async with request.app[STORE].write("enrol a lane") as conn:
+            bundle = await asyncio.to_thread(desk.registrar.enrol, body, site_key=site_key, now=now)
+            await audit.record(
+                conn,
+                None,
+                "device.enrol",
+                at=now,
+                target=record.gate.device_id,
+                detail={"token_issued_by": record.issued_by, "project_id": record.gate.project_id},
+                username=f"device:{record.gate.device_id}",
+            )
+    except EnrolmentRefused as err:
+        raise _refused(err) from None
+    return web.json_response(bundle.model_dump(mode="json"), status=201)
+
+
+async def revoke(request: web.Request) -> web.Response:
+    principal = require(request, *REVOKE_ROLES)
+    desk = _desk(request)
+    device_id = request.match_info["device_id"]
+    if not re.fullmatch(DEVICE_ID_PATTERN, device_id):
+        raise ApiError(400, "invalid_parameter", "'device_id' is not a device id")
+    now = desk.clock()
+    g = gates.c
+    visible = select(g.device_id).where(g.device_id == device_id, device_clause(principal, g.device_id))
+    async with request.app[STORE].write("revoke a device") as conn:
+        if principal.role is Role.GC_PROJECT and (await conn.execute(visible)).first() is None:
+            raise ApiError(404, "not_found", f"device {device_id} not found in your project")
+        try:
+            serials = await asyncio.to_thread(desk.registrar.revoke, device_id, now)
+        except UnknownDevice:
+            raise ApiError(404, "not_found", f"no certificate was ever issued to {device_id}") from None
+        await audit.record(
+            conn, principal, "device.revoke", at=now, target=device_id, detail={"certificates": len(serials)}
+        )
+    return web.json_response({"device_id": device_id, "revoked_serials": [str(s) for s in serials]})

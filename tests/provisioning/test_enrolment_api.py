@@ -1,0 +1,198 @@
+"""Enrolment over the hub's API, on both stores: tokens by the project's account, enrolment by
+token alone, revocation; every action audited, every refusal a specific JSON error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
+
+from hub.api.enrolment import EnrolmentDesk, configure
+from hub.api.keys import STORE
+from hub.app import create_app
+from hub.auth.principal import Role
+from hub.config import HubConfig
+from hub.store import Store
+from hub.store.schema import audit_log, districts, enterprises, gates, projects
+from provisioning.ca import CertificateAuthority, generate_key, make_csr
+from provisioning.enrolment import BrokerAddress
+from provisioning.registrar import BrokerFiles, Registrar
+from sitegate.netutil import free_port
+from tests.support.accounts import bearer, create_account
+from wire.models import utc_now
+
+Client = TestClient[web.Request, web.Application]
+SITE_KEYS = {"P-0042": bytes(range(32)), "P-0099": bytes(range(1, 33))}
+
+
+async def seed_registry(store: Store) -> None:
+    """Two projects of one contractor, each with gates (one of them for both directions)."""
+    now = utc_now()
+    async with store.write("seed") as conn:
+        await conn.execute(districts.insert().values(code="330106", name="西湖区"))
+        await conn.execute(
+            enterprises.insert().values(
+                id="ent-gc",
+                number="91330106MA2XXXXX0A",
+                name="GC",
+                kind="general_contractor",
+                district="330106",
+                local=True,
+                created_at=now,
+            )
+        )
+        for project_id in SITE_KEYS:
+            await conn.execute(
+                projects.insert().values(
+                    id=project_id,
+                    permit_number=f"permit-{project_id}",
+                    name=project_id,
+                    district="330106",
+                    address="site",
+                    gc_enterprise_id="ent-gc",
+                    site_key_cipher=b"sealed",
+                    created_at=now,
+                )
+            )
+        for device_id, project_id, lane, direction in [
+            ("lane-hz0042-a1", "P-0042", "A1", "in"),
+            ("lane-hz0042-a9", "P-0042", "A9", "both"),
+            ("lane-hz0099-a1", "P-0099", "A1", "in"),
+        ]:
+            await conn.execute(
+                gates.insert().values(
+                    device_id=device_id, project_id=project_id, lane=lane, direction=direction, name=lane
+                )
+            )
+
+
+async def site_key(project_id: str) -> bytes:
+    return SITE_KEYS[project_id]
+
+
+@pytest.fixture
+async def client(database_url: str, tmp_path: Path) -> AsyncIterator[Client]:
+    config = HubConfig(database_url=database_url, mqtt_port=free_port())
+    app = create_app(config)
+    registrar = Registrar(
+        CertificateAuthority.create(tmp_path / "ca"),
+        broker=BrokerAddress(host="127.0.0.1", port=8883),
+        roster_public_key="A" * 43 + "=",
+        broker_files=BrokerFiles(crl_file=tmp_path / "ca.crl", acl_file=tmp_path / "acl"),
+    )
+    configure(app, EnrolmentDesk(registrar, site_key))
+    async with TestClient(TestServer(app)) as test_client:
+        store = test_client.app[STORE]
+        await seed_registry(store)
+        await create_account(
+            store, role=Role.GC_PROJECT, username="gc-0042", enterprise_id="ent-gc", project_id="P-0042"
+        )
+        await create_account(store, role=Role.OPERATOR, username="ops")
+        yield test_client
+
+
+async def post(
+    client: Client, path: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    response = await client.post(path, json=body, headers=headers or {})
+    return response.status, await response.json()
+
+
+async def new_token(client: Client, device_id: str = "lane-hz0042-a1") -> str:
+    status, body = await post(
+        client, "/api/v1/enrolment-tokens", {"device_id": device_id}, await bearer(client, "gc-0042")
+    )
+    assert status == 201, body
+    return str(body["token"])
+
+
+def csr(device_id: str = "lane-hz0042-a1") -> str:
+    return make_csr(device_id, generate_key()).decode()
+
+
+async def audit_actions(client: Client) -> list[tuple[str, str, str | None]]:
+    async with client.app[STORE].read("test") as conn:
+        rows = (await conn.execute(select(audit_log).order_by(audit_log.c.id))).all()
+    return [(r.username, r.action, r.target) for r in rows if r.action != "auth.login"]
+
+
+async def test_a_project_account_gets_a_token_and_the_lane_enrols_with_it(client: Client) -> None:
+    token = await new_token(client)
+    status, bundle = await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()})
+    assert status == 201, bundle
+    assert bundle["lane"] == {
+        "device_id": "lane-hz0042-a1",
+        "project_id": "P-0042",
+        "lane": "A1",
+        "direction": "in",
+    }
+    assert bundle["site_key"] == SITE_KEYS["P-0042"].hex()
+    assert bundle["certificate"].startswith("-----BEGIN CERTIFICATE-----")
+    assert await audit_actions(client) == [
+        ("gc-0042", "enrolment_token.issue", "lane-hz0042-a1"),
+        ("device:lane-hz0042-a1", "device.enrol", "lane-hz0042-a1"),
+    ]
+
+
+async def test_reused_and_forged_tokens_are_refused_with_a_clear_message(client: Client) -> None:
+    token = await new_token(client)
+    assert (await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()}))[0] == 201
+    status, body = await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()})
+    assert status == 409
+    assert body["error"]["code"] == "token_used"
+    assert "already enrolled lane-hz0042-a1" in body["error"]["message"]
+    forged = token.split(".")[0] + "." + "A" * 43
+    status, body = await post(client, "/api/v1/enrolments", {"token": forged, "csr": csr()})
+    assert (status, body["error"]["code"]) == (403, "token_unknown")
+    status, body = await post(client, "/api/v1/enrolments", {"token": "nonsense", "csr": csr()})
+    assert (status, body["error"]["code"]) == (400, "token_malformed")
+    status, body = await post(client, "/api/v1/enrolments", {"token": token})
+    assert (status, body["error"]["code"]) == (400, "invalid_body")
+    assert "csr: Field required" in body["error"]["message"]
+    assert [a for _, a, _ in await audit_actions(client)].count("device.enrol") == 1
+
+
+async def test_a_bad_csr_is_a_400_and_spends_nothing(client: Client) -> None:
+    token = await new_token(client)
+    status, body = await post(client, "/api/v1/enrolments", {"token": token, "csr": csr("lane-hz0042-a2")})
+    assert (status, body["error"]["code"]) == (400, "csr_refused")
+    assert "not for device 'lane-hz0042-a1'" in body["error"]["message"]
+    assert [a for _, a, _ in await audit_actions(client)] == ["enrolment_token.issue"]
+    assert (await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()}))[0] == 201
+
+
+async def test_tokens_only_for_the_accounts_own_gates(client: Client) -> None:
+    headers = await bearer(client, "gc-0042")
+    status, body = await post(client, "/api/v1/enrolment-tokens", {"device_id": "lane-hz0099-a1"}, headers)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    status, body = await post(client, "/api/v1/enrolment-tokens", {"device_id": "lane-hz0042-a9"}, headers)
+    assert (status, body["error"]["code"]) == (409, "gate_direction")
+    ops = await bearer(client, "ops")
+    status, body = await post(client, "/api/v1/enrolment-tokens", {"device_id": "lane-hz0042-a1"}, ops)
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    status, body = await post(client, "/api/v1/enrolment-tokens", {"device_id": "lane-hz0042-a1"})
+    assert status == 401
+
+
+async def test_revocation_by_the_operator_is_audited(client: Client) -> None:
+    token = await new_token(client)
+    await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()})
+    ops = await bearer(client, "ops")
+    status, body = await post(client, "/api/v1/devices/lane-hz0042-a1/revocation", {}, ops)
+    assert status == 200, body
+    assert len(body["revoked_serials"]) == 1
+    status, body = await post(client, "/api/v1/devices/lane-hz0099-a1/revocation", {}, ops)
+    assert (status, body["error"]["code"]) == (404, "not_found")
+    assert ("ops", "device.revoke", "lane-hz0042-a1") in await audit_actions(client)
+
+
+async def test_without_a_ca_enrolment_is_unavailable(database_url: str, tmp_path: Path) -> None:
+    config = HubConfig(database_url=database_url, mqtt_port=free_port())
+    async with TestClient(TestServer(create_app(config))) as client:
+        status, body = await post(client, "/api/v1/enrolments", {"token": "x", "csr": "y"})
+    assert (status, body["error"]["code"]) == (503, "enrolment_unavailable")
