@@ -12,9 +12,16 @@ import uuid
 from datetime import timedelta
 from typing import Protocol
 
+from sqlalchemy import and_
+
+from hub.auth import audit
+from hub.auth.principal import Principal
+from hub.auth.scope import device_clause
 from hub.errors import NotFound
 from hub.store import Store
+from hub.store import commands as store_commands
 from hub.store.commands import CommandRecord
+from hub.store.schema import devices
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult, LogLevel
 from wire.errors import TopicError, WireError
@@ -37,32 +44,52 @@ class CommandDesk:
 
     async def issue(
         self,
+        principal: Principal,
         device_id: str,
         action: Action,
-        operator: str,
         *,
         ttl_s: float,
         log_level: LogLevel | None = None,
     ) -> CommandRecord:
-        """Recorded before it is sent: a lane's answer always finds its command in the log."""
-        if not any(d.device_id == device_id for d in await self._store.devices()):
-            raise NotFound(f"device {device_id} has never connected to this hub")
+        """Recorded (with its audit line, in one transaction) before it is sent: a lane's answer
+        always finds its command in the log. The operator is the account that asked."""
+        await self._visible(principal, device_id)
         now = utc_now()
         command = Command(
             command_id=uuid.uuid4().hex,
             device_id=device_id,
             action=action,
-            operator=operator,
+            operator=principal.label(),
             issued_at=now,
             expires_at=now + timedelta(seconds=ttl_s),
             log_level=log_level,
         )
-        await self._store.record_command(command)
+        detail = {"action": action.value, "command_id": command.command_id, "ttl_s": ttl_s}
+        if log_level is not None:
+            detail["log_level"] = log_level
+        async with self._store.write("record_command") as conn:
+            await store_commands.record(conn, command)
+            await audit.record(
+                conn, principal, "command.issue", at=now, target=f"device:{device_id}", detail=detail
+            )
         await self._publisher.publish(topic_for(device_id, Channel.COMMAND), encode(command), 1)
-        log.info("command %s %s to %s by %s", command.command_id, action.value, device_id, operator)
+        log.info("command %s %s to %s by %s", command.command_id, action.value, device_id, command.operator)
         record = await self._store.command(command.command_id)
         assert record is not None
         return record
+
+    async def commands_for(self, principal: Principal, device_id: str, limit: int) -> list[CommandRecord]:
+        await self._visible(principal, device_id)
+        return await self._store.commands_for(device_id, limit)
+
+    async def _visible(self, principal: Principal, device_id: str) -> None:
+        """NotFound unless the device has connected *and* the account sees it: the same answer
+        for both, so an account learns nothing about devices outside its scope."""
+        scope = and_(devices.c.device_id == device_id, device_clause(principal, devices.c.device_id))
+        if not await self._store.devices(scope=scope):
+            raise NotFound(
+                f"device {device_id} not found (never connected, or not among this account's lanes)"
+            )
 
     async def wait_for_result(self, command_id: str, wait_s: float) -> CommandRecord:
         deadline = asyncio.get_running_loop().time() + wait_s

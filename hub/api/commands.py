@@ -1,33 +1,39 @@
 """Commands to one lane: issue (and optionally wait for the answer), and list what was asked.
 
-The operator is named in the body for now; with accounts (the registry issue) it becomes the
-authenticated account and the body may no longer choose it.
+Issuing is for the hub operator, the city station, a district bureau and a general contractor's
+project department, each on the lanes it sees (:func:`hub.auth.scope.device_clause`); listing for
+any account that sees the lane. A lane outside the account's view is a 404 exactly like a lane
+that does not exist, so the answer does not say which devices exist elsewhere.
+
+The operator a command is journaled with is the logged-in account, never a field of the body.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api import present
+from hub.api.body import json_body
 from hub.api.errors import ApiError
-from hub.api.keys import COMMANDS, STORE
+from hub.api.keys import COMMANDS
 from hub.api.params import Params
+from hub.api.principal import require
+from hub.auth.principal import Role
 from wire.commands import Action, LogLevel
-from wire.models import DEVICE_ID_PATTERN, Label
+from wire.models import DEVICE_ID_PATTERN
 
-MAX_BODY_BYTES = 4096
+COMMAND_ROLES = (Role.OPERATOR, Role.CITY, Role.DISTRICT, Role.GC_PROJECT)
+"""Who may act on a lane (each on the lanes in its scope)."""
 
 
 class CommandRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     action: Action
-    operator: Label
     log_level: LogLevel | None = None
     ttl_s: Annotated[float, Field(gt=0, le=300)] = 30.0
     """How long the command stays valid; a lane refuses it after that (a late remote open opens nothing)."""
@@ -42,31 +48,13 @@ def _device_id(request: web.Request) -> str:
     return device_id
 
 
-async def _body(request: web.Request) -> CommandRequest:
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "payload_too_large", f"the body may be at most {MAX_BODY_BYTES} bytes")
-    try:
-        data: Any = json.loads(raw or b"null")
-        return CommandRequest.model_validate(data)
-    except json.JSONDecodeError as err:
-        raise ApiError(400, "invalid_body", f"the body is not JSON: {err.msg}") from None
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in err.errors(include_input=False)
-        )
-        raise ApiError(400, "invalid_body", problems) from None
-
-
 async def issue_command(request: web.Request) -> web.Response:
+    principal = require(request, *COMMAND_ROLES)
     Params(request.query, ())
     device_id = _device_id(request)
-    body = await _body(request)
+    body = await json_body(request, CommandRequest)
     desk = request.app[COMMANDS]
-    record = await desk.issue(
-        device_id, body.action, body.operator, ttl_s=body.ttl_s, log_level=body.log_level
-    )
+    record = await desk.issue(principal, device_id, body.action, ttl_s=body.ttl_s, log_level=body.log_level)
     if body.wait_s:
         record = await desk.wait_for_result(record.command_id, body.wait_s)
     status = 200 if record.result_at is not None else 202
@@ -74,7 +62,8 @@ async def issue_command(request: web.Request) -> web.Response:
 
 
 async def list_commands(request: web.Request) -> web.Response:
+    principal = require(request, *tuple(Role))
     params = Params(request.query, ("limit",))
     limit = params.integer("limit", default=50, low=1, high=500)
-    records = await request.app[STORE].commands_for(_device_id(request), limit)
+    records = await request.app[COMMANDS].commands_for(principal, _device_id(request), limit)
     return web.json_response({"commands": [present.command(r) for r in records]})

@@ -28,8 +28,11 @@ from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.identities import synthetic_identity
 from hub.app import create_app
+from hub.auth.principal import Role as HubRole
 from hub.config import HubConfig
+from hub.store import Store
 from sitegate.mosquitto import Mosquitto
+from tests.support.accounts import create_account, token_headers
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent
@@ -39,6 +42,8 @@ pytestmark = [pytest.mark.broker, pytest.mark.serial]
 
 KEY = bytes(range(100, 132))
 RELAY_IN = 17
+DUTY = "city-duty"
+"""The account the site's API client is logged in as."""
 
 
 @dataclass
@@ -59,15 +64,18 @@ async def until(predicate, within_s: float = 10.0) -> None:
 
 @pytest.fixture
 async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+    async with await Store.open(database_url) as store:  # the API's reader: a city account
+        headers = await token_headers(store, await create_account(store, role=HubRole.CITY, username=DUTY))
     app = create_app(
         HubConfig(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}",
+            database_url=database_url,
             mqtt_host=broker.host,
             mqtt_port=broker.port,
             batch_window_s=0.005,
         )
     )
-    client = TestClient(TestServer(app))
+    client = TestClient(TestServer(app), headers=headers)
     await client.start_server()
     emulator = IdModuleEmulator()
     rng = random.Random(42)
