@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -42,12 +43,14 @@ from provisioning.ca import (
     write_public,
 )
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
-from sitegate.hubproc import hub_process
+from sitegate.hubproc import create_account, hub_process
 from sitegate.mosquitto import Mosquitto
 from wire.models import AccessEvent, LaneEvent, LaneEventType, Reason
 
 LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
 SWIPE_TIMEOUT_S = 10.0
+ACCOUNT = "city-duty"
+"""The demo's hub account (the city station's: it reads every count and may open any lane)."""
 
 
 @dataclass
@@ -154,6 +157,17 @@ async def _wait_healthy(
     raise RuntimeError(f"the hub did not become healthy in 30 s; see {root / 'hub.log'}")
 
 
+async def _login(session: aiohttp.ClientSession, base: str, password: str) -> dict[str, str]:
+    """Headers with a bearer token for the demo's account, from POST /api/v1/auth/login."""
+    async with session.post(
+        f"{base}/api/v1/auth/login", json={"username": ACCOUNT, "password": password}
+    ) as response:
+        body = await response.json()
+    if response.status != 200:
+        raise RuntimeError(f"the demo could not log in to the hub: {body}")
+    return {"Authorization": f"Bearer {body['token']}"}
+
+
 async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
     before = len(lane.events)
     lane.emulator.present(swipe.card)
@@ -200,7 +214,8 @@ async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
 
 async def _after_the_shift(lanes: dict[str, Lane], session: aiohttp.ClientSession, base: str) -> list[str]:
     """A fire drill on the exit lane (free egress until the alarm clears) and a remote open of the
-    entry lane by the duty manager through the hub's API, answered by the lane over MQTT."""
+    entry lane by the duty account through the hub's API, answered by the lane over MQTT; the lane
+    journals the account that asked, taken by the hub from the login, not from the request."""
     problems: list[str] = []
     exit_lane = lanes["exit"]
     fire = load_board(exit_lane.service.config.board).inputs.fire_alarm
@@ -219,12 +234,12 @@ async def _after_the_shift(lanes: dict[str, Lane], session: aiohttp.ClientSessio
         problems.append("the fire alarm did not open the exit lane")
     entry = lanes["entry"]
     async with session.post(
-        f"{base}/api/v1/devices/{entry.device_id}/commands",
-        json={"action": "remote_open", "operator": "duty-manager-0042"},
+        f"{base}/api/v1/devices/{entry.device_id}/commands", json={"action": "remote_open"}
     ) as response:
         body = await response.json()
-    result = body.get("command", {}).get("result") or {}
-    print(f"  remote open of the entry lane by duty-manager-0042: {result.get('detail', body)}")
+    command = body.get("command", {})
+    result = command.get("result") or {}
+    print(f"  remote open of the entry lane by {command.get('operator')}: {result.get('detail', body)}")
     if not result.get("ok"):
         problems.append(f"remote open failed: {body}")
     return problems
@@ -320,6 +335,10 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
     )
     with contextlib.ExitStack() as stack:
         ca = CertificateAuthority.create(root / "ca")
+        password = secrets.token_urlsafe(18)
+        (root / "account-password").write_text(password + "\n")
+        (root / "account-password").chmod(0o600)
+        create_account(root / "hub.sqlite3", ACCOUNT, password)
         broker = stack.enter_context(Mosquitto.with_tls(ca))
         print(
             f"  broker  mqtts://{broker.host}:{broker.port} (TLS; a certificate per lane from the hub's CA)"
@@ -334,9 +353,11 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
             )
         )
         base = hub.base_url
-        async with aiohttp.ClientSession() as session:
-            await _wait_healthy(session, base, hub.proc, root)
-            print(f"  hub     {base}  (log: {root / 'hub.log'})")
+        async with aiohttp.ClientSession() as anonymous:
+            await _wait_healthy(anonymous, base, hub.proc, root)
+            auth = await _login(anonymous, base, password)
+        async with aiohttp.ClientSession(headers=auth) as session:
+            print(f"  hub     {base}  (log: {root / 'hub.log'}; account {ACCOUNT})")
             lanes: dict[str, Lane] = {}
             for name in LANES:
                 emulator = stack.enter_context(IdModuleEmulator())
@@ -374,7 +395,14 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             "/api/v1/devices",
                         ]
                         urls = [base + path for path in paths] + [f"mqtts://{broker.host}:{broker.port}"]
-                        print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls), flush=True)
+                        print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls))
+                        print(
+                            f"The API wants a token: POST {base}/api/v1/auth/login with username "
+                            f"{ACCOUNT!r} and the password in {root / 'account-password'}, then send "
+                            "'Authorization: Bearer <token>'; for this demo's session:\n  "
+                            f"curl -H '{auth['Authorization']}' {base}/api/v1/devices",
+                            flush=True,
+                        )
                         stop = asyncio.Event()
                         loop = asyncio.get_running_loop()
                         for sig in (signal.SIGINT, signal.SIGTERM):

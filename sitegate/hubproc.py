@@ -28,6 +28,22 @@ class HubProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
 
+def _database_url(database: Path) -> str:
+    return f"sqlite+aiosqlite:///{database}"
+
+
+def create_account(database: Path, username: str, password: str, *, role: str = "city") -> None:
+    """An account in the hub's database (made and migrated if new), the way an administrator makes
+    the first one: ``sitegate hub account create``, the password on stdin."""
+    args = [sys.executable, "-m", "sitegate.cli", "hub", "account", "create", "--role", role]
+    args += ["--username", username, "--password-file", "-", "--database-url", _database_url(database)]
+    done = subprocess.run(args, input=password.encode(), capture_output=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"creating account {username!r} failed: {done.stderr.decode(errors='replace')[-500:]}"
+        )
+
+
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, within_s: float, log: Path | None) -> None:
     deadline = time.monotonic() + within_s
     while True:
@@ -60,7 +76,7 @@ def hub_process(
     if config is not None:
         args += ["--config", str(config)]
     args += [
-        "--database-url", f"sqlite+aiosqlite:///{database}",
+        "--database-url", _database_url(database),
         "--mqtt-host", broker_host,
         "--mqtt-port", str(broker_port),
         "--http-host", "127.0.0.1",
