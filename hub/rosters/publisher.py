@@ -20,10 +20,11 @@ requests (or of forged rosters the lane refuses and reports) costs the hub one s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -66,6 +67,10 @@ class _Request:
     applied: int | None
     """What the lane runs; None when unknown (a freshly minted version goes to every lane)."""
     snapshot: bool
+    news: bool = False
+    """A version the hub just minted: sent at once. The once-per-``resend_after_s`` limit is for
+    what lanes ask (a flood of requests or of refused forgeries), not for the hub's own news."""
+    hurry: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RosterPublisher:
@@ -160,9 +165,9 @@ class RosterPublisher:
         for device_id in await self._source.devices(release.project_id):
             lane = reported.get(device_id)
             if lane is None:
-                self._request(device_id, _Request(release.project_id, None, snapshot=False))
+                self._request(device_id, _Request(release.project_id, None, snapshot=False, news=True))
             elif lane.wants_snapshot or lane.applied_version < release.version:
-                request = _Request(release.project_id, lane.applied_version, lane.wants_snapshot)
+                request = _Request(release.project_id, lane.applied_version, lane.wants_snapshot, news=True)
                 self._request(device_id, request)
 
     async def _refresh(self, project_id: str) -> tuple[Release, bool]:
@@ -259,15 +264,20 @@ class RosterPublisher:
             if request.applied is not None:
                 waiting.applied = request.applied
             waiting.project_id = request.project_id
+            if request.news:
+                waiting.news = True
+                waiting.hurry.set()
             return
         self._pending[device_id] = request
         self._spawn(self._send(device_id))
 
     async def _send(self, device_id: str) -> None:
         async with self._lane_locks.setdefault(device_id, asyncio.Lock()):
+            waiting = self._pending[device_id]
             wait = self._last_sent.get(device_id, -1e9) + self._resend_after_s - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            if wait > 0 and not waiting.news:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waiting.hurry.wait(), wait)
             request = self._pending.pop(device_id)
             release = self._releases.get(request.project_id)
             if release is None or (request.applied == release.version and not request.snapshot):

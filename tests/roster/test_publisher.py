@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -161,6 +162,28 @@ async def test_requests_within_the_interval_collapse_into_one_send(
     assert len(manifests) == 2
     assert manifests[1].at - first >= 0.29
     assert hub.counters.problems_reported == 5
+
+
+async def test_a_new_version_is_not_held_back_by_the_request_limit(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    """The once-per-interval limit tames what lanes ask; the hub's own news goes at once."""
+    sent = Recorder()
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=3600) as hub:
+        await hub.publish(PROJECT)
+        await hub.idle()
+        source.put(PROJECT, digest(9001), person_id="p-next", role="worker")
+        await hub.request_publish(PROJECT)
+        await asyncio.wait_for(hub.idle(), 10)
+        # A lane's request within the hour is still held back: only the news went out.
+        await hub.on_status(status("lane-a1", 0, wants=True))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(hub.idle()), 0.3)
+    assert sent.kinds("lane-a1") == [
+        "roster_manifest",
+        *["roster_chunk"] * (len(sent.kinds("lane-a1")) - 2),
+        "roster_delta",
+    ]
 
 
 async def test_a_lane_one_behind_gets_the_delta(
