@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.api import auth, commands, enrolment, views
+from hub.api.oversight import setup_oversight_routes
 
 
 def setup_routes(app: web.Application) -> None:
@@ -20,4 +21,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/devices", views.devices)
     app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
     app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
+    setup_oversight_routes(app)  # headcount, attendance, statistics, CSV export
     enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation

@@ -1,0 +1,299 @@
+"""The oversight read API: headcount, managers on duty, attendance, registration statistics, and
+the access record as CSV. Thin handlers: role, query, one scoped read, presentation.
+
+Every personal-data role may call these (the hub operator may not: 403), each seeing its own
+scope; a project outside the account's scope answers 404 exactly like a project that does not
+exist. Registration statistics are the authorities' (city: every district, a district bureau:
+its own).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.api.errors import ApiError
+from hub.api.keys import STORE
+from hub.api.params import EVENT_FILTERS, PAGING, Params
+from hub.api.principal import require
+from hub.auth.principal import Principal, Role
+from hub.auth.scope import person_record_clause
+from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.errors import InvalidQuery, NotFound
+from hub.oversight import export, queries, statistics
+from hub.oversight.records import AttendanceFilters, AttendanceRow, DistrictRegistration, ManagerDay
+from hub.store.schema import access_events
+from wire.models import utc_now
+
+PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
+AUTHORITIES = (Role.CITY, Role.DISTRICT)
+MAX_ATTENDANCE_DAYS = 92
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+_TOTALLED = (
+    "projects_with_permit",
+    "projects_registered",
+    "workers_registered",
+    "managers_registered",
+    "persons_registered",
+    "enterprises",
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def setup_oversight_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/projects/{project_id}/headcount", headcount)
+    app.router.add_get("/api/v1/projects/{project_id}/managers-on-duty", managers_on_duty)
+    app.router.add_get("/api/v1/projects/{project_id}/attendance/monthly", monthly_attendance)
+    app.router.add_get("/api/v1/attendance", attendance)
+    app.router.add_get("/api/v1/statistics/registration", registration_statistics)
+    app.router.add_get("/api/v1/access-events/export.csv", export_access_events)
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+async def headcount(request: web.Request) -> web.Response:
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    Params(request.query, ())
+    project_id = request.match_info["project_id"]
+    async with request.app[STORE].read("headcount") as conn:
+        await _visible_project(conn, principal, project_id)
+        result = await queries.headcount(conn, principal, project_id, utc_now())
+    return web.json_response(
+        {
+            "project_id": result.project_id,
+            "as_of": _time(result.as_of),
+            "on_site": result.on_site,
+            "by_enterprise": [
+                {"enterprise_id": c.key, "enterprise_name": c.name, "on_site": c.on_site}
+                for c in result.by_enterprise
+            ],
+            "by_role": [{"role": c.key, "on_site": c.on_site} for c in result.by_role],
+            "stale_after_hours": queries.PRESENCE_STALE_AFTER / timedelta(hours=1),
+        }
+    )
+
+
+async def managers_on_duty(request: web.Request) -> web.Response:
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    params = Params(request.query, ("date",))
+    day = _date(params, "date") or local_day(utc_now())
+    project_id = request.match_info["project_id"]
+    async with request.app[STORE].read("managers_on_duty") as conn:
+        await _visible_project(conn, principal, project_id)
+        managers = await queries.managers_on_duty(conn, principal, project_id, day)
+    present = sum(1 for m in managers if m.present)
+    return web.json_response(
+        {
+            "project_id": project_id,
+            "date": day.isoformat(),
+            "present": present,
+            "absent": len(managers) - present,
+            "managers": [_manager(m) for m in managers],
+        }
+    )
+
+
+async def attendance(request: web.Request) -> web.Response:
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    params = Params(request.query, ("project_id", "person_id", "enterprise_id", "from", "to", *PAGING))
+    until = _date(params, "to") or local_day(utc_now())
+    since = _date(params, "from") or until
+    if since > until:
+        raise InvalidQuery("to", "must not be before from")
+    if (until - since).days + 1 > MAX_ATTENDANCE_DAYS:
+        raise InvalidQuery("to", f"must be at most {MAX_ATTENDANCE_DAYS} days from 'from' (both included)")
+    filters = AttendanceFilters(
+        since=since,
+        until=until,
+        project_id=params.text("project_id"),
+        person_id=params.text("person_id"),
+        enterprise_id=params.text("enterprise_id"),
+    )
+    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    after = params.text("cursor")
+    async with request.app[STORE].read("attendance") as conn:
+        if filters.project_id is not None:
+            await _visible_project(conn, principal, filters.project_id)
+        page = await queries.attendance_page(conn, principal, filters, after, limit)
+    return web.json_response(
+        {"items": [_attendance_row(row) for row in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+async def monthly_attendance(request: web.Request) -> web.Response:
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    params = Params(request.query, ("month",))
+    month = _month(params) or local_day(utc_now()).replace(day=1)
+    project_id = request.match_info["project_id"]
+    async with request.app[STORE].read("monthly_attendance") as conn:
+        await _visible_project(conn, principal, project_id)
+        report = await queries.monthly(conn, principal, project_id, month)
+    return web.json_response(
+        {
+            "project_id": project_id,
+            "month": month.strftime("%Y-%m"),
+            "persons": [
+                {
+                    "person_id": p.person_id,
+                    "name": p.name,
+                    "enterprise_id": p.enterprise_id,
+                    "enterprise_name": p.enterprise_name,
+                    "days_present": p.days_present,
+                    "hours": _hours(p.seconds_on_site),
+                    "seconds_on_site": p.seconds_on_site,
+                    "passages": p.passages,
+                }
+                for p in report.persons
+            ],
+            "totals": {
+                "persons": len(report.persons),
+                "person_days": report.person_days,
+                "hours": _hours(report.seconds_on_site),
+                "seconds_on_site": report.seconds_on_site,
+            },
+        }
+    )
+
+
+async def registration_statistics(request: web.Request) -> web.Response:
+    principal = require(request, *AUTHORITIES)
+    params = Params(request.query, ("district",))
+    district = params.text("district")
+    if principal.role is Role.DISTRICT:
+        if district is not None and district != principal.district:
+            raise ApiError(
+                403, "forbidden", f"a district account sees its own district ({principal.district}) only"
+            )
+        district = principal.district
+    async with request.app[STORE].read("registration_statistics") as conn:
+        figures = await statistics.registration(conn, district)
+    if district is not None and not figures:
+        raise NotFound(f"district {district!r} not found")
+    rows = [_district(f) for f in figures]
+    totals = {key: sum(row[key] for row in rows) for key in _TOTALLED}
+    return web.json_response({"districts": rows, "totals": totals})
+
+
+async def export_access_events(request: web.Request) -> web.StreamResponse:
+    """The access record as CSV, streamed page by page; the first page is read before the
+    response starts, so a bad query or a database failure still gets a JSON error."""
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    filters = Params(request.query, EVENT_FILTERS).event_filters()
+    since, until = export.window(filters)
+    t = access_events.c
+    pages = export.pages(
+        request.app[STORE], filters, person_record_clause(principal, t.project_id, t.person_id)
+    )
+    first = await anext(pages)
+    name = f"access-events_{_stamp(since)}_{_stamp(until)}.csv"
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        }
+    )
+    response.enable_chunked_encoding()
+    try:
+        await response.prepare(request)
+        await response.write(first.encode())
+        async for chunk in pages:
+            await response.write(chunk.encode())
+    finally:
+        await pages.aclose()
+    await response.write_eof()
+    return response
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+async def _visible_project(conn: AsyncConnection, principal: Principal, project_id: str) -> None:
+    """404, the same whether the project does not exist or is outside the account's scope."""
+    if not await queries.project_visible(conn, principal, project_id):
+        raise NotFound(f"project {project_id!r} not found")
+
+
+def _date(params: Params, name: str) -> date | None:
+    value = params.text(name)
+    if value is None:
+        return None
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidQuery(name, "must be a date YYYY-MM-DD, e.g. 2026-05-01") from None
+
+
+def _month(params: Params) -> date | None:
+    value = params.text("month")
+    if value is None:
+        return None
+    try:
+        if not _MONTH.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value + "-01")
+    except ValueError:
+        raise InvalidQuery("month", "must be a month YYYY-MM, e.g. 2026-05") from None
+
+
+def _time(value: datetime | None) -> str | None:
+    """In the site's timezone, as a regulator reads it."""
+    return None if value is None else value.astimezone(SITE_TIMEZONE).isoformat()
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(SITE_TIMEZONE).strftime("%Y%m%dT%H%M%S")
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / 3600, 2)
+
+
+def _manager(m: ManagerDay) -> dict[str, Any]:
+    return {
+        "person_id": m.person_id,
+        "name": m.name,
+        "position": m.position,
+        "enterprise_id": m.enterprise_id,
+        "enterprise_name": m.enterprise_name,
+        "present": m.present,
+        "first_in": _time(m.first_in),
+        "last_out": _time(m.last_out),
+        "hours": _hours(m.seconds_on_site),
+    }
+
+
+def _attendance_row(row: AttendanceRow) -> dict[str, Any]:
+    return {
+        "project_id": row.project_id,
+        "person_id": row.person_id,
+        "name": row.name,
+        "date": row.day.isoformat(),
+        "first_in": _time(row.first_in),
+        "last_out": _time(row.last_out),
+        "hours": _hours(row.seconds_on_site),
+        "seconds_on_site": row.seconds_on_site,
+        "passages": row.passages,
+    }
+
+
+def _district(f: DistrictRegistration) -> dict[str, Any]:
+    return {
+        "district": f.district,
+        "name": f.name,
+        "projects_with_permit": f.projects,
+        "projects_registered": f.projects_registered,
+        "workers_registered": f.workers_registered,
+        "managers_registered": f.managers_registered,
+        "persons_registered": f.workers_registered + f.managers_registered,
+        "enterprises": f.enterprises,
+    }
