@@ -9,6 +9,7 @@ its own).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,7 +26,7 @@ from hub.auth.scope import person_record_clause
 from hub.derive.days import SITE_TIMEZONE, local_day
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight import export, queries, statistics
-from hub.oversight.records import AttendanceFilters, AttendanceRow, DistrictRegistration, ManagerDay
+from hub.oversight.records import AttendanceFilters
 from hub.store.schema import access_events
 from wire.models import utc_now
 
@@ -95,7 +96,7 @@ async def managers_on_duty(request: web.Request) -> web.Response:
             "date": day.isoformat(),
             "present": present,
             "absent": len(managers) - present,
-            "managers": [_manager(m) for m in managers],
+            "managers": [{**_fields(m), "present": m.present} for m in managers],
         }
     )
 
@@ -123,7 +124,10 @@ async def attendance(request: web.Request) -> web.Response:
             await _visible_project(conn, principal, filters.project_id)
         page = await queries.attendance_page(conn, principal, filters, after, limit)
     return web.json_response(
-        {"items": [_attendance_row(row) for row in page.items], "next_cursor": page.next_cursor}
+        {
+            "items": [{**_fields(row.record), "name": row.name} for row in page.items],
+            "next_cursor": page.next_cursor,
+        }
     )
 
 
@@ -139,19 +143,7 @@ async def monthly_attendance(request: web.Request) -> web.Response:
         {
             "project_id": project_id,
             "month": month.strftime("%Y-%m"),
-            "persons": [
-                {
-                    "person_id": p.person_id,
-                    "name": p.name,
-                    "enterprise_id": p.enterprise_id,
-                    "enterprise_name": p.enterprise_name,
-                    "days_present": p.days_present,
-                    "hours": _hours(p.seconds_on_site),
-                    "seconds_on_site": p.seconds_on_site,
-                    "passages": p.passages,
-                }
-                for p in report.persons
-            ],
+            "persons": [_fields(p) for p in report.persons],
             "totals": {
                 "persons": len(report.persons),
                 "person_days": report.person_days,
@@ -176,7 +168,7 @@ async def registration_statistics(request: web.Request) -> web.Response:
         figures = await statistics.registration(conn, district)
     if district is not None and not figures:
         raise NotFound(f"district {district!r} not found")
-    rows = [_district(f) for f in figures]
+    rows = [{**_fields(f), "persons_registered": f.persons_registered} for f in figures]
     totals = {key: sum(row[key] for row in rows) for key in _TOTALLED}
     return web.json_response({"districts": rows, "totals": totals})
 
@@ -258,42 +250,16 @@ def _hours(seconds: int) -> float:
     return round(seconds / 3600, 2)
 
 
-def _manager(m: ManagerDay) -> dict[str, Any]:
-    return {
-        "person_id": m.person_id,
-        "name": m.name,
-        "position": m.position,
-        "enterprise_id": m.enterprise_id,
-        "enterprise_name": m.enterprise_name,
-        "present": m.present,
-        "first_in": _time(m.first_in),
-        "last_out": _time(m.last_out),
-        "hours": _hours(m.seconds_on_site),
-    }
-
-
-def _attendance_row(row: AttendanceRow) -> dict[str, Any]:
-    return {
-        "project_id": row.project_id,
-        "person_id": row.person_id,
-        "name": row.name,
-        "date": row.day.isoformat(),
-        "first_in": _time(row.first_in),
-        "last_out": _time(row.last_out),
-        "hours": _hours(row.seconds_on_site),
-        "seconds_on_site": row.seconds_on_site,
-        "passages": row.passages,
-    }
-
-
-def _district(f: DistrictRegistration) -> dict[str, Any]:
-    return {
-        "district": f.district,
-        "name": f.name,
-        "projects_with_permit": f.projects,
-        "projects_registered": f.projects_registered,
-        "workers_registered": f.workers_registered,
-        "managers_registered": f.managers_registered,
-        "persons_registered": f.workers_registered + f.managers_registered,
-        "enterprises": f.enterprises,
-    }
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields as JSON: times in the site's timezone, dates ISO, time on site in hours too."""
+    body: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, datetime):
+            value = _time(value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        body[f.name] = value
+    if "seconds_on_site" in body:
+        body["hours"] = _hours(body["seconds_on_site"])
+    return body

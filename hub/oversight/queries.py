@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal
 from hub.auth.scope import person_record_clause, project_clause
-from hub.derive.days import local_day
+from hub.derive.days import AttendanceDay, local_day
 from hub.oversight import cursor
 from hub.oversight.records import (
     AttendanceFilters,
@@ -189,11 +189,14 @@ async def attendance_page(
         .order_by(t.day, t.project_id, t.person_id)
         .limit(limit + 1)
     )
-    rows = [AttendanceRow(**row._mapping) for row in (await conn.execute(query)).all()]
+    rows = [
+        AttendanceRow(AttendanceDay(**{k: v for k, v in row._mapping.items() if k != "name"}), row.name)
+        for row in (await conn.execute(query)).all()
+    ]
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
-        last = items[-1]
+        last = items[-1].record
         next_cursor = cursor.encode((last.day, last.project_id, last.person_id))
     return AttendancePage(items=items, next_cursor=next_cursor)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from hub.derive.days import AttendanceDay
+
 
 @dataclass(frozen=True, slots=True)
 class Count:
@@ -54,14 +56,8 @@ class AttendanceFilters:
 
 @dataclass(frozen=True, slots=True)
 class AttendanceRow:
-    project_id: str
-    person_id: str
+    record: AttendanceDay
     name: str | None
-    day: date
-    first_in: datetime | None
-    last_out: datetime | None
-    seconds_on_site: int
-    passages: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +99,14 @@ class DistrictRegistration:
 
     district: str
     name: str
-    projects: int
-    """Projects with a construction permit: every project the hub knows carries one."""
+    projects_with_permit: int
+    """Every project the hub knows: a project is entered with its construction permit."""
     projects_registered: int
     """Of those, projects whose real-name registration (报备) has started."""
     workers_registered: int
     managers_registered: int
     enterprises: int
+
+    @property
+    def persons_registered(self) -> int:
+        return self.workers_registered + self.managers_registered

@@ -57,7 +57,7 @@ async def registration(conn: AsyncConnection, district: str | None = None) -> li
         DistrictRegistration(
             district=code,
             name=name,
-            projects=project_counts.get(code, (0, 0))[0],
+            projects_with_permit=project_counts.get(code, (0, 0))[0],
             projects_registered=project_counts.get(code, (0, 0))[1],
             workers_registered=person_counts.get(code, (0, 0))[0],
             managers_registered=person_counts.get(code, (0, 0))[1],

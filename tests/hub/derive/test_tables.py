@@ -21,6 +21,7 @@ from hub.derive.days import Passage
 from hub.derive.days import derive as derive_pure
 from hub.store import Store
 from hub.store.schema import access_events, attendance, presence
+from tests.hub.derive.lanes import Lanes
 from tests.hub.factories import make_event
 from wire.models import AccessEvent, Direction
 
@@ -49,17 +50,9 @@ def scenario(tag: str = "") -> list[AccessEvent]:
         (lane_in, at(DAY2, 8), IN, "per-1", True),
         (lane_in2, at(DAY2, 8, 5), IN, "per-1", True),
     ]
-    seqs: dict[str, itertools.count[int]] = {}
+    lanes = Lanes()
     return [
-        make_event(
-            next(seqs.setdefault(device, itertools.count(1))),
-            device_id=device,
-            project_id=project,
-            wall_time=when,
-            direction=direction,
-            person_id=person,
-            granted=granted,
-        )
+        lanes.event(device, project, when, direction, person, granted=granted)
         for device, when, direction, person, granted in spec
     ]
 

@@ -152,7 +152,7 @@ async def test_attendance_pages(api: Api) -> None:
     )
     rows = first["items"] + rest["items"]
     assert rest["next_cursor"] is None
-    assert [(r["date"], r["person_id"], r["hours"], r["passages"]) for r in rows] == [
+    assert [(r["day"], r["person_id"], r["hours"], r["passages"]) for r in rows] == [
         ("2025-05-05", "per-m1", 11.0, 2),
         ("2025-05-05", "per-w1", 8.0, 4),
         ("2025-05-05", "per-w2", 0.0, 1),
@@ -165,7 +165,7 @@ async def test_attendance_pages(api: Api) -> None:
     person_month = await api.json(
         "city", "/api/v1/attendance", {"person_id": "per-w1", "from": "2025-04-01", "to": "2025-05-31"}
     )
-    assert [r["date"] for r in person_month["items"]] == ["2025-04-30", "2025-05-05", "2025-05-06"]
+    assert [r["day"] for r in person_month["items"]] == ["2025-04-30", "2025-05-05", "2025-05-06"]
 
 
 @pytest.mark.parametrize(

@@ -105,15 +105,16 @@ async def test_attendance_pages_by_day_project_person(store: Store, small_world:
             after = page.next_cursor
             if after is None:
                 break
-    assert [(r.day, r.person_id, r.seconds_on_site, r.passages) for r in seen] == [
+    days = [row.record for row in seen]
+    assert [(r.day, r.person_id, r.seconds_on_site, r.passages) for r in days] == [
         (w.DAY, "per-m1", 11 * 3600, 2),
         (w.DAY, "per-w1", 8 * 3600, 4),
         (w.DAY, "per-w2", 0, 1),
         (w.NEXT_DAY, "per-w1", 8 * 3600, 2),
     ]
     assert seen[1].name == "王伟"
-    assert seen[1].first_in == w.at(w.DAY, 8)
-    assert seen[1].last_out == w.at(w.DAY, 17)
+    assert days[1].first_in == w.at(w.DAY, 8)
+    assert days[1].last_out == w.at(w.DAY, 17)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ async def test_attendance_is_scoped_and_filtered(
     query = AttendanceFilters(since=w.DAY, until=w.NEXT_DAY, **filters)
     async with store.read("test") as conn:
         page = await queries.attendance_page(conn, who, query, None, 100)
-    assert [row.person_id for row in page.items] == people
+    assert [row.record.person_id for row in page.items] == people
 
 
 async def test_monthly_attendance(store: Store, small_world: w.World) -> None:
@@ -160,7 +161,7 @@ async def test_registration_statistics_per_district(store: Store, small_world: w
         unknown = await statistics.registration(conn, "999999")
     figures = {
         f.district: (
-            f.projects,
+            f.projects_with_permit,
             f.projects_registered,
             f.workers_registered,
             f.managers_registered,

@@ -34,7 +34,8 @@ from hub.store.schema import (
     project_parties,
     projects,
 )
-from tests.hub.factories import credential, make_event
+from tests.hub.derive.lanes import Lanes
+from tests.hub.factories import credential
 from wire.models import AccessEvent, Direction
 
 DAY = date(2025, 5, 5)
@@ -91,18 +92,10 @@ class World:
 async def build(store: Store, now: datetime) -> World:
     world = World(now=now)
     await _registry(store, world)
-    seqs: dict[str, itertools.count[int]] = {}
+    lanes = Lanes()
 
     def passage(person: str, when: datetime, direction: Direction, project: str = "proj-a") -> AccessEvent:
-        device = f"lane-{project[-1]}-{direction.value}"
-        return make_event(
-            next(seqs.setdefault(device, itertools.count(1))),
-            device_id=device,
-            project_id=project,
-            wall_time=when,
-            direction=direction,
-            person_id=person,
-        )
+        return lanes.event(f"lane-{project[-1]}-{direction.value}", project, when, direction, person)
 
     IN, OUT = Direction.IN, Direction.OUT
     fixed = [
