@@ -20,6 +20,7 @@ from controller.outputs import LaneOutputs
 from controller.readers.gat467.errors import NoReply
 from controller.readers.serial_module import SerialIdModule
 from controller.roster_store import load_roster
+from controller.tls import tls_context
 
 CYCLE_S = 0.3
 
@@ -111,9 +112,17 @@ def _roster(config: ControllerConfig) -> Check:
 
 
 async def _broker(config: ControllerConfig) -> Check:
+    """Connects as the lane does: over TLS with the device's own certificate when it has one."""
+    mqtt = config.mqtt
+    context = None
+    if mqtt.ca_file is not None and mqtt.cert_file is not None and mqtt.key_file is not None:
+        try:
+            context = tls_context(mqtt.ca_file, mqtt.cert_file, mqtt.key_file)
+        except OSError as err:  # ssl.SSLError is one
+            return Check("broker", False, f"TLS files unusable: {err}", "re-run provisioning")
     try:
         async with aiomqtt.Client(
-            config.mqtt.host, config.mqtt.port, identifier=f"{config.device_id}-selftest", timeout=5
+            mqtt.host, mqtt.port, identifier=f"{config.device_id}-selftest", timeout=5, tls_context=context
         ):
             pass
     except aiomqtt.MqttError as err:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 
-USAGE = """usage: sitegate {controller,hub,demo} [options]
+USAGE = """usage: sitegate {controller,provision,hub,demo} [options]
 
   controller   run a turnstile lane (sitegate controller --help)
+  provision    enrol this Pi as a lane and set it up (sitegate provision --help)
   hub          run the regional hub (sitegate hub --help)
   demo         run the whole system on this machine (sitegate demo --help)
 """
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = args[0], args[1:]
     if command == "controller":
         from controller.cli import main as run
+    elif command == "provision":
+        from provisioning.cli import main as run
     elif command == "hub":
         from hub.cli import main as run
     elif command == "demo":
