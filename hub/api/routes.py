@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.api import auth, commands, enrolment, views
+from hub.api import audit, auth, commands, enrolment, views
 from hub.api.oversight import setup_oversight_routes
 
 
@@ -13,6 +13,7 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/auth/login", auth.login)
     app.router.add_post("/api/v1/auth/logout", auth.logout)
     app.router.add_get("/api/v1/auth/me", auth.me)
+    app.router.add_get("/api/v1/audit", audit.audit_log)
     app.router.add_get("/api/v1/access-events", views.access_events)
     app.router.add_get("/api/v1/access-events/counts", views.access_event_counts)
     app.router.add_get("/api/v1/lane-events", views.lane_events)

@@ -1,10 +1,8 @@
 """Every endpoint × every role × inside and outside its scope, on both stores.
 
-One small world per store (built once per module, rows written with SQL): two districts; a general
-contractor, a subcontractor and a supervision firm on project P1 (district D1); an outside general
-contractor's project P2 (district D2), where the same subcontractor also works; people assigned
-through each enterprise; a lane per project and a spare lane at no gate; access events (one per
-person, one unregistered card per project), lane events, a dead letter, a command per lane.
+One small world per store, built once per module (tests/hub/scope_world.py: two districts, the
+parties of two projects, people assigned through each enterprise, lanes, events, an account of
+every role).
 
 Each row of ``CASES`` is one request; its ``expect`` says, for every account, the status code or
 (for a 200 or 202) exactly what comes back. Adding an endpoint means adding its rows here:
@@ -15,11 +13,9 @@ The oracle is written out by hand from the notice's rules, not computed with hub
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,87 +24,39 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from hardware.emulators.identities import synthetic_identity
 from hub.api.auth_middleware import OPEN_PATHS
 from hub.api.keys import INGEST, STORE
 from hub.app import create_app
-from hub.auth.principal import Role
 from hub.config import HubConfig
-from hub.store import Store
-from hub.store.schema import (
-    assignments,
-    districts,
-    enterprises,
-    gates,
-    persons,
-    project_parties,
-    projects,
-)
 from sitegate.mosquitto import Mosquitto
-from tests.hub.factories import BASE_TIME, credential, make_event, make_lane_event
+from tests.hub.scope_world import (
+    ACCESS,
+    ACCOUNTS,
+    ALL_LANES,
+    ANONYMOUS,
+    LANE_EVENTS,
+    LANE_GHOST,
+    LANE_P1,
+    LANE_P2,
+    LANE_SPARE,
+    P1,
+    P2,
+    SEED_ACTION,
+    SEEDED_COMMAND,
+    STRANGER,
+    WHO,
+    build,
+    seed_audit,
+    username,
+)
 from tests.support.accounts import create_account, token_headers
 from tests.support.postgres import PostgresServer
-from wire.commands import Action, Command
-from wire.models import LaneEventType, PresenceState, PresenceStatus
 
 pytestmark = pytest.mark.broker
 on_the_world = pytest.mark.asyncio(loop_scope="module")
 """The async tests share the module's event loop, where the world's app runs."""
 
 Client = TestClient[web.Request, web.Application]
-
-D1, D2 = "330102", "330106"
-P1, P2 = "P-0001", "P-0002"
-LANE_P1, LANE_P2, LANE_SPARE, LANE_GHOST = "lane-p1", "lane-p2", "lane-spare", "lane-ghost"
-
-ENTERPRISES = {  # id: (kind, district)
-    "ent-gc": ("general_contractor", D1),
-    "ent-sub": ("labour_subcontractor", D1),
-    "ent-sup": ("supervision", D1),
-    "ent-out": ("general_contractor", D2),
-}
-PARTIES = {  # project: {enterprise: party role}
-    P1: {"ent-gc": "general_contractor", "ent-sub": "subcontractor", "ent-sup": "supervision"},
-    P2: {"ent-out": "general_contractor", "ent-sub": "subcontractor"},
-}
-PEOPLE = {  # person: (employer, project, assigned through)
-    "per-gc1": ("ent-gc", P1, "ent-gc"),
-    "per-sub1": ("ent-sub", P1, "ent-sub"),
-    "per-sup1": ("ent-sup", P1, "ent-sup"),
-    "per-sub2": ("ent-sub", P2, "ent-sub"),
-    "per-out1": ("ent-out", P2, "ent-out"),
-}
-# Access events: (lane, seq) -> label; the person is the label's, None for an unregistered card.
-ACCESS = {
-    (LANE_P1, 1): "per-gc1",
-    (LANE_P1, 2): "per-sub1",
-    (LANE_P1, 3): "per-sup1",
-    (LANE_P1, 4): "anon-p1",
-    (LANE_P2, 1): "per-sub2",
-    (LANE_P2, 2): "per-out1",
-    (LANE_P2, 3): "anon-p2",
-}
-LANE_EVENTS = {(LANE_P1, 5): "tamper-p1", (LANE_P2, 4): "tamper-p2"}
-LANE_OF = {P1: LANE_P1, P2: LANE_P2}
-SEEDED_COMMAND = {LANE_P1: "a1" * 16, LANE_P2: "b2" * 16, LANE_SPARE: "c3" * 16}
-
-ACCOUNTS: dict[str, dict[str, Any]] = {
-    "city": {"role": Role.CITY},
-    "operator": {"role": Role.OPERATOR},
-    "district": {"role": Role.DISTRICT, "district": D1},
-    "enterprise_gc": {"role": Role.ENTERPRISE, "enterprise_id": "ent-gc"},
-    "enterprise_sub": {"role": Role.ENTERPRISE, "enterprise_id": "ent-sub"},
-    "gc_project": {"role": Role.GC_PROJECT, "enterprise_id": "ent-gc", "project_id": P1},
-    "sub_project": {"role": Role.SUB_PROJECT, "enterprise_id": "ent-sub", "project_id": P1},
-    "supervision_project": {"role": Role.SUPERVISION_PROJECT, "enterprise_id": "ent-sup", "project_id": P1},
-}
-ANONYMOUS = "anonymous"
-WHO = (*ACCOUNTS, ANONYMOUS)
-
-
-def username(who: str) -> str:
-    return f"m-{who}"
-
 
 # ---------------------------------------------------------------------------------------------
 # The oracle
@@ -141,7 +89,6 @@ LANE_EVENTS_SEEN = {
     "supervision_project": frozenset({"tamper-p1"}),
     ANONYMOUS: 401,
 }
-ALL_LANES = frozenset({LANE_P1, LANE_P2, LANE_SPARE})
 DEVICES_SEEN: dict[str, frozenset[str] | int] = {
     "city": ALL_LANES,
     "operator": ALL_LANES,  # device health is the operator's job
@@ -264,8 +211,8 @@ def whoami(body: Any, me: str) -> str:
     return str(body["account"]["username"])
 
 
-def everyone(value: Any) -> dict[str, Any]:
-    return {who: value for who in ACCOUNTS} | {ANONYMOUS: 401}
+def audit_targets(body: Any, me: str) -> frozenset[str]:
+    return frozenset(line["target"] for line in body["items"])
 
 
 @dataclass(frozen=True)
@@ -313,6 +260,8 @@ CASES = [
         Case(f"commands-of-{device}", "GET", COMMANDS.format(device_id=device), COMMANDS, listed, command_list_on(device))
         for device in (LANE_P1, LANE_P2, LANE_SPARE)
     ),
+    Case("audit", "GET", f"/api/v1/audit?action={SEED_ACTION}", "/api/v1/audit", audit_targets,
+         {"city": frozenset({*ACCOUNTS, STRANGER})} | {w: frozenset({w}) for w in ACCOUNTS if w != "city"} | {ANONYMOUS: 401}),
     Case("me", "GET", "/api/v1/auth/me", "/api/v1/auth/me", whoami, {w: username(w) for w in ACCOUNTS} | {ANONYMOUS: 401}),
 ]  # fmt: skip
 
@@ -352,118 +301,14 @@ async def world(world_url: str, request: pytest.FixtureRequest) -> AsyncIterator
         async with TestClient(TestServer(create_app(config))) as client:
             store = client.app[STORE]
             await client.app[INGEST].wait_connected()
-            id_numbers = await _build(store)
-            headers = {}
-            for who, scope in ACCOUNTS.items():
-                principal = await create_account(store, username=username(who), **scope)
-                headers[who] = await token_headers(store, principal)
+            id_numbers = await build(store)
+            principals = {
+                who: await create_account(store, username=username(who), **scope)
+                for who, scope in ACCOUNTS.items()
+            }
+            await seed_audit(store, principals)
+            headers = {who: await token_headers(store, principal) for who, principal in principals.items()}
             yield World(client, headers, id_numbers)
-
-
-async def _build(store: Store) -> list[str]:
-    now = datetime(2026, 4, 1, tzinfo=UTC)
-    rng = random.Random(7)
-    id_numbers = []
-    async with store.write("matrix world") as conn:
-        await conn.execute(
-            districts.insert(), [{"code": D1, "name": "Shangcheng"}, {"code": D2, "name": "Xihu"}]
-        )
-        await conn.execute(
-            enterprises.insert(),
-            [
-                {
-                    "id": e,
-                    "number": f"9133{n:014d}",
-                    "name": e,
-                    "kind": kind,
-                    "district": d,
-                    "local": True,
-                    "created_at": now,
-                }
-                for n, (e, (kind, d)) in enumerate(ENTERPRISES.items())
-            ],
-        )
-        await conn.execute(
-            projects.insert(),
-            [
-                {
-                    "id": p,
-                    "permit_number": f"permit-{p}",
-                    "name": p,
-                    "district": d,
-                    "address": "somewhere",
-                    "gc_enterprise_id": gc,
-                    "site_key_cipher": b"sealed",
-                    "created_at": now,
-                    "registered_at": now,
-                }
-                for p, d, gc in ((P1, D1, "ent-gc"), (P2, D2, "ent-out"))
-            ],
-        )
-        await conn.execute(
-            project_parties.insert(),
-            [
-                {"project_id": p, "enterprise_id": e, "role": r, "joined_at": now}
-                for p, ps in PARTIES.items()
-                for e, r in ps.items()
-            ],
-        )
-        for n, (person, (employer, project, through)) in enumerate(PEOPLE.items()):
-            id_number = synthetic_identity(rng).id_number
-            id_numbers.append(id_number)
-            await conn.execute(
-                persons.insert().values(
-                    id=person,
-                    id_index=f"index-{n}",
-                    id_cipher=b"sealed",
-                    id_masked=id_number[:6] + "********" + id_number[-4:],
-                    name=f"Worker {n}",
-                    card_kind="resident",
-                    enterprise_id=employer,
-                    category="worker",
-                    registered_district=ENTERPRISES[employer][1],
-                    created_at=now,
-                )
-            )
-            await conn.execute(
-                assignments.insert().values(
-                    project_id=project,
-                    person_id=person,
-                    enterprise_id=through,
-                    role="worker",
-                    entry_date=date(2026, 1, 1),
-                    credential_hash=credential(100 + n),
-                    created_at=now,
-                )
-            )
-        await conn.execute(
-            gates.insert(),
-            [{"device_id": LANE_OF[p], "project_id": p, "lane": "A1", "direction": "in", "name": "gate"} for p in (P1, P2)],
-        )  # fmt: skip
-    records = [
-        make_event(
-            seq, device_id=lane, project_id=P1 if lane == LANE_P1 else P2,
-            granted=not label.startswith("anon"), person_id=None if label.startswith("anon") else label,
-        )
-        for (lane, seq), label in ACCESS.items()
-    ]  # fmt: skip
-    records += [
-        make_lane_event(seq, LaneEventType.TAMPER, device_id=lane, project_id=P1 if lane == LANE_P1 else P2)
-        for lane, seq in LANE_EVENTS
-    ]
-    await store.store_events(records)
-    for device in sorted(ALL_LANES):
-        await store.record_presence(
-            PresenceStatus(device_id=device, state=PresenceState.ONLINE, generation=1, at=BASE_TIME)
-        )
-        await store.record_command(
-            Command(
-                command_id=SEEDED_COMMAND[device], device_id=device, action=Action.RESYNC,
-                operator="m-operator", issued_at=BASE_TIME, expires_at=BASE_TIME.replace(hour=9),
-            )
-        )  # fmt: skip
-    await store.dead_letter("sitegate/v1/up/lane-p1/event", "invalid AccessEvent", b"{}")
-    return id_numbers
 
 
 # ---------------------------------------------------------------------------------------------

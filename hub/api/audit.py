@@ -1,0 +1,46 @@
+"""GET /api/v1/audit: the audit log, newest first, a cursor page at a time. The city station reads
+every line; every other account the lines it made (its logins, its commands, its registrations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.api.keys import STORE
+from hub.api.params import PAGING, Params
+from hub.api.principal import principal_of
+from hub.auth import audit
+
+AUDIT_FILTERS = ("username", "action", "since", "until")
+MAX_LIMIT = 500
+DEFAULT_LIMIT = 100
+
+
+def _line(line: audit.AuditLine) -> dict[str, Any]:
+    return {
+        "at": line.at.isoformat(),
+        "username": line.username,
+        "action": line.action,
+        "target": line.target,
+        "detail": line.detail,
+    }
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    params = Params(request.query, (*AUDIT_FILTERS, *PAGING))
+    since, until = params.window()
+    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    async with request.app[STORE].read("audit") as conn:
+        page = await audit.lines(
+            conn,
+            scope=audit.own_lines(principal),
+            username=params.text("username"),
+            action=params.text("action"),
+            since=since,
+            until=until,
+            cursor=params.text("cursor"),
+            limit=limit,
+        )
+    return web.json_response({"items": [_line(line) for line in page.items], "next_cursor": page.next_cursor})
