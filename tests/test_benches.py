@@ -76,3 +76,13 @@ def test_offline_drain_bench_loses_nothing() -> None:
     assert report["lost"] == 0
     assert report["duplicates"] == 0
     assert isinstance(report["events_per_s"], int)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(240)
+def test_api_bench_reports_its_keys() -> None:
+    report = run_bench("api.py", "--events", "20000", "--projects", "5", "--samples", "200")
+    assert report["events"] == 20000
+    for key in ("page_p99_ms", "headcount_p99_ms", "attendance_p99_ms", "load_s"):
+        assert isinstance(report[key], int | float), key
+    assert report["presence_rows"] == 5 * 100
