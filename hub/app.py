@@ -15,12 +15,13 @@ from aiohttp import web
 
 from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
-from hub.api.keys import COMMANDS, CONFIG, INGEST, STORE
+from hub.api.keys import COMMANDS, CONFIG, INGEST, REGISTRY, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import ChannelHandler, Ingest
+from hub.registry import IdVault, Registry, data_key_path, load_data_key
 from hub.store import Store
 from wire.topics import Channel
 
@@ -42,8 +43,11 @@ def create_app(
 
 
 async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
-    store = await Store.open(app[CONFIG].database_url)
+    config = app[CONFIG]
+    vault = IdVault(load_data_key(data_key_path(config.data_key_file, config.database_url)))
+    store = await Store.open(config.database_url)
     app[STORE] = store
+    app[REGISTRY] = Registry(store, vault)
     try:
         yield
     finally:

@@ -53,6 +53,10 @@ class HubConfig(BaseModel):
     batch_window_s: Annotated[float, Field(ge=0, le=5)] = 0.02
     # A device is shown offline after 1.5 x its keep-alive without a heartbeat or an ``online``.
     device_keepalive_s: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    data_key_file: Path | None = None
+    """The 32-byte key that seals ID numbers and site keys (hub.registry.keyfile: made on first
+    start, mode 0600, never overwritten). None: ``hub-data.key`` beside an SQLite database, else
+    in ``./var``."""
     # API accounts: how long a login's bearer token lives; after how many consecutive wrong
     # passwords an account is locked, and for how long.
     token_lifetime_s: Annotated[int, Field(ge=60, le=30 * 24 * 3600)] = 8 * 3600

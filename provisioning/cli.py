@@ -74,6 +74,8 @@ def prerequisites(choices: LaneChoices, root: Path, *, dry_run: bool) -> list[Ch
     ]
     if root == Path("/") and not dry_run:
         checks.append(Check("root", os.geteuid() == 0, "running as root", "run it with sudo"))
+    if choices.id_module is None and choices.pcsc is None:
+        checks.append(Check("readers", False, "no reader chosen", "drop --no-id-module, or add --pcsc"))
     if choices.pcsc is not None:
         found = shutil.which("pcscd") or next(
             (str(p) for p in (root / "usr/sbin/pcscd", root / "usr/bin/pcscd") if p.exists()), None

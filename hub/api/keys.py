@@ -7,6 +7,7 @@ from aiohttp import web
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import Ingest
+from hub.registry import Registry
 from hub.rosters import RosterPublisher
 from hub.store import Store
 
@@ -15,3 +16,4 @@ STORE = web.AppKey("store", Store)
 INGEST = web.AppKey("ingest", Ingest)
 COMMANDS = web.AppKey("commands", CommandDesk)
 ROSTERS = web.AppKey("rosters", RosterPublisher)
+REGISTRY = web.AppKey("registry", Registry)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from hub.api import audit, auth, commands, enrolment, views
 from hub.api.oversight import setup_oversight_routes
+from hub.api.registry import setup_registry_routes
 
 
 def setup_routes(app: web.Application) -> None:
@@ -22,5 +23,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/devices", views.devices)
     app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
     app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
+    setup_registry_routes(app)
     setup_oversight_routes(app)  # headcount, attendance, statistics, CSV export
     enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation

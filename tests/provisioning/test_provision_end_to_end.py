@@ -315,3 +315,17 @@ async def test_a_revoked_device_can_no_longer_connect(site: Site, capsys: pytest
             break
         assert time.monotonic() < deadline, "the revoked certificate still connects"
         await asyncio.sleep(0.05)
+
+
+async def test_a_dry_run_changes_nothing_and_spends_no_token(
+    site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = await site.token()
+    root = site.fresh_root("dry")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    assert await site.provision(root, token, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "[PASS] enrolment: would enrol lane-hz0042-a1 at http://127.0.0.1:" in out
+    assert "would write /etc/udev/rules.d/99-sitegate.rules" in out
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert await site.provision(root, token) == 0

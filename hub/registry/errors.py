@@ -1,0 +1,183 @@
+"""The registry's refusals, one class each, so the API can answer with a specific code.
+
+Each carries a stable ``code`` (the API's error code) and a message that says what was wrong and
+where. No message ever quotes an ID number: the ones about a person name the person's id, the
+position of a bad character or the field, never the number itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hub.errors import HubError
+
+INVALID_ID_NUMBER = "invalid_id_number"
+"""The pydantic error type (and API code) of an ID number that fails wire.idnumber's checks."""
+BIRTH_DATE_MISMATCH = "birth_date_mismatch"
+EXIT_BEFORE_ENTRY = "exit_before_entry"
+INVALID_ENTERPRISE_NUMBER = "invalid_enterprise_number"
+MODEL_ERROR_CODES = frozenset(
+    {INVALID_ID_NUMBER, BIRTH_DATE_MISMATCH, EXIT_BEFORE_ENTRY, INVALID_ENTERPRISE_NUMBER}
+)
+"""Validation failures specific enough to be their own API code rather than ``invalid_body``."""
+
+
+class RegistryError(HubError):
+    """Base: ``code`` is what the API answers with."""
+
+    code = "registry_error"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class Conflict(RegistryError):
+    """The request collides with what is stored (HTTP 409)."""
+
+
+class Invalid(RegistryError):
+    """The request is well-formed but refers to something wrong (HTTP 422)."""
+
+
+class Missing(RegistryError):
+    """The resource the request is about does not exist, or the account cannot see it (HTTP 404)."""
+
+    code = "not_found"
+
+    def __init__(self, what: str, ident: str | int) -> None:
+        self.what = what
+        super().__init__(f"{what} {ident!s} not found")
+
+
+class Forbidden(RegistryError):
+    """The account may not make this change (HTTP 403)."""
+
+    code = "forbidden"
+
+
+class DistrictExists(Conflict):
+    code = "district_exists"
+
+    def __init__(self, district: str) -> None:
+        super().__init__(f"district {district} already exists")
+
+
+class EnterpriseNumberTaken(Conflict):
+    code = "enterprise_number_taken"
+
+    def __init__(self, number: str, existing_id: str) -> None:
+        self.existing_id = existing_id
+        super().__init__(f"enterprise number {number} is already registered (enterprise {existing_id})")
+
+
+class PersonAlreadyRegistered(Conflict):
+    """Found through the blind index; the message names the person, never the number."""
+
+    code = "person_already_registered"
+
+    def __init__(self, existing_id: str) -> None:
+        self.existing_id = existing_id
+        super().__init__(
+            f"this ID number is already registered (person {existing_id}); register once, city-wide"
+        )
+
+
+class ProjectIdTaken(Conflict):
+    code = "project_id_taken"
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__(f"project id {project_id} is already in use")
+
+
+class PermitNumberTaken(Conflict):
+    code = "permit_number_taken"
+
+    def __init__(self, permit_number: str, existing_id: str) -> None:
+        super().__init__(f"construction permit {permit_number} already has a project ({existing_id})")
+
+
+class ProjectNotRegistered(Conflict):
+    code = "project_not_registered"
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__(f"project {project_id} has not been registered (报备) by its general contractor yet")
+
+
+class ProjectAlreadyRegistered(Conflict):
+    code = "project_already_registered"
+
+    def __init__(self, project_id: str) -> None:
+        super().__init__(f"project {project_id} is already registered (报备)")
+
+
+class PartyExists(Conflict):
+    code = "party_exists"
+
+    def __init__(self, project_id: str, enterprise_id: str) -> None:
+        super().__init__(f"enterprise {enterprise_id} is already a party to project {project_id}")
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"account.username: an account named {username!r} already exists")
+
+
+class AssignmentOverlaps(Conflict):
+    code = "assignment_overlaps"
+
+    def __init__(self, existing_id: int, entry: date, exit: date | None) -> None:
+        self.existing_id = existing_id
+        until = exit.isoformat() if exit else "open-ended"
+        super().__init__(
+            f"the person already has assignment {existing_id} on this project "
+            f"from {entry.isoformat()} to {until}, overlapping these dates"
+        )
+
+
+class DeviceAlreadyPlaced(Conflict):
+    code = "device_already_placed"
+
+    def __init__(self, device_id: str, project_id: str) -> None:
+        super().__init__(
+            f"device {device_id} is already a gate of project {project_id}; remove it there first"
+        )
+
+
+class UnknownReference(Invalid):
+    """The body names an enterprise, person, project or district that does not exist (or the
+    account cannot see); ``code`` says which, e.g. ``unknown_enterprise``."""
+
+    def __init__(self, field: str, what: str, ident: str) -> None:
+        self.code = f"unknown_{what}"
+        self.field = field
+        super().__init__(f"{field}: no {what} {ident}")
+
+
+class WrongEnterpriseKind(Invalid):
+    code = "wrong_enterprise_kind"
+
+    def __init__(self, field: str, enterprise_id: str, kind: str, expected: str) -> None:
+        super().__init__(f"{field}: enterprise {enterprise_id} is a {kind}, expected {expected}")
+
+
+class NotAParty(Invalid):
+    code = "enterprise_not_party"
+
+    def __init__(self, enterprise_id: str, project_id: str) -> None:
+        super().__init__(f"enterprise_id: enterprise {enterprise_id} is not a party to project {project_id}")
+
+
+class ExitBeforeEntry(Invalid):
+    code = EXIT_BEFORE_ENTRY
+
+    def __init__(self, entry: date, exit: date) -> None:
+        super().__init__(f"exit_date {exit.isoformat()} is before the entry date {entry.isoformat()}")
+
+
+class InvalidAccount(Invalid):
+    """A username or password ``insert_account`` refused (pydantic catches most first)."""
+
+    code = "invalid_account"
