@@ -15,13 +15,15 @@ from aiohttp import web
 
 from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
-from hub.api.keys import COMMANDS, CONFIG, INGEST, REGISTRY, STORE
+from hub.api.keys import COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import ChannelHandler, Ingest
 from hub.registry import IdVault, Registry, data_key_path, load_data_key
+from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
+from hub.rosters.registry_source import RegistrySource
 from hub.store import Store
 from wire.topics import Channel
 
@@ -71,6 +73,9 @@ async def _ingest_lifetime(
     async def command_result(topic: str, payload: bytes) -> str | None:
         return await app[COMMANDS].on_result(topic, payload)
 
+    async def roster_status(topic: str, payload: bytes) -> str | None:
+        return await app[ROSTERS].on_status_message(topic, payload)
+
     ingest = Ingest(
         app[STORE],
         host=config.mqtt_host,
@@ -80,9 +85,22 @@ async def _ingest_lifetime(
         batch_max=config.batch_max,
         batch_window=config.batch_window_s,
         tls_context=config.mqtt_tls_context(),
-        handlers={Channel.COMMAND_RESULT: command_result, **handlers},
+        handlers={Channel.COMMAND_RESULT: command_result, Channel.ROSTER_STATUS: roster_status, **handlers},
     )
     app[COMMANDS] = CommandDesk(app[STORE], ingest)
-    async with ingest:
+    source = RegistrySource(app[STORE])
+    signing_key = load_signing_key(config.roster_key_path())
+    publisher = RosterPublisher(source, ingest, signing_key, RosterLedger(app[STORE].engine))
+    app[ROSTERS] = publisher
+    # Every committed registry change that touches a roster is pushed to that project's lanes.
+    unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)
+    async with ingest, publisher:
         app[INGEST] = ingest
-        yield
+        # A change committed while no hub was running (or whose push a crash cut short) still
+        # reaches its lanes: every project with lanes is brought up to date at start.
+        for project_id in await source.projects_with_lanes():
+            await publisher.request_publish(project_id)
+        try:
+            yield
+        finally:
+            unsubscribe()

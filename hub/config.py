@@ -11,6 +11,7 @@ import secrets
 import socket
 import ssl
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -62,6 +63,15 @@ class HubConfig(BaseModel):
     token_lifetime_s: Annotated[int, Field(ge=60, le=30 * 24 * 3600)] = 8 * 3600
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
     login_lockout_s: Annotated[int, Field(ge=1, le=24 * 3600)] = 15 * 60
+    roster_signing_key_file: Path | None = None
+    """The Ed25519 key rosters are signed with (made on first start, mode 0600); lanes pin its
+    public half. None: ``roster-signing.key`` in :meth:`state_dir`."""
+    # Anomaly alerts (hub.workflows.alerts), computed on read: a manager assigned to a project who
+    # has not entered by this site-local time; a gate silent for longer than this; watchlist hits
+    # within this many hours.
+    alert_manager_due_by: time = time(9, 0)
+    alert_gate_offline_after_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 15 * 60
+    alert_watchlist_window_h: Annotated[int, Field(ge=1, le=31 * 24)] = 24
     mqtt_ca_file: Path | None = None
     """The CA that signed the broker's certificate; with ``mqtt_cert_file`` and ``mqtt_key_file``
     (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""
@@ -82,6 +92,17 @@ class HubConfig(BaseModel):
                 f"missing {', '.join(missing)}"
             )
         return self
+
+    def state_dir(self) -> Path:
+        """Where the hub keeps its own files (keys) unless told otherwise: beside an SQLite
+        database, else ``./var``."""
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix) and self.database_url != prefix + ":memory:":
+            return Path(self.database_url[len(prefix) :]).parent
+        return Path("var")
+
+    def roster_key_path(self) -> Path:
+        return self.roster_signing_key_file or self.state_dir() / "roster-signing.key"
 
     def mqtt_tls_context(self) -> ssl.SSLContext | None:
         """None for a plain broker link; loaded once at start, so a bad file stops the hub there."""

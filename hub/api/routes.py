@@ -5,12 +5,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.api import audit, auth, commands, enrolment, views
+from hub.api.openapi import serve_openapi
 from hub.api.oversight import setup_oversight_routes
 from hub.api.registry import setup_registry_routes
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", views.healthz)
+    app.router.add_get("/api/v1/openapi.json", serve_openapi)
     app.router.add_post("/api/v1/auth/login", auth.login)
     app.router.add_post("/api/v1/auth/logout", auth.logout)
     app.router.add_get("/api/v1/auth/me", auth.me)
@@ -23,6 +25,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/devices", views.devices)
     app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
     app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
-    setup_registry_routes(app)
     setup_oversight_routes(app)  # headcount, attendance, statistics, CSV export
+    setup_registry_routes(app)
     enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation
