@@ -192,6 +192,17 @@ class RegistryReader:
             await _need_visible_project(conn, principal, project_id)
             return [rows.inspection(row) for row in await conn.execute(query)]
 
+    async def account_principal(self, username: str) -> Principal:
+        """The Principal of an account the registry made, for tools that act on its behalf (the
+        demo's seed, scripts): what a login as ``username`` would produce, without the password."""
+        async with self._store.read("registry.account_principal") as conn:
+            row = (await conn.execute(select(accounts).where(accounts.c.username == username))).first()
+        if row is None:
+            raise Missing("account", username)
+        return Principal(
+            row.id, row.username, Role(row.role), row.district, row.enterprise_id, row.project_id
+        )
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _person(self, row: Row[Any], principal: Principal) -> Person:
