@@ -8,6 +8,7 @@ from hub.api import audit, auth, commands, enrolment, views
 from hub.api.openapi import serve_openapi
 from hub.api.oversight import setup_oversight_routes
 from hub.api.registry import setup_registry_routes
+from hub.api.workflows import setup_workflow_routes
 
 
 def setup_routes(app: web.Application) -> None:
@@ -27,4 +28,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
     setup_oversight_routes(app)  # headcount, attendance, statistics, CSV export
     setup_registry_routes(app)
+    setup_workflow_routes(app)  # orders, deductions, summaries, national upload, alerts
     enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -381,4 +382,91 @@ attendance = Table(
     Column("passages", Integer, nullable=False, server_default="0"),
     Index(None, "project_id", "day"),
     Index(None, "person_id", "day"),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The regulators' workflows (migration 0003): rectification orders with their history, credit
+# deductions, and the lanes' heartbeat history for the console's charts. Statuses and target kinds
+# are plain strings, checked by hub.workflows.models. ``district`` on an order or a deduction is the
+# bureau that oversees it (scope is one indexed comparison, whoever issued it).
+# ---------------------------------------------------------------------------------------------
+
+rectification_orders = Table(
+    "rectification_orders",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=False),
+    # Exactly one of the two: the project or the enterprise ordered to rectify (责令限期整改).
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=True),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=True),
+    Column("subject", String(128), nullable=False),
+    Column("requirements", Text, nullable=False),
+    # The last day to rectify (site calendar): overdue is computed on read, so no timer is needed.
+    Column("deadline", Date, nullable=False),
+    # open | responded | closed
+    Column("status", String(16), nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("issuer_account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("responded_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Index(None, "district", "id"),
+    Index(None, "project_id"),
+    Index(None, "enterprise_id"),
+    Index(None, "status", "deadline"),
+)
+
+order_actions = Table(
+    "order_actions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("order_id", IdType, ForeignKey("rectification_orders.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("username", String(64), nullable=False),
+    # issue | respond | accept | reject
+    Column("action", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Index(None, "order_id", "id"),
+)
+
+credit_deductions = Table(
+    "credit_deductions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=False),
+    # An enterprise, or a project leader (a manager, on the project named) 信用扣分.
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=True),
+    Column("person_id", String(32), ForeignKey("persons.id"), nullable=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=True),
+    Column("points", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("order_id", IdType, ForeignKey("rectification_orders.id"), nullable=True),
+    Column("deducted_at", UtcDateTime, nullable=False),
+    Column("account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("deducted_by", String(64), nullable=False),
+    Index(None, "district", "id"),
+    Index(None, "enterprise_id"),
+    Index(None, "person_id"),
+    Index(None, "project_id"),
+    Index(None, "order_id"),
+)
+
+heartbeat_history = Table(
+    "heartbeat_history",
+    metadata,
+    # One row per device per minute (the latest heartbeat of that minute), pruned as it is written:
+    # bounded whatever a lane's heartbeat interval (hub.store.heartbeats).
+    Column("device_id", String(63), primary_key=True),
+    Column("minute", UtcDateTime, primary_key=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("journal_backlog", BigInteger, nullable=False),
+    Column("roster_version", BigInteger, nullable=False),
+    Column("clock_synced", Boolean, nullable=False),
+    # received_at - sent_at: how far the lane's clock (plus transit) is from the hub's.
+    Column("clock_skew_s", Float, nullable=False),
+    Column("readers_ok", Boolean, nullable=False),
+    Column("cpu_temp_c", Float, nullable=True),
+    Column("free_disk_mb", Float, nullable=False),
 )

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
-from hub.store import commands, journal, migrate, queries
+from hub.store import commands, heartbeats, journal, migrate, queries
 from hub.store.commands import CommandRecord
 from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.records import (
@@ -220,6 +220,7 @@ class Store:
         insert = self._insert(devices).values(device_id=heartbeat.device_id, **values)
         async with self.write("record_heartbeat") as conn:
             await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=values))
+            await heartbeats.record(conn, self._insert, heartbeat, received)
 
     async def record_presence(self, status: PresenceStatus, *, received_at: datetime | None = None) -> bool:
         """Apply a presence unless the stored one is newer; returns whether it was applied.

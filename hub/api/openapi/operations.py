@@ -20,6 +20,7 @@ from hub.registry.models import (
     RegistrationIn,
     WatchlistIn,
 )
+from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from provisioning.enrolment import EnrolmentRequest
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Decision, Direction, LaneEventType, Reason
 
@@ -53,6 +54,12 @@ PROJECT = path("project_id", "the project's id (as lanes and rosters carry it)",
 PERSON = path("person_id", "a registered person's id (never an ID number)")
 ENTERPRISE = path("enterprise_id")
 ASSIGNMENT = Param("assignment_id", {"type": "integer", "minimum": 1}, required=True, where="path")
+
+ORDER = Param("order_id", {"type": "integer", "minimum": 1}, required=True, where="path")
+SUMMARY = (
+    Param("month", {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "YYYY-MM (default this month)"),
+    text("district"),
+)
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -301,5 +308,115 @@ OPERATIONS: tuple[Operation, ...] = (
         "records",
         EVENT_FILTERS,
         media_type="text/csv",
+    ),
+    # -- workflows (hub/api/workflows.py) -------------------------------------------------------
+    Operation(
+        "POST",
+        "/api/v1/rectification-orders",
+        "Order a project or an enterprise to rectify by a deadline (责令限期整改)",
+        "workflows",
+        body=OrderIn,
+        ok=201,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/rectification-orders",
+        "Rectification orders in scope, newest first (overdue and escalated computed on read)",
+        "workflows",
+        (
+            choice("status", OrderStatus),
+            boolean("overdue"),
+            text("project_id"),
+            text("enterprise_id"),
+            *PAGING,
+        ),
+    ),
+    Operation(
+        "GET", "/api/v1/rectification-orders/{order_id}", "One order with its history", "workflows", (ORDER,)
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rectification-orders/{order_id}/response",
+        "The recipient responds (the order becomes responded)",
+        "workflows",
+        (ORDER,),
+        body=ResponseIn,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/rectification-orders/{order_id}/review",
+        "The issuer accepts a response (closed) or sends it back (open)",
+        "workflows",
+        (ORDER,),
+        body=ReviewIn,
+    ),
+    Operation(
+        "POST",
+        "/api/v1/credit-deductions",
+        "Deduct credit from an enterprise or a project leader (信用扣分)",
+        "workflows",
+        body=DeductionIn,
+        ok=201,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/credit-deductions",
+        "Credit deductions in scope, newest first",
+        "workflows",
+        (
+            text("enterprise_id"),
+            text("person_id"),
+            text("project_id"),
+            integer("order_id", 1, 2**63 - 1),
+            *PAGING,
+        ),
+    ),
+    Operation(
+        "GET", "/api/v1/summaries/projects", "Monthly summary per project (按月汇总)", "workflows", SUMMARY
+    ),
+    Operation(
+        "GET",
+        "/api/v1/summaries/projects.csv",
+        "Monthly summary per project as CSV",
+        "workflows",
+        SUMMARY,
+        media_type="text/csv",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/summaries/districts",
+        "Monthly summary per district (authorities)",
+        "workflows",
+        SUMMARY,
+    ),
+    Operation(
+        "GET",
+        "/api/v1/summaries/districts.csv",
+        "Monthly summary per district as CSV",
+        "workflows",
+        SUMMARY,
+        media_type="text/csv",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/projects/{project_id}/worker-attendance",
+        "Passages in the national worker platform's WorkerAttendance upload shape (full ID numbers)",
+        "workflows",
+        (PROJECT, day("from"), day("to"), integer("limit", 1, 5000), text("cursor")),
+        description="City, the project's district bureau, or the project's own GC project department only.",
+    ),
+    Operation(
+        "GET",
+        "/api/v1/alerts",
+        "Anomaly alerts: managers not in, gates offline, watchlist hits, overdue orders",
+        "workflows",
+        (text("project_id"),),
+    ),
+    Operation(
+        "GET",
+        "/api/v1/devices/{device_id}/heartbeats",
+        "A lane's heartbeat history, one point a minute",
+        "devices",
+        (DEVICE, integer("hours", 1, 7 * 24)),
     ),
 )

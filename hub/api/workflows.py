@@ -1,0 +1,315 @@
+"""The regulators' workflows over HTTP: rectification orders, credit deductions, monthly
+summaries (JSON and CSV), the national platform's attendance upload, anomaly alerts, and a
+lane's heartbeat history.
+
+Thin handlers like the registry's: the role answered early (403), the body through its pydantic
+model (422 naming the field), one call into :mod:`hub.workflows` (which checks permission again
+against what it reads, and scopes every query), the record as JSON. The workflows' refusals are
+the registry's kinds and get the same answers (hub.api.registry).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from hub.api.errors import ApiError
+from hub.api.keys import CONFIG, STORE
+from hub.api.oversight import _date, _fields, _month
+from hub.api.params import PAGING, Params
+from hub.api.principal import require
+from hub.api.registry import _answers, body
+from hub.auth.principal import Principal, Role
+from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.errors import InvalidQuery
+from hub.registry import IdVault, data_key_path, load_data_key
+from hub.workflows import alerts, csvfile, deductions, heartbeats, national, orders, summary
+from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
+from hub.workflows.records import DistrictMonth, ProjectMonth
+from wire.models import utc_now
+
+VAULT = web.AppKey("workflows_vault", IdVault)
+"""Opens ID numbers for the national platform's export (the same data key as the registry's)."""
+PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
+AUTHORITIES = (Role.CITY, Role.DISTRICT)
+EVERY_ROLE = tuple(Role)
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+MAX_UPLOAD_LIMIT = 5000
+_ID = re.compile(r"^[0-9]{1,18}$")
+
+
+def setup_workflow_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/v1/rectification-orders", issue_order)
+    r.add_get("/api/v1/rectification-orders", list_orders)
+    r.add_get("/api/v1/rectification-orders/{order_id}", get_order)
+    r.add_post("/api/v1/rectification-orders/{order_id}/response", respond_order)
+    r.add_post("/api/v1/rectification-orders/{order_id}/review", review_order)
+    r.add_post("/api/v1/credit-deductions", deduct)
+    r.add_get("/api/v1/credit-deductions", list_deductions)
+    r.add_get("/api/v1/summaries/projects", project_summary)
+    r.add_get("/api/v1/summaries/projects.csv", project_summary_csv)
+    r.add_get("/api/v1/summaries/districts", district_summary)
+    r.add_get("/api/v1/summaries/districts.csv", district_summary_csv)
+    r.add_get("/api/v1/projects/{project_id}/worker-attendance", worker_attendance)
+    r.add_get("/api/v1/alerts", list_alerts)
+    r.add_get("/api/v1/devices/{device_id}/heartbeats", heartbeat_history)
+    app.on_startup.append(_open_vault)
+
+
+async def _open_vault(app: web.Application) -> None:
+    config = app[CONFIG]
+    app[VAULT] = IdVault(load_data_key(data_key_path(config.data_key_file, config.database_url)))
+
+
+# -- presentation -------------------------------------------------------------------------------
+
+
+def present(record: Any) -> dict[str, Any]:
+    """A workflow record as JSON: times in the site's timezone, dates ISO, nested records too."""
+    body = _fields(record)
+    for key, value in body.items():
+        if isinstance(value, tuple):
+            body[key] = [present(item) for item in value]
+    return body
+
+
+def _page(items: list[Any], next_cursor: str | None) -> web.Response:
+    return web.json_response({"items": [present(item) for item in items], "next_cursor": next_cursor})
+
+
+def _order_id(request: web.Request) -> int:
+    text = request.match_info["order_id"]
+    if not _ID.match(text) or not 0 < int(text) < 2**63:
+        raise ApiError(404, "not_found", f"order {text} not found")
+    return int(text)
+
+
+def _paging(params: Params) -> tuple[str | None, int]:
+    return params.text("cursor"), params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+
+
+# -- rectification orders ---------------------------------------------------------------------------
+
+
+@_answers
+async def issue_order(request: web.Request) -> web.Response:
+    principal = require(request, *orders.ISSUERS)
+    data = await body(request, OrderIn)
+    order = await orders.issue(request.app[STORE], principal, data, now=utc_now())
+    return web.json_response(present(order), status=201)
+
+
+@_answers
+async def list_orders(request: web.Request) -> web.Response:
+    principal = require(request, *orders.READERS)
+    params = Params(request.query, ("status", "overdue", "project_id", "enterprise_id", *PAGING))
+    filters = orders.OrderFilters(
+        status=params.choice("status", OrderStatus),
+        overdue=params.boolean("overdue"),
+        project_id=params.text("project_id"),
+        enterprise_id=params.text("enterprise_id"),
+    )
+    cursor, limit = _paging(params)
+    page = await orders.listing(
+        request.app[STORE], principal, filters, now=utc_now(), cursor=cursor, limit=limit
+    )
+    return _page(page.items, page.next_cursor)
+
+
+@_answers
+async def get_order(request: web.Request) -> web.Response:
+    principal = require(request, *orders.READERS)
+    Params(request.query, ())
+    order = await orders.get(request.app[STORE], principal, _order_id(request), now=utc_now())
+    return web.json_response(present(order))
+
+
+@_answers
+async def respond_order(request: web.Request) -> web.Response:
+    principal = require(request, *orders.RESPONDERS)
+    data = await body(request, ResponseIn)
+    order = await orders.respond(request.app[STORE], principal, _order_id(request), data, now=utc_now())
+    return web.json_response(present(order))
+
+
+@_answers
+async def review_order(request: web.Request) -> web.Response:
+    principal = require(request, *orders.ISSUERS)
+    data = await body(request, ReviewIn)
+    order = await orders.review(request.app[STORE], principal, _order_id(request), data, now=utc_now())
+    return web.json_response(present(order))
+
+
+# -- credit deductions --------------------------------------------------------------------------------
+
+
+@_answers
+async def deduct(request: web.Request) -> web.Response:
+    principal = require(request, *deductions.DEDUCTORS)
+    data = await body(request, DeductionIn)
+    record = await deductions.deduct(request.app[STORE], principal, data, now=utc_now())
+    return web.json_response(present(record), status=201)
+
+
+@_answers
+async def list_deductions(request: web.Request) -> web.Response:
+    principal = require(request, *deductions.READERS)
+    params = Params(request.query, ("enterprise_id", "person_id", "project_id", "order_id", *PAGING))
+    order_id = params.integer("order_id", default=0, low=1, high=2**63 - 1) or None
+    filters = deductions.DeductionFilters(
+        enterprise_id=params.text("enterprise_id"),
+        person_id=params.text("person_id"),
+        project_id=params.text("project_id"),
+        order_id=order_id,
+    )
+    cursor, limit = _paging(params)
+    page = await deductions.listing(request.app[STORE], principal, filters, cursor=cursor, limit=limit)
+    return _page(page.items, page.next_cursor)
+
+
+# -- monthly summaries -------------------------------------------------------------------------------
+
+
+def _summary_month(params: Params) -> date:
+    return _month(params) or local_day(utc_now()).replace(day=1)
+
+
+def _district_of(principal: Principal, asked: str | None) -> str | None:
+    """A bureau reads its own district only; asking for another is a 403, not an empty answer."""
+    if principal.role is Role.DISTRICT:
+        if asked is not None and asked != principal.district:
+            raise ApiError(
+                403, "forbidden", f"a district account sees its own district ({principal.district}) only"
+            )
+        return principal.district
+    return asked
+
+
+async def _projects_month(request: web.Request) -> tuple[date, list[ProjectMonth]]:
+    principal = require(request, *PERSONAL_DATA_ROLES)
+    params = Params(request.query, ("month", "district"))
+    month, district = _summary_month(params), params.text("district")
+    async with request.app[STORE].read("summaries.projects") as conn:
+        rows = await summary.projects_month(
+            conn, principal, month, today=local_day(utc_now()), district=district
+        )
+    return month, rows
+
+
+async def _districts_month(request: web.Request) -> tuple[date, list[DistrictMonth]]:
+    principal = require(request, *AUTHORITIES)
+    params = Params(request.query, ("month", "district"))
+    month, district = _summary_month(params), _district_of(principal, params.text("district"))
+    async with request.app[STORE].read("summaries.districts") as conn:
+        rows = await summary.districts_month(
+            conn, principal, month, today=local_day(utc_now()), district=district
+        )
+    if district is not None and not rows:
+        raise ApiError(404, "not_found", f"district {district!r} not found")
+    return month, rows
+
+
+def _summary_json(month: date, rows: list[Any]) -> web.Response:
+    return web.json_response({"month": month.strftime("%Y-%m"), "items": [present(row) for row in rows]})
+
+
+def _csv(name: str, month: date, rows: list[Any], record_type: type) -> web.Response:
+    return web.Response(
+        text=csvfile.to_csv(rows, record_type),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}_{month:%Y-%m}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def project_summary(request: web.Request) -> web.Response:
+    month, rows = await _projects_month(request)
+    return _summary_json(month, rows)
+
+
+async def project_summary_csv(request: web.Request) -> web.Response:
+    month, rows = await _projects_month(request)
+    return _csv("projects-summary", month, rows, ProjectMonth)
+
+
+async def district_summary(request: web.Request) -> web.Response:
+    month, rows = await _districts_month(request)
+    return _summary_json(month, rows)
+
+
+async def district_summary_csv(request: web.Request) -> web.Response:
+    month, rows = await _districts_month(request)
+    return _csv("districts-summary", month, rows, DistrictMonth)
+
+
+# -- the national platform's attendance upload -------------------------------------------------------
+
+
+@_answers
+async def worker_attendance(request: web.Request) -> web.Response:
+    principal = require(request, *national.UPLOADERS)
+    params = Params(request.query, ("from", "to", *PAGING))
+    until = _date(params, "to") or local_day(utc_now())
+    since = _date(params, "from") or until
+    if since > until:
+        raise InvalidQuery("to", "must not be before from")
+    if (until - since).days + 1 > national.MAX_DAYS:
+        raise InvalidQuery("to", f"must be at most {national.MAX_DAYS} days from 'from' (both included)")
+    limit = params.integer("limit", default=MAX_LIMIT, low=1, high=MAX_UPLOAD_LIMIT)
+    upload, next_cursor = await national.export(
+        request.app[STORE],
+        request.app[VAULT],
+        principal,
+        request.match_info["project_id"],
+        since,
+        until,
+        now=utc_now(),
+        cursor=params.text("cursor"),
+        limit=limit,
+    )
+    return web.json_response({**upload, "next_cursor": next_cursor}, headers={"Cache-Control": "no-store"})
+
+
+# -- alerts and device history ------------------------------------------------------------------------
+
+
+def alert_settings(request: web.Request) -> alerts.AlertSettings:
+    config = request.app[CONFIG]
+    return alerts.AlertSettings(
+        manager_due_by=config.alert_manager_due_by,
+        gate_offline_after=timedelta(seconds=config.alert_gate_offline_after_s),
+        watchlist_window=timedelta(hours=config.alert_watchlist_window_h),
+    )
+
+
+async def list_alerts(request: web.Request) -> web.Response:
+    principal = require(request, *EVERY_ROLE)
+    params = Params(request.query, ("project_id",))
+    now = utc_now()
+    async with request.app[STORE].read("alerts") as conn:
+        found = await alerts.alerts(
+            conn, principal, alert_settings(request), now=now, project_id=params.text("project_id")
+        )
+    return web.json_response(
+        {"as_of": now.astimezone(SITE_TIMEZONE).isoformat(), "items": [present(a) for a in found]}
+    )
+
+
+@_answers
+async def heartbeat_history(request: web.Request) -> web.Response:
+    principal = require(request, *EVERY_ROLE)
+    params = Params(request.query, ("hours",))
+    hours = params.integer("hours", default=24, low=1, high=heartbeats.MAX_HOURS)
+    device_id = request.match_info["device_id"]
+    since: datetime = utc_now() - timedelta(hours=hours)
+    async with request.app[STORE].read("heartbeat_history") as conn:
+        points = await heartbeats.history(conn, principal, device_id, since=since)
+    return web.json_response({"device_id": device_id, "points": [present(p) for p in points]})
