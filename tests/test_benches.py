@@ -69,13 +69,18 @@ def test_roster_sync_bench_reports_its_keys() -> None:
     assert report["entries"] == report["lane_entries"] == 3000
 
 
+STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
 @pytest.mark.broker
-def test_offline_drain_bench_loses_nothing() -> None:
-    report = run_bench("offline_drain.py", "--events", "2000")
-    assert report["events"] == 2000
+@pytest.mark.parametrize("store", STORES)
+def test_drain_bench_loses_nothing(store: str) -> None:
+    report = run_bench("drain.py", "--events", "2000", "--store", store)
+    assert report["store"] == store
+    assert report["backlog"] == 2000
     assert report["lost"] == 0
     assert report["duplicates"] == 0
-    assert isinstance(report["events_per_s"], int)
+    assert isinstance(report["drain_events_per_s"], int)
 
 
 @pytest.mark.postgres
@@ -86,3 +91,19 @@ def test_api_bench_reports_its_keys() -> None:
     for key in ("page_p99_ms", "headcount_p99_ms", "attendance_p99_ms", "load_s"):
         assert isinstance(report[key], int | float), key
     assert report["presence_rows"] == 5 * 100
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("store", STORES)
+def test_ingest_bench_loses_nothing(store: str) -> None:
+    report = run_bench(
+        "ingest.py", "--store", store, "--events", "600", "--devices", "3", "--window", "10", "--smoke"
+    )
+    assert report["store"] == store
+    assert report["events"] == 600
+    for key in ("raw_msgs_per_s", "hub_events_per_s", "ratio", "publish_msgs_per_s"):
+        assert isinstance(report[key], int | float), key
+    assert report["acked_all"] is True
+    assert report["lost"] == 0
+    assert report["duplicates"] == 0
+    assert report["unexpected"] == 0

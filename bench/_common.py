@@ -1,0 +1,267 @@
+"""What the ingest benches share: the store they run on, the hub as a process, synthetic events,
+and the exactly-once tally read back from the hub's database.
+
+Import it after the bench has put the repository root on ``sys.path`` (every bench does that
+first, so it runs as ``.venv/bin/python bench/NAME.py`` from anywhere).
+
+The tally is read from the database, not from the hub's counters: the counters live in the hub
+process (a killed hub takes its own with it) and the API that shows them needs a login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import select
+
+from hub.store import Store
+from hub.store.schema import access_events
+from sitegate.hubproc import HubProcess
+from sitegate.mosquitto import Mosquitto
+from sitegate.netutil import free_port
+from sitegate.postgres import PostgresServer
+from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
+
+STORES: Final = ("sqlite", "postgres")
+HUB_START_S: Final = 30.0
+HUB_STOP_S: Final = 10.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def access_event(
+    device_id: str,
+    seq: int,
+    *,
+    person_id: str | None = None,
+    direction: Direction = Direction.IN,
+    wall_time: datetime | None = None,
+) -> AccessEvent:
+    """A full, valid record with no personal data in it: a granted passage of ``person_id`` (a
+    registry id, not an ID number), or without one a denied swipe of an unregistered card."""
+    granted = person_id is not None
+    return AccessEvent(
+        device_id=device_id,
+        seq=seq,
+        boot_id="bench-boot-0001",
+        mono_ns=seq * 1_000_000,
+        wall_time=wall_time or datetime.now(UTC),
+        clock_synced=False,
+        project_id="P-BENCH",
+        lane="A1",
+        direction=direction,
+        decision=Decision.GRANTED if granted else Decision.DENIED,
+        reason=Reason.GRANTED if granted else Reason.NOT_REGISTERED,
+        card_kind=CardKind.RESIDENT,
+        credential_hash=f"{seq:064x}",
+        person_id=person_id,
+    )
+
+
+def device_ids(count: int, prefix: str = "lane-bench") -> list[str]:
+    return [f"{prefix}-{n:04d}" for n in range(1, count + 1)]
+
+
+def split(events: int, devices: Sequence[str]) -> dict[str, int]:
+    """``events`` spread over ``devices`` as evenly as whole numbers allow."""
+    share, extra = divmod(events, len(devices))
+    return {device: share + (1 if n < extra else 0) for n, device in enumerate(devices)}
+
+
+# -- where the hub stores ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    """An empty hub database and its URL: a SQLite file under ``workdir`` or a private PostgreSQL
+    (``sitegate.postgres``), stopped and removed when the block ends. Call outside an event loop."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / 'hub.sqlite3'}"
+        return
+    if kind != "postgres":
+        raise ValueError(f"store must be one of {', '.join(STORES)}, not {kind!r}")
+    log("postgres: starting a private server")
+    with PostgresServer() as server:
+        yield server.url(asyncio.run(server.database("bench")))
+
+
+async def stored_keys(url: str) -> list[tuple[str, int]]:
+    """Every (device_id, seq) in the access events table, one per row."""
+    store = await Store.open(url)
+    try:
+        async with store.read("bench tally") as conn:
+            rows = await conn.execute(select(access_events.c.device_id, access_events.c.seq))
+            return [(str(device), int(seq)) for device, seq in rows]
+    finally:
+        await store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    stored: int
+    lost: int
+    """Published (device, seq) with no row."""
+    duplicates: int
+    """Rows beyond one per (device, seq): 0 by the schema's unique key, counted all the same."""
+    unexpected: int
+    """Rows for a (device, seq) nobody published."""
+
+
+def tally(published: Mapping[str, int], rows: Sequence[tuple[str, int]]) -> Tally:
+    """Compare the rows with what was published: seqs 1..n for each device's n."""
+    keys = set(rows)
+    expected = {(device, seq) for device, n in published.items() for seq in range(1, n + 1)}
+    return Tally(
+        stored=len(rows),
+        lost=len(expected - keys),
+        duplicates=len(rows) - len(keys),
+        unexpected=len(keys - expected),
+    )
+
+
+# -- the hub as a process ------------------------------------------------------------------------
+
+
+class Hub:
+    """``sitegate hub`` as a child process on any store URL, optionally under cProfile.
+
+    sitegate.hubproc.hub_process takes a SQLite file only (it builds the URL itself), so the
+    benches launch the same command here with ``--database-url``; they also need the share group,
+    the client id and :meth:`kill`. The profile is written when the hub exits on SIGTERM.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        broker: Mosquitto,
+        *,
+        name: str = "hub",
+        share_group: str | None = None,
+        log_path: Path | None = None,
+        profile_path: Path | None = None,
+        extra: Sequence[str] = (),
+    ) -> None:
+        self.name = name
+        self.http_port = free_port()
+        self.log_path = log_path
+        python = [sys.executable]
+        if profile_path is not None:
+            python += ["-m", "cProfile", "-o", str(profile_path)]
+        self.args = [
+            *python, "-m", "sitegate.cli", "hub",
+            "--database-url", url,
+            "--mqtt-host", broker.host,
+            "--mqtt-port", str(broker.port),
+            "--http-host", "127.0.0.1",
+            "--http-port", str(self.http_port),
+            "--log-level", "WARNING",
+            *(["--share-group", share_group] if share_group else []),
+            *extra,
+        ]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def process(self) -> HubProcess:
+        assert self.proc is not None, "the hub is not started"
+        return HubProcess(self.proc, self.http_port)
+
+    def start(self) -> Hub:
+        """Returns once the hub's ingest is subscribed (``/healthz`` says the broker link is up)."""
+        with contextlib.ExitStack() as files:
+            output = (
+                files.enter_context(open(self.log_path, "ab"))
+                if self.log_path is not None
+                else subprocess.DEVNULL
+            )
+            self.proc = subprocess.Popen(self.args, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + HUB_START_S
+        last = "no answer"
+        while True:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                where = f"; see {self.log_path}" if self.log_path else ""
+                code = self.proc.returncode
+                raise RuntimeError(f"{self.name} exited with {code} before it was ready{where}")
+            try:
+                with urllib.request.urlopen(f"{self.process.base_url}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except urllib.error.HTTPError as err:
+                last = f"HTTP {err.code}"
+            except OSError as err:
+                last = str(err)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name} not ready within {HUB_START_S:.0f} s ({last})")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no last batch committed, no final acks."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        """SIGTERM (the hub finishes its batch and closes the store), SIGKILL if it hangs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(HUB_STOP_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def __enter__(self) -> Hub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def ingest_counters(hub: HubProcess) -> dict[str, int] | None:
+    """The hub's own ingest counters (GET /api/v1/ingest), or None where the API wants a login."""
+    try:
+        with urllib.request.urlopen(f"{hub.base_url}/api/v1/ingest", timeout=5) as answer:
+            counters = json.load(answer)["counters"]
+    except (OSError, ValueError, KeyError):  # urllib's HTTPError (401, 403) is an OSError
+        return None
+    return {str(k): int(v) for k, v in counters.items() if isinstance(v, int)}
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` of a log file, for a report of what went wrong."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as err:
+        return f"(no log: {err})"
+
+
+def print_profile(path: Path, lines: int = 30) -> None:
+    """The hub's hottest functions by cumulative and by own time, to stderr."""
+    import pstats
+
+    stats = pstats.Stats(str(path), stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats("tottime").print_stats(lines)

@@ -1,0 +1,482 @@
+"""Ingest bench: simulated controllers publish access events through the real broker into the real
+hub process until the hub has committed them all, against the broker's bare rate for the very same
+messages with a subscriber that only counts, measured in the same run.
+
+    .venv/bin/python bench/ingest.py [--store sqlite|postgres] [--events 100000] [--devices 50]
+                                     [--window 50] [--granted 0.9] [--profile FILE]
+
+Parts, all started here on loopback and free ports: a private mosquitto (sitegate.mosquitto); the
+hub's database (a SQLite file in a temporary directory, or a private PostgreSQL from
+sitegate.postgres); the hub as its own process (``sitegate hub``, default batching, share group).
+
+The simulated controllers are ``--devices`` MQTT v5 clients in this process, each connected under
+its device id and subscribed to its own ``down/<device>/ack`` topic like the controller's uplink,
+publishing its share of the events on ``up/<device>/event`` at QoS 1 with ``--window`` publishes in
+flight. The payloads are the uplink's: ``wire.codec.encode`` of ``wire.models.AccessEvent`` (a
+``--granted`` share are granted passages of synthetic registry people, in then out, so the
+hub's presence and attendance work is part of the load; the rest are denied swipes). They are all
+encoded before the clock starts, so the clock measures moving them, not making them.
+
+Two phases on one broker, the same payloads in both, one right after the other (machines are
+noisy; ratios are taken within a run):
+
+* raw: a child process with one bare aiomqtt subscriber on the hub's form of subscription (MQTT v5
+  ``$share/<group>/sitegate/v1/up/+/event``, QoS 1) that only counts. ``raw_msgs_per_s`` is the
+  number of events over the time from the first publish to the last message it received.
+* hub: the hub process (started, and subscribed per ``/healthz``, before the clock starts).
+  ``hub_events_per_s`` is the number of events over the time from the first publish to the
+  storage acknowledgement that covers each device's last event (the hub publishes a
+  ``StorageAck`` only after the commit, with each device's contiguous watermark). Then the
+  access events table is read back: ``lost`` = published (device, seq) with no row,
+  ``duplicates`` = rows beyond one per (device, seq).
+
+``ratio`` = hub_events_per_s / raw_msgs_per_s (goal: >= 0.6 on both stores; ``lost`` and
+``duplicates`` 0). ``publish_msgs_per_s`` (hub phase) and ``raw_publish_msgs_per_s`` (raw phase)
+are the publishers' own rates, first publish to last PUBACK: when one is close to the matching
+end-to-end rate, the publishers rather than the consumer set the pace. ``hub_reported_duplicates``
+is the hub's own count of redelivered events when its API answers without a login, else null.
+``loadavg_1m`` is the machine's load when the run ended: other work on a 2-CPU machine moves
+both rates, which is why only their ratio is compared.
+
+The simulated controllers do not resend (a real controller would, after ``resend_after_s``): a
+message the broker drops shows up as ``lost`` instead of being hidden by a resend. With
+``--profile FILE`` the hub runs under cProfile (slower: compare ratios only with each other) and
+its hottest functions go to stderr. Progress goes to stderr; the last stdout line is one JSON
+object; exit status 1 if a goal is missed (not with ``--smoke``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import AsyncIterator, Mapping  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from typing import Any, Protocol  # noqa: E402
+
+import aiomqtt  # noqa: E402
+from paho.mqtt.subscribeoptions import SubscribeOptions  # noqa: E402
+
+from bench._common import (  # noqa: E402
+    STORES,
+    Hub,
+    access_event,
+    database,
+    device_ids,
+    ingest_counters,
+    log,
+    print_profile,
+    split,
+    stored_keys,
+    tail,
+    tally,
+)
+from sitegate.mosquitto import Mosquitto  # noqa: E402
+from wire.codec import decode, encode  # noqa: E402
+from wire.models import Direction, StorageAck  # noqa: E402
+from wire.topics import Channel, shared, subscription, topic_for  # noqa: E402
+
+GOAL_RATIO = 0.6
+RAW_GROUP = "bench-raw"
+STALL_S = 30.0
+"""A phase that makes no progress for this long is over: what has not arrived by then is lost."""
+PROGRESS_EVERY_S = 2.0
+
+
+# -- the workload --------------------------------------------------------------------------------
+
+
+def workload(events: int, devices: list[str], granted: float, seed: int) -> dict[str, list[bytes]]:
+    """Each device's payloads in seq order. Granted passages belong to ``events // 4`` synthetic
+    people (about four passages each, alternating in and out); wall times step forward 1 ms an
+    event, so each person's day is ordered the way the lanes saw it."""
+    rng = random.Random(seed)
+    people = max(1, events // 4)
+    inside: set[int] = set()
+    per_device = split(events, devices)
+    order = [device for device, n in per_device.items() for _ in range(n)]
+    rng.shuffle(order)
+    next_seq = dict.fromkeys(devices, 1)
+    payloads: dict[str, list[bytes]] = {device: [] for device in devices}
+    start = datetime.now(UTC) - timedelta(seconds=events / 1000 + 60)
+    for n, device in enumerate(order):
+        seq, next_seq[device] = next_seq[device], next_seq[device] + 1
+        wall_time = start + timedelta(milliseconds=n)
+        if rng.random() < granted:
+            person = rng.randrange(people)
+            direction = Direction.OUT if person in inside else Direction.IN
+            inside ^= {person}
+            event = access_event(
+                device, seq, person_id=f"p-{person:07d}", direction=direction, wall_time=wall_time
+            )
+        else:
+            event = access_event(device, seq, wall_time=wall_time)
+        payloads[device].append(encode(event))
+    return payloads
+
+
+# -- the simulated controllers -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    started: float
+    """Monotonic time the clock started: just before the first publish."""
+    pubacked: float
+    """Monotonic time every publish had its PUBACK."""
+
+
+class Publishers(Protocol):
+    async def publish(self) -> Published:
+        """Send every device's payloads once, in seq order per device, at QoS 1."""
+        ...
+
+
+class MosquittoPub:
+    """One ``mosquitto_pub -l`` process per device (libmosquitto, C): cheap enough on the CPU that
+    the two consumers measured here, not the publishers, set the pace on a 2-CPU machine.
+
+    Each connects as its device (MQTT v5) and is seen connected in the broker's log before the
+    clock starts; then its payloads go to its stdin, one per line (compact JSON holds no newline),
+    and it exits once every publish has its PUBACK.
+    """
+
+    def __init__(self, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int) -> None:
+        self._broker = broker
+        self._window = window
+        self._lines = {device: b"".join(p + b"\n" for p in ps) for device, ps in payloads.items()}
+        if any(b"\n" in p for ps in payloads.values() for p in ps):
+            raise ValueError("a payload holds a newline: mosquitto_pub -l would split it")
+        self._phases = 0
+
+    async def publish(self) -> Published:
+        self._phases += 1
+        procs = {
+            device: await asyncio.create_subprocess_exec(
+                *("mosquitto_pub", "-h", self._broker.host, "-p", str(self._broker.port), "-V", "5"),
+                *("-i", device, "-q", "1", "-M", str(self._window), "-t", topic_for(device, Channel.EVENT)),
+                "-l",
+                stdin=asyncio.subprocess.PIPE,
+            )
+            for device in self._lines
+        }
+        try:
+            await self._connected(self._phases)
+            started = time.monotonic()
+            await asyncio.gather(*(self._feed(procs[device], lines) for device, lines in self._lines.items()))
+            failed = [device for device, proc in procs.items() if proc.returncode != 0]
+            if failed:
+                raise RuntimeError(f"mosquitto_pub failed for {', '.join(failed[:5])}")
+            return Published(started, time.monotonic())
+        finally:
+            for proc in procs.values():
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+    async def _connected(self, times: int) -> None:
+        """Until the broker's log shows every device connected ``times`` times (once a phase)."""
+        deadline = time.monotonic() + 30
+        while True:
+            text = self._broker.log_path.read_text(errors="replace")
+            if all(text.count(f" as {device} (") >= times for device in self._lines):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the publishers did not all connect within 30 s")
+            await asyncio.sleep(0.02)
+
+    @staticmethod
+    async def _feed(proc: asyncio.subprocess.Process, lines: bytes) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(lines)
+        await proc.stdin.drain()
+        proc.stdin.close()
+        await proc.wait()
+
+
+class AiomqttPublishers:
+    """One aiomqtt (paho) MQTT v5 client per device in this process, as the controller's uplink
+    connects; ``window`` senders per device take turns on its payloads. Python's per-message cost
+    makes this process compete for the CPU with the consumer it measures: kept for comparison."""
+
+    def __init__(self, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int) -> None:
+        self._broker = broker
+        self._payloads = payloads
+        self._window = window
+        self._clients: dict[str, aiomqtt.Client] = {}
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> AiomqttPublishers:
+        try:
+            for device in self._payloads:
+                client = aiomqtt.Client(
+                    self._broker.host,
+                    self._broker.port,
+                    identifier=device,
+                    protocol=aiomqtt.ProtocolVersion.V5,
+                    max_inflight_messages=self._window,
+                    timeout=30,
+                )
+                client.pending_calls_threshold = self._window * 4
+                self._clients[device] = await self._stack.enter_async_context(client)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def publish(self) -> Published:
+        started = time.monotonic()
+        await asyncio.gather(*(self._send(device) for device in self._payloads))
+        return Published(started, time.monotonic())
+
+    async def _send(self, device: str) -> None:
+        client = self._clients[device]
+        topic = topic_for(device, Channel.EVENT)
+        queue = iter(self._payloads[device])
+
+        async def sender() -> None:
+            for payload in queue:  # one iterator shared by ``window`` senders, so seq order holds
+                await client.publish(topic, payload, qos=1)
+
+        await asyncio.gather(*(sender() for _ in range(self._window)))
+
+
+class AckWatcher:
+    """Storage acks of every device (``down/+/ack``): when the hub has committed each one's last seq."""
+
+    def __init__(self, broker: Mosquitto, published: Mapping[str, int]) -> None:
+        self._broker = broker
+        self._published = published
+        self.acked = dict.fromkeys(published, 0)
+        self.last_ack_at = 0.0
+        self._missing = {device for device, n in published.items() if n > 0}
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> AckWatcher:
+        client = aiomqtt.Client(
+            self._broker.host, self._broker.port, identifier="bench-acks", protocol=aiomqtt.ProtocolVersion.V5
+        )
+        client.pending_calls_threshold = 100_000
+        await self._stack.enter_async_context(client)
+        try:
+            await client.subscribe(subscription("down", Channel.ACK), qos=1)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        self._task = asyncio.create_task(self._read(client))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._stack.aclose()
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            assert isinstance(message.payload, bytes | bytearray)
+            ack = decode(Channel.ACK, message.payload)
+            assert isinstance(ack, StorageAck)
+            self.acked[ack.device_id] = max(self.acked[ack.device_id], ack.through_seq)
+            self.last_ack_at = time.monotonic()
+            if ack.through_seq >= self._published[ack.device_id]:
+                self._missing.discard(ack.device_id)
+                if not self._missing:
+                    self._done.set()
+
+    async def until_acked(self) -> float | None:
+        """When the last needed ack arrived; None if the acks stalled for STALL_S first."""
+        total = sum(self._published.values())
+        last_progress, last_seen = time.monotonic(), -1
+        while not self._done.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PROGRESS_EVERY_S):
+                    await self._done.wait()
+            done = sum(self.acked.values())
+            log(f"hub: {done}/{total} acknowledged")
+            if done != last_seen:
+                last_progress, last_seen = time.monotonic(), done
+            elif time.monotonic() - last_progress > STALL_S:
+                return None
+        return self.last_ack_at
+
+
+# -- raw phase: a bare subscriber in a child process ----------------------------------------------
+
+
+async def raw_subscriber(port: int, expected: int) -> None:
+    """Child: count messages on the hub's form of subscription; print first/last receipt times."""
+    counted, first_at, last_at = 0, 0.0, 0.0
+    async with aiomqtt.Client(
+        "127.0.0.1", port, identifier="bench-raw-sub", protocol=aiomqtt.ProtocolVersion.V5, timeout=30
+    ) as client:
+        client.pending_calls_threshold = 100_000
+        await client.subscribe(
+            [(shared(RAW_GROUP, subscription("up", Channel.EVENT)), SubscribeOptions(qos=1))]
+        )
+        print("ready", flush=True)
+
+        async def count() -> None:
+            nonlocal counted, first_at, last_at
+            async for _ in client.messages:
+                last_at = time.monotonic()
+                if not counted:
+                    first_at = last_at
+                counted += 1
+                if counted == expected:
+                    return
+
+        counter = asyncio.create_task(count())
+        seen = -1
+        while not counter.done():
+            await asyncio.wait([counter], timeout=STALL_S)
+            if counted == seen:
+                counter.cancel()
+                break
+            seen = counted
+    print(json.dumps({"count": counted, "first_at": first_at, "last_at": last_at}), flush=True)
+
+
+async def raw_phase(publishers: Publishers, broker: Mosquitto, events: int) -> tuple[Published, float]:
+    """(when publishing started and ended, when the bare subscriber received the last message)."""
+    child = await asyncio.create_subprocess_exec(
+        *(sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events)),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    try:
+        line = await child.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError(f"raw subscriber did not start: {line!r}")
+        log(f"raw: publishing {events} events to a bare subscriber")
+        published = await publishers.publish()
+        result = json.loads(await child.stdout.readline())
+    finally:
+        if child.returncode is None:
+            child.terminate()
+        await child.wait()
+    if result["count"] != events:
+        raise RuntimeError(f"the bare subscriber received {result['count']} of {events} messages")
+    return published, float(result["last_at"])
+
+
+# -- the bench -----------------------------------------------------------------------------------
+
+
+def rate(count: int, started: float, ended: float) -> float:
+    return count / max(ended - started, 1e-9)
+
+
+@contextlib.asynccontextmanager
+async def publishers_for(
+    kind: str, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int
+) -> AsyncIterator[Publishers]:
+    if kind == "mosquitto_pub":
+        yield MosquittoPub(broker, payloads, window)
+        return
+    async with AiomqttPublishers(broker, payloads, window) as clients:
+        yield clients
+
+
+async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path) -> dict[str, Any]:
+    devices = device_ids(args.devices)
+    log(f"encoding {args.events} events of {len(devices)} devices")
+    payloads = workload(args.events, devices, args.granted, args.seed)
+    published = {device: len(p) for device, p in payloads.items()}
+    profile = workdir / "hub.prof" if args.profile else None
+    async with publishers_for(args.publisher, broker, payloads, args.window) as publishers:
+        raw, raw_done_at = await raw_phase(publishers, broker, args.events)
+        with Hub(url, broker, log_path=workdir / "hub.log", profile_path=profile) as hub:
+            async with AckWatcher(broker, published) as acks:
+                log(f"hub: publishing {args.events} events to the hub ({args.store})")
+                sent = await publishers.publish()
+                done_at = await acks.until_acked()
+            counters = ingest_counters(hub.process)
+    if done_at is None:
+        log(f"hub: acks stalled; the end of its log:\n{tail(workdir / 'hub.log')}")
+    if profile is not None:
+        profile.replace(args.profile)
+        print_profile(args.profile)
+    counted = tally(published, await stored_keys(url))
+    raw_rate = rate(args.events, raw.started, raw_done_at)
+    hub_rate = rate(args.events, sent.started, done_at) if done_at is not None else 0.0
+    return {
+        "store": args.store,
+        "events": args.events,
+        "devices": args.devices,
+        "publisher": args.publisher,
+        "window": args.window,
+        "granted": args.granted,
+        "raw_msgs_per_s": round(raw_rate),
+        "hub_events_per_s": round(hub_rate),
+        "ratio": round(hub_rate / raw_rate, 3),
+        "lost": counted.lost,
+        "duplicates": counted.duplicates,
+        "unexpected": counted.unexpected,
+        "acked_all": done_at is not None,
+        "publish_msgs_per_s": round(rate(args.events, sent.started, sent.pubacked)),
+        "raw_publish_msgs_per_s": round(rate(args.events, raw.started, raw.pubacked)),
+        "raw_s": round(raw_done_at - raw.started, 3),
+        "hub_s": None if done_at is None else round(done_at - sent.started, 3),
+        "hub_reported_duplicates": None if counters is None else counters.get("duplicates"),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+        "goal_ratio": GOAL_RATIO,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--store", choices=STORES, default="sqlite")
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--devices", type=int, default=50, help="simulated controllers (default 50)")
+    parser.add_argument("--window", type=int, default=50, help="publishes in flight per device (default 50)")
+    parser.add_argument("--granted", type=float, default=0.9, help="share of granted passages (default 0.9)")
+    parser.add_argument(
+        "--publisher",
+        choices=("mosquitto_pub", "aiomqtt"),
+        default="mosquitto_pub",
+        help="the simulated controllers' MQTT client (default mosquitto_pub: C, light on the CPU)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", type=Path, help="run the hub under cProfile, keep its stats here")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
+    parser.add_argument("--raw-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.raw_subscriber:
+        asyncio.run(raw_subscriber(*args.raw_subscriber))
+        return 0
+    if not args.smoke and args.events < 10_000:
+        parser.error("use at least 10000 events (or --smoke)")
+    if args.devices < 1 or args.events < args.devices:
+        parser.error("--devices must be at least 1 and at most --events")
+    with tempfile.TemporaryDirectory(prefix="sitegate-ingest-") as tmp:
+        workdir = Path(tmp)
+        with database(args.store, workdir) as url, Mosquitto() as broker:
+            report = asyncio.run(measure(args, url, broker, workdir))
+    print(json.dumps(report))
+    met = report["ratio"] >= GOAL_RATIO and report["lost"] == report["duplicates"] == 0
+    return 0 if args.smoke or met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
