@@ -98,19 +98,21 @@ async def login(
     where: dict[str, object] = {"remote": remote} if remote else {}
     async with store.read("login") as conn:
         row = (await conn.execute(select(accounts).where(accounts.c.username == username))).first()
+
+    async def audit_attempt(action: str, principal: Principal | None, **detail: object) -> None:
+        """The audit line of an attempt that changes nothing else, in a transaction of its own."""
+        async with store.write("login") as conn:
+            await audit.record(conn, principal, action, at=clock(), username=username, detail={**detail, **where})
+
     if row is None:
         await asyncio.to_thread(verify_password, _dummy_hash(), password)
-        async with store.write("login") as conn:
-            detail = {"reason": "unknown_username", **where}
-            await audit.record(conn, None, "auth.login_failed", at=clock(), username=username, detail=detail)
+        await audit_attempt("auth.login_failed", None, reason="unknown_username")
         raise InvalidCredentials()
     account = row._mapping
     principal = tokens.principal_from_row(account)
     locked_until = account["locked_until"]
     if locked_until is not None and locked_until > clock():
-        async with store.write("login") as conn:
-            detail = {"reason": "locked", "until": locked_until.isoformat(), **where}
-            await audit.record(conn, principal, "auth.login_refused", at=clock(), detail=detail)
+        await audit_attempt("auth.login_refused", principal, reason="locked", until=locked_until.isoformat())
         raise AccountLocked(locked_until)
 
     stored_hash = account["password_hash"]
@@ -121,9 +123,7 @@ async def login(
         raise InvalidCredentials()
 
     if account["disabled"]:
-        async with store.write("login") as conn:
-            detail = {"reason": "disabled", **where}
-            await audit.record(conn, principal, "auth.login_refused", at=clock(), detail=detail)
+        await audit_attempt("auth.login_refused", principal, reason="disabled")
         raise AccountDisabled()
 
     new_hash = None

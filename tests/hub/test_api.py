@@ -11,12 +11,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.keys import STORE
 from hub.app import create_app
-from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.store import Store
 from sitegate.netutil import free_port
 from tests.hub.factories import make_event, make_lane_event
-from tests.support.accounts import create_account, token_headers
+from tests.support.accounts import headers_for_new_account
 from wire.models import LaneEventType, PresenceState, PresenceStatus
 
 Client = TestClient[web.Request, web.Application]
@@ -25,9 +24,7 @@ Client = TestClient[web.Request, web.Application]
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[Client]:
     """Logged in as a city account (sees everything): scope has its own tests (test_scope_matrix)."""
-    async with await Store.open(database_url) as store:
-        city = await create_account(store, role=Role.CITY, username="city-test")
-        headers = await token_headers(store, city)
+    headers = await headers_for_new_account(database_url)  # a city account: sees everything
     config = HubConfig(database_url=database_url, mqtt_port=free_port())
     app = create_app(config)
 

@@ -21,13 +21,12 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from hub.api.keys import INGEST
 from hub.app import create_app
-from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.ingest import Ingest
 from hub.store import Store
 from sitegate.mosquitto import Mosquitto
 from tests.hub.factories import BASE_TIME, eventually, make_event, make_lane_event
-from tests.support.accounts import create_account, token_headers
+from tests.support.accounts import headers_for_new_account
 from wire.codec import decode, encode
 from wire.models import Heartbeat, LaneEventType, PresenceState, PresenceStatus, ReaderState, StorageAck
 from wire.topics import Channel, topic_for
@@ -41,8 +40,7 @@ CONNECT_TIMEOUT_S = 5
 
 @pytest.fixture
 async def hub(broker: Mosquitto, database_url: str) -> AsyncIterator[Client]:
-    async with await Store.open(database_url) as store:  # the API needs a token: a city account's
-        headers = await token_headers(store, await create_account(store, role=Role.CITY, username="city-t"))
+    headers = await headers_for_new_account(database_url)  # a city account: sees everything
     config = HubConfig(
         database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
     )

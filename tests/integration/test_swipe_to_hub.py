@@ -28,11 +28,9 @@ from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.identities import synthetic_identity
 from hub.app import create_app
-from hub.auth.principal import Role as HubRole
 from hub.config import HubConfig
-from hub.store import Store
 from sitegate.mosquitto import Mosquitto
-from tests.support.accounts import create_account, token_headers
+from tests.support.accounts import headers_for_new_account
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent
@@ -65,8 +63,7 @@ async def until(predicate, within_s: float = 10.0) -> None:
 @pytest.fixture
 async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
-    async with await Store.open(database_url) as store:  # the API's reader: a city account
-        headers = await token_headers(store, await create_account(store, role=HubRole.CITY, username=DUTY))
+    headers = await headers_for_new_account(database_url, username=DUTY)  # the API's reader: the city
     app = create_app(
         HubConfig(
             database_url=database_url,

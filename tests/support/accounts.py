@@ -2,8 +2,8 @@
 
 ``create_account`` is how a test gets a principal of any role without the registration flows;
 ``bearer`` logs it in through POST /api/v1/auth/login, as any client would; ``token_headers``
-issues a token straight in the store (no HTTP, no argon2), for fixtures that need headers before
-the app is serving or for many accounts at once.
+issues a token straight in the store (no HTTP, no argon2), for many accounts at once, and
+``headers_for_new_account`` does both before the app is serving.
 """
 
 from __future__ import annotations
@@ -57,3 +57,12 @@ async def token_headers(store: Store, principal: Principal, *, lifetime_s: float
     async with store.write("test token") as conn:
         issued = await tokens.issue(conn, principal.account_id, now=utc_now(), lifetime_s=lifetime_s)
     return {"Authorization": f"Bearer {issued.token}"}
+
+
+async def headers_for_new_account(
+    database_url: str, *, role: Role = Role.CITY, username: str = "city-test"
+) -> dict[str, str]:
+    """An account made (and a token issued) in the database before the app opens it: for fixtures
+    whose client should carry the headers on every request (``TestClient(..., headers=...)``)."""
+    async with await Store.open(database_url) as store:
+        return await token_headers(store, await create_account(store, role=role, username=username))
