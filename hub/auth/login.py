@@ -102,7 +102,9 @@ async def login(
     async def audit_attempt(action: str, principal: Principal | None, **detail: object) -> None:
         """The audit line of an attempt that changes nothing else, in a transaction of its own."""
         async with store.write("login") as conn:
-            await audit.record(conn, principal, action, at=clock(), username=username, detail={**detail, **where})
+            await audit.record(
+                conn, principal, action, at=clock(), username=username, detail={**detail, **where}
+            )
 
     if row is None:
         await asyncio.to_thread(verify_password, _dummy_hash(), password)
