@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.derive.days import (
@@ -79,8 +79,9 @@ async def apply(conn: AsyncConnection, events: Iterable[AccessEvent]) -> None:
         return
     if conn.dialect.name == "postgresql":
         await _lock_people(conn, {key[:2] for key in touched})
-    passages = (await conn.execute(_passages_of_days(touched))).all()
-    days, presences = derive(_passage(row) for row in passages)
+    rows = (await conn.execute(_passages_of_days(touched))).all()
+    passages = [p for p in map(_passage, rows) if day_key(p) in touched]
+    days, presences = derive(passages)
     await upsert_attendance(conn, days)
     await upsert_presence(conn, presences)
 
@@ -171,23 +172,17 @@ def _passage_query() -> Any:
 
 
 def _passages_of_days(touched: Iterable[DayKey]) -> Any:
-    """Every passage of the touched person-days: one range per local day, people listed per day."""
-    by_day: dict[date, set[PersonKey]] = {}
-    for project_id, person_id, day in touched:
-        by_day.setdefault(day, set()).add((project_id, person_id))
+    """Every passage of the touched people on the touched days: one time range per local day, the
+    day's people listed (the (person_id, wall_time) index finds them). A person seen on two
+    projects brings the other project's passages too; :func:`apply` drops what was not touched."""
+    by_day: dict[date, set[str]] = {}
+    for _, person_id, day in touched:
+        by_day.setdefault(day, set()).add(person_id)
     a = access_events.c
     per_day: list[ColumnElement[bool]] = []
     for day, people in sorted(by_day.items()):
         start, end = day_bounds(day)
-        per_day.append(
-            and_(
-                a.wall_time >= start,
-                a.wall_time < end,
-                # The person alone lets the (person_id, wall_time) index find the rows.
-                a.person_id.in_(sorted({person for _, person in people})),
-                tuple_(a.project_id, a.person_id).in_(sorted(people)),
-            )
-        )
+        per_day.append(and_(a.person_id.in_(sorted(people)), a.wall_time >= start, a.wall_time < end))
     return _passage_query().where(or_(*per_day))
 
 
