@@ -66,9 +66,10 @@ class DistrictExists(Conflict):
 class EnterpriseNumberTaken(Conflict):
     code = "enterprise_number_taken"
 
-    def __init__(self, number: str, existing_id: str) -> None:
+    def __init__(self, number: str, existing_id: str | None = None) -> None:
         self.existing_id = existing_id
-        super().__init__(f"enterprise number {number} is already registered (enterprise {existing_id})")
+        which = f" (enterprise {existing_id})" if existing_id else ""
+        super().__init__(f"enterprise number {number} is already registered{which}")
 
 
 class PersonAlreadyRegistered(Conflict):
@@ -76,11 +77,10 @@ class PersonAlreadyRegistered(Conflict):
 
     code = "person_already_registered"
 
-    def __init__(self, existing_id: str) -> None:
+    def __init__(self, existing_id: str | None = None) -> None:
         self.existing_id = existing_id
-        super().__init__(
-            f"this ID number is already registered (person {existing_id}); register once, city-wide"
-        )
+        which = f" (person {existing_id})" if existing_id else ""
+        super().__init__(f"this ID number is already registered{which}; register once, city-wide")
 
 
 class ProjectIdTaken(Conflict):
@@ -93,8 +93,9 @@ class ProjectIdTaken(Conflict):
 class PermitNumberTaken(Conflict):
     code = "permit_number_taken"
 
-    def __init__(self, permit_number: str, existing_id: str) -> None:
-        super().__init__(f"construction permit {permit_number} already has a project ({existing_id})")
+    def __init__(self, permit_number: str, existing_id: str | None = None) -> None:
+        which = f" ({existing_id})" if existing_id else ""
+        super().__init__(f"construction permit {permit_number} already has a project{which}")
 
 
 class ProjectNotRegistered(Conflict):
@@ -140,10 +141,9 @@ class AssignmentOverlaps(Conflict):
 class DeviceAlreadyPlaced(Conflict):
     code = "device_already_placed"
 
-    def __init__(self, device_id: str, project_id: str) -> None:
-        super().__init__(
-            f"device {device_id} is already a gate of project {project_id}; remove it there first"
-        )
+    def __init__(self, device_id: str, project_id: str | None = None) -> None:
+        where = f"project {project_id}" if project_id else "another project"
+        super().__init__(f"device {device_id} is already a gate of {where}; remove it there first")
 
 
 class UnknownReference(Invalid):

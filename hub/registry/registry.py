@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, or_, select, true
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth import audit
@@ -146,7 +147,8 @@ class Registry(RegistryReader):
         async with self._store.write("registry.create_district") as conn:
             if await conn.scalar(select(districts.c.code).where(districts.c.code == data.code)):
                 raise DistrictExists(data.code)
-            await conn.execute(districts.insert().values(code=data.code, name=data.name))
+            insert = districts.insert().values(code=data.code, name=data.name)
+            await rows.insert_unique(conn, insert, lambda _: DistrictExists(data.code))
             await self._audit(conn, principal, "district.create", data.code, {"name": data.name})
         return District(code=data.code, name=data.name)
 
@@ -169,7 +171,8 @@ class Registry(RegistryReader):
             taken = await conn.scalar(select(enterprises.c.id).where(enterprises.c.number == data.number))
             if taken is not None:
                 raise EnterpriseNumberTaken(data.number, taken)
-            await conn.execute(enterprises.insert().values(**_fields(enterprise)))
+            insert = enterprises.insert().values(**_fields(enterprise))
+            await rows.insert_unique(conn, insert, lambda _: EnterpriseNumberTaken(data.number))
             await self._account(
                 conn,
                 AccountIn(username=data.number, password=data.password),
@@ -223,7 +226,9 @@ class Registry(RegistryReader):
                 "watchlist_reason": None,
                 "created_at": now,
             }
-            await conn.execute(persons.insert().values(**values))
+            await rows.insert_unique(
+                conn, persons.insert().values(**values), lambda _: PersonAlreadyRegistered()
+            )
             detail = {
                 "category": data.category.value,
                 "position": values["position"],
@@ -299,7 +304,16 @@ class Registry(RegistryReader):
             if (taken := await conn.scalar(same_permit)) is not None:
                 raise PermitNumberTaken(data.permit_number, taken)
             sealed = self._vault.seal_site_key(project.id, self._vault.new_site_key())
-            await conn.execute(projects.insert().values(**_fields(project), site_key_cipher=sealed))
+            insert = projects.insert().values(**_fields(project), site_key_cipher=sealed)
+            await rows.insert_unique(
+                conn,
+                insert,
+                lambda why: (
+                    PermitNumberTaken(data.permit_number)
+                    if "permit_number" in why
+                    else ProjectIdTaken(project.id)
+                ),
+            )
             await conn.execute(
                 project_parties.insert().values(
                     project_id=project.id, enterprise_id=gc.id, role=GENERAL_CONTRACTOR, joined_at=now
@@ -461,9 +475,8 @@ class Registry(RegistryReader):
                 raise DeviceAlreadyPlaced(data.device_id, placed_at)
             values = {"lane": gate.lane, "direction": gate.direction, "name": gate.name}
             if placed_at is None:
-                await conn.execute(
-                    gates.insert().values(device_id=gate.device_id, project_id=project_id, **values)
-                )
+                insert = gates.insert().values(device_id=gate.device_id, project_id=project_id, **values)
+                await rows.insert_unique(conn, insert, lambda _: DeviceAlreadyPlaced(gate.device_id))
             else:
                 await conn.execute(gates.update().where(gates.c.device_id == gate.device_id).values(**values))
             action = "gate.place" if placed_at is None else "gate.move"
@@ -534,6 +547,10 @@ class Registry(RegistryReader):
             )
         except AccountExists as err:
             raise UsernameTaken(err.username) from None
+        except IntegrityError as err:  # taken by a concurrent write since insert_account looked
+            if "unique" not in str(err.orig).lower():
+                raise
+            raise UsernameTaken(account.username) from None
         except ValueError as err:  # a weak password or bad username the models let through
             raise InvalidAccount(f"account: {err}") from None
 

@@ -6,12 +6,14 @@ same database its checks were made against.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import CursorResult, Row, Select, select
+from sqlalchemy import CursorResult, Executable, Row, Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.registry.errors import Missing, UnknownReference
+from hub.registry.errors import Missing, RegistryError, UnknownReference
 from hub.registry.records import Assignment, District, Enterprise, Gate, Inspection, Project
 from hub.store.schema import accounts, assignments, districts, enterprises, gates, inspections, projects
 
@@ -39,6 +41,21 @@ INSPECTION_COLUMNS = (
     inspections.c.findings,
     inspections.c.created_at,
 )
+
+
+async def insert_unique(
+    conn: AsyncConnection, statement: Executable, conflict: Callable[[str], RegistryError]
+) -> CursorResult[Any]:
+    """Insert a row whose uniqueness the write checked just before. On PostgreSQL (read committed)
+    a concurrent write can get in between check and insert; it then ends in the same specific
+    refusal, not a 500. ``conflict`` gets the database's message (which constraint), lower case."""
+    try:
+        return await conn.execute(statement)
+    except IntegrityError as err:
+        why = str(err.orig).lower()
+        if "unique" not in why:
+            raise
+        raise conflict(why) from None
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

@@ -8,10 +8,14 @@ import stat
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from hub.app import create_app
+from hub.config import HubConfig
 from hub.errors import ConfigError
 from hub.registry.keyfile import data_key_path, default_data_key_path, load_data_key
 from hub.registry.vault import NONCE_BYTES, IdVault, VaultError, mask
+from sitegate.netutil import free_port
 
 NUMBER = "33010619900307001X"
 
@@ -145,4 +149,24 @@ def test_the_created_file_is_not_readable_by_others(tmp_path: Path) -> None:
         load_data_key(tmp_path / "hub-data.key")
     finally:
         os.umask(old)
+    assert stat.S_IMODE((tmp_path / "hub-data.key").stat().st_mode) == 0o600
+
+
+async def test_the_hub_does_not_start_with_a_bad_key_file(tmp_path: Path) -> None:
+    key = tmp_path / "hub-data.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o644)
+    config = HubConfig(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port(), data_key_file=key
+    )
+    with pytest.raises(ConfigError, match="accessible to every user"):
+        async with TestClient(TestServer(create_app(config))):
+            pass
+    assert not (tmp_path / "hub.db").exists()  # refused before the database was touched
+
+
+async def test_the_hub_makes_its_key_beside_its_database(tmp_path: Path) -> None:
+    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+    async with TestClient(TestServer(create_app(config))):
+        pass
     assert stat.S_IMODE((tmp_path / "hub-data.key").stat().st_mode) == 0o600
