@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import AsyncGenerator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -183,17 +184,25 @@ async def export_access_events(request: web.Request) -> web.StreamResponse:
     pages = export.pages(
         request.app[STORE], filters, person_record_clause(principal, t.project_id, t.person_id)
     )
-    first = await anext(pages)
-    name = f"access-events_{_stamp(since)}_{_stamp(until)}.csv"
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        }
-    )
-    response.enable_chunked_encoding()
+    return await stream_csv(request, pages, f"access-events_{_stamp(since)}_{_stamp(until)}.csv")
+
+
+async def stream_csv(
+    request: web.Request, pages: AsyncGenerator[str, None], filename: str
+) -> web.StreamResponse:
+    """Send CSV pages as one chunked attachment. The first page is read before the response
+    starts, so a bad query or a database failure still gets a JSON error; after that, a failure
+    can only cut the download short (the client sees no final chunk, never half a file as whole)."""
     try:
+        first = await anext(pages)
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            }
+        )
+        response.enable_chunked_encoding()
         await response.prepare(request)
         await response.write(first.encode())
         async for chunk in pages:
