@@ -62,6 +62,8 @@ ACCESS = {
     (LANE_P2, 3): "anon-p2",
 }
 LANE_EVENTS = {(LANE_P1, 5): "tamper-p1", (LANE_P2, 4): "tamper-p2"}
+MANAGERS = frozenset({"per-gc1"})
+"""Registered and assigned as managers (the rest are workers)."""
 LANE_OF = {P1: LANE_P1, P2: LANE_P2}
 SEEDED_COMMAND = {LANE_P1: "a1" * 16, LANE_P2: "b2" * 16, LANE_SPARE: "c3" * 16}
 
@@ -151,7 +153,8 @@ async def build(store: Store) -> list[str]:
                     name=f"Worker {n}",
                     card_kind="resident",
                     enterprise_id=employer,
-                    category="worker",
+                    category="manager" if person in MANAGERS else "worker",
+                    position="project manager" if person in MANAGERS else None,
                     registered_district=ENTERPRISES[employer][1],
                     created_at=now,
                 )
@@ -161,7 +164,7 @@ async def build(store: Store) -> list[str]:
                     project_id=project,
                     person_id=person,
                     enterprise_id=through,
-                    role="worker",
+                    role="manager" if person in MANAGERS else "worker",
                     entry_date=date(2026, 1, 1),
                     credential_hash=credential(100 + n),
                     created_at=now,
