@@ -43,6 +43,7 @@ from provisioning.enrolment import (
     EnrolmentRefused,
     EnrolmentRequest,
     Gate,
+    device_of_token,
 )
 from provisioning.ledger import UnknownDevice
 from provisioning.registrar import Registrar
@@ -94,8 +95,8 @@ class TokenRequest(BaseModel):
 
 async def issue_token(request: web.Request) -> web.Response:
     principal = require(request, *TOKEN_ROLES)
-    desk = _desk(request)
     body = await json_body(request, TokenRequest)
+    desk = _desk(request)
     now = desk.clock()
     g = gates.c
     query = select(g.device_id, g.project_id, g.lane, g.direction).where(
@@ -136,8 +137,12 @@ async def issue_token(request: web.Request) -> web.Response:
 
 
 async def enrol(request: web.Request) -> web.Response:
-    desk = _desk(request)
     body = await json_body(request, EnrolmentRequest, max_bytes=MAX_CSR_LENGTH + 1024)
+    try:
+        device_of_token(body.token)  # a malformed token is the client's mistake on any hub
+    except EnrolmentRefused as err:
+        raise _refused(err) from None
+    desk = _desk(request)
     now = desk.clock()
     try:
         record = desk.registrar.check(body.token, now)
@@ -160,16 +165,16 @@ async def enrol(request: web.Request) -> web.Response:
 
 async def revoke(request: web.Request) -> web.Response:
     principal = require(request, *REVOKE_ROLES)
-    desk = _desk(request)
     device_id = request.match_info["device_id"]
     if not re.fullmatch(DEVICE_ID_PATTERN, device_id):
         raise ApiError(400, "invalid_parameter", "'device_id' is not a device id")
-    now = desk.clock()
     g = gates.c
     visible = select(g.device_id).where(g.device_id == device_id, device_clause(principal, g.device_id))
     async with request.app[STORE].write("revoke a device") as conn:
-        if principal.role is Role.GC_PROJECT and (await conn.execute(visible)).first() is None:
-            raise ApiError(404, "not_found", f"device {device_id} not found in your project")
+        if (await conn.execute(visible)).first() is None:
+            raise ApiError(404, "not_found", f"device {device_id} is not a gate you can see")
+        desk = _desk(request)
+        now = desk.clock()
         try:
             serials = await asyncio.to_thread(desk.registrar.revoke, device_id, now)
         except UnknownDevice:

@@ -151,5 +151,7 @@ async def test_revocation_by_the_operator_is_audited(client: Client) -> None:
 async def test_without_a_ca_enrolment_is_unavailable(database_url: str, tmp_path: Path) -> None:
     config = HubConfig(database_url=database_url, mqtt_port=free_port())
     async with TestClient(TestServer(create_app(config))) as client:
-        status, body = await post(client, "/api/v1/enrolments", {"token": "x", "csr": "y"})
+        status, body = await post(
+            client, "/api/v1/enrolments", {"token": "lane-hz0042-a1." + "A" * 43, "csr": "y"}
+        )
     assert (status, body["error"]["code"]) == (503, "enrolment_unavailable")
