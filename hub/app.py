@@ -21,7 +21,7 @@ from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import ChannelHandler, Ingest
-from hub.registry import IdVault, Registry, data_key_path, load_data_key
+from hub.registry import IdVault, Registry, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.store import Store
@@ -46,7 +46,7 @@ def create_app(
 
 async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
-    vault = IdVault(load_data_key(data_key_path(config.data_key_file, config.database_url)))
+    vault = IdVault(load_data_key(config.data_key_path()))
     store = await Store.open(config.database_url)
     app[STORE] = store
     app[REGISTRY] = Registry(store, vault)

@@ -104,6 +104,9 @@ class HubConfig(BaseModel):
     def roster_key_path(self) -> Path:
         return self.roster_signing_key_file or self.state_dir() / "roster-signing.key"
 
+    def data_key_path(self) -> Path:
+        return self.data_key_file or self.state_dir() / "hub-data.key"
+
     def mqtt_tls_context(self) -> ssl.SSLContext | None:
         """None for a plain broker link; loaded once at start, so a bad file stops the hub there."""
         if self.mqtt_ca_file is None or self.mqtt_cert_file is None or self.mqtt_key_file is None:

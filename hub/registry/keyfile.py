@@ -14,28 +14,20 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import Final
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
+from hub.config import HubConfig
 from hub.errors import ConfigError
 from hub.registry.vault import DATA_KEY_BYTES
 
-DATA_KEY_FILENAME: Final = "hub-data.key"
-DEFAULT_KEY_DIR: Final = Path("var")
+
+def data_key_path(data_key_file: Path | None, database_url: str) -> Path:
+    """The configured file, else ``hub-data.key`` in the hub's state directory (beside an SQLite
+    database, else ``./var``): :meth:`HubConfig.data_key_path` for callers without a config."""
+    return HubConfig(database_url=database_url, data_key_file=data_key_file).data_key_path()
 
 
 def default_data_key_path(database_url: str) -> Path:
-    """Beside a SQLite database file; ``./var`` for PostgreSQL or an in-memory database."""
-    try:
-        url = make_url(database_url)
-    except ArgumentError:
-        return DEFAULT_KEY_DIR / DATA_KEY_FILENAME
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
-        return Path(database).parent / DATA_KEY_FILENAME
-    return DEFAULT_KEY_DIR / DATA_KEY_FILENAME
+    return data_key_path(None, database_url)
 
 
 def load_data_key(path: Path, *, create: bool = True) -> bytes:
@@ -87,8 +79,3 @@ def _sync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def data_key_path(data_key_file: Path | None, database_url: str) -> Path:
-    """The configured file, else the default beside the database."""
-    return data_key_file if data_key_file is not None else default_data_key_path(database_url)

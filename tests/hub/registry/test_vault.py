@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -135,11 +136,14 @@ def test_a_key_file_in_a_directory_that_cannot_be_made_is_a_config_error(tmp_pat
 
 
 def test_the_default_key_lives_beside_an_sqlite_database_else_in_var(tmp_path: Path) -> None:
-    assert (
-        default_data_key_path(f"sqlite+aiosqlite:///{tmp_path}/db/hub.db") == tmp_path / "db" / "hub-data.key"
-    )
-    assert default_data_key_path("sqlite+aiosqlite:///:memory:") == Path("var/hub-data.key")
-    assert default_data_key_path("postgresql+asyncpg://u@h/db") == Path("var/hub-data.key")
+    def path(url: str, **options: Any) -> Path:
+        return HubConfig(database_url=url, **options).data_key_path()
+
+    assert path(f"sqlite+aiosqlite:///{tmp_path}/db/hub.db") == tmp_path / "db" / "hub-data.key"
+    assert path("sqlite+aiosqlite:///:memory:") == Path("var/hub-data.key")
+    assert path("postgresql+asyncpg://u@h/db") == Path("var/hub-data.key")
+    assert path("postgresql+asyncpg://u@h/db", data_key_file=tmp_path / "k") == tmp_path / "k"
+    assert default_data_key_path(f"sqlite+aiosqlite:///{tmp_path}/hub.db") == tmp_path / "hub-data.key"
     assert data_key_path(tmp_path / "k", "postgresql+asyncpg://u@h/db") == tmp_path / "k"
 
 
