@@ -23,6 +23,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 from aiohttp import web
@@ -36,19 +37,26 @@ from hub.api.principal import require
 from hub.auth import audit
 from hub.auth.principal import Role
 from hub.auth.scope import device_clause, project_clause
-from hub.store.schema import gates
+from hub.config import HubConfig
+from hub.rosters.keys import load_signing_key, public_key_b64
+from hub.store import Store
+from hub.store.schema import gates, projects
+from provisioning.ca import CA_CERT_NAME, CertificateAuthority
 from provisioning.enrolment import (
     MAX_CSR_LENGTH,
     MAX_TOKEN_LIFETIME,
+    BrokerAddress,
     EnrolmentRefused,
     EnrolmentRequest,
     Gate,
     device_of_token,
 )
 from provisioning.ledger import UnknownDevice
-from provisioning.registrar import Registrar
+from provisioning.registrar import BrokerFiles, Registrar
 from wire.models import DEVICE_ID_PATTERN, Direction, utc_now
 
+CA_DIR = "ca"
+BROKER_DIR = "broker"
 TOKEN_ROLES = (Role.GC_PROJECT,)
 REVOKE_ROLES = (Role.OPERATOR, Role.CITY, Role.GC_PROJECT)
 SiteKeyLookup = Callable[[str], Awaitable[bytes]]
@@ -67,6 +75,44 @@ DESK = web.AppKey("enrolment", EnrolmentDesk)
 
 def configure(app: web.Application, desk: EnrolmentDesk) -> None:
     app[DESK] = desk
+
+
+def desk_from_config(
+    config: HubConfig,
+    store: Store,
+    open_site_key: Callable[[str, bytes], bytes],
+    *,
+    state_dir: Path | None = None,
+) -> EnrolmentDesk | None:
+    """The desk of a hub whose state directory holds a CA (``<state dir>/ca``, made with
+    :meth:`CertificateAuthority.create`), else None (the routes then answer 503).
+
+    Lanes are told the broker the hub itself uses (``mqtt_host``/``mqtt_port``). Revocations are
+    written to ``<state dir>/broker/{ca.crl,acl}`` when that directory exists (the broker reads them
+    there; ``firmware/systemd/sitegate-broker-reload.path`` reloads it); ``open_site_key`` opens a
+    project's sealed site key (``IdVault.open_site_key``)."""
+    state_dir = state_dir or config.state_dir()
+    ca_dir = state_dir / CA_DIR
+    if not (ca_dir / CA_CERT_NAME).exists():
+        return None
+    broker_dir = state_dir / BROKER_DIR
+    files = BrokerFiles(broker_dir / "ca.crl", broker_dir / "acl") if broker_dir.is_dir() else None
+    registrar = Registrar(
+        CertificateAuthority.load(ca_dir),
+        broker=BrokerAddress(host=config.mqtt_host, port=config.mqtt_port),
+        roster_public_key=public_key_b64(load_signing_key(config.roster_key_path())),
+        broker_files=files,
+    )
+
+    async def site_key(project_id: str) -> bytes:
+        query = select(projects.c.site_key_cipher).where(projects.c.id == project_id)
+        async with store.read("site key for an enrolment") as conn:
+            sealed = (await conn.execute(query)).scalar_one_or_none()
+        if sealed is None:
+            raise ApiError(409, "project_gone", f"project {project_id} of this token is no longer registered")
+        return open_site_key(project_id, sealed)
+
+    return EnrolmentDesk(registrar, site_key)
 
 
 def add_routes(app: web.Application) -> None:

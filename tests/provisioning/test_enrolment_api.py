@@ -12,18 +12,21 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from hub.api.enrolment import EnrolmentDesk, configure
+from hub.api.enrolment import EnrolmentDesk, configure, desk_from_config
 from hub.api.keys import STORE
 from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
-from hub.store.schema import audit_log
+from hub.registry import IdVault
+from hub.store import Store
+from hub.store.schema import audit_log, projects
 from provisioning.ca import CertificateAuthority, generate_key, make_csr
-from provisioning.enrolment import BrokerAddress
+from provisioning.enrolment import BrokerAddress, EnrolmentRequest, Gate
 from provisioning.registrar import BrokerFiles, Registrar
 from sitegate.netutil import free_port
 from tests.provisioning.registry import SITE_KEYS, seed_registry
 from tests.support.accounts import bearer, create_account
+from wire.models import Direction, utc_now
 
 Client = TestClient[web.Request, web.Application]
 
@@ -155,3 +158,38 @@ async def test_without_a_ca_enrolment_is_unavailable(database_url: str, tmp_path
             client, "/api/v1/enrolments", {"token": "lane-hz0042-a1." + "A" * 43, "csr": "y"}
         )
     assert (status, body["error"]["code"]) == (503, "enrolment_unavailable")
+
+
+async def test_a_hub_with_a_ca_in_its_state_directory_serves_enrolments(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The desk as the app factory builds it: CA and broker files in the state directory, the
+    site key opened from the registry's sealed column with the hub's vault."""
+    vault = IdVault(bytes(range(32)))
+    state = tmp_path / "state"
+    ca = CertificateAuthority.create(state / "ca")
+    (state / "broker").mkdir()
+    config = HubConfig(
+        database_url=database_url, mqtt_port=free_port(), roster_signing_key_file=tmp_path / "roster.key"
+    )
+    async with await Store.open(database_url) as store:
+        assert desk_from_config(config, store, vault.open_site_key, state_dir=tmp_path / "nothing") is None
+        desk = desk_from_config(config, store, vault.open_site_key, state_dir=state)
+        assert desk is not None
+        await seed_registry(store)
+        async with store.write("seal") as conn:
+            sealed = vault.seal_site_key("P-0042", SITE_KEYS["P-0042"])
+            await conn.execute(
+                projects.update().where(projects.c.id == "P-0042").values(site_key_cipher=sealed)
+            )
+        assert await desk.site_key("P-0042") == SITE_KEYS["P-0042"]
+        issued = desk.registrar.issue_token(
+            Gate("lane-hz0042-a1", "P-0042", "A1", Direction.IN), issued_by="gc", now=utc_now()
+        )
+        desk.registrar.enrol(
+            EnrolmentRequest(token=issued.token, csr=csr()), site_key=SITE_KEYS["P-0042"], now=utc_now()
+        )
+        desk.registrar.revoke("lane-hz0042-a1", utc_now())
+    assert desk.registrar.ca.cert_pem == ca.cert_pem
+    assert "user lane-hz0042-a1\ntopic deny #" in (state / "broker" / "acl").read_text()
+    assert (state / "broker" / "ca.crl").is_file()
