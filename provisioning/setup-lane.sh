@@ -134,7 +134,8 @@ install_venv() {
 	if [[ $ROOT != / ]]; then
 		src_in_root="/${SRC#"${ROOT}"}"
 	fi
-	in_root /opt/sitegate/venv/bin/pip install -q "${src_in_root}[controller]"
+	# Editable: sitegate provision reads firmware/ from this source tree.
+	in_root /opt/sitegate/venv/bin/pip install -q -e "${src_in_root}[controller]"
 	SITEGATE="${VENV}/bin/sitegate"
 	if [[ $ROOT == / && $DRY_RUN == 0 ]]; then
 		ln -sf /opt/sitegate/venv/bin/sitegate /usr/local/bin/sitegate
