@@ -63,8 +63,39 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+CONSOLE_PREFIX = "/console/"
+CONSOLE_COOKIE = "sitegate_console"
+CONSOLE_OPEN = frozenset({"/console/login", "/console/static"})
+"""The web console (hub.console) authenticates from its HttpOnly cookie instead of the header;
+without a valid session a page redirects to the login form."""
+
+
+def _console_page(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    where = resource.canonical if resource is not None else request.path
+    return where.startswith(CONSOLE_PREFIX) and where not in CONSOLE_OPEN
+
+
+async def _console_session(request: web.Request) -> Session | None:
+    token = request.cookies.get(CONSOLE_COOKIE)
+    session = await authenticate(request.app[STORE], token) if token else None
+    now = utc_now()
+    if session is None or session.expires_at <= now or session.disabled:
+        return None
+    if session.locked_until is not None and session.locked_until > now:
+        return None
+    return session
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if _console_page(request):
+        session = await _console_session(request)
+        if session is None:
+            raise web.HTTPSeeOther("/console/login")
+        request[PRINCIPAL_KEY] = session.principal
+        request[SESSION_KEY] = session
+        return await handler(request)
     if not _needs_token(request):
         return await handler(request)
     token = bearer_token(request)

@@ -9,6 +9,7 @@ from hub.api.openapi import serve_openapi
 from hub.api.oversight import setup_oversight_routes
 from hub.api.registry import setup_registry_routes
 from hub.api.workflows import setup_workflow_routes
+from hub.console import setup_console
 
 
 def setup_routes(app: web.Application) -> None:
@@ -30,3 +31,4 @@ def setup_routes(app: web.Application) -> None:
     setup_registry_routes(app)
     setup_workflow_routes(app)  # orders, deductions, summaries, national upload, alerts
     enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation
+    setup_console(app)  # the web console under /console (hub/console)

@@ -18,7 +18,9 @@ def routes(app) -> set[tuple[str, str]]:
     found = set()
     for resource in app.router.resources():
         info = resource.get_info()
-        path = info.get("path") or info.get("formatter")
+        path = info.get("path") or info.get("formatter") or info.get("prefix")
+        if path is not None and (path == "/console" or path.startswith("/console/")):
+            continue  # the web console's pages (hub/console), not the API
         for route in resource:
             if route.method in ("HEAD", "OPTIONS"):
                 continue

@@ -1,0 +1,213 @@
+"""The authorities' pages and the workflows' forms: registration statistics, projects with a
+permit but no real-name registration, inspections, rectification orders, credit deductions and
+monthly summaries (printable, with CSV). Writes go through the same functions as the API
+(hub.workflows, the registry), each behind the form's CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDict
+from pydantic import BaseModel, ValidationError
+
+from hub.api.errors import ApiError
+from hub.api.keys import REGISTRY, STORE
+from hub.api.params import Params
+from hub.api.workflows import alert_settings
+from hub.auth.principal import Role
+from hub.console.render import AUTHORITIES, checked_form, page, principal, render
+from hub.console.views_projects import month_of
+from hub.derive.days import local_day
+from hub.oversight.statistics import registration
+from hub.registry.models import InspectionIn
+from hub.workflows import alerts, csvfile, deductions, orders, summary
+from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
+from hub.workflows.records import DistrictMonth, ProjectMonth
+from wire.models import utc_now
+
+
+def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
+    """A form's non-empty fields through the API's model; its complaints as a 422 page."""
+    data = {name: form[name].strip() for name in fields if form.get(name, "").strip()}
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = err.errors(include_input=False, include_url=False, include_context=False)
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in problems
+        )
+        raise ApiError(422, "invalid_form", message) from None
+
+
+@page
+async def overview(request: web.Request) -> web.Response:
+    who = principal(request)
+    async with request.app[STORE].read("console.overview") as conn:
+        found = await alerts.alerts(conn, who, alert_settings(request), now=utc_now())
+    return render(request, "overview.html", alerts=found)
+
+
+@page
+async def statistics(request: web.Request) -> web.Response:
+    who = principal(request)
+    if who.role not in AUTHORITIES:
+        raise ApiError(
+            403, "forbidden", "registration statistics are for the city station and district bureaus"
+        )
+    async with request.app[STORE].read("console.statistics") as conn:
+        figures = await registration(conn, who.district)
+    unregistered = await request.app[REGISTRY].projects(who, registered=False)
+    return render(request, "statistics.html", figures=figures, unregistered=unregistered)
+
+
+@page
+async def inspections(request: web.Request) -> web.Response:
+    who = principal(request)
+    registry = request.app[REGISTRY]
+    found = []
+    for project in await registry.projects(who):
+        found += [(project, record) for record in await registry.inspections(who, project.id)]
+    found.sort(key=lambda pair: pair[1].inspected_on, reverse=True)
+    return render(
+        request, "inspections.html", inspections=found, may_file=who.role is Role.SUPERVISION_PROJECT
+    )
+
+
+@page
+async def file_inspection(request: web.Request) -> web.StreamResponse:
+    who = principal(request)
+    form = await checked_form(request)
+    data = _model(InspectionIn, form, ("inspected_on", "findings"))
+    await request.app[REGISTRY].file_inspection(who, str(who.project_id), data)
+    raise web.HTTPSeeOther("/console/inspections")
+
+
+@page
+async def order_list(request: web.Request) -> web.Response:
+    who = principal(request)
+    given = MultiDict((k, v) for k, v in request.query.items() if v)
+    params = Params(given, ("status", "overdue"))
+    filters = orders.OrderFilters(
+        status=params.choice("status", OrderStatus), overdue=params.boolean("overdue")
+    )
+    found = await orders.listing(request.app[STORE], who, filters, now=utc_now(), limit=200)
+    projects = await request.app[REGISTRY].projects(who) if who.role in orders.ISSUERS else []
+    return render(
+        request,
+        "orders.html",
+        orders=found.items,
+        may_issue=who.role in orders.ISSUERS,
+        projects=projects,
+        statuses=[s.value for s in OrderStatus],
+        query=dict(given),
+        today=local_day(utc_now()),
+    )
+
+
+@page
+async def issue_order(request: web.Request) -> web.StreamResponse:
+    form = await checked_form(request)
+    data = _model(OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline"))
+    order = await orders.issue(request.app[STORE], principal(request), data, now=utc_now())
+    raise web.HTTPSeeOther(f"/console/orders/{order.id}")
+
+
+def _order_id(request: web.Request) -> int:
+    text = request.match_info["order_id"]
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise ApiError(404, "not_found", f"order {text} not found")
+    return int(text)
+
+
+@page
+async def order_page(request: web.Request) -> web.Response:
+    who = principal(request)
+    order = await orders.get(request.app[STORE], who, _order_id(request), now=utc_now())
+    found = await deductions.listing(request.app[STORE], who, deductions.DeductionFilters(order_id=order.id))
+    return render(
+        request,
+        "order.html",
+        order=order,
+        deductions=found.items,
+        may_respond=who.role in orders.RESPONDERS and order.status == OrderStatus.OPEN.value,
+        may_review=who.role in orders.ISSUERS and order.status == OrderStatus.RESPONDED.value,
+        may_deduct=who.role in deductions.DEDUCTORS,
+    )
+
+
+@page
+async def respond_order(request: web.Request) -> web.StreamResponse:
+    form = await checked_form(request)
+    data = _model(ResponseIn, form, ("response",))
+    order_id = _order_id(request)
+    await orders.respond(request.app[STORE], principal(request), order_id, data, now=utc_now())
+    raise web.HTTPSeeOther(f"/console/orders/{order_id}")
+
+
+@page
+async def review_order(request: web.Request) -> web.StreamResponse:
+    form = await checked_form(request)
+    form["accept"] = "true" if form.get("verdict") == "accept" else "false"
+    data = _model(ReviewIn, form, ("accept", "note", "new_deadline"))
+    order_id = _order_id(request)
+    await orders.review(request.app[STORE], principal(request), order_id, data, now=utc_now())
+    raise web.HTTPSeeOther(f"/console/orders/{order_id}")
+
+
+@page
+async def deduction_list(request: web.Request) -> web.Response:
+    who = principal(request)
+    found = await deductions.listing(request.app[STORE], who, deductions.DeductionFilters(), limit=200)
+    return render(
+        request,
+        "deductions.html",
+        deductions=found.items,
+        may_deduct=who.role in deductions.DEDUCTORS,
+        order_id=request.query.get("order_id", ""),
+    )
+
+
+@page
+async def deduct(request: web.Request) -> web.StreamResponse:
+    form = await checked_form(request)
+    fields = ("enterprise_id", "person_id", "project_id", "points", "reason", "order_id")
+    data = _model(DeductionIn, form, fields)
+    await deductions.deduct(request.app[STORE], principal(request), data, now=utc_now())
+    raise web.HTTPSeeOther("/console/deductions")
+
+
+async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], list[DistrictMonth]]:
+    who = principal(request)
+    if not who.sees_personal_data:
+        raise ApiError(403, "forbidden", "summaries count people: not for the hub operator's account")
+    month = month_of(Params(request.query, ("month",)))
+    today = local_day(utc_now())
+    async with request.app[STORE].read("console.summaries") as conn:
+        projects = await summary.projects_month(conn, who, month, today=today)
+        districts = (
+            await summary.districts_month(conn, who, month, today=today, district=who.district)
+            if who.role in AUTHORITIES
+            else []
+        )
+    return month, projects, districts
+
+
+@page
+async def summaries(request: web.Request) -> web.Response:
+    month, projects, districts = await _summaries(request)
+    return render(request, "summaries.html", month=month, projects=projects, districts=districts)
+
+
+@page
+async def summaries_csv(request: web.Request) -> web.Response:
+    month, projects, districts = await _summaries(request)
+    which = request.match_info["which"]
+    rows, kind = (districts, DistrictMonth) if which == "districts" else (projects, ProjectMonth)
+    return web.Response(
+        text=csvfile.to_csv(rows, kind),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{which}-summary_{month:%Y-%m}.csv"'},
+    )

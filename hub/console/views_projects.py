@@ -1,0 +1,216 @@
+"""A project's pages, for its GC and supervision departments (and everyone above who sees it):
+headcount by enterprise and role, managers on duty, entries per hour, the access-log browser
+with CSV export, daily and monthly attendance. Every number comes from the oversight API's own
+scoped queries (hub.oversight.queries), never from a filter in a template."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDict
+
+from hub.api.keys import REGISTRY, STORE
+from hub.api.params import Params
+from hub.api.workflows import VAULT, alert_settings
+from hub.auth.scope import person_record_clause
+from hub.console import charts
+from hub.console.queries import entries_per_hour
+from hub.console.render import page, principal, render
+from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.errors import InvalidQuery, NotFound
+from hub.oversight import export, queries
+from hub.oversight.records import AttendanceFilters
+from hub.store import EventFilters
+from hub.store.schema import access_events
+from hub.workflows import alerts, national
+from wire.models import Decision, Direction, utc_now
+
+LOG_PAGE = 50
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _day(params: Params, name: str = "date") -> date:
+    value = params.text(name)
+    if value is None:
+        return local_day(utc_now())
+    if not _DAY.match(value):
+        raise InvalidQuery(name, "must be a date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidQuery(name, "must be a date YYYY-MM-DD") from None
+
+
+def month_of(params: Params) -> date:
+    value = params.text("month")
+    if value is None:
+        return local_day(utc_now()).replace(day=1)
+    try:
+        if not _MONTH.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value + "-01")
+    except ValueError:
+        raise InvalidQuery("month", "must be a month YYYY-MM") from None
+
+
+def _bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=SITE_TIMEZONE)
+    return start, start + timedelta(days=1)
+
+
+async def _project(request: web.Request) -> Any:
+    """The project in the URL, if the account sees it; 404 exactly as for one that does not exist."""
+    project_id = request.match_info["project_id"]
+    who = principal(request)
+    async with request.app[STORE].read("console.project") as conn:
+        if not await queries.project_visible(conn, who, project_id):
+            raise NotFound(f"project {project_id!r} not found")
+    return await request.app[REGISTRY].project(who, project_id)
+
+
+@page
+async def project_list(request: web.Request) -> web.Response:
+    who = principal(request)
+    Params(request.query, ())
+    found = await request.app[REGISTRY].projects(who)
+    return render(request, "projects.html", projects=found)
+
+
+@page
+async def project_page(request: web.Request) -> web.Response:
+    project = await _project(request)
+    who = principal(request)
+    params = Params(request.query, ("date",))
+    day = _day(params)
+    now = utc_now()
+    async with request.app[STORE].read("console.project_page") as conn:
+        headcount = await queries.headcount(conn, who, project.id, now)
+        managers = await queries.managers_on_duty(conn, who, project.id, day)
+        per_hour = await entries_per_hour(conn, who, project.id, day)
+        found = await alerts.alerts(conn, who, alert_settings(request), now=now, project_id=project.id)
+    chart = charts.bars(f"Entries per hour, {day.isoformat()}", [f"{h:02d}" for h in range(24)], per_hour)
+    return render(
+        request,
+        "project.html",
+        project=project,
+        day=day,
+        headcount=headcount,
+        managers=managers,
+        chart=chart,
+        entries=sum(per_hour),
+        alerts=found,
+        may_upload=who.role in national.UPLOADERS,
+    )
+
+
+def _log_filters(request: web.Request, project_id: str) -> tuple[Params, EventFilters, date]:
+    """The browser's form (empty fields are "any"), as the access-event listing's filters."""
+    given = MultiDict((k, v) for k, v in request.query.items() if v)
+    params = Params(given, ("date", "direction", "decision", "person_id", "cursor"))
+    day = _day(params)
+    since, until = _bounds(day)
+    filters = EventFilters(
+        project_id=project_id,
+        person_id=params.text("person_id"),
+        direction=params.choice("direction", Direction),
+        decision=params.choice("decision", Decision),
+        since=since,
+        until=until,
+    )
+    return params, filters, day
+
+
+@page
+async def access_log(request: web.Request) -> web.Response:
+    project = await _project(request)
+    who = principal(request)
+    params, filters, day = _log_filters(request, project.id)
+    t = access_events.c
+    scope = person_record_clause(who, t.project_id, t.person_id)
+    found = await request.app[STORE].query_access_events(
+        filters, params.text("cursor"), LOG_PAGE, scope=scope
+    )
+    query = {k: v for k, v in request.query.items() if k != "cursor" and v}
+    return render(
+        request,
+        "access_log.html",
+        project=project,
+        day=day,
+        events=found.items,
+        next_cursor=found.next_cursor,
+        query=query,
+        directions=[d.value for d in Direction],
+        decisions=[d.value for d in Decision],
+    )
+
+
+@page
+async def access_log_csv(request: web.Request) -> web.StreamResponse:
+    project = await _project(request)
+    who = principal(request)
+    _, filters, day = _log_filters(request, project.id)
+    t = access_events.c
+    pages = export.pages(request.app[STORE], filters, person_record_clause(who, t.project_id, t.person_id))
+    first = await anext(pages)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="access-log_{project.id}_{day.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        }
+    )
+    try:
+        await response.prepare(request)
+        await response.write(first.encode())
+        async for chunk in pages:
+            await response.write(chunk.encode())
+    finally:
+        await pages.aclose()
+    await response.write_eof()
+    return response
+
+
+@page
+async def attendance_day(request: web.Request) -> web.Response:
+    project = await _project(request)
+    who = principal(request)
+    params = Params(request.query, ("date", "cursor"))
+    day = _day(params)
+    filters = AttendanceFilters(since=day, until=day, project_id=project.id)
+    async with request.app[STORE].read("console.attendance") as conn:
+        found = await queries.attendance_page(conn, who, filters, params.text("cursor"), 200)
+    return render(
+        request, "attendance.html", project=project, day=day, rows=found.items, next_cursor=found.next_cursor
+    )
+
+
+@page
+async def attendance_month(request: web.Request) -> web.Response:
+    project = await _project(request)
+    who = principal(request)
+    month = month_of(Params(request.query, ("month",)))
+    async with request.app[STORE].read("console.monthly") as conn:
+        report = await queries.monthly(conn, who, project.id, month)
+    return render(request, "attendance_month.html", project=project, month=month, report=report)
+
+
+@page
+async def worker_attendance(request: web.Request) -> web.Response:
+    """The national platform's upload for one day, as a JSON download (the roles that may)."""
+    project = await _project(request)
+    who = principal(request)
+    day = _day(Params(request.query, ("date",)))
+    upload, _ = await national.export(
+        request.app[STORE], request.app[VAULT], who, project.id, day, day, now=utc_now(), limit=50_000
+    )
+    return web.json_response(
+        upload,
+        headers={
+            "Content-Disposition": f'attachment; filename="WorkerAttendance_{project.id}_{day}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
