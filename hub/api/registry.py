@@ -101,7 +101,7 @@ async def body(request: web.Request, model: type[M]) -> M:
 
     413 above the limit (read no further), 400 for what is not JSON, 422 for what the model
     refuses: each problem as ``field.path: why``, with a specific code (``invalid_id_number``,
-    ``exit_before_entry``, ...) when the first problem has one. Input values are never quoted.
+    ``exit_before_entry``, ...) when one of the problems has one. Input values are never quoted.
     """
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _too_large()
@@ -112,9 +112,12 @@ async def body(request: web.Request, model: type[M]) -> M:
             raise _too_large()
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        why = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8"
-        raise ApiError(400, "invalid_json", f"the body is not JSON: {why}") from None
+    except json.JSONDecodeError as err:
+        raise _not_json(err.msg) from None
+    except UnicodeDecodeError:
+        raise _not_json("not UTF-8") from None
+    except RecursionError:
+        raise _not_json("nested too deeply") from None
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -122,6 +125,10 @@ async def body(request: web.Request, model: type[M]) -> M:
         code = next((p["type"] for p in problems if p["type"] in MODEL_ERROR_CODES), "invalid_body")
         message = "; ".join(f"{_path(p['loc'])}: {p['msg'].removeprefix('Value error, ')}" for p in problems)
         raise ApiError(422, code, message) from None
+
+
+def _not_json(why: str) -> ApiError:
+    return ApiError(400, "invalid_json", f"the body is not JSON: {why}")
 
 
 def _too_large() -> ApiError:

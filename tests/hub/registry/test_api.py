@@ -362,8 +362,9 @@ async def test_bodies_are_bounded_json_and_checked_field_by_field(client: Client
     headers = await token_headers(client.app[STORE], world.city)
     response = await client.post("/api/v1/districts", data=b"{" + b" " * (64 * 1024) + b"}", headers=headers)
     assert response.status == 413 and (await response.json())["error"]["code"] == "payload_too_large"
-    response = await client.post("/api/v1/districts", data=b"{not json", headers=headers)
-    assert response.status == 400 and (await response.json())["error"]["code"] == "invalid_json"
+    for not_json in (b"{not json", b"\xff\xfe", b"[" * 60_000):
+        response = await client.post("/api/v1/districts", data=not_json, headers=headers)
+        assert response.status == 400 and (await response.json())["error"]["code"] == "invalid_json"
     message = await error(
         client,
         "POST",
