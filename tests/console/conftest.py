@@ -1,0 +1,140 @@
+"""The console in a real headless Chromium (Debian's ``chromium``, driven by playwright with the
+system browser: never a downloaded one): a hub process with a broker, on a world made once per
+module (the oversight tests' registry and passages, orders, a deduction, an inspection, a lane's
+heartbeats), one browser per module, a fresh context per account. Screenshots of every page go to
+``artifacts/console/``."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.derive.days import local_day
+from hub.registry import default_data_key_path
+from hub.store import Store
+from hub.store.schema import inspections
+from hub.workflows import deductions, orders
+from hub.workflows.models import DeductionIn, OrderIn
+from sitegate.hubproc import HubProcess, hub_process
+from sitegate.mosquitto import Mosquitto
+from tests.hub.factories import make_event
+from tests.hub.oversight import world as w
+from tests.hub.workflows.conftest import ACCOUNTS, seal_ids
+from tests.support.accounts import TEST_PASSWORD, create_account
+from wire.models import Heartbeat, ReaderState, Reason, utc_now
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
+PASSWORD = TEST_PASSWORD
+
+
+@dataclass
+class Console:
+    hub: HubProcess
+    browser: Any
+    world: w.World
+    order_id: int
+
+    @property
+    def base(self) -> str:
+        return self.hub.base_url
+
+    def login(self, username: str, *, phone: bool = False) -> Any:
+        """A fresh browser context (its own cookies) logged in as ``username``; returns its page."""
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+        context = self.browser.new_context(viewport=viewport, accept_downloads=True, locale="zh-CN")
+        page = context.new_page()
+        page.goto(f"{self.base}/console/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{self.base}/console/")
+        return page
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _beat(sent: Any, backlog: int) -> Heartbeat:
+    return Heartbeat(
+        device_id="lane-a-in", sent_at=sent, boot_id="boot-0001", uptime_s=600, free_disk_mb=812,
+        journal_backlog=backlog, roster_version=4, reader_status={"id": ReaderState.OK}, clock_synced=True,
+        software_version="0.1.0", cpu_temp_c=48.5,
+    )  # fmt: skip
+
+
+async def build_world(database: Path) -> tuple[w.World, int]:
+    url = f"sqlite+aiosqlite:///{database}"
+    now = utc_now()
+    async with await Store.open(url) as store:
+        world = await w.build(store, now)
+        await seal_ids(store, world, default_data_key_path(url))
+        principals = {}
+        for username, p in ACCOUNTS.items():
+            principals[username] = await create_account(
+                store, role=p.role, username=username, district=p.district,
+                enterprise_id=p.enterprise_id, project_id=p.project_id,
+            )  # fmt: skip
+        hit = make_event(
+            900, device_id="lane-a-in", project_id="proj-a", wall_time=now - timedelta(minutes=20),
+            granted=False, reason=Reason.WATCHLISTED,
+        )  # fmt: skip
+        await store.store_events([hit])
+        for minute in range(30, 0, -1):
+            at = now - timedelta(minutes=minute)
+            await store.record_heartbeat(_beat(at - timedelta(seconds=2), minute % 7), received_at=at)
+        xihu = principals["district-xihu"]
+        order = await orders.issue(
+            store, xihu,
+            OrderIn(project_id="proj-a", subject="考勤记录不全", requirements="补录闸机故障期间的进出记录",
+                    deadline=local_day(now) + timedelta(days=7)),
+            now=now,
+        )  # fmt: skip
+        await deductions.deduct(
+            store,
+            xihu,
+            DeductionIn(enterprise_id="ent-gc1", points=2, reason="未按期报备", order_id=order.id),
+            now=now,
+        )
+        async with store.write("inspection") as conn:
+            await conn.execute(
+                inspections.insert().values(
+                    project_id="proj-a", account_id=principals["sup-a"].account_id, inspected_on=local_day(now),
+                    findings="实名制考勤正常; 东门闸机读卡偶有延迟", created_at=now,
+                )
+            )  # fmt: skip
+    return world, order.id
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    if not CHROMIUM.exists() or shutil.which("mosquitto") is None:
+        pytest.skip("needs Debian's chromium (apt-get install chromium chromium-driver) and mosquitto")
+    workdir = tmp_path_factory.mktemp("console")
+    database = workdir / "hub.db"
+    world, order_id = asyncio.run(build_world(database))
+    with (
+        Mosquitto() as broker,
+        hub_process(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+        playwright_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield Console(hub, browser, world, order_id)
+        finally:
+            browser.close()

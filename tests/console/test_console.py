@@ -1,0 +1,201 @@
+"""Each role through the console in headless Chromium: what it sees and what it must not, every
+page clicked through and photographed, a CSV exported, an order answered and closed by forms."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.console.conftest import Console, shot
+
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
+
+
+def nav_labels(page) -> list[str]:
+    return page.locator("header nav a").all_inner_texts()
+
+
+def test_login_is_required_and_a_wrong_password_is_refused(console: Console) -> None:
+    context = console.browser.new_context()
+    page = context.new_page()
+    page.goto(f"{console.base}/console/devices")
+    assert page.url.endswith("/console/login")  # redirected, nothing shown
+    page.fill("input[name=username]", "city")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "wrong password" in page.locator("p.error").inner_text()
+    shot(page, "login-refused")
+    cookies = context.cookies()
+    assert not any(c["name"] == "sitegate_console" for c in cookies)
+    context.close()
+
+
+def test_operator_sees_devices_and_no_personal_data(console: Console) -> None:
+    page = console.login("operator")
+    assert nav_labels(page) == ["Overview", "Devices"]
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sitegate_console")
+    assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (True, "Strict", "/console")
+    shot(page, "operator-overview")
+    assert "gate offline" in page.locator("ul.alerts").inner_text()
+    assert "watchlist" not in page.locator("main").inner_text()
+    page.click("nav >> text=Devices")
+    rows = page.locator("#devices tbody tr")
+    assert sorted(rows.locator("td:first-child").all_inner_texts()) == ["lane-a-in"]
+    assert page.locator("meta[http-equiv=refresh]").count() == 1
+    shot(page, "operator-devices")
+    page.click("#devices >> text=lane-a-in")
+    assert page.locator("svg.chart polyline").count() == 2  # backlog and clock skew
+    assert "30 minutes" in page.locator("main h2").first.inner_text()
+    shot(page, "operator-device-lane-a-in")
+    for path in ("/console/projects", "/console/projects/proj-a", "/console/summaries", "/console/orders"):
+        response = page.goto(console.base + path)
+        assert response.status in (403, 404), path
+        assert "王伟" not in page.content()
+    page.context.close()
+
+
+def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) -> None:
+    page = console.login("gc-a")
+    assert "Statistics" not in nav_labels(page)
+    shot(page, "gc-overview")
+    page.click("nav >> text=Projects")
+    assert page.locator("#projects tbody td:first-child").all_inner_texts() == ["proj-a"]
+    shot(page, "gc-projects")
+    page.click("#projects >> text=proj-a")
+    # On site now: w1, m1, m2 (w2 left, w3 stale, x's assignment ended); enterprises named.
+    assert page.locator("#on-site").inner_text() == "3"
+    assert "西湖建工集团" in page.locator("#by-enterprise").inner_text()
+    assert page.locator("svg.chart rect.bar").count() == 24
+    assert "刘静" in page.locator("#managers").inner_text()
+    shot(page, "gc-project")
+    page.click(".subnav >> text=Access log")
+    page.fill("input[name=date]", "2025-05-05")
+    page.click("form.filters button[type=submit]")
+    assert page.locator("#events tbody tr").count() == 7  # proj-a passages on the 5th
+    page.select_option("select[name=direction]", "out")
+    page.click("form.filters button[type=submit]")
+    assert page.locator("#events tbody tr").count() == 3
+    shot(page, "gc-access-log")
+    with page.expect_download() as download:
+        page.click("#csv")
+    saved = tmp_path / "log.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 3 and {r["direction"] for r in rows} == {"out"} and rows[0]["project_id"] == "proj-a"
+    page.click(".subnav >> text=Daily attendance")
+    page.fill("input[name=date]", "2025-05-05")
+    page.click("form.inline button")
+    assert page.locator("#attendance tbody tr").count() == 3
+    shot(page, "gc-attendance-day")
+    page.click(".subnav >> text=Monthly attendance")
+    page.fill("input[name=month]", "2025-05")
+    page.click("form.inline button")
+    assert "4 person-days" in page.locator("main").inner_text()
+    shot(page, "gc-attendance-month")
+    # The order to its project: answered through the form.
+    page.click("nav >> text=Orders")
+    shot(page, "gc-orders")
+    page.click(f"#orders >> text={console.order_id}")
+    page.fill("#respond textarea[name=response]", "已补录全部记录")
+    page.click("#respond button")
+    assert "responded" in page.locator("#status").inner_text()
+    shot(page, "gc-order-responded")
+    page.goto(f"{console.base}/console/projects/proj-b")
+    assert "not found" in page.locator("p.error").inner_text()
+    page.context.close()
+
+
+def test_a_forged_form_without_the_session_token_is_refused(console: Console) -> None:
+    page = console.login("district-xihu")
+    response = page.request.post(
+        f"{console.base}/console/deductions",
+        form={"enterprise_id": "ent-gc1", "points": "9", "reason": "forged"},
+    )
+    assert response.status == 403
+    page.goto(f"{console.base}/console/deductions")
+    assert "forged" not in page.locator("#deductions").inner_text()
+    page.context.close()
+
+
+def test_city_reviews_statistics_orders_deductions_and_summaries(console: Console, tmp_path: Path) -> None:
+    page = console.login("city")
+    assert nav_labels(page) == [
+        "Overview", "Devices", "Projects", "Statistics", "Inspections", "Orders", "Deductions", "Summaries",
+    ]  # fmt: skip
+    shot(page, "city-overview")
+    page.click("nav >> text=Statistics")
+    assert page.locator("#statistics tbody tr").count() == 3
+    assert page.locator("#unregistered tbody td:first-child").all_inner_texts() == ["proj-c"]
+    shot(page, "city-statistics")
+    page.click("nav >> text=Inspections")
+    assert "东门闸机" in page.locator("#inspections").inner_text()
+    shot(page, "city-inspections")
+    page.click("nav >> text=Orders")
+    page.click(f"#orders >> text={console.order_id}")
+    page.fill("#review textarea[name=note]", "同意销项")
+    page.click("#review button[value=accept]")
+    assert "closed" in page.locator("#status").inner_text()
+    steps = page.locator("ol.history li b").all_inner_texts()
+    assert steps == ["issue", "respond", "accept"]
+    shot(page, "city-order-closed")
+    page.click("nav >> text=Deductions")
+    assert "西湖建工集团" in page.locator("#deductions").inner_text()
+    page.click("details summary")
+    page.fill("#deduct input[name=person_id]", "per-m1")
+    page.fill("#deduct input[name=project_id]", "proj-a")
+    page.fill("#deduct input[name=points]", "3")
+    page.fill("#deduct textarea[name=reason]", "项目经理不在岗")
+    page.click("#deduct button")
+    assert "刘静" in page.locator("#deductions").inner_text()
+    shot(page, "city-deductions")
+    page.click("nav >> text=Summaries")
+    page.fill("input[name=month]", "2025-05")
+    page.click("form.inline button")
+    summary = page.locator("#project-summary tbody tr", has_text="proj-a").inner_text()
+    assert re.search(r"\b4\b", summary)  # person-days
+    assert page.locator("#district-summary tbody tr").count() == 3
+    shot(page, "city-summaries")
+    page.emulate_media(media="print")
+    shot(page, "city-summaries-print")
+    assert not page.locator("header.top").is_visible()
+    page.emulate_media(media="screen")
+    with page.expect_download() as download:
+        page.click("#csv-districts")
+    saved = tmp_path / "districts.csv"
+    download.value.save_as(saved)
+    assert {r["district"] for r in csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig")))} == {
+        "330105", "330106", "330110",
+    }  # fmt: skip
+    page.context.close()
+
+
+def test_subcontractor_and_other_district_see_only_their_part(console: Console) -> None:
+    page = console.login("sub-a")
+    assert "Orders" not in nav_labels(page) and "Statistics" not in nav_labels(page)
+    page.goto(f"{console.base}/console/projects/proj-a/access-log?date=2025-05-05")
+    people = set(page.locator("#events tbody td:last-child").all_inner_texts())
+    assert people == {"per-w1", "per-w2"}  # its own workers only; no manager, no unregistered card
+    shot(page, "sub-access-log")
+    page.context.close()
+    page = console.login("district-gongshu")
+    assert page.goto(f"{console.base}/console/projects/proj-a").status == 404
+    page.goto(f"{console.base}/console/statistics")
+    assert page.locator("#statistics tbody tr").count() == 1
+    shot(page, "district-gongshu-statistics")
+    page.context.close()
+
+
+def test_the_console_fits_a_phone(console: Console) -> None:
+    page = console.login("sup-a", phone=True)
+    page.goto(f"{console.base}/console/projects/proj-a")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width} px wide on a 390 px screen"
+    shot(page, "phone-supervision-project")
+    page.goto(f"{console.base}/console/inspections")
+    assert page.locator("form.stack textarea[name=findings]").is_visible()  # supervision files inspections
+    shot(page, "phone-supervision-inspections")
+    page.context.close()
