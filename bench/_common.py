@@ -13,15 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -73,6 +75,32 @@ def access_event(
     )
 
 
+class Passages:
+    """Synthetic lane traffic, one event at a time in arrival order: a ``granted`` share are
+    passages of ``events // 4`` synthetic people (about four each, alternating in and out), the
+    rest denied swipes; wall times step 1 ms an event, so each person's day is in order."""
+
+    def __init__(self, events: int, granted: float, seed: int = 0) -> None:
+        self._rng = random.Random(seed)
+        self._people = max(1, events // 4)
+        self._granted = granted
+        self._inside: set[int] = set()
+        self._start = datetime.now(UTC) - timedelta(seconds=events / 1000 + 60)
+        self._made = 0
+
+    def event(self, device_id: str, seq: int) -> AccessEvent:
+        wall_time = self._start + timedelta(milliseconds=self._made)
+        self._made += 1
+        if self._rng.random() >= self._granted:
+            return access_event(device_id, seq, wall_time=wall_time)
+        person = self._rng.randrange(self._people)
+        direction = Direction.OUT if person in self._inside else Direction.IN
+        self._inside ^= {person}
+        return access_event(
+            device_id, seq, person_id=f"p-{person:07d}", direction=direction, wall_time=wall_time
+        )
+
+
 def device_ids(count: int, prefix: str = "lane-bench") -> list[str]:
     return [f"{prefix}-{n:04d}" for n in range(1, count + 1)]
 
@@ -81,6 +109,21 @@ def split(events: int, devices: Sequence[str]) -> dict[str, int]:
     """``events`` spread over ``devices`` as evenly as whole numbers allow."""
     share, extra = divmod(events, len(devices))
     return {device: share + (1 if n < extra else 0) for n, device in enumerate(devices)}
+
+
+@contextlib.contextmanager
+def run_dir(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary directory for the run's files, removed afterwards unless ``keep`` (then its
+    path goes to stderr: the hubs' and the broker's logs are there)."""
+    if not keep:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            yield Path(tmp)
+        return
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        log(f"kept {path}")
 
 
 # -- where the hub stores ------------------------------------------------------------------------
@@ -142,7 +185,9 @@ class Hub:
 
     sitegate.hubproc.hub_process takes a SQLite file only (it builds the URL itself), so the
     benches launch the same command here with ``--database-url``; they also need the share group,
-    the client id and :meth:`kill`. The profile is written when the hub exits on SIGTERM.
+    :meth:`kill`, and a working directory of the run's own (``state_dir``: a hub on PostgreSQL
+    keeps its keys in ``./var``; instances of one run share them). The profile is written when
+    the hub exits on SIGTERM.
     """
 
     def __init__(
@@ -150,6 +195,7 @@ class Hub:
         url: str,
         broker: Mosquitto,
         *,
+        state_dir: Path,
         name: str = "hub",
         share_group: str | None = None,
         log_path: Path | None = None,
@@ -157,6 +203,7 @@ class Hub:
         extra: Sequence[str] = (),
     ) -> None:
         self.name = name
+        self.state_dir = state_dir
         self.http_port = free_port()
         self.log_path = log_path
         python = [sys.executable]
@@ -188,7 +235,10 @@ class Hub:
                 if self.log_path is not None
                 else subprocess.DEVNULL
             )
-            self.proc = subprocess.Popen(self.args, stdout=output, stderr=subprocess.STDOUT)
+            # The working directory is where a hub on PostgreSQL keeps its keys (./var): the run's own.
+            self.proc = subprocess.Popen(
+                self.args, stdout=output, stderr=subprocess.STDOUT, cwd=self.state_dir
+            )
         try:
             self._wait_ready()
         except BaseException:

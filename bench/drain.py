@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"offline: {n + 1} events journaled")
         append_s = time.monotonic() - started
         with database(args.store, root) as url, Mosquitto() as broker:
-            with Hub(url, broker, log_path=root / "hub.log"):
+            with Hub(url, broker, state_dir=root, log_path=root / "hub.log"):
                 drain_s = asyncio.run(drain(journal, broker, args.events))
             journal.close()
             counted = tally({DEVICE: args.events}, asyncio.run(stored_keys(url)))

@@ -60,11 +60,9 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import AsyncIterator, Mapping  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any, Protocol  # noqa: E402
 
 import aiomqtt  # noqa: E402
@@ -73,12 +71,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions  # noqa: E402
 from bench._common import (  # noqa: E402
     STORES,
     Hub,
-    access_event,
+    Passages,
     database,
     device_ids,
     ingest_counters,
     log,
     print_profile,
+    run_dir,
     split,
     stored_keys,
     tail,
@@ -86,7 +85,7 @@ from bench._common import (  # noqa: E402
 )
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.codec import decode, encode  # noqa: E402
-from wire.models import Direction, StorageAck  # noqa: E402
+from wire.models import StorageAck  # noqa: E402
 from wire.topics import Channel, shared, subscription, topic_for  # noqa: E402
 
 GOAL_RATIO = 0.6
@@ -100,31 +99,14 @@ PROGRESS_EVERY_S = 2.0
 
 
 def workload(events: int, devices: list[str], granted: float, seed: int) -> dict[str, list[bytes]]:
-    """Each device's payloads in seq order. Granted passages belong to ``events // 4`` synthetic
-    people (about four passages each, alternating in and out); wall times step forward 1 ms an
-    event, so each person's day is ordered the way the lanes saw it."""
+    """Each device's payloads in seq order; the devices' events interleave at random."""
     rng = random.Random(seed)
-    people = max(1, events // 4)
-    inside: set[int] = set()
-    per_device = split(events, devices)
-    order = [device for device, n in per_device.items() for _ in range(n)]
+    traffic = Passages(events, granted, seed)
+    order = [device for device, n in split(events, devices).items() for _ in range(n)]
     rng.shuffle(order)
-    next_seq = dict.fromkeys(devices, 1)
     payloads: dict[str, list[bytes]] = {device: [] for device in devices}
-    start = datetime.now(UTC) - timedelta(seconds=events / 1000 + 60)
-    for n, device in enumerate(order):
-        seq, next_seq[device] = next_seq[device], next_seq[device] + 1
-        wall_time = start + timedelta(milliseconds=n)
-        if rng.random() < granted:
-            person = rng.randrange(people)
-            direction = Direction.OUT if person in inside else Direction.IN
-            inside ^= {person}
-            event = access_event(
-                device, seq, person_id=f"p-{person:07d}", direction=direction, wall_time=wall_time
-            )
-        else:
-            event = access_event(device, seq, wall_time=wall_time)
-        payloads[device].append(encode(event))
+    for device in order:
+        payloads[device].append(encode(traffic.event(device, len(payloads[device]) + 1)))
     return payloads
 
 
@@ -404,7 +386,7 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
     profile = workdir / "hub.prof" if args.profile else None
     async with publishers_for(args.publisher, broker, payloads, args.window) as publishers:
         raw, raw_done_at = await raw_phase(publishers, broker, args.events)
-        with Hub(url, broker, log_path=workdir / "hub.log", profile_path=profile) as hub:
+        with Hub(url, broker, state_dir=workdir, log_path=workdir / "hub.log", profile_path=profile) as hub:
             async with AckWatcher(broker, published) as acks:
                 log(f"hub: publishing {args.events} events to the hub ({args.store})")
                 sent = await publishers.publish()
@@ -447,6 +429,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--store", choices=STORES, default="sqlite")
+    parser.add_argument("--keep", action="store_true", help="keep the run's files (logs, databases)")
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--devices", type=int, default=50, help="simulated controllers (default 50)")
     parser.add_argument("--window", type=int, default=50, help="publishes in flight per device (default 50)")
@@ -469,10 +452,12 @@ def main() -> int:
         parser.error("use at least 10000 events (or --smoke)")
     if args.devices < 1 or args.events < args.devices:
         parser.error("--devices must be at least 1 and at most --events")
-    with tempfile.TemporaryDirectory(prefix="sitegate-ingest-") as tmp:
-        workdir = Path(tmp)
-        with database(args.store, workdir) as url, Mosquitto() as broker:
-            report = asyncio.run(measure(args, url, broker, workdir))
+    with (
+        run_dir("sitegate-ingest-", args.keep) as files,
+        database(args.store, files) as url,
+        Mosquitto() as broker,
+    ):
+        report = asyncio.run(measure(args, url, broker, files))
     print(json.dumps(report))
     met = report["ratio"] >= GOAL_RATIO and report["lost"] == report["duplicates"] == 0
     return 0 if args.smoke or met else 1

@@ -107,3 +107,20 @@ def test_ingest_bench_loses_nothing(store: str) -> None:
     assert report["lost"] == 0
     assert report["duplicates"] == 0
     assert report["unexpected"] == 0
+
+
+@pytest.mark.broker
+@pytest.mark.parametrize("store", STORES)
+def test_ingest_failover_bench_loses_nothing(store: str) -> None:
+    report = run_bench(
+        "ingest_failover.py",
+        *("--store", store, "--events", "1000", "--devices", "3"),
+        *("--kill-after", "300", "--resend-after", "1"),
+    )
+    assert report["store"] == store
+    assert report["events"] == 1000
+    assert report["acked_when_killed"] >= 300
+    assert report["acked_all"] is True
+    assert report["lost"] == 0
+    assert report["duplicates"] == 0
+    assert report["unexpected"] == 0
