@@ -393,6 +393,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             "/api/v1/access-events/counts",
                             "/api/v1/lane-events",
                             "/api/v1/devices",
+                            "/console/",
                         ]
                         urls = [base + path for path in paths] + [f"mqtts://{broker.host}:{broker.port}"]
                         print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls))
@@ -403,6 +404,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
                             f"curl -H '{auth['Authorization']}' {base}/api/v1/devices",
                             flush=True,
                         )
+                        print(f"Console: {base}/console/ (log in as {ACCOUNT!r}, same password)", flush=True)
                         stop = asyncio.Event()
                         loop = asyncio.get_running_loop()
                         for sig in (signal.SIGINT, signal.SIGTERM):
