@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
+from hub.api import enrolment
 from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
 from hub.api.keys import COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
@@ -50,6 +51,10 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     store = await Store.open(config.database_url)
     app[STORE] = store
     app[REGISTRY] = Registry(store, vault)
+    # Enrolment is on when the hub's state directory holds a CA (``sitegate`` makes one for the demo).
+    desk = enrolment.desk_from_config(config, store, vault.open_site_key)
+    if desk is not None:
+        enrolment.configure(app, desk)
     try:
         yield
     finally:

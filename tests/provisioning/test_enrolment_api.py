@@ -40,7 +40,7 @@ async def client(database_url: str, tmp_path: Path) -> AsyncIterator[Client]:
     config = HubConfig(database_url=database_url, mqtt_port=free_port())
     app = create_app(config)
     registrar = Registrar(
-        CertificateAuthority.create(tmp_path / "ca"),
+        CertificateAuthority.create(tmp_path / "test-ca"),
         broker=BrokerAddress(host="127.0.0.1", port=8883),
         roster_public_key="A" * 43 + "=",
         broker_files=BrokerFiles(crl_file=tmp_path / "ca.crl", acl_file=tmp_path / "acl"),

@@ -110,7 +110,7 @@ def emulator() -> Iterator[IdModuleEmulator]:
 
 @pytest.fixture
 async def site(tmp_path: Path, database_url: str, emulator: IdModuleEmulator) -> AsyncIterator[Site]:
-    ca = CertificateAuthority.create(tmp_path / "ca")
+    ca = CertificateAuthority.create(tmp_path / "test-ca")
     ca_file, cert_file, key_file = _hub_identity(ca, tmp_path / "hub-tls")
     source = MemorySource()
     ledger = await RosterLedger.open(database_url)

@@ -1,0 +1,84 @@
+"""Fuzz the running hub against its own OpenAPI document (schemathesis, on hypothesis).
+
+The hub runs as a process (its real HTTP stack, middlewares and database) beside a real broker;
+the fuzzer logs in as the city account, which may call every operation, and sends what the document
+allows and what it does not. Whatever comes, the hub must answer with a status the document lists,
+the content type it promises and never a 500; every error must be the JSON error shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from hub.api.openapi import document
+from hub.api.openapi.operations import OPERATIONS
+from sitegate.hubproc import HubProcess, create_account, hub_process
+from sitegate.mosquitto import Mosquitto
+
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
+
+PASSWORD = "fuzzing-password-0001"
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    workdir = tmp_path_factory.mktemp("fuzz")
+    database = workdir / "hub.db"
+    create_account(database, "fuzz-city", PASSWORD)
+    with (
+        Mosquitto() as broker,
+        hub_process(database, broker.host, broker.port, log=workdir / "hub.log") as running,
+    ):
+        yield running
+
+
+@pytest.fixture(scope="module")
+def token(hub: HubProcess) -> str:
+    answer = requests.post(
+        f"{hub.base_url}/api/v1/auth/login", json={"username": "fuzz-city", "password": PASSWORD}, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+# The document the hub serves (tests/hub/test_openapi.py holds the two equal); loaded here rather
+# than fetched, because schemathesis' lazy fixture loader does not run under pytest 9.
+schema = schemathesis.openapi.from_dict(document(OPERATIONS))
+
+
+@schema.exclude(path="/api/v1/auth/logout").parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_hub_keeps_to_its_document(case: schemathesis.Case, hub: HubProcess, token: str) -> None:
+    case.call_and_validate(
+        base_url=hub.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS, timeout=30
+    )
+
+
+def test_errors_have_the_documented_shape(hub: HubProcess, token: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    for method, path, body in (
+        ("GET", "/api/v1/access-events?limit=0", None),
+        ("GET", "/api/v1/no-such-thing", None),
+        ("POST", "/api/v1/persons", {"id_number": "1"}),
+        ("POST", "/api/v1/enterprises", "not an object"),
+    ):
+        answer = requests.request(method, hub.base_url + path, json=body, headers=headers, timeout=10)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code)
+        error = answer.json()["error"]
+        assert error["code"] and error["message"], (path, error)
+
+
+def test_the_fuzzer_left_the_hub_running(hub: HubProcess) -> None:
+    assert hub.proc.poll() is None, "the hub exited during fuzzing"
