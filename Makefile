@@ -1,11 +1,12 @@
 # Two set-up commands: `make demo` and `make test`. Each installs what is missing first: Debian packages
-# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests), the virtualenv in .venv/, and the project itself.
+# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests, Chromium for the console tests, shellcheck), the virtualenv in .venv/, and the project itself.
 
 PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
-APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15
+APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
+            chromium chromium-driver shellcheck
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
 

@@ -6,6 +6,7 @@ a gate or enterprise name cannot inject markup into the page.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -46,8 +47,10 @@ def _frame(title: str, top: float) -> list[str]:
 
 
 def bars(title: str, labels: Sequence[str], values: Sequence[float]) -> Markup:
-    """A bar per label (e.g. entries per hour)."""
+    """A bar per label (e.g. entries per hour); counts get whole-number gridlines (at least 0..4)."""
     top = _scale(max(values, default=0))
+    if all(float(v).is_integer() for v in values):
+        top = float(math.ceil(top / 4) * 4)
     parts = _frame(title, top)
     inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
     slot = inner_w / max(len(values), 1)
