@@ -53,7 +53,7 @@ from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 import asyncpg  # noqa: E402
-from aiohttp import web  # noqa: E402
+from aiohttp import ClientTimeout, web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from hub import derive  # noqa: E402
@@ -368,7 +368,9 @@ async def export_city(client: Client, headers: dict[str, str], days: list[date])
     params = {"since": since.isoformat(), "until": until.isoformat()}
     baseline = peak = rss_mb()
     started = time.perf_counter()
-    response = await client.get("/api/v1/access-events/export.csv", params=params, headers=headers)
+    response = await client.get(
+        "/api/v1/access-events/export.csv", params=params, headers=headers, timeout=ClientTimeout(total=3600)
+    )
     if response.status != 200:
         raise RuntimeError(f"export answered {response.status}: {await response.text()}")
     lines = chunks = 0

@@ -14,6 +14,7 @@ mark: without it, common spreadsheet programs show Chinese names as mojibake.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ HEADER = (
     "enterprise_name",
     "clock_synced",
 )
+_JUST_AFTER = timedelta(microseconds=1)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -144,3 +146,7 @@ async def pages(
             return
         last = rows[page_rows - 1]
         after = encode_cursor(last.wall_time, last.id)
+        # The cursor's OR (earlier, or as early with a lower id) does not bound an index range by
+        # itself; an upper bound does, so each page starts where the last one ended instead of
+        # walking every row above it again (quadratic over a million rows).
+        filters = dataclasses.replace(filters, until=last.wall_time + _JUST_AFTER)
