@@ -18,7 +18,16 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from hub.auth.principal import Principal, Role
-from hub.store.schema import assignments, gates, persons, project_parties, projects
+from hub.store import schema
+
+# Aliases, never the tables themselves: a scope clause is ANDed into queries on those very tables
+# (assignments, persons, gates...), and SQLAlchemy correlates a subquery's table with the outer
+# query's same table, which would turn "this person is assigned here" into "this row equals itself".
+assignments = schema.assignments.alias("scope_assignments")
+gates = schema.gates.alias("scope_gates")
+persons = schema.persons.alias("scope_persons")
+project_parties = schema.project_parties.alias("scope_parties")
+projects = schema.projects.alias("scope_projects")
 
 _WHOLE_RECORD_PARTY_ROLES = ("general_contractor", "supervision")
 
