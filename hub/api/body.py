@@ -26,6 +26,8 @@ async def json_body(request: web.Request, model: type[M], *, max_bytes: int = MA
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         why = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8"
         raise ApiError(400, "invalid_body", f"the body is not JSON: {why}") from None
+    except RecursionError:  # [[[[...]]]] a few thousand deep: the parser's stack, not ours, gives out
+        raise ApiError(400, "invalid_body", "the body is not JSON we take: nested too deeply") from None
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"

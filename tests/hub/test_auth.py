@@ -208,6 +208,7 @@ async def test_login_rehashes_a_hash_made_with_cheaper_parameters(client: Client
         (b'{"username": "", "password": "x"}', "username"),
         (b'{"username": "city-1", "password": "x", "remember": true}', "remember"),
         (b"\xff\xfe", "not JSON"),
+        (b"[" * 2000 + b"]" * 2000, "nested too deeply"),
     ],
 )
 async def test_a_malformed_login_is_a_400_naming_the_problem(client: Client, body: bytes, names: str) -> None:
