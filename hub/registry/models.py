@@ -10,12 +10,13 @@ checks the rest (that referenced rows exist, that dates do not overlap stored on
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Final, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,7 +38,7 @@ from hub.registry.errors import (
 from hub.registry.uscc import uscc_problem
 from wire.idnumber import validate_foreigner_number, validate_id_number
 from wire.models import DEVICE_ID_PATTERN, CardKind, Label, ProjectId
-from wire.roster import RosterRole
+from wire.roster import RosterRole, window_problem
 
 _PRINTABLE: Final = r"^[^\x00-\x1f\x7f]+$"
 DistrictCode = Annotated[str, Field(pattern=r"^[0-9]{6}$")]
@@ -261,12 +262,30 @@ class AssignmentIn(In):
     role: RosterRole
     entry_date: date  # 进场
     exit_date: date | None = None  # 退场
+    pass_from: AwareDatetime | None = None
+    """A visitor's pass window (role ``visitor`` only; both or neither, with their time zones):
+    the lanes admit the visitor from ``pass_from`` until ``pass_until``, whatever the working
+    hours. A visitor without one is refused at the gate as outside hours."""
+    pass_until: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _in_order(self) -> AssignmentIn:
         if self.exit_date is not None and self.exit_date < self.entry_date:
             raise PydanticCustomError(EXIT_BEFORE_ENTRY, "exit_date is before entry_date")
+        problem = _pass_window_problem(self.role, self.pass_from, self.pass_until)
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+
+def _pass_window_problem(role: str, start: datetime | None, end: datetime | None) -> str | None:
+    if start is None and end is None:
+        return None
+    if role != "visitor":
+        return f"pass_from, pass_until: only a visitor's assignment has a pass window, not a {role}'s"
+    if start is None or end is None:
+        return "pass_from, pass_until: a pass window needs both ends"
+    return window_problem(start, end)
 
 
 class AssignmentExit(In):

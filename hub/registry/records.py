@@ -92,6 +92,9 @@ class Assignment:
     entry_date: date
     exit_date: date | None
     created_at: datetime
+    pass_from: datetime | None = None
+    """A visitor's pass window (both or neither): when the lanes admit the visitor."""
+    pass_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -396,7 +396,8 @@ class Registry(RegistryReader):
     # -- assignments -----------------------------------------------------------------------------
 
     async def assign(self, principal: Principal, project_id: str, data: AssignmentIn) -> Assignment:
-        """进场: a person on a project through a party enterprise, hashed under the site key."""
+        """进场: a person on a project through a party enterprise, hashed under the site key; a
+        visitor with the pass window the lanes admit them in."""
         may.check_role(principal, may.ASSIGN)
         may.check_own_project(principal, project_id, "assign people")
         may.check_own_enterprise(principal, data.enterprise_id, "assign people")
@@ -426,6 +427,8 @@ class Registry(RegistryReader):
                 "entry_date": data.entry_date,
                 "exit_date": data.exit_date,
                 "created_at": now,
+                "pass_from": data.pass_from,
+                "pass_until": data.pass_until,
             }
             result = await conn.execute(assignments.insert().values(**values, credential_hash=hashed))
             assignment = Assignment(id=rows.inserted_id(result), **values)

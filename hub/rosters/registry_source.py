@@ -5,7 +5,8 @@ Which assignments make the roster: every one not ended more than ``ENDED_KEPT_DA
 ones are included so a lane can say "not started yet" instead of "not registered", and recently
 ended ones so it can say "assignment ended" (the reasons a site manager acts on differently). A
 person with several assignments on one project (left, came back) has one entry: the one in force
-today, else the next to start, else the latest to end.
+today, else the next to start, else the latest to end. A visitor's entry carries the pass window
+(``pass_from``/``pass_until``) its assignment was made with; other entries have none.
 """
 
 from __future__ import annotations
@@ -48,7 +49,16 @@ class RegistrySource:
     async def entries(self, project_id: str) -> list[Entry]:
         today = _today(self._clock)
         a = assignments.c
-        query = select(a.credential_hash, a.person_id, a.role, a.entry_date, a.exit_date).where(
+        columns = (
+            a.credential_hash,
+            a.person_id,
+            a.role,
+            a.entry_date,
+            a.exit_date,
+            a.pass_from,
+            a.pass_until,
+        )
+        query = select(*columns).where(
             a.project_id == project_id,
             or_(a.exit_date.is_(None), a.exit_date >= today - timedelta(days=ENDED_KEPT_DAYS)),
         )
@@ -65,6 +75,8 @@ class RegistrySource:
                     "entry_date": row.entry_date,
                     "exit_date": row.exit_date,
                 }
+                if row.pass_from is not None or row.pass_until is not None:  # a visitor's pass
+                    fields |= {"pass_from": row.pass_from, "pass_until": row.pass_until}
                 chosen[row.credential_hash] = (rank, fields)
         return [(credential_hash, fields) for credential_hash, (_, fields) in chosen.items()]
 

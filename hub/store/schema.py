@@ -281,6 +281,10 @@ assignments = Table(
     # a roster is then a plain read, no decryption.
     Column("credential_hash", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # A visitor's pass window (role visitor only; both or neither): the lane admits the visitor
+    # between these instants, whatever the working hours say.
+    Column("pass_from", UtcDateTime, nullable=True),
+    Column("pass_until", UtcDateTime, nullable=True),
     Index(None, "project_id", "person_id"),
     Index(None, "person_id"),
     Index(None, "project_id", "enterprise_id"),

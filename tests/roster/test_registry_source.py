@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from hub.rosters.registry_source import ENDED_KEPT_DAYS, RegistrySource
+from hub.rosters.release import compile_content
 from hub.store import Store
 from hub.store.schema import assignments, districts, enterprises, gates, persons, projects
 
@@ -84,8 +85,15 @@ async def world(store: Store) -> None:
 
 
 async def assign(
-    store: Store, person: int, entry: date, exit_: date | None, project: str = "prj-a", role: str = "worker"
+    store: Store,
+    person: int,
+    entry: date,
+    exit_: date | None,
+    project: str = "prj-a",
+    role: str = "worker",
+    window: tuple[datetime, datetime] | None = None,
 ) -> None:
+    pass_from, pass_until = window or (None, None)
     async with store.write("assign") as conn:
         await conn.execute(
             assignments.insert().values(
@@ -97,6 +105,8 @@ async def assign(
                 exit_date=exit_,
                 credential_hash=f"{person:02d}" * 32,
                 created_at=NOW,
+                pass_from=pass_from,
+                pass_until=pass_until,
             )
         )
 
@@ -151,3 +161,26 @@ async def test_watchlist_and_lanes(store: Store) -> None:
     assert set(await source.devices("prj-a")) == {"lane-a1", "lane-a2"}
     assert await source.projects_with_lanes() == ["prj-a", "prj-b"]
     assert set(await source.devices("prj-unknown")) == set()
+
+
+async def test_a_visitors_entry_carries_its_pass_window_and_compiles_to_a_seven_field_row(
+    store: Store,
+) -> None:
+    await world(store)
+    window = (NOW - timedelta(hours=1), NOW + timedelta(hours=3))
+    await assign(store, 2, TODAY, TODAY, role="visitor", window=window)
+    await assign(store, 1, TODAY, None)
+    entries = dict(await RegistrySource(store, clock=lambda: NOW).entries("prj-a"))
+    assert entries["02" * 32] == {
+        "person_id": "per-2",
+        "role": "visitor",
+        "entry_date": TODAY,
+        "exit_date": TODAY,
+        "pass_from": window[0],
+        "pass_until": window[1],
+    }
+    assert "pass_from" not in entries["01" * 32]  # no window: the five-field row, as before
+    content, _ = compile_content("prj-a", list(entries.items()), [])
+    rows = content.rows
+    assert rows["02" * 32][5:] == (window[0].isoformat(), window[1].isoformat())
+    assert len(rows["01" * 32]) == 5
