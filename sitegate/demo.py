@@ -1,9 +1,15 @@
 """``sitegate demo``: the whole system on one machine, on its embedded defaults.
 
-A private mosquitto on a free loopback port, the hub (its own process, SQLite), and two lanes
+A private TLS mosquitto on a free loopback port, the hub (its own process, SQLite) and two lanes
 (entry and exit) in this process, each with an emulated GA/T 467 ID module on a pty and mock GPIO
-pins. A scripted shift is played through the real readers; at the end the lanes' own tally is
-printed beside the hub's, read back over its HTTP API, and the demo fails if they differ.
+pins. Before the hub starts, its registry is seeded with a synthetic city (districts, enterprises
+of every kind, projects with and without 报备, a few hundred people) and the scripted shift's people
+on the demo's project (:mod:`sitegate.demo_registry`). The lanes are placed at the project's gates,
+enrolled with one-time tokens and ``sitegate provision`` (their own keys and certificates from the
+hub's CA, the hub's roster key, the project's site key) and receive their roster from the hub over
+MQTT (:mod:`sitegate.demo_lanes`). Then the shift is played through the real readers; at the end
+the lanes' own tally is printed beside the hub's, read back over its HTTP API, and the demo fails
+if they differ.
 """
 
 from __future__ import annotations
@@ -20,121 +26,65 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
-from gpiozero.pins.mock import MockFactory
 
 from controller.board import load_board
-from controller.cli import build_service
 from controller.clock import SystemClock
-from controller.config import load_config
-from controller.roster_store import save_roster
-from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
+from hub.api.enrolment import CA_DIR
+from hub.config import HubConfig
+from hub.console.logins import printout
+from hub.errors import HubError
+from hub.registry.models import GateIn
+from hub.registry.seed import SEED_PASSWORD
 from provisioning.ca import (
     HUB_IDENTITY,
     CertificateAuthority,
-    generate_key,
-    make_csr,
     write_key,
     write_public,
 )
+from sitegate.demo_lanes import (
+    DemoError,
+    Lane,
+    build_lane,
+    provision,
+    rosters_current,
+    running,
+    with_demo_settings,
+)
+from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.hubproc import create_account, hub_process
 from sitegate.mosquitto import Mosquitto
-from wire.models import AccessEvent, LaneEvent, LaneEventType, Reason
+from wire.models import AccessEvent, LaneEventType, Reason
 
-LANES = {"entry": ("lane-hz0042-a1", "A1", "in"), "exit": ("lane-hz0042-a2", "A2", "out")}
+LANES = {
+    "entry": GateIn(device_id="lane-hz0042-a1", lane="A1", direction="in", name="东门进场"),
+    "exit": GateIn(device_id="lane-hz0042-a2", lane="A2", direction="out", name="东门出场"),
+}
 SWIPE_TIMEOUT_S = 10.0
+PEOPLE = 300
+"""The seeded city's people, besides the shift's own."""
 ACCOUNT = "city-duty"
 """The demo's hub account (the city station's: it reads every count and may open any lane)."""
 
 
-@dataclass
-class Lane:
-    name: str
-    device_id: str
-    emulator: IdModuleEmulator
-    service: LaneService
-    pins: MockFactory
-    rotation_pin: int
-    events: list[AccessEvent] = field(default_factory=list)
-    lane_events: list[LaneEvent] = field(default_factory=list)
-
-    def observe(self, record: AccessEvent | LaneEvent) -> None:
-        if isinstance(record, AccessEvent):
-            self.events.append(record)
-        else:
-            self.lane_events.append(record)
-
-
-def _enrol(
-    ca: CertificateAuthority, home: Path, identity: str, *, hub: bool = False
-) -> tuple[Path, Path, Path]:
-    """(CA cert, certificate, key) for a lane (key and CSR made on its side) or the hub."""
+def _hub_identity(ca: CertificateAuthority, home: Path) -> tuple[Path, Path, Path]:
+    """(CA cert, certificate, key) of the hub's own broker identity, issued by its CA."""
     home.mkdir(parents=True, exist_ok=True)
-    if hub:
-        cert_pem, key_pem = ca.issue_hub_identity(identity)
-    else:
-        key_pem = generate_key()
-        cert_pem = ca.issue_client(make_csr(identity, key_pem), identity)
+    cert_pem, key_pem = ca.issue_hub_identity(HUB_IDENTITY)
     write_key(home / "tls.key", key_pem, overwrite=True)
     write_public(home / "tls.crt", cert_pem)
     write_public(home / "ca.crt", ca.cert_pem)
     return home / "ca.crt", home / "tls.crt", home / "tls.key"
 
 
-def _lane_config(
-    root: Path, name: str, shift: Shift, broker: Mosquitto, port: str, ca: CertificateAuthority
-) -> Path:
-    device_id, lane, direction = LANES[name]
-    data = root / name
-    data.mkdir(parents=True, exist_ok=True)
-    ca_file, cert_file, key_file = _enrol(ca, data / "tls", device_id)
-    (data / "site.key").write_text(shift.site_key.hex())
-    save_roster(data / "roster.json", 1, shift.project_id, shift.roster, shift.watchlist)
-    # Workers' hours are laid around the demo's own clock, so the shift plays the same at any hour.
-    now = SystemClock().now()
-    hours = f"{now - timedelta(hours=6):%H:%M}-{now + timedelta(hours=6):%H:%M}"
-    config = data / "controller.toml"
-    config.write_text(
-        "\n".join(
-            [
-                f'device_id = "{device_id}"',
-                f'project_id = "{shift.project_id}"',
-                f'lane = "{lane}"',
-                f'direction = "{direction}"',
-                f'data_dir = "{data}"',
-                f'site_key_file = "{data / "site.key"}"',
-                'pin_factory = "mock"',
-                "relay_pulse_s = 0.3",
-                "passage_timeout_s = 1.0",
-                "[readers.id_module]",
-                f'port = "{port}"',
-                "poll_interval_s = 0.05",
-                "[policy]",
-                'anti_passback = "hard"',
-                f'working_hours = {{ worker = "{hours}" }}',
-                "[mqtt]",
-                f'host = "{broker.host}"',
-                f"port = {broker.port}",
-                "heartbeat_s = 5",
-                f'ca_file = "{ca_file}"',
-                f'cert_file = "{cert_file}"',
-                f'key_file = "{key_file}"',
-                "",
-            ]
-        )
-    )
-    return config
-
-
 def _hub_config(root: Path, ca: CertificateAuthority) -> Path:
     """The hub's TOML: its own certificate from the CA, so it speaks TLS to the broker like the lanes."""
-    ca_file, cert_file, key_file = _enrol(ca, root / "hub-tls", HUB_IDENTITY, hub=True)
+    ca_file, cert_file, key_file = _hub_identity(ca, root / "hub-tls")
     hub_toml = root / "hub.toml"
     hub_toml.write_text(
         f'mqtt_ca_file = "{ca_file}"\nmqtt_cert_file = "{cert_file}"\nmqtt_key_file = "{key_file}"\n'
@@ -157,14 +107,14 @@ async def _wait_healthy(
     raise RuntimeError(f"the hub did not become healthy in 30 s; see {root / 'hub.log'}")
 
 
-async def _login(session: aiohttp.ClientSession, base: str, password: str) -> dict[str, str]:
-    """Headers with a bearer token for the demo's account, from POST /api/v1/auth/login."""
+async def _login(session: aiohttp.ClientSession, base: str, username: str, password: str) -> dict[str, str]:
+    """Headers with a bearer token for ``username``, from POST /api/v1/auth/login."""
     async with session.post(
-        f"{base}/api/v1/auth/login", json={"username": ACCOUNT, "password": password}
+        f"{base}/api/v1/auth/login", json={"username": username, "password": password}
     ) as response:
         body = await response.json()
     if response.status != 200:
-        raise RuntimeError(f"the demo could not log in to the hub: {body}")
+        raise DemoError(f"the demo could not log in to the hub as {username!r}: {body}")
     return {"Authorization": f"Bearer {body['token']}"}
 
 
@@ -275,7 +225,7 @@ async def _hub_counts(session: aiohttp.ClientSession, base: str, project_id: str
     ) as response:
         response.raise_for_status()
         body = await response.json()
-    by_device = {device_id: name for name, (device_id, _, _) in LANES.items()}
+    by_device = {gate.device_id: name for name, gate in LANES.items()}
     counts: dict[str, Counter[str]] = {name: Counter() for name in LANES}
     for row in body["counts"]:
         counts[by_device[row["device_id"]]][row["reason"]] += int(row["count"])
@@ -326,104 +276,129 @@ async def _compare(
     return problems
 
 
-async def run_demo(root: Path, *, serve: bool, seed: int) -> int:
+async def _enrol_lanes(
+    stack: contextlib.ExitStack, department: aiohttp.ClientSession, base: str, root: Path, now: datetime
+) -> dict[str, Lane]:
+    """Each lane provisioned with a token of the project department's (both at once), then built."""
+    emulators = {name: stack.enter_context(IdModuleEmulator()) for name in LANES}
+    configs = await asyncio.gather(
+        *(
+            provision(department, base, gate.device_id, root / name, emulators[name].port)
+            for name, gate in LANES.items()
+        )
+    )
+    lanes: dict[str, Lane] = {}
+    for (name, gate), config in zip(LANES.items(), configs, strict=True):
+        lanes[name] = build_lane(name, with_demo_settings(config, now), emulators[name])
+        print(
+            f"  lane    {name:<5} {gate.device_id} ({gate.lane}, {gate.direction.value}) enrolled: "
+            f"certificate, site key and roster key from the hub; reader {emulators[name].port}"
+        )
+    return lanes
+
+
+def _serve_notes(
+    base: str, broker: Mosquitto, root: Path, auth: dict[str, str], accounts: dict[str, str]
+) -> str:
+    paths = [
+        "/healthz",
+        "/api/v1/access-events",
+        "/api/v1/access-events/counts",
+        "/api/v1/lane-events",
+        "/api/v1/devices",
+        "/console/",
+    ]
+    urls = [base + path for path in paths] + [f"mqtts://{broker.host}:{broker.port}"]
+    hint = f"password {SEED_PASSWORD!r}; {ACCOUNT!r} has the one in {root / 'account-password'}"
+    return "\n".join(
+        [
+            "\nServing until Ctrl-C:\n  " + "\n  ".join(urls),
+            f"The API wants a token: POST {base}/api/v1/auth/login with username {ACCOUNT!r} and the "
+            f"password in {root / 'account-password'}, then send 'Authorization: Bearer <token>'; "
+            f"for this demo's session:\n  curl -H 'Authorization: {auth['Authorization']}' "
+            f"{base}/api/v1/devices",
+            printout(base, {**accounts, ACCOUNT: "city"}, hint),
+        ]
+    )
+
+
+async def run_demo(root: Path, *, serve: bool, seed: int, people: int = PEOPLE) -> int:
     now = SystemClock().now()
     shift = build_shift(seed, now)
     print(
         f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, "
-        f"{len(shift.roster)} people on the roster"
+        f"{len(shift.people)} of the shift's people registered at the hub"
     )
+    database = root / "hub.sqlite3"
     with contextlib.ExitStack() as stack:
-        ca = CertificateAuthority.create(root / "ca")
+        # A CA in the hub's state directory (beside its database) turns the hub's enrolment on.
+        ca = CertificateAuthority.create(root / CA_DIR)
         password = secrets.token_urlsafe(18)
         (root / "account-password").write_text(password + "\n")
         (root / "account-password").chmod(0o600)
-        create_account(root / "hub.sqlite3", ACCOUNT, password)
-        broker = stack.enter_context(Mosquitto.with_tls(ca))
-        print(
-            f"  broker  mqtts://{broker.host}:{broker.port} (TLS; a certificate per lane from the hub's CA)"
+        create_account(database, ACCOUNT, password)
+        url = f"sqlite+aiosqlite:///{database}"
+        data_key = HubConfig(database_url=url).data_key_path()
+        populated = await populate(
+            url, data_key, ACCOUNT, shift, list(LANES.values()), seed=seed, people=people, today=now.date()
         )
+        print("  registry " + "\n           ".join(populated.summary))
+        broker = stack.enter_context(Mosquitto.with_tls(ca))
+        print(f"  broker  mqtts://{broker.host}:{broker.port} (TLS, the production listener and ACL)")
+        hub_toml = _hub_config(root, ca)
         hub = stack.enter_context(
-            hub_process(
-                root / "hub.sqlite3",
-                broker.host,
-                broker.port,
-                config=_hub_config(root, ca),
-                log=root / "hub.log",
-            )
+            hub_process(database, broker.host, broker.port, config=hub_toml, log=root / "hub.log")
         )
         base = hub.base_url
         async with aiohttp.ClientSession() as anonymous:
             await _wait_healthy(anonymous, base, hub.proc, root)
-            auth = await _login(anonymous, base, password)
+            auth = await _login(anonymous, base, ACCOUNT, password)
+            gc = await _login(anonymous, base, populated.department, SEED_PASSWORD)
         async with aiohttp.ClientSession(headers=auth) as session:
             print(f"  hub     {base}  (log: {root / 'hub.log'}; account {ACCOUNT})")
-            lanes: dict[str, Lane] = {}
-            for name in LANES:
-                emulator = stack.enter_context(IdModuleEmulator())
-                config = load_config(_lane_config(root, name, shift, broker, emulator.port, ca))
-                pins = MockFactory()
-                service = build_service(config, pin_factory=pins)
-                rotation = load_board(config.board).inputs.rotation
-                assert rotation is not None, "the demo's board profile has a rotation sensor"
-                lane = Lane(name, config.device_id, emulator, service, pins, rotation.pin)
-                service.observers.append(lane.observe)
-                lanes[name] = lane
-                print(f"  lane    {name:<5} {config.device_id} reader {emulator.port}")
-            async with contextlib.AsyncExitStack() as sources:
-                for lane in lanes.values():
-                    for source in lane.service.sources:
-                        await sources.enter_async_context(source)  # type: ignore[arg-type]
-                tasks = [asyncio.create_task(lane.service.run()) for lane in lanes.values()]
-                try:
-                    problems = await _play(lanes, shift)
-                    problems += await _after_the_shift(lanes, session, base)
-                    await _drained(lanes)
-                    problems += await _compare(lanes, session, base, shift.project_id)
-                    print()
-                    if problems:
-                        print("DEMO FAILED:\n  " + "\n  ".join(problems))
-                        return 1
-                    pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
-                    print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
-                    if serve:
-                        paths = [
-                            "/healthz",
-                            "/api/v1/access-events",
-                            "/api/v1/access-events/counts",
-                            "/api/v1/lane-events",
-                            "/api/v1/devices",
-                            "/console/",
-                        ]
-                        urls = [base + path for path in paths] + [f"mqtts://{broker.host}:{broker.port}"]
-                        print("\nServing until Ctrl-C:\n  " + "\n  ".join(urls))
-                        print(
-                            f"The API wants a token: POST {base}/api/v1/auth/login with username "
-                            f"{ACCOUNT!r} and the password in {root / 'account-password'}, then send "
-                            "'Authorization: Bearer <token>'; for this demo's session:\n  "
-                            f"curl -H '{auth['Authorization']}' {base}/api/v1/devices",
-                            flush=True,
-                        )
-                        print(f"Console: {base}/console/ (log in as {ACCOUNT!r}, same password)", flush=True)
-                        stop = asyncio.Event()
-                        loop = asyncio.get_running_loop()
-                        for sig in (signal.SIGINT, signal.SIGTERM):
-                            loop.add_signal_handler(sig, stop.set)
-                        await stop.wait()
-                        print("stopping")
-                    return 0
-                finally:
-                    for task in tasks:
-                        task.cancel()
-                    await asyncio.gather(*tasks, return_exceptions=True)
-                    for lane in lanes.values():
-                        lane.service.close()
+            async with aiohttp.ClientSession(headers=gc) as department:
+                lanes = await _enrol_lanes(stack, department, base, root, now)
+            async with running(lanes):
+                version = await rosters_current(lanes, session, base)
+                roster = lanes["entry"].service.roster
+                print(
+                    f"  rosters v{version} from the hub, signed with its key, on both lanes: "
+                    f"{len(roster)} people, {len(roster.watchlist)} watchlisted"
+                )
+                problems = await _play(lanes, shift)
+                problems += await _after_the_shift(lanes, session, base)
+                await _drained(lanes)
+                problems += await _compare(lanes, session, base, shift.project_id)
+                print()
+                if problems:
+                    print("DEMO FAILED:\n  " + "\n  ".join(problems))
+                    return 1
+                pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
+                print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
+                if serve:
+                    print(_serve_notes(base, broker, root, auth, dict(populated.accounts)), flush=True)
+                    stop = asyncio.Event()
+                    loop = asyncio.get_running_loop()
+                    for sig in (signal.SIGINT, signal.SIGTERM):
+                        loop.add_signal_handler(sig, stop.set)
+                    await stop.wait()
+                    print("stopping")
+                return 0
+
+
+def _fresh_lane_quiet(record: logging.LogRecord) -> bool:
+    """A freshly enrolled lane has no roster file until the hub's arrives, which its controller
+    logs as a fault; the demo reports the roster's arrival in a line of its own instead."""
+    return not record.getMessage().startswith("roster fault: no roster at")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sitegate demo", description=__doc__)
     parser.add_argument("--serve", action="store_true", help="keep everything running after the shift")
-    parser.add_argument("--seed", type=int, default=20261124, help="seed of the synthetic shift")
+    parser.add_argument("--seed", type=int, default=20261124, help="seed of the synthetic city and shift")
+    parser.add_argument(
+        "--people", type=int, default=PEOPLE, help="people in the seeded city, besides the shift's"
+    )
     parser.add_argument("--workdir", type=Path, help="where to keep the demo's files (default: a temp dir)")
     parser.add_argument("--verbose", action="store_true", help="show the lanes' own log lines")
     args = parser.parse_args(argv)
@@ -431,14 +406,17 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_fresh_lane_quiet)
     with contextlib.ExitStack() as stack:
         root = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sitegate-demo-")))
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o755)  # noqa: S103 - the broker runs as the mosquitto user and reads its files here
         try:
-            return asyncio.run(run_demo(root, serve=args.serve, seed=args.seed))
+            return asyncio.run(run_demo(root, serve=args.serve, seed=args.seed, people=args.people))
         except KeyboardInterrupt:
             return 0
-        except (RuntimeError, TimeoutError) as err:
+        except (RuntimeError, TimeoutError, HubError) as err:
             print(f"demo failed: {err}", file=sys.stderr)
             return 1

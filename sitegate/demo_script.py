@@ -1,5 +1,12 @@
-"""The demo's scripted shift, built as plain data: who works here, who swipes where, and what
-each swipe must produce. Pure, so the expectations can be checked against the lanes and the hub.
+"""The demo's scripted shift, built as plain data: who is registered on the project and how, who
+swipes where, and what each swipe must produce. Pure, so the expectations can be checked against
+the lanes and the hub.
+
+The people are not put on the lanes here: :mod:`sitegate.demo_registry` registers each
+:class:`ShiftPerson` in the hub's registry with the assignment that produces its case (current,
+ended three days ago, starting in two days, a visitor's pass window, a watchlist flag), and the hub
+compiles, signs and pushes the lanes' roster from there. Unregistered cards stay unregistered; an
+expired card or a mistyped number is the lane's own business.
 
 Every identity is synthetic (valid check digits, invented names, addresses on 测试路).
 """
@@ -8,15 +15,31 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Literal
 
 from controller.core.cards import IdentityCard
-from controller.core.roster import Role, RosterEntry
 from hardware.emulators.identities import bad_check_digit, synthetic_identity
-from wire.credential import credential_hash
 from wire.models import Reason
 
 PROJECT_ID = "HZ-330106-2026-0042"
+ShiftRole = Literal["worker", "manager", "visitor"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftPerson:
+    """One of the shift's people as the project department registers and assigns them."""
+
+    label: str
+    """How the demo's printout names them (the registry mints its own person id)."""
+    card: IdentityCard = field(repr=False)
+    role: ShiftRole
+    entry_date: date
+    exit_date: date | None = None
+    pass_from: datetime | None = None
+    """A visitor's pass window (aware, site time)."""
+    pass_until: datetime | None = None
+    watchlisted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +55,8 @@ class ScriptedSwipe:
 @dataclass(frozen=True, slots=True)
 class Shift:
     project_id: str
-    site_key: bytes = field(repr=False)
-    roster: list[tuple[str, RosterEntry]]
-    watchlist: list[str]
+    people: tuple[ShiftPerson, ...]
+    """Everyone the project department registers for the shift."""
     swipes: dict[str, list[ScriptedSwipe]]
 
     @property
@@ -43,49 +65,42 @@ class Shift:
 
 
 def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
-    """``now`` is the site's aware local time: passes and hours are laid around it."""
+    """``now`` is the site's aware local time: assignments and passes are laid around it."""
     today = now.date()
-    rng = random.Random(seed)
-    site_key = rng.randbytes(32)
-    roster: list[tuple[str, RosterEntry]] = []
+    # A stream of its own: the same int seeding hub.registry.seed's stream would replay its draws
+    # (the same ID numbers would come up for the city's people and the shift's).
+    rng = random.Random(f"sitegate-demo-shift-{seed}")
+    people: list[ShiftPerson] = []
     staff: list[tuple[str, IdentityCard]] = []
     for n in range(1, workers + 1):
         card = synthetic_identity(rng, valid_to=today + timedelta(days=rng.randint(30, 3000)))
-        person_id = f"p-{n:04d}"
-        role = Role.MANAGER if n <= 2 else Role.WORKER
-        entry = RosterEntry(person_id, role, entry_date=today - timedelta(days=rng.randint(1, 200)))
-        roster.append((credential_hash(site_key, card.id_number), entry))
-        staff.append((person_id, card))
+        label = f"p-{n:04d}"
+        role: ShiftRole = "manager" if n <= 2 else "worker"
+        people.append(ShiftPerson(label, card, role, entry_date=today - timedelta(days=rng.randint(1, 200))))
+        staff.append((label, card))
 
-    def on_roster(person_id: str, entry: RosterEntry, card: IdentityCard) -> None:
-        roster.append((credential_hash(site_key, card.id_number), entry))
+    def registered(
+        label: str,
+        valid_to: date,
+        entry: date,
+        exit: date | None = None,
+        *,
+        visit: tuple[datetime, datetime] | None = None,
+        watchlisted: bool = False,
+    ) -> IdentityCard:
+        card = synthetic_identity(rng, valid_to=valid_to)
+        pass_from, pass_until = visit or (None, None)
+        role: ShiftRole = "visitor" if visit else "worker"
+        people.append(ShiftPerson(label, card, role, entry, exit, pass_from, pass_until, watchlisted))
+        return card
 
-    left = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    on_roster(
-        "p-0901", RosterEntry("p-0901", Role.WORKER, today - timedelta(100), today - timedelta(3)), left
-    )
-    early = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    on_roster("p-0902", RosterEntry("p-0902", Role.WORKER, today + timedelta(2)), early)
-    expired = synthetic_identity(rng, valid_to=today - timedelta(days=12))
-    on_roster("p-0903", RosterEntry("p-0903", Role.WORKER, today - timedelta(50)), expired)
-    guest = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    on_roster(
-        "v-0001",
-        RosterEntry(
-            "v-0001", Role.VISITOR, pass_from=now - timedelta(hours=1), pass_until=now + timedelta(hours=3)
-        ),
-        guest,
-    )
-    late_guest = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    on_roster(
-        "v-0002",
-        RosterEntry(
-            "v-0002", Role.VISITOR, pass_from=now - timedelta(hours=5), pass_until=now - timedelta(hours=1)
-        ),
-        late_guest,
-    )
-    flagged = synthetic_identity(rng, valid_to=today + timedelta(days=900))
-    watchlist = [credential_hash(site_key, flagged.id_number)]
+    far, hour = today + timedelta(days=900), timedelta(hours=1)
+    left = registered("p-0901", far, today - timedelta(100), today - timedelta(3))
+    early = registered("p-0902", far, today + timedelta(2))
+    expired = registered("p-0903", today - timedelta(days=12), today - timedelta(50))
+    guest = registered("v-0001", far, today, today, visit=(now - hour, now + 3 * hour))
+    late_guest = registered("v-0002", far, today, today, visit=(now - 5 * hour, now - hour))
+    flagged = registered("p-0904", far, today - timedelta(30), watchlisted=True)
     person, card = staff[5]
     mistyped = replace(card, id_number=bad_check_digit(card.id_number))
     again_person, again_card = staff[9]
@@ -102,7 +117,7 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
         ScriptedSwipe("entry", early, "p-0902 (starts in 2 days)", Reason.ASSIGNMENT_NOT_STARTED),
         ScriptedSwipe("entry", guest, "v-0001 (visitor pass)", Reason.GRANTED),
         ScriptedSwipe("entry", late_guest, "v-0002 (pass ended)", Reason.OUTSIDE_HOURS),
-        ScriptedSwipe("entry", flagged, "watchlisted (alert)", Reason.WATCHLISTED),
+        ScriptedSwipe("entry", flagged, "p-0904 (watchlisted: alert)", Reason.WATCHLISTED),
     ]
     for extra in extras:
         entry_lane.insert(rng.randrange(len(entry_lane) + 1), extra)
@@ -120,4 +135,4 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
         rng.randrange(len(exit_lane) + 1),
         ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED),
     )
-    return Shift(PROJECT_ID, site_key, roster, watchlist, {"entry": entry_lane, "exit": exit_lane})
+    return Shift(PROJECT_ID, tuple(people), {"entry": entry_lane, "exit": exit_lane})

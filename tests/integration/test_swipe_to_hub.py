@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -199,17 +197,3 @@ async def test_a_corrupted_frame_is_discarded_and_the_lane_keeps_working(site: S
     event = await present(site, site.lane.registered)  # type: ignore[attr-defined]
     assert event.reason.value == "granted"
     assert reader.healthy  # type: ignore[attr-defined]
-
-
-@pytest.mark.timeout(180)
-def test_make_demo_prints_matching_counts(tmp_path: Path) -> None:
-    """The README's demo command, as a user runs it (minus make's install step)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "sitegate.cli", "demo", "--workdir", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        timeout=170,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "hub counts match the lanes" in result.stdout
-    assert "Read back from the hub" in result.stdout

@@ -1,0 +1,172 @@
+"""The demo's hub registry: a synthetic city and the scripted shift's people, written through the
+hub's own :class:`~hub.registry.Registry` into the hub's database before the hub starts.
+
+The city comes from :func:`hub.registry.seed.seed_registry`: districts, enterprises of every kind
+(local and from outside the city), projects with and without 报备, a few hundred people, and the
+demo's project, registered, with its parties and its lanes at its gates. Then, as the notice's
+accounts would: the city registers the shift's people (managers of the project's general
+contractor, workers of its labour subcontractor, visitors from its specialist subcontractor), the
+project department assigns each with the dates or the pass window of its case, and the city puts
+one on the watchlist. The hub, started next on the same database and data key, compiles the
+project's roster from these rows, signs it and pushes it to the lanes; nothing here touches a lane.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from hub.auth.principal import Principal
+from hub.registry import IdVault, Page, Registry, load_data_key
+from hub.registry.models import (
+    AssignmentIn,
+    EnterpriseKind,
+    GateIn,
+    PersonCategory,
+    PersonIn,
+    Position,
+    WatchlistIn,
+)
+from hub.registry.records import Enterprise
+from hub.registry.seed import seed_registry
+from hub.rosters.registry_source import RegistrySource
+from hub.store import Store
+from sitegate.demo_script import Shift, ShiftPerson
+
+T = TypeVar("T")
+WATCHLIST_REASON = "证件核查中（演示）"
+_KINDS = {
+    EnterpriseKind.GENERAL_CONTRACTOR: "general contractors",
+    EnterpriseKind.PROFESSIONAL_SUBCONTRACTOR: "professional subcontractors",
+    EnterpriseKind.LABOUR_SUBCONTRACTOR: "labour subcontractors",
+    EnterpriseKind.SUPERVISION: "supervision firms",
+}
+_EMPLOYER = {
+    "manager": EnterpriseKind.GENERAL_CONTRACTOR,
+    "worker": EnterpriseKind.LABOUR_SUBCONTRACTOR,
+    "visitor": EnterpriseKind.PROFESSIONAL_SUBCONTRACTOR,
+}
+_POSITIONS = (Position.PROJECT_MANAGER, Position.SAFETY_OFFICER, Position.TECHNICAL_LEAD)
+
+
+@dataclass(frozen=True, slots=True)
+class Populated:
+    accounts: Mapping[str, str]
+    """username -> role of every account the seed made (each with ``SEED_PASSWORD``)."""
+    department: str
+    """The demo project's general-contractor department account: it asks for enrolment tokens."""
+    summary: tuple[str, ...]
+    """What the registry holds, read back as the city, for the demo's printout."""
+
+
+async def populate(
+    database_url: str,
+    data_key: Path,
+    city_account: str,
+    shift: Shift,
+    gates: Sequence[GateIn],
+    *,
+    seed: int,
+    people: int,
+    today: date,
+) -> Populated:
+    """The world, the shift's people and the project's gates, as ``city_account`` (a city station
+    account that already exists) and the accounts the seed hands out."""
+    async with await Store.open(database_url) as store:
+        registry = Registry(store, IdVault(load_data_key(data_key)), fast_hash=True)
+        city = await registry.account_principal(city_account)
+        devices = {shift.project_id: [gate.device_id for gate in gates]}
+        seeded = await seed_registry(registry, city, people=people, seed=seed, gates=devices, today=today)
+        for gate in gates:  # the seed numbers its lanes; the demo's have their own names
+            await registry.place_gate(city, shift.project_id, gate)
+        department = await _register_shift(registry, city, shift)
+        summary = await _summary(registry, store, city, shift.project_id, gates)
+    return Populated(seeded.accounts, department.username, summary)
+
+
+async def _register_shift(registry: Registry, city: Principal, shift: Shift) -> Principal:
+    """Each person registered by the city and assigned by the project department; the department."""
+    parties = await registry.parties(city, shift.project_id)
+    firms: dict[str, Enterprise] = {}
+    department: Principal | None = None
+    for party in parties:
+        enterprise = await registry.enterprise(city, party.enterprise_id)
+        firms.setdefault(enterprise.kind, enterprise)
+        if party.role == EnterpriseKind.GENERAL_CONTRACTOR and party.account is not None:
+            department = await registry.account_principal(party.account)
+    if department is None:
+        raise RuntimeError(f"project {shift.project_id} has no general contractor's department account")
+    managers = 0
+    for person in shift.people:
+        employer = firms[_EMPLOYER[person.role]]
+        position = None
+        if person.role == "manager":
+            position, managers = _POSITIONS[managers % len(_POSITIONS)], managers + 1
+        registered = await registry.register_person(city, _person_in(person, employer, position))
+        assignment = AssignmentIn(
+            person_id=registered.id,
+            enterprise_id=employer.id,
+            role=person.role,
+            entry_date=person.entry_date,
+            exit_date=person.exit_date,
+            pass_from=person.pass_from,
+            pass_until=person.pass_until,
+        )
+        await registry.assign(department, shift.project_id, assignment)
+        if person.watchlisted:
+            await registry.set_watchlist(city, registered.id, WatchlistIn(flag=True, reason=WATCHLIST_REASON))
+    return department
+
+
+def _person_in(person: ShiftPerson, employer: Enterprise, position: Position | None) -> PersonIn:
+    card = person.card
+    return PersonIn(
+        card_kind=card.kind.value,
+        id_number=card.id_number,
+        name=card.name,
+        nation=card.nation or None,
+        birth_date=card.birth_date,
+        enterprise_id=employer.id,
+        category=PersonCategory.MANAGER if position is not None else PersonCategory.WORKER,
+        position=position,
+    )
+
+
+async def _every(read: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    found: list[T] = []
+    cursor: str | None = None
+    while True:
+        page = await read(cursor)
+        found += page.items
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+async def _summary(
+    registry: Registry, store: Store, city: Principal, project_id: str, gates: Sequence[GateIn]
+) -> tuple[str, ...]:
+    districts = await registry.districts(city)
+    firms = await _every(lambda cursor: registry.enterprises(city, cursor=cursor, limit=100))
+    kinds = Counter(EnterpriseKind(firm.kind) for firm in firms)
+    outside = sum(not firm.local for firm in firms)
+    registered = await registry.projects(city, registered=True)
+    unregistered = await registry.projects(city, registered=False)
+    people = await _every(lambda cursor: registry.persons(city, cursor=cursor, limit=100))
+    categories = Counter(person.category for person in people)
+    watchlisted = sum(person.watchlisted for person in people)
+    source = RegistrySource(store)
+    entries, listed = await source.entries(project_id), await source.watchlist(project_id)
+    by_kind = ", ".join(f"{kinds[kind]} {label}" for kind, label in _KINDS.items())
+    lanes = ", ".join(f"{g.device_id} ({g.lane}, {g.direction.value})" for g in gates)
+    return (
+        f"{len(districts)} districts; {len(firms)} enterprises: {by_kind} ({outside} from outside the city)",
+        f"{len(registered) + len(unregistered)} projects: {len(registered)} registered (报备), "
+        f"{len(unregistered)} not; {len(people)} people: {categories['worker']} workers, "
+        f"{categories['manager']} managers, {watchlisted} watchlisted",
+        f"project {project_id}: {len(entries)} on its roster ({len(listed)} watchlisted); lanes {lanes}",
+    )

@@ -1,0 +1,105 @@
+"""The demo's registry, without the lanes: the synthetic city and the shift's people written
+through the hub's Registry, the roster the hub compiles from them, and the controller's own rules
+on that roster giving each scripted swipe its reason. Both stores."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from controller.config import ControllerConfig, parse_config
+from controller.core.decision import Lane, Swipe, decide
+from controller.core.roster import Roster
+from controller.roster_rows import pack_rows
+from hub.auth.principal import Role
+from hub.registry import IdVault, load_data_key
+from hub.rosters.registry_source import RegistrySource
+from hub.rosters.release import compile_content
+from hub.store import Store
+from hub.store.schema import gates, projects
+from sitegate.demo import LANES
+from sitegate.demo_lanes import with_demo_settings
+from sitegate.demo_registry import populate
+from sitegate.demo_script import ScriptedSwipe, build_shift
+from tests.support.accounts import create_account
+from wire.credential import credential_hash
+from wire.idnumber import validate_id_number
+from wire.models import Direction, Reason
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+async def test_every_scripted_reason_follows_from_the_registry(database_url: str, tmp_path: Path) -> None:
+    shift = build_shift(7, NOW)
+    async with await Store.open(database_url) as store:
+        await create_account(store, role=Role.CITY, username="city-duty")
+    key = tmp_path / "hub-data.key"
+    populated = await populate(
+        database_url, key, "city-duty", shift, list(LANES.values()), seed=7, people=20, today=NOW.date()
+    )
+    assert populated.accounts[populated.department] == "gc_project"
+    districts, projects_line, project_line = populated.summary
+    assert "6 districts" in districts and "from outside the city" in districts
+    assert "registered (报备)" in projects_line and "1 not" in projects_line
+    assert f"{20 + len(shift.people)} people" in projects_line
+    assert "lane-hz0042-a1 (A1, in), lane-hz0042-a2 (A2, out)" in project_line
+
+    project = shift.project_id
+    async with await Store.open(database_url) as store:
+        async with store.read("test") as conn:
+            sealed = await conn.scalar(select(projects.c.site_key_cipher).where(projects.c.id == project))
+            placed = (await conn.execute(select(gates.c.device_id, gates.c.lane, gates.c.direction))).all()
+        source = RegistrySource(store, clock=lambda: NOW)
+        entries, listed = await source.entries(project), list(await source.watchlist(project))
+    assert sorted(placed) == [("lane-hz0042-a1", "A1", "in"), ("lane-hz0042-a2", "A2", "out")]
+    site_key = IdVault(load_data_key(key)).open_site_key(project, sealed)
+    content, _ = compile_content(project, entries, listed)
+    roster = Roster.of_columns(1, project, pack_rows(list(content.rows.values())), content.watchlist)
+    for person in shift.people:  # everyone the department registered is on the lanes' roster
+        assert roster.lookup(credential_hash(site_key, person.card.id_number)) is not None, person.label
+
+    # The lane's rules on that roster, for every entry swipe that needs no memory of earlier ones.
+    config = with_demo_settings(_config(tmp_path), NOW)
+    lane = Lane(Direction.IN, NOW, config.policy.to_policy())
+    checked = set()
+    for swipe in shift.swipes["entry"]:
+        if swipe.expected is Reason.ANTI_PASSBACK:
+            continue  # the lane's passage book, not the registry
+        assert decide(_facts(swipe, site_key, roster), lane).reason is swipe.expected, swipe.who
+        checked.add(swipe.expected)
+    assert checked == {
+        Reason.GRANTED,
+        Reason.NOT_REGISTERED,
+        Reason.CARD_EXPIRED,
+        Reason.INVALID_ID_NUMBER,
+        Reason.ASSIGNMENT_ENDED,
+        Reason.ASSIGNMENT_NOT_STARTED,
+        Reason.OUTSIDE_HOURS,
+        Reason.WATCHLISTED,
+    }
+
+
+def _facts(swipe: ScriptedSwipe, site_key: bytes, roster: Roster) -> Swipe:
+    card = swipe.card
+    problem = validate_id_number(card.id_number)
+    digest = credential_hash(site_key, card.id_number)
+    entry = roster.lookup(digest) if problem is None else None
+    return Swipe(problem, card.valid_to, entry, roster.watchlisted(digest), inside=False)
+
+
+def _config(tmp_path: Path) -> ControllerConfig:
+    """A lane's file as provisioning writes it, less the TLS and the pinned key."""
+    text = f"""
+device_id = "lane-hz0042-a1"
+project_id = "HZ-330106-2026-0042"
+lane = "A1"
+direction = "in"
+data_dir = "{tmp_path}"
+site_key_file = "{tmp_path / "site.key"}"
+[readers.id_module]
+port = "/dev/null"
+"""
+    return parse_config(text)
