@@ -71,6 +71,9 @@ def page_query(
         clauses.append(scope)
     if cursor is not None:
         after_time, after_id = decode_cursor(cursor)
+        # The plain bound beside the OR is what lets the index scan start at the cursor; the OR
+        # alone makes every page re-read all the rows above it (deep pages grew linearly).
+        clauses.append(t.wall_time <= after_time)
         clauses.append(or_(t.wall_time < after_time, and_(t.wall_time == after_time, t.id < after_id)))
     return select(table).where(*clauses).order_by(t.wall_time.desc(), t.id.desc()).limit(limit + 1)
 
