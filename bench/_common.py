@@ -300,6 +300,14 @@ def ingest_counters(hub: HubProcess) -> dict[str, int] | None:
     return {str(k): int(v) for k, v in counters.items() if isinstance(v, int)}
 
 
+def link_drops(hub_log: Path) -> int:
+    """How often a hub's ingest lost its broker link (hub.ingest logs each time)."""
+    try:
+        return hub_log.read_text(errors="replace").count("ingest link to ")
+    except OSError:
+        return 0
+
+
 def tail(path: Path, lines: int = 40) -> str:
     """The last ``lines`` of a log file, for a report of what went wrong."""
     try:

@@ -23,7 +23,8 @@ noisy; ratios are taken within a run):
 * raw: a child process with one bare aiomqtt subscriber on the hub's form of subscription (MQTT v5
   ``$share/<group>/sitegate/v1/up/+/event``, QoS 1) that only counts. ``raw_msgs_per_s`` is the
   number of events over the time from the first publish to the last message it received.
-* hub: the hub process (started, and subscribed per ``/healthz``, before the clock starts).
+* hub: the hub process (started, and subscribed per ``/healthz``, before the clock starts; with
+  ``--hubs N``, N of them splitting the stream on the shared subscription, as the hub scales out).
   ``hub_events_per_s`` is the number of events over the time from the first publish to the
   storage acknowledgement that covers each device's last event (the hub publishes a
   ``StorageAck`` only after the commit, with each device's contiguous watermark). Then the
@@ -35,6 +36,9 @@ noisy; ratios are taken within a run):
 are the publishers' own rates, first publish to last PUBACK: when one is close to the matching
 end-to-end rate, the publishers rather than the consumer set the pace. ``hub_reported_duplicates``
 is the hub's own count of redelivered events when its API answers without a login, else null.
+``hub_link_drops`` counts the times the hub's ingest lost its broker link (its log says so): it
+reconnects with a clean session, and what the broker had queued for it is gone, so with these
+controllers, which do not resend, it shows up as ``lost`` and ``acked_all`` false.
 ``loadavg_1m`` is the machine's load when the run ended: other work on a 2-CPU machine moves
 both rates, which is why only their ratio is compared.
 
@@ -75,6 +79,7 @@ from bench._common import (  # noqa: E402
     database,
     device_ids,
     ingest_counters,
+    link_drops,
     log,
     print_profile,
     run_dir,
@@ -386,14 +391,22 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
     profile = workdir / "hub.prof" if args.profile else None
     async with publishers_for(args.publisher, broker, payloads, args.window) as publishers:
         raw, raw_done_at = await raw_phase(publishers, broker, args.events)
-        with Hub(url, broker, state_dir=workdir, log_path=workdir / "hub.log", profile_path=profile) as hub:
+        logs = [workdir / ("hub.log" if n == 0 else f"hub-{n + 1}.log") for n in range(args.hubs)]
+        with contextlib.ExitStack() as hubs:
+            # One after the other: the first one migrates the empty database.
+            running = [
+                hubs.enter_context(
+                    Hub(url, broker, state_dir=workdir, log_path=path, profile_path=None if n else profile)
+                )
+                for n, path in enumerate(logs)
+            ]
             async with AckWatcher(broker, published) as acks:
-                log(f"hub: publishing {args.events} events to the hub ({args.store})")
+                log(f"hub: publishing {args.events} events to {args.hubs} hub process(es) ({args.store})")
                 sent = await publishers.publish()
                 done_at = await acks.until_acked()
-            counters = ingest_counters(hub.process)
+            counters = ingest_counters(running[0].process) if args.hubs == 1 else None
     if done_at is None:
-        log(f"hub: acks stalled; the end of its log:\n{tail(workdir / 'hub.log')}")
+        log(f"hub: acks stalled; the end of its log:\n{tail(logs[0])}")
     if profile is not None:
         profile.replace(args.profile)
         print_profile(args.profile)
@@ -405,6 +418,7 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
         "events": args.events,
         "devices": args.devices,
         "publisher": args.publisher,
+        "hubs": args.hubs,
         "window": args.window,
         "granted": args.granted,
         "raw_msgs_per_s": round(raw_rate),
@@ -414,6 +428,7 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
         "duplicates": counted.duplicates,
         "unexpected": counted.unexpected,
         "acked_all": done_at is not None,
+        "hub_link_drops": sum(link_drops(path) for path in logs),
         "publish_msgs_per_s": round(rate(args.events, sent.started, sent.pubacked)),
         "raw_publish_msgs_per_s": round(rate(args.events, raw.started, raw.pubacked)),
         "raw_s": round(raw_done_at - raw.started, 3),
@@ -439,6 +454,9 @@ def main() -> int:
         choices=("mosquitto_pub", "aiomqtt"),
         default="mosquitto_pub",
         help="the simulated controllers' MQTT client (default mosquitto_pub: C, light on the CPU)",
+    )
+    parser.add_argument(
+        "--hubs", type=int, default=1, help="hub processes on the one shared subscription (default 1)"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", type=Path, help="run the hub under cProfile, keep its stats here")

@@ -55,6 +55,7 @@ from bench._common import (  # noqa: E402
     Passages,
     database,
     device_ids,
+    link_drops,
     log,
     run_dir,
     stored_keys,
@@ -197,6 +198,7 @@ async def failover(
         "resent": resent,
         "recovery_s": round(recovered_at - killed_at, 2),
         "acked_all": done,
+        "survivor_link_drops": link_drops(workdir / "hub-b.log"),
     }
     return report, journaled
 
