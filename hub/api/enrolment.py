@@ -40,7 +40,7 @@ from hub.auth.scope import device_clause, project_clause
 from hub.config import HubConfig
 from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
-from hub.store.schema import gates, projects
+from hub.store.schema import devices, gates, projects
 from provisioning.ca import CA_CERT_NAME, CertificateAuthority
 from provisioning.enrolment import (
     MAX_CSR_LENGTH,
@@ -214,11 +214,15 @@ async def revoke(request: web.Request) -> web.Response:
     device_id = request.match_info["device_id"]
     if not re.fullmatch(DEVICE_ID_PATTERN, device_id):
         raise ApiError(400, "invalid_parameter", "'device_id' is not a device id")
-    g = gates.c
+    # A lane at a gate, or one the hub has heard from: a lane taken off its gate is no longer any
+    # project's, but still the operator's and the city's (device_clause), and its certificate
+    # must stay revocable. An id the hub knows nothing of is a 404 (never a 503 without a CA).
+    g, d = gates.c, devices.c
     visible = select(g.device_id).where(g.device_id == device_id, device_clause(principal, g.device_id))
+    heard = select(d.device_id).where(d.device_id == device_id, device_clause(principal, d.device_id))
     async with request.app[STORE].write("revoke a device") as conn:
-        if (await conn.execute(visible)).first() is None:
-            raise ApiError(404, "not_found", f"device {device_id} is not a gate you can see")
+        if (await conn.execute(visible.union(heard))).first() is None:
+            raise ApiError(404, "not_found", f"device {device_id} is not a lane you can see")
         desk = _desk(request)
         now = desk.clock()
         try:
