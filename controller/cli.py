@@ -124,6 +124,8 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
     uplink = service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
     sync = _roster_sync(config, service, uplink)
     resync = sync.resync if sync is not None else None
+    if sync is not None:
+        uplink.on_connect(sync.report)  # the hub learns at every connection which version this lane runs
     uplink.on(Channel.COMMAND, CommandHandler(service, uplink.send, resync=resync, restart=_restart_service))
     inputs_board = board
     if not config.rotation_sensor:

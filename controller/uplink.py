@@ -75,6 +75,7 @@ class Uplink:
         """Monotonic time the backoff scheduled the latest attempt for: what the jitter spreads out,
         independent of how late a busy event loop gets round to it."""
         self._handlers: dict[Channel, DownlinkHandler] = {}
+        self._on_connect: list[Callable[[], Awaitable[object]]] = []
         self._client: aiomqtt.Client | None = None
 
     def on(self, channel: Channel, handler: DownlinkHandler) -> None:
@@ -86,6 +87,12 @@ class Uplink:
         if channel is Channel.ACK or channel in UP_CHANNELS:
             raise ValueError(f"{channel.value!r} is not a down channel a handler may take")
         self._handlers[channel] = handler
+
+    def on_connect(self, callback: Callable[[], Awaitable[object]]) -> None:
+        """Run ``callback`` after every (re)connection, once subscribed: what the lane must say
+        each time it comes back (its roster version, so a hub that moved on while it was away
+        sends what it missed). An exception is logged and never drops the link."""
+        self._on_connect.append(callback)
 
     async def send(self, channel: Channel, payload: bytes, *, qos: int = 1) -> bool:
         """Publish on one of this device's up channels now; False when offline (the caller decides
@@ -161,6 +168,11 @@ class Uplink:
                     for channel in self._handlers:
                         await client.subscribe(topic_for(self.device_id, channel), qos=1)
                     self._client = client
+                    for callback in self._on_connect:
+                        try:
+                            await callback()
+                        except Exception:  # a hook's bug must not cost the lane its link
+                            log.exception("uplink on-connect hook failed")
                     # A drain window is that many publishes in flight at once: expected, not a warning.
                     client.pending_calls_threshold = max(self.config.window * 2, 10)
                     async with asyncio.TaskGroup() as tasks:

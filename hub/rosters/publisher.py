@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import aiomqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.errors import HubError, StoreError
+from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
@@ -296,11 +296,15 @@ class RosterPublisher:
                 else:
                     await self._publish_snapshot(topic, release)
                     self.counters.snapshots_sent += 1
-            except aiomqtt.MqttError as err:
+            except (aiomqtt.MqttError, BrokerUnavailable) as err:
+                # Not dropped: the lane reports its version when it (re)connects, and the hub's
+                # own link coming back is no reason for the lane to ask; so try again shortly.
                 self.counters.send_failures += 1
-                log.warning(
-                    "roster v%d to %s not sent (%s); it will ask again", release.version, device_id, err
-                )
+                log.warning("roster v%d to %s not sent (%s); retrying", release.version, device_id, err)
+                self._last_sent[device_id] = time.monotonic()
+                retry = _Request(request.project_id, request.applied, request.snapshot)  # paced, not news
+                self._request(device_id, retry)
+                return
             self._last_sent[device_id] = time.monotonic()
 
     async def _publish_snapshot(self, topic: str, release: Release) -> None:

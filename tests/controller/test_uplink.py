@@ -167,3 +167,25 @@ def test_only_down_channels_take_handlers(tmp_path: Path) -> None:
     uplink = Uplink(MqttConfig(), "lane-a1", Journal(tmp_path / "j.sqlite3"))
     with pytest.raises(ValueError, match="not a down channel"):
         uplink.on(Channel.EVENT, lambda payload: asyncio.sleep(0))
+
+
+async def test_on_connect_hooks_run_at_every_connection_and_a_failing_one_keeps_the_link(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    config = MqttConfig(host=broker.host, port=broker.port, reconnect_window_s=0.3)
+    uplink = Uplink(config, "lane-a1", Journal(tmp_path / "j.sqlite3"), rng=random.Random(2))
+    said: list[bool] = []
+
+    async def report() -> None:
+        said.append(await uplink.send(Channel.ROSTER_STATUS, b"{}"))  # sendable from inside the hook
+
+    async def broken() -> None:
+        raise RuntimeError("a bug in a hook")
+
+    uplink.on_connect(broken)
+    uplink.on_connect(report)
+    async with running(uplink.run()):
+        await until(lambda: said == [True])
+        broker.restart()
+        await until(lambda: uplink.connections == 2 and said == [True, True], timeout=30)
+        assert uplink.connected

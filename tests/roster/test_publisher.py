@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from hub.errors import BrokerUnavailable
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
 from hub.store import Store
@@ -323,3 +324,29 @@ def test_registry_entries_are_checked_by_name_not_value(fields: dict[str, object
     assert "王伟" not in str(caught.value)
     with pytest.raises(RosterDataError, match="watchlist 0"):
         roster_content(PROJECT, [], ["not-a-hash"])
+
+
+class DownAtFirst(Recorder):
+    """The hub's broker link is not up yet for the first ``failures`` publishes (as at start)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise BrokerUnavailable("the hub is not connected to the broker")
+        await super().publish(topic, payload, qos, retain)
+
+
+async def test_a_send_refused_while_the_broker_link_is_down_is_retried(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    sent = DownAtFirst(failures=3)
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.05) as hub:
+        await hub.publish(PROJECT)
+        await asyncio.wait_for(hub.idle(), 10)
+    assert sent.kinds("lane-a1")[0] == "roster_manifest"
+    assert sent.kinds("lane-a2")[0] == "roster_manifest"
+    assert hub.counters.send_failures == 3
