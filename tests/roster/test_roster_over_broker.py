@@ -96,8 +96,12 @@ async def site(broker: Mosquitto, tmp_path: Path, database_url: str) -> AsyncIte
         uplink = asyncio.create_task(lane.uplink.run())
         try:
             await until(lambda: lane.uplink is not None and lane.uplink.connected)
-            await asyncio.sleep(0.3)  # its subscriptions follow the connection
-            yield Site(source, publisher, ledger, lane, tmp_path / "lane" / "roster.json", people)
+            # The lane says which version it runs as it connects (none yet): the hub answers with
+            # the project's first roster, before any test publishes.
+            await until(lambda: lane.roster.version == 1)
+            opened = Site(source, publisher, ledger, lane, tmp_path / "lane" / "roster.json", people)
+            await reported(opened, 1)  # and the hub has its word for it: the next version goes as a delta
+            yield opened
         finally:
             uplink.cancel()
             await asyncio.gather(uplink, return_exceptions=True)
@@ -122,25 +126,26 @@ async def reported(site: Site, version: int) -> None:
 
 async def test_a_snapshot_then_a_delta_admit_the_people_they_add(site: Site) -> None:
     newcomer, latecomer = site.people[1], site.people[2]
-    assert site.lane.handle(newcomer).reason.value == "not_registered"  # no roster yet
+    assert site.lane.handle(newcomer).reason.value == "not_registered"  # not on v1
+    assert site.publisher.counters.snapshots_sent == 1  # v1, asked for by the lane as it connected
 
     enrol(site.source, newcomer, "p-newcomer")
-    assert await site.publisher.publish(PROJECT) == 1
-    await until(lambda: site.lane.roster.version == 1)
-    assert load_roster(site.roster_path).roster.version == 1  # saved (atomically) before the swap
-    assert site.lane.handle(newcomer).reason.value == "granted"
-    await reported(site, 1)
-    assert site.publisher.counters.snapshots_sent == 1
-
-    enrol(site.source, latecomer, "p-latecomer")
     assert await site.publisher.publish(PROJECT) == 2
     await until(lambda: site.lane.roster.version == 2)
+    assert load_roster(site.roster_path).roster.version == 2  # saved (atomically) before the swap
+    assert site.lane.handle(newcomer).reason.value == "granted"
+    await reported(site, 2)
     assert site.publisher.counters.deltas_sent == 1
+
+    enrol(site.source, latecomer, "p-latecomer")
+    assert await site.publisher.publish(PROJECT) == 3
+    await until(lambda: site.lane.roster.version == 3)
+    assert site.publisher.counters.deltas_sent == 2
     on_disk = load_roster(site.roster_path).roster
-    assert (on_disk.version, len(on_disk)) == (2, 3)
+    assert (on_disk.version, len(on_disk)) == (3, 3)
     event = site.lane.handle(latecomer)
     assert (event.reason.value, event.person_id) == ("granted", "p-latecomer")
-    await reported(site, 2)
+    await reported(site, 3)
 
 
 async def test_a_forged_roster_is_refused_and_reported(site: Site, broker: Mosquitto) -> None:
@@ -168,11 +173,10 @@ async def test_a_forged_roster_is_refused_and_reported(site: Site, broker: Mosqu
     assert load_roster(site.roster_path).roster.version == 1
     assert site.lane.handle(intruder_card).reason.value == "not_registered"
 
-    async def kept() -> bool:
-        lane = (await site.ledger.lanes(PROJECT)).get(LANE)
-        return lane is not None and lane.problem is not None
-
+    # The hub took the report (device health logs and counts it), and answered the lane's request
+    # for a snapshot: the lane ends on the genuine v1, current again.
     deadline = time.monotonic() + 10
-    while not await kept():  # the hub keeps the report for device health
-        assert time.monotonic() < deadline
+    while site.publisher.counters.problems_reported < 1:
+        assert time.monotonic() < deadline, "the hub never took the lane's report"
         await asyncio.sleep(0.05)
+    await reported(site, 1)
