@@ -3,19 +3,23 @@ hub process until the hub has committed them all, against the broker's bare rate
 messages with a subscriber that only counts, measured in the same run.
 
     .venv/bin/python bench/ingest.py [--store sqlite|postgres] [--events 100000] [--devices 50]
-                                     [--window 50] [--granted 0.9] [--profile FILE]
+        [--window 50] [--granted 0.9] [--publisher mosquitto_pub|aiomqtt] [--hubs 1] [--profile FILE]
 
 Parts, all started here on loopback and free ports: a private mosquitto (sitegate.mosquitto); the
 hub's database (a SQLite file in a temporary directory, or a private PostgreSQL from
 sitegate.postgres); the hub as its own process (``sitegate hub``, default batching, share group).
 
-The simulated controllers are ``--devices`` MQTT v5 clients in this process, each connected under
-its device id and subscribed to its own ``down/<device>/ack`` topic like the controller's uplink,
-publishing its share of the events on ``up/<device>/event`` at QoS 1 with ``--window`` publishes in
-flight. The payloads are the uplink's: ``wire.codec.encode`` of ``wire.models.AccessEvent`` (a
-``--granted`` share are granted passages of synthetic registry people, in then out, so the
-hub's presence and attendance work is part of the load; the rest are denied swipes). They are all
-encoded before the clock starts, so the clock measures moving them, not making them.
+The simulated controllers are ``--devices`` MQTT v5 clients, each connected under its device id
+and publishing its share of the events, in seq order, on its ``up/<device>/event`` topic at QoS 1
+with ``--window`` publishes in flight. By default each is a ``mosquitto_pub -l`` process (the C
+client, Debian's mosquitto-clients): Python clients cost about as much CPU per message as the
+consumers being measured, and on a 2-CPU machine they would take it from them (``--publisher
+aiomqtt`` runs them as aiomqtt clients in this process, for comparison). The payloads are the
+uplink's: ``wire.codec.encode`` of ``wire.models.AccessEvent`` (a ``--granted`` share are granted
+passages of synthetic registry people, in then out, so the hub's presence and attendance work is
+part of the load; the rest are denied swipes), all encoded before the clock starts. One more
+client in this process watches the storage acks on ``down/+/ack``, as the lanes would each on
+their own.
 
 Two phases on one broker, the same payloads in both, one right after the other (machines are
 noisy; ratios are taken within a run):
