@@ -305,17 +305,18 @@ class Ingest:
                 await self._reject(accepted.topic, accepted.payload, reason)
 
     async def _publish_acks(self, client: Publisher, watermarks: dict[str, int]) -> None:
+        """At QoS 0: an ack is a cumulative watermark, so a lost one is covered by the next, or
+        by the controller's resend after ``resend_after_s``. At QoS 1 the batch loop waited for
+        each PUBACK, which the broker queues behind every message already on its way to this hub:
+        with a backlog that took longer than the client's timeout, the MqttError tore the link
+        down and the clean-start reconnect threw the broker's queue away."""
         at = utc_now()
-        await asyncio.gather(
-            *(
-                client.publish(
-                    topic_for(device_id, Channel.ACK),
-                    encode(StorageAck(device_id=device_id, through_seq=through, at=at)),
-                    qos=1,
-                )
-                for device_id, through in sorted(watermarks.items())
+        for device_id, through in sorted(watermarks.items()):
+            await client.publish(
+                topic_for(device_id, Channel.ACK),
+                encode(StorageAck(device_id=device_id, through_seq=through, at=at)),
+                qos=0,
             )
-        )
         self._counters.acks_published += len(watermarks)
 
     async def _record_status(self, message: Heartbeat | PresenceStatus) -> None:

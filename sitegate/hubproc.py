@@ -28,11 +28,12 @@ class HubProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
 
-def _database_url(database: Path) -> str:
-    return f"sqlite+aiosqlite:///{database}"
+def _database_url(database: Path | str) -> str:
+    """A Path is an SQLite file; a str is any database URL the hub takes (e.g. PostgreSQL)."""
+    return database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
 
 
-def create_account(database: Path, username: str, password: str, *, role: str = "city") -> None:
+def create_account(database: Path | str, username: str, password: str, *, role: str = "city") -> None:
     """An account in the hub's database (made and migrated if new), the way an administrator makes
     the first one: ``sitegate hub account create``, the password on stdin."""
     args = [sys.executable, "-m", "sitegate.cli", "hub", "account", "create", "--role", role]
@@ -60,7 +61,7 @@ def _wait_listening(proc: subprocess.Popen[bytes], port: int, within_s: float, l
 
 @contextlib.contextmanager
 def hub_process(
-    database: Path,
+    database: Path | str,
     broker_host: str,
     broker_port: int,
     *,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub import derive
@@ -43,19 +43,26 @@ def _row(record: JournalRecord, received_at: datetime) -> dict[str, Any]:
 async def _stored_kinds(conn: AsyncConnection, records: Iterable[JournalRecord]) -> dict[Key, str]:
     """The kind already stored for each (device, seq) of ``records`` that has one of another kind.
 
-    Only the other kind's table is asked: the record's own table refuses a copy by itself.
+    Only the other kind's table is asked, once per table for the whole batch (each device's seq
+    range, the exact seqs picked out here): the record's own table refuses a copy by itself.
     """
-    wanted: dict[tuple[str, str], set[int]] = {}
+    wanted: dict[str, dict[str, set[int]]] = {kind: {} for kind in TABLES}
     for record in records:
         for kind in TABLES:
             if kind != record.kind:
-                wanted.setdefault((kind, record.device_id), set()).add(record.seq)
+                wanted[kind].setdefault(record.device_id, set()).add(record.seq)
     found: dict[Key, str] = {}
-    for (kind, device_id), seqs in sorted(wanted.items()):
+    for kind, per_device in wanted.items():
+        if not per_device:
+            continue
         c = TABLES[kind].c
-        query = select(c.seq).where(c.device_id == device_id, c.seq.in_(sorted(seqs)))
-        for seq in (await conn.execute(query)).scalars():
-            found[(device_id, int(seq))] = kind
+        ranges = [
+            and_(c.device_id == device_id, c.seq >= min(seqs), c.seq <= max(seqs))
+            for device_id, seqs in sorted(per_device.items())
+        ]
+        for device_id, seq in await conn.execute(select(c.device_id, c.seq).where(or_(*ranges))):
+            if int(seq) in per_device[device_id]:
+                found[(device_id, int(seq))] = kind
     return found
 
 
@@ -109,7 +116,7 @@ async def store(
     highest: dict[str, int] = {}
     for record in records:
         highest[record.device_id] = max(record.seq, highest.get(record.device_id, 0))
-    locked = {device_id: await sequences.lock(conn, device_id) for device_id in sorted(highest)}
+    locked = await sequences.lock_all(conn, list(highest))
     candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records))
     ordered = [candidates[key] for key in sorted(candidates)]
     new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
@@ -117,7 +124,7 @@ async def store(
     await derive.apply(
         conn, (r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new)
     )
-    states = [await sequences.advance(conn, d, highest[d], locked[d]) for d in sorted(highest)]
+    states = await sequences.advance_all(conn, highest, locked)
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
     return StoreResult(
         new=len(new),
