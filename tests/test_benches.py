@@ -124,3 +124,11 @@ def test_ingest_failover_bench_loses_nothing(store: str) -> None:
     assert report["lost"] == 0
     assert report["duplicates"] == 0
     assert report["unexpected"] == 0
+
+
+@pytest.mark.broker
+def test_propagation_bench_reports_its_keys() -> None:
+    report = run_bench("propagation.py", "--samples", "3", "--people", "6", "--smoke")
+    assert set(report) >= {"samples", "p50_ms", "p99_ms"}
+    assert report["samples"] == 3
+    assert report["roster_entries"] == 6  # every registered person ended on both lanes' roster
