@@ -36,17 +36,20 @@ from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, public_key_b64
+from hub.store.records import EventFilters
 from provisioning.ca import HUB_IDENTITY, CertificateAuthority, write_key, write_public
 from provisioning.cli import main as provision
 from provisioning.enrolment import BrokerAddress
 from provisioning.layout import CONFIG, DEVICE_KEY, rebased
 from provisioning.registrar import BrokerFiles, Registrar
 from sitegate.mosquitto import Mosquitto
+from tests.hub.factories import make_event
 from tests.provisioning.registry import SITE_KEYS, seed_registry
 from tests.support.accounts import bearer, create_account
+from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent, utc_now
-from wire.topics import Channel
+from wire.topics import Channel, topic_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.serial]
 
@@ -329,3 +332,38 @@ async def test_a_dry_run_changes_nothing_and_spends_no_token(
     assert "would write /etc/udev/rules.d/99-sitegate.rules" in out
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
     assert await site.provision(root, token) == 0
+
+
+async def test_a_revoked_device_s_live_session_carries_nothing_more(site: Site) -> None:
+    """Revocation ends what the device can do at once, not only its next connection: the session it
+    holds is cut off by the ACL's deny block (mosquitto re-reads the ACL on the reload)."""
+    root = site.fresh_root("live")
+    assert await site.provision(root, await site.token()) == 0
+    mqtt = rebased(load_config(root / CONFIG.relative_to("/")), root).mqtt
+    assert mqtt.ca_file and mqtt.cert_file and mqtt.key_file
+    context = tls_context(mqtt.ca_file, mqtt.cert_file, mqtt.key_file)
+    topic = topic_for(DEVICE, Channel.EVENT)
+    store = site.client.app[STORE]
+
+    async def stored() -> set[int]:
+        page = await store.query_access_events(EventFilters(device_id=DEVICE))
+        return {event.seq for event in page.items}
+
+    async with aiomqtt.Client(
+        mqtt.host, mqtt.port, identifier=DEVICE, tls_context=context, timeout=5,
+        protocol=aiomqtt.ProtocolVersion.V5,
+    ) as session:  # fmt: skip
+        await session.publish(topic, encode(make_event(1, device_id=DEVICE, project_id=PROJECT)), qos=1)
+        deadline = time.monotonic() + WAIT_S
+        while await stored() != {1}:  # the control: before revocation the session's events arrive
+            assert time.monotonic() < deadline, "the enrolled device's event never reached the hub"
+            await asyncio.sleep(0.05)
+        response = await site.client.post(
+            f"/api/v1/devices/{DEVICE}/revocation", headers=await bearer(site.client, "ops")
+        )
+        assert response.status == 200, await response.json()
+        await asyncio.sleep(0.5)  # the broker applies the reload in its next loop turn
+        with contextlib.suppress(aiomqtt.MqttError):  # refused or cut: either way nothing gets through
+            await session.publish(topic, encode(make_event(2, device_id=DEVICE, project_id=PROJECT)), qos=1)
+        await asyncio.sleep(2.0)  # what a denied publish would need to reach the hub, many times over
+    assert await stored() == {1}
