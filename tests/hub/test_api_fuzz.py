@@ -29,6 +29,7 @@ from sitegate.mosquitto import Mosquitto
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
 
 PASSWORD = "fuzzing-password-0001"
+MAX_REQUEST_LINE = 8190  # aiohttp's default limit on the request line
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -61,9 +62,14 @@ schema = schemathesis.openapi.from_dict(document(OPERATIONS))
 @schema.exclude(path="/api/v1/auth/logout").parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_hub_keeps_to_its_document(case: schemathesis.Case, hub: HubProcess, token: str) -> None:
-    case.call_and_validate(
-        base_url=hub.base_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS, timeout=30
-    )
+    response = case.call(base_url=hub.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    request_line = f"{response.request.method} {response.request.path_url} HTTP/1.1"
+    if len(request_line) > MAX_REQUEST_LINE:
+        # Refused by aiohttp's HTTP parser before any handler runs (plain text, like every server's
+        # 400/414 for an oversized request line): the hub's own code never saw it.
+        assert response.status_code in (400, 414), response.status_code
+        return
+    case.validate_response(response, checks=CHECKS)
 
 
 def test_errors_have_the_documented_shape(hub: HubProcess, token: str) -> None:
