@@ -7,6 +7,8 @@ The store opens (and migrates) before the ingest starts, and closes after it sto
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
@@ -40,6 +42,7 @@ def create_app(
     app[CONFIG] = config
     setup_routes(app)
     app.cleanup_ctx.append(_store_lifetime)
+    app.cleanup_ctx.append(_crl_renewal)
     app.on_startup.append(_warn_without_accounts)
     app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
@@ -59,6 +62,35 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await store.close()
+
+
+CRL_RENEWAL_S = 24 * 3600
+"""The broker's CRL is valid 30 days and a broker with an expired one refuses every client: the hub
+re-issues it at start and daily, well inside that."""
+
+
+async def _crl_renewal(app: web.Application) -> AsyncIterator[None]:
+    desk = app.get(enrolment.DESK)
+    if desk is None:
+        yield
+        return
+
+    async def renew() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(desk.registrar.publish_revocations)
+                log.info("broker CRL and ACL re-issued")
+            except OSError as err:  # a full disk or a vanished directory must not stop the hub
+                log.error("could not re-issue the broker's CRL: %s", err)
+            await asyncio.sleep(CRL_RENEWAL_S)
+
+    task = asyncio.create_task(renew(), name="crl-renewal")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _warn_without_accounts(app: web.Application) -> None:
