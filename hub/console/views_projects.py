@@ -13,6 +13,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from hub.api.keys import REGISTRY, STORE
+from hub.api.oversight import stream_csv
 from hub.api.params import Params
 from hub.api.workflows import VAULT, alert_settings
 from hub.auth.scope import person_record_clause
@@ -155,23 +156,7 @@ async def access_log_csv(request: web.Request) -> web.StreamResponse:
     _, filters, day = _log_filters(request, project.id)
     t = access_events.c
     pages = export.pages(request.app[STORE], filters, person_record_clause(who, t.project_id, t.person_id))
-    first = await anext(pages)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="access-log_{project.id}_{day.isoformat()}.csv"',
-            "Cache-Control": "no-store",
-        }
-    )
-    try:
-        await response.prepare(request)
-        await response.write(first.encode())
-        async for chunk in pages:
-            await response.write(chunk.encode())
-    finally:
-        await pages.aclose()
-    await response.write_eof()
-    return response
+    return await stream_csv(request, pages, f"access-log_{project.id}_{day.isoformat()}.csv")
 
 
 @page
