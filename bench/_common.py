@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import signal
 import subprocess
@@ -288,16 +287,6 @@ class Hub:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def ingest_counters(hub: HubProcess) -> dict[str, int] | None:
-    """The hub's own ingest counters (GET /api/v1/ingest), or None where the API wants a login."""
-    try:
-        with urllib.request.urlopen(f"{hub.base_url}/api/v1/ingest", timeout=5) as answer:
-            counters = json.load(answer)["counters"]
-    except (OSError, ValueError, KeyError):  # urllib's HTTPError (401, 403) is an OSError
-        return None
-    return {str(k): int(v) for k, v in counters.items() if isinstance(v, int)}
 
 
 def link_drops(hub_log: Path) -> int:

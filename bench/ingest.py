@@ -38,9 +38,8 @@ noisy; ratios are taken within a run):
 ``ratio`` = hub_events_per_s / raw_msgs_per_s (goal: >= 0.6 on both stores; ``lost`` and
 ``duplicates`` 0). ``publish_msgs_per_s`` (hub phase) and ``raw_publish_msgs_per_s`` (raw phase)
 are the publishers' own rates, first publish to last PUBACK: when one is close to the matching
-end-to-end rate, the publishers rather than the consumer set the pace. ``hub_reported_duplicates``
-is the hub's own count of redelivered events when its API answers without a login, else null.
-``hub_link_drops`` counts the times the hub's ingest lost its broker link (its log says so): it
+end-to-end rate, the publishers rather than the consumer set the pace. ``hub_link_drops`` counts
+the times the hub's ingest lost its broker link (its log says so): it
 reconnects with a clean session, and what the broker had queued for it is gone, so with these
 controllers, which do not resend, it shows up as ``lost`` and ``acked_all`` false.
 ``loadavg_1m`` is the machine's load when the run ended: other work on a 2-CPU machine moves
@@ -82,7 +81,6 @@ from bench._common import (  # noqa: E402
     Passages,
     database,
     device_ids,
-    ingest_counters,
     link_drops,
     log,
     print_profile,
@@ -398,17 +396,14 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
         logs = [workdir / ("hub.log" if n == 0 else f"hub-{n + 1}.log") for n in range(args.hubs)]
         with contextlib.ExitStack() as hubs:
             # One after the other: the first one migrates the empty database.
-            running = [
+            for n, path in enumerate(logs):
                 hubs.enter_context(
                     Hub(url, broker, state_dir=workdir, log_path=path, profile_path=None if n else profile)
                 )
-                for n, path in enumerate(logs)
-            ]
             async with AckWatcher(broker, published) as acks:
                 log(f"hub: publishing {args.events} events to {args.hubs} hub process(es) ({args.store})")
                 sent = await publishers.publish()
                 done_at = await acks.until_acked()
-            counters = ingest_counters(running[0].process) if args.hubs == 1 else None
     if done_at is None:
         log(f"hub: acks stalled; the end of its log:\n{tail(logs[0])}")
     if profile is not None:
@@ -437,7 +432,6 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
         "raw_publish_msgs_per_s": round(rate(args.events, raw.started, raw.pubacked)),
         "raw_s": round(raw_done_at - raw.started, 3),
         "hub_s": None if done_at is None else round(done_at - sent.started, 3),
-        "hub_reported_duplicates": None if counters is None else counters.get("duplicates"),
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "goal_ratio": GOAL_RATIO,
     }
