@@ -1,7 +1,8 @@
 """Where the roster compiler gets its facts: who is on a project, who is flagged, which lanes.
 
-The registry (people, assignments, enterprises) will implement :class:`RosterSource`; until then
-:class:`MemorySource` stands in for tests, the bench and the demo. ``devices`` is here because the
+The registry implements :class:`RosterSource` (:mod:`hub.rosters.registry_source`, what the hub
+runs); :class:`MemorySource` stands in where a test or a bench wants rosters without a registry
+behind them. ``devices`` is here because the
 registry is also what knows which lanes a project has, and a roster goes only to those: a lane
 that claims another project gets nothing of it.
 """
