@@ -2,9 +2,8 @@
 
 The registry implements :class:`RosterSource` (:mod:`hub.rosters.registry_source`, what the hub
 runs); :class:`MemorySource` stands in where a test or a bench wants rosters without a registry
-behind them. ``devices`` is here because the
-registry is also what knows which lanes a project has, and a roster goes only to those: a lane
-that claims another project gets nothing of it.
+behind them. ``devices`` is here because the registry is also what knows which lanes a project
+has, and a roster goes only to those: a lane that claims another project gets nothing of it.
 """
 
 from __future__ import annotations
