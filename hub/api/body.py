@@ -1,5 +1,9 @@
-"""JSON request bodies: read at most a bounded number of bytes, validate with a pydantic model,
-and answer a specific 400 (or 413) naming what is wrong."""
+"""JSON request bodies: read at most a bounded number of bytes, parse, validate with a pydantic
+model, and answer a specific 400 (or 413) naming what is wrong.
+
+:func:`read_body` and :func:`parse_json` are shared with the registry's reader (hub/api/registry.py),
+which answers a model's refusal with a 422 and its own codes.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +16,54 @@ from pydantic import BaseModel, ValidationError
 from hub.api.errors import ApiError
 
 MAX_BODY_BYTES = 4096
+_READ_CHUNK = 16 * 1024
 
 M = TypeVar("M", bound=BaseModel)
 
 
-async def json_body(request: web.Request, model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
-    raw = await request.content.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise ApiError(413, "payload_too_large", f"the body may be at most {max_bytes} bytes")
+class NotJson(ValueError):
+    """What :func:`parse_json` could not read; ``why`` says so without quoting the body."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(why)
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The whole body, or a 413 as soon as it is known to exceed ``max_bytes`` (read no further).
+
+    Read to the end: one ``read(n)`` returns what has arrived so far, which for a body spread over
+    several TCP segments is only its beginning."""
+    too_large = ApiError(413, "payload_too_large", f"the body may be at most {max_bytes} bytes")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    raw = bytearray()
+    while chunk := await request.content.read(_READ_CHUNK):
+        raw += chunk
+        if len(raw) > max_bytes:
+            raise too_large
+    return bytes(raw)
+
+
+def parse_json(raw: bytes) -> Any:
     try:
-        data: Any = json.loads(raw or b"null")
-        return model.model_validate(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        why = err.msg if isinstance(err, json.JSONDecodeError) else "not UTF-8"
-        raise ApiError(400, "invalid_body", f"the body is not JSON: {why}") from None
+        return json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise NotJson(err.msg) from None
+    except UnicodeDecodeError:
+        raise NotJson("not UTF-8") from None
     except RecursionError:  # [[[[...]]]] a few thousand deep: the parser's stack, not ours, gives out
-        raise ApiError(400, "invalid_body", "the body is not JSON we take: nested too deeply") from None
+        raise NotJson("nested too deeply") from None
+
+
+async def json_body(request: web.Request, model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
+    raw = await read_body(request, max_bytes)
+    try:
+        data = parse_json(raw or b"null")
+    except NotJson as err:
+        raise ApiError(400, "invalid_body", f"the body is not JSON: {err.why}") from None
+    try:
+        return model.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from hub.api.body import NotJson, parse_json, read_body
 from hub.api.errors import ApiError
 from hub.api.keys import REGISTRY
 from hub.api.params import PAGING, Params
@@ -44,7 +44,6 @@ from hub.registry.reads import MAX_PAGE
 
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_LIMIT = 100
-_READ_CHUNK = 16 * 1024
 _STATUS: dict[type[RegistryError], int] = {Missing: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -103,21 +102,10 @@ async def body(request: web.Request, model: type[M]) -> M:
     refuses: each problem as ``field.path: why``, with a specific code (``invalid_id_number``,
     ``exit_before_entry``, ...) when one of the problems has one. Input values are never quoted.
     """
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _too_large()
-    raw = bytearray()
-    while chunk := await request.content.read(_READ_CHUNK):
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise _too_large()
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise _not_json(err.msg) from None
-    except UnicodeDecodeError:
-        raise _not_json("not UTF-8") from None
-    except RecursionError:
-        raise _not_json("nested too deeply") from None
+        data = parse_json(await read_body(request, MAX_BODY_BYTES))
+    except NotJson as err:
+        raise ApiError(400, "invalid_json", f"the body is not JSON: {err.why}") from None
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -125,14 +113,6 @@ async def body(request: web.Request, model: type[M]) -> M:
         code = next((p["type"] for p in problems if p["type"] in MODEL_ERROR_CODES), "invalid_body")
         message = "; ".join(f"{_path(p['loc'])}: {p['msg'].removeprefix('Value error, ')}" for p in problems)
         raise ApiError(422, code, message) from None
-
-
-def _not_json(why: str) -> ApiError:
-    return ApiError(400, "invalid_json", f"the body is not JSON: {why}")
-
-
-def _too_large() -> ApiError:
-    return ApiError(413, "payload_too_large", f"the body may be at most {MAX_BODY_BYTES} bytes")
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
