@@ -12,7 +12,8 @@ import pytest
 from hub.rosters.registry_source import ENDED_KEPT_DAYS, RegistrySource
 from hub.rosters.release import compile_content
 from hub.store import Store
-from hub.store.schema import assignments, districts, enterprises, gates, persons, projects
+from hub.store.schema import assignments, persons
+from tests.support.registry_rows import contractor_with_projects, place_gates
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 TODAY = date(2026, 11, 25)
@@ -26,32 +27,16 @@ async def store(database_url: str) -> AsyncIterator[Store]:
 
 async def world(store: Store) -> None:
     async with store.write("world") as conn:
-        await conn.execute(districts.insert().values(code="310101", name="Huangpu"))
-        await conn.execute(
-            enterprises.insert().values(
-                id="ent-gc",
-                number="91310101MA1FL00001",
-                name="GC",
-                kind="general_contractor",
-                district="310101",
-                local=True,
-                created_at=NOW,
-            )
+        await contractor_with_projects(
+            conn,
+            ("prj-a", "prj-b"),
+            district="310101",
+            district_name="Huangpu",
+            gc_number="91310101MA1FL00001",
+            now=NOW,
+            registered_at=NOW,
+            address="somewhere",
         )
-        for project_id in ("prj-a", "prj-b"):
-            await conn.execute(
-                projects.insert().values(
-                    id=project_id,
-                    permit_number=f"permit-{project_id}",
-                    name=project_id,
-                    district="310101",
-                    address="somewhere",
-                    gc_enterprise_id="ent-gc",
-                    registered_at=NOW,
-                    site_key_cipher=b"sealed",
-                    created_at=NOW,
-                )
-            )
         for n in range(1, 6):
             await conn.execute(
                 persons.insert().values(
@@ -67,20 +52,13 @@ async def world(store: Store) -> None:
                     created_at=NOW,
                 )
             )
-        await conn.execute(
-            gates.insert().values(
-                device_id="lane-a1", project_id="prj-a", lane="1", direction="in", name="East"
-            )
-        )
-        await conn.execute(
-            gates.insert().values(
-                device_id="lane-a2", project_id="prj-a", lane="2", direction="out", name="East"
-            )
-        )
-        await conn.execute(
-            gates.insert().values(
-                device_id="lane-b1", project_id="prj-b", lane="1", direction="both", name="Main"
-            )
+        await place_gates(
+            conn,
+            [
+                ("lane-a1", "prj-a", "1", "in", "East"),
+                ("lane-a2", "prj-a", "2", "out", "East"),
+                ("lane-b1", "prj-b", "1", "both", "Main"),
+            ],
         )
 
 
