@@ -323,7 +323,14 @@ class RosterPublisher:
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._logged(work))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            # A task cancelled before it first ran (aclose right after a spawn) never started
+            # ``work``: close it, or Python warns that a coroutine was never awaited.
+            work.close()
+
+        task.add_done_callback(finished)
 
     async def _logged(self, work: Coroutine[Any, Any, None]) -> None:
         try:
