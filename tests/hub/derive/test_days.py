@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hub.derive.days import Passage, attendance_day, day_bounds, derive, local_day, presence_of
+from hub.derive.days import SITE_TIMEZONE, Passage, attendance_day, day_bounds, derive, local_day, presence_of
 
 CST = timezone(timedelta(hours=8))
 DAY = date(2026, 5, 1)
@@ -33,6 +35,23 @@ def test_local_day_is_shanghai_not_utc() -> None:
     start, end = day_bounds(DAY)
     assert start == datetime(2026, 4, 30, 16, tzinfo=UTC)
     assert end == datetime(2026, 5, 1, 16, tzinfo=UTC)
+
+
+instants = st.datetimes(
+    min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+) | st.builds(
+    lambda day, ms: datetime.combine(day, datetime.min.time(), SITE_TIMEZONE) + timedelta(milliseconds=ms),
+    st.dates(min_value=date(1900, 1, 2), max_value=date(2099, 12, 30)),
+    st.sampled_from([-1, 0, 1, 86_399_999, 86_400_000]),
+)
+
+
+@given(st.lists(instants, min_size=1, max_size=30))
+def test_local_day_answers_from_its_last_day_only_what_conversion_would(seq: list[datetime]) -> None:
+    """The remembered day's bounds never answer for an instant outside it, in any order, in any
+    year the zone's rules cover (including the 1901 offset change and 1986-91 summer time)."""
+    for instant in seq:
+        assert local_day(instant) == instant.astimezone(SITE_TIMEZONE).date()
 
 
 def test_in_out_pairs_are_summed() -> None:
