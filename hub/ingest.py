@@ -20,7 +20,7 @@ import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, cast
 
 import aiomqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
@@ -50,6 +50,19 @@ class Publisher(Protocol):
     """The part of an MQTT client that acknowledging needs (``aiomqtt.Client`` is one)."""
 
     async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None: ...
+
+
+class Inbox(asyncio.Queue[aiomqtt.Message]):
+    """The queue aiomqtt delivers received messages into, made by the ingest so that its batch
+    loop can take everything waiting at once. Taking them one by one through ``client.messages``
+    costs a Task and an ``asyncio.wait`` per message, and the hub receives thousands a second."""
+
+    def take(self, limit: int) -> list[aiomqtt.Message]:
+        """Up to ``limit`` waiting messages, oldest first, without waiting."""
+        taken: list[aiomqtt.Message] = []
+        while len(taken) < limit and not self.empty():
+            taken.append(self.get_nowait())
+        return taken
 
 
 class SubscriptionRefused(HubError):
@@ -158,14 +171,15 @@ class Ingest:
         attempt = 0
         while True:
             try:
-                async with self._client() as client:
+                client, inbox = self._client()
+                async with client:
                     await self._subscribe(client)
                     self._live = client
                     attempt = 0
                     self._counters.connections += 1
                     self._ready.set()
                     log.info("ingest subscribed on %s:%d as %s", self._host, self._port, self._client_id)
-                    await self._consume(client)
+                    await self._batches(client, inbox)
             except* (aiomqtt.MqttError, SubscriptionRefused) as group:
                 log.warning("ingest link to %s:%d lost: %s", self._host, self._port, _summary(group))
             except* Exception:
@@ -177,7 +191,9 @@ class Ingest:
             attempt += 1
             await asyncio.sleep(delay)
 
-    def _client(self) -> aiomqtt.Client:
+    def _client(self) -> tuple[aiomqtt.Client, Inbox]:
+        """A client, and the queue it delivers into (handed to it as its ``queue_type``)."""
+        inbox = Inbox()
         client = aiomqtt.Client(
             self._host,
             self._port,
@@ -187,10 +203,11 @@ class Ingest:
             keepalive=KEEPALIVE_S,
             timeout=10,
             tls_context=self._tls_context,
+            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", lambda maxsize=0: inbox),
         )
         # A batch acknowledges every device it touched at once; that is expected, not a warning.
         client.pending_calls_threshold = 10_000
-        return client
+        return client, inbox
 
     async def _subscribe(self, client: aiomqtt.Client) -> None:
         topics = [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
@@ -199,31 +216,26 @@ class Ingest:
         if failed:
             raise SubscriptionRefused(f"broker refused {', '.join(failed)}")
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
-        queue: asyncio.Queue[aiomqtt.Message] = asyncio.Queue(maxsize=self._batch_max * 4)
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._pump(client, queue))
-            tasks.create_task(self._batches(client, queue))
-
-    async def _pump(self, client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message]) -> None:
-        async for message in client.messages:
-            await queue.put(message)
-
-    async def _batches(self, client: aiomqtt.Client, queue: asyncio.Queue[aiomqtt.Message]) -> None:
+    async def _batches(self, client: aiomqtt.Client, inbox: Inbox) -> None:
+        """Each batch starts with a wait on ``client.messages``, which also ends when the link
+        drops (with MqttError, which ends the connection); then it takes what is waiting and
+        what comes within the batch window from the inbox directly, up to ``batch_max``."""
         loop = asyncio.get_running_loop()
+        messages = client.messages
         while True:
-            batch = [await queue.get()]
+            batch = [await anext(messages)]
             deadline = loop.time() + self._batch_window
             while len(batch) < self._batch_max:
-                if not queue.empty():
-                    batch.append(queue.get_nowait())
+                waiting = inbox.take(self._batch_max - len(batch))
+                if waiting:
+                    batch += waiting
                     continue
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
                 try:
                     async with asyncio.timeout(remaining):
-                        batch.append(await queue.get())
+                        batch.append(await inbox.get())  # a Queue.get gives up nothing when cancelled
                 except TimeoutError:
                     break
             await self.handle_batch(client, [(m.topic.value, m.payload) for m in batch])
