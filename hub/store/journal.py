@@ -3,7 +3,7 @@
 A controller numbers access events and lane events in one sequence, so (device, seq) names one
 record of one kind. Each table's unique key keeps a kind from being stored twice; that a seq is
 not stored as *both* kinds is checked here, under the device's watermark lock, which every
-writer of that device takes first (:func:`hub.store.sequences.lock`). The first record to claim
+writer of that device takes first (:func:`hub.store.sequences.lock_all`). The first record to claim
 a seq keeps it; a record of the other kind with the same seq comes back as a
 :class:`~hub.store.records.SeqConflict` for the caller to dead-letter, not as a duplicate.
 """
@@ -40,14 +40,22 @@ def _row(record: JournalRecord, received_at: datetime) -> dict[str, Any]:
     return row
 
 
-async def _stored_kinds(conn: AsyncConnection, records: Iterable[JournalRecord]) -> dict[Key, str]:
+async def _stored_kinds(
+    conn: AsyncConnection, records: Iterable[JournalRecord], locked: Mapping[str, sequences.Watermark]
+) -> dict[Key, str]:
     """The kind already stored for each (device, seq) of ``records`` that has one of another kind.
 
     Only the other kind's table is asked, once per table for the whole batch (each device's seq
     range, the exact seqs picked out here): the record's own table refuses a copy by itself.
+    Nothing is asked about a seq above the device's ``highest_seen`` (``locked``, read under the
+    device's lock): every stored record of the device went through :func:`store`, which raises
+    ``highest_seen`` past it in the same transaction, so no row can hold such a seq. A controller
+    sending in order sends only those, so the usual batch asks nothing.
     """
     wanted: dict[str, dict[str, set[int]]] = {kind: {} for kind in TABLES}
     for record in records:
+        if record.seq > locked[record.device_id][1]:
+            continue
         for kind in TABLES:
             if kind != record.kind:
                 wanted[kind].setdefault(record.device_id, set()).add(record.seq)
@@ -113,18 +121,18 @@ async def store(
     by (device, seq), so two hub instances storing overlapping batches on PostgreSQL wait for
     each other instead of deadlocking or both claiming a seq.
     """
-    highest: dict[str, int] = {}
+    seqs: dict[str, set[int]] = {}
     for record in records:
-        highest[record.device_id] = max(record.seq, highest.get(record.device_id, 0))
-    locked = await sequences.lock_all(conn, list(highest))
-    candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records))
+        seqs.setdefault(record.device_id, set()).add(record.seq)
+    locked = await sequences.lock_all(conn, list(seqs))
+    candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records, locked))
     ordered = [candidates[key] for key in sorted(candidates)]
     new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
     # Presence and attendance follow the new passages in this same transaction (hub.derive).
     await derive.apply(
         conn, (r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new)
     )
-    states = await sequences.advance_all(conn, highest, locked)
+    states = await sequences.advance_all(conn, seqs, locked)
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
     return StoreResult(
         new=len(new),

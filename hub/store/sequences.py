@@ -4,15 +4,15 @@ A StorageAck promises "every record up to N is stored", so N must be the contigu
 never the highest seq seen: a controller forgets everything the ack covers. Access events and
 lane events share one sequence per device, so the watermark counts the seqs of both tables.
 
-:func:`lock` takes the device's row for the rest of the transaction, before anything of that
-device is written: two hub instances that store records of one device at the same time (a
-shared subscription splits a device's stream) then write it one after the other, and the second
-sees the first one's rows, in either table.
+:func:`lock_all` takes the batch's devices' rows (in device order) for the rest of the
+transaction, before anything of those devices is written: two hub instances that store records
+of one device at the same time (a shared subscription splits a device's stream) then write it
+one after the other, and the second sees the first one's rows, in either table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from sqlalchemy import (
@@ -43,46 +43,12 @@ Watermark = tuple[int, int]
 """(contiguous_through, highest_seen) as stored before this transaction moves them."""
 
 
-async def _locked_row(conn: AsyncConnection, device_id: str) -> Watermark | None:
-    t = device_sequences.c
-    query = select(t.contiguous_through, t.highest_seen).where(t.device_id == device_id).with_for_update()
-    row = (await conn.execute(query)).first()
-    return None if row is None else (int(row[0]), int(row[1]))
-
-
-async def lock(conn: AsyncConnection, device_id: str) -> Watermark:
-    """The device's watermark, row-locked until commit on PostgreSQL (created at 0 if new).
-
-    Lock devices in sorted order: two transactions that each hold one device and want the other's
-    would deadlock.
-    """
-    row = await _locked_row(conn, device_id)
-    if row is None:
-        insert = insert_for(conn.dialect.name)(device_sequences)
-        await conn.execute(
-            insert.values(
-                device_id=device_id, contiguous_through=0, highest_seen=0, gap_count=0
-            ).on_conflict_do_nothing(index_elements=["device_id"])
-        )
-        row = await _locked_row(conn, device_id)
-        assert row is not None
-    return row
-
-
 def _seq_condition(table: Table, device_id: str, above: int, upto: int | None) -> list[ColumnElement[bool]]:
     c = table.c
     clauses = [c.device_id == device_id, c.seq > above]
     if upto is not None:
         clauses.append(c.seq <= upto)
     return clauses
-
-
-def _count_query(device_id: str, above: int, upto: int) -> Select[Any]:
-    """Distinct seqs of both tables in (above, upto]; distinct so a seq is never counted twice."""
-    seqs = union_all(
-        *(select(t.c.seq).where(*_seq_condition(t, device_id, above, upto)) for t in JOURNAL_TABLES)
-    ).subquery()
-    return select(func.count(distinct(seqs.c.seq)))
 
 
 def _walk_query(device_id: str, above: int) -> Select[Any]:
@@ -113,28 +79,6 @@ async def _walk(conn: AsyncConnection, device_id: str, through: int) -> int:
             return through
 
 
-async def advance(
-    conn: AsyncConnection, device_id: str, batch_highest: int, locked: Watermark
-) -> SequenceState:
-    """Move the watermark as far as the stored records allow; ``locked`` comes from :func:`lock`."""
-    old_through, old_highest = locked
-    highest = max(old_highest, batch_highest)
-    through, gap_count = old_through, 0
-    if highest > old_through:
-        stored_above = int((await conn.execute(_count_query(device_id, old_through, highest))).scalar_one())
-        if stored_above == highest - old_through:
-            through = highest
-        else:
-            through = await _walk(conn, device_id, old_through)
-        gap_count = (highest - through) - (stored_above - (through - old_through))
-    await conn.execute(
-        update(device_sequences)
-        .where(device_sequences.c.device_id == device_id)
-        .values(contiguous_through=through, highest_seen=highest, gap_count=gap_count)
-    )
-    return SequenceState(device_id, through, highest, gap_count)
-
-
 # -- a batch's devices at once: a constant number of statements per batch, not three per device --
 
 
@@ -149,8 +93,9 @@ def _locked_rows(device_ids: Sequence[str]) -> Select[Any]:
 
 
 async def lock_all(conn: AsyncConnection, device_ids: Sequence[str]) -> dict[str, Watermark]:
-    """:func:`lock` for every device of a batch: one SELECT ... FOR UPDATE (two more statements
-    only when a device is new)."""
+    """Each device's watermark, row-locked until commit on PostgreSQL (created at 0 if new): one
+    SELECT ... FOR UPDATE in device order, so two transactions never wait for each other in a
+    circle (two more statements only when a device is new)."""
     ids = sorted(set(device_ids))
     found = {str(d): (int(c), int(h)) for d, c, h in await conn.execute(_locked_rows(ids))}
     missing = [d for d in ids if d not in found]
@@ -181,16 +126,31 @@ def _counts_query(ranges: Mapping[str, tuple[int, int]]) -> Select[Any]:
     return select(seqs.c.device_id, func.count(distinct(seqs.c.seq))).group_by(seqs.c.device_id)
 
 
+def _filled(batch_seqs: Set[int], locked: Watermark) -> bool:
+    """Whether the batch's own seqs fill every hole above the watermark: no hole was known
+    (``highest_seen`` is the watermark) and they run on from it without one. Every seq of a
+    batch is stored when it commits (new, or already there as either kind), so such a device's
+    watermark moves to the batch's highest without asking the database: the usual case, a
+    controller sending in order."""
+    through, highest_seen = locked
+    if highest_seen != through:
+        return False
+    above = [seq for seq in batch_seqs if seq > through]
+    return not above or max(above) - through == len(above)
+
+
 async def advance_all(
-    conn: AsyncConnection, batch_highest: Mapping[str, int], locked: Mapping[str, Watermark]
+    conn: AsyncConnection, batch_seqs: Mapping[str, Set[int]], locked: Mapping[str, Watermark]
 ) -> list[SequenceState]:
-    """:func:`advance` for every device of a batch: one grouped count, one executemany UPDATE
-    (and the walk, per device, only where a hole remains)."""
-    ranges = {d: (locked[d][0], max(locked[d][1], highest)) for d, highest in batch_highest.items()}
-    moving = {d: r for d, r in ranges.items() if r[1] > r[0]}
-    counts: dict[str, int] = {}
+    """Move each device's watermark as far as the stored records allow (``batch_seqs``: each
+    device's distinct seqs in the batch): one grouped count for the devices whose watermark the
+    batch alone cannot move, one executemany UPDATE (and the walk, per device, only where a
+    hole remains)."""
+    ranges = {d: (locked[d][0], max(locked[d][1], max(seqs))) for d, seqs in batch_seqs.items()}
+    moving = {d: r for d, r in ranges.items() if r[1] > r[0] and not _filled(batch_seqs[d], locked[d])}
+    counts: dict[str, int] = {d: r[1] - r[0] for d, r in ranges.items() if d not in moving}
     if moving:
-        counts = {str(d): int(n) for d, n in await conn.execute(_counts_query(moving))}
+        counts.update({str(d): int(n) for d, n in await conn.execute(_counts_query(moving))})
     states = []
     for device_id in sorted(ranges):
         old_through, highest = ranges[device_id]
