@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, text
+from sqlalchemy import and_, bindparam, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.derive.days import (
     AttendanceDay,
-    DayKey,
     Passage,
     PersonKey,
     Presence,
@@ -79,7 +78,14 @@ async def apply(conn: AsyncConnection, events: Iterable[AccessEvent]) -> None:
         return
     if conn.dialect.name == "postgresql":
         await _lock_people(conn, {key[:2] for key in touched})
-    rows = (await conn.execute(_passages_of_days(touched))).all()
+    people_by_day: dict[date, set[str]] = {}
+    for _, person_id, day in touched:
+        people_by_day.setdefault(day, set()).add(person_id)
+    rows: list[Any] = []
+    for day, people in sorted(people_by_day.items()):
+        start, end = day_bounds(day)
+        bounds = {"people": sorted(people), "start": start, "end": end}
+        rows += (await conn.execute(_PASSAGES_OF_DAY, bounds)).all()
     passages = [p for p in map(_passage, rows) if day_key(p) in touched]
     days, presences = derive(passages)
     await upsert_attendance(conn, days)
@@ -171,19 +177,15 @@ def _passage_query() -> Any:
     )
 
 
-def _passages_of_days(touched: Iterable[DayKey]) -> Any:
-    """Every passage of the touched people on the touched days: one time range per local day, the
-    day's people listed (the (person_id, wall_time) index finds them). A person seen on two
-    projects brings the other project's passages too; :func:`apply` drops what was not touched."""
-    by_day: dict[date, set[str]] = {}
-    for _, person_id, day in touched:
-        by_day.setdefault(day, set()).add(person_id)
-    a = access_events.c
-    per_day: list[ColumnElement[bool]] = []
-    for day, people in sorted(by_day.items()):
-        start, end = day_bounds(day)
-        per_day.append(and_(a.person_id.in_(sorted(people)), a.wall_time >= start, a.wall_time < end))
-    return _passage_query().where(or_(*per_day))
+_PASSAGES_OF_DAY = _passage_query().where(
+    access_events.c.person_id.in_(bindparam("people", expanding=True)),
+    access_events.c.wall_time >= bindparam("start"),
+    access_events.c.wall_time < bindparam("end"),
+)
+"""Every passage of the given people in one local day's UTC bounds (the (person_id, wall_time)
+index finds them): one statement per day a batch touches (nearly always one), the same text each
+time, so it is compiled once. A person seen on two projects brings the other project's passages
+too; :func:`apply` drops what was not touched."""
 
 
 def _passage(row: Any) -> Passage:
