@@ -65,9 +65,7 @@ def streams(draw: st.DrawFn) -> list[list[tuple[int, str]]]:
     in_order = [(seq, draw(st.sampled_from([ACCESS, ACCESS, LANE]))) for seq in range(1, last + 1)]
     shuffled = draw(st.booleans())
     sent = draw(st.permutations(in_order)) if shuffled else list(in_order)
-    extra = draw(
-        st.lists(st.tuples(st.integers(1, last + 5), st.sampled_from([ACCESS, LANE])), max_size=8)
-    )
+    extra = draw(st.lists(st.tuples(st.integers(1, last + 5), st.sampled_from([ACCESS, LANE])), max_size=8))
     for item in extra:  # resends of either kind (a reused seq when the kind differs), and jumps ahead
         sent.insert(draw(st.integers(0, len(sent))), item)
     sizes = draw(st.lists(st.integers(1, 12), min_size=1, max_size=6))
