@@ -35,7 +35,7 @@ from sqlalchemy.pool import StaticPool
 from hub.errors import HubError, StoreError
 from hub.store import commands, heartbeats, journal, migrate, queries
 from hub.store.commands import CommandRecord
-from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
+from hub.store.dialect import POSTGRESQL_SETTINGS, WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.records import (
     NO_FILTERS,
     NO_LANE_FILTERS,
@@ -126,6 +126,8 @@ class Store:
                     options["poolclass"] = StaticPool  # one shared connection, or each sees its own DB
                 else:
                     Path(database).parent.mkdir(parents=True, exist_ok=True)
+            elif parsed.get_driver_name() == "asyncpg":
+                options["connect_args"] = {"server_settings": dict(POSTGRESQL_SETTINGS)}
             engine = create_async_engine(parsed, **options)
             try:
                 if engine.dialect.name == "sqlite":

@@ -295,3 +295,12 @@ async def test_hub_instances_storing_overlapping_batches_at_once_store_each_seq_
     ]
     counts = await store.count_access_events(group_by=("device_id",))
     assert [(c.group["device_id"], c.count) for c in counts] == [("lane-a", last), ("lane-b", last)]
+
+
+@pytest.mark.postgres
+async def test_postgresql_plans_every_statement_with_its_values(postgres_url: str) -> None:
+    """No generic plans (hub.store.dialect.POSTGRESQL_SETTINGS), on every pooled connection."""
+    async with await Store.open(postgres_url) as store:
+        for _ in range(2):
+            async with store.read("test") as conn:
+                assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
