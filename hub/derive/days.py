@@ -11,13 +11,13 @@ Attendance of one person on one project on one day:
 
 - ``first_in``: the earliest ``in``; ``last_out``: the latest ``out`` (either may be missing).
 - ``passages``: every passage that day.
-- ``seconds_on_site``: only *proven* time. Passages are walked in time order; an ``in`` opens an
-  interval and the next ``out`` closes it. An ``in`` after an ``in`` restarts the interval at the
-  later one (the person left unrecorded in between, so the earlier stretch is not proven). An
-  ``out`` with no open interval (a night shift that began the day before) and an ``in`` never
-  closed that day (still inside at midnight, or a forgotten swipe-out) count nothing: a
-  forgotten swipe must not credit a whole day. A shift across midnight therefore shows as an
-  ``in`` on one day and an ``out`` on the next with no seconds on either.
+- ``seconds_on_site``: only *proven* time, each interval's whole seconds. Passages are walked in
+  time order; an ``in`` opens an interval and the next ``out`` closes it. An ``in`` after an
+  ``in`` restarts the interval at the later one (the person left unrecorded in between, so the
+  earlier stretch is not proven). An ``out`` with no open interval (a night shift that began the
+  day before) and an ``in`` never closed that day (still inside at midnight, or a forgotten
+  swipe-out) count nothing: a forgotten swipe must not credit a whole day. A shift across midnight
+  therefore shows as an ``in`` on one day and an ``out`` on the next with no seconds on either.
 
 Presence of one person on one project: the latest passage decides (``on_site`` when it is an
 ``in``); ``event_time`` is its time; ``since`` is when the current run of passages in that
@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 SITE_TIMEZONE = ZoneInfo("Asia/Shanghai")
+SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +131,13 @@ def attendance_day(key: DayKey, passages: Iterable[Passage]) -> AttendanceDay:
         raise ValueError("a day of attendance needs at least one passage")
     ins = [p.wall_time for p in ordered if p.arrives]
     outs = [p.wall_time for p in ordered if not p.arrives]
-    seconds = 0.0
+    seconds = 0
     opened: datetime | None = None
     for passage in ordered:
         if passage.arrives:
             opened = passage.wall_time
         elif opened is not None:
-            seconds += (passage.wall_time - opened).total_seconds()
+            seconds += (passage.wall_time - opened) // SECOND
             opened = None
     project_id, person_id, day = key
     return AttendanceDay(
@@ -145,7 +146,7 @@ def attendance_day(key: DayKey, passages: Iterable[Passage]) -> AttendanceDay:
         day=day,
         first_in=min(ins) if ins else None,
         last_out=max(outs) if outs else None,
-        seconds_on_site=int(seconds),
+        seconds_on_site=seconds,
         passages=len(ordered),
     )
 
@@ -186,3 +187,91 @@ def derive(passages: Iterable[Passage]) -> tuple[list[AttendanceDay], list[Prese
             latest_day[person] = key
     presences = [presence_of(days[key]) for _, key in sorted(latest_day.items())]
     return attendance, presences
+
+
+def presence_key(presence: Presence) -> tuple[datetime, str, bool]:
+    """:func:`order_key` of the passage a presence was taken from."""
+    return (presence.event_time, presence.device_id, presence.on_site)
+
+
+def continue_record(
+    latest: Presence, start_day: AttendanceDay | None, passages: Sequence[Passage]
+) -> tuple[list[AttendanceDay], Presence] | None:
+    """One person's attendance days and presence after ``passages``, carried on from what is
+    stored instead of recomputed from every passage; None when that is not possible.
+
+    ``latest`` is the person's stored presence on the project: its passage is the latest stored
+    one. ``start_day`` is the stored attendance (if any) of the day the passages start on. When
+    every passage comes after ``latest`` (by :func:`order_key`), the walk of
+    :func:`attendance_day` and the run of :func:`presence_of` simply go on from where they
+    stopped: if the passages start on the latest passage's day, ``start_day`` holds that day's
+    counts so far and the open interval, if any, is the latest passage itself (an ``in``); a later
+    day has no stored passages at all. The result is then exactly what recomputing from every
+    passage gives (``tests/hub/derive`` holds that for generated streams). Anything else (an older
+    passage, or stored rows that do not fit) answers None, and the caller recomputes the
+    touched days from their passages.
+    """
+    ordered = sorted(passages, key=order_key)
+    if not ordered or order_key(ordered[0]) <= presence_key(latest):
+        return None
+    days: list[AttendanceDay] = []
+    today: _DayTally | None = None
+    on_site, since, device_id, event_time = latest.on_site, latest.since, latest.device_id, latest.event_time
+    event_day = local_day(event_time)
+    for passage in ordered:
+        day = local_day(passage.wall_time)
+        if today is None:  # the day the passages start on: the latest passage's, or a later one
+            if start_day is None and day == event_day:
+                return None  # that day has stored passages, so it has an attendance row
+            if start_day is not None and (start_day.day != day or day != event_day):
+                return None  # a row for a day later than every stored passage
+            if start_day is None:
+                today = _DayTally(day)
+            else:
+                today = _DayTally.carried_on(start_day, event_time if on_site else None)
+        elif day != today.day:
+            days.append(today.done(latest.project_id, latest.person_id))
+            today = _DayTally(day)
+        today.add(passage)
+        if passage.arrives != on_site or day != event_day:
+            since = passage.wall_time
+        on_site, device_id, event_time, event_day = passage.arrives, passage.device_id, passage.wall_time, day
+    assert today is not None
+    days.append(today.done(latest.project_id, latest.person_id))
+    return days, Presence(latest.project_id, latest.person_id, on_site, since, device_id, event_time)
+
+
+@dataclass(slots=True)
+class _DayTally:
+    """:func:`attendance_day`'s walk, kept open so passages can be added in order."""
+
+    day: date
+    first_in: datetime | None = None
+    last_out: datetime | None = None
+    seconds: int = 0
+    passages: int = 0
+    opened: datetime | None = None
+
+    @classmethod
+    def carried_on(cls, stored: AttendanceDay, opened: datetime | None) -> _DayTally:
+        return cls(
+            stored.day, stored.first_in, stored.last_out, stored.seconds_on_site, stored.passages, opened
+        )
+
+    def add(self, passage: Passage) -> None:
+        """The next passage in :func:`order_key` order."""
+        self.passages += 1
+        if passage.arrives:
+            self.opened = passage.wall_time
+            if self.first_in is None:
+                self.first_in = passage.wall_time
+            return
+        if self.opened is not None:
+            self.seconds += (passage.wall_time - self.opened) // SECOND
+            self.opened = None
+        self.last_out = passage.wall_time
+
+    def done(self, project_id: str, person_id: str) -> AttendanceDay:
+        return AttendanceDay(
+            project_id, person_id, self.day, self.first_in, self.last_out, self.seconds, self.passages
+        )
