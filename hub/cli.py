@@ -32,7 +32,7 @@ _FLAGS: list[tuple[str, type, str]] = [
     ("share_group", str, "MQTT v5 shared-subscription group the instances split the stream in"),
     ("http_host", str, "API listen address (default 127.0.0.1)"),
     ("http_port", int, "API listen port; 0 picks a free one (default 8080)"),
-    ("batch_max", int, "most events stored in one transaction (default 500)"),
+    ("batch_max", int, "most events stored in one transaction (default 2000)"),
     ("batch_window_s", float, "longest wait to fill a batch, seconds (default 0.02)"),
 ]
 

@@ -50,7 +50,7 @@ class HubConfig(BaseModel):
     http_host: Annotated[str, Field(min_length=1)] = "127.0.0.1"
     # 0 lets the OS pick a free port (tests); the CLI prints the one it got.
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8080
-    batch_max: Annotated[int, Field(ge=1, le=10_000)] = 500
+    batch_max: Annotated[int, Field(ge=1, le=10_000)] = 2000
     batch_window_s: Annotated[float, Field(ge=0, le=5)] = 0.02
     # A device is shown offline after 1.5 x its keep-alive without a heartbeat or an ``online``.
     device_keepalive_s: Annotated[float, Field(gt=0, le=3600)] = 30.0

@@ -99,7 +99,7 @@ class Ingest:
         port: int,
         client_id: str,
         share_group: str,
-        batch_max: int = 500,
+        batch_max: int = 2000,
         batch_window: float = 0.02,
         rng: random.Random | None = None,
         tls_context: ssl.SSLContext | None = None,
