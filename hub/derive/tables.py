@@ -1,11 +1,18 @@
 """Keeping ``presence`` and ``attendance`` in step with ``access_events``, in the caller's transaction.
 
 :func:`apply` runs inside the ingest's write transaction, right after a batch's new access events
-are inserted (hub.store.journal), so the derived rows commit or roll back with the events. It
-recomputes every person-day the batch touches from *all* stored passages of that day, never by
-adding the new ones to a running total: a late or repeated batch then cannot skew a day, and
-the result is the same in any arrival order (the rules: :mod:`hub.derive.days`). Its cost is a
-constant number of statements per batch (a lock on PostgreSQL, one SELECT, two bulk upserts),
+are inserted (hub.store.journal), so the derived rows commit or roll back with the events. The
+result is always what the rules (:mod:`hub.derive.days`) give for *all* stored passages, in any
+arrival order, so a late or repeated batch cannot skew a day. Two ways get there:
+
+- a person whose new passages all come after their stored presence (lanes report as people
+  pass, so nearly everyone) is carried on from the stored presence and the stored attendance of
+  the day the passages start on (:func:`hub.derive.days.continue_record`);
+- anyone else (an older passage from a lane that was offline, a person seen for the first time,
+  stored rows that do not fit) has every touched day recomputed from all its stored passages.
+
+Its cost is a constant number of statements per batch (a lock on PostgreSQL, two SELECTs per
+project and day for the stored rows, one per day for recomputed passages, two bulk upserts),
 not one per event.
 
 Presence is upserted only where the candidate is at least as new as the stored row (by the same
@@ -14,7 +21,7 @@ this morning's passages said.
 
 Two hub instances may store passages of one person through different lanes at the same time.
 On PostgreSQL each takes a transaction-scoped advisory lock per (project, person) before reading,
-so the second one reads the first one's committed passages (READ COMMITTED sees them once the
+so the second one reads the first one's committed rows (READ COMMITTED sees them once the
 lock is granted); the locks are taken in key order, after the device locks, so they cannot
 deadlock. SQLite writers are serialised by BEGIN IMMEDIATE already.
 
