@@ -36,14 +36,17 @@ noisy; ratios are taken within a run):
   ``duplicates`` = rows beyond one per (device, seq).
 
 ``ratio`` = hub_events_per_s / raw_msgs_per_s (goal: >= 0.6 on both stores; ``lost`` and
-``duplicates`` 0). ``publish_msgs_per_s`` (hub phase) and ``raw_publish_msgs_per_s`` (raw phase)
-are the publishers' own rates, first publish to last PUBACK: when one is close to the matching
-end-to-end rate, the publishers rather than the consumer set the pace. ``hub_link_drops`` counts
-the times the hub's ingest lost its broker link (its log says so): it
-reconnects with a clean session, and what the broker had queued for it is gone, so with these
-controllers, which do not resend, it shows up as ``lost`` and ``acked_all`` false.
-``loadavg_1m`` is the machine's load when the run ended: other work on a 2-CPU machine moves
-both rates, which is why only their ratio is compared.
+``duplicates`` 0). The hub builds paho's MQTT v5 property tables once (hub.paho_tables) where a
+plain client builds them for every message; ``--raw-shared-tables`` gives the bare subscriber the
+same receive path, to see how the hub's own work compares with receiving alone (``raw_subscriber``
+in the report says which ran). ``publish_msgs_per_s`` (hub phase) and ``raw_publish_msgs_per_s``
+(raw phase) are the publishers' own rates, first publish to last PUBACK: when one is close to the
+matching end-to-end rate, the publishers rather than the consumer set the pace. ``hub_link_drops``
+counts the times the hub's ingest lost its broker link (its log says so): it reconnects with a
+clean session, and what the broker had queued for it is gone, so with these controllers, which do
+not resend, it shows up as ``lost`` and ``acked_all`` false. ``loadavg_1m`` is the machine's load
+when the run ended: other work on a 2-CPU machine moves both rates, which is why only their ratio
+is compared.
 
 The simulated controllers do not resend (a real controller would, after ``resend_after_s``): a
 message the broker drops shows up as ``lost`` instead of being hidden by a resend. With
@@ -344,10 +347,13 @@ async def raw_subscriber(port: int, expected: int) -> None:
     print(json.dumps({"count": counted, "first_at": first_at, "last_at": last_at}), flush=True)
 
 
-async def raw_phase(publishers: Publishers, broker: Mosquitto, events: int) -> tuple[Published, float]:
+async def raw_phase(
+    publishers: Publishers, broker: Mosquitto, events: int, shared_tables: bool
+) -> tuple[Published, float]:
     """(when publishing started and ended, when the bare subscriber received the last message)."""
+    flags = ["--raw-shared-tables"] if shared_tables else []
     child = await asyncio.create_subprocess_exec(
-        *(sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events)),
+        *(sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events), *flags),
         stdout=asyncio.subprocess.PIPE,
     )
     assert child.stdout is not None
@@ -392,7 +398,7 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
     published = {device: len(p) for device, p in payloads.items()}
     profile = workdir / "hub.prof" if args.profile else None
     async with publishers_for(args.publisher, broker, payloads, args.window) as publishers:
-        raw, raw_done_at = await raw_phase(publishers, broker, args.events)
+        raw, raw_done_at = await raw_phase(publishers, broker, args.events, args.raw_shared_tables)
         logs = [workdir / ("hub.log" if n == 0 else f"hub-{n + 1}.log") for n in range(args.hubs)]
         with contextlib.ExitStack() as hubs:
             # One after the other: the first one migrates the empty database.
@@ -420,6 +426,7 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
         "hubs": args.hubs,
         "window": args.window,
         "granted": args.granted,
+        "raw_subscriber": "aiomqtt + hub.paho_tables" if args.raw_shared_tables else "aiomqtt",
         "raw_msgs_per_s": round(raw_rate),
         "hub_events_per_s": round(hub_rate),
         "ratio": round(hub_rate / raw_rate, 3),
@@ -459,9 +466,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", type=Path, help="run the hub under cProfile, keep its stats here")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
+    parser.add_argument(
+        "--raw-shared-tables",
+        action="store_true",
+        help="give the bare subscriber the hub's receive path too (hub.paho_tables), for comparison",
+    )
     parser.add_argument("--raw-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_subscriber:
+        if args.raw_shared_tables:
+            from hub.paho_tables import install
+
+            install()
         asyncio.run(raw_subscriber(*args.raw_subscriber))
         return 0
     if not args.smoke and args.events < 10_000:
