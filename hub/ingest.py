@@ -55,7 +55,13 @@ class Publisher(Protocol):
 class Inbox(asyncio.Queue[aiomqtt.Message]):
     """The queue aiomqtt delivers received messages into, made by the ingest so that its batch
     loop can take everything waiting at once. Taking them one by one through ``client.messages``
-    costs a Task and an ``asyncio.wait`` per message, and the hub receives thousands a second."""
+    costs a Task and an ``asyncio.wait`` per message, and the hub receives thousands a second.
+
+    Unbounded, like aiomqtt's own (whose bound drops messages): paho reads whatever the broker
+    sends, so a backlog moves from the broker into this queue (bench/ingest.py: 80,000 messages
+    at the peak). MQTT v5 flow control would bound it (a Receive Maximum, and PUBACKs only after
+    each batch), but mosquitto 2.0.11 sent a burst far past it (21,000 unacknowledged with a
+    limit of 2,000, measured), and paho's manual acks are not part of aiomqtt's API."""
 
     def take(self, limit: int) -> list[aiomqtt.Message]:
         """Up to ``limit`` waiting messages, oldest first, without waiting."""
