@@ -13,13 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,15 +25,12 @@ from sqlalchemy import select
 
 from hub.store import Store
 from hub.store.schema import access_events
-from sitegate.hubproc import HubProcess
+from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
-from sitegate.netutil import free_port
 from sitegate.postgres import PostgresServer
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
 
 STORES: Final = ("sqlite", "postgres")
-HUB_START_S: Final = 30.0
-HUB_STOP_S: Final = 10.0
 
 
 def log(message: str) -> None:
@@ -179,14 +171,11 @@ def tally(published: Mapping[str, int], rows: Sequence[tuple[str, int]]) -> Tall
 # -- the hub as a process ------------------------------------------------------------------------
 
 
-class Hub:
-    """``sitegate hub`` as a child process on any store URL, optionally under cProfile.
-
-    sitegate.hubproc.hub_process takes a SQLite file only (it builds the URL itself), so the
-    benches launch the same command here with ``--database-url``; they also need the share group,
-    :meth:`kill`, and a working directory of the run's own (``state_dir``: a hub on PostgreSQL
-    keeps its keys in ``./var``; instances of one run share them). The profile is written when
-    the hub exits on SIGTERM.
+class Hub(HubLauncher):
+    """``sitegate hub`` as a child process on any store URL, optionally under cProfile: the
+    launcher of sitegate.hubproc with the benches' defaults (warnings-only log, the run's own
+    directory as working directory: a hub on PostgreSQL keeps its keys in ``./var``, and instances
+    of one run share them). The profile is written when the hub exits on SIGTERM.
     """
 
     def __init__(
@@ -201,89 +190,26 @@ class Hub:
         profile_path: Path | None = None,
         extra: Sequence[str] = (),
     ) -> None:
-        self.name = name
-        self.state_dir = state_dir
-        self.http_port = free_port()
-        self.log_path = log_path
         python = [sys.executable]
         if profile_path is not None:
             python += ["-m", "cProfile", "-o", str(profile_path)]
-        self.args = [
-            *python, "-m", "sitegate.cli", "hub",
-            "--database-url", url,
-            "--mqtt-host", broker.host,
-            "--mqtt-port", str(broker.port),
-            "--http-host", "127.0.0.1",
-            "--http-port", str(self.http_port),
-            "--log-level", "WARNING",
-            *(["--share-group", share_group] if share_group else []),
-            *extra,
-        ]  # fmt: skip
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def process(self) -> HubProcess:
-        assert self.proc is not None, "the hub is not started"
-        return HubProcess(self.proc, self.http_port)
-
-    def start(self) -> Hub:
-        """Returns once the hub's ingest is subscribed (``/healthz`` says the broker link is up)."""
-        with contextlib.ExitStack() as files:
-            output = (
-                files.enter_context(open(self.log_path, "ab"))
-                if self.log_path is not None
-                else subprocess.DEVNULL
-            )
-            # The working directory is where a hub on PostgreSQL keeps its keys (./var): the run's own.
-            self.proc = subprocess.Popen(
-                self.args, stdout=output, stderr=subprocess.STDOUT, cwd=self.state_dir
-            )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.kill()
-            raise
-        return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + HUB_START_S
-        last = "no answer"
-        while True:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                where = f"; see {self.log_path}" if self.log_path else ""
-                code = self.proc.returncode
-                raise RuntimeError(f"{self.name} exited with {code} before it was ready{where}")
-            try:
-                with urllib.request.urlopen(f"{self.process.base_url}/healthz", timeout=1) as answer:
-                    if answer.status == 200:
-                        return
-            except urllib.error.HTTPError as err:
-                last = f"HTTP {err.code}"
-            except OSError as err:
-                last = str(err)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} not ready within {HUB_START_S:.0f} s ({last})")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, no last batch committed, no final acks."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        """SIGTERM (the hub finishes its batch and closes the store), SIGKILL if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(HUB_STOP_S)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        super().__init__(
+            url,
+            broker.host,
+            broker.port,
+            log=log_path,
+            share_group=share_group,
+            cwd=state_dir,
+            python=python,
+            extra=["--log-level", "WARNING", *extra],
+            name=name,
+        )
+        self.state_dir = state_dir
+        self.log_path = log_path
 
     def __enter__(self) -> Hub:
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

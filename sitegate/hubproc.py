@@ -2,6 +2,8 @@
 
 Its own process, so it can be killed with SIGKILL and restarted on the same database the way a
 production hub can; stopped with SIGTERM (and killed if it ignores that) when the block ends.
+One launcher serves the demo, the tests and the benchmarks (which add a share group, cProfile,
+a working directory of their own and SIGKILL).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegate.netutil import free_port, wait_for_port
+from sitegate.netutil import free_port
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +49,104 @@ def create_account(database: Path | str, username: str, password: str, *, role: 
         )
 
 
-def _wait_listening(proc: subprocess.Popen[bytes], port: int, within_s: float, log: Path | None) -> None:
-    deadline = time.monotonic() + within_s
-    while True:
-        if proc.poll() is not None:
-            where = f"; see {log}" if log else ""
-            raise RuntimeError(f"the hub exited with {proc.returncode} before listening{where}")
+class HubLauncher:
+    """``sitegate hub`` as a child process: :meth:`start` returns once ``/healthz`` answers 200
+    (database reachable, ingest subscribed), :meth:`stop` sends SIGTERM (the hub finishes its
+    batch and closes the store) and SIGKILL if it hangs, :meth:`kill` is SIGKILL straight away
+    (no last batch, no final acks), the way a production hub can die.
+
+    ``database`` is an SQLite file (a Path) or any database URL; ``cwd`` is where a hub on
+    PostgreSQL keeps its keys (``./var``); ``python`` runs it (e.g. under cProfile); ``extra``
+    are more ``sitegate hub`` flags.
+    """
+
+    START_S = 30.0
+    STOP_S = 10.0
+
+    def __init__(
+        self,
+        database: Path | str,
+        broker_host: str,
+        broker_port: int,
+        *,
+        config: Path | None = None,
+        log: Path | None = None,
+        http_port: int | None = None,
+        share_group: str | None = None,
+        cwd: Path | None = None,
+        python: Sequence[str] = (sys.executable,),
+        extra: Sequence[str] = (),
+        name: str = "hub",
+    ) -> None:
+        self.name = name
+        self.log = log
+        self.cwd = cwd
+        self.http_port = http_port or free_port()
+        self.args = [
+            *python, "-m", "sitegate.cli", "hub",
+            *(["--config", str(config)] if config is not None else []),
+            "--database-url", _database_url(database),
+            "--mqtt-host", broker_host,
+            "--mqtt-port", str(broker_port),
+            "--http-host", "127.0.0.1",
+            "--http-port", str(self.http_port),
+            *(["--share-group", share_group] if share_group else []),
+            *extra,
+        ]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def process(self) -> HubProcess:
+        assert self.proc is not None, "the hub is not started"
+        return HubProcess(self.proc, self.http_port)
+
+    def start(self, within_s: float = START_S) -> HubProcess:
+        with contextlib.ExitStack() as files:
+            output = files.enter_context(open(self.log, "ab")) if self.log is not None else subprocess.DEVNULL
+            self.proc = subprocess.Popen(self.args, stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd)
         try:
-            wait_for_port("127.0.0.1", port, timeout=0.2)
-            return
-        except TimeoutError:
+            self._wait_ready(within_s)
+        except BaseException:
+            self.kill()
+            raise
+        return self.process
+
+    def _wait_ready(self, within_s: float) -> None:
+        deadline = time.monotonic() + within_s
+        last = "no answer"
+        while True:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                where = f"; see {self.log}" if self.log else ""
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode} before it was ready{where}"
+                )
+            try:
+                health = f"{self.process.base_url}/healthz"  # always http://127.0.0.1:<port>
+                with urllib.request.urlopen(health, timeout=1) as answer:  # noqa: S310
+                    if answer.status == 200:
+                        return
+            except urllib.error.HTTPError as err:
+                last = f"HTTP {err.code}"
+            except OSError as err:
+                last = str(err)
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the hub did not listen on port {port} within {within_s:.0f} s") from None
+                raise TimeoutError(f"{self.name} not ready within {within_s:.0f} s ({last})")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(self.STOP_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
 
 
 @contextlib.contextmanager
@@ -68,32 +158,12 @@ def hub_process(
     config: Path | None = None,
     log: Path | None = None,
     http_port: int | None = None,
-    within_s: float = 30.0,
+    within_s: float = HubLauncher.START_S,
 ) -> Iterator[HubProcess]:
-    """A running hub on the SQLite file ``database``; ``config`` is a hub TOML (e.g. its TLS files);
-    output goes to ``log`` (or nowhere)."""
-    port = http_port or free_port()
-    args = [sys.executable, "-m", "sitegate.cli", "hub"]
-    if config is not None:
-        args += ["--config", str(config)]
-    args += [
-        "--database-url", _database_url(database),
-        "--mqtt-host", broker_host,
-        "--mqtt-port", str(broker_port),
-        "--http-host", "127.0.0.1",
-        "--http-port", str(port),
-    ]  # fmt: skip
-    with contextlib.ExitStack() as stack:
-        output = stack.enter_context(open(log, "wb")) if log is not None else subprocess.DEVNULL
-        proc = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            _wait_listening(proc, port, within_s, log)
-            yield HubProcess(proc, port)
-        finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+    """A running, ready hub on ``database`` for the block; ``config`` is a hub TOML (e.g. its TLS
+    files); output goes to ``log`` (or nowhere)."""
+    launcher = HubLauncher(database, broker_host, broker_port, config=config, log=log, http_port=http_port)
+    try:
+        yield launcher.start(within_s)
+    finally:
+        launcher.stop()
