@@ -207,13 +207,6 @@ class Hub(HubLauncher):
         self.state_dir = state_dir
         self.log_path = log_path
 
-    def __enter__(self) -> Hub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
 
 def link_drops(hub_log: Path) -> int:
     """How often a hub's ingest lost its broker link (hub.ingest logs each time)."""

@@ -58,7 +58,7 @@ from hub.registry.uscc import with_check_character  # noqa: E402
 from hub.registry.vault import IdVault  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
 from hub.store.schema import projects  # noqa: E402
-from sitegate.hubproc import create_account, hub_process  # noqa: E402
+from sitegate.hubproc import HubLauncher, create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.models import Direction  # noqa: E402
@@ -256,7 +256,7 @@ async def bench(samples: int, people: int, workdir: Path) -> dict[str, Any]:
     create_account(database, "city-admin", PASSWORD)
     with (
         Mosquitto() as broker,
-        hub_process(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
     ):
         public_key = public_key_b64(load_signing_key(workdir / "roster-signing.key"))
         async with aiohttp.ClientSession() as session:

@@ -57,7 +57,7 @@ from sitegate.demo_lanes import (
 )
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
-from sitegate.hubproc import create_account, hub_process
+from sitegate.hubproc import HubLauncher, create_account
 from sitegate.mosquitto import Mosquitto
 from wire.models import AccessEvent, LaneEventType, Reason
 
@@ -347,7 +347,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int, people: int = PEOPLE) 
         print(f"  broker  mqtts://{broker.host}:{broker.port} (TLS, the production listener and ACL)")
         hub_toml = _hub_config(root, ca)
         hub = stack.enter_context(
-            hub_process(database, broker.host, broker.port, config=hub_toml, log=root / "hub.log")
+            HubLauncher(database, broker.host, broker.port, config=hub_toml, log=root / "hub.log")
         )
         base = hub.base_url
         async with aiohttp.ClientSession() as anonymous:

@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,22 +148,9 @@ class HubLauncher:
         except subprocess.TimeoutExpired:
             self.kill()
 
+    def __enter__(self) -> HubProcess:
+        """Started and ready for the block; stopped (SIGTERM) when it ends."""
+        return self.start()
 
-@contextlib.contextmanager
-def hub_process(
-    database: Path | str,
-    broker_host: str,
-    broker_port: int,
-    *,
-    config: Path | None = None,
-    log: Path | None = None,
-    http_port: int | None = None,
-    within_s: float = HubLauncher.START_S,
-) -> Iterator[HubProcess]:
-    """A running, ready hub on ``database`` for the block; ``config`` is a hub TOML (e.g. its TLS
-    files); output goes to ``log`` (or nowhere)."""
-    launcher = HubLauncher(database, broker_host, broker_port, config=config, log=log, http_port=http_port)
-    try:
-        yield launcher.start(within_s)
-    finally:
-        launcher.stop()
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

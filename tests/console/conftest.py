@@ -22,7 +22,7 @@ from hub.store import Store
 from hub.store.schema import inspections
 from hub.workflows import deductions, orders
 from hub.workflows.models import DeductionIn, OrderIn
-from sitegate.hubproc import HubProcess, hub_process
+from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
 from tests.hub.factories import make_event
 from tests.hub.oversight import world as w
@@ -130,7 +130,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     world, order_id = asyncio.run(build_world(database))
     with (
         Mosquitto() as broker,
-        hub_process(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
         playwright_api.sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -23,7 +23,7 @@ from schemathesis.checks import (
 
 from hub.api.openapi import document
 from hub.api.openapi.operations import OPERATIONS
-from sitegate.hubproc import HubProcess, create_account, hub_process
+from sitegate.hubproc import HubLauncher, HubProcess, create_account
 from sitegate.mosquitto import Mosquitto
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
@@ -40,7 +40,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     create_account(database, "fuzz-city", PASSWORD)
     with (
         Mosquitto() as broker,
-        hub_process(database, broker.host, broker.port, log=workdir / "hub.log") as running,
+        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as running,
     ):
         yield running
 

@@ -21,7 +21,7 @@ import pytest
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.uplink import Uplink
-from sitegate.hubproc import hub_process
+from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.controller.test_journal import make_event
 from wire.models import AccessEvent
@@ -69,7 +69,7 @@ async def test_ten_thousand_offline_events_arrive_exactly_once(broker: Mosquitto
     for _ in range(10_000):
         journal.append(events_for("lane-off-1"))  # the link is down all this time
     db = tmp_path / "hub.sqlite3"
-    with hub_process(db, broker.host, broker.port):
+    with HubLauncher(db, broker.host, broker.port):
         async with uplinks(broker, {"lane-off-1": journal}) as links:
             started = time.monotonic()
             await until(lambda: journal.backlog() == 0, 60, "drained backlog")
@@ -90,12 +90,12 @@ async def test_hub_killed_mid_ingest_and_broker_restarted_mid_drain(
             journal.append(events_for(device))
     db = tmp_path / "hub.sqlite3"
     async with uplinks(broker, journals):
-        with hub_process(db, broker.host, broker.port) as hub:
+        with HubLauncher(db, broker.host, broker.port) as hub:
             await until(lambda: any(j.acked_through > 200 for j in journals.values()), 30, "first acks")
             hub.proc.send_signal(signal.SIGKILL)  # mid-ingest: no clean shutdown, no final acks
             hub.proc.wait(10)
         broker.restart()  # mid-drain, while the lanes still hold unacknowledged events
-        with hub_process(db, broker.host, broker.port):
+        with HubLauncher(db, broker.host, broker.port):
             await until(lambda: all(j.backlog() == 0 for j in journals.values()), 90, "every journal drained")
     for device in devices:
         assert stored_seqs(db, device) == list(range(1, 3_001)), device
