@@ -6,6 +6,7 @@ the same, and the same as a rebuild from the stored events.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from datetime import date, datetime, timedelta, timezone
@@ -274,3 +275,36 @@ async def test_denied_events_derive_nothing(store: Store) -> None:
     assert await tables(store) == ([], [])
     async with store.read("test") as conn:
         assert len((await conn.execute(select(access_events.c.id))).all()) == 2
+
+
+async def test_hub_instances_storing_one_person_s_lanes_at_once_keep_the_tables_right(
+    database_url: str,
+) -> None:
+    """Two lanes of one site, each drained by another hub instance at the same moment: each
+    instance carries on from what it reads under the person's lock, so the second one must see
+    the first one's rows (PostgreSQL: advisory lock; SQLite: one writer at a time)."""
+    lanes = Lanes()
+    start = at(DAY1, 7)
+    events = [
+        lanes.event(
+            f"lane-{'in' if n % 2 == 0 else 'out'}",
+            "proj-d",
+            start + timedelta(minutes=n),
+            IN if n % 2 == 0 else OUT,
+            f"per-{n % 5}",
+        )
+        for n in range(200)
+    ]
+    ins = [e for e in events if e.device_id == "lane-in"]
+    outs = [e for e in events if e.device_id == "lane-out"]
+    instances = [await Store.open(database_url) for _ in range(2)]
+    try:
+        for chunk in range(0, 100, 10):  # both lanes' next ten at once, each through its own hub
+            await asyncio.gather(
+                instances[0].store_events(ins[chunk : chunk + 10]),
+                instances[1].store_events(outs[chunk : chunk + 10]),
+            )
+        assert await tables(instances[0]) == oracle(events)
+    finally:
+        for instance in instances:
+            await instance.close()
