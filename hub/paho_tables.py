@@ -8,7 +8,8 @@ process's CPU, about 70 µs per event, more than validating and storing the even
 
 :func:`install` points the decoder (``paho.mqtt._packet``, which makes the ``Properties`` of every
 incoming packet) at a subclass whose instances share one copy of the tables, taken from a stock
-instance so they are paho's own whatever its version. Sharing is safe because paho only reads
+instance so they are paho's own whatever its version, and clear themselves without probing
+every property name. Sharing is safe because paho only reads
 them; ``tests/hub/test_paho_tables.py`` holds that, and that decoding is unchanged. Only
 incoming packets are affected: what the hub sends is built by paho's own class.
 """
@@ -38,6 +39,16 @@ class SharedTableProperties(Properties):
         self.types = _TYPES
         self.names = _NAMES
         self.properties = _TABLE
+
+    def clear(self) -> None:
+        """Remove every property set. paho's own probes all 27 names with ``hasattr`` (and
+        ``unpack`` clears first, so once per received packet); the properties set are exactly
+        this instance's attributes besides its four tables."""
+        for name in [name for name in vars(self) if name not in _OWN]:
+            delattr(self, name)
+
+
+_OWN = frozenset({"packetType", "types", "names", "properties"})
 
 
 def install() -> bool:

@@ -133,3 +133,17 @@ def test_install_leaves_a_decoder_it_does_not_know_alone(
         assert install() is False
     assert decoder_class() is Elsewhere
     assert "decoder changed" in caplog.text
+
+
+@given(values=publish_properties)
+def test_clear_removes_every_property_and_keeps_the_tables(values: dict[str, Any]) -> None:
+    shared: Any = SharedTableProperties(PacketTypes.PUBLISH)
+    for name, value in values.items():
+        setattr(shared, name, value)
+    assert shared.json() == stock_properties(values).json()
+    shared.clear()
+    assert shared.json() == {}
+    assert shared.isEmpty()
+    assert (shared.types, shared.names, shared.properties) == fresh_tables()
+    shared.ContentType = "application/json"  # still settable as paho checks it
+    assert shared.json() == {"ContentType": "application/json"}
