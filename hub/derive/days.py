@@ -91,7 +91,7 @@ def local_day(instant: datetime) -> date:
     recent = _recent_day
     if recent is not None and instant.tzinfo is not None and recent[0] <= instant < recent[1]:
         return recent[2]
-    day = instant.astimezone(SITE_TIMEZONE).date()
+    day = _converted(instant)
     if instant.tzinfo is not None:
         start, end = day_bounds(day)
         # Only a day whose first and last instants convert back to it (not one cut by an offset
@@ -129,26 +129,11 @@ def attendance_day(key: DayKey, passages: Iterable[Passage]) -> AttendanceDay:
     ordered = sorted(passages, key=order_key)
     if not ordered:
         raise ValueError("a day of attendance needs at least one passage")
-    ins = [p.wall_time for p in ordered if p.arrives]
-    outs = [p.wall_time for p in ordered if not p.arrives]
-    seconds = 0
-    opened: datetime | None = None
-    for passage in ordered:
-        if passage.arrives:
-            opened = passage.wall_time
-        elif opened is not None:
-            seconds += (passage.wall_time - opened) // SECOND
-            opened = None
     project_id, person_id, day = key
-    return AttendanceDay(
-        project_id=project_id,
-        person_id=person_id,
-        day=day,
-        first_in=min(ins) if ins else None,
-        last_out=max(outs) if outs else None,
-        seconds_on_site=seconds,
-        passages=len(ordered),
-    )
+    tally = _DayTally(day)
+    for passage in ordered:
+        tally.add(passage)
+    return tally.done(project_id, person_id)
 
 
 def presence_of(passages: Sequence[Passage]) -> Presence:
@@ -243,7 +228,8 @@ def continue_record(
 
 @dataclass(slots=True)
 class _DayTally:
-    """:func:`attendance_day`'s walk, kept open so passages can be added in order."""
+    """The walk of one day's passages in :func:`order_key` order: :func:`attendance_day` runs it
+    over a whole day, :func:`continue_record` carries a stored day on with it."""
 
     day: date
     first_in: datetime | None = None
