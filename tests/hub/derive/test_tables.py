@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -94,12 +95,18 @@ def oracle(events: list[AccessEvent]) -> tuple[list[tuple[Any, ...]], list[tuple
     )
 
 
-async def store_in_batches(store: Store, events: list[AccessEvent], sizes: list[int]) -> None:
+def batches(events: list[AccessEvent], sizes: list[int]) -> Iterator[list[AccessEvent]]:
+    """``events`` in order, cut into batches of ``sizes`` taken in turn."""
     i, sizes_cycle = 0, itertools.cycle(sizes)
     while i < len(events):
         n = next(sizes_cycle)
-        await store.store_events(events[i : i + n])
+        yield events[i : i + n]
         i += n
+
+
+async def store_in_batches(store: Store, events: list[AccessEvent], sizes: list[int]) -> None:
+    for batch in batches(events, sizes):
+        await store.store_events(batch)
 
 
 async def test_the_scenario_in_exact_numbers(store: Store) -> None:
@@ -194,12 +201,9 @@ async def test_after_every_batch_the_tables_are_what_all_stored_passages_give(
     sizes = data.draw(st.lists(st.integers(1, 6), min_size=1, max_size=4), label="batch sizes")
     project = events[0].project_id
     stored: list[AccessEvent] = []
-    i, sizes_cycle = 0, itertools.cycle(sizes)
-    while i < len(arrival):
-        batch = arrival[i : i + next(sizes_cycle)]
+    for batch in batches(arrival, sizes):
         await store.store_events(batch)
         stored += batch
-        i += len(batch)
         assert await tables(store, project) == oracle_of(stored, project)
 
 
