@@ -204,8 +204,6 @@ class Hub(HubLauncher):
             extra=["--log-level", "WARNING", *extra],
             name=name,
         )
-        self.state_dir = state_dir
-        self.log_path = log_path
 
 
 def link_drops(hub_log: Path) -> int:
