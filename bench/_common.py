@@ -1,5 +1,6 @@
 """What the ingest benches share: the store they run on, the hub as a process, synthetic events,
-and the exactly-once tally read back from the hub's database.
+and the exactly-once tally read back from the hub's database. (A bench's deadline, its orderly
+exit on SIGTERM and the cleanup of its processes are in bench/_lifetime.py.)
 
 Import it after the bench has put the repository root on ``sys.path`` (every bench does that
 first, so it runs as ``.venv/bin/python bench/NAME.py`` from anywhere).
@@ -23,9 +24,10 @@ from typing import Final
 
 from sqlalchemy import select
 
+from bench._lifetime import budget
 from hub.store import Store
 from hub.store.schema import access_events
-from sitegate.hubproc import HubLauncher
+from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
 from sitegate.postgres import PostgresServer
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
@@ -171,7 +173,15 @@ def tally(published: Mapping[str, int], rows: Sequence[tuple[str, int]]) -> Tall
 # -- the hub as a process ------------------------------------------------------------------------
 
 
-class Hub(HubLauncher):
+class BoundedHub(HubLauncher):
+    """The launcher of sitegate.hubproc, whose wait for ``/healthz`` never runs past the bench's
+    deadline (bench/_lifetime.py)."""
+
+    def start(self, within_s: float = HubLauncher.START_S) -> HubProcess:
+        return super().start(budget(within_s))
+
+
+class Hub(BoundedHub):
     """``sitegate hub`` as a child process on any store URL, optionally under cProfile: the
     launcher of sitegate.hubproc with the benches' defaults (warnings-only log, the run's own
     directory as working directory: a hub on PostgreSQL keeps its keys in ``./var``, and instances

@@ -2,6 +2,7 @@
 site can admit them.
 
     .venv/bin/python bench/propagation.py [--samples 100] [--people 2000] [--dir PATH]
+        [--deadline-s S] [--sample-timeout-s 30] [--worker-hours HH:MM-HH:MM]
 
 Starts its own mosquitto and a hub process (SQLite), builds a site through the API the way the
 notice's accounts do it (the city registers the district, the general contractor and the permit; the
@@ -17,8 +18,21 @@ person's card, at the entry lane and at the exit lane. In between: the registry'
 change listener, the roster recompiled from the database, a new version minted and signed, a delta
 to each lane over MQTT, each lane's verification, fsynced write and swap.
 
+The lanes judge the card the way a lane does (``decide`` on the live roster, now, in the site's
+zone), under a policy with no working hours for any role: what is measured is how fast a roster
+change reaches the lanes, and that must not depend on the hour the bench runs at (a lane's
+default, workers 06:00-20:00, would refuse every sample at night). ``--worker-hours`` gives
+workers a window again, e.g. to watch a lane refuse outside it.
+
+Every wait is bounded: a sample that both lanes do not admit within ``--sample-timeout-s`` ends
+the bench, and so does ``--deadline-s`` for the whole run (default: enough for the size asked),
+with a message naming the lane, the person and the lane's last decision, e.g. "lane entry never
+admitted person ... within 30 s: its last decision was outside_hours". SIGTERM stops the hub and
+the broker before the bench exits (bench/_lifetime.py).
+
 Last stdout line: one JSON object with ``samples``, ``p50_ms``, ``p99_ms`` (goal: p99 ≤ 500 ms),
-``max_ms`` and ``roster_entries``. Exit status 1 if the goal is missed (not with ``--smoke``).
+``max_ms`` and ``roster_entries``. Exit status 1 if the goal is missed (not with ``--smoke``),
+2 if the bench could not finish, 128 + N when ended by signal N.
 """
 
 from __future__ import annotations
@@ -38,17 +52,18 @@ import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from datetime import date, datetime  # noqa: E402
 from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 import aiohttp  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
-from controller.config import MqttConfig  # noqa: E402
-from controller.core.decision import Lane, Swipe, decide  # noqa: E402
-from controller.core.roster import EMPTY_ROSTER, Roster  # noqa: E402
+from bench._common import BoundedHub  # noqa: E402
+from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
+from controller.config import MqttConfig, PolicyConfig  # noqa: E402
+from controller.core.decision import Lane, Swipe, Verdict, decide  # noqa: E402
+from controller.core.policy import Policy  # noqa: E402
+from controller.core.roster import EMPTY_ROSTER, Role, Roster  # noqa: E402
 from controller.journal import Journal  # noqa: E402
 from controller.roster_sync import RosterSync  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
@@ -58,8 +73,9 @@ from hub.registry.uscc import with_check_character  # noqa: E402
 from hub.registry.vault import IdVault  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
 from hub.store.schema import projects  # noqa: E402
-from sitegate.hubproc import HubLauncher, create_account  # noqa: E402
+from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
+from wire.clock import Clock, SystemClock  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.models import Direction  # noqa: E402
 from wire.topics import Channel  # noqa: E402
@@ -67,20 +83,30 @@ from wire.topics import Channel  # noqa: E402
 GOAL_P99_MS = 500.0
 PROJECT_ID = "PROP-0001"
 LANES = {"lane-prop-in": Direction.IN, "lane-prop-out": Direction.OUT}
-SITE_TIME = ZoneInfo("Asia/Shanghai")
+LANE_NAMES = {Direction.IN: "entry", Direction.OUT: "exit"}
 PASSWORD = "bench-password-0001"
 GC_FIRST17 = "91330106MA2B00001"  # a synthetic unified social credit code, less its check character
+API_TIMEOUT_S = 60.0
+LANE_CONNECT_S = 30.0
+BACKGROUND_TIMEOUT_S = 120.0
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def lane_policy(worker_hours: str | None) -> Policy:
+    """No role limited to hours (the default), or workers limited to ``worker_hours``."""
+    hours: dict[Role, str] = {} if worker_hours is None else {Role.WORKER: worker_hours}
+    return PolicyConfig(working_hours=hours).to_policy()
 
 
 class WatchedLane:
-    """Holds the roster as a LaneService does; wakes the bench whenever a new one is swapped in."""
+    """Holds the roster as a LaneService does; wakes the bench whenever a new one is swapped in;
+    judges a card as the lane would, now, and remembers its last verdict."""
 
-    def __init__(self, direction: Direction) -> None:
+    def __init__(self, direction: Direction, policy: Policy, clock: Clock) -> None:
         self.direction = direction
+        self.name = LANE_NAMES[direction]
+        self.policy = policy
+        self.clock = clock
+        self.last: Verdict | None = None
         self._roster: Roster = EMPTY_ROSTER
         self.changed = asyncio.Event()
 
@@ -94,15 +120,26 @@ class WatchedLane:
         self.changed.set()
 
     def admits(self, digest: str) -> bool:
-        now = datetime.now(SITE_TIME)
         swipe = Swipe(id_number_problem=None, card_valid_to=None, entry=self._roster.lookup(digest))
-        return decide(swipe, Lane(direction=self.direction, now=now)).granted
+        self.last = decide(swipe, Lane(direction=self.direction, now=self.clock.now(), policy=self.policy))
+        return self.last.granted
+
+    def last_decision(self) -> str:
+        reason = self.last.reason.value if self.last is not None else "none yet"
+        return f"its last decision was {reason} (roster v{self._roster.version}, {len(self._roster)} entries)"
 
 
 async def start_lane(
-    device_id: str, direction: Direction, port: int, public_key: str, workdir: Path
+    life: Lifetime,
+    device_id: str,
+    direction: Direction,
+    port: int,
+    public_key: str,
+    workdir: Path,
+    policy: Policy,
+    clock: Clock,
 ) -> tuple[WatchedLane, asyncio.Task[None]]:
-    lane = WatchedLane(direction)
+    lane = WatchedLane(direction, policy, clock)
     (workdir / device_id).mkdir(parents=True, exist_ok=True)
     uplink = Uplink(
         MqttConfig(host="127.0.0.1", port=port), device_id, Journal(workdir / device_id / "journal.sqlite3")
@@ -117,31 +154,55 @@ async def start_lane(
     )
     uplink.on(Channel.ROSTER, sync)
     runner = asyncio.create_task(uplink.run())
-    while not await sync.report():  # noqa: ASYNC110 - True once connected and subscribed
-        await asyncio.sleep(0.02)
+
+    def failed() -> str | None:
+        if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            return f"its uplink failed: {runner.exception()!r}"
+        return None
+
+    try:
+        # sync.report() is True once connected and subscribed
+        await life.until(
+            sync.report, f"lane {lane.name} ({device_id}) connected", within_s=LANE_CONNECT_S, detail=failed
+        )
+    except BaseException:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        raise
     return lane, runner
 
 
 class Api:
-    def __init__(self, session: aiohttp.ClientSession, base: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base: str, life: Lifetime) -> None:
         self.session = session
         self.base = base
+        self.life = life
         self.headers: dict[str, str] = {}
 
     async def login(self, username: str, password: str = PASSWORD) -> Api:
         body = await self.call("POST", "/api/v1/auth/login", {"username": username, "password": password})
-        other = Api(self.session, self.base)
+        other = Api(self.session, self.base, self.life)
         other.headers = {"Authorization": f"Bearer {body['token']}"}
         return other
 
     async def call(self, method: str, path: str, body: Any = None) -> Any:
-        async with self.session.request(
-            method, self.base + path, json=body, headers=self.headers
-        ) as response:
-            answer = await response.json()
-            if response.status >= 300:
-                raise RuntimeError(f"{method} {path}: {response.status} {answer}")
-            return answer
+        limit, text = self.life.limit(API_TIMEOUT_S)
+        if limit <= 0:
+            self.life.fail(f"the hub's answer to {method} {path} {text}")
+        try:
+            async with self.session.request(
+                method,
+                self.base + path,
+                json=body,
+                headers=self.headers,
+                timeout=aiohttp.ClientTimeout(total=limit),
+            ) as response:
+                answer = await response.json()
+        except TimeoutError:
+            self.life.fail(f"the hub's answer to {method} {path} {text}")
+        if response.status >= 300:
+            raise RuntimeError(f"{method} {path}: {response.status} {answer}")
+        return answer
 
 
 async def build_site(api: Api, people: int, rng: random.Random) -> tuple[Api, list[tuple[str, str]]]:
@@ -221,7 +282,7 @@ async def site_key(database: Path) -> bytes:
     return vault.open_site_key(PROJECT_ID, sealed)
 
 
-async def assign(project: Api, person_id: str) -> None:
+async def assign(project: Api, person_id: str, clock: Clock) -> None:
     await project.call(
         "POST",
         f"/api/v1/projects/{PROJECT_ID}/assignments",
@@ -229,67 +290,93 @@ async def assign(project: Api, person_id: str) -> None:
             "person_id": person_id,
             "enterprise_id": project.gc_enterprise_id,  # type: ignore[attr-defined]
             "role": "worker",
-            "entry_date": date.today().isoformat(),
+            "entry_date": clock.today().isoformat(),  # the site's day, whatever the machine's zone
         },
     )
 
 
-async def until_admitted(lanes: list[WatchedLane], digest: str, within_s: float = 30.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not all(lane.admits(digest) for lane in lanes):
+RECHECK_S = 1.0
+"""Judged again at least this often while waiting, not only when a roster arrives (a decision can
+also change with the time of day)."""
+
+
+async def until_admitted(
+    life: Lifetime, lanes: list[WatchedLane], person_id: str, digest: str, within_s: float
+) -> None:
+    """Until every lane admits the card; else fail naming the first lane that still refuses it."""
+    limit, text = life.limit(within_s)
+    ends = time.monotonic() + limit
+    while True:
         for lane in lanes:
-            lane.changed.clear()
-        if all(lane.admits(digest) for lane in lanes):
+            lane.changed.clear()  # before judging: a roster swapped in meanwhile sets it again
+        refusing = [lane for lane in lanes if not lane.admits(digest)]
+        if not refusing:
             return
-        remaining = deadline - time.monotonic()
+        remaining = ends - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError("a lane never admitted the newly assigned person")
-        waits = [asyncio.create_task(lane.changed.wait()) for lane in lanes]
-        _, pending = await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            lane = refusing[0]
+            life.timed_out(f"lane {lane.name} never admitted person {person_id}", text, lane.last_decision())
+        waits = [asyncio.create_task(lane.changed.wait()) for lane in refusing]
+        _, pending = await asyncio.wait(
+            waits, timeout=min(remaining, RECHECK_S), return_when=asyncio.FIRST_COMPLETED
+        )
         for task in pending:
             task.cancel()
 
 
-async def bench(samples: int, people: int, workdir: Path) -> dict[str, Any]:
+async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    samples, people = args.samples, args.people
     rng = random.Random(2026)
+    clock = SystemClock()
+    policy = lane_policy(args.worker_hours)
     database = workdir / "hub.db"
+    life.step("creating the city's account")
     create_account(database, "city-admin", PASSWORD)
+    life.step("starting mosquitto and the hub")
     with (
         Mosquitto() as broker,
-        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+        BoundedHub(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
     ):
         public_key = public_key_b64(load_signing_key(workdir / "roster-signing.key"))
         async with aiohttp.ClientSession() as session:
-            api = Api(session, hub.base_url)
-            log(f"building the site through the API ({people} people)")
+            api = Api(session, hub.base_url, life)
+            life.step(f"building the site through the API ({people} people)")
             project, registered = await build_site(api, people, rng)
             key = await site_key(database)
             lanes, runners = [], []
-            for device_id, direction in LANES.items():
-                lane, runner = await start_lane(device_id, direction, broker.port, public_key, workdir)
-                lanes.append(lane)
-                runners.append(runner)
             try:
+                life.step("starting the lanes")
+                for device_id, direction in LANES.items():
+                    lane, runner = await start_lane(
+                        life, device_id, direction, broker.port, public_key, workdir, policy, clock
+                    )
+                    lanes.append(lane)
+                    runners.append(runner)
                 background, measured = registered[: people - samples], registered[people - samples :]
-                log(f"assigning {len(background)} people before measuring")
+                life.step(f"assigning {len(background)} people before measuring")
                 for person_id, _ in background:
-                    await assign(project, person_id)
+                    await assign(project, person_id, clock)
                 if background:
-                    last = credential_hash(key, background[-1][1])
-                    await until_admitted(lanes, last, within_s=120)
-                log(f"measuring {samples} assignments")
+                    person_id, id_number = background[-1]
+                    last = credential_hash(key, id_number)
+                    await until_admitted(life, lanes, person_id, last, BACKGROUND_TIMEOUT_S)
+                life.step(f"measuring {samples} assignments")
                 latencies = []
                 for person_id, id_number in measured:
                     digest = credential_hash(key, id_number)
                     started = time.perf_counter()
-                    await assign(project, person_id)
-                    await until_admitted(lanes, digest)
+                    await assign(project, person_id, clock)
+                    await until_admitted(life, lanes, person_id, digest, args.sample_timeout_s)
                     latencies.append((time.perf_counter() - started) * 1000)
                 entries = len(lanes[0].roster)
+                sizes = [len(lane.roster) for lane in lanes]
+                if any(size != entries for size in sizes):
+                    life.fail(f"the lanes hold different rosters: {sizes} entries")
             finally:
                 for runner in runners:
                     runner.cancel()
                 await asyncio.gather(*runners, return_exceptions=True)
+            life.step("stopping the hub and the broker")
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, max(0, round(0.99 * len(latencies)) - 1))]
     return {
@@ -302,6 +389,12 @@ async def bench(samples: int, people: int, workdir: Path) -> dict[str, Any]:
     }
 
 
+def default_deadline_s(samples: int, people: int) -> float:
+    """Several times what a run of that size takes here (≈ 20 ms to register and to assign a
+    person, well under a second a sample), so only a run that is stuck reaches it."""
+    return 120.0 + 0.25 * people + 3.0 * samples
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -310,13 +403,40 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=None,
+        help="the whole run's deadline (default: 120 s + 0.25 s a person + 3 s a sample)",
+    )
+    parser.add_argument(
+        "--sample-timeout-s",
+        type=float,
+        default=30.0,
+        help="how long both lanes may take to admit a newly assigned person (default 30)",
+    )
+    parser.add_argument(
+        "--worker-hours",
+        metavar="HH:MM-HH:MM",
+        default=None,
+        help="workers' hours at the lanes (default: none, so the result does not depend on the hour)",
+    )
     args = parser.parse_args()
     if args.samples < 1 or args.people < args.samples:
         parser.error("need 1 <= --samples <= --people")
-    with tempfile.TemporaryDirectory(prefix="sitegate-prop-") as scratch:
+    if args.worker_hours is not None:
+        try:
+            lane_policy(args.worker_hours)
+        except ValueError as err:
+            parser.error(f"--worker-hours: {err}")
+    deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
+    with (
+        bench_lifetime("propagation", deadline_s) as life,
+        tempfile.TemporaryDirectory(prefix="sitegate-prop-") as scratch,
+    ):
         workdir = args.dir or Path(scratch)
         workdir.mkdir(parents=True, exist_ok=True)
-        report = asyncio.run(bench(args.samples, args.people, workdir))
+        report = asyncio.run(bench(life, args, workdir))
     print(json.dumps(report))
     return 0 if args.smoke or report["p99_ms"] <= GOAL_P99_MS else 1
 
