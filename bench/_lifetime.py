@@ -120,12 +120,22 @@ class Lifetime:
     def fail(self, message: str) -> NoReturn:
         raise BenchFailed(message)
 
+    @property
+    def within_deadline(self) -> str:
+        return f"within the bench's deadline (--deadline-s {self.deadline_s:g})"
+
     def limit(self, within_s: float | None) -> tuple[float, str]:
-        """The budget and how to say it: "within 30 s" or "within 4.2 s (the bench's --deadline-s 60)"."""
+        """The budget and how to say it: "within 30 s", or "within 4.2 s, the rest of the bench's
+        deadline (--deadline-s 60)" when the deadline cuts it short."""
         limit = self.budget(within_s)
         if within_s is not None and limit >= within_s:
             return limit, f"within {_seconds(limit)}"
-        return limit, f"within {_seconds(limit)} (the bench's --deadline-s {self.deadline_s:g})"
+        if limit < 0.05:
+            return limit, self.within_deadline
+        return (
+            limit,
+            f"within {_seconds(limit)}, the rest of the bench's deadline (--deadline-s {self.deadline_s:g})",
+        )
 
     def timed_out(self, what: str, limit_text: str, detail: str | None) -> NoReturn:
         self.fail(f"{what} {limit_text}" + (f": {detail}" if detail else ""))

@@ -1,6 +1,7 @@
 """Oversight API bench: 5,000,000 access events over 200 projects in PostgreSQL, then p99 latencies.
 
     .venv/bin/python bench/api.py [--events 5000000] [--projects 200] [--people 100] [--samples 300]
+                                  [--deadline-s S]
 
 Starts its own PostgreSQL (sitegate.postgres), migrates it (``Store.open``) and loads a synthetic
 city: per project a general contractor, a shared labour subcontractor, ``--people`` assigned people
@@ -25,7 +26,11 @@ much this process grew while streaming it (flat: the hub writes it a page at a t
 
 Goal: each p99 at most 50 ms. Progress on stderr; the last stdout line is one JSON object with
 ``events``, the three p99s, ``load_s`` (registry + events + rebuild) and the parts of it. Exit
-status 1 if a goal is missed at the full size (``--events`` of 1,000,000 or more).
+status 1 if a goal is missed at the full size (``--events`` of 1,000,000 or more), 2 if the bench
+could not finish (``--deadline-s``, default enough for the size, bounds the run; the message
+names what it was doing), 128 + N when ended by signal N; PostgreSQL is stopped in every case
+(bench/_lifetime.py). Today's swipes lie in the 8 hours before now, whatever the hour: at night
+most of them fall on yesterday's date, and the people are on site all the same.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ import asyncpg  # noqa: E402
 from aiohttp import ClientTimeout, web  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
+from bench._lifetime import Lifetime, bench_lifetime, log  # noqa: E402
 from hub import derive  # noqa: E402
 from hub.app import create_app  # noqa: E402
 from hub.auth import tokens  # noqa: E402
@@ -102,10 +108,7 @@ EVENT_COLUMNS = (
     "received_at",
 )
 COPY_ROWS = 100_000
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+EXPORT_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,10 @@ def event_rows(city: City, events: int, now: datetime, rng: random.Random) -> It
                     swipes.append((arrive - timedelta(seconds=40), "in", None, rng.randbytes(32).hex()))
         swipes = sorted(swipes[:quota], key=lambda s: s[0])
         seqs = {"in": 0, "out": 0}
-        for when, direction, person_id, hash_ in swipes:
+        for when, direction, swiper, hash_ in swipes:
             seqs[direction] += 1
             seq = seqs[direction]
-            granted = person_id is not None
+            granted = swiper is not None
             yield (
                 f"lane-{pid.lower()}-{direction}",
                 seq,
@@ -306,7 +309,7 @@ def event_rows(city: City, events: int, now: datetime, rng: random.Random) -> It
                 "granted" if granted else "not_registered",
                 "resident",
                 hash_,
-                person_id,
+                swiper,
                 False,
                 "",
                 when,
@@ -314,7 +317,9 @@ def event_rows(city: City, events: int, now: datetime, rng: random.Random) -> It
         made += len(swipes)
 
 
-async def load_events(conn: asyncpg.Connection, city: City, events: int, now: datetime, seed: int) -> int:
+async def load_events(
+    life: Lifetime, conn: asyncpg.Connection, city: City, events: int, now: datetime, seed: int
+) -> int:
     rng = random.Random(seed)
     batch: list[tuple[Any, ...]] = []
     loaded, started = 0, time.perf_counter()
@@ -326,6 +331,8 @@ async def load_events(conn: asyncpg.Connection, city: City, events: int, now: da
             batch = []
             rate = loaded / (time.perf_counter() - started)
             log(f"  {loaded:,} events ({rate:,.0f}/s)")
+            if not life.remaining():
+                life.fail(f"only {loaded:,} of {events:,} events loaded {life.within_deadline}")
     if batch:
         await conn.copy_records_to_table("access_events", records=batch, columns=EVENT_COLUMNS)
         loaded += len(batch)
@@ -361,7 +368,9 @@ def rss_mb() -> float:
     return 0.0
 
 
-async def export_city(client: Client, headers: dict[str, str], days: list[date]) -> dict[str, Any]:
+async def export_city(
+    life: Lifetime, client: Client, headers: dict[str, str], days: list[date]
+) -> dict[str, Any]:
     """The city's whole record for the last 31 days before today as CSV: rows, time, memory."""
     until, _ = day_bounds(days[-1])
     since = max(until - timedelta(days=31), day_bounds(days[0])[0])
@@ -369,7 +378,10 @@ async def export_city(client: Client, headers: dict[str, str], days: list[date])
     baseline = peak = rss_mb()
     started = time.perf_counter()
     response = await client.get(
-        "/api/v1/access-events/export.csv", params=params, headers=headers, timeout=ClientTimeout(total=3600)
+        "/api/v1/access-events/export.csv",
+        params=params,
+        headers=headers,
+        timeout=ClientTimeout(total=max(0.001, life.budget(EXPORT_TIMEOUT_S))),
     )
     if response.status != 200:
         raise RuntimeError(f"export answered {response.status}: {await response.text()}")
@@ -391,7 +403,9 @@ async def export_city(client: Client, headers: dict[str, str], days: list[date])
 Client = TestClient[web.Request, web.Application]
 
 
-async def timed(samples: int, request: Callable[[int], Awaitable[None]]) -> list[float]:
+async def timed(
+    life: Lifetime, name: str, samples: int, request: Callable[[int], Awaitable[None]]
+) -> list[float]:
     for n in range(min(20, samples)):  # warm-up: plans cached, connections open
         await request(n)
     durations = []
@@ -399,6 +413,8 @@ async def timed(samples: int, request: Callable[[int], Awaitable[None]]) -> list
         started = time.perf_counter()
         await request(n)
         durations.append((time.perf_counter() - started) * 1000)
+        if not life.remaining():
+            life.fail(f"only {n + 1} of {samples} {name} requests answered {life.within_deadline}")
     return durations
 
 
@@ -407,7 +423,7 @@ def p99(durations: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2)
 
 
-async def measure(url: str, city: City, samples: int, seed: int) -> dict[str, Any]:
+async def measure(life: Lifetime, url: str, city: City, samples: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed + 1)
     async with await Store.open(url) as store:
         headers = {
@@ -461,16 +477,17 @@ async def measure(url: str, city: City, samples: int, seed: int) -> dict[str, An
         async def attendance(n: int) -> None:
             await (attendance_day if n % 2 else attendance_month)(n)
 
-        log(f"measuring {samples} requests each")
-        results = {
-            "page": await timed(samples, page),
-            "headcount": await timed(samples, headcount),
-            "attendance": await timed(samples, attendance),
-            "attendance_day": await timed(samples, attendance_day),
-            "attendance_month": await timed(samples, attendance_month),
+        life.step(f"measuring {samples} requests each")
+        kinds = {
+            "page": page,
+            "headcount": headcount,
+            "attendance": attendance,
+            "attendance_day": attendance_day,
+            "attendance_month": attendance_month,
         }
-        log("exporting the city's last 31 days as CSV")
-        exported = await export_city(client, city_headers, past)
+        results = {name: await timed(life, name, samples, request) for name, request in kinds.items()}
+        life.step("exporting the city's last 31 days as CSV")
+        exported = await export_city(life, client, city_headers, past)
     report: dict[str, Any] = dict(exported)
     for name, durations in results.items():
         report[f"{name}_p99_ms"] = p99(durations)
@@ -478,10 +495,11 @@ async def measure(url: str, city: City, samples: int, seed: int) -> dict[str, An
     return report
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
+async def run(life: Lifetime, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     now = datetime.now(UTC)
     today = local_day(now)
+    life.step("starting PostgreSQL")
     with PostgresServer() as server:
         admin = await asyncpg.connect(server.admin_dsn)
         await admin.execute('CREATE DATABASE "bench"')
@@ -492,15 +510,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await store.close()
         conn = await asyncpg.connect(server.dsn("bench"))
         try:
-            log(f"registry: {args.projects} projects x {args.people} people")
+            life.step(f"registry: {args.projects} projects x {args.people} people")
             city = await load_registry(conn, args.projects, args.people, rng)
             n_days = days_needed(args.events, args.projects, args.people)
             city = City(
                 city.projects, city.people, [today - timedelta(days=d) for d in range(n_days - 1, -1, -1)]
             )
             registry_s = time.perf_counter() - started
-            log(f"events: {args.events:,} over {n_days} days")
-            loaded = await load_events(conn, city, args.events, now, args.seed)
+            life.step(f"events: {args.events:,} over {n_days} days")
+            loaded = await load_events(life, conn, city, args.events, now, args.seed)
             events_s = time.perf_counter() - started - registry_s
             await conn.execute("ANALYZE")
             # Days every project has whole: after the day on which the last-starting project starts.
@@ -511,7 +529,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             city = City(city.projects, city.people, [d for d in city.days if d > local_day(latest_start)])
         finally:
             await conn.close()
-        log("rebuilding presence and attendance (hub.derive.rebuild)")
+        life.step("rebuilding presence and attendance (hub.derive.rebuild)")
         rebuild_started = time.perf_counter()
         async with await Store.open(url) as store, store.write("bench rebuild") as write:
             rebuilt = await derive.rebuild(write)
@@ -526,7 +544,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             f"loaded in {load_s:.1f} s (events {events_s:.1f} s, rebuild {rebuild_s:.1f} s:"
             f" {rebuilt.attendance_rows:,} person-days, {rebuilt.presence_rows:,} presences)"
         )
-        measured = await measure(url, city, args.samples, args.seed)
+        measured = await measure(life, url, city, args.samples, args.seed)
+        life.step("stopping PostgreSQL")
     return {
         "events": loaded,
         "projects": args.projects,
@@ -554,14 +573,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=100, help="assigned people per project")
     parser.add_argument("--samples", type=int, default=300, help="requests per measurement (at least 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--deadline-s", type=float, help="the whole run's deadline (default: 300 s + 0.4 ms an event)"
+    )
     args = parser.parse_args(argv)
     if args.people <= len(MANAGERS):
         parser.error(f"--people must be more than {len(MANAGERS)} (the managers)")
     # The hub's ingest finds no broker here, and says so on every retry: keep stderr for progress.
     logging.basicConfig(level=logging.ERROR)
-    with tempfile.TemporaryDirectory(prefix="sitegate-bench-api-") as workdir:
+    with (
+        bench_lifetime("api", args.deadline_s or 300.0 + 0.0004 * args.events) as life,
+        tempfile.TemporaryDirectory(prefix="sitegate-bench-api-") as workdir,
+    ):
         os.chdir(workdir)  # whatever the hub keeps beside itself (state files) stays in here
-        report = asyncio.run(run(args))
+        report = asyncio.run(run(life, args))
+        os.chdir(REPO_ROOT)  # out of the directory before it is removed
     print(json.dumps(report, ensure_ascii=False))
     missed = [k for k in ("page_p99_ms", "headcount_p99_ms", "attendance_p99_ms") if report[k] > GOAL_MS]
     return 1 if missed and args.events >= FULL_SIZE else 0

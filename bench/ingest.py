@@ -4,6 +4,7 @@ messages with a subscriber that only counts, measured in the same run.
 
     .venv/bin/python bench/ingest.py [--store sqlite|postgres] [--events 100000] [--devices 50]
         [--window 50] [--granted 0.9] [--publisher mosquitto_pub|aiomqtt] [--hubs 1] [--profile FILE]
+        [--deadline-s S]
 
 Parts, all started here on loopback and free ports: a private mosquitto (sitegate.mosquitto); the
 hub's database (a SQLite file in a temporary directory, or a private PostgreSQL from
@@ -52,7 +53,10 @@ The simulated controllers do not resend (a real controller would, after ``resend
 message the broker drops shows up as ``lost`` instead of being hidden by a resend. With
 ``--profile FILE`` the hub runs under cProfile (slower: compare ratios only with each other) and
 its hottest functions go to stderr. Progress goes to stderr; the last stdout line is one JSON
-object; exit status 1 if a goal is missed (not with ``--smoke``).
+object; exit status 1 if a goal is missed (not with ``--smoke``), 2 if the bench could not finish
+(every wait is bounded, the whole run by ``--deadline-s``, default enough for the size; the
+message names what it waited for), 128 + N when ended by signal N. Whatever way it ends, the
+broker, the hubs, PostgreSQL and the publishers are stopped (bench/_lifetime.py).
 """
 
 from __future__ import annotations
@@ -85,7 +89,6 @@ from bench._common import (  # noqa: E402
     database,
     device_ids,
     link_drops,
-    log,
     print_profile,
     run_dir,
     split,
@@ -93,6 +96,7 @@ from bench._common import (  # noqa: E402
     tail,
     tally,
 )
+from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.codec import decode, encode  # noqa: E402
 from wire.models import StorageAck  # noqa: E402
@@ -103,6 +107,7 @@ RAW_GROUP = "bench-raw"
 STALL_S = 30.0
 """A phase that makes no progress for this long is over: what has not arrived by then is lost."""
 PROGRESS_EVERY_S = 2.0
+CONNECT_S = 30.0
 
 
 # -- the workload --------------------------------------------------------------------------------
@@ -146,7 +151,10 @@ class MosquittoPub:
     and it exits once every publish has its PUBACK.
     """
 
-    def __init__(self, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int) -> None:
+    def __init__(
+        self, life: Lifetime, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int
+    ) -> None:
+        self._life = life
         self._broker = broker
         self._window = window
         self._lines = {device: b"".join(p + b"\n" for p in ps) for device, ps in payloads.items()}
@@ -162,13 +170,18 @@ class MosquittoPub:
                 *("-i", device, "-q", "1", "-M", str(self._window), "-t", topic_for(device, Channel.EVENT)),
                 "-l",
                 stdin=asyncio.subprocess.PIPE,
+                preexec_fn=die_with_parent(),
             )
             for device in self._lines
         }
         try:
             await self._connected(self._phases)
             started = time.monotonic()
-            await asyncio.gather(*(self._feed(procs[device], lines) for device, lines in self._lines.items()))
+            await self._life.wait(
+                asyncio.gather(*(self._feed(procs[device], lines) for device, lines in self._lines.items())),
+                f"{len(procs)} mosquitto_pub processes to send their events and get every PUBACK",
+                detail=lambda: f"{sum(p.returncode is None for p in procs.values())} still running",
+            )
             failed = [device for device, proc in procs.items() if proc.returncode != 0]
             if failed:
                 raise RuntimeError(f"mosquitto_pub failed for {', '.join(failed[:5])}")
@@ -181,14 +194,19 @@ class MosquittoPub:
 
     async def _connected(self, times: int) -> None:
         """Until the broker's log shows every device connected ``times`` times (once a phase)."""
-        deadline = time.monotonic() + 30
-        while True:
+        missing: list[str] = []
+
+        def connected() -> bool:
             text = self._broker.log_path.read_text(errors="replace")
-            if all(text.count(f" as {device} (") >= times for device in self._lines):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError("the publishers did not all connect within 30 s")
-            await asyncio.sleep(0.02)
+            missing[:] = [device for device in self._lines if text.count(f" as {device} (") < times]
+            return not missing
+
+        await self._life.until(
+            connected,
+            "the broker's log to show every mosquitto_pub connected",
+            within_s=CONNECT_S,
+            detail=lambda: f"{len(missing)} not connected, e.g. {', '.join(missing[:3])}",
+        )
 
     @staticmethod
     async def _feed(proc: asyncio.subprocess.Process, lines: bytes) -> None:
@@ -204,7 +222,10 @@ class AiomqttPublishers:
     connects; ``window`` senders per device take turns on its payloads. Python's per-message cost
     makes this process compete for the CPU with the consumer it measures: kept for comparison."""
 
-    def __init__(self, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int) -> None:
+    def __init__(
+        self, life: Lifetime, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int
+    ) -> None:
+        self._life = life
         self._broker = broker
         self._payloads = payloads
         self._window = window
@@ -220,7 +241,7 @@ class AiomqttPublishers:
                     identifier=device,
                     protocol=aiomqtt.ProtocolVersion.V5,
                     max_inflight_messages=self._window,
-                    timeout=30,
+                    timeout=self._life.budget(CONNECT_S),
                 )
                 client.pending_calls_threshold = self._window * 4
                 self._clients[device] = await self._stack.enter_async_context(client)
@@ -234,7 +255,10 @@ class AiomqttPublishers:
 
     async def publish(self) -> Published:
         started = time.monotonic()
-        await asyncio.gather(*(self._send(device) for device in self._payloads))
+        await self._life.wait(
+            asyncio.gather(*(self._send(device) for device in self._payloads)),
+            f"{len(self._payloads)} aiomqtt publishers to send their events and get every PUBACK",
+        )
         return Published(started, time.monotonic())
 
     async def _send(self, device: str) -> None:
@@ -252,7 +276,8 @@ class AiomqttPublishers:
 class AckWatcher:
     """Storage acks of every device (``down/+/ack``): when the hub has committed each one's last seq."""
 
-    def __init__(self, broker: Mosquitto, published: Mapping[str, int]) -> None:
+    def __init__(self, life: Lifetime, broker: Mosquitto, published: Mapping[str, int]) -> None:
+        self._life = life
         self._broker = broker
         self._published = published
         self.acked = dict.fromkeys(published, 0)
@@ -264,7 +289,11 @@ class AckWatcher:
 
     async def __aenter__(self) -> AckWatcher:
         client = aiomqtt.Client(
-            self._broker.host, self._broker.port, identifier="bench-acks", protocol=aiomqtt.ProtocolVersion.V5
+            self._broker.host,
+            self._broker.port,
+            identifier="bench-acks",
+            protocol=aiomqtt.ProtocolVersion.V5,
+            timeout=self._life.budget(CONNECT_S),
         )
         client.pending_calls_threshold = 100_000
         await self._stack.enter_async_context(client)
@@ -308,6 +337,11 @@ class AckWatcher:
                 last_progress, last_seen = time.monotonic(), done
             elif time.monotonic() - last_progress > STALL_S:
                 return None
+            if not self._life.remaining():
+                self._life.fail(
+                    "the hub's storage acks never covered every device's last event"
+                    f" {self._life.within_deadline}: {done} of {total} acknowledged"
+                )
         return self.last_ack_at
 
 
@@ -348,22 +382,31 @@ async def raw_subscriber(port: int, expected: int) -> None:
 
 
 async def raw_phase(
-    publishers: Publishers, broker: Mosquitto, events: int, shared_tables: bool
+    life: Lifetime, publishers: Publishers, broker: Mosquitto, events: int, shared_tables: bool
 ) -> tuple[Published, float]:
     """(when publishing started and ended, when the bare subscriber received the last message)."""
     flags = ["--raw-shared-tables"] if shared_tables else []
     child = await asyncio.create_subprocess_exec(
         *(sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events), *flags),
         stdout=asyncio.subprocess.PIPE,
+        preexec_fn=die_with_parent(),
     )
     assert child.stdout is not None
     try:
-        line = await child.stdout.readline()
+        line = await life.wait(
+            child.stdout.readline(), "the bare subscriber to connect and subscribe", within_s=CONNECT_S
+        )
         if line.strip() != b"ready":
             raise RuntimeError(f"raw subscriber did not start: {line!r}")
-        log(f"raw: publishing {events} events to a bare subscriber")
+        life.step(f"raw: publishing {events} events to a bare subscriber")
         published = await publishers.publish()
-        result = json.loads(await child.stdout.readline())
+        # It gives up by itself once nothing arrives for STALL_S; the margin is for its exit.
+        line = await life.wait(
+            child.stdout.readline(), f"the bare subscriber's count of {events} events", within_s=STALL_S + 30
+        )
+        if not line:
+            raise RuntimeError(f"the bare subscriber exited ({await child.wait()}) without a count")
+        result = json.loads(line)
     finally:
         if child.returncode is None:
             child.terminate()
@@ -382,23 +425,27 @@ def rate(count: int, started: float, ended: float) -> float:
 
 @contextlib.asynccontextmanager
 async def publishers_for(
-    kind: str, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int
+    life: Lifetime, kind: str, broker: Mosquitto, payloads: Mapping[str, list[bytes]], window: int
 ) -> AsyncIterator[Publishers]:
     if kind == "mosquitto_pub":
-        yield MosquittoPub(broker, payloads, window)
+        yield MosquittoPub(life, broker, payloads, window)
         return
-    async with AiomqttPublishers(broker, payloads, window) as clients:
+    async with AiomqttPublishers(life, broker, payloads, window) as clients:
         yield clients
 
 
-async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path) -> dict[str, Any]:
+async def measure(
+    life: Lifetime, args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path
+) -> dict[str, Any]:
     devices = device_ids(args.devices)
-    log(f"encoding {args.events} events of {len(devices)} devices")
+    life.step(f"encoding {args.events} events of {len(devices)} devices")
     payloads = workload(args.events, devices, args.granted, args.seed)
     published = {device: len(p) for device, p in payloads.items()}
     profile = workdir / "hub.prof" if args.profile else None
-    async with publishers_for(args.publisher, broker, payloads, args.window) as publishers:
-        raw, raw_done_at = await raw_phase(publishers, broker, args.events, args.raw_shared_tables)
+    async with publishers_for(life, args.publisher, broker, payloads, args.window) as publishers:
+        life.step("raw: starting a bare subscriber")
+        raw, raw_done_at = await raw_phase(life, publishers, broker, args.events, args.raw_shared_tables)
+        life.step(f"hub: starting {args.hubs} hub process(es)")
         logs = [workdir / ("hub.log" if n == 0 else f"hub-{n + 1}.log") for n in range(args.hubs)]
         with contextlib.ExitStack() as hubs:
             # One after the other: the first one migrates the empty database.
@@ -406,15 +453,19 @@ async def measure(args: argparse.Namespace, url: str, broker: Mosquitto, workdir
                 hubs.enter_context(
                     Hub(url, broker, state_dir=workdir, log_path=path, profile_path=None if n else profile)
                 )
-            async with AckWatcher(broker, published) as acks:
-                log(f"hub: publishing {args.events} events to {args.hubs} hub process(es) ({args.store})")
+            async with AckWatcher(life, broker, published) as acks:
+                life.step(
+                    f"hub: publishing {args.events} events to {args.hubs} hub process(es) ({args.store})"
+                )
                 sent = await publishers.publish()
                 done_at = await acks.until_acked()
+            life.step("hub: stopping the hub process(es)")
     if done_at is None:
         log(f"hub: acks stalled; the end of its log:\n{tail(logs[0])}")
     if profile is not None:
         profile.replace(args.profile)
         print_profile(args.profile)
+    life.step("counting the stored events")
     counted = tally(published, await stored_keys(url))
     raw_rate = rate(args.events, raw.started, raw_done_at)
     hub_rate = rate(args.events, sent.started, done_at) if done_at is not None else 0.0
@@ -471,6 +522,9 @@ def main() -> int:
         action="store_true",
         help="give the bare subscriber the hub's receive path too (hub.paho_tables), for comparison",
     )
+    parser.add_argument(
+        "--deadline-s", type=float, help="the whole run's deadline (default: 180 s + 3 ms an event)"
+    )
     parser.add_argument("--raw-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_subscriber:
@@ -485,11 +539,13 @@ def main() -> int:
     if args.devices < 1 or args.events < args.devices:
         parser.error("--devices must be at least 1 and at most --events")
     with (
+        bench_lifetime("ingest", args.deadline_s or 180.0 + 0.003 * args.events) as life,
         run_dir("sitegate-ingest-", args.keep) as files,
-        database(args.store, files) as url,
-        Mosquitto() as broker,
     ):
-        report = asyncio.run(measure(args, url, broker, files))
+        life.step(f"starting the {args.store} store and mosquitto")
+        with database(args.store, files) as url, Mosquitto() as broker:
+            report = asyncio.run(measure(life, args, url, broker, files))
+            life.step("stopping the broker and the store")
     print(json.dumps(report))
     met = report["ratio"] >= GOAL_RATIO and report["lost"] == report["duplicates"] == 0
     return 0 if args.smoke or met else 1

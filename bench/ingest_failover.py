@@ -2,7 +2,7 @@
 with SIGKILL mid-run; the survivor must end with every event stored exactly once.
 
     .venv/bin/python bench/ingest_failover.py [--store sqlite|postgres] [--events 20000]
-        [--devices 20] [--rate 2000] [--kill-after 5000] [--resend-after 10]
+        [--devices 20] [--rate 2000] [--kill-after 5000] [--resend-after 10] [--deadline-s S]
 
 What guarantees "exactly once" here, and so what this bench tests: the hub does *not* hold the
 broker's PUBACK back until its commit. aiomqtt (paho) acknowledges a QoS 1 message when it is read
@@ -28,7 +28,10 @@ journal's acknowledged watermark covers its last event, then reads the database 
 Last stdout line, one JSON object: ``events``, ``lost`` (journaled (device, seq) with no row),
 ``duplicates`` (rows beyond one per (device, seq)), both goals 0; ``resent`` (publishes beyond one
 per event: > 0 shows the resend path was used), ``acked_when_killed``, ``recovery_s`` (kill to
-the last acknowledgement). Exit status 1 if an event is lost or stored twice.
+the last acknowledgement). Exit status 1 if an event is lost or stored twice, 2 if the bench
+could not finish (every wait is bounded, the whole run by ``--deadline-s``, default enough for the
+size; the message names what it waited for), 128 + N when ended by signal N. Whatever way it
+ends, the broker, both hubs and PostgreSQL are stopped (bench/_lifetime.py).
 """
 
 from __future__ import annotations
@@ -56,12 +59,12 @@ from bench._common import (  # noqa: E402
     database,
     device_ids,
     link_drops,
-    log,
     run_dir,
     stored_keys,
     tail,
     tally,
 )
+from bench._lifetime import Lifetime, bench_lifetime, log  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
 from controller.journal import Journal  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
@@ -77,7 +80,10 @@ TICK_S = 0.01
 class Lanes:
     """The simulated controllers: a journal and a real uplink per device, journaling at a rate."""
 
-    def __init__(self, workdir: Path, devices: list[str], traffic: Passages, config: MqttConfig) -> None:
+    def __init__(
+        self, life: Lifetime, workdir: Path, devices: list[str], traffic: Passages, config: MqttConfig
+    ) -> None:
+        self._life = life
         self.journals = {device: Journal(workdir / f"{device}.sqlite3") for device in devices}
         self.uplinks = {device: Uplink(config, device, journal) for device, journal in self.journals.items()}
         self._traffic = traffic
@@ -87,7 +93,12 @@ class Lanes:
     async def running(self) -> AsyncIterator[Lanes]:
         tasks = [asyncio.create_task(uplink.run()) for uplink in self.uplinks.values()]
         try:
-            await until(lambda: all(u.connected for u in self.uplinks.values()), 30, "lanes connected")
+            await self._life.until(
+                lambda: all(u.connected for u in self.uplinks.values()),
+                "every lane's uplink connected",
+                within_s=30,
+                detail=lambda: f"{sum(not u.connected for u in self.uplinks.values())} not connected",
+            )
             yield self
         finally:
             for task in tasks:
@@ -122,21 +133,21 @@ class Lanes:
         return {device: journal.last_seq for device, journal in self.journals.items()}
 
 
-async def until(
-    predicate: Callable[[], bool], within_s: float, what: str, progress: Callable[[], str] | None = None
-) -> None:
-    started = last_log = time.monotonic()
-    while not predicate():
-        now = time.monotonic()
-        if now > started + within_s:
-            raise TimeoutError(f"{what}: not within {within_s:.0f} s")
-        if progress is not None and now - last_log > PROGRESS_EVERY_S:
-            last_log = now
+def logging_progress(predicate: Callable[[], bool], progress: Callable[[], str]) -> Callable[[], bool]:
+    """``predicate``, which also logs ``progress()`` every PROGRESS_EVERY_S while it is polled."""
+    last_log = time.monotonic()
+
+    def checked() -> bool:
+        nonlocal last_log
+        if time.monotonic() - last_log > PROGRESS_EVERY_S:
+            last_log = time.monotonic()
             log(progress())
-        await asyncio.sleep(0.05)
+        return predicate()
+
+    return checked
 
 
-async def until_acked(lanes: Lanes, events: int) -> bool:
+async def until_acked(life: Lifetime, lanes: Lanes, events: int) -> bool:
     """Until every journal's acknowledged watermark covers its last event; False if it stalls."""
     last_progress, last_seen, last_log = time.monotonic(), -1, time.monotonic()
     while not (lanes.journaled == events and lanes.acked() == events):
@@ -145,6 +156,11 @@ async def until_acked(lanes: Lanes, events: int) -> bool:
             last_progress, last_seen = now, acked
         elif now - last_progress > STALL_S:
             return False
+        if not life.remaining():
+            life.fail(
+                f"the lanes' events were not all acknowledged {life.within_deadline}:"
+                f" {lanes.progress(events)}"
+            )
         if now - last_log > PROGRESS_EVERY_S:
             last_log = now
             log(lanes.progress(events))
@@ -153,7 +169,7 @@ async def until_acked(lanes: Lanes, events: int) -> bool:
 
 
 async def failover(
-    args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path
+    life: Lifetime, args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path
 ) -> tuple[dict[str, Any], Mapping[str, int]]:
     config = MqttConfig(
         host=broker.host,
@@ -162,30 +178,42 @@ async def failover(
         resend_after_s=args.resend_after,
         reconnect_window_s=0.5,
     )
-    lanes = Lanes(workdir, device_ids(args.devices, "lane-fo"), Passages(args.events, args.granted), config)
+    lanes = Lanes(
+        life, workdir, device_ids(args.devices, "lane-fo"), Passages(args.events, args.granted), config
+    )
     victim, survivor = (
         Hub(url, broker, name=n, share_group=SHARE_GROUP, state_dir=workdir, log_path=workdir / f"{n}.log")
         for n in ("hub-a", "hub-b")
     )
     # One after the other: the first one migrates the empty database (two hubs migrating one
     # fresh PostgreSQL at once collide on CREATE TABLE).
+    life.step("starting two hubs")
     with victim, survivor:
-        log(f"two hubs up on one shared subscription ({args.store}); lanes start journaling")
+        life.step(f"two hubs up on one shared subscription ({args.store}); lanes start journaling")
         async with lanes.running():
             journaling = asyncio.create_task(lanes.journal(args.events, args.rate))
             try:
-                await until(
-                    lambda: lanes.acked() >= args.kill_after,
-                    120,
-                    f"{args.kill_after} acknowledged",
-                    lambda: lanes.progress(args.events),
+                await life.until(
+                    logging_progress(
+                        lambda: lanes.acked() >= args.kill_after, lambda: lanes.progress(args.events)
+                    ),
+                    f"{args.kill_after} events acknowledged before the kill",
+                    within_s=120,
+                    detail=lambda: lanes.progress(args.events),
+                    poll_s=0.05,
                 )
                 acked_when_killed = lanes.acked()
                 victim.kill()
                 killed_at = time.monotonic()
-                log(f"hub-a killed (SIGKILL) with {acked_when_killed} events acknowledged")
-                await journaling
-                done = await until_acked(lanes, args.events)
+                life.step(f"hub-a killed (SIGKILL) with {acked_when_killed} events acknowledged")
+                await life.wait(
+                    journaling,
+                    f"the lanes to journal all {args.events} events",
+                    within_s=args.events / args.rate + 30,
+                    detail=lambda: lanes.progress(args.events),
+                )
+                life.step("waiting for every event to be acknowledged")
+                done = await until_acked(life, lanes, args.events)
                 recovered_at = time.monotonic()
             finally:
                 journaling.cancel()
@@ -220,16 +248,27 @@ def main() -> int:
     )
     parser.add_argument("--window", type=int, default=200, help="the uplinks' window (default 200)")
     parser.add_argument("--granted", type=float, default=0.9, help="share of granted passages (default 0.9)")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        help="the whole run's deadline (default: 180 s + the journaling time at --rate, twice)",
+    )
     args = parser.parse_args()
     if not 0 < args.kill_after < args.events:
         parser.error("--kill-after must be between 0 and --events")
+    if args.rate <= 0:
+        parser.error("--rate must be positive")
+    deadline_s = args.deadline_s or 180.0 + 2 * args.events / args.rate + 2 * STALL_S
     with (
+        bench_lifetime("ingest_failover", deadline_s) as life,
         run_dir("sitegate-failover-", args.keep) as files,
-        database(args.store, files) as url,
-        Mosquitto() as broker,
     ):
-        run, journaled = asyncio.run(failover(args, url, broker, files))
-        counted = tally(journaled, asyncio.run(stored_keys(url)))
+        life.step(f"starting the {args.store} store and mosquitto")
+        with database(args.store, files) as url, Mosquitto() as broker:
+            run, journaled = asyncio.run(failover(life, args, url, broker, files))
+            life.step("counting the stored events")
+            counted = tally(journaled, asyncio.run(stored_keys(url)))
+            life.step("stopping the broker and the store")
     report = {
         "store": args.store,
         "events": args.events,

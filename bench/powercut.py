@@ -1,6 +1,6 @@
 """Power-cut bench: SIGKILL a lane at random points during journal appends and roster swaps.
 
-    .venv/bin/python bench/powercut.py [--trials 300] [--seed 0] [--dir PATH]
+    .venv/bin/python bench/powercut.py [--trials 300] [--seed 0] [--dir PATH] [--deadline-s S]
 
 Every trial forks a lane process that keeps appending events (real ``Journal.append``), pulsing a
 relay on gpiozero mock pins and swapping roster versions (real ``save_roster``), and kills it with
@@ -9,7 +9,9 @@ lane's do across reboots. After each kill the journal must open gapless with eve
 in it, and the roster must load as one complete version no older than the last confirmed save.
 Progress goes to stderr; the last stdout line is one JSON object (``trials``, ``lost_events``,
 ``corrupt_rosters`` and extras). Exit status 1 if anything was lost or torn, the roster needed its ``.prev``
-fallback, or the lane failed by itself.
+fallback, or the lane failed by itself; 2 if the trials did not all run within ``--deadline-s``
+(default: 120 s + 0.5 s a trial); 128 + N when ended by signal N, the lane of the trial at hand
+killed too (bench/_lifetime.py). Nothing here reads the time of day.
 
 SIGKILL leaves the kernel's page cache intact, so this checks the write ordering and atomicity of
 our code; surviving the loss of the cache itself rests on ``synchronous=FULL`` and the fsyncs in
@@ -30,6 +32,7 @@ import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
+from bench._lifetime import Lifetime, bench_lifetime, log  # noqa: E402
 from tests.support.powercut import Tally, run_trials  # noqa: E402
 
 
@@ -40,21 +43,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-delay-ms", type=float, default=5.0)
     parser.add_argument("--max-delay-ms", type=float, default=80.0)
     parser.add_argument("--dir", type=Path, help="lane directory to use and keep (default: a temporary one)")
+    parser.add_argument(
+        "--deadline-s", type=float, help="the whole run's deadline (default: 120 s + 0.5 s a trial)"
+    )
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     every = max(1, args.trials // 10)
 
+    life: Lifetime
+
     def progress(tally: Tally) -> None:
         if tally.trials % every == 0 or not tally.clean:
-            print(
+            log(
                 f"trial {tally.trials}/{args.trials}: seq {tally.last_seq}, roster v{tally.roster_version}, "
                 f"lost {tally.lost_events}, corrupt {tally.corrupt_rosters}, "
-                f"{time.monotonic() - started:.1f} s",
-                file=sys.stderr,
+                f"{time.monotonic() - started:.1f} s"
             )
+        if tally.trials < args.trials and not life.remaining():
+            life.fail(f"only {tally.trials} of {args.trials} trials ran {life.within_deadline}")
 
     def run(workdir: Path) -> Tally:
+        life.step(f"{args.trials} trials in {workdir}")
         return run_trials(
             workdir,
             args.trials,
@@ -64,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
             max_delay_s=args.max_delay_ms / 1000,
         )
 
-    if args.dir is not None:
-        tally = run(args.dir)
-    else:
-        with tempfile.TemporaryDirectory(prefix="sitegate-powercut-") as tmp:
-            tally = run(Path(tmp))
+    with bench_lifetime("powercut", args.deadline_s or 120.0 + 0.5 * args.trials) as life:
+        if args.dir is not None:
+            tally = run(args.dir)
+        else:
+            with tempfile.TemporaryDirectory(prefix="sitegate-powercut-") as tmp:
+                tally = run(Path(tmp))
     for problem in tally.problems:
         print(f"PROBLEM {problem}", file=sys.stderr)
     result = {**tally.summary(), "seed": args.seed, "elapsed_s": round(time.monotonic() - started, 2)}

@@ -1,6 +1,6 @@
 """Roster sync bench: a 100,000-entry snapshot from the hub's publisher to a lane, against raw MQTT.
 
-    .venv/bin/python bench/roster_sync.py [--entries 100000] [--seed 0] [--dir PATH]
+    .venv/bin/python bench/roster_sync.py [--entries 100000] [--seed 0] [--dir PATH] [--deadline-s S]
 
 Starts its own mosquitto, then measures twice through it:
 
@@ -24,9 +24,11 @@ Starts its own mosquitto, then measures twice through it:
 one version costs from the registry's facts to a lane running it, with ``end_to_end_ratio`` beside
 it. The lane child also reports where its time went (``lane_*``). Progress goes to stderr; the last
 stdout line is one JSON object. Exit status 1 if the goal is missed (not with ``--smoke``, which
-allows tiny sizes for the test suite's check that the bench still runs). Numbers are for the
-machine it runs on; a Pi parses and writes several times slower, while its network is what makes
-raw transfer slow there.
+allows tiny sizes for the test suite's check that the bench still runs), 2 if it could not finish
+(every wait is bounded, the whole run by ``--deadline-s``, default enough for the size; the message
+names what it waited for), 128 + N when ended by signal N; the broker and both children are
+stopped in every case (bench/_lifetime.py). Numbers are for the machine it runs on; a Pi parses
+and writes several times slower, while its network is what makes raw transfer slow there.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from typing import Any  # noqa: E402
 import aiomqtt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
+from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, read_line  # noqa: E402
 from controller.cli import settle_heap  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
 from controller.core.roster import EMPTY_ROSTER, Roster  # noqa: E402
@@ -73,10 +76,7 @@ RAW_TOPIC = "bench/raw"
 RAW_DONE = "bench/raw-done"
 ROLES = ("worker", "worker", "worker", "worker", "manager", "supervisor")
 VISITOR_SHARE = 0.01
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+CHILD_START_S = 30.0
 
 
 def population(rng: random.Random, size: int) -> MemorySource:
@@ -174,23 +174,38 @@ async def raw_main(host: str, port: int, expected: int) -> None:
 # -- the hub side (this process) ----------------------------------------------------------------
 
 
-def start_child(*args: str) -> subprocess.Popen[str]:
-    child = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+def start_child(what: str, *args: str) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent()
+    )
     assert child.stdout is not None
-    line = child.stdout.readline().strip()
-    if line != "ready":
-        child.kill()
-        raise RuntimeError(f"child {args[0]} did not start: {line!r}")
+    try:
+        line = read_line(child.stdout, f"{what} to connect and say ready", CHILD_START_S).strip()
+        if line != "ready":
+            raise RuntimeError(f"{what} did not start (exit {child.poll()}): {line!r}")
+    except BaseException:
+        stop_child(child)
+        raise
     return child
 
 
+def stop_child(child: subprocess.Popen[str]) -> None:
+    child.terminate()
+    try:
+        child.wait(10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
 async def measure_sync(
-    broker: Mosquitto, source: MemorySource, workdir: Path
+    life: Lifetime, broker: Mosquitto, source: MemorySource, workdir: Path
 ) -> tuple[dict[str, Any], list[bytes]]:
     key = Ed25519PrivateKey.generate()
     ledger = await RosterLedger.open(f"sqlite+aiosqlite:///{workdir / 'hub.db'}")
     public = base64.b64encode(public_key_raw(key)).decode()
-    lane = start_child("--lane", str(broker.port), str(workdir / "lane"), public)
+    life.step("starting the lane (a child process)")
+    lane = start_child("the lane child", "--lane", str(broker.port), str(workdir / "lane"), public)
     try:
         async with (
             aiomqtt.Client(
@@ -201,32 +216,41 @@ async def measure_sync(
             sender.pending_calls_threshold = 1000
             await listener.subscribe(topic_for(DEVICE_ID, Channel.ROSTER_STATUS), qos=1)
             async with RosterPublisher(source, sender, key, ledger) as publisher:
-                log("compile: publishing to a project with no lane yet")
+                life.step("compile: publishing to a project with no lane yet")
                 compiling = time.monotonic()
                 version = await publisher.publish(PROJECT_ID)
                 compile_s = time.monotonic() - compiling
                 source.assign(PROJECT_ID, DEVICE_ID)
-                log(f"sync: the lane reports v0; v{version} goes to it")
+                life.step(f"sync: the lane reports v0; v{version} goes to it")
                 asks = RosterStatus(device_id=DEVICE_ID, project_id=PROJECT_ID, applied_version=0)
+                last_status: list[RosterStatus] = []
+
+                async def until_applied() -> None:
+                    async for message in listener.messages:
+                        status = decode_roster_status(message.payload)
+                        last_status[:] = [status]
+                        if status.problem:
+                            raise RuntimeError(f"lane refused the roster: {status.problem}")
+                        if status.applied_version == version:
+                            return
+
                 started = time.monotonic()
                 await publisher.on_status(asks)
-                async for message in listener.messages:
-                    status = decode_roster_status(message.payload)  # type: ignore[arg-type]
-                    if status.problem:
-                        raise RuntimeError(f"lane refused the roster: {status.problem}")
-                    if status.applied_version == version:
-                        break
+                await life.wait(
+                    until_applied(),
+                    f"the lane's report that it runs roster v{version}",
+                    detail=lambda: f"its last report: {last_status[0]}" if last_status else "no report yet",
+                )
                 finished = time.monotonic()
                 release = publisher.release(PROJECT_ID)
                 assert release is not None
-                await publisher.idle()
+                await life.wait(publisher.idle(), "the roster publisher to go idle")
                 if publisher.counters.snapshots_sent != 1:
                     raise RuntimeError(f"expected one snapshot sent, not {publisher.counters}")
         assert lane.stdout is not None
-        lane_marks = json.loads(lane.stdout.readline())
+        lane_marks = json.loads(read_line(lane.stdout, "the lane child's timings", CHILD_START_S))
     finally:
-        lane.terminate()
-        lane.wait(10)
+        stop_child(lane)
         await ledger.close()
     payloads = [release.manifest, *release.chunks]
     report = {
@@ -243,8 +267,9 @@ async def measure_sync(
     return report, payloads
 
 
-async def measure_raw(broker: Mosquitto, payloads: list[bytes]) -> float:
-    receiver = start_child("--raw", str(broker.port), str(len(payloads)))
+async def measure_raw(life: Lifetime, broker: Mosquitto, payloads: list[bytes]) -> float:
+    life.step("starting the bare subscriber (a child process)")
+    receiver = start_child("the bare subscriber", "--raw", str(broker.port), str(len(payloads)))
     try:
         async with (
             aiomqtt.Client(
@@ -254,31 +279,37 @@ async def measure_raw(broker: Mosquitto, payloads: list[bytes]) -> float:
         ):
             sender.pending_calls_threshold = 1000
             await listener.subscribe(RAW_DONE, qos=1)
-            log("raw: publishing the same payloads")
+            life.step("raw: publishing the same payloads")
             started = time.monotonic()
-            await sender.publish(RAW_TOPIC, payloads[0], qos=1)
             window = asyncio.Semaphore(CHUNK_WINDOW)
 
             async def one(payload: bytes) -> None:
                 async with window:
                     await sender.publish(RAW_TOPIC, payload, qos=1)
 
-            await asyncio.gather(*(one(p) for p in payloads[1:]))
-            async for _ in listener.messages:
-                break
+            async def transfer() -> None:
+                await sender.publish(RAW_TOPIC, payloads[0], qos=1)
+                await asyncio.gather(*(one(p) for p in payloads[1:]))
+                async for _ in listener.messages:
+                    return
+
+            await life.wait(
+                transfer(), f"the bare subscriber's word that all {len(payloads)} payloads arrived"
+            )
             return time.monotonic() - started
     finally:
-        receiver.terminate()
-        receiver.wait(10)
+        stop_child(receiver)
 
 
-async def bench(entries: int, seed: int, workdir: Path) -> dict[str, Any]:
-    log(f"building {entries} synthetic entries")
+async def bench(life: Lifetime, entries: int, seed: int, workdir: Path) -> dict[str, Any]:
+    life.step(f"building {entries} synthetic entries")
     source = population(random.Random(seed), entries)
     (workdir / "lane").mkdir(parents=True, exist_ok=True)
+    life.step("starting mosquitto")
     with Mosquitto() as broker:
-        report, payloads = await measure_sync(broker, source, workdir)
-        raw = await measure_raw(broker, payloads)
+        report, payloads = await measure_sync(life, broker, source, workdir)
+        raw = await measure_raw(life, broker, payloads)
+        life.step("stopping mosquitto")
     if report["lane_entries"] != entries:
         raise RuntimeError(f"the lane runs {report['lane_entries']} entries, not {entries}")
     end_to_end = report["compile_s"] + report["sync_s"]
@@ -305,6 +336,9 @@ def main() -> int:
         action="store_true",
         help="allow tiny sizes (the test suite's check that the bench still runs); never fails on the goal",
     )
+    parser.add_argument(
+        "--deadline-s", type=float, help="the whole run's deadline (default: 120 s + 2 ms an entry)"
+    )
     parser.add_argument("--lane", nargs=3, metavar=("PORT", "DIR", "KEY"), help=argparse.SUPPRESS)
     parser.add_argument("--raw", nargs=2, metavar=("PORT", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -317,8 +351,11 @@ def main() -> int:
         return 0
     if not args.smoke and args.entries < 10_000:
         parser.error("use at least 10000 entries (or --smoke)")
-    with tempfile.TemporaryDirectory(prefix="sitegate-roster-bench-", dir=args.dir) as tmp:
-        result = asyncio.run(bench(args.entries, args.seed, Path(tmp)))
+    with (
+        bench_lifetime("roster_sync", args.deadline_s or 120.0 + 0.002 * args.entries) as life,
+        tempfile.TemporaryDirectory(prefix="sitegate-roster-bench-", dir=args.dir) as tmp,
+    ):
+        result = asyncio.run(bench(life, args.entries, args.seed, Path(tmp)))
     print(json.dumps(result))
     return 0 if args.smoke or result["ratio"] <= GOAL_RATIO else 1
 
