@@ -3,6 +3,10 @@ store and the ingest.
 
 The store opens (and migrates) before the ingest starts, and closes after it stops: aiohttp runs
 ``cleanup_ctx`` entries in order on startup and in reverse on cleanup.
+
+Time is an input: the app's one clock (``app[CLOCK]``) is what the views, the store, the registry,
+the ingest, the command desk and the roster publisher read, so a test that pins it decides which
+instant and which day the whole hub lives in.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from aiohttp import web
 from hub.api import enrolment
 from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
-from hub.api.keys import COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
+from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
@@ -28,18 +32,24 @@ from hub.registry import IdVault, Registry, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.store import Store
+from wire.clock import Clock, SystemClock
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)
 
 
 def create_app(
-    config: HubConfig, *, handlers: Mapping[Channel, ChannelHandler] | None = None
+    config: HubConfig,
+    *,
+    clock: Clock | None = None,
+    handlers: Mapping[Channel, ChannelHandler] | None = None,
 ) -> web.Application:
-    """``handlers``: more up channels for the ingest to hand over (e.g. roster status to the
-    roster publisher); command results are always taken by the app's command desk."""
+    """``clock``: the wall clock the hub reads (the system's when not given). ``handlers``: more
+    up channels for the ingest to hand over (e.g. roster status to the roster publisher); command
+    results are always taken by the app's command desk."""
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
+    app[CLOCK] = clock or SystemClock()
     setup_routes(app)
     app.cleanup_ctx.append(_store_lifetime)
     app.cleanup_ctx.append(_crl_renewal)
@@ -49,13 +59,13 @@ def create_app(
 
 
 async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
+    config, clock = app[CONFIG], app[CLOCK]
     vault = IdVault(load_data_key(config.data_key_path()))
-    store = await Store.open(config.database_url)
+    store = await Store.open(config.database_url, clock=clock)
     app[STORE] = store
-    app[REGISTRY] = Registry(store, vault)
+    app[REGISTRY] = Registry(store, vault, clock=clock)
     # Enrolment is on when the hub's state directory holds a CA (``sitegate`` makes one for the demo).
-    desk = enrolment.desk_from_config(config, store, vault.open_site_key)
+    desk = enrolment.desk_from_config(config, store, vault.open_site_key, clock=clock.wall)
     if desk is not None:
         enrolment.configure(app, desk)
     try:
@@ -105,7 +115,7 @@ async def _warn_without_accounts(app: web.Application) -> None:
 async def _ingest_lifetime(
     app: web.Application, *, handlers: dict[Channel, ChannelHandler]
 ) -> AsyncIterator[None]:
-    config = app[CONFIG]
+    config, clock = app[CONFIG], app[CLOCK]
 
     async def command_result(topic: str, payload: bytes) -> str | None:
         return await app[COMMANDS].on_result(topic, payload)
@@ -123,11 +133,13 @@ async def _ingest_lifetime(
         batch_window=config.batch_window_s,
         tls_context=config.mqtt_tls_context(),
         handlers={Channel.COMMAND_RESULT: command_result, Channel.ROSTER_STATUS: roster_status, **handlers},
+        clock=clock,
     )
-    app[COMMANDS] = CommandDesk(app[STORE], ingest)
-    source = RegistrySource(app[STORE])
+    app[COMMANDS] = CommandDesk(app[STORE], ingest, clock=clock)
+    source = RegistrySource(app[STORE], clock=clock.wall)
     signing_key = load_signing_key(config.roster_key_path())
-    publisher = RosterPublisher(source, ingest, signing_key, RosterLedger(app[STORE].engine))
+    ledger = RosterLedger(app[STORE].engine, clock=clock)
+    publisher = RosterPublisher(source, ingest, signing_key, ledger, clock=clock)
     app[ROSTERS] = publisher
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)

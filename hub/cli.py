@@ -21,6 +21,7 @@ from hub.app import create_app
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.paho_tables import install as share_paho_property_tables
+from wire.clock import Clock, SystemClock
 
 log = logging.getLogger("hub")
 
@@ -50,11 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
+    """``clock``: the wall clock the hub runs on; the system's, said here once for the whole
+    process (a test may hand in another)."""
+    clock = clock or SystemClock()
     if argv and argv[0] == "account":
         from hub.cli_accounts import main as account
 
-        return account(argv[1:])
+        return account(argv[1:], clock=clock)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -70,16 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     share_paho_property_tables()  # the ingest receives every event through paho
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, clock))
     except (HubError, OSError) as err:
         log.error("hub stopped: %s", err)
         return 1
     return 0
 
 
-async def serve(config: HubConfig) -> None:
+async def serve(config: HubConfig, clock: Clock) -> None:
     """Serve until SIGTERM or SIGINT, then stop the ingest and close the store before returning."""
-    runner = web.AppRunner(create_app(config), handle_signals=False)
+    runner = web.AppRunner(create_app(config, clock=clock), handle_signals=False)
     try:
         await runner.setup()
         site = web.TCPSite(runner, config.http_host, config.http_port)

@@ -18,7 +18,7 @@ from hub.auth.principal import Role
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from hub.store import Store
-from wire.models import utc_now
+from wire.clock import Clock, SystemClock
 
 ACTOR = "<command line>"
 """How an account made here appears in the audit log."""
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, clock: Clock | None = None) -> int:
+    """``clock`` dates the account and its audit line (the system's when not given)."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
         print(f"sitegate hub account: {err}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_create(config, args, password))
+        asyncio.run(_create(config, args, password, clock or SystemClock()))
     except (ValueError, HubError) as err:  # AccountExists and a weak password are ValueErrors
         print(f"sitegate hub account: {err}", file=sys.stderr)
         return 1
@@ -67,9 +68,10 @@ def _read_password(name: str) -> str:
     return text.rstrip("\r\n")
 
 
-async def _create(config: HubConfig, args: argparse.Namespace, password: str) -> None:
-    async with await Store.open(config.database_url) as store, store.write("create account") as conn:
-        now = utc_now()
+async def _create(config: HubConfig, args: argparse.Namespace, password: str, clock: Clock) -> None:
+    store = await Store.open(config.database_url, clock=clock)
+    async with store, store.write("create account") as conn:
+        now = clock.wall()
         principal = await insert_account(
             conn,
             username=args.username,

@@ -22,10 +22,10 @@ from hub.store import Store
 from hub.store import commands as store_commands
 from hub.store.commands import CommandRecord
 from hub.store.schema import devices
+from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult, LogLevel
 from wire.errors import TopicError, WireError
-from wire.models import utc_now
 from wire.topics import Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,11 @@ class Publisher(Protocol):
 
 
 class CommandDesk:
-    def __init__(self, store: Store, publisher: Publisher) -> None:
+    def __init__(self, store: Store, publisher: Publisher, *, clock: Clock | None = None) -> None:
+        """``clock`` dates a command and its expiry (the system's when not given)."""
         self._store = store
         self._publisher = publisher
+        self._clock = clock or SystemClock()
 
     async def issue(
         self,
@@ -54,7 +56,7 @@ class CommandDesk:
         """Recorded (with its audit line, in one transaction) before it is sent: a lane's answer
         always finds its command in the log. The operator is the account that asked."""
         await self._visible(principal, device_id)
-        now = utc_now()
+        now = self._clock.wall()
         command = Command(
             command_id=uuid.uuid4().hex,
             device_id=device_id,

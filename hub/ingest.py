@@ -28,9 +28,10 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.inbound import Accepted, Rejected, classify
 from hub.store import JournalRecord, SeqConflict, Store
+from wire.clock import Clock, SystemClock
 from wire.codec import encode
 from wire.errors import TopicError
-from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck, utc_now
+from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, shared, subscription, topic_for
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,16 @@ class Ingest:
         rng: random.Random | None = None,
         tls_context: ssl.SSLContext | None = None,
         handlers: Mapping[Channel, ChannelHandler] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
         every device's up topics and write their down topics. ``handlers`` take the up channels the
         ingest does not store itself (roster status, command results); each is subscribed only when
-        a handler for it is given."""
+        a handler for it is given. ``clock`` dates the acks (the system's when not given; the
+        store stamps what it receives with its own, the app's); batch windows and reconnect
+        backoff are timed on the loop's monotonic clock."""
         self._store = store
+        self._clock = clock or SystemClock()
         self._tls_context = tls_context
         self._host, self._port, self._client_id = host, port, client_id
         self._batch_max = batch_max
@@ -328,7 +333,7 @@ class Ingest:
         each PUBACK, which the broker queues behind every message already on its way to this hub:
         with a backlog that took longer than the client's timeout, the MqttError tore the link
         down and the clean-start reconnect threw the broker's queue away."""
-        at = utc_now()
+        at = self._clock.wall()
         for device_id, through in sorted(watermarks.items()):
             await client.publish(
                 topic_for(device_id, Channel.ACK),

@@ -11,13 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api.auth_middleware import SESSION_KEY, locked_response
 from hub.api.body import json_body
 from hub.api.errors import ApiError
-from hub.api.keys import CONFIG, STORE
+from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.params import Params
 from hub.auth import login as service
 from hub.auth.passwords import MAX_PASSWORD_LENGTH
 from hub.auth.principal import Principal
 from hub.auth.tokens import Session
-from wire.models import utc_now
 
 
 class LoginRequest(BaseModel):
@@ -48,15 +47,20 @@ def _session(request: web.Request) -> Session:
 async def login(request: web.Request) -> web.Response:
     Params(request.query, ())
     body = await json_body(request, LoginRequest)
-    policy = service.LoginPolicy.of(request.app[CONFIG])
+    policy, clock = service.LoginPolicy.of(request.app[CONFIG]), request.app[CLOCK]
     try:
         result = await service.login(
-            request.app[STORE], body.username, body.password, policy=policy, remote=request.remote
+            request.app[STORE],
+            body.username,
+            body.password,
+            policy=policy,
+            clock=clock,
+            remote=request.remote,
         )
     except service.InvalidCredentials as err:
         raise ApiError(401, "invalid_credentials", str(err)) from None
     except service.AccountLocked as err:
-        return locked_response(err.until, utc_now())
+        return locked_response(err.until, clock.wall())
     except service.AccountDisabled as err:
         raise ApiError(403, "account_disabled", f"{err}; ask whoever manages it") from None
     return web.json_response(
@@ -71,7 +75,8 @@ async def login(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     Params(request.query, ())
-    await service.logout(request.app[STORE], _session(request), remote=request.remote)
+    clock = request.app[CLOCK]
+    await service.logout(request.app[STORE], _session(request), clock=clock, remote=request.remote)
     return web.Response(status=204)
 
 

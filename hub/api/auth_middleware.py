@@ -18,11 +18,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from hub.api.errors import error_response
-from hub.api.keys import STORE
+from hub.api.keys import CLOCK, STORE
 from hub.api.principal import PRINCIPAL_KEY
 from hub.auth.login import AccountLocked, authenticate
 from hub.auth.tokens import Session
-from wire.models import utc_now
 
 API_PREFIX = "/api/"
 OPEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/enrolments"})
@@ -79,7 +78,7 @@ def _console_page(request: web.Request) -> bool:
 async def _console_session(request: web.Request) -> Session | None:
     token = request.cookies.get(CONSOLE_COOKIE)
     session = await authenticate(request.app[STORE], token) if token else None
-    now = utc_now()
+    now = request.app[CLOCK].wall()
     if session is None or session.expires_at <= now or session.disabled:
         return None
     if session.locked_until is not None and session.locked_until > now:
@@ -106,7 +105,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
             "unauthenticated", "the Authorization header must be 'Bearer <token>'", "invalid_request"
         )
     session = await authenticate(request.app[STORE], token)
-    now = utc_now()
+    now = request.app[CLOCK].wall()
     if session is None:
         message = "the token is not valid (unknown, or logged out); log in again"
         return _unauthenticated("unauthenticated", message, "invalid_token")

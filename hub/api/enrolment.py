@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -53,7 +53,8 @@ from provisioning.enrolment import (
 )
 from provisioning.ledger import UnknownDevice
 from provisioning.registrar import BrokerFiles, Registrar
-from wire.models import DEVICE_ID_PATTERN, Direction, utc_now
+from wire.clock import SystemClock
+from wire.models import DEVICE_ID_PATTERN, Direction
 
 CA_DIR = "ca"
 BROKER_DIR = "broker"
@@ -67,7 +68,8 @@ class EnrolmentDesk:
     registrar: Registrar
     site_key: SiteKeyLookup
     """The project's site key (the registry keeps it sealed; the lookup opens it)."""
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime] = field(default_factory=lambda: SystemClock().wall)
+    """The wall clock tokens are issued, checked and revoked by (the app passes its clock's)."""
 
 
 DESK = web.AppKey("enrolment", EnrolmentDesk)
@@ -82,6 +84,7 @@ def desk_from_config(
     store: Store,
     open_site_key: Callable[[str, bytes], bytes],
     *,
+    clock: Callable[[], datetime] | None = None,
     state_dir: Path | None = None,
 ) -> EnrolmentDesk | None:
     """The desk of a hub whose state directory holds a CA (``<state dir>/ca``, made with
@@ -112,7 +115,7 @@ def desk_from_config(
             raise ApiError(409, "project_gone", f"project {project_id} of this token is no longer registered")
         return open_site_key(project_id, sealed)
 
-    return EnrolmentDesk(registrar, site_key)
+    return EnrolmentDesk(registrar, site_key, clock or SystemClock().wall)
 
 
 def add_routes(app: web.Application) -> None:

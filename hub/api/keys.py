@@ -10,6 +10,7 @@ from hub.ingest import Ingest
 from hub.registry import Registry
 from hub.rosters import RosterPublisher
 from hub.store import Store
+from wire.clock import Clock
 
 CONFIG = web.AppKey("config", HubConfig)
 STORE = web.AppKey("store", Store)
@@ -17,3 +18,6 @@ INGEST = web.AppKey("ingest", Ingest)
 COMMANDS = web.AppKey("commands", CommandDesk)
 ROSTERS = web.AppKey("rosters", RosterPublisher)
 REGISTRY = web.AppKey("registry", Registry)
+CLOCK = web.AppKey("clock", Clock)
+"""The one wall clock every view and long-lived part of the hub reads: a test pins it
+(``create_app(config, clock=FakeClock(...))``) and every "now" and "today" follows."""

@@ -19,17 +19,16 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.api.errors import ApiError
-from hub.api.keys import STORE
+from hub.api.keys import CLOCK, STORE
 from hub.api.params import EVENT_FILTERS, PAGING, Params
 from hub.api.principal import require
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import person_record_clause
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import SITE_TIMEZONE, local_today
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight import export, queries, statistics
 from hub.oversight.records import AttendanceFilters
 from hub.store.schema import access_events
-from wire.models import utc_now
 
 PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
 AUTHORITIES = (Role.CITY, Role.DISTRICT)
@@ -66,7 +65,7 @@ async def headcount(request: web.Request) -> web.Response:
     project_id = request.match_info["project_id"]
     async with request.app[STORE].read("headcount") as conn:
         await _visible_project(conn, principal, project_id)
-        result = await queries.headcount(conn, principal, project_id, utc_now())
+        result = await queries.headcount(conn, principal, project_id, request.app[CLOCK].wall())
     return web.json_response(
         {
             "project_id": result.project_id,
@@ -85,7 +84,7 @@ async def headcount(request: web.Request) -> web.Response:
 async def managers_on_duty(request: web.Request) -> web.Response:
     principal = require(request, *PERSONAL_DATA_ROLES)
     params = Params(request.query, ("date",))
-    day = _date(params, "date") or local_day(utc_now())
+    day = _date(params, "date") or local_today(request.app[CLOCK])
     project_id = request.match_info["project_id"]
     async with request.app[STORE].read("managers_on_duty") as conn:
         await _visible_project(conn, principal, project_id)
@@ -105,7 +104,7 @@ async def managers_on_duty(request: web.Request) -> web.Response:
 async def attendance(request: web.Request) -> web.Response:
     principal = require(request, *PERSONAL_DATA_ROLES)
     params = Params(request.query, ("project_id", "person_id", "enterprise_id", "from", "to", *PAGING))
-    until = _date(params, "to") or local_day(utc_now())
+    until = _date(params, "to") or local_today(request.app[CLOCK])
     since = _date(params, "from") or until
     if since > until:
         raise InvalidQuery("to", "must not be before from")
@@ -135,7 +134,7 @@ async def attendance(request: web.Request) -> web.Response:
 async def monthly_attendance(request: web.Request) -> web.Response:
     principal = require(request, *PERSONAL_DATA_ROLES)
     params = Params(request.query, ("month",))
-    month = _month(params) or local_day(utc_now()).replace(day=1)
+    month = _month(params) or local_today(request.app[CLOCK]).replace(day=1)
     project_id = request.match_info["project_id"]
     async with request.app[STORE].read("monthly_attendance") as conn:
         await _visible_project(conn, principal, project_id)

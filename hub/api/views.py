@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import ColumnElement
 
 from hub.api import present
-from hub.api.keys import CONFIG, INGEST, STORE
+from hub.api.keys import CLOCK, CONFIG, INGEST, STORE
 from hub.api.params import EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, Params
 from hub.api.principal import require
 from hub.auth.principal import Role
@@ -27,7 +27,6 @@ from hub.store.records import Item
 from hub.store.schema import access_events as access_events_table
 from hub.store.schema import devices as devices_table
 from hub.store.schema import lane_events as lane_events_table
-from wire.models import utc_now
 
 MAX_LIMIT = 500
 DEFAULT_LIMIT = 100
@@ -120,5 +119,5 @@ async def devices(request: web.Request) -> web.Response:
     principal = require(request, *EVERY_ROLE)
     Params(request.query, ())
     statuses = await request.app[STORE].devices(scope=device_clause(principal, devices_table.c.device_id))
-    now, keepalive = utc_now(), request.app[CONFIG].device_keepalive_s
+    now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
     return web.json_response({"devices": [present.device(d, now, keepalive) for d in statuses]})

@@ -17,19 +17,18 @@ from typing import Any
 from aiohttp import web
 
 from hub.api.errors import ApiError
-from hub.api.keys import CONFIG, STORE
+from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.oversight import _date, _fields, _month
 from hub.api.params import PAGING, Params
 from hub.api.principal import require
 from hub.api.registry import _answers, body
 from hub.auth.principal import Principal, Role
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import SITE_TIMEZONE, local_day, local_today
 from hub.errors import InvalidQuery
 from hub.registry import IdVault, data_key_path, load_data_key
 from hub.workflows import alerts, csvfile, deductions, heartbeats, national, orders, summary
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
-from wire.models import utc_now
 
 VAULT = web.AppKey("workflows_vault", IdVault)
 """Opens ID numbers for the national platform's export (the same data key as the registry's)."""
@@ -100,7 +99,7 @@ def _paging(params: Params) -> tuple[str | None, int]:
 async def issue_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.ISSUERS)
     data = await body(request, OrderIn)
-    order = await orders.issue(request.app[STORE], principal, data, now=utc_now())
+    order = await orders.issue(request.app[STORE], principal, data, now=request.app[CLOCK].wall())
     return web.json_response(present(order), status=201)
 
 
@@ -116,7 +115,7 @@ async def list_orders(request: web.Request) -> web.Response:
     )
     cursor, limit = _paging(params)
     page = await orders.listing(
-        request.app[STORE], principal, filters, now=utc_now(), cursor=cursor, limit=limit
+        request.app[STORE], principal, filters, now=request.app[CLOCK].wall(), cursor=cursor, limit=limit
     )
     return _page(page.items, page.next_cursor)
 
@@ -125,7 +124,7 @@ async def list_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.READERS)
     Params(request.query, ())
-    order = await orders.get(request.app[STORE], principal, _order_id(request), now=utc_now())
+    order = await orders.get(request.app[STORE], principal, _order_id(request), now=request.app[CLOCK].wall())
     return web.json_response(present(order))
 
 
@@ -133,7 +132,8 @@ async def get_order(request: web.Request) -> web.Response:
 async def respond_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.RESPONDERS)
     data = await body(request, ResponseIn)
-    order = await orders.respond(request.app[STORE], principal, _order_id(request), data, now=utc_now())
+    now = request.app[CLOCK].wall()
+    order = await orders.respond(request.app[STORE], principal, _order_id(request), data, now=now)
     return web.json_response(present(order))
 
 
@@ -141,7 +141,8 @@ async def respond_order(request: web.Request) -> web.Response:
 async def review_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.ISSUERS)
     data = await body(request, ReviewIn)
-    order = await orders.review(request.app[STORE], principal, _order_id(request), data, now=utc_now())
+    now = request.app[CLOCK].wall()
+    order = await orders.review(request.app[STORE], principal, _order_id(request), data, now=now)
     return web.json_response(present(order))
 
 
@@ -152,7 +153,7 @@ async def review_order(request: web.Request) -> web.Response:
 async def deduct(request: web.Request) -> web.Response:
     principal = require(request, *deductions.DEDUCTORS)
     data = await body(request, DeductionIn)
-    record = await deductions.deduct(request.app[STORE], principal, data, now=utc_now())
+    record = await deductions.deduct(request.app[STORE], principal, data, now=request.app[CLOCK].wall())
     return web.json_response(present(record), status=201)
 
 
@@ -175,8 +176,8 @@ async def list_deductions(request: web.Request) -> web.Response:
 # -- monthly summaries -------------------------------------------------------------------------------
 
 
-def _summary_month(params: Params) -> date:
-    return _month(params) or local_day(utc_now()).replace(day=1)
+def _summary_month(params: Params, today: date) -> date:
+    return _month(params) or today.replace(day=1)
 
 
 def _district_of(principal: Principal, asked: str | None) -> str | None:
@@ -193,22 +194,20 @@ def _district_of(principal: Principal, asked: str | None) -> str | None:
 async def _projects_month(request: web.Request) -> tuple[date, list[ProjectMonth]]:
     principal = require(request, *PERSONAL_DATA_ROLES)
     params = Params(request.query, ("month", "district"))
-    month, district = _summary_month(params), params.text("district")
+    today = local_today(request.app[CLOCK])
+    month, district = _summary_month(params, today), params.text("district")
     async with request.app[STORE].read("summaries.projects") as conn:
-        rows = await summary.projects_month(
-            conn, principal, month, today=local_day(utc_now()), district=district
-        )
+        rows = await summary.projects_month(conn, principal, month, today=today, district=district)
     return month, rows
 
 
 async def _districts_month(request: web.Request) -> tuple[date, list[DistrictMonth]]:
     principal = require(request, *AUTHORITIES)
     params = Params(request.query, ("month", "district"))
-    month, district = _summary_month(params), _district_of(principal, params.text("district"))
+    today = local_today(request.app[CLOCK])
+    month, district = _summary_month(params, today), _district_of(principal, params.text("district"))
     async with request.app[STORE].read("summaries.districts") as conn:
-        rows = await summary.districts_month(
-            conn, principal, month, today=local_day(utc_now()), district=district
-        )
+        rows = await summary.districts_month(conn, principal, month, today=today, district=district)
     if district is not None and not rows:
         raise ApiError(404, "not_found", f"district {district!r} not found")
     return month, rows
@@ -257,7 +256,8 @@ async def district_summary_csv(request: web.Request) -> web.Response:
 async def worker_attendance(request: web.Request) -> web.Response:
     principal = require(request, *national.UPLOADERS)
     params = Params(request.query, ("from", "to", *PAGING))
-    until = _date(params, "to") or local_day(utc_now())
+    now = request.app[CLOCK].wall()
+    until = _date(params, "to") or local_day(now)
     since = _date(params, "from") or until
     if since > until:
         raise InvalidQuery("to", "must not be before from")
@@ -271,7 +271,7 @@ async def worker_attendance(request: web.Request) -> web.Response:
         request.match_info["project_id"],
         since,
         until,
-        now=utc_now(),
+        now=now,
         cursor=params.text("cursor"),
         limit=limit,
     )
@@ -293,7 +293,7 @@ def alert_settings(request: web.Request) -> alerts.AlertSettings:
 async def list_alerts(request: web.Request) -> web.Response:
     principal = require(request, *EVERY_ROLE)
     params = Params(request.query, ("project_id",))
-    now = utc_now()
+    now = request.app[CLOCK].wall()
     async with request.app[STORE].read("alerts") as conn:
         found = await alerts.alerts(
             conn, principal, alert_settings(request), now=now, project_id=params.text("project_id")
@@ -309,7 +309,7 @@ async def heartbeat_history(request: web.Request) -> web.Response:
     params = Params(request.query, ("hours",))
     hours = params.integer("hours", default=24, low=1, high=heartbeats.MAX_HOURS)
     device_id = request.match_info["device_id"]
-    since: datetime = utc_now() - timedelta(hours=hours)
+    since: datetime = request.app[CLOCK].wall() - timedelta(hours=hours)
     async with request.app[STORE].read("heartbeat_history") as conn:
         points = await heartbeats.history(conn, principal, device_id, since=since)
     return web.json_response({"device_id": device_id, "points": [present(p) for p in points]})

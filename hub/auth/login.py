@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +34,7 @@ from hub.auth.tokens import IssuedToken, Session
 from hub.config import HubConfig
 from hub.store import Store
 from hub.store.schema import accounts
-from wire.models import utc_now
+from wire.clock import Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +88,10 @@ async def login(
     *,
     policy: LoginPolicy,
     remote: str | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock,
 ) -> LoginResult:
-    """A token for ``username`` if ``password`` is right and the account may log in.
+    """A token for ``username`` if ``password`` is right and the account may log in; ``clock``
+    (the app's) judges the lock and dates the token and the audit lines.
 
     Raises :class:`InvalidCredentials`, :class:`AccountLocked` or :class:`AccountDisabled`.
     """
@@ -103,7 +103,7 @@ async def login(
         """The audit line of an attempt that changes nothing else, in a transaction of its own."""
         async with store.write("login") as conn:
             await audit.record(
-                conn, principal, action, at=clock(), username=username, detail={**detail, **where}
+                conn, principal, action, at=clock.wall(), username=username, detail={**detail, **where}
             )
 
     if row is None:
@@ -113,13 +113,13 @@ async def login(
     account = row._mapping
     principal = tokens.principal_from_row(account)
     locked_until = account["locked_until"]
-    if locked_until is not None and locked_until > clock():
+    if locked_until is not None and locked_until > clock.wall():
         await audit_attempt("auth.login_refused", principal, reason="locked", until=locked_until.isoformat())
         raise AccountLocked(locked_until)
 
     stored_hash = account["password_hash"]
     if not await asyncio.to_thread(verify_password, stored_hash, password):
-        locked_until = await _count_failure(store, principal, policy, clock(), where)
+        locked_until = await _count_failure(store, principal, policy, clock.wall(), where)
         if locked_until is not None:
             raise AccountLocked(locked_until)
         raise InvalidCredentials()
@@ -134,7 +134,7 @@ async def login(
             new_hash = await asyncio.to_thread(hash_password, password)
         except WeakPassword:  # set before today's rules; changing it is the account API's job
             new_hash = None
-    now = clock()
+    now = clock.wall()
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if new_hash is not None:
         values["password_hash"] = new_hash
@@ -183,13 +183,11 @@ async def authenticate(store: Store, token: str) -> Session | None:
         return await tokens.lookup(conn, token)
 
 
-async def logout(
-    store: Store, session: Session, *, remote: str | None = None, clock: Callable[[], datetime] = utc_now
-) -> None:
+async def logout(store: Store, session: Session, *, clock: Clock, remote: str | None = None) -> None:
     async with store.write("logout") as conn:
         await tokens.revoke(conn, session.token_sha256)
         detail = {"remote": remote} if remote else None
-        await audit.record(conn, session.principal, "auth.logout", at=clock(), detail=detail)
+        await audit.record(conn, session.principal, "auth.logout", at=clock.wall(), detail=detail)
 
 
 async def has_accounts(store: Store) -> bool:

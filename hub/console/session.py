@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.api.auth_middleware import CONSOLE_COOKIE
-from hub.api.keys import CONFIG, STORE
+from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.auth import login as service
 from hub.console.render import checked_form, render, session_of
 
@@ -29,7 +29,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     policy = service.LoginPolicy.of(request.app[CONFIG])
     try:
         result = await service.login(
-            request.app[STORE], username, password, policy=policy, remote=request.remote
+            request.app[STORE],
+            username,
+            password,
+            policy=policy,
+            clock=request.app[CLOCK],
+            remote=request.remote,
         )
     except service.LoginRefused as err:
         return render(request, "login.html", status=401, error=str(err), username=username)
@@ -48,7 +53,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     await checked_form(request)
-    await service.logout(request.app[STORE], session_of(request), remote=request.remote)
+    await service.logout(
+        request.app[STORE], session_of(request), clock=request.app[CLOCK], remote=request.remote
+    )
     response = web.HTTPSeeOther("/console/login")
     response.del_cookie(CONSOLE_COOKIE, path="/console")
     raise response

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.api import present
-from hub.api.keys import CONFIG, STORE
+from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.auth.scope import device_clause
 from hub.console import charts
 from hub.console.render import page, principal, render
@@ -18,7 +18,6 @@ from hub.derive.days import SITE_TIMEZONE
 from hub.store.records import DeviceStatus
 from hub.store.schema import devices
 from hub.workflows import heartbeats
-from wire.models import utc_now
 
 REFRESH_S = 10
 
@@ -48,7 +47,7 @@ def _health(status: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str
 async def _rows(request: web.Request) -> list[dict[str, Any]]:
     who = principal(request)
     statuses = await request.app[STORE].devices(scope=device_clause(who, devices.c.device_id))
-    now, keepalive = utc_now(), request.app[CONFIG].device_keepalive_s
+    now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
     return [_health(s, now, keepalive) for s in statuses]
 
 
@@ -56,7 +55,8 @@ async def _rows(request: web.Request) -> list[dict[str, Any]]:
 async def board(request: web.Request) -> web.Response:
     rows = await _rows(request)
     offline = sum(1 for row in rows if row["status"] != "online")
-    return render(request, "devices.html", rows=rows, offline=offline, refresh=REFRESH_S, now=utc_now())
+    now = request.app[CLOCK].wall()
+    return render(request, "devices.html", rows=rows, offline=offline, refresh=REFRESH_S, now=now)
 
 
 @page
@@ -65,7 +65,7 @@ async def device(request: web.Request) -> web.Response:
     rows = {row["device_id"]: row for row in await _rows(request)}
     async with request.app[STORE].read("console.device") as conn:
         points = await heartbeats.history(
-            conn, principal(request), device_id, since=utc_now() - heartbeats.DEFAULT_WINDOW
+            conn, principal(request), device_id, since=request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
         )
     labels = [p.minute.astimezone(SITE_TIMEZONE).strftime("%H:%M") for p in points]
     backlog = charts.line("Journal backlog (events)", labels, [p.journal_backlog for p in points])

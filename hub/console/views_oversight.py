@@ -12,19 +12,18 @@ from multidict import MultiDict
 from pydantic import BaseModel, ValidationError
 
 from hub.api.errors import ApiError
-from hub.api.keys import REGISTRY, STORE
+from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.params import Params
 from hub.api.workflows import alert_settings
 from hub.auth.principal import Role
 from hub.console.render import AUTHORITIES, checked_form, page, principal, render
 from hub.console.views_projects import month_of
-from hub.derive.days import local_day
+from hub.derive.days import local_day, local_today
 from hub.oversight.statistics import registration
 from hub.registry.models import InspectionIn
 from hub.workflows import alerts, csvfile, deductions, orders, summary
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
-from wire.models import utc_now
 
 
 def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
@@ -45,7 +44,7 @@ def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]
 async def overview(request: web.Request) -> web.Response:
     who = principal(request)
     async with request.app[STORE].read("console.overview") as conn:
-        found = await alerts.alerts(conn, who, alert_settings(request), now=utc_now())
+        found = await alerts.alerts(conn, who, alert_settings(request), now=request.app[CLOCK].wall())
     return render(request, "overview.html", alerts=found)
 
 
@@ -92,7 +91,8 @@ async def order_list(request: web.Request) -> web.Response:
     filters = orders.OrderFilters(
         status=params.choice("status", OrderStatus), overdue=params.boolean("overdue")
     )
-    found = await orders.listing(request.app[STORE], who, filters, now=utc_now(), limit=200)
+    now = request.app[CLOCK].wall()
+    found = await orders.listing(request.app[STORE], who, filters, now=now, limit=200)
     projects = await request.app[REGISTRY].projects(who) if who.role in orders.ISSUERS else []
     return render(
         request,
@@ -102,7 +102,7 @@ async def order_list(request: web.Request) -> web.Response:
         projects=projects,
         statuses=[s.value for s in OrderStatus],
         query=dict(given),
-        today=local_day(utc_now()),
+        today=local_day(now),
     )
 
 
@@ -110,7 +110,7 @@ async def order_list(request: web.Request) -> web.Response:
 async def issue_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     data = _model(OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline"))
-    order = await orders.issue(request.app[STORE], principal(request), data, now=utc_now())
+    order = await orders.issue(request.app[STORE], principal(request), data, now=request.app[CLOCK].wall())
     raise web.HTTPSeeOther(f"/console/orders/{order.id}")
 
 
@@ -124,7 +124,7 @@ def _order_id(request: web.Request) -> int:
 @page
 async def order_page(request: web.Request) -> web.Response:
     who = principal(request)
-    order = await orders.get(request.app[STORE], who, _order_id(request), now=utc_now())
+    order = await orders.get(request.app[STORE], who, _order_id(request), now=request.app[CLOCK].wall())
     found = await deductions.listing(request.app[STORE], who, deductions.DeductionFilters(order_id=order.id))
     return render(
         request,
@@ -142,7 +142,8 @@ async def respond_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     data = _model(ResponseIn, form, ("response",))
     order_id = _order_id(request)
-    await orders.respond(request.app[STORE], principal(request), order_id, data, now=utc_now())
+    now = request.app[CLOCK].wall()
+    await orders.respond(request.app[STORE], principal(request), order_id, data, now=now)
     raise web.HTTPSeeOther(f"/console/orders/{order_id}")
 
 
@@ -152,7 +153,7 @@ async def review_order(request: web.Request) -> web.StreamResponse:
     form["accept"] = "true" if form.get("verdict") == "accept" else "false"
     data = _model(ReviewIn, form, ("accept", "note", "new_deadline"))
     order_id = _order_id(request)
-    await orders.review(request.app[STORE], principal(request), order_id, data, now=utc_now())
+    await orders.review(request.app[STORE], principal(request), order_id, data, now=request.app[CLOCK].wall())
     raise web.HTTPSeeOther(f"/console/orders/{order_id}")
 
 
@@ -174,7 +175,7 @@ async def deduct(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     fields = ("enterprise_id", "person_id", "project_id", "points", "reason", "order_id")
     data = _model(DeductionIn, form, fields)
-    await deductions.deduct(request.app[STORE], principal(request), data, now=utc_now())
+    await deductions.deduct(request.app[STORE], principal(request), data, now=request.app[CLOCK].wall())
     raise web.HTTPSeeOther("/console/deductions")
 
 
@@ -182,8 +183,8 @@ async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], lis
     who = principal(request)
     if not who.sees_personal_data:
         raise ApiError(403, "forbidden", "summaries count people: not for the hub operator's account")
-    month = month_of(Params(request.query, ("month",)))
-    today = local_day(utc_now())
+    today = local_today(request.app[CLOCK])
+    month = month_of(Params(request.query, ("month",)), today)
     async with request.app[STORE].read("console.summaries") as conn:
         projects = await summary.projects_month(conn, who, month, today=today)
         districts = (

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict
 
-from hub.api.keys import REGISTRY, STORE
+from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.oversight import stream_csv
 from hub.api.params import Params
 from hub.api.workflows import VAULT, alert_settings
@@ -20,24 +20,25 @@ from hub.auth.scope import person_record_clause
 from hub.console import charts
 from hub.console.queries import entries_per_hour
 from hub.console.render import page, principal, render
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import SITE_TIMEZONE, local_day, local_today
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight import export, queries
 from hub.oversight.records import AttendanceFilters
 from hub.store import EventFilters
 from hub.store.schema import access_events
 from hub.workflows import alerts, national
-from wire.models import Decision, Direction, utc_now
+from wire.models import Decision, Direction
 
 LOG_PAGE = 50
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
-def _day(params: Params, name: str = "date") -> date:
+def _day(params: Params, today: date, name: str = "date") -> date:
+    """The day asked for, else ``today`` (the site's, by the app's clock)."""
     value = params.text(name)
     if value is None:
-        return local_day(utc_now())
+        return today
     if not _DAY.match(value):
         raise InvalidQuery(name, "must be a date YYYY-MM-DD")
     try:
@@ -46,10 +47,11 @@ def _day(params: Params, name: str = "date") -> date:
         raise InvalidQuery(name, "must be a date YYYY-MM-DD") from None
 
 
-def month_of(params: Params) -> date:
+def month_of(params: Params, today: date) -> date:
+    """The month asked for (its first day), else ``today``'s (the site's, by the app's clock)."""
     value = params.text("month")
     if value is None:
-        return local_day(utc_now()).replace(day=1)
+        return today.replace(day=1)
     try:
         if not _MONTH.match(value):
             raise ValueError(value)
@@ -86,8 +88,8 @@ async def project_page(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
     params = Params(request.query, ("date",))
-    day = _day(params)
-    now = utc_now()
+    now = request.app[CLOCK].wall()
+    day = _day(params, local_day(now))
     async with request.app[STORE].read("console.project_page") as conn:
         headcount = await queries.headcount(conn, who, project.id, now)
         managers = await queries.managers_on_duty(conn, who, project.id, day)
@@ -112,7 +114,7 @@ def _log_filters(request: web.Request, project_id: str) -> tuple[Params, EventFi
     """The browser's form (empty fields are "any"), as the access-event listing's filters."""
     given = MultiDict((k, v) for k, v in request.query.items() if v)
     params = Params(given, ("date", "direction", "decision", "person_id", "cursor"))
-    day = _day(params)
+    day = _day(params, local_today(request.app[CLOCK]))
     since, until = _bounds(day)
     filters = EventFilters(
         project_id=project_id,
@@ -164,7 +166,7 @@ async def attendance_day(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
     params = Params(request.query, ("date", "cursor"))
-    day = _day(params)
+    day = _day(params, local_today(request.app[CLOCK]))
     filters = AttendanceFilters(since=day, until=day, project_id=project.id)
     async with request.app[STORE].read("console.attendance") as conn:
         found = await queries.attendance_page(conn, who, filters, params.text("cursor"), 200)
@@ -177,7 +179,7 @@ async def attendance_day(request: web.Request) -> web.Response:
 async def attendance_month(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
-    month = month_of(Params(request.query, ("month",)))
+    month = month_of(Params(request.query, ("month",)), local_today(request.app[CLOCK]))
     async with request.app[STORE].read("console.monthly") as conn:
         report = await queries.monthly(conn, who, project.id, month)
     return render(request, "attendance_month.html", project=project, month=month, report=report)
@@ -188,9 +190,10 @@ async def worker_attendance(request: web.Request) -> web.Response:
     """The national platform's upload for one day, as a JSON download (the roles that may)."""
     project = await _project(request)
     who = principal(request)
-    day = _day(Params(request.query, ("date",)))
+    now = request.app[CLOCK].wall()
+    day = _day(Params(request.query, ("date",)), local_day(now))
     upload, _ = await national.export(
-        request.app[STORE], request.app[VAULT], who, project.id, day, day, now=utc_now(), limit=50_000
+        request.app[STORE], request.app[VAULT], who, project.id, day, day, now=now, limit=50_000
     )
     return web.json_response(
         upload,

@@ -31,9 +31,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-SITE_TIMEZONE = ZoneInfo("Asia/Shanghai")
+from wire.clock import SITE_ZONE, Clock
+
+SITE_TIMEZONE = SITE_ZONE
+"""The site's calendar (wire.clock's, the one zone constant): the name the hub's modules import."""
 SECOND = timedelta(seconds=1)
 
 
@@ -102,6 +104,13 @@ def local_day(instant: datetime) -> date:
 
 
 _TICK = timedelta(microseconds=1)
+
+
+def local_today(clock: Clock) -> date:
+    """The site's calendar day at the clock's instant: :func:`local_day` of its wall reading, not
+    ``clock.today()``, so "today" is the day passages are filed under whatever zone the clock was
+    made with."""
+    return local_day(clock.wall())
 
 
 def _converted(instant: datetime) -> date:

@@ -96,8 +96,8 @@ from hub.store.schema import (
     project_parties,
     projects,
 )
+from wire.clock import Clock, SystemClock
 from wire.credential import credential_hash
-from wire.models import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +126,13 @@ class Registry(RegistryReader):
         store: Store,
         vault: IdVault,
         *,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Clock | None = None,
         fast_hash: bool = False,
     ) -> None:
-        """``fast_hash``: cheap argon2 parameters for the accounts it creates (tests, demo seeds)."""
+        """``clock``: what every write is stamped with (the system's when not given);
+        ``fast_hash``: cheap argon2 parameters for the accounts it creates (tests, demo seeds)."""
         super().__init__(store, vault)
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._fast_hash = fast_hash
         self._listeners: list[RosterListener] = []
 
@@ -156,7 +157,7 @@ class Registry(RegistryReader):
         """The enterprise and its account (username: the enterprise number), together or neither."""
         may.check_role(principal, may.CREATE_ENTERPRISE)
         may.check_district(principal, data.district, "register enterprises")
-        now = self._clock()
+        now = self._clock.wall()
         enterprise = Enterprise(
             id=mint("ent"),
             number=data.number,
@@ -202,7 +203,7 @@ class Registry(RegistryReader):
         may.check_own_enterprise(principal, data.enterprise_id, "register people")
         person_id = mint("per")
         index = self._vault.blind_index(data.id_number)
-        now = self._clock()
+        now = self._clock.wall()
         async with self._store.write("registry.register_person") as conn:
             employer = await rows.need_enterprise(conn, "enterprise_id", data.enterprise_id)
             may.check_district(principal, employer.district, "register people of enterprises")
@@ -281,7 +282,7 @@ class Registry(RegistryReader):
         project to register it), and the project's site key is made here, sealed."""
         may.check_role(principal, may.CREATE_PROJECT)
         may.check_district(principal, data.district, "create projects")
-        now = self._clock()
+        now = self._clock.wall()
         project = Project(
             id=data.id or mint("prj"),
             permit_number=data.permit_number,
@@ -331,7 +332,7 @@ class Registry(RegistryReader):
         """报备: the general contractor, logged in with its enterprise number, starts real-name
         registration and receives its project department's account."""
         may.check_role(principal, may.REGISTER_PROJECT)
-        now = self._clock()
+        now = self._clock.wall()
         async with self._store.write("registry.register_project") as conn:
             row = await rows.project_row(conn, project_id, lock=True)
             if row.gc_enterprise_id != principal.enterprise_id:
@@ -363,7 +364,7 @@ class Registry(RegistryReader):
         department and hands out its account; later subcontractors join the same way."""
         may.check_role(principal, may.ADD_PARTY)
         may.check_own_project(principal, project_id, "register parties")
-        now = self._clock()
+        now = self._clock.wall()
         async with self._store.write("registry.add_party") as conn:
             project = await self._registered_project(conn, project_id)
             enterprise = await rows.need_enterprise(conn, "enterprise_id", data.enterprise_id)
@@ -401,7 +402,7 @@ class Registry(RegistryReader):
         may.check_role(principal, may.ASSIGN)
         may.check_own_project(principal, project_id, "assign people")
         may.check_own_enterprise(principal, data.enterprise_id, "assign people")
-        now = self._clock()
+        now = self._clock.wall()
         async with self._store.write("registry.assign") as conn:
             project = await self._registered_project(conn, project_id)
             await rows.need_enterprise(conn, "enterprise_id", data.enterprise_id)
@@ -506,7 +507,7 @@ class Registry(RegistryReader):
         """The supervision firm's project department records a check of the site's real-name work."""
         may.check_role(principal, may.FILE_INSPECTION)
         may.check_own_project(principal, project_id, "file inspections")
-        now = self._clock()
+        now = self._clock.wall()
         async with self._store.write("registry.file_inspection") as conn:
             await rows.project_row(conn, project_id)
             values = {
@@ -543,7 +544,7 @@ class Registry(RegistryReader):
                 password=account.password.get_secret_value(),
                 role=role,
                 display_name=display_name[:128],
-                now=self._clock(),
+                now=self._clock.wall(),
                 enterprise_id=enterprise_id,
                 project_id=project_id,
                 fast_hash=self._fast_hash,
@@ -561,7 +562,7 @@ class Registry(RegistryReader):
         self, conn: AsyncConnection, principal: Principal, action: str, target: str, detail: dict[str, Any]
     ) -> None:
         await audit.record(
-            conn, principal, f"registry.{action}", at=self._clock(), target=target, detail=detail
+            conn, principal, f"registry.{action}", at=self._clock.wall(), target=target, detail=detail
         )
 
     async def _registered_project(self, conn: AsyncConnection, project_id: str) -> Row[Any]:

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.rosters.content import Body, RosterContent, body_of, roster_content
 from hub.rosters.keys import key_id
-from wire.models import utc_now
+from wire.clock import SystemClock
 from wire.roster import (
     CHUNK_BYTES,
     MAX_DELTA_CHANGES,
@@ -38,7 +38,9 @@ def sign(message: Signed, signing_key: Ed25519PrivateKey) -> Signed:
 
 
 def _issued(issued_at: datetime | None) -> datetime:
-    return (issued_at or utc_now()).replace(microsecond=0)
+    """The hub's publisher always says when (its clock); a caller that does not (a tool, a
+    test of the format) gets the system's time."""
+    return (issued_at or SystemClock().wall()).replace(microsecond=0)
 
 
 def snapshot_of(

@@ -10,7 +10,7 @@ change keeps its number.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +25,7 @@ from hub.errors import StoreError
 from hub.store import migrate
 from hub.store.dialect import WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.schema import roster_status, roster_versions
-from wire.models import utc_now
+from wire.clock import Clock, SystemClock
 from wire.roster import RosterStatus
 
 
@@ -42,14 +42,15 @@ class LaneRoster:
 
 
 class RosterLedger:
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
-        """``engine`` should be the store's: one database, migrated by whoever opened it."""
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None) -> None:
+        """``engine`` should be the store's: one database, migrated by whoever opened it;
+        ``clock`` stamps mints and reports (the system's when not given)."""
         self._engine = engine
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._insert = insert_for(engine.dialect.name)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Callable[[], datetime] = utc_now) -> RosterLedger:
+    async def open(cls, url: str, *, clock: Clock | None = None) -> RosterLedger:
         """An engine of its own on ``url``, migrated to head (for tools and tests)."""
         parsed = make_url(url)
         options: dict[str, Any] = {}
@@ -91,7 +92,10 @@ class RosterLedger:
                 update(roster_versions)
                 .where(t.project_id == project_id)
                 .values(
-                    version=minted, content_sha256=content_sha256, entries=entries, minted_at=self._clock()
+                    version=minted,
+                    content_sha256=content_sha256,
+                    entries=entries,
+                    minted_at=self._clock.wall(),
                 )
             )
             return minted, True
@@ -110,7 +114,7 @@ class RosterLedger:
             "applied_version": status.applied_version,
             "wants_snapshot": status.wants_snapshot,
             "problem": status.problem,
-            "reported_at": self._clock(),
+            "reported_at": self._clock.wall(),
         }
         insert = self._insert(roster_status).values(device_id=status.device_id, **values)
         async with self._write("record roster status") as conn:

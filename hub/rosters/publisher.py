@@ -35,6 +35,7 @@ from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
+from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
 from wire.topics import Channel, parse_topic, topic_for
@@ -84,8 +85,12 @@ class RosterPublisher:
         ledger: RosterLedger,
         *,
         resend_after_s: float = 2.0,
+        clock: Clock | None = None,
     ) -> None:
+        """``clock`` dates the versions it signs (the system's when not given); the once per
+        ``resend_after_s`` limit is timed on the monotonic clock."""
         self._source = source
+        self._clock = clock or SystemClock()
         self._sender = sender
         self._key = signing_key
         self._ledger = ledger
@@ -179,7 +184,9 @@ class RosterPublisher:
         previous = self._releases.get(project_id)
         if previous is not None and previous.version == version and not minted:
             return previous, False
-        release = await asyncio.to_thread(build_release, content, body, version, previous, self._key)
+        release = await asyncio.to_thread(
+            build_release, content, body, version, previous, self._key, issued_at=self._clock.wall()
+        )
         self._releases[project_id] = release
         log.info(
             "roster of %s is v%d (%d entries%s)", project_id, version, len(content), ", new" if minted else ""

@@ -14,21 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 
 from hub.rosters.source import Entry
 from hub.store import Store
 from hub.store.schema import assignments, gates, persons
-from wire.models import utc_now
+from wire.clock import SITE_ZONE, SystemClock
 
-SITE_TIME = ZoneInfo("Asia/Shanghai")
 ENDED_KEPT_DAYS = 30
 
 
 def _today(clock: Callable[[], datetime]) -> date:
-    return clock().astimezone(SITE_TIME).date()
+    return clock().astimezone(SITE_ZONE).date()
 
 
 def _rank(entry_date: date, exit_date: date | None, today: date) -> tuple[int, int]:
@@ -42,9 +40,11 @@ def _rank(entry_date: date, exit_date: date | None, today: date) -> tuple[int, i
 
 
 class RegistrySource:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: a wall-clock reading (the app's ``clock.wall``; the system's when not given)
+        that decides which assignment is in force today."""
         self._store = store
-        self._clock = clock
+        self._clock = clock or SystemClock().wall
 
     async def entries(self, project_id: str) -> list[Entry]:
         today = _today(self._clock)

@@ -7,6 +7,7 @@ same bytes forty times, and a 100,000-entry snapshot takes a good part of a seco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -38,13 +39,22 @@ def compile_content(
 
 
 def build_release(
-    content: RosterContent, body: Body, version: int, previous: Release | None, key: Ed25519PrivateKey
+    content: RosterContent,
+    body: Body,
+    version: int,
+    previous: Release | None,
+    key: Ed25519PrivateKey,
+    *,
+    issued_at: datetime | None = None,
 ) -> Release:
-    """Signed and encoded once; with a delta when ``previous`` is the version just before."""
-    manifest, chunks = snapshot_of(content, version, key, body=body)
+    """Signed and encoded once; with a delta when ``previous`` is the version just before.
+    ``issued_at``: the publisher's clock (the system's when not given)."""
+    manifest, chunks = snapshot_of(content, version, key, body=body, issued_at=issued_at)
     delta = None
     if previous is not None and previous.version == version - 1:
-        found = compile_delta(previous.content, content, from_version=previous.version, signing_key=key)
+        found = compile_delta(
+            previous.content, content, from_version=previous.version, signing_key=key, issued_at=issued_at
+        )
         delta = encode_roster(found) if found is not None else None
     return Release(
         content.project_id,

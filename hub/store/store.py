@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -61,9 +61,10 @@ from hub.store.schema import (
     roster_status,
     roster_versions,
 )
+from wire.clock import Clock, SystemClock
 from wire.codec import MAX_PAYLOAD_BYTES
 from wire.commands import Command, CommandResult
-from wire.models import Heartbeat, PresenceState, PresenceStatus, utc_now
+from wire.models import Heartbeat, PresenceState, PresenceStatus
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +108,14 @@ def _brief(err: BaseException) -> str:
 class Store:
     """Open with :meth:`open` (it migrates the schema); close with :meth:`close` or ``async with``."""
 
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None) -> None:
+        """``clock`` stamps what the hub received when (the system's when not given)."""
         self._engine = engine
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._insert = insert_for(engine.dialect.name)
 
     @classmethod
-    async def open(cls, url: str, *, clock: Callable[[], datetime] = utc_now) -> Store:
+    async def open(cls, url: str, *, clock: Clock | None = None) -> Store:
         with _translated("open"):
             try:
                 parsed = make_url(url)
@@ -201,14 +203,14 @@ class Store:
         if not records:
             return NOTHING_STORED
         async with self.write("store_events") as conn:
-            return await journal.store(conn, records, received_at or self._clock())
+            return await journal.store(conn, records, received_at or self._clock.wall())
 
     async def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a rejected message for diagnosis; ``reason`` must not quote the payload."""
         async with self.write("dead_letter") as conn:
             await conn.execute(
                 dead_letters.insert().values(
-                    received_at=self._clock(),
+                    received_at=self._clock.wall(),
                     topic=topic,
                     reason=reason,
                     payload=bytes(payload[:DEAD_LETTER_KEEP_BYTES]),
@@ -217,7 +219,7 @@ class Store:
             )
 
     async def record_heartbeat(self, heartbeat: Heartbeat, *, received_at: datetime | None = None) -> None:
-        received = received_at or self._clock()
+        received = received_at or self._clock.wall()
         values = {"last_seen_at": received, "last_heartbeat": heartbeat.model_dump(mode="json")}
         insert = self._insert(devices).values(device_id=heartbeat.device_id, **values)
         async with self.write("record_heartbeat") as conn:
@@ -236,7 +238,7 @@ class Store:
             "presence_at": status.at,
         }
         if status.state is PresenceState.ONLINE:
-            values["last_seen_at"] = received_at or self._clock()
+            values["last_seen_at"] = received_at or self._clock.wall()
         insert = self._insert(devices).values(device_id=status.device_id, **values)
         stored, incoming = devices.c, insert.excluded
         newer = or_(
