@@ -16,7 +16,7 @@ from typing import Any
 from gpiozero import DigitalOutputDevice
 
 from controller.board import BoardError, load_board
-from controller.clock import SystemClock
+from controller.clock import LaneClock, SystemClock
 from controller.commands import CommandHandler
 from controller.config import ConfigError, ControllerConfig, load_config
 from controller.core.roster import Roster
@@ -93,8 +93,15 @@ def _roster_sync(config: ControllerConfig, service: LaneService, uplink: Uplink)
     return sync
 
 
-def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneService:
-    """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``."""
+def build_service(
+    config: ControllerConfig, *, pin_factory: Any = None, clock: LaneClock | None = None
+) -> LaneService:
+    """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``.
+
+    ``clock`` is what the lane judges hours and dates by and stamps its records with: the
+    machine's own (in the configured zone) unless a caller, such as a test or the demo, says
+    which instant the lane lives in."""
+    clock = clock or SystemClock(config.timezone)
     board = load_board(config.board)
     site_key = config.read_site_key()
     journal = Journal(config.journal_path)
@@ -110,27 +117,28 @@ def build_service(config: ControllerConfig, *, pin_factory: Any = None) -> LaneS
     outputs = LaneOutputs(
         board, config.direction, pin_factory=pin_factory, relay_pulse_s=config.relay_pulse_s
     )
-    sources = card_sources(config)
-    clock = SystemClock(config.timezone)
+    inputs_board = board
+    if not config.rotation_sensor:
+        inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})
+    # The uplink sends the service's heartbeat and the service wakes the uplink: the heartbeat is
+    # read through ``service`` only once the uplink runs, by which time the name is bound.
+    uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=lambda: service.heartbeat())
     service = LaneService(
         config,
         site_key=site_key,
         roster=roster,
         journal=journal,
         outputs=outputs,
-        sources=sources,
+        sources=card_sources(config),
         clock=clock,
+        uplink=uplink,
+        inputs=LaneInputs(inputs_board, pin_factory=pin_factory),
     )
-    uplink = service.uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=service.heartbeat)
     sync = _roster_sync(config, service, uplink)
     resync = sync.resync if sync is not None else None
     if sync is not None:
         uplink.on_connect(sync.report)  # the hub learns at every connection which version this lane runs
     uplink.on(Channel.COMMAND, CommandHandler(service, uplink.send, resync=resync, restart=_restart_service))
-    inputs_board = board
-    if not config.rotation_sensor:
-        inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})
-    service.inputs = LaneInputs(inputs_board, pin_factory=pin_factory)
     log.info(
         "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",
         config.lane,

@@ -1,22 +1,38 @@
-"""The controller's clock, injectable: a Pi has no RTC, so every event carries the boot id, the
+"""The lane's clock, injectable: a Pi has no RTC, so every event carries the boot id, the
 monotonic clock and whether the wall clock was synchronised when it was stamped.
 
-Synchronisation is read from the kernel (``adjtimex`` reports TIME_ERROR while NTP has not
-synchronised the clock), which holds whichever NTP client the image uses.
+:class:`LaneClock` is :class:`wire.clock.Clock` (the one protocol lane and hub read time through)
+plus those two facts; the lane service is typed on it, so a test hands a lane
+``tests.support.clock.FakeClock`` and says exactly which instant it lives in. :class:`SystemClock`
+is the real one. Synchronisation is read from the kernel (``adjtimex`` reports TIME_ERROR while
+NTP has not synchronised the clock), which holds whichever NTP client the image uses.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Protocol
+
+from wire import clock as wire_clock
+from wire.clock import SITE_ZONE, Clock
 
 _TIME_ERROR = 5
 _TIMEX_BUFFER = 512  # larger than struct timex on every Linux ABI; zeroed means "modes = 0, read only"
+_RECHECK_NS = 10_000_000_000
+
+
+class LaneClock(Clock, Protocol):
+    """What a lane stamps on its records besides the time: which boot, and whether to trust the wall."""
+
+    boot_id: str
+
+    def synced(self) -> bool:
+        """Whether the wall clock was synchronised (NTP) when read: the hub corrects or flags times."""
+        ...
 
 
 def read_boot_id() -> str:
@@ -39,29 +55,18 @@ def kernel_clock_synced() -> bool:
     return bool(state >= 0 and state != _TIME_ERROR)
 
 
-class SystemClock:
-    def __init__(self, timezone: str = "Asia/Shanghai") -> None:
-        self.zone = ZoneInfo(timezone)
+class SystemClock(wire_clock.SystemClock):
+    """The real clock of the machine the lane runs on, with its boot id and the kernel's sync state."""
+
+    def __init__(self, zone: str | tzinfo = SITE_ZONE) -> None:
+        super().__init__(zone)
         self.boot_id = read_boot_id()
         self._synced = kernel_clock_synced()
-        self._checked = time.monotonic()
-
-    def wall(self) -> datetime:
-        return datetime.now(UTC)
-
-    def mono_ns(self) -> int:
-        return time.monotonic_ns()
-
-    def now(self) -> datetime:
-        """Aware local time at the site: what working hours and card validity are judged by."""
-        return datetime.now(self.zone)
-
-    def today(self) -> date:
-        return self.now().date()
+        self._checked_ns = self.mono_ns()
 
     def synced(self) -> bool:
         """Re-read at most every 10 s: cheap, and sync status changes rarely."""
-        now = time.monotonic()
-        if now - self._checked > 10:
-            self._synced, self._checked = kernel_clock_synced(), now
+        now = self.mono_ns()
+        if now - self._checked_ns > _RECHECK_NS:
+            self._synced, self._checked_ns = kernel_clock_synced(), now
         return self._synced

@@ -11,13 +11,12 @@ import asyncio
 import logging
 import shutil
 import sqlite3
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from controller.clock import SystemClock
+from controller.clock import LaneClock
 from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.decision import Lane, Swipe, Verdict, decide
@@ -43,7 +42,6 @@ from wire.models import (
     LaneEventType,
     ReaderState,
     Reason,
-    utc_now,
 )
 
 log = logging.getLogger(__name__)
@@ -90,7 +88,7 @@ class LaneService:
         journal: Journal,
         outputs: LaneOutputs,
         sources: list[CardSource],
-        clock: SystemClock,
+        clock: LaneClock,
         uplink: Uplink | None = None,
         observers: Sequence[Callable[[Record], None]] = (),
         inputs: LaneInputs | None = None,
@@ -113,11 +111,11 @@ class LaneService:
         self.gate_counts: Counter[str] = Counter()
         self._gate_timer: asyncio.TimerHandle | None = None
         self._indication = indication_for(Reason.GRANTED)
-        self._awaiting: tuple[str, int] | None = None
+        self._awaiting: tuple[str, int] | None = None  # (person, seq) of the grant the arm is released for
         self.journal_fault: str | None = None
         self.notifier: Notifier | None = None
-        self.watchdog_s = 5.0  # (person, seq) of the grant the arm is released for
-        self.started = time.monotonic()
+        self.watchdog_s = 5.0
+        self.started_ns = clock.mono_ns()
         self.decisions = 0
         self.read_failures = 0
 
@@ -279,9 +277,9 @@ class LaneService:
         usage = shutil.disk_usage(self.config.data_dir)
         return Heartbeat(
             device_id=self.config.device_id,
-            sent_at=utc_now(),
+            sent_at=self.clock.wall(),
             boot_id=self.clock.boot_id,
-            uptime_s=time.monotonic() - self.started,
+            uptime_s=(self.clock.mono_ns() - self.started_ns) / 1e9,
             cpu_temp_c=_cpu_temperature(),
             free_disk_mb=usage.free / 1e6,
             journal_backlog=self.journal.backlog(),

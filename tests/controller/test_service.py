@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,32 +21,16 @@ from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
+from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import with_check_digit
 from wire.models import CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 KEY = bytes(range(32))
-TODAY = date(2026, 11, 24)
+OPENING = site_time(2026, 11, 24, 10, 0)
+"""The instant every lane here lives in (a working morning), whatever the machine's clock says."""
+TODAY = OPENING.date()
 NUMBER = with_check_digit("33010619900307001")
-
-
-class FixedClock:
-    boot_id = "5b1d2e3f-boot"
-
-    def wall(self) -> datetime:
-        return datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
-
-    def mono_ns(self) -> int:
-        return 123
-
-    def now(self) -> datetime:
-        return datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
-
-    def today(self) -> date:
-        return TODAY
-
-    def synced(self) -> bool:
-        return False
 
 
 class RecordingOutputs(LaneOutputs):
@@ -63,8 +47,8 @@ def card(number: str = NUMBER, valid_to: date | None = date(2030, 1, 1)) -> Iden
     return IdentityCard(CardKind.RESIDENT, "测试", number, date(1990, 3, 7), date(2020, 1, 1), valid_to)
 
 
-@pytest.fixture
-def service(tmp_path: Path):
+def make_lane(tmp_path: Path, *, with_inputs: bool = False) -> LaneService:
+    """A lane on mock pins and a FakeClock at OPENING; ``lane.pins`` is its pin factory."""
     config = parse_config(
         f'device_id = "lane-a1"\nproject_id = "P1"\nlane = "A1"\ndirection = "in"\n'
         f'data_dir = "{tmp_path}"\nsite_key_file = "{tmp_path}/k"\n[readers.id_module]\nport = "/dev/null"\n'
@@ -81,14 +65,36 @@ def service(tmp_path: Path):
     outputs = RecordingOutputs(load_board("rpi4"), Direction.IN, pin_factory=pins, relay_pulse_s=5)
     journal = Journal(tmp_path / "journal.sqlite3")
     outputs.journal = journal
+    inputs = LaneInputs(load_board("rpi4"), pin_factory=pins) if with_inputs else None
     lane = LaneService(
-        config, site_key=KEY, roster=roster, journal=journal, outputs=outputs, sources=[], clock=FixedClock()
-    )  # type: ignore[arg-type]
+        config,
+        site_key=KEY,
+        roster=roster,
+        journal=journal,
+        outputs=outputs,
+        sources=[],
+        clock=FakeClock(OPENING),
+        inputs=inputs,
+    )
     lane.pins = pins  # type: ignore[attr-defined]
+    return lane
+
+
+def close_lane(lane: LaneService) -> None:
+    lane.close()
+    lane.pins.reset()  # type: ignore[attr-defined]
+
+
+def clock_of(lane: LaneService) -> FakeClock:
+    assert isinstance(lane.clock, FakeClock)
+    return lane.clock
+
+
+@pytest.fixture
+def service(tmp_path: Path):
+    lane = make_lane(tmp_path)
     yield lane
-    outputs.close()
-    journal.close()
-    pins.reset()
+    close_lane(lane)
 
 
 async def test_granted_swipe_is_journaled_before_the_relay_moves(service: LaneService) -> None:
@@ -171,11 +177,12 @@ ROTATION, FIRE, TAMPER = 5, 6, 13  # rpi4 profile; all active low with pull-ups
 
 
 @pytest.fixture
-async def gated(service: LaneService):
-    service.inputs = LaneInputs(load_board("rpi4"), pin_factory=service.pins)  # type: ignore[attr-defined]
-    service.inputs.start(service.feed, asyncio.get_running_loop())
-    yield service
-    service.inputs.close()
+async def gated(tmp_path: Path):
+    lane = make_lane(tmp_path, with_inputs=True)
+    assert lane.inputs is not None
+    lane.inputs.start(lane.feed, asyncio.get_running_loop())
+    yield lane
+    close_lane(lane)
 
 
 def lane_events(service: LaneService) -> list[LaneEvent]:
@@ -293,3 +300,42 @@ def test_damaged_device_state_falls_back_and_reports(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text("{torn")
     reloaded = DeviceState(tmp_path / "state.json")
     assert reloaded.disabled and reloaded.fault is not None and "not JSON" in reloaded.fault
+
+
+# --- time, read through the lane's clock -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "second", "reason"),
+    [
+        (5, 59, 59, Reason.OUTSIDE_HOURS),
+        (6, 0, 0, Reason.GRANTED),
+        (19, 59, 59, Reason.GRANTED),
+        (20, 0, 0, Reason.OUTSIDE_HOURS),
+        (0, 30, 0, Reason.OUTSIDE_HOURS),
+    ],
+)
+async def test_a_worker_is_admitted_by_the_lanes_clock_within_the_default_hours(
+    service: LaneService, hour: int, minute: int, second: int, reason: Reason
+) -> None:
+    """Both sides of each edge of 06:00-20:00, on the lane's clock (not the machine's)."""
+    clock_of(service).set(site_time(2026, 11, 24, hour, minute, second))
+    assert service.handle(card()).reason is reason
+
+
+async def test_records_are_stamped_by_the_lanes_clock(service: LaneService) -> None:
+    clock = clock_of(service)
+    clock.set_synced(False)
+    clock.advance(timedelta(minutes=5))
+    event = service.handle(card())
+    assert (event.wall_time, event.mono_ns, event.boot_id) == (clock.wall(), clock.mono_ns(), clock.boot_id)
+    assert event.clock_synced is False
+
+
+async def test_the_heartbeat_reads_the_lanes_clock(service: LaneService) -> None:
+    clock = clock_of(service)
+    clock.advance(timedelta(hours=2, seconds=3))
+    beat = service.heartbeat()
+    assert beat.sent_at == clock.wall() == OPENING + timedelta(hours=2, seconds=3)
+    assert beat.uptime_s == pytest.approx(7203.0)
+    assert (beat.boot_id, beat.clock_synced) == (clock.boot_id, True)

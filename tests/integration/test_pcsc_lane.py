@@ -20,6 +20,7 @@ from controller.core.roster import Role, RosterEntry
 from controller.roster_store import save_roster
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.vicc import ATR_ISO14443A, VirtualCard
+from tests.support.clock import FakeClock, site_time
 from tests.support.pcscd import VPCD_PORTS
 from wire.credential import credential_hash, uid_credential
 from wire.models import AccessEvent, Reason
@@ -29,6 +30,8 @@ pytestmark = [pytest.mark.pcscd, pytest.mark.serial]
 KEY = bytes(range(50, 82))
 UID = bytes.fromhex("04A1B2C3D4E5F6")
 RELAY_IN = 17
+LANE_TIME = site_time(2026, 11, 24, 10, 0)
+"""The lane's clock: a working morning, whatever the hour the suite runs at."""
 
 
 @contextlib.asynccontextmanager
@@ -50,7 +53,8 @@ async def lane(tmp_path: Path, emulator: IdModuleEmulator, accept_uid_only: bool
         f'[mqtt]\nhost = "127.0.0.1"\nport = 1\n'  # no broker: the lane decides offline
     )
     pins = MockFactory()
-    service = build_service(load_config(tmp_path / "controller.toml"), pin_factory=pins)
+    config = load_config(tmp_path / "controller.toml")
+    service = build_service(config, pin_factory=pins, clock=FakeClock(LANE_TIME))
     service.uplink = None
     events: list[AccessEvent] = []
     service.observers.append(lambda r: events.append(r) if isinstance(r, AccessEvent) else None)

@@ -29,6 +29,7 @@ from hub.app import create_app
 from hub.config import HubConfig
 from sitegate.mosquitto import Mosquitto
 from tests.support.accounts import headers_for_new_account
+from tests.support.clock import FakeClock, site_time
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent
@@ -40,6 +41,8 @@ KEY = bytes(range(100, 132))
 RELAY_IN = 17
 DUTY = "city-duty"
 """The account the site's API client is logged in as."""
+LANE_TIME = site_time(2026, 11, 24, 10, 0)
+"""The lane's clock: a working morning, whatever the hour the suite runs at."""
 
 
 @dataclass
@@ -89,7 +92,9 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
         f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
     )
     pins = MockFactory()
-    lane = build_service(load_config(tmp_path / "controller.toml"), pin_factory=pins)
+    lane = build_service(
+        load_config(tmp_path / "controller.toml"), pin_factory=pins, clock=FakeClock(LANE_TIME)
+    )
     events: list[AccessEvent] = []
     lane.observers.append(lambda record: events.append(record) if isinstance(record, AccessEvent) else None)
     lane.registered = registered  # type: ignore[attr-defined]

@@ -46,6 +46,7 @@ from sitegate.mosquitto import Mosquitto
 from tests.hub.factories import make_event
 from tests.provisioning.registry import SITE_KEYS, seed_registry
 from tests.support.accounts import bearer, create_account
+from tests.support.clock import FakeClock, site_time
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent, utc_now
@@ -58,6 +59,8 @@ PROJECT = "P-0042"
 WAIT_S = 20.0
 CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 rootwait\n"
 ED25519_KEY = Ed25519PrivateKey.generate()
+LANE_TIME = site_time(2026, 11, 24, 10, 0)
+"""The started lane's clock: its decisions do not hang on the hour the suite runs at."""
 
 
 @dataclass
@@ -227,7 +230,7 @@ async def test_a_provisioned_lane_connects_gets_its_roster_and_admits_a_register
 async def running_lane(config: ControllerConfig) -> AsyncIterator[tuple[LaneService, list[AccessEvent]]]:
     """The controller as ``sitegate controller run`` builds it, on mock pins; its access events."""
     pins = MockFactory()
-    service = build_service(config, pin_factory=pins)
+    service = build_service(config, pin_factory=pins, clock=FakeClock(LANE_TIME))
     events: list[AccessEvent] = []
     service.observers.append(
         lambda record: events.append(record) if isinstance(record, AccessEvent) else None

@@ -30,6 +30,7 @@ from hub.config import HubConfig
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, compile_snapshot, public_key_b64
 from hub.rosters.keys import key_id
 from sitegate.mosquitto import Mosquitto
+from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.roster import decode_roster_status, encode_roster
 from wire.topics import Channel, topic_for
@@ -41,6 +42,8 @@ pytestmark = pytest.mark.broker
 SITE_KEY = bytes(range(100, 132))
 PROJECT = "P-SYNC"
 LANE = "lane-rs-1"
+LANE_TIME = site_time(2026, 11, 24, 10, 0)
+"""The lane's clock: its decisions do not hang on the hour the suite runs at."""
 
 
 @dataclass
@@ -81,7 +84,7 @@ async def site(broker: Mosquitto, tmp_path: Path, database_url: str) -> AsyncIte
         f'[readers.id_module]\nport = "/dev/null"\n[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
     )
     pins = MockFactory()
-    lane = build_service(load_config(tmp_path / "lane.toml"), pin_factory=pins)
+    lane = build_service(load_config(tmp_path / "lane.toml"), pin_factory=pins, clock=FakeClock(LANE_TIME))
     assert lane.uplink is not None
     async with aiomqtt.Client(broker.host, broker.port, identifier="roster-publisher") as sender:
         publisher = RosterPublisher(source, sender, KEY, ledger, resend_after_s=0.2)
