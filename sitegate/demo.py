@@ -32,7 +32,7 @@ from pathlib import Path
 import aiohttp
 
 from controller.board import load_board
-from controller.clock import SystemClock
+from controller.clock import LaneClock, SystemClock
 from hardware.emulators.id_module import IdModuleEmulator
 from hub.api.enrolment import CA_DIR
 from hub.config import HubConfig
@@ -277,9 +277,15 @@ async def _compare(
 
 
 async def _enrol_lanes(
-    stack: contextlib.ExitStack, department: aiohttp.ClientSession, base: str, root: Path, now: datetime
+    stack: contextlib.ExitStack,
+    department: aiohttp.ClientSession,
+    base: str,
+    root: Path,
+    clock: LaneClock,
+    started: datetime,
 ) -> dict[str, Lane]:
-    """Each lane provisioned with a token of the project department's (both at once), then built."""
+    """Each lane provisioned with a token of the project department's (both at once), then built
+    on the demo's clock, with workers' hours laid around ``started`` (when the shift was laid)."""
     emulators = {name: stack.enter_context(IdModuleEmulator()) for name in LANES}
     configs = await asyncio.gather(
         *(
@@ -289,7 +295,7 @@ async def _enrol_lanes(
     )
     lanes: dict[str, Lane] = {}
     for (name, gate), config in zip(LANES.items(), configs, strict=True):
-        lanes[name] = build_lane(name, with_demo_settings(config, now), emulators[name])
+        lanes[name] = build_lane(name, with_demo_settings(config, started), emulators[name], clock)
         print(
             f"  lane    {name:<5} {gate.device_id} ({gate.lane}, {gate.direction.value}) enrolled: "
             f"certificate, site key and roster key from the hub; reader {emulators[name].port}"
@@ -322,8 +328,14 @@ def _serve_notes(
     )
 
 
-async def run_demo(root: Path, *, serve: bool, seed: int, people: int = PEOPLE) -> int:
-    now = SystemClock().now()
+async def run_demo(
+    root: Path, *, serve: bool, seed: int, people: int = PEOPLE, clock: LaneClock | None = None
+) -> int:
+    """The demo on one clock: the shift, the registry's "today", the workers' hours and the lanes'
+    decisions all read ``clock``. The hub, a process of its own, reads the machine's clock, so a
+    clock given here must agree with it; the default is the machine's."""
+    clock = clock or SystemClock()
+    now = clock.now()
     shift = build_shift(seed, now)
     print(
         f"SiteGate demo in {root}: {shift.total} swipes on project {shift.project_id}, "
@@ -357,7 +369,7 @@ async def run_demo(root: Path, *, serve: bool, seed: int, people: int = PEOPLE) 
         async with aiohttp.ClientSession(headers=auth) as session:
             print(f"  hub     {base}  (log: {root / 'hub.log'}; account {ACCOUNT})")
             async with aiohttp.ClientSession(headers=gc) as department:
-                lanes = await _enrol_lanes(stack, department, base, root, now)
+                lanes = await _enrol_lanes(stack, department, base, root, clock, now)
             async with running(lanes):
                 version = await rosters_current(lanes, session, base)
                 roster = lanes["entry"].service.roster

@@ -36,6 +36,7 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.board import load_board
 from controller.cli import build_service
+from controller.clock import LaneClock
 from controller.config import ControllerConfig, load_config
 from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
@@ -110,7 +111,12 @@ def _provision(base: str, token: str, device_id: str, root: Path, port: str) -> 
 
 def with_demo_settings(config: ControllerConfig, now: datetime) -> ControllerConfig:
     """The provisioned configuration with the demo's own settings on top, checked by the same
-    model as the file (a bad value fails here, not mid-shift)."""
+    model as the file (a bad value fails here, not mid-shift).
+
+    Workers' hours are the twelve hours around ``now`` (the site's local time the shift was laid
+    at). Laid late in the evening or early in the morning they run past midnight, written as a
+    window whose end comes before its start ("17:59-05:59"): the policy reads that as a night
+    shift, not as an empty or invalid window, so the shift plays the same at any hour."""
     hours = f"{now - timedelta(hours=6):%H:%M}-{now + timedelta(hours=6):%H:%M}"
     settings = config.model_dump()
     settings.update(relay_pulse_s=0.3, passage_timeout_s=1.0)
@@ -121,9 +127,10 @@ def with_demo_settings(config: ControllerConfig, now: datetime) -> ControllerCon
     return ControllerConfig.model_validate(settings)
 
 
-def build_lane(name: str, config: ControllerConfig, emulator: IdModuleEmulator) -> Lane:
+def build_lane(name: str, config: ControllerConfig, emulator: IdModuleEmulator, clock: LaneClock) -> Lane:
+    """The lane on mock pins, on the demo's clock: the one its shift and workers' hours were laid by."""
     pins = MockFactory()
-    service = build_service(config, pin_factory=pins)
+    service = build_service(config, pin_factory=pins, clock=clock)
     rotation = load_board(config.board).inputs.rotation
     assert rotation is not None, "the demo's board profile has a rotation sensor"
     lane = Lane(name, config.device_id, emulator, service, pins, rotation.pin)

@@ -65,7 +65,8 @@ class Shift:
 
 
 def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
-    """``now`` is the site's aware local time: assignments and passes are laid around it."""
+    """``now`` is the site's aware local time: assignments and passes are laid around it, so that
+    every swipe's expected reason holds for the next few hours, across midnight too."""
     today = now.date()
     # A stream of its own: the same int seeding hub.registry.seed's stream would replay its draws
     # (the same ID numbers would come up for the city's people and the shift's).
@@ -94,12 +95,15 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
         people.append(ShiftPerson(label, card, role, entry, exit, pass_from, pass_until, watchlisted))
         return card
 
-    far, hour = today + timedelta(days=900), timedelta(hours=1)
+    far, hour, day = today + timedelta(days=900), timedelta(hours=1), timedelta(days=1)
     left = registered("p-0901", far, today - timedelta(100), today - timedelta(3))
     early = registered("p-0902", far, today + timedelta(2))
     expired = registered("p-0903", today - timedelta(days=12), today - timedelta(50))
-    guest = registered("v-0001", far, today, today, visit=(now - hour, now + 3 * hour))
-    late_guest = registered("v-0002", far, today, today, visit=(now - 5 * hour, now - hour))
+    # A shift laid just before midnight plays into the next day: the visits' assignments run from
+    # the day before to the day after, so that it is the pass window, not the assignment, that
+    # admits v-0001 and turns v-0002 away whichever side of midnight their swipe falls.
+    guest = registered("v-0001", far, today - day, today + day, visit=(now - hour, now + 3 * hour))
+    late_guest = registered("v-0002", far, today - day, today + day, visit=(now - 5 * hour, now - hour))
     flagged = registered("p-0904", far, today - timedelta(30), watchlisted=True)
     person, card = staff[5]
     mistyped = replace(card, id_number=bad_check_digit(card.id_number))

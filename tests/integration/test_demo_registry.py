@@ -1,17 +1,19 @@
 """The demo's registry, without the lanes: the synthetic city and the shift's people written
 through the hub's Registry, the roster the hub compiles from them, and the controller's own rules
-on that roster giving each scripted swipe its reason. Both stores."""
+on that roster giving each scripted swipe its reason. Both stores, and at any hour: a shift laid in
+the morning, just before midnight (its swipes fall on the next day) and before dawn."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from controller.config import ControllerConfig, parse_config
 from controller.core.decision import Lane, Swipe, decide
+from controller.core.roster import Role as RosterRole
 from controller.core.roster import Roster
 from controller.roster_rows import pack_rows
 from hub.auth.principal import Role
@@ -25,20 +27,33 @@ from sitegate.demo_lanes import with_demo_settings
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, build_shift
 from tests.support.accounts import create_account
+from tests.support.clock import site_time
 from wire.credential import credential_hash
 from wire.idnumber import validate_id_number
 from wire.models import Direction, Reason
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+SHIFT_TAKES = timedelta(minutes=10)
+"""Longer than the demo's shift plays: its last swipes are judged this long after it was laid."""
+LAID = [
+    site_time(2026, 11, 25, 10, 0),
+    site_time(2026, 11, 25, 23, 59, 30),
+    site_time(2026, 11, 25, 5, 59, 59),
+]
 
 
-async def test_every_scripted_reason_follows_from_the_registry(database_url: str, tmp_path: Path) -> None:
-    shift = build_shift(7, NOW)
+@pytest.mark.parametrize("laid", LAID, ids=lambda at: f"{at:%H%M%S}")
+@pytest.mark.parametrize("judged_after", [timedelta(0), SHIFT_TAKES], ids=["at-once", "later"])
+async def test_every_scripted_reason_follows_from_the_registry(
+    database_url: str, tmp_path: Path, laid: datetime, judged_after: timedelta
+) -> None:
+    """The shift laid, the registry filled and the roster compiled at ``laid``; each swipe judged
+    ``judged_after`` later, as the lanes judge the shift's swipes while it plays."""
+    shift = build_shift(7, laid)
     async with await Store.open(database_url) as store:
         await create_account(store, role=Role.CITY, username="city-duty")
     key = tmp_path / "hub-data.key"
     populated = await populate(
-        database_url, key, "city-duty", shift, list(LANES.values()), seed=7, people=20, today=NOW.date()
+        database_url, key, "city-duty", shift, list(LANES.values()), seed=7, people=20, today=laid.date()
     )
     assert populated.accounts[populated.department] == "gc_project"
     districts, projects_line, project_line = populated.summary
@@ -52,7 +67,7 @@ async def test_every_scripted_reason_follows_from_the_registry(database_url: str
         async with store.read("test") as conn:
             sealed = await conn.scalar(select(projects.c.site_key_cipher).where(projects.c.id == project))
             placed = (await conn.execute(select(gates.c.device_id, gates.c.lane, gates.c.direction))).all()
-        source = RegistrySource(store, clock=lambda: NOW)
+        source = RegistrySource(store, clock=lambda: laid)
         entries, listed = await source.entries(project), list(await source.watchlist(project))
     assert sorted(placed) == [("lane-hz0042-a1", "A1", "in"), ("lane-hz0042-a2", "A2", "out")]
     site_key = IdVault(load_data_key(key)).open_site_key(project, sealed)
@@ -62,8 +77,8 @@ async def test_every_scripted_reason_follows_from_the_registry(database_url: str
         assert roster.lookup(credential_hash(site_key, person.card.id_number)) is not None, person.label
 
     # The lane's rules on that roster, for every entry swipe that needs no memory of earlier ones.
-    config = with_demo_settings(_config(tmp_path), NOW)
-    lane = Lane(Direction.IN, NOW, config.policy.to_policy())
+    config = with_demo_settings(_config(tmp_path), laid)
+    lane = Lane(Direction.IN, laid + judged_after, config.policy.to_policy())
     checked = set()
     for swipe in shift.swipes["entry"]:
         if swipe.expected is Reason.ANTI_PASSBACK:
@@ -80,6 +95,20 @@ async def test_every_scripted_reason_follows_from_the_registry(database_url: str
         Reason.OUTSIDE_HOURS,
         Reason.WATCHLISTED,
     }
+
+
+def test_workers_hours_laid_at_any_minute_hold_for_the_shift(tmp_path: Path) -> None:
+    """Laid around the demo's clock, the hours are always a real window holding the whole shift;
+    late in the day they run past midnight as a night shift ("17:59-05:59"), never an empty one."""
+    config = _config(tmp_path)
+    midnight = site_time(2026, 11, 25)
+    for minute in range(0, 24 * 60, 7):
+        laid = midnight + timedelta(minutes=minute, seconds=59)
+        hours = with_demo_settings(config, laid).policy.to_policy().working_hours[RosterRole.WORKER]
+        for moment in (laid, laid + SHIFT_TAKES):
+            assert hours.contains(moment.time()), (laid, hours)
+    late = with_demo_settings(config, site_time(2026, 11, 25, 23, 59, 59)).policy.working_hours
+    assert late[RosterRole.WORKER] == "17:59-05:59"
 
 
 def _facts(swipe: ScriptedSwipe, site_key: bytes, roster: Roster) -> Swipe:
