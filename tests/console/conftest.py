@@ -2,7 +2,13 @@
 system browser: never a downloaded one): a hub process with a broker, on a world made once per
 module (the oversight tests' registry and passages, orders, a deduction, an inspection, a lane's
 heartbeats), one browser per module, a fresh context per account. Screenshots of every page go to
-``artifacts/console/``."""
+``artifacts/console/``.
+
+The world is built at :data:`AT` and the hub process runs on a FakeClock standing at that same
+instant (:mod:`tests.console.pinned_hub`), so "today", "on site now" and "the last 30 minutes"
+mean the same at any hour. No test depends on another having run first (under pytest-xdist a
+module's tests may run on two workers, each with a world of its own): the order the GC department
+answers and the one the city reviews are two orders."""
 
 from __future__ import annotations
 
@@ -16,19 +22,21 @@ from typing import Any
 
 import pytest
 
-from hub.derive.days import local_day
 from hub.registry import default_data_key_path
 from hub.store import Store
 from hub.store.schema import inspections
 from hub.workflows import deductions, orders
-from hub.workflows.models import DeductionIn, OrderIn
+from hub.workflows.models import DeductionIn, OrderIn, ResponseIn
 from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
+from tests.console.pinned_hub import prefix
+from tests.hub.clocked import NOON
 from tests.hub.factories import make_event
 from tests.hub.oversight import world as w
 from tests.hub.workflows.conftest import ACCOUNTS, seal_ids
 from tests.support.accounts import TEST_PASSWORD, create_account
-from wire.models import Heartbeat, ReaderState, Reason, utc_now
+from tests.support.clock import FakeClock
+from wire.models import Heartbeat, ReaderState, Reason
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -39,6 +47,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 PASSWORD = TEST_PASSWORD
+AT = NOON
+"""The instant the world is built at and the hub's clock stands at."""
 
 
 @dataclass
@@ -47,6 +57,9 @@ class Console:
     browser: Any
     world: w.World
     order_id: int
+    """Open, to the GC department's project: for it to answer."""
+    responded_id: int
+    """Answered by the GC department already: for the city to review."""
 
     @property
     def base(self) -> str:
@@ -78,10 +91,11 @@ def _beat(sent: Any, backlog: int) -> Heartbeat:
     )  # fmt: skip
 
 
-async def build_world(database: Path) -> tuple[w.World, int]:
+async def build_world(database: Path) -> tuple[w.World, int, int]:
     url = f"sqlite+aiosqlite:///{database}"
-    now = utc_now()
-    async with await Store.open(url) as store:
+    clock = FakeClock(AT)
+    now, today = clock.wall(), clock.today()
+    async with await Store.open(url, clock=clock) as store:
         world = await w.build(store, now)
         await seal_ids(store, world, default_data_key_path(url))
         principals = {}
@@ -102,9 +116,16 @@ async def build_world(database: Path) -> tuple[w.World, int]:
         order = await orders.issue(
             store, xihu,
             OrderIn(project_id="proj-a", subject="考勤记录不全", requirements="补录闸机故障期间的进出记录",
-                    deadline=local_day(now) + timedelta(days=7)),
+                    deadline=today + timedelta(days=7)),
             now=now,
         )  # fmt: skip
+        answered = await orders.issue(
+            store, xihu,
+            OrderIn(project_id="proj-a", subject="管理人员考勤", requirements="补录项目经理考勤",
+                    deadline=today + timedelta(days=7)),
+            now=now,
+        )  # fmt: skip
+        await orders.respond(store, principals["gc-a"], answered.id, ResponseIn(response="已补录"), now=now)
         await deductions.deduct(
             store,
             xihu,
@@ -114,11 +135,11 @@ async def build_world(database: Path) -> tuple[w.World, int]:
         async with store.write("inspection") as conn:
             await conn.execute(
                 inspections.insert().values(
-                    project_id="proj-a", account_id=principals["sup-a"].account_id, inspected_on=local_day(now),
+                    project_id="proj-a", account_id=principals["sup-a"].account_id, inspected_on=today,
                     findings="实名制考勤正常; 东门闸机读卡偶有延迟", created_at=now,
                 )
             )  # fmt: skip
-    return world, order.id
+    return world, order.id, answered.id
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +148,14 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         pytest.skip("needs Debian's chromium (apt-get install chromium chromium-driver) and mosquitto")
     workdir = tmp_path_factory.mktemp("console")
     database = workdir / "hub.db"
-    world, order_id = asyncio.run(build_world(database))
+    world, order_id, responded_id = asyncio.run(build_world(database))
     with (
         Mosquitto() as broker,
-        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log", python=prefix(AT)) as hub,
         playwright_api.sync_playwright() as playwright,
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield Console(hub, browser, world, order_id)
+            yield Console(hub, browser, world, order_id, responded_id)
         finally:
             browser.close()

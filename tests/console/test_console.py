@@ -99,7 +99,7 @@ def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) ->
     # The order to its project: answered through the form.
     page.click("nav >> text=Orders")
     shot(page, "gc-orders")
-    page.click(f"#orders >> text={console.order_id}")
+    page.click(f'#orders a[href="/console/orders/{console.order_id}"]')
     page.fill("#respond textarea[name=response]", "已补录全部记录")
     page.click("#respond button")
     assert "responded" in page.locator("#status").inner_text()
@@ -135,7 +135,7 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
     assert "东门闸机" in page.locator("#inspections").inner_text()
     shot(page, "city-inspections")
     page.click("nav >> text=Orders")
-    page.click(f"#orders >> text={console.order_id}")
+    page.click(f'#orders a[href="/console/orders/{console.responded_id}"]')
     page.fill("#review textarea[name=note]", "同意销项")
     page.click("#review button[value=accept]")
     assert "closed" in page.locator("#status").inner_text()

@@ -14,6 +14,9 @@ and district read ID numbers whole, and an assignment made over the API hashes u
 The write half of the matrix gets fresh targets per request from the ``fresh_*`` helpers (an order
 to answer, an assignment to end, a gate to remove...), and :func:`fingerprint` to show that a
 refused write changed nothing.
+
+The world is built as of :data:`NOW`, and the matrix's hub runs on a FakeClock at that instant:
+what is "recent" (a watchlist hit, heartbeats), "overdue" or "today" is the same at any hour.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from provisioning.enrolment import EnrolmentRequest, Gate
 from provisioning.ledger import LEDGER_NAME
 from provisioning.registrar import Registrar
 from tests.hub.factories import BASE_TIME, credential, make_event, make_lane_event
+from tests.support.clock import site_time
 from wire.commands import Action, Command
 from wire.models import (
     AccessEvent,
@@ -63,9 +67,10 @@ from wire.models import (
     PresenceState,
     PresenceStatus,
     Reason,
-    utc_now,
 )
 
+NOW = site_time(2026, 6, 1, 10, 0, 0)
+"""The world's instant, and its hub's: a month after the world's day (BASE_TIME), past PAST."""
 D1, D2 = "330102", "330106"
 P1, P2 = "P-0001", "P-0002"
 LANE_P1, LANE_P2, LANE_SPARE, LANE_GHOST = "lane-p1", "lane-p2", "lane-spare", "lane-ghost"
@@ -234,9 +239,7 @@ def _events() -> list[Any]:
         if (lane, seq) != WATCHLIST_HIT
     ]  # fmt: skip
     lane, seq = WATCHLIST_HIT
-    hit = make_event(
-        seq, device_id=lane, project_id=project_of[lane], wall_time=utc_now() - timedelta(hours=1)
-    )
+    hit = make_event(seq, device_id=lane, project_id=project_of[lane], wall_time=NOW - timedelta(hours=1))
     records.append(
         AccessEvent.model_validate(
             hit.model_dump()
@@ -284,7 +287,7 @@ async def seed_records(store: Store, principals: dict[str, Principal]) -> Seeded
                     deducted_by=city.username,
                 )
             )  # fmt: skip
-        minute = utc_now().replace(second=0, microsecond=0)
+        minute = NOW.replace(second=0, microsecond=0)
         await conn.execute(
             heartbeat_history.insert(),
             [
@@ -406,9 +409,9 @@ async def fresh_order(
 def enrol(registrar: Registrar, device_id: str, project_id: str) -> int:
     """A certificate for ``device_id``, as its enrolment would leave it; its serial."""
     gate = Gate(device_id, project_id, "A1", Direction.IN)
-    issued = registrar.issue_token(gate, issued_by="matrix", now=utc_now())
+    issued = registrar.issue_token(gate, issued_by="matrix", now=NOW)
     csr = make_csr(device_id, generate_key()).decode()
-    registrar.enrol(EnrolmentRequest(token=issued.token, csr=csr), site_key=bytes(32), now=utc_now())
+    registrar.enrol(EnrolmentRequest(token=issued.token, csr=csr), site_key=bytes(32), now=NOW)
     return max(
         c.serial for c in registrar.ledger.certificates() if c.device_id == device_id and c.revoked_at is None
     )

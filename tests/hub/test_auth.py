@@ -1,4 +1,6 @@
-"""Logging in and out over HTTP: tokens, lockout, disabled accounts, the audit trail of each try."""
+"""Logging in and out over HTTP: tokens, lockout, disabled accounts, the audit trail of each try.
+
+The app runs on a FakeClock: a lock runs out and a token expires because the test moves the clock."""
 
 from __future__ import annotations
 
@@ -21,8 +23,9 @@ from hub.config import HubConfig
 from hub.store import Store
 from hub.store.schema import accounts, audit_log, auth_tokens
 from sitegate.netutil import free_port
+from tests.hub.clocked import NOON
 from tests.support.accounts import TEST_PASSWORD, bearer, create_account
-from wire.models import utc_now
+from tests.support.clock import FakeClock
 
 Client = TestClient[web.Request, web.Application]
 LOGIN = "/api/v1/auth/login"
@@ -30,9 +33,14 @@ WRONG = "not the password at all"
 
 
 @pytest.fixture
-async def client(database_url: str) -> AsyncIterator[Client]:
+def clock() -> FakeClock:
+    return FakeClock(NOON)
+
+
+@pytest.fixture
+async def client(database_url: str, clock: FakeClock) -> AsyncIterator[Client]:
     config = HubConfig(database_url=database_url, mqtt_port=free_port(), login_lockout_s=600)
-    async with TestClient(TestServer(create_app(config))) as test_client:
+    async with TestClient(TestServer(create_app(config, clock=clock))) as test_client:
         await create_account(test_client.app[STORE], role=Role.CITY, username="city-1")
         yield test_client
 
@@ -129,14 +137,16 @@ async def test_an_unknown_username_costs_the_same_argon2_work(client: Client) ->
     assert unknown > 0.5 * known, (known, unknown)
 
 
-async def test_five_failures_lock_the_account_even_against_the_right_password(client: Client) -> None:
+async def test_five_failures_lock_the_account_even_against_the_right_password(
+    client: Client, clock: FakeClock
+) -> None:
     for _ in range(4):
         assert (await post_login(client, "city-1", WRONG))[0] == 401
     response = await client.post(LOGIN, json={"username": "city-1", "password": WRONG})
     assert response.status == 423
     body = await response.json()
     assert body["error"]["code"] == "account_locked"
-    assert 595 <= int(response.headers["Retry-After"]) <= 600
+    assert response.headers["Retry-After"] == "600"  # the lock's whole length: the clock stood still
     async with store_of(client).read("test") as conn:
         locked_until = await conn.scalar(select(accounts.c.locked_until))
     assert locked_until.isoformat() in body["error"]["message"]
@@ -146,8 +156,10 @@ async def test_five_failures_lock_the_account_even_against_the_right_password(cl
     actions = [line["action"] for line in await audit_lines(client)]
     assert actions == [*["auth.login_failed"] * 5, "auth.account_locked", "auth.login_refused"]
 
-    # Fifteen minutes later (here: the lock moved into the past) the right password works again.
-    await set_account(client, "city-1", locked_until=utc_now() - timedelta(seconds=1))
+    # Until the lock's end the right password is refused; from its end it works again.
+    clock.advance(timedelta(seconds=599))
+    assert (await post_login(client, "city-1", TEST_PASSWORD))[0] == 423
+    clock.advance(timedelta(seconds=1))
     assert (await post_login(client, "city-1", TEST_PASSWORD))[0] == 200
 
 
@@ -160,12 +172,12 @@ async def test_a_success_resets_the_count_of_failures(client: Client) -> None:
     assert (await post_login(client, "city-1", TEST_PASSWORD))[0] == 200
 
 
-async def test_a_locked_or_disabled_account_cannot_use_its_tokens(client: Client) -> None:
+async def test_a_locked_or_disabled_account_cannot_use_its_tokens(client: Client, clock: FakeClock) -> None:
     headers = await bearer(client, "city-1")
-    await set_account(client, "city-1", locked_until=utc_now() + timedelta(minutes=5))
+    await set_account(client, "city-1", locked_until=clock.wall() + timedelta(minutes=5))
     response = await client.get("/api/v1/auth/me", headers=headers)
     assert response.status == 423
-    assert "Retry-After" in response.headers
+    assert response.headers["Retry-After"] == "300"
 
     await set_account(client, "city-1", locked_until=None, disabled=True)
     response = await client.get("/api/v1/auth/me", headers=headers)
@@ -176,10 +188,11 @@ async def test_a_locked_or_disabled_account_cannot_use_its_tokens(client: Client
     assert (await post_login(client, "city-1", WRONG))[1]["error"]["code"] == "invalid_credentials"
 
 
-async def test_an_expired_token_is_told_so(client: Client) -> None:
+async def test_an_expired_token_is_told_so(client: Client, clock: FakeClock) -> None:
     headers = await bearer(client, "city-1")
-    async with store_of(client).write("test") as conn:
-        await conn.execute(update(auth_tokens).values(expires_at=utc_now() - timedelta(seconds=1)))
+    clock.advance(timedelta(hours=8) - timedelta(seconds=1))  # the token's last second
+    assert (await client.get("/api/v1/access-events", headers=headers)).status == 200
+    clock.advance(timedelta(seconds=1))
     response = await client.get("/api/v1/access-events", headers=headers)
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "token_expired"

@@ -40,7 +40,6 @@ from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.auth.principal import Principal
 from hub.config import HubConfig
-from hub.derive.days import local_day
 from hub.registry import IdVault, load_data_key, mask
 from hub.registry.uscc import with_check_character
 from hub.store.schema import projects
@@ -48,6 +47,7 @@ from provisioning.ca import CertificateAuthority
 from provisioning.enrolment import BrokerAddress
 from provisioning.registrar import Registrar
 from sitegate.mosquitto import Mosquitto
+from tests.hub.clocked import token_headers_at
 from tests.hub.factories import BASE_TIME
 from tests.hub.scope_world import (
     ACCESS,
@@ -65,6 +65,7 @@ from tests.hub.scope_world import (
     LANE_P2,
     LANE_SPARE,
     MANAGERS,
+    NOW,
     P1,
     P2,
     SEED_ACTION,
@@ -86,9 +87,9 @@ from tests.hub.scope_world import (
     seed_records,
     username,
 )
-from tests.support.accounts import TEST_PASSWORD, create_account, token_headers
+from tests.support.accounts import TEST_PASSWORD, create_account
+from tests.support.clock import FakeClock
 from tests.support.postgres import PostgresServer
-from wire.models import utc_now
 
 pytestmark = pytest.mark.broker
 on_the_world = pytest.mark.asyncio(loop_scope="module")
@@ -790,7 +791,7 @@ P1_READERS = (
     "sub_project",
     "supervision_project",
 )
-DEADLINE = (local_day(utc_now()) + timedelta(days=30)).isoformat()
+DEADLINE = (NOW.date() + timedelta(days=30)).isoformat()
 
 
 def _enterprise(district: str) -> Callable[[Cell], dict[str, Any]]:
@@ -996,7 +997,7 @@ def _token_for(device: str) -> Callable[[Any, Cell], None]:
     """The token shown once is the ledger's, for the gate of the account's own project."""
 
     def made(answer: Any, cell: Cell) -> None:
-        record = cell.world.registrar.check(answer["token"], utc_now())
+        record = cell.world.registrar.check(answer["token"], NOW)
         assert (answer["device_id"], record.gate.device_id, record.gate.project_id) == (device, device, P1)
 
     return made
@@ -1223,7 +1224,8 @@ async def open_world(
             broker=BrokerAddress(host=broker.host, port=broker.port),
             roster_public_key="A" * 43 + "=",
         )
-        app = create_app(config)
+        clock = FakeClock(NOW)
+        app = create_app(config, clock=clock)
 
         async def site_key(project_id: str) -> bytes:
             async with app[STORE].read("matrix: site key") as conn:
@@ -1232,7 +1234,7 @@ async def open_world(
                 )
             return vault.open_site_key(project_id, sealed)
 
-        configure(app, EnrolmentDesk(registrar, site_key))
+        configure(app, EnrolmentDesk(registrar, site_key, clock.wall))
         async with TestClient(TestServer(app)) as client:
             store = client.app[STORE]
             await client.app[INGEST].wait_connected()
@@ -1242,7 +1244,9 @@ async def open_world(
                 for who, scope in ACCOUNTS.items()
             }
             seeded = await seed_records(store, principals)
-            headers = {who: await token_headers(store, principal) for who, principal in principals.items()}
+            headers = {
+                who: await token_headers_at(store, principal, clock) for who, principal in principals.items()
+            }
             yield World(client, headers, principals, seeded, vault, registrar)
 
 

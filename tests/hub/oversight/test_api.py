@@ -1,4 +1,7 @@
-"""The oversight endpoints over HTTP, logged in as accounts of several roles, on both stores."""
+"""The oversight endpoints over HTTP, logged in as accounts of several roles, on both stores.
+
+The app runs on a FakeClock (``api.clock``) at NOON unless a test gives another instant; the world
+is built at that instant, and "today" in an expectation is the same clock's."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,13 +19,14 @@ from aiohttp.test_utils import TestClient, TestServer
 from hub.app import create_app
 from hub.auth.principal import Principal
 from hub.config import HubConfig
-from hub.derive.days import local_day
 from hub.oversight import export
 from hub.store import Store
 from sitegate.netutil import free_port
+from tests.hub.clocked import DAY_EDGES, NOON, midnight_after, token_headers_at
 from tests.hub.oversight import world as w
-from tests.support.accounts import create_account, token_headers
-from wire.models import utc_now
+from tests.support.accounts import create_account
+from tests.support.clock import FakeClock
+from wire.clock import SITE_ZONE
 
 Client = TestClient[web.Request, web.Application]
 
@@ -42,6 +47,7 @@ class Api:
     client: Client
     headers: dict[str, dict[str, str]]
     world: w.World
+    clock: FakeClock
 
     async def get(self, who: str, path: str, params: dict[str, str] | None = None) -> Any:
         return await self.client.get(path, params=params, headers=self.headers[who])
@@ -58,9 +64,15 @@ class Api:
 
 
 @pytest.fixture
-async def api(database_url: str) -> AsyncIterator[Api]:
-    async with await Store.open(database_url) as store:
-        world = await w.build(store, utc_now())
+def clock(request: pytest.FixtureRequest) -> FakeClock:
+    """The app's clock: at NOON, or at the instant a test gives (indirect parametrisation)."""
+    return FakeClock(getattr(request, "param", NOON))
+
+
+@pytest.fixture
+async def api(database_url: str, clock: FakeClock) -> AsyncIterator[Api]:
+    async with await Store.open(database_url, clock=clock) as store:
+        world = await w.build(store, clock.wall())
         headers = {}
         for username, p in ACCOUNTS.items():
             account: Principal = await create_account(
@@ -71,10 +83,10 @@ async def api(database_url: str) -> AsyncIterator[Api]:
                 enterprise_id=p.enterprise_id,
                 project_id=p.project_id,
             )
-            headers[username] = await token_headers(store, account)
-    app = create_app(HubConfig(database_url=database_url, mqtt_port=free_port()))
+            headers[username] = await token_headers_at(store, account, clock)
+    app = create_app(HubConfig(database_url=database_url, mqtt_port=free_port()), clock=clock)
     async with TestClient(TestServer(app)) as client:
-        yield Api(client, headers, world)
+        yield Api(client, headers, world, clock)
 
 
 ENDPOINTS = {
@@ -140,7 +152,7 @@ async def test_managers_on_duty(api: Api) -> None:
     assert (await api.json("sub-a", ENDPOINTS["managers"]))["managers"] == []
     # Without a date: the site's today.
     today = await api.json("city", "/api/v1/projects/proj-a/managers-on-duty")
-    assert today["date"] == local_day(utc_now()).isoformat()
+    assert today["date"] == api.clock.today().isoformat()
     assert today["present"] + today["absent"] == 2
 
 
@@ -265,3 +277,50 @@ async def test_csv_export_refuses_unbounded_or_bad_queries(
 ) -> None:
     body = await api.json("city", "/api/v1/access-events/export.csv", params, status=400)
     assert names in body["error"]["message"]
+
+
+def _on_site_day(world: w.World, project: str, day: date) -> dict[str, int]:
+    """Person -> passages on ``project`` on the site's calendar ``day`` (Beijing time), from the
+    world's own events: the oracle the hub's day-by-day figures are held to."""
+    found: dict[str, int] = {}
+    for event in world.events:
+        if event.project_id == project and event.wall_time.astimezone(SITE_ZONE).date() == day:
+            assert event.person_id is not None
+            found[event.person_id] = found.get(event.person_id, 0) + 1
+    return found
+
+
+async def _today_as_the_hub_says(api: Api, day: date) -> None:
+    expected = _on_site_day(api.world, "proj-a", day)
+    managers = await api.json("city", "/api/v1/projects/proj-a/managers-on-duty")
+    assert managers["date"] == day.isoformat()
+    present = {m["person_id"] for m in managers["managers"] if m["present"]}
+    assert present == {"per-m1", "per-m2"} & set(expected)
+    rows = await api.json("city", "/api/v1/attendance", {"project_id": "proj-a"})
+    assert {r["day"] for r in rows["items"]} <= {day.isoformat()}
+    assert {r["person_id"]: r["passages"] for r in rows["items"]} == expected
+
+
+# Who has passages on proj-a on the clock's day, by the world's recent passages (w1 in 2 h ago,
+# w2 in 3 h and out 1 h ago, w3 in 20 h ago, m1 and x in 1 h ago, m2 in 30 min ago).
+TODAYS_PEOPLE = {
+    "23:59:59": {"per-w1", "per-w2", "per-w3", "per-m1", "per-m2", "per-x"},
+    "00:30": {"per-m2"},  # in at 00:00:00 sharp; every other passage was before midnight
+    "29-Feb": {"per-w1", "per-w2", "per-m1", "per-m2", "per-x"},  # w3's in was at 16:00 on the 28th
+}
+
+
+@pytest.mark.parametrize(
+    ("clock", "people"),
+    [pytest.param(*edge.values, TODAYS_PEOPLE[str(edge.id)], id=edge.id) for edge in DAY_EDGES],
+    indirect=["clock"],
+)
+async def test_without_a_date_the_day_is_the_sites_today(api: Api, people: set[str]) -> None:
+    """Managers on duty and attendance default to the site's calendar day (Beijing time), whatever
+    the UTC date; from the site's next midnight they are of a new, empty day."""
+    today = api.clock.today()
+    assert set(_on_site_day(api.world, "proj-a", today)) == people
+    await _today_as_the_hub_says(api, today)
+    api.clock.set(midnight_after(today))
+    assert _on_site_day(api.world, "proj-a", today + timedelta(days=1)) == {}
+    await _today_as_the_hub_says(api, today + timedelta(days=1))

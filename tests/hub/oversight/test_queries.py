@@ -15,13 +15,14 @@ from hub.oversight import export, queries, statistics
 from hub.oversight.records import AttendanceFilters, Headcount
 from hub.store import EventFilters, Store
 from hub.store.schema import access_events
+from tests.hub.clocked import NOON
 from tests.hub.oversight import world as w
-from wire.models import utc_now
 
 
 @pytest.fixture
 async def small_world(store: Store) -> w.World:
-    return await w.build(store, utc_now())
+    """Built at a fixed instant: the reads below are asked as of ``small_world.now``."""
+    return await w.build(store, NOON)
 
 
 def groups(result: Headcount) -> tuple[int, dict[str, int], dict[str, int]]:

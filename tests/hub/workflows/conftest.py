@@ -1,6 +1,11 @@
 """The workflows' world: the oversight tests' registry and passages (tests/hub/oversight/world.py),
 with ID numbers sealed under the app's own data key (the national export opens them), accounts of
-every role that matters here, and the app over HTTP; on both stores."""
+every role that matters here, and the app over HTTP; on both stores.
+
+The app runs on a FakeClock (``api.clock``), at :data:`tests.hub.clocked.NOON` unless a test gives
+another instant (``@pytest.mark.parametrize("clock", DAY_EDGES, indirect=True)``); the world is
+built at that instant, and a test works out "today" from the same clock.
+"""
 
 from __future__ import annotations
 
@@ -20,9 +25,10 @@ from hub.registry import IdVault, load_data_key
 from hub.store import Store
 from hub.store.schema import persons
 from sitegate.netutil import free_port
+from tests.hub.clocked import NOON, token_headers_at
 from tests.hub.oversight import world as w
-from tests.support.accounts import create_account, token_headers
-from wire.models import utc_now
+from tests.support.accounts import create_account
+from tests.support.clock import FakeClock
 
 Client = TestClient[web.Request, web.Application]
 
@@ -47,6 +53,7 @@ class Api:
     headers: dict[str, dict[str, str]]
     principals: dict[str, Principal]
     world: w.World
+    clock: FakeClock
 
     async def call(
         self, who: str, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
@@ -81,10 +88,16 @@ async def seal_ids(store: Store, world: w.World, key_file: Path) -> None:
 
 
 @pytest.fixture
-async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+def clock(request: pytest.FixtureRequest) -> FakeClock:
+    """The app's clock: at NOON, or at the instant a test gives (indirect parametrisation)."""
+    return FakeClock(getattr(request, "param", NOON))
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Api]:
     key_file = tmp_path / "data.key"
-    async with await Store.open(database_url) as store:
-        world = await w.build(store, utc_now())
+    async with await Store.open(database_url, clock=clock) as store:
+        world = await w.build(store, clock.wall())
         await seal_ids(store, world, key_file)
         headers, principals = {}, {}
         for username, p in ACCOUNTS.items():
@@ -96,7 +109,8 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[Api]:
                 enterprise_id=p.enterprise_id,
                 project_id=p.project_id,
             )
-            headers[username] = await token_headers(store, principals[username])
-        app = create_app(HubConfig(database_url=database_url, mqtt_port=free_port(), data_key_file=key_file))
+            headers[username] = await token_headers_at(store, principals[username], clock)
+        config = HubConfig(database_url=database_url, mqtt_port=free_port(), data_key_file=key_file)
+        app = create_app(config, clock=clock)
         async with TestClient(TestServer(app)) as client:
-            yield Api(client, store, headers, principals, world)
+            yield Api(client, store, headers, principals, world, clock)

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hub.derive.days import local_day
 from tests.hub.workflows.conftest import Api
-from wire.models import utc_now
 
 DEDUCTIONS = "/api/v1/credit-deductions"
 
 
 async def _order(api: Api, **target: str) -> int:
-    deadline = (local_day(utc_now()) + timedelta(days=5)).isoformat()
+    deadline = (api.clock.today() + timedelta(days=5)).isoformat()
     body = {"subject": "整改", "requirements": "按期整改", "deadline": deadline, **target}
     return int((await api.ok("district-xihu", "POST", "/api/v1/rectification-orders", 201, json=body))["id"])
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -131,7 +131,7 @@ def _beat(device_id: str, sent_at: datetime, backlog: int = 0) -> Heartbeat:
 
 
 async def test_heartbeat_history_is_one_point_a_minute_and_pruned(api: Api) -> None:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = api.clock.wall().replace(second=0, microsecond=0)
     old = now - timedelta(days=8)
     await api.store.record_heartbeat(_beat("lane-a-in", old), received_at=old)
     for seconds, backlog in ((5, 7), (35, 9), (65, 2)):

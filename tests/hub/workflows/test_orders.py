@@ -1,24 +1,26 @@
 """Rectification orders over HTTP, on both stores: the whole life of an order, who may do what,
-what each account sees, overdue and escalation computed from the deadline, the audit trail."""
+what each account sees, overdue and escalation computed from the deadline (a site's day: from
+its midnight, Beijing time), the audit trail. "Today" is always the app's FakeClock's."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from hub.derive.days import local_day
 from hub.store.schema import audit_log
 from hub.workflows import orders
 from hub.workflows.models import OrderIn
+from tests.hub.clocked import DAY_EDGES, midnight_after
 from tests.hub.workflows.conftest import Api
-from wire.models import utc_now
 
 ORDERS = "/api/v1/rectification-orders"
+SECOND = timedelta(seconds=1)
 
 
-def _order(**fields: object) -> dict[str, object]:
-    deadline = (local_day(utc_now()) + timedelta(days=7)).isoformat()
+def _order(api: Api, **fields: object) -> dict[str, object]:
+    deadline = (api.clock.today() + timedelta(days=7)).isoformat()
     return {
         "subject": "实名制考勤不全",
         "requirements": "补录进出记录并整改闸机",
@@ -33,7 +35,7 @@ async def _visible_ids(api: Api, who: str, **params: str) -> set[int]:
 
 
 async def test_an_order_is_issued_answered_sent_back_and_closed(api: Api) -> None:
-    issued = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(project_id="proj-a"))
+    issued = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(api, project_id="proj-a"))
     order_id = issued["id"]
     assert (issued["status"], issued["district"], issued["overdue"], issued["escalated"]) == (
         "open", "330106", False, False,
@@ -62,7 +64,7 @@ async def test_an_order_is_issued_answered_sent_back_and_closed(api: Api) -> Non
 
     # Sent back: a note is required, and a new deadline may come with it.
     await api.error("district-xihu", "POST", f"{path}/review", 422, "invalid_body", json={"accept": False})
-    new_deadline = (local_day(utc_now()) + timedelta(days=14)).isoformat()
+    new_deadline = (api.clock.today() + timedelta(days=14)).isoformat()
     back = await api.ok(
         "district-xihu", "POST", f"{path}/review",
         json={"accept": False, "note": "考勤仍不全", "new_deadline": new_deadline},
@@ -95,44 +97,49 @@ async def test_an_order_is_issued_answered_sent_back_and_closed(api: Api) -> Non
 
 async def test_orders_to_enterprises_and_what_is_refused(api: Api) -> None:
     # ent-sub1 is registered in Gongshu but works on proj-a in Xihu: both bureaus may order it.
-    by_xihu = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(enterprise_id="ent-sub1"))
+    by_xihu = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(api, enterprise_id="ent-sub1"))
     assert by_xihu["district"] == "330106"
-    by_gongshu = await api.ok("district-gongshu", "POST", ORDERS, 201, json=_order(enterprise_id="ent-sub1"))
+    by_gongshu = await api.ok(
+        "district-gongshu", "POST", ORDERS, 201, json=_order(api, enterprise_id="ent-sub1")
+    )
     assert await _visible_ids(api, "ent-sub1") == {by_xihu["id"], by_gongshu["id"]}
     assert await _visible_ids(api, "ent-gc1") == set()
     assert await _visible_ids(api, "district-xihu") == {by_xihu["id"]}
     await api.ok("ent-sub1", "POST", f"{ORDERS}/{by_xihu['id']}/response", json={"response": "done"})
 
     message = await api.error(
-        "district-xihu", "POST", ORDERS, 403, "outside_district", json=_order(enterprise_id="ent-gc2")
+        "district-xihu", "POST", ORDERS, 403, "outside_district", json=_order(api, enterprise_id="ent-gc2")
     )
     assert "ent-gc2" in message
     await api.error(
-        "district-gongshu", "POST", ORDERS, 403, "outside_district", json=_order(project_id="proj-a")
+        "district-gongshu", "POST", ORDERS, 403, "outside_district", json=_order(api, project_id="proj-a")
     )
-    await api.error("gc-a", "POST", ORDERS, 403, "forbidden", json=_order(project_id="proj-a"))
-    await api.error("city", "POST", ORDERS, 422, "unknown_project", json=_order(project_id="proj-nope"))
-    await api.error("city", "POST", ORDERS, 422, "unknown_enterprise", json=_order(enterprise_id="ent-nope"))
-    both = _order(project_id="proj-a", enterprise_id="ent-gc1")
+    await api.error("gc-a", "POST", ORDERS, 403, "forbidden", json=_order(api, project_id="proj-a"))
+    await api.error("city", "POST", ORDERS, 422, "unknown_project", json=_order(api, project_id="proj-nope"))
+    await api.error(
+        "city", "POST", ORDERS, 422, "unknown_enterprise", json=_order(api, enterprise_id="ent-nope")
+    )
+    both = _order(api, project_id="proj-a", enterprise_id="ent-gc1")
     assert "exactly one" in await api.error("city", "POST", ORDERS, 422, "invalid_body", json=both)
-    yesterday = (local_day(utc_now()) - timedelta(days=1)).isoformat()
-    past = _order(project_id="proj-a", deadline=yesterday)
+    yesterday = (api.clock.today() - timedelta(days=1)).isoformat()
+    past = _order(api, project_id="proj-a", deadline=yesterday)
     await api.error("city", "POST", ORDERS, 422, "deadline_in_past", json=past)
     await api.error("city", "GET", f"{ORDERS}/999999", 404, "not_found")
     await api.error("city", "GET", f"{ORDERS}/abc", 404, "not_found")
     await api.error("city", "GET", ORDERS, 400, "invalid_parameter", params={"status": "lost"})
 
 
+@pytest.mark.parametrize("clock", DAY_EDGES, indirect=True)
 async def test_an_order_past_its_deadline_is_overdue_and_escalated(api: Api) -> None:
-    now = utc_now()
+    now = api.clock.wall()
     data = OrderIn(
         project_id="proj-a",
         subject="逾期未整改",
         requirements="补录",
-        deadline=local_day(now) - timedelta(days=3),
+        deadline=api.clock.today() - timedelta(days=3),
     )
     late = await orders.issue(api.store, api.principals["district-xihu"], data, now=now - timedelta(days=10))
-    on_time = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(project_id="proj-a"))
+    on_time = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(api, project_id="proj-a"))
     got = await api.ok("city", "GET", f"{ORDERS}/{late.id}")
     assert (got["overdue"], got["escalated"]) == (True, True)
     assert await _visible_ids(api, "city", overdue="true") == {late.id}
@@ -153,7 +160,8 @@ async def test_an_order_past_its_deadline_is_overdue_and_escalated(api: Api) -> 
 
 async def test_paging_is_newest_first_without_repeats(api: Api) -> None:
     made = [
-        (await api.ok("city", "POST", ORDERS, 201, json=_order(project_id="proj-b")))["id"] for _ in range(5)
+        (await api.ok("city", "POST", ORDERS, 201, json=_order(api, project_id="proj-b")))["id"]
+        for _ in range(5)
     ]
     seen: list[int] = []
     cursor = None
@@ -166,3 +174,48 @@ async def test_paging_is_newest_first_without_repeats(api: Api) -> None:
             break
     assert seen == sorted(made, reverse=True)
     await api.error("city", "GET", ORDERS, 400, "invalid_cursor", params={"cursor": "nonsense"})
+
+
+@pytest.mark.parametrize("clock", DAY_EDGES, indirect=True)
+async def test_an_order_due_today_is_overdue_from_the_sites_next_midnight(api: Api) -> None:
+    """A deadline is a site day: due today is in time until 23:59:59 Beijing time, overdue (and
+    escalated, and in the alerts) from 00:00, and that day is no longer a deadline one may set."""
+    today = api.clock.today()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    await api.error(
+        "city",
+        "POST",
+        ORDERS,
+        422,
+        "deadline_in_past",
+        json=_order(api, project_id="proj-a", deadline=yesterday),
+    )
+    due = await api.ok(
+        "district-xihu",
+        "POST",
+        ORDERS,
+        201,
+        json=_order(api, project_id="proj-a", deadline=today.isoformat()),
+    )
+    path = f"{ORDERS}/{due['id']}"
+    assert (due["deadline"], due["overdue"], due["escalated"]) == (today.isoformat(), False, False)
+
+    midnight = midnight_after(today)
+    api.clock.set(midnight - SECOND)  # the last second of the deadline's day
+    got = await api.ok("city", "GET", path)
+    assert (got["overdue"], got["escalated"]) == (False, False)
+    assert await _visible_ids(api, "city", overdue="true") == set()
+    alerts = await api.ok("city", "GET", "/api/v1/alerts")
+    assert "order_overdue" not in {a["kind"] for a in alerts["items"]}
+
+    api.clock.advance(SECOND)  # the site's midnight
+    assert api.clock.today() == today + timedelta(days=1)
+    got = await api.ok("city", "GET", path)
+    assert (got["overdue"], got["escalated"]) == (True, True)
+    assert await _visible_ids(api, "city", overdue="true") == {due["id"]}
+    alerts = await api.ok("city", "GET", "/api/v1/alerts")
+    assert [a["subject"] for a in alerts["items"] if a["kind"] == "order_overdue"] == [f"order:{due['id']}"]
+    await api.error(
+        "city", "POST", ORDERS, 422, "deadline_in_past",
+        json=_order(api, project_id="proj-a", deadline=today.isoformat()),
+    )  # fmt: skip

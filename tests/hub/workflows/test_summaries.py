@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
 
 from hub.workflows import deductions, orders
 from hub.workflows.models import DeductionIn, OrderIn
+from tests.hub.clocked import DAY_EDGES, midnight_after
 from tests.hub.oversight import world as w
 from tests.hub.workflows.conftest import Api
 
@@ -106,3 +110,38 @@ async def test_district_month_and_csv(api: Api) -> None:
     assert status == 200
     lines = list(csv.reader(io.StringIO(projects_csv.lstrip("\ufeff"))))
     assert lines[0][:2] == ["project_id", "name"] and [line[0] for line in lines[1:]] == ["proj-a"]
+
+
+def _projects(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["project_id"]: row for row in body["items"]}
+
+
+@pytest.mark.parametrize("clock", DAY_EDGES, indirect=True)
+async def test_the_month_turns_at_the_sites_midnight(api: Api) -> None:
+    """Without a month, the summary is of the site's current month; an order due on its last day
+    counts as overdue in it only from the next month's first midnight (Beijing time)."""
+    today = api.clock.today()
+    first = today.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    data = OrderIn(project_id="proj-a", subject="s", requirements="r", deadline=last)
+    await orders.issue(api.store, api.principals["district-xihu"], data, now=api.clock.wall())
+    path = "/api/v1/summaries/projects"
+
+    async def current(month: date) -> dict[str, Any]:
+        body = await api.ok("city", "GET", path)
+        assert body["month"] == month.strftime("%Y-%m")
+        return _projects(body)["proj-a"]
+
+    row = await current(first)
+    assert (row["orders_issued"], row["orders_open_overdue"]) == (1, 0)
+    api.clock.set(midnight_after(last) - timedelta(seconds=1))
+    row = await current(first)
+    assert (row["orders_issued"], row["orders_open_overdue"]) == (1, 0)
+
+    api.clock.advance(timedelta(seconds=1))
+    following = last + timedelta(days=1)
+    assert following.day == 1
+    row = await current(following)
+    assert (row["orders_issued"], row["orders_open_overdue"]) == (0, 0)
+    asked = _projects(await api.ok("city", "GET", path, params={"month": first.strftime("%Y-%m")}))
+    assert (asked["proj-a"]["orders_issued"], asked["proj-a"]["orders_open_overdue"]) == (1, 1)
