@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import ssl
 import urllib.error
 import urllib.parse
@@ -71,6 +72,17 @@ def hub_url_problem(url: str) -> str | None:
     return f"{url!r} is not an http(s) URL of a hub"
 
 
+_NOT_THE_BASE = re.compile(r"/(console|api)(/.*)?$")
+
+
+def hub_base(url: str) -> str:
+    """The hub's base address from what a site manager pastes: the console's address bar
+    (``https://hub/console/devices?...``) or an API URL works as well as ``https://hub``."""
+    parsed = urllib.parse.urlsplit(url.strip())
+    path = _NOT_THE_BASE.sub("", parsed.path).rstrip("/")
+    return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, path, "", ""))
+
+
 def ensure_key(writer: Writer) -> tuple[bytes, bool]:
     """The device's private key: the one already there, else a new one (True) written 0600."""
     path = writer.path(DEVICE_KEY)
@@ -101,9 +113,10 @@ def request_enrolment(
     problem = hub_url_problem(hub_url)
     if problem:
         raise EnrolmentFailed(problem, "give the hub's https:// address (--hub)")
+    base = hub_base(hub_url)
     body = EnrolmentRequest(token=token, csr=make_csr(device_id, key_pem).decode("ascii"))
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked above: http(s) only
-        hub_url.rstrip("/") + ENROL_PATH,
+        base + ENROL_PATH,
         data=body.model_dump_json().encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -111,8 +124,12 @@ def request_enrolment(
     context = ssl.create_default_context(cafile=str(hub_ca) if hub_ca else None)
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S, context=context) as response:  # noqa: S310
+            if not _is_json(response.headers.get_content_type()):
+                raise _web_page(base, response.headers.get_content_type())
             return EnrolmentBundle.model_validate_json(response.read())
     except urllib.error.HTTPError as err:
+        if not _is_json(err.headers.get_content_type()):
+            raise _web_page(base, err.headers.get_content_type(), f"HTTP {err.code} {err.reason}") from None
         try:
             error = json.loads(err.read())["error"]
             code, message = error["code"], error["message"]
@@ -126,9 +143,28 @@ def request_enrolment(
             f"cannot reach the hub at {hub_url}: {reason}",
             "check the network, the hub's address, and (for a private CA) --hub-ca",
         ) from None
-    except ValueError as err:
-        not_a_bundle = f"the hub's answer is not an enrolment bundle: {err}"
-        raise EnrolmentFailed(not_a_bundle, "check the --hub URL") from None
+    except ValueError as err:  # pydantic's errors quote the input: name the fields only
+        fields = sorted({".".join(map(str, e["loc"])) for e in getattr(err, "errors", list)() if e["loc"]})
+        what = f" (wrong or missing: {', '.join(fields)})" if fields else ""
+        not_a_bundle = f"{base} answered, but not with an enrolment bundle{what}"
+        raise EnrolmentFailed(
+            not_a_bundle, "check the --hub address, and that the hub is a SiteGate hub"
+        ) from None
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _web_page(base: str, content_type: str, status: str = "") -> EnrolmentFailed:
+    """What a site manager is told when the address is a web page (a console, a proxy's error page,
+    a captive portal), never the page itself."""
+    answered = f"{status}, " if status else ""
+    return EnrolmentFailed(
+        f"{base} answered with a web page ({answered}{content_type}), not the hub's enrolment API",
+        "give the hub's own address, e.g. https://hub.example.gov.cn, as the hub's operator gave it "
+        "(not a console page; a console address is trimmed to it); behind a proxy, ask for its address",
+    )
 
 
 _FIXES = {

@@ -25,6 +25,7 @@ from provisioning.layout import (
 FIRMWARE = Path(__file__).resolve().parents[1] / "firmware"
 CONTROLLER_UNIT = "sitegate-controller.service"
 DATA_MOUNT_UNIT = "var-lib-sitegate.mount"
+UDEV_RULES = "99-sitegate.rules"
 BEGIN, END = "# BEGIN sitegate", "# END sitegate"
 BACKUP_SUFFIX = ".sitegate-backup"
 _SERIAL_CONSOLE = re.compile(r"^(console=(serial0|serial1|ttyAMA0|ttyS0)(,.*)?|kgdboc=(serial0|ttyAMA0).*)$")
@@ -93,6 +94,27 @@ def configure_uart(writer: Writer) -> str:
     return f"UART for the ID module already set in {directory}"
 
 
+def boot_time() -> float:
+    """When this machine booted (seconds since the epoch), from the kernel."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def reboot_pending(writer: Writer, *, udev_running: bool) -> bool:
+    """Whether what makes ``/dev/sitegate-idmodule`` was set up since this machine booted: the UART
+    (config.txt takes effect at boot) and, where no udev runs to apply it now, the udev rule."""
+    paths = []
+    directory = boot_dir(writer.root)
+    if directory is not None:
+        paths.append(writer.path(directory / "config.txt"))
+    if not udev_running:
+        paths.append(writer.path(UDEV_DIR / UDEV_RULES))
+    booted = boot_time()
+    return any(path.exists() and path.stat().st_mtime > booted for path in paths)
+
+
 def install_os(writer: Writer, *, data_partition: bool = False) -> None:
     """Units (the controller's enabled), udev rules, journald caps, the watchdog."""
     writer.write(UNIT_DIR / CONTROLLER_UNIT, firmware_file(f"systemd/{CONTROLLER_UNIT}"))
@@ -100,6 +122,6 @@ def install_os(writer: Writer, *, data_partition: bool = False) -> None:
     if data_partition:
         writer.write(UNIT_DIR / DATA_MOUNT_UNIT, firmware_file(f"systemd/{DATA_MOUNT_UNIT}"))
         writer.symlink(UNIT_DIR / "local-fs.target.requires" / DATA_MOUNT_UNIT, UNIT_DIR / DATA_MOUNT_UNIT)
-    writer.write(UDEV_DIR / "99-sitegate.rules", firmware_file("udev/99-sitegate.rules"))
+    writer.write(UDEV_DIR / UDEV_RULES, firmware_file(f"udev/{UDEV_RULES}"))
     writer.write(JOURNALD_DIR / "sitegate.conf", firmware_file("journald/sitegate.conf"))
     writer.write(SYSTEM_CONF_DIR / "sitegate-watchdog.conf", firmware_file("watchdog/sitegate-watchdog.conf"))

@@ -137,6 +137,24 @@ class Writer:
         target.symlink_to(points_to)
         self.done.append(f"linked      {path} -> {points_to}")
 
+    def give_tree_to_service(self, path: PurePosixPath) -> None:
+        """Everything under ``path`` the service user's: what the lane writes must be its own (a
+        file root made there, by a self-test run as root say, locks the lane out of it)."""
+        owner = service_owner(self.root)
+        top = self.path(path)
+        if owner is None or os.geteuid() != 0 or not top.exists():
+            return
+        for item in [top, *sorted(top.rglob("*"))]:
+            info = item.lstat()
+            if (info.st_uid, info.st_gid) == owner:
+                continue
+            shown = path / item.relative_to(top) if item != top else path
+            if self.dry_run:
+                self.done.append(f"would own   {shown} (uid {info.st_uid}, for {SERVICE_USER})")
+                continue
+            os.lchown(item, *owner)
+            self.done.append(f"owner fixed {shown} (was uid {info.st_uid}:{info.st_gid})")
+
     def _give_to_service(self, target: Path) -> None:
         owner = service_owner(self.root)
         if owner is not None and os.geteuid() == 0:

@@ -82,3 +82,14 @@ def test_the_hub_unit_cannot_reload_the_broker_itself() -> None:
     watched = [v for k, v in _unit("sitegate-broker-reload.path").items("Path") if k == "PathChanged"]
     written = service["ReadWritePaths"].split()
     assert watched and all(any(path.startswith(w.lstrip("-")) for w in written) for path in [watched[0]])
+
+
+def test_every_documentation_link_names_a_file_that_provisioning_installs() -> None:
+    """Issue 22, item 8: ``Documentation=file:///opt/sitegate/README.md`` named a file nothing
+    installed. ``setup-lane.sh`` puts the source tree (README, firmware/) in /opt/sitegate/src."""
+    installed = "file:///opt/sitegate/src/"
+    for unit in UNITS:
+        for section in _unit(unit.name).values():
+            for link in section.get("Documentation", "").split():
+                assert link.startswith(installed), f"{unit.name}: {link} is not installed by setup-lane.sh"
+                assert (FIRMWARE.parent / link.removeprefix(installed)).is_file(), f"{unit.name}: {link}"

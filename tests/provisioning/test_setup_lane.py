@@ -117,3 +117,75 @@ def test_the_boot_block_is_replaced_not_doubled() -> None:
 def test_only_the_serial_console_leaves_the_kernel_command_line() -> None:
     line = "console=serial0,115200 console=tty1 root=PARTUUID=1-02 kgdboc=ttyAMA0,115200 rootwait quiet"
     assert without_serial_console(line) == "console=tty1 root=PARTUUID=1-02 rootwait quiet\n"
+
+
+TOKEN = "lane-hz0042-a1.Zm9yLXRoZS10ZXN0cy1vbmx5LW5vdC1hLXJlYWwtc2VjcmV0"
+SECRET = TOKEN.split(".", 1)[1]
+ARGS = ("--hub", "https://hub.example", "--token", TOKEN, "--mock-pins")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs the script as another user with runuser")
+def test_without_root_it_says_run_it_with_sudo_before_anything_else() -> None:
+    """Issue 22, item 5: not pip's or apt's own refusal, halfway through."""
+    result = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "nobody",
+            "--",
+            "bash",
+            str(SCRIPT),
+            "--hub",
+            "https://hub.example",
+            "--token",
+            TOKEN,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "run it with sudo" in out
+    for noise in ("apt-get", "pip", "groupadd", "useradd", "Permission denied", "E: "):
+        assert noise not in out, out
+    assert SECRET not in out
+
+
+def test_on_the_real_root_groups_and_the_user_are_made_without_an_empty_root_option() -> None:
+    """Issue 22, item 1: ``--root ""`` made groupadd stop on every real Pi."""
+    if "sitegate:" in Path("/etc/passwd").read_text():
+        pytest.skip("this machine has a sitegate user already: nothing would be made")
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "--dry-run", "--hub", "https://hub.example", "--token", TOKEN],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    made = [line for line in result.stdout.splitlines() if "groupadd" in line or "useradd" in line]
+    assert any("useradd" in line for line in made), result.stdout
+    assert all("--root" not in line for line in made), made
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_the_token_is_never_printed_nor_put_on_a_command_line(tmp_path: Path) -> None:
+    """Issue 22, item 6: the script handed the token over in ``sitegate provision``'s argv and printed
+    that command line. It goes over in the environment now, which only root and the process see."""
+    root = fake_root(tmp_path / "root")
+    fake = tmp_path / "sitegate"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/argv\nenv > {tmp_path}/env\n')
+    fake.chmod(0o755)
+    result = subprocess.run(
+        [*("bash", str(SCRIPT), "--root", str(root), "--sitegate", str(fake)), *ARGS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    argv = (tmp_path / "argv").read_text().splitlines()
+    assert SECRET not in "\n".join(argv)
+    assert argv[:3] == ["provision", "--root", str(root)] and "--mock-pins" in argv
+    assert f"SITEGATE_TOKEN={TOKEN}" in (tmp_path / "env").read_text().splitlines()
