@@ -334,9 +334,28 @@ def _signal_all(procs: list[Proc], signum: int) -> None:
                 os.kill(proc.pid, signum)
 
 
+def _spawned_groups_stopped(name: str) -> int | None:
+    """Stop the process groups sitegate.netutil started for this process and nobody stopped (the
+    way their owners would: the whole group); returns the pid of netutil's watchdog, which stays
+    until this process exits (it then stops whatever groups are still registered, i.e. none)."""
+    try:
+        from sitegate import netutil
+    except ImportError:
+        return None
+    stop_all = getattr(netutil, "stop_all_groups", None)
+    if stop_all is not None:
+        stopped = stop_all()
+        if stopped:
+            log(f"{name}: stopped {len(stopped)} process group(s) left running: {'; '.join(stopped)}")
+    watchdog = getattr(netutil, "_watchdog", None)
+    return getattr(watchdog, "pid", None)
+
+
 def stop_leftovers(name: str) -> list[Proc]:
-    """SIGTERM, then SIGKILL, every live process descended from this one; returns what it found."""
-    leftovers = [p for p in descendants(os.getpid()) if p.state != "Z"]
+    """SIGTERM, then SIGKILL, every live process descended from this one (but sitegate.netutil's
+    watchdog, which ends by itself when this process exits); returns what it found."""
+    watchdog = _spawned_groups_stopped(name)
+    leftovers = [p for p in descendants(os.getpid()) if p.state != "Z" and p.pid != watchdog]
     if leftovers:
         listed = ", ".join(f"{p.name} ({p.pid})" for p in leftovers)
         log(f"{name}: stopping {len(leftovers)} leftover process(es): {listed}")

@@ -7,11 +7,12 @@ status is, and so is every reported value that does not depend on the machine's 
 equal what was asked, nothing lost or duplicated, latencies positive and finite and in order
 (p50 <= p99 <= max), ratios consistent with the rates they divide.
 
-Each bench runs in a session of its own, and the test watches its process tree (its session, and
-every process whose parent chain leads to it: PostgreSQL's postmaster leaves the session but is
-re-parented to the bench) for as long as it runs. When it has exited, nothing it started may be
-left. A bench that overruns is sent SIGTERM, then its whole tree SIGKILL, so the test itself
-never leaks processes either.
+Each bench runs in a session of its own, and the test watches what it starts for as long as it
+runs: its session, every process whose parent chain leads to it (children that lead sessions of
+their own, like the broker and the hub), every process carrying the run's marker in its
+environment (inherited whoever the parent is by then), and after it exits whatever still holds its
+output. When it has exited, nothing it started may be left. A bench that overruns is sent SIGTERM,
+then everything it started SIGKILL, so the test itself never leaks processes either.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +43,9 @@ WAIT_S = DEADLINE_S + 45.0
 """How long a test waits for the bench to exit: its deadline, its backstop alarm (15 s), cleanup."""
 EXIT_AFTER_SIGTERM_S = 30.0
 EXIT_FAILED = 2
+MARKER = "SITEGATE_BENCH_TEST_RUN"
+LOOK_EVERY_S = 1.0
+"""How often the test looks at what a running bench has started (a look costs tens of ms of CPU)."""
 
 pytestmark = pytest.mark.timeout(WAIT_S + 60)
 
@@ -83,10 +88,21 @@ def process_table() -> dict[int, Proc]:
     return table
 
 
-def tree(root: int) -> list[Proc]:
-    """Processes in ``root``'s session or descended from it (not ``root`` itself)."""
+def marked(table: dict[int, Proc], marker: bytes) -> list[Proc]:
+    """Processes whose environment holds ``marker`` (NAME=VALUE)."""
+    found = []
+    for proc in table.values():
+        with contextlib.suppress(OSError):
+            if marker in Path(f"/proc/{proc.pid}/environ").read_bytes().split(b"\0"):
+                found.append(proc)
+    return found
+
+
+def tree(root: int, marker: bytes) -> list[Proc]:
+    """Processes in ``root``'s session, descended from it or carrying ``marker`` (not ``root``)."""
     table = process_table()
     found = {p.pid: p for p in table.values() if p.sid == root and p.pid != root}
+    found.update((p.pid, p) for p in marked(table, marker) if p.pid != root)
     for proc in table.values():
         ancestor, hops = proc.ppid, 0
         while ancestor > 1 and hops < 64:
@@ -127,6 +143,8 @@ class Bench:
         self.held_pipes: list[Proc] = []
         """Processes that still held the bench's stdout or stderr after it had exited."""
         self.stdout = self.stderr = ""
+        run = uuid.uuid4().hex
+        self.marker = f"{MARKER}={run}".encode()
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / name), *args],
             stdout=subprocess.PIPE,
@@ -134,10 +152,11 @@ class Bench:
             text=True,
             cwd=ROOT,
             start_new_session=True,
+            env={**os.environ, MARKER: run},
         )
 
     def look(self) -> list[Proc]:
-        procs = tree(self.proc.pid)
+        procs = tree(self.proc.pid, self.marker)
         self.seen.update((p.key, p) for p in procs)
         return procs
 
@@ -149,7 +168,7 @@ class Bench:
             if started(procs):
                 return procs
             if self.proc.poll() is not None:
-                self.finish(5)
+                self.finish(10)
                 pytest.fail(
                     f"{self.name} exited ({self.proc.returncode}) before {what}:\n{self.stderr[-3000:]}"
                 )
@@ -184,7 +203,7 @@ class Bench:
         while True:
             self.look()
             try:
-                out, err = self.proc.communicate(timeout=0.2)
+                out, err = self.proc.communicate(timeout=LOOK_EVERY_S)
                 break
             except subprocess.TimeoutExpired:
                 if self.proc.poll() is not None:  # exited, but something still holds its output
