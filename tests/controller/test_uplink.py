@@ -68,8 +68,13 @@ async def running(*coroutines):
     try:
         yield tasks
     finally:
-        for task in tasks:
-            task.cancel()
+        # Cancel until each task has really stopped: Python 3.11's asyncio.wait_for (under aiomqtt's
+        # publish) swallows a cancel that lands as the PUBACK completes, and one cancel then left the
+        # stand-in hub acking forever and this helper waiting for it (a hang, ~1 run in 15).
+        while pending := [task for task in tasks if not task.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=0.5)
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
@@ -148,11 +153,19 @@ async def test_down_channels_reach_their_handlers_and_replies_go_up(
             raise RuntimeError("a broken handler must not drop the link")
         await uplink.send(Channel.COMMAND_RESULT, b"done:" + payload)
 
+    subscribed = asyncio.Event()
+
+    async def on_connect() -> None:
+        subscribed.set()
+
     uplink.on(Channel.COMMAND, on_command)
+    uplink.on_connect(on_connect)  # hooks run once the down channels are subscribed
     async with aiomqtt.Client(broker.host, broker.port, identifier="operator") as operator:
         await operator.subscribe(topic_for("lane-a1", Channel.COMMAND_RESULT), qos=1)
         async with running(uplink.run()):
-            await until(lambda: uplink.connected)
+            # Not ``uplink.connected``: that is set before the subscriptions, and a command sent in
+            # between was lost (~1 run in 30).
+            await asyncio.wait_for(subscribed.wait(), 10)
             for payload in (b"boom", b"resync"):
                 await operator.publish(topic_for("lane-a1", Channel.COMMAND), payload, qos=1)
             async with asyncio.timeout(5):
