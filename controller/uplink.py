@@ -17,7 +17,6 @@ import asyncio
 import logging
 import random
 import ssl
-import time
 from collections.abc import Awaitable, Callable
 
 import aiomqtt
@@ -25,6 +24,7 @@ import aiomqtt
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.tls import tls_context
+from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.errors import TopicError, WireError
 from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck, utc_now
@@ -55,12 +55,18 @@ class Uplink:
         *,
         heartbeat: Callable[[], Heartbeat] | None = None,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        """``handlers`` (see :meth:`on`) receive the payloads of the device's other down channels."""
+        """``handlers`` (see :meth:`on`) receive the payloads of the device's other down channels.
+
+        ``clock`` is read for monotonic time only (the resend timer, connection times); a test
+        passes a fake one to let the hub stay silent for a minute without waiting a minute.
+        """
         self.config = config
         self.device_id = device_id
         self.journal = journal
         self._heartbeat = heartbeat
+        self._clock: Clock = clock or SystemClock()
         self._delay = backoff_delays(rng or random.Random(), config.reconnect_window_s)
         self._wake = asyncio.Event()
         self._acked = asyncio.Event()
@@ -77,6 +83,9 @@ class Uplink:
         self._handlers: dict[Channel, DownlinkHandler] = {}
         self._on_connect: list[Callable[[], Awaitable[object]]] = []
         self._client: aiomqtt.Client | None = None
+
+    def _monotonic(self) -> float:
+        return self._clock.mono_ns() / 1e9
 
     def on(self, channel: Channel, handler: DownlinkHandler) -> None:
         """Deliver payloads arriving on this device's ``channel`` (a down channel other than ACK).
@@ -125,7 +134,7 @@ class Uplink:
                 log.error("uplink cannot use its TLS files: %s", err)
                 delay = self._delay(attempt)
                 attempt += 1
-                self.attempt_due = time.monotonic() + delay
+                self.attempt_due = self._monotonic() + delay
                 await asyncio.sleep(delay)
                 continue
             generation = self.journal.next_generation()
@@ -135,7 +144,7 @@ class Uplink:
                 qos=1,
                 retain=True,
             )
-            self.attempted_at = time.monotonic()
+            self.attempted_at = self._monotonic()
             try:
                 async with aiomqtt.Client(
                     self.config.host,
@@ -151,7 +160,7 @@ class Uplink:
                     attempt = 0
                     self.connected = True
                     self.connections += 1
-                    self.connected_at = time.monotonic()
+                    self.connected_at = self._monotonic()
                     log.info(
                         "uplink connected to %s:%d (generation %d)",
                         self.config.host,
@@ -187,7 +196,7 @@ class Uplink:
                 self._client = None
             delay = self._delay(attempt)
             attempt += 1
-            self.attempt_due = time.monotonic() + delay
+            self.attempt_due = self._monotonic() + delay
             await asyncio.sleep(delay)
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -236,24 +245,30 @@ class Uplink:
             log.exception("the %s handler failed", channel.value)
 
     async def _drain(self, client: aiomqtt.Client) -> None:
+        # The hub counts as silent once nothing it acknowledges has moved for resend_after_s while
+        # events are outstanding: ``last_progress`` is the later of its last ack and the moment the
+        # outstanding run of events began going out. After an idle spell the first new window starts
+        # the timer afresh; it does not inherit the age of an ack from before the idle spell.
         sent_through = self.journal.acked_through
-        last_progress = time.monotonic()
+        last_progress = self._monotonic()
         acked_seen = sent_through
         while True:
             acked = self.journal.acked_through
             if acked > acked_seen:
-                acked_seen, last_progress = acked, time.monotonic()
-            if sent_through > acked and time.monotonic() - last_progress > self.config.resend_after_s:
+                acked_seen, last_progress = acked, self._monotonic()
+            if sent_through > acked and self._monotonic() - last_progress > self.config.resend_after_s:
                 log.warning(
                     "hub silent on seq %d..%d for %.0fs; resending",
                     acked + 1,
                     sent_through,
                     self.config.resend_after_s,
                 )
-                sent_through, last_progress = acked, time.monotonic()
+                sent_through, last_progress = acked, self._monotonic()
             sent_through = max(sent_through, acked)
             batch = self.journal.pending(sent_through, self.config.window)
             if batch:
+                if sent_through == acked:  # nothing was outstanding: the silence timer starts now
+                    last_progress = self._monotonic()
                 await asyncio.gather(
                     *(
                         client.publish(topic_for(self.device_id, Channel.EVENT), encode(event), qos=1)

@@ -16,6 +16,7 @@ from controller.journal import Journal
 from controller.uplink import Uplink, backoff_delays
 from sitegate.mosquitto import Mosquitto
 from tests.controller.test_journal import make_event
+from tests.support.clock import FakeClock, site_time
 from wire.codec import decode, encode
 from wire.models import AccessEvent, PresenceState, PresenceStatus, StorageAck, utc_now
 from wire.topics import Channel, subscription, topic_for
@@ -111,6 +112,39 @@ async def test_silent_hub_gets_everything_again(broker: Mosquitto, tmp_path: Pat
             assert journal.backlog() == 10
             hub.silent = False
             await until(lambda: journal.backlog() == 0)
+
+
+async def test_the_first_window_after_idling_gets_the_full_silence_interval(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 11: after an idle spell longer than resend_after_s, the first new event was sent and
+    # at once sent again with "hub silent ... resending": the timer still ran from the last ack.
+    clock = FakeClock(site_time(2026, 3, 2, 9))
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.append(make_event)
+    hub = StandInHub(broker)
+    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=10.0)
+    uplink = Uplink(config, "lane-a1", journal, clock=clock)
+    async with running(hub.run()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: journal.acked_through == 1)
+            hub.silent = True  # from here on, only the uplink's own timer decides about resending
+            clock.advance(60)  # the lane idles for a minute
+            journal.append(make_event)
+            uplink.notify()
+            await until(lambda: 2 in hub.received)
+            clock.advance(9)  # less than resend_after_s since seq 2 went out
+            journal.append(make_event)
+            uplink.notify()
+            await until(lambda: 3 in hub.received)
+            assert hub.received == [1, 2, 3]  # nothing was resent
+            assert "hub silent" not in caplog.text
+            clock.advance(2)  # 11 s since seq 2 went out, and still no ack: now it is resent
+            uplink.notify()
+            await until(lambda: len(hub.received) >= 5)
+            assert hub.received == [1, 2, 3, 2, 3]
+            assert "hub silent on seq 2..3 for 10s; resending" in caplog.text
 
 
 async def test_broker_restart_loses_nothing(broker: Mosquitto, tmp_path: Path) -> None:
