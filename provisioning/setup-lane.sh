@@ -59,7 +59,7 @@ while [[ $# -gt 0 ]]; do
 	--wheels) WHEELS="$2"; shift 2 ;;
 	--token) TOKEN="$2"; shift 2 ;;
 	--token=*) TOKEN="${1#--token=}"; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) PASS+=("$1"); shift ;;
 	esac
 done

@@ -47,7 +47,8 @@ DEV_NODES = ("null", "zero", "full", "random", "urandom", "tty")
 WHEELS_AT = "/media/usb/wheels"
 """Where the wheelhouse appears in the root: a USB stick the site manager brought."""
 EXCLUDED = ("proc", "sys", "dev", "tmp", "run", "media", "var/lib/sitegate", "var/cache/apt", "var/lib/apt")
-"""What a snapshot of the root leaves out: mounts, scratch, and the running lane's own data."""
+"""What a snapshot of the root leaves out: mounts, scratch, and the running lane's own data (and
+every ``__pycache__``: Python's byte-code caches are written by whatever imports a module first)."""
 
 
 class NotReachable(Exception):
@@ -293,7 +294,7 @@ class Chroot:
         seen: dict[str, tuple[int, int, int, int, int]] = {}
         skip = {str(self.root / name) for name in EXCLUDED}
         for directory, subdirs, files in os.walk(self.root):
-            subdirs[:] = [d for d in subdirs if os.path.join(directory, d) not in skip]
+            subdirs[:] = [d for d in subdirs if os.path.join(directory, d) not in skip and d != "__pycache__"]
             for name in (*subdirs, *files):
                 path = os.path.join(directory, name)
                 info = os.lstat(path)
