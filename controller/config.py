@@ -27,12 +27,26 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+ID_MODULE_BAUDRATES = (9600, 19200, 38400, 57600, 115200)
+"""The rates a GA/T 467 module can be set to; it ships at 115200 (8N1)."""
+
+
 class SerialReaderConfig(_Section):
     """A GA/T 467 ID module on a serial port: the certified read of the ID card's chip."""
 
     port: str
     baudrate: int = 115200
     poll_interval_s: Annotated[float, Field(gt=0, le=5)] = 0.15
+
+    @field_validator("baudrate")
+    @classmethod
+    def _a_module_rate(cls, value: int) -> int:
+        # Checked here, not by the port: pyserial refuses some values only when the lane opens it.
+        if value not in ID_MODULE_BAUDRATES:
+            *first, last = ID_MODULE_BAUDRATES
+            rates = f"{', '.join(str(rate) for rate in first)} or {last}"
+            raise ValueError(f"{value} is not a rate the ID module supports ({rates})")
+        return value
 
 
 class PcscReaderConfig(_Section):
@@ -186,7 +200,7 @@ def _describe(err: ValidationError) -> str:
     lines = []
     for problem in err.errors(include_input=False):
         key = ".".join(str(part) for part in problem["loc"]) or "<top level>"
-        lines.append(f"{key}: {problem['msg']}")
+        lines.append(f"{key}: {problem['msg'].removeprefix('Value error, ')}")
     return "; ".join(lines)
 
 

@@ -50,6 +50,11 @@ BACKOFF_MAX: Final = 5.0
 
 DiscardSink = Callable[[FrameDiscarded], None]
 
+OPEN_ERRORS: Final = (OSError, ValueError)
+"""What opening a port raises: SerialException (an OSError) for a missing or busy port, OSError
+from termios, ValueError for settings pyserial refuses (a baud rate of -1). Each is a reader
+fault, retried with backoff; none may end the lane."""
+
 
 @dataclass
 class ModuleStats:
@@ -148,8 +153,8 @@ class SerialIdModule(ReaderLifecycle):
     async def __aenter__(self) -> Self:
         try:
             await self._open()
-        except OSError as err:  # serial.SerialException is an OSError
-            self._set_fault(err)
+        except OPEN_ERRORS as err:
+            self._set_fault(self._open_failed(err))
         return self
 
     async def cards(self) -> AsyncIterator[IdentityCard | ReadFailure]:
@@ -273,12 +278,19 @@ class SerialIdModule(ReaderLifecycle):
                 self._backoff = min(self._backoff * 2, BACKOFF_MAX)
             try:
                 await self._open()
-            except OSError as err:
-                self._set_fault(err)
+            except OPEN_ERRORS as err:
+                self._set_fault(self._open_failed(err))
 
-    def _set_fault(self, err: OSError) -> None:
+    def _open_failed(self, err: Exception) -> str:
+        """What a site manager needs to fix a port that will not open: which port, which setting."""
+        return (
+            f"cannot open {self.port} at {self._baudrate} baud (port and baudrate in [readers.id_module]):"
+            f" {type(err).__name__}: {err}"
+        )
+
+    def _set_fault(self, err: OSError | str) -> None:
         self.state = ReaderState.FAULT
-        self._fault = f"{type(err).__name__}: {err}"
+        self._fault = err if isinstance(err, str) else f"{type(err).__name__}: {err}"
         self._log.warning("ID module on %s: %s; retrying in %.1f s", self.port, self._fault, self._backoff)
 
     def _close(self) -> None:

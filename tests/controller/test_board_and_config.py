@@ -55,6 +55,13 @@ def test_good_config_parses() -> None:
     assert config.readers.pcsc is None
 
 
+@pytest.mark.parametrize("rate", [9600, 19200, 38400, 57600, 115200])
+def test_the_id_modules_standard_rates_are_accepted(rate: int) -> None:
+    config = parse_config(GOOD.replace('"/dev/ttyUSB0"', f'"/dev/ttyUSB0"\nbaudrate = {rate}'))
+    assert config.readers.id_module is not None
+    assert config.readers.id_module.baudrate == rate
+
+
 def test_both_readers_at_once() -> None:
     config = parse_config(GOOD + '[readers.pcsc]\nreader = "ACS ACR1252"\n')
     assert config.readers.pcsc is not None
@@ -81,6 +88,16 @@ def test_both_readers_at_once() -> None:
         (GOOD + "relay_pulse_secs = 2\n", "relay_pulse_secs: Extra inputs are not permitted"),
         (GOOD.replace('"in"', '"sideways"'), "direction: Input should be 'in' or 'out'"),
         (GOOD + "[mqtt]\nport = 70000\n", "mqtt.port: Input should be less than or equal to 65535"),
+        (
+            GOOD.replace('"/dev/ttyUSB0"', '"/dev/ttyUSB0"\nbaudrate = -1'),
+            r"readers\.id_module\.baudrate: -1 is not a rate the ID module supports "
+            r"\(9600, 19200, 38400, 57600 or 115200\)",
+        ),
+        (
+            GOOD.replace('"/dev/ttyUSB0"', '"/dev/ttyUSB0"\nbaudrate = 115201'),
+            r"readers\.id_module\.baudrate: 115201 is not a rate",
+        ),
+        (GOOD.replace('"/dev/ttyUSB0"', '"/dev/ttyUSB0"\nbaudrate = "fast"'), "readers.id_module.baudrate: "),
         ("device_id = ", "not valid TOML"),
     ],
 )

@@ -39,6 +39,14 @@ def test_a_bad_file_names_the_key_and_exits_2(tmp_path: Path) -> None:
     assert "relay_pulse_secs: Extra inputs are not permitted" in result.stderr
 
 
+def test_a_baud_rate_the_module_cannot_use_fails_the_check_naming_the_key(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    path.write_text(path.read_text() + "baudrate = -1\n")  # inside [readers.id_module]
+    result = run("check-config", "--config", str(path))
+    assert result.returncode == 2
+    assert "readers.id_module.baudrate: -1 is not a rate the ID module supports" in result.stderr
+
+
 def test_a_missing_site_key_is_a_configuration_error(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     (tmp_path / "site.key").unlink()

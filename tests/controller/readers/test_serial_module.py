@@ -220,3 +220,38 @@ async def test_a_port_that_never_opens_is_a_fault() -> None:
         assert "could not open port" in module.fault
         with pytest.raises(serial.SerialException):
             await module.probe()
+
+
+class CountingFactory:
+    """pyserial's own ``Serial``, counting the attempts to open a port."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def __call__(self, port: str, **kwargs: Any) -> serial.Serial:
+        self.attempts += 1
+        return serial.Serial(port, **kwargs)
+
+
+@pytest.mark.parametrize("enter", [True, False], ids=["async-with", "cards-only"])
+async def test_a_baud_rate_pyserial_refuses_is_a_fault_not_a_crash(
+    emu: IdModuleEmulator, enter: bool
+) -> None:
+    # Issue 11: baudrate = -1 raised ValueError out of the open and killed the lane (a crash loop
+    # under systemd). The config refuses it now; the adapter must still never die of an open.
+    factory = CountingFactory()
+    module = SerialIdModule(emu.port, baudrate=-1, poll_interval=POLL, serial_factory=factory)
+    if enter:
+        await module.__aenter__()
+        assert module.fault is not None
+        assert not module.healthy
+    lane = Lane(module)
+    await until(lambda: factory.attempts >= 3, within=5)  # it keeps retrying, with backoff
+    assert not lane.task.done()
+    assert not module.healthy
+    assert module.fault is not None
+    assert f"cannot open {emu.port} at -1 baud" in module.fault
+    assert "[readers.id_module]" in module.fault
+    assert "ValueError" in module.fault
+    await lane.stop()
+    await module.aclose()
