@@ -186,7 +186,8 @@ def _enrol(
     if not args.hub or not args.token:
         fix = "ask the project's account for a token"
         return Check("enrolment", False, "--hub and --token are needed", fix), None
-    args.hub = hub_base(args.hub)
+    given, args.hub = args.hub, hub_base(args.hub)
+    trimmed = f" (hub {args.hub}, from the address given)" if args.hub != given.strip().rstrip("/") else ""
     try:
         device_id = device_of_token(args.token)
     except EnrolmentRefused as err:
@@ -208,6 +209,7 @@ def _enrol(
     broker = f"{bundle.broker.host}:{bundle.broker.port}"
     detail = (
         f"{device_id}: project {lane.project_id}, lane {lane.lane} ({lane.direction.value}), broker {broker}"
+        + trimmed
     )
     return Check("enrolment", True, detail), config
 
