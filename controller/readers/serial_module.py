@@ -20,7 +20,7 @@ from typing import Final, Self
 import serial
 
 from controller.core.cards import IdentityCard, ReadFailure
-from controller.readers.gat467.errors import Gat467Error, NoReply, status_error
+from controller.readers.gat467.errors import Gat467Error, NoReply, ReplyRejected, status_error
 from controller.readers.gat467.frames import (
     GARBAGE,
     Command,
@@ -75,8 +75,9 @@ def transact(
 
     Blocking: run it in a worker thread. Bytes left over from an earlier, late reply are dropped
     first so they cannot pass for this command's answer. A rejected frame (bad checksum or length)
-    ends the wait at once: the module has answered and will not send a second reply. Serial errors
-    propagate; the caller owns reconnection.
+    ends the wait at once with :class:`ReplyRejected` saying why: the module has answered and will
+    not send a second reply, and "no reply" would hide the cause. Serial errors propagate; the
+    caller owns reconnection.
     """
     stale = port.in_waiting
     if stale:
@@ -92,7 +93,7 @@ def transact(
             if isinstance(event, FrameDiscarded):
                 on_discard(event)
                 if event.reason != GARBAGE:
-                    return None
+                    raise ReplyRejected(command, event.reason)
                 continue
             if time.monotonic() >= deadline:
                 return None
@@ -181,19 +182,18 @@ class SerialIdModule(ReaderLifecycle):
         return reply.data.hex().upper()
 
     async def _read_cycle(self) -> IdentityCard | ReadFailure | None:
-        found = await self._command(Command.FIND_CARD, FIND_TIMEOUT)
+        found = await self._poll_command(Command.FIND_CARD, FIND_TIMEOUT)
         self._note_answer(found is not None)
         if found is None:
             return None
         if found.sw3 != Status.FIND_OK:
             self._last_id = None
             return None
-        selected = await self._command(Command.SELECT_CARD, SELECT_TIMEOUT)
+        selected = await self._poll_command(Command.SELECT_CARD, SELECT_TIMEOUT)
         if selected is None or selected.sw3 != Status.OK:
             return None
-        reply = await self._command(Command.READ_TEXT_PHOTO, READ_TIMEOUT)
         try:
-            card = decode_card(reply)
+            card = decode_card(await self._command(Command.READ_TEXT_PHOTO, READ_TIMEOUT))
         except Gat467Error as err:
             self.stats.read_errors += 1
             self._log.warning("ID module: card not read: %s", err)
@@ -221,7 +221,7 @@ class SerialIdModule(ReaderLifecycle):
             self._log.warning("ID module on %s: %s", self.port, self._fault)
 
     async def _with_appended_address(self, card: IdentityCard) -> IdentityCard:
-        reply = await self._command(Command.READ_APPENDED_ADDRESS, ADDRESS_TIMEOUT)
+        reply = await self._poll_command(Command.READ_APPENDED_ADDRESS, ADDRESS_TIMEOUT)
         if reply is None or reply.sw3 != Status.OK:
             return card  # 91 (NO_CONTENT) is the common case: no address was ever appended
         try:
@@ -239,7 +239,16 @@ class SerialIdModule(ReaderLifecycle):
         return reply
 
     async def _command(self, command: Command, reply_within: float) -> Response | None:
+        """The reply, or ``None`` on a timeout; :class:`ReplyRejected` when the reply was garbled."""
         return await asyncio.to_thread(self._transact_locked, command, reply_within)
+
+    async def _poll_command(self, command: Command, reply_within: float) -> Response | None:
+        """For the steps a later poll simply repeats (find, select, the optional address): a garbled
+        reply (already logged and counted as a discard) is no usable answer, like a timeout."""
+        try:
+            return await self._command(command, reply_within)
+        except ReplyRejected:
+            return None
 
     def _transact_locked(self, command: Command, timeout: float) -> Response | None:
         with self._io_lock:

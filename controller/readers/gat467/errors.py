@@ -21,6 +21,19 @@ class FrameError(Gat467Error):
     """A reply whose data does not have the shape the protocol gives it (e.g. inconsistent lengths)."""
 
 
+class ReplyRejected(FrameError):
+    """The module answered, but its frame failed the check (checksum, length) and was dropped.
+
+    Not a timeout: the module will not send a second reply, so the command has failed now, and the
+    reason (e.g. ``checksum 0x3A expected 0xC5``) says what the link did to it.
+    """
+
+    def __init__(self, command: int, reason: str) -> None:
+        self.command = command
+        self.reason = reason
+        super().__init__(f"{command_name(command)}: reply rejected: {reason}")
+
+
 class NoReply(Gat467Error):
     """No complete reply within the command's timeout."""
 

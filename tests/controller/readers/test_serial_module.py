@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -109,11 +110,24 @@ async def test_appended_address_is_attached(emu: IdModuleEmulator, lane: Lane) -
 
 
 @pytest.mark.parametrize(
-    ("inject", "logged"),
+    ("inject", "logged", "why"),
     [
-        (lambda emu: emu.corrupt_next(command=Command.READ_TEXT_PHOTO), "checksum 0x"),
-        (lambda emu: emu.truncate_next(command=Command.READ_TEXT_PHOTO), "truncated frame, 647 of 1295"),
-        (lambda emu: emu.refuse_next(Status.READ_FAILED, command=Command.READ_TEXT_PHOTO), "SW3 0x41"),
+        (
+            lambda emu: emu.corrupt_next(command=Command.READ_TEXT_PHOTO),
+            "checksum 0x",
+            # Issue 11: this was "no complete reply within 2 s", for a reply rejected at ~113 ms.
+            r"READ_TEXT_PHOTO: reply rejected: checksum 0x[0-9A-F]{2} expected 0x[0-9A-F]{2}",
+        ),
+        (
+            lambda emu: emu.truncate_next(command=Command.READ_TEXT_PHOTO),
+            "truncated frame, 647 of 1295",
+            r"READ_TEXT_PHOTO: no complete reply within 2 s",
+        ),
+        (
+            lambda emu: emu.refuse_next(Status.READ_FAILED, command=Command.READ_TEXT_PHOTO),
+            "SW3 0x41",
+            r"READ_TEXT_PHOTO answered SW3 0x41: read failed",
+        ),
     ],
     ids=["corrupt", "truncated", "refused"],
 )
@@ -123,6 +137,7 @@ async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
     caplog: pytest.LogCaptureFixture,
     inject: Callable[[IdModuleEmulator], Any],
     logged: str,
+    why: str,
 ) -> None:
     card = person(6)
     inject(emu)
@@ -131,6 +146,7 @@ async def test_a_bad_read_is_logged_and_the_next_swipe_reads(
     assert logged in caplog.text
     assert lane.cards.empty()
     await until(lambda: len(lane.failures) == 1, within=1)  # the lane is told to ask for the card again
+    assert re.fullmatch(why, lane.failures[0].why), lane.failures[0].why
     assert card.id_number not in lane.failures[0].why
     await swipe_out(emu)
     emu.present(card)
