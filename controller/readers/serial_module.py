@@ -122,7 +122,7 @@ class SerialIdModule(ReaderLifecycle):
     ``serial_factory`` is the hardware seam (gpiozero's ``pin_factory`` idea): tests pass one that
     opens an emulator's pty. A card left on the reader is read once: the module will not find it again
     until it leaves, and as a second guard the same ID number is not yielded twice in a row unless a
-    find has failed in between.
+    find or a read has failed in between.
     """
 
     def __init__(
@@ -197,6 +197,9 @@ class SerialIdModule(ReaderLifecycle):
         except Gat467Error as err:
             self.stats.read_errors += 1
             self._log.warning("ID module: card not read: %s", err)
+            # Some card was in the field, perhaps another person's, and the lane is about to ask for
+            # a card again: whatever is read next is a new swipe, even the card read before this one.
+            self._last_id = None
             return ReadFailure(self.name, str(err))
         self.stats.reads_ok += 1
         if card.id_number == self._last_id:

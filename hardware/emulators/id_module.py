@@ -67,6 +67,7 @@ class IdModuleEmulator:
         self._card: IdentityCard | bytes | None = None
         self._photo = SYNTHETIC_PHOTO
         self._read = False
+        self._fails_with: int | None = None
         self._silent = False
         self._faults: list[_Fault] = []
         self._stop = threading.Event()
@@ -99,16 +100,23 @@ class IdModuleEmulator:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def present(self, card: IdentityCard | bytes, photo: bytes | None = None) -> None:
+    def present(
+        self, card: IdentityCard | bytes, photo: bytes | None = None, *, fails_with: int | None = None
+    ) -> None:
+        """A card enters the field. ``fails_with`` makes it a damaged card: every read of it is
+        answered with that SW3 (e.g. ``Status.READ_FAILED``), and since it is never read it stays
+        found and selectable, as long as it is in the field."""
         with self._lock:
             self._card = card
             own_photo = card.photo if isinstance(card, IdentityCard) else b""
             self._photo = photo if photo is not None else own_photo or SYNTHETIC_PHOTO
             self._read = False
+            self._fails_with = fails_with
 
     def remove(self) -> None:
         with self._lock:
             self._card = None
+            self._fails_with = None
 
     def corrupt_next(self, n: int = 1, *, command: int | None = None) -> None:
         """Flip a byte in the next ``n`` replies (to ``command`` only, if given): checksum fails."""
@@ -175,6 +183,7 @@ class IdModuleEmulator:
 
     def _answer(self, command: int) -> bytes:
         card = self._card
+        damaged = self._fails_with
         match command:
             case Command.RESET_SAM | Command.SAM_STATUS:
                 return encode_response(Status.OK)
@@ -186,6 +195,8 @@ class IdModuleEmulator:
                 return encode_response(Status.FIND_FAILED)
             case Command.SELECT_CARD:
                 return encode_response(Status.OK, bytes(8)) if card else encode_response(Status.SELECT_FAILED)
+            case Command.READ_TEXT_PHOTO | Command.READ_TEXT_PHOTO_FINGERPRINT if damaged is not None:
+                return encode_response(damaged)
             case Command.READ_TEXT_PHOTO | Command.READ_TEXT_PHOTO_FINGERPRINT if card is not None:
                 self._read = True
                 self.reads_served += 1

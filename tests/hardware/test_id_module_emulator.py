@@ -147,6 +147,24 @@ def test_corrupt_truncate_refuse_and_silence(emu: IdModuleEmulator, host: Host) 
     assert emu.commands_seen == 6
 
 
+def test_a_damaged_card_fails_every_read_and_stays_in_the_field(emu: IdModuleEmulator, host: Host) -> None:
+    card = synthetic_identity(random.Random(4))
+    emu.present(card, fails_with=Status.READ_FAILED)
+    for _ in range(2):
+        assert host.ask(Command.FIND_CARD).sw3 == Status.FIND_OK  # never read, so found again
+        assert host.ask(Command.SELECT_CARD).sw3 == Status.OK
+        assert host.ask(Command.READ_TEXT_PHOTO).sw3 == Status.READ_FAILED
+    assert emu.reads_served == 0
+    emu.present(card)  # the same person's good card replaces it
+    assert host.ask(Command.FIND_CARD).sw3 == Status.FIND_OK
+    assert host.ask(Command.READ_TEXT_PHOTO).sw3 == Status.OK
+    emu.present(card, fails_with=Status.READ_FAILED)
+    emu.remove()  # leaving the field ends the damage with the card
+    assert host.ask(Command.READ_TEXT_PHOTO).sw3 == Status.READ_FAILED  # no card at all now
+    emu.present(card)
+    assert host.ask(Command.READ_TEXT_PHOTO).sw3 == Status.OK
+
+
 def test_raw_blocks_can_be_presented(emu: IdModuleEmulator, host: Host) -> None:
     emu.present(bytes(256))
     reply = host.ask(Command.READ_TEXT_PHOTO)

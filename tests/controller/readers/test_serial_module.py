@@ -91,6 +91,22 @@ async def test_same_card_is_not_repeated_until_a_find_fails(emu: IdModuleEmulato
     assert (await lane.next_card()).id_number == other.id_number
 
 
+async def test_a_failed_read_of_another_card_clears_the_same_card_guard(
+    emu: IdModuleEmulator, lane: Lane
+) -> None:
+    # Issue 11: A read, B's read fails, A again (the field never seen empty): A's second swipe was
+    # silently dropped as "the same card again". The lane told the person to present a card again
+    # after the failure, so whatever is read next must be decided.
+    card, other = person(11), person(12)
+    emu.present(card)
+    assert (await lane.next_card()).id_number == card.id_number
+    emu.present(other, fails_with=Status.READ_FAILED)  # a damaged card: stays in the field, never read
+    await until(lambda: len(lane.failures) >= 1)
+    emu.present(card)
+    assert (await lane.next_card()).id_number == card.id_number
+    assert lane.source.stats.reads_ok == 2
+
+
 async def test_cards_work_without_async_with(emu: IdModuleEmulator) -> None:
     # The lane service only iterates its sources; the first open must not wait for a backoff.
     module = SerialIdModule(emu.port, poll_interval=POLL, name="lane-1-in")
