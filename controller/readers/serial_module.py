@@ -149,6 +149,8 @@ class SerialIdModule(ReaderLifecycle):
         self._attempted = False
         self._opened_once = False
         self._last_id: str | None = None
+        self._reading = False
+        """A read cycle found a card and has not finished with it."""
         self._unanswered = 0
 
     async def __aenter__(self) -> Self:
@@ -159,7 +161,9 @@ class SerialIdModule(ReaderLifecycle):
         return self
 
     async def cards(self) -> AsyncIterator[IdentityCard | ReadFailure]:
-        """Poll forever; yields each card once. Faults are reported through ``healthy``/``fault``."""
+        """Poll forever; yields each card once. Faults are reported through ``healthy``/``fault``;
+        a port lost while a card was being read is also a :class:`ReadFailure`, so the person at
+        the lane is asked for the card again instead of facing a dark lane."""
         while True:
             if self._serial is None:
                 await self._reconnect()
@@ -168,6 +172,13 @@ class SerialIdModule(ReaderLifecycle):
             except OSError as err:
                 self._set_fault(err)
                 await asyncio.to_thread(self._close)
+                if self._reading:
+                    self._reading = False
+                    self._last_id = None  # that swipe was never decided: the card again is a new one
+                    self.stats.read_errors += 1
+                    yield ReadFailure(
+                        self.name, f"port {self.port} lost during the read: {type(err).__name__}: {err}"
+                    )
                 continue
             if card is not None:
                 yield card
@@ -182,6 +193,7 @@ class SerialIdModule(ReaderLifecycle):
         return reply.data.hex().upper()
 
     async def _read_cycle(self) -> IdentityCard | ReadFailure | None:
+        self._reading = False
         found = await self._poll_command(Command.FIND_CARD, FIND_TIMEOUT)
         self._note_answer(found is not None)
         if found is None:
@@ -189,6 +201,7 @@ class SerialIdModule(ReaderLifecycle):
         if found.sw3 != Status.FIND_OK:
             self._last_id = None
             return None
+        self._reading = True  # a card is in the field: losing the port from here on loses a swipe
         selected = await self._poll_command(Command.SELECT_CARD, SELECT_TIMEOUT)
         if selected is None or selected.sw3 != Status.OK:
             return None

@@ -45,7 +45,7 @@ DEFAULT_SAM_ID: Final = bytes.fromhex("0501000020260101000000000000C0DE")
 
 @dataclass
 class _Fault:
-    kind: str  # "corrupt", "truncate" or "refuse"
+    kind: str  # "corrupt", "truncate", "refuse" or "unplug"
     command: int | None
     status: int = 0
 
@@ -70,7 +70,10 @@ class IdModuleEmulator:
         self._fails_with: int | None = None
         self._silent = False
         self._faults: list[_Fault] = []
+        self._unplugging = False
         self._stop = threading.Event()
+        self._fds_lock = threading.Lock()
+        self._fds_open = True
         self._master, self._slave = pty.openpty()
         tty.setraw(self._master)
         tty.setraw(self._slave)
@@ -89,10 +92,13 @@ class IdModuleEmulator:
 
     def close(self) -> None:
         """Stop answering and close both ends; the host's open port then fails as if unplugged."""
-        if self._stop.is_set():
-            return
         self._stop.set()
-        self._thread.join(timeout=2)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2)
+        with self._fds_lock:
+            if not self._fds_open:
+                return
+            self._fds_open = False
         os.close(self._master)
         os.close(self._slave)
 
@@ -130,6 +136,11 @@ class IdModuleEmulator:
         """Answer the next ``n`` commands with SW3 ``status`` and no data."""
         self._add_faults("refuse", n, command, status)
 
+    def unplug_during(self, *, command: int | None = None) -> None:
+        """Pull the plug while answering the next command (``command`` only, if given): the first
+        half of the reply goes out, then the module is gone as after :meth:`close`."""
+        self._add_faults("unplug", 1, command)
+
     def silence(self, silent: bool = True) -> None:
         """While silent, commands are counted but never answered."""
         with self._lock:
@@ -157,6 +168,9 @@ class IdModuleEmulator:
                 reply = self._reply_to(event)
                 if reply:
                     self._send(reply)
+                if self._unplugging:
+                    self.close()  # from this thread: no join, the loop ends here
+                    return
 
     def _reply_to(self, frame: CommandFrame) -> bytes:
         with self._lock:
@@ -169,7 +183,8 @@ class IdModuleEmulator:
             reply = self._answer(frame.command)
         if fault is None:
             return reply
-        if fault.kind == "truncate":
+        if fault.kind in ("truncate", "unplug"):
+            self._unplugging = fault.kind == "unplug"
             return reply[: len(reply) // 2]
         flipped = bytearray(reply)
         flipped[HEADER_LEN + (len(reply) - HEADER_LEN - 1) // 2] ^= 0xFF  # a body byte, never LEN

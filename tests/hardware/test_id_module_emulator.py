@@ -165,6 +165,16 @@ def test_a_damaged_card_fails_every_read_and_stays_in_the_field(emu: IdModuleEmu
     assert host.ask(Command.READ_TEXT_PHOTO).sw3 == Status.OK
 
 
+def test_unplugged_while_answering(emu: IdModuleEmulator, host: Host) -> None:
+    emu.unplug_during(command=Command.READ_TEXT_PHOTO)
+    emu.present(synthetic_identity(random.Random(5)))
+    assert host.ask(Command.FIND_CARD).sw3 == Status.FIND_OK  # other commands untouched
+    with pytest.raises(serial.SerialException):
+        host.send(Command.READ_TEXT_PHOTO, timeout=2)  # half a reply, then the port dies
+    emu.close()  # still safe to close, and it waits for the serving thread
+    assert not emu.alive
+
+
 def test_raw_blocks_can_be_presented(emu: IdModuleEmulator, host: Host) -> None:
     emu.present(bytes(256))
     reply = host.ask(Command.READ_TEXT_PHOTO)

@@ -287,3 +287,41 @@ async def test_a_baud_rate_pyserial_refuses_is_a_fault_not_a_crash(
     assert "ValueError" in module.fault
     await lane.stop()
     await module.aclose()
+
+
+@pytest.mark.parametrize(
+    "command", [Command.READ_TEXT_PHOTO, Command.READ_APPENDED_ADDRESS], ids=["read", "address"]
+)
+async def test_a_module_unplugged_mid_read_asks_for_the_card_again(
+    command: Command, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 11: the port vanishing mid-read went straight to the reader fault, and the person at the
+    # lane got no "present the card again". The source now yields a ReadFailure (which the lane shows
+    # as UNREADABLE_CARD), then reconnects as before; the card presented again is read and decided.
+    current = [IdModuleEmulator()]
+
+    def factory(_port: str, **kwargs: Any) -> serial.Serial:
+        return serial.Serial(current[0].port, **kwargs)
+
+    card = person(13)
+    try:
+        async with SerialIdModule("/dev/ttyID", poll_interval=POLL, serial_factory=factory) as module:
+            lane = Lane(module)
+            current[0].unplug_during(command=command)
+            current[0].present(card)
+            await until(lambda: len(lane.failures) == 1)
+            [failure] = lane.failures
+            assert failure.why.startswith("port /dev/ttyID lost during the read: SerialException")
+            assert card.id_number not in failure.why
+            assert not module.healthy  # the reader fault, as before
+            assert module.fault is not None
+            assert lane.cards.empty()
+            assert not lane.task.done()
+            current[0] = IdModuleEmulator()
+            current[0].present(card)
+            assert (await lane.next_card(within=5)).id_number == card.id_number
+            assert module.healthy
+            await lane.stop()
+    finally:
+        current[0].close()
+    assert card.id_number not in caplog.text
