@@ -1,7 +1,9 @@
 """The hub as a child process (``sitegate hub``), for the demo, the tests and the benchmarks.
 
 Its own process, so it can be killed with SIGKILL and restarted on the same database the way a
-production hub can; stopped with SIGTERM (and killed if it ignores that) when the block ends.
+production hub can; stopped with SIGTERM (and killed if it ignores that) when the block ends. It
+leads a process group of its own (:func:`sitegate.netutil.spawn`): stopping or killing it stops
+anything it started too, and a watchdog stops it if the process that launched it dies first.
 One launcher serves the demo, the tests and the benchmarks (which add a share group, cProfile,
 a working directory of their own and SIGKILL).
 """
@@ -9,7 +11,6 @@ a working directory of their own and SIGKILL).
 from __future__ import annotations
 
 import contextlib
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegate.netutil import free_port
+from sitegate.netutil import free_port, kill_group, spawn, stop_group
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,13 @@ def create_account(database: Path | str, username: str, password: str, *, role: 
     the first one: ``sitegate hub account create``, the password on stdin."""
     args = [sys.executable, "-m", "sitegate.cli", "hub", "account", "create", "--role", role]
     args += ["--username", username, "--password-file", "-", "--database-url", _database_url(database)]
-    done = subprocess.run(args, input=password.encode(), capture_output=True, timeout=60, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"creating account {username!r} failed: {done.stderr.decode(errors='replace')[-500:]}"
-        )
+    proc = spawn(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _, errors = proc.communicate(password.encode(), timeout=60)
+    finally:
+        stop_group(proc)
+    if proc.returncode != 0:
+        raise RuntimeError(f"creating account {username!r} failed: {errors.decode(errors='replace')[-500:]}")
 
 
 class HubLauncher:
@@ -103,7 +106,7 @@ class HubLauncher:
     def start(self, within_s: float = START_S) -> HubProcess:
         with contextlib.ExitStack() as files:
             output = files.enter_context(open(self.log, "ab")) if self.log is not None else subprocess.DEVNULL
-            self.proc = subprocess.Popen(self.args, stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd)
+            self.proc = spawn(self.args, stdout=output, stderr=subprocess.STDOUT, cwd=self.cwd)
         try:
             self._wait_ready(within_s)
         except BaseException:
@@ -135,18 +138,15 @@ class HubLauncher:
             time.sleep(0.05)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        """SIGKILL to the hub's whole process group at once."""
+        if self.proc is not None:
+            kill_group(self.proc)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(self.STOP_S)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        """SIGTERM to the hub's process group, SIGKILL after ``STOP_S``; also after :meth:`kill` or
+        an exit of its own (whatever it left behind in its group goes too). Safe to call again."""
+        if self.proc is not None:
+            stop_group(self.proc, grace=self.STOP_S)
 
     def __enter__(self) -> HubProcess:
         """Started and ready for the block; stopped (SIGTERM) when it ends."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from sitegate.netutil import free_port, wait_for_port
+from sitegate.netutil import free_port, spawn, stop_group, wait_for_port
 
 if TYPE_CHECKING:
     from provisioning.broker import BrokerConfig
@@ -117,9 +117,10 @@ class Mosquitto:
         conf.chmod(0o644)
         self.log_path.touch()
         self.log_path.chmod(0o666)
-        self._proc = subprocess.Popen(
-            [exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # Its own process group, stopped whole by stop(); stderr to the log (a pipe nobody reads
+        # could fill up and block the broker).
+        with self.log_path.open("ab") as log:
+            self._proc = spawn([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log)
         try:
             wait_for_port(self.host, self.port, timeout)
         except TimeoutError as err:
@@ -130,16 +131,21 @@ class Mosquitto:
         return self
 
     def stop(self) -> None:
+        """SIGTERM to the broker's process group, SIGKILL after 5 s; safe to call again."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc is not None and proc.stderr is not None:
-            proc.stderr.close()
+        if proc is not None:
+            stop_group(proc, grace=5.0)
+
+    def kill(self) -> None:
+        """SIGKILL to the broker's process group: no clean shutdown, the way a machine loses it."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            stop_group(proc, sig=signal.SIGKILL, grace=0)
+
+    @property
+    def pid(self) -> int | None:
+        """The broker's pid (and process group id) while it runs."""
+        return None if self._proc is None else self._proc.pid
 
     def reload(self) -> None:
         """SIGHUP: mosquitto (2.0.11) rereads its ACL file and its TLS files, the CRL included; the

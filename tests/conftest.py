@@ -1,31 +1,179 @@
-"""Fixtures that start real parts on loopback: each test gets what it asks for, nothing shared by accident."""
+"""Fixtures that start real parts on loopback, and how a session runs them.
+
+Each test gets what it asks for, nothing shared by accident: a private mosquitto (``broker``), a
+hub database on each backend (``database_url``), pcscd with its vpcd slots (``vpcd``).
+
+Parallel runs (``make test`` runs pytest-xdist with ``--dist loadgroup``): tests run on several
+worker processes, each with its own PostgreSQL and brokers. pcscd is one per machine (it
+hard-codes /run/pcscd), so every test marked ``pcscd`` or taking the ``pcscd``/``vpcd`` fixtures
+is put into one xdist group, ``pcscd``, which runs on one worker, one test after the other; a test
+that must not run alongside some others marks itself ``@pytest.mark.xdist_group("<name>")`` with
+the same name as those.
+
+Processes: every helper starts its children in process groups of their own
+(:func:`sitegate.netutil.spawn`) and stops the whole group. A SIGTERM to pytest (or to an xdist
+worker) becomes a KeyboardInterrupt, so the running test and every fixture tear down as after
+Ctrl-C (a second SIGTERM during that teardown is ignored, so it cannot cut it short); the xdist
+controller passes it on to its workers. At the end of the session any group still running is
+stopped and named on stderr. If pytest dies without a teardown (SIGKILL), a watchdog process
+stops the groups it had started.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
+from sitegate import netutil
 from sitegate.mosquitto import Mosquitto
 from tests.support.pcscd import pcscd, vpcd  # noqa: F401 - fixtures shared by reader and lane tests
-from tests.support.postgres import postgres_server, postgres_url  # noqa: F401 - shared by hub and roster tests
+from tests.support.postgres import migrate, postgres_server, postgres_url, run_in_thread  # noqa: F401
+
+PCSCD_GROUP = "pcscd"
+_PCSCD_FIXTURES = frozenset({"pcscd", "vpcd"})
+
+
+# --- the session's rules ---------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that needs pcscd into the one xdist group that runs on one worker."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("pcscd") is not None or fixtures & _PCSCD_FIXTURES:
+            item.add_marker(pytest.mark.xdist_group(PCSCD_GROUP), append=False)  # wins over another group
+
+
+_groups_lost = ""
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's hook has (or has not) put the groups into the node ids
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In an xdist worker under ``--dist loadgroup``: whether the groups took.
+
+    xdist hands the scheduler each test's group as a suffix of its node id (``…@pcscd``); pytest
+    9.2 made that a no-op (pytest-xdist#1386), and the pcscd tests then ran on two workers at once.
+    Then every grouped test fails, saying so, rather than pass or fail by chance.
+    """
+    global _groups_lost
+    config = session.config
+    if not hasattr(config, "workerinput") or not config.getvalue("loadgroup"):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        _groups_lost = (
+            f"--dist loadgroup did not group {len(lost)} tests: this pytest and pytest-xdist disagree "
+            "on node ids (pytest-xdist#1386), see the pin in pyproject.toml; or run with -p no:xdist"
+        )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _groups_lost and item.get_closest_marker("xdist_group"):
+        pytest.fail(_groups_lost, pytrace=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _tear_down_on_sigterm(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    left = netutil.stop_all_groups(grace=2.0)
+    if left:
+        lines = "\n".join(f"  {command}" for command in left)
+        sys.stderr.write(f"\nprocess groups left running at the end of the session, stopped now:\n{lines}\n")
+
+
+_terminating = threading.Event()
+
+
+def _tear_down_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM (and, in an xdist worker, SIGINT) raises KeyboardInterrupt once; later ones are ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    worker = hasattr(config, "workerinput")
+    controller = not worker and config.pluginmanager.hasplugin("dsession")
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if _terminating.is_set():
+            return  # the teardown the first one started goes on
+        _terminating.set()
+        if controller:
+            _signal_workers(signal.SIGTERM)
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name}: tearing down")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    if worker:
+        # execnet interrupts a worker whose teardown runs past 5 s with a SIGINT of its own, and a
+        # terminal's Ctrl-C reaches the workers with the controller: once is enough.
+        signal.signal(signal.SIGINT, on_signal)
+
+
+def _signal_workers(sig: int) -> None:
+    """``sig`` to this process's children in its own session: the xdist workers (the watchdog and
+    the groups spawned by sitegate.netutil lead sessions of their own)."""
+    me, session = os.getpid(), os.getsid(0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, session
+        if int(fields[1]) == me and int(fields[3]) == session:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), sig)
+
+
+# --- fixtures --------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def broker() -> Iterator[Mosquitto]:
-    """A private mosquitto on a free loopback port, stopped after the test."""
+    """A private mosquitto on a free loopback port, stopped after the test: the one to take for a
+    test that restarts, kills or reloads the broker, or whose topics and client ids are not its own."""
     with Mosquitto() as mosq:
         yield mosq
 
 
+@pytest.fixture(scope="session")
+def shared_broker() -> Iterator[Mosquitto]:
+    """One mosquitto for the whole session (one per xdist worker), for tests that neither restart,
+    kill nor reload it and use topics and client ids no other test uses (e.g. with the test's name
+    in them), and no retained messages or persistent sessions another test could meet."""
+    with Mosquitto() as mosq:
+        yield mosq
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to the hub's schema once per session; ``database_url`` copies it."""
+    path = tmp_path_factory.mktemp("hub-template") / "hub.db"
+    run_in_thread(migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The hub's database, once per backend: a SQLite file (the embedded default), then PostgreSQL.
+    """The hub's database at the hub's schema, once per backend: a SQLite file (the embedded default),
+    then PostgreSQL. Both are copies of a database migrated once per session (a file copy; a
+    database cloned from a template), not migrated per test.
 
     A test that takes this (or the hub's ``store``) runs on both; ``-m "not postgres"`` leaves
     PostgreSQL out.
     """
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
+    database = tmp_path / "hub.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), database)
+    return f"sqlite+aiosqlite:///{database}"

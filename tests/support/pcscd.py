@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -23,6 +22,8 @@ from typing import Final
 
 import pytest
 from smartcard import scard
+
+from sitegate.netutil import spawn, stop_group
 
 VPCD_PORTS: Final = (35963, 35964)
 READERS: Final = ("Virtual PCD 00 00", "Virtual PCD 00 01")
@@ -60,12 +61,12 @@ class PcscDaemon:
         if os.geteuid() != 0:
             raise PcscdError("pcscd must be started as root (it writes /run/pcscd)")
         with self.log_path.open("ab") as log:
-            self._proc = subprocess.Popen(["pcscd", "-f"], stdout=log, stderr=subprocess.STDOUT)
+            self._proc = spawn(["pcscd", "-f"], stdout=log, stderr=subprocess.STDOUT)
         self.owned = True
         deadline = time.monotonic() + timeout
         while not all(_listening(port) for port in VPCD_PORTS):
             if self._proc.poll() is not None:
-                self._proc = None
+                self.stop()
                 raise PcscdError(f"pcscd exited at start: {self._log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -77,14 +78,8 @@ class PcscDaemon:
     def stop(self) -> None:
         """SIGTERM our own pcscd (≈1 s) and wait; never touches one we did not start."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            stop_group(proc, grace=5.0)  # its process group: SIGTERM, SIGKILL after 5 s
 
     def wait_empty(self, timeout: float = 3.0) -> None:
         """Until pcscd sees no card in either slot: a card removed by the last test takes one slot poll."""
