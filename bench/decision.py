@@ -97,10 +97,10 @@ sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from controller.cli import build_service, pin_factory_for
 from controller.config import load_config
-imported = time.time()
+imported = time.monotonic()  # system-wide, so comparable with the parent's (a pinned wall clock is not)
 config = load_config(Path(sys.argv[2]))
 service = build_service(config, pin_factory=pin_factory_for(config))
-ready = time.time()
+ready = time.monotonic()
 status = Path("/proc/self/status").read_text()
 hwm_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
 print("ready", len(service.roster), hwm_kb, imported, ready, flush=True)
@@ -376,7 +376,7 @@ def bench_boot(life: Lifetime, config_path: Path, runs: int, roster_size: int) -
     imports: list[float] = []
     hwm_mb: list[float] = []
     for attempt in range(1, runs + 1):
-        started_wall = time.time()
+        started_mono = time.monotonic()
         started = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-c", BOOT_CHILD, str(REPO_ROOT), str(config_path)],
@@ -402,7 +402,7 @@ def bench_boot(life: Lifetime, config_path: Path, runs: int, roster_size: int) -
         _, size, hwm_kb, imported, _ready = line.split()
         assert int(size) == roster_size, size
         walls.append(elapsed)
-        imports.append(float(imported) - started_wall)
+        imports.append(float(imported) - started_mono)
         hwm_mb.append(int(hwm_kb) / 1024)
         log(
             f"boot {attempt}/{runs}: ready in {elapsed:.2f} s "
