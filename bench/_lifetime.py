@@ -14,11 +14,13 @@ Every bench runs its body inside :func:`bench_lifetime` (after parsing its argum
   loop, which then cancels its tasks, so their ``async with`` blocks unwind as well. Only the first
   signal raises; one that arrives while the bench is cleaning up is noted, not raised mid-cleanup.
 * **No process outlives the bench.** The bench makes itself a child subreaper
-  (``PR_SET_CHILD_SUBREAPER``), so what its children start and orphan (PostgreSQL's postmaster,
-  which ``pg_ctl`` detaches into a session of its own) is re-parented to the bench rather than to
-  init. However the body ended, every process whose parent chain still leads to the bench is sent
-  SIGTERM, then SIGKILL after :data:`STOP_GRACE_S`, and reaped. Children the bench starts itself
-  get :func:`die_with_parent` as ``preexec_fn`` (killed if the bench is killed outright).
+  (``PR_SET_CHILD_SUBREAPER``), so whatever its children start and orphan (a daemon that detaches
+  into a session of its own, as ``pg_ctl start`` does with PostgreSQL) is re-parented to the bench
+  rather than to init. However the body ended, the process groups ``sitegate.netutil.spawn``
+  started and nobody stopped are stopped whole (``stop_all_groups``), then every process whose
+  parent chain still leads to the bench (but netutil's watchdog, which ends when the bench does)
+  is sent SIGTERM, then SIGKILL after :data:`STOP_GRACE_S`, and reaped. Children the bench starts
+  itself get :func:`die_with_parent` as ``preexec_fn`` (killed if the bench is killed outright).
 
 Exit status: what the body returns (0, or 1 when a goal is missed); :data:`EXIT_FAILED` (2) when
 the bench could not finish (a wait ran out, a check failed, an error), with the reason as the last
