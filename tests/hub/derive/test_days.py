@@ -8,7 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.derive.days import SITE_TIMEZONE, Passage, attendance_day, day_bounds, derive, local_day, presence_of
+from hub.derive.days import (
+    SITE_TIMEZONE,
+    Passage,
+    attendance_day,
+    day_bounds,
+    derive,
+    local_day,
+    local_today,
+    presence_of,
+)
+from tests.hub.clocked import AFTER_MIDNIGHT, BEFORE_MIDNIGHT, LEAP_DAY
+from tests.support.clock import FakeClock
+from wire.clock import SITE_ZONE
 
 CST = timezone(timedelta(hours=8))
 DAY = date(2026, 5, 1)
@@ -25,6 +37,26 @@ def passage(when: datetime, arrives: bool, *, device: str = "lane-a", person: st
 def day_of(*passages: Passage) -> tuple[int, datetime | None, datetime | None, int]:
     result = attendance_day(("proj-1", "per-1", DAY), passages)
     return result.seconds_on_site, result.first_in, result.last_out, result.passages
+
+
+@pytest.mark.parametrize(
+    ("instant", "today"),
+    [
+        (BEFORE_MIDNIGHT, date(2026, 12, 6)),
+        (AFTER_MIDNIGHT, date(2026, 12, 7)),  # 16:30 UTC on the 6th
+        (LEAP_DAY, date(2028, 2, 29)),
+    ],
+)
+def test_local_today_is_the_sites_day_whatever_zone_the_clock_reads_in(
+    instant: datetime, today: date
+) -> None:
+    assert local_today(FakeClock(instant)) == today
+    assert local_today(FakeClock(instant, zone=UTC)) == today  # not the UTC clock's own today()
+    assert local_today(FakeClock(instant + timedelta(days=1))) == today + timedelta(days=1)
+
+
+def test_the_hub_has_one_site_zone() -> None:
+    assert SITE_TIMEZONE is SITE_ZONE
 
 
 def test_local_day_is_shanghai_not_utc() -> None:
