@@ -98,9 +98,9 @@ def build_service(
 ) -> LaneService:
     """Everything a lane needs, wired from its configuration; the caller runs ``service.run()``.
 
-    ``clock`` is what the lane judges hours and dates by and stamps its records with: the
-    machine's own (in the configured zone) unless a caller, such as a test or the demo, says
-    which instant the lane lives in."""
+    ``clock`` is the lane's one clock: what it judges hours and dates by, stamps its records and
+    heartbeats with, and times its uplink's resends by. The machine's own (in the configured zone)
+    unless a caller, such as a test or the demo, says which instant the lane lives in."""
     clock = clock or SystemClock(config.timezone)
     board = load_board(config.board)
     site_key = config.read_site_key()
@@ -122,7 +122,9 @@ def build_service(
         inputs_board = board.model_copy(update={"inputs": board.inputs.model_copy(update={"rotation": None})})
     # The uplink sends the service's heartbeat and the service wakes the uplink: the heartbeat is
     # read through ``service`` only once the uplink runs, by which time the name is bound.
-    uplink = Uplink(config.mqtt, config.device_id, journal, heartbeat=lambda: service.heartbeat())
+    uplink = Uplink(
+        config.mqtt, config.device_id, journal, heartbeat=lambda: service.heartbeat(), clock=clock
+    )
     service = LaneService(
         config,
         site_key=site_key,

@@ -142,7 +142,7 @@ def _connected_for(lane: Lane) -> float:
     uplink = lane.service.uplink
     if uplink is None or not uplink.connected or uplink.connected_at is None:
         return -1.0
-    return time.monotonic() - uplink.connected_at
+    return lane.service.clock.mono_ns() / 1e9 - uplink.connected_at  # the uplink's clock is the lane's
 
 
 async def rosters_current(
