@@ -166,8 +166,6 @@ def settle_heap() -> None:
 async def _run(config: ControllerConfig) -> None:
     service = build_service(config, pin_factory=pin_factory_for(config))
     settle_heap()
-    service.notifier = Notifier()
-    service.watchdog_s = watchdog_interval(default=5.0) or 5.0
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
@@ -177,7 +175,7 @@ async def _run(config: ControllerConfig) -> None:
         async with contextlib.AsyncExitStack() as stack:
             for source in service.sources:
                 await stack.enter_async_context(source)  # type: ignore[arg-type]
-            await service.run()
+            await service.run(notifier=Notifier(), watchdog_s=watchdog_interval(default=5.0) or 5.0)
     except asyncio.CancelledError:
         log.info("lane %s stopping", config.lane)
     finally:

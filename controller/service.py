@@ -113,8 +113,6 @@ class LaneService:
         self._indication = indication_for(Reason.GRANTED)
         self._awaiting: tuple[str, int] | None = None  # (person, seq) of the grant the arm is released for
         self.journal_fault: str | None = None
-        self.notifier: Notifier | None = None
-        self.watchdog_s = 5.0
         self.started_ns = clock.mono_ns()
         self.decisions = 0
         self.read_failures = 0
@@ -343,7 +341,9 @@ class LaneService:
             self.inputs.close()
         self.journal.close()
 
-    async def run(self) -> None:
+    async def run(self, *, notifier: Notifier | None = None, watchdog_s: float = 5.0) -> None:
+        """Until cancelled. Under systemd, ``notifier`` tells it the lane is ready and pings its
+        watchdog every ``watchdog_s`` while :meth:`problems` finds none."""
         self.outputs.fail_secure()
         if self.inputs is not None:
             self.inputs.start(self.feed, asyncio.get_running_loop())
@@ -353,8 +353,8 @@ class LaneService:
                     tasks.create_task(self._consume(source))
                 if self.uplink is not None:
                     tasks.create_task(self.uplink.run())
-                if self.notifier is not None and self.notifier.address is not None:
-                    tasks.create_task(supervise(self.notifier, self.problems, self.watchdog_s))
+                if notifier is not None and notifier.address is not None:
+                    tasks.create_task(supervise(notifier, self.problems, watchdog_s))
         finally:
             self.outputs.fail_secure()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from controller.inputs import LaneInputs
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
+from controller.supervision import Notifier
 from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import with_check_digit
@@ -291,6 +293,22 @@ async def test_disabling_a_lane_denies_everyone_is_reported_and_survives_a_resta
     service.set_disabled(False)
     assert service.handle(card()).decision is Decision.GRANTED
     assert not DeviceState(tmp_path / "state.json").disabled
+
+
+async def test_run_under_systemd_reports_ready_and_pings_the_watchdog(
+    service: LaneService, tmp_path: Path
+) -> None:
+    """``run`` is handed its supervision by the caller (``sitegate controller run``), not set on the lane."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(str(tmp_path / "notify"))
+        systemd.settimeout(5)
+        task = asyncio.create_task(service.run(notifier=Notifier(str(tmp_path / "notify")), watchdog_s=0.02))
+        try:
+            messages = [await asyncio.to_thread(systemd.recv, 4096) for _ in range(2)]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert messages[0].startswith(b"READY=1") and b"WATCHDOG=1" in messages
 
 
 def test_damaged_device_state_falls_back_and_reports(tmp_path: Path) -> None:
