@@ -88,6 +88,7 @@ def _roster_sync(config: ControllerConfig, service: LaneService, uplink: Uplink)
         public_key=config.roster_key,
         roster_path=config.roster_path,
         send=uplink.send,
+        clock=lambda: service.clock.mono_ns() / 1e9,  # chunk timeouts, on the lane's one clock
     )
     uplink.on(Channel.ROSTER, sync)
     return sync
