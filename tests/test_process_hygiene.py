@@ -1,0 +1,162 @@
+"""No process a test starts outlives it: a pytest session in a subprocess, whose test has a broker,
+a hub (HubLauncher) and PostgreSQL running, is stopped by pytest-timeout, by SIGTERM (alone and
+under pytest-xdist) and by SIGKILL, and afterwards not one process it started is left.
+
+Every process the inner session starts inherits a marker in its environment (mosquitto and
+PostgreSQL keep it when they change user), so survivors are found in /proc whoever their parent
+is by then. Stopped by a timeout or SIGTERM, the session's own teardown must have stopped
+everything by the time pytest exits: it runs without the watchdog (``SITEGATE_NO_WATCHDOG``),
+which is what catches the SIGKILL case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sitegate.netutil import NO_WATCHDOG, spawn, stop_group
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "SITEGATE_HYGIENE_RUN"
+
+INNER_TEST = """
+import json, os, time
+from pathlib import Path
+
+import pytest
+
+from sitegate.hubproc import HubLauncher
+
+
+@pytest.fixture
+def hub(broker, tmp_path):
+    with HubLauncher(tmp_path / "hub.db", broker.host, broker.port) as running:
+        yield running
+
+
+@pytest.mark.timeout(4, func_only=True)  # counts from the end of the fixtures' setup
+def test_everything_running_then_stuck(postgres_server, broker, hub):
+    started = {"postgres": postgres_server.pid, "broker": broker.pid, "hub": hub.proc.pid}
+    Path(os.environ["HYGIENE_RECORD"]).write_text(json.dumps(started))
+    time.sleep(600)
+"""
+
+INNER_INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+
+
+def survivors(marker: str) -> list[str]:
+    """Every process whose environment carries ``marker``: ``pid command``."""
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name} {command.strip()[:160]}")
+        except OSError:
+            continue  # gone meanwhile, or a kernel thread
+    return found
+
+
+def wait_for_none(marker: str, within_s: float) -> list[str]:
+    deadline = time.monotonic() + within_s
+    while (left := survivors(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def kill_all(marker: str) -> None:
+    for line in survivors(marker):
+        pid = int(line.split()[0])
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(OSError):
+                kill(pid, signal.SIGKILL)
+
+
+def in_groups(pgids: list[int]) -> list[str]:
+    """Processes, zombies aside (an orphan waits for init to reap it), in any of these groups."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, _, pgrp = stat[stat.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) in pgids and state != "Z":
+            found.append(f"{entry.name} {stat[: stat.rindex(')') + 1]} {state}")
+    return found
+
+
+@pytest.mark.postgres
+@pytest.mark.broker
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    ("stop", "xdist"),
+    [("timeout", False), ("SIGTERM", False), ("SIGTERM", True), ("SIGKILL", False)],
+    ids=["timeout", "sigterm", "sigterm-xdist", "sigkill-watchdog"],
+)
+def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, xdist: bool) -> None:
+    (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TEST))
+    (tmp_path / "pytest.ini").write_text(INNER_INI)
+    record = tmp_path / "started.json"
+    marker = uuid.uuid4().hex
+    env = {
+        **os.environ,
+        MARKER: marker,
+        "HYGIENE_RECORD": str(record),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if stop != "SIGKILL":
+        env[NO_WATCHDOG] = "1"  # the session's own teardown must do it
+    command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q"]
+    command += ["-n", "1"] if xdist else ["-p", "no:xdist"]
+    command += ["--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")]
+    try:
+        inner = spawn(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while not record.exists():
+                assert inner.poll() is None, inner.communicate()[0].decode(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "the inner test never got its processes running"
+                time.sleep(0.05)
+            started = json.loads(record.read_text())
+            assert all(isinstance(pid, int) for pid in started.values()), started
+            assert survivors(marker), "the marker does not reach the inner session's processes"
+            if stop != "timeout":
+                os.kill(inner.pid, getattr(signal, stop))
+            output = inner.communicate(timeout=90)[0].decode(errors="replace")
+        finally:
+            stop_group(inner, grace=1.0)
+        # After SIGKILL the watchdog stops them (its grace is 3 s); otherwise the session did, before
+        # it exited, and at most a backend already on its way out may still be seen.
+        left = wait_for_none(marker, within_s=10.0 if stop == "SIGKILL" else 1.0)
+    finally:
+        kill_all(marker)  # a failing run leaves nothing to the next test either
+    assert left == [], f"{stop}: still running:\n" + "\n".join(left) + "\n" + output[-3000:]
+    assert in_groups(list(started.values())) == []
+    if stop == "timeout":
+        assert "Timeout" in output and "1 failed" in output, output[-3000:]
+    elif stop == "SIGTERM":
+        assert inner.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
+        assert "KeyboardInterrupt" in output, output[-3000:]
+    if stop != "SIGKILL":
+        assert "left running" not in output, output[-3000:]
