@@ -411,7 +411,8 @@ def test_ingest_failover_bench_loses_nothing(store: str) -> None:
     assert report["duplicates"] == 0
     assert report["unexpected"] == 0
     assert report["resent"] >= 0
-    positive(report, "recovery_s")
+    # 0 when every event was acknowledged by the time the kill came (a small run on a slow machine)
+    assert 0 <= report["recovery_s"] < DEADLINE_S
 
 
 @pytest.mark.broker
