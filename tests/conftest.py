@@ -35,6 +35,7 @@ import pytest
 
 from sitegate import netutil
 from sitegate.mosquitto import Mosquitto
+from tests.support import ordering
 from tests.support.pcscd import pcscd, vpcd  # noqa: F401 - fixtures shared by reader and lane tests
 from tests.support.postgres import migrate, postgres_server, postgres_url, run_in_thread  # noqa: F401
 
@@ -84,6 +85,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _tear_down_on_sigterm(config)
+    ordering.register(config)  # under xdist: the longest test modules first (tests/support/ordering.py)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
