@@ -28,6 +28,7 @@ from controller.roster_store import load_roster
 from controller.roster_sync import RosterSync
 from controller.selftest import report, run_selftest
 from controller.service import CardSource, LaneService
+from controller.site_sync import SiteLink
 from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
 from wire.topics import Channel
@@ -94,6 +95,26 @@ def _roster_sync(config: ControllerConfig, service: LaneService, uplink: Uplink)
     return sync
 
 
+def _site_link(config: ControllerConfig, service: LaneService, uplink: Uplink) -> SiteLink | None:
+    """Anti-passback shared with the site's other lanes (invariant 10): their passages, relayed and
+    signed by the hub, verified with the pinned roster key; without one the lane keeps its own."""
+    if config.roster_key is None or not config.site.share_passages:
+        return None
+    link = SiteLink(
+        service,
+        device_id=config.device_id,
+        project_id=config.project_id,
+        public_key=config.roster_key,
+        silence_s=config.site.sibling_silence_s,
+        send=uplink.send,
+        clock=service.clock,
+    )
+    uplink.on(Channel.SITE, link)
+    uplink.on_connect(link.hello)  # at every connection: catch me up, and until then do not trust me
+    service.site = link
+    return link
+
+
 def build_service(
     config: ControllerConfig, *, pin_factory: Any = None, clock: LaneClock | None = None
 ) -> LaneService:
@@ -142,6 +163,7 @@ def build_service(
     if sync is not None:
         uplink.on_connect(sync.report)  # the hub learns at every connection which version this lane runs
     uplink.on(Channel.COMMAND, CommandHandler(service, uplink.send, resync=resync, restart=_restart_service))
+    _site_link(config, service, uplink)
     log.info(
         "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",
         config.lane,

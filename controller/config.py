@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from controller.core.policy import AntiPassback, Policy, TimeWindow
+from controller.core.policy import AntiPassback, Policy, TimeWindow, end_of_working_day
 from controller.core.roster import Role
 from wire.credential import MIN_SITE_KEY_BYTES
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
@@ -103,6 +103,7 @@ class MqttConfig(_Section):
 ROSTER_KEY_BYTES = 32
 
 HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class PolicyConfig(_Section):
@@ -111,6 +112,11 @@ class PolicyConfig(_Section):
     anti_passback: AntiPassback = AntiPassback.HARD
     accept_uid_only: bool = False
     working_hours: dict[Role, Annotated[str, Field(pattern=HOURS_PATTERN)]] = {Role.WORKER: "06:00-20:00"}
+    inside_expires_at: Annotated[str, Field(pattern=TIME_OF_DAY_PATTERN)] | None = None
+    """Site-local "HH:MM": an entry recorded before this time of day stops counting for
+    anti-passback once it has passed (a missed exit locks nobody out beyond the day). Unset: the
+    end of the working day, i.e. the end of the workers' hours (20:00 by default), else the
+    latest end of any role's hours, else midnight."""
 
     @field_validator("working_hours")
     @classmethod
@@ -126,7 +132,25 @@ class PolicyConfig(_Section):
         for role, text in self.working_hours.items():
             start, end = (time.fromisoformat(part) for part in text.split("-"))
             hours[role] = TimeWindow(start, end)
-        return Policy(self.anti_passback, MappingProxyType(hours), self.accept_uid_only)
+        expires = (
+            time.fromisoformat(self.inside_expires_at)
+            if self.inside_expires_at is not None
+            else end_of_working_day(hours)
+        )
+        return Policy(self.anti_passback, MappingProxyType(hours), self.accept_uid_only, expires)
+
+
+class SiteConfig(_Section):
+    """Anti-passback shared with the other lanes of the site, through the hub (invariant 10)."""
+
+    share_passages: bool = True
+    """Take the site's passages relayed by the hub (signed with the pinned roster key, so only
+    with ``roster_public_key`` set); off, anti-passback knows this lane's passages only."""
+    sibling_silence_s: Annotated[float, Field(gt=0, le=24 * 3600)] = 90.0
+    """While the hub has not confirmed the site's lanes for longer than this (its sync is older,
+    or a sibling was last heard longer ago), hard anti-passback is soft: granted with the warning
+    ``passback_unverified``, never a lock-out for an exit recorded where this lane cannot see.
+    90 s: the hub confirms every 15 s and lanes beat every 30 s, so a lost heartbeat is tolerated."""
 
 
 class ControllerConfig(_Section):
@@ -148,6 +172,7 @@ class ControllerConfig(_Section):
     readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()
+    site: SiteConfig = SiteConfig()
     roster_public_key: str | None = None
     """The hub's roster signing key (base64 of the raw 32-byte Ed25519 public key). Set, the lane
     takes rosters from the hub and applies only those this key signed; unset, it keeps the roster

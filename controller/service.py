@@ -13,6 +13,8 @@ import shutil
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -22,12 +24,14 @@ from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.gate import Effect, Gate, GateInput, GateState
 from controller.core.indication import indication_for
-from controller.core.passback import PassbackBook
+from controller.core.passback import Passage, PassbackBook
+from controller.core.policy import AntiPassback
 from controller.core.roster import Roster
 from controller.device_state import DeviceState
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
+from controller.site_sync import SiteLink
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
 from wire.credential import credential_hash, uid_credential
@@ -103,7 +107,11 @@ class LaneService:
         self.uplink = uplink
         self.observers = list(observers)
         self.policy = config.policy.to_policy()
-        self.passback = PassbackBook(journal.passages())
+        journal.stamp_untimed(clock.wall())  # passages journaled before they carried a time
+        self.passback = PassbackBook(journal.passage_records())
+        self.site: SiteLink | None = None
+        """The lane's link to its site (set by ``build_service`` when passages are shared): its
+        siblings' passages reach ``passback`` through it, and it says whether to trust them."""
         self.state = DeviceState(config.data_dir / "state.json")
         self.disabled = self.state.disabled
         self.inputs = inputs
@@ -119,16 +127,23 @@ class LaneService:
 
     def handle(self, card: CardRead) -> AccessEvent:
         digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster, self.passback)
-        lane = Lane(self.config.direction, self.clock.now(), self.policy, self.disabled)
+        now = self.clock.now()
+        expired = self._expired_entry(swipe, now)
+        if expired is not None:
+            swipe = replace(swipe, inside=None)  # forgotten: decided as if nothing were held
+        lane = Lane(self.config.direction, now, self.policy, self.disabled, self.passback_verified())
         verdict = decide(swipe, lane)
+        if expired is not None and verdict.granted and swipe.entry is not None:
+            self._report(LaneEventType.PASSBACK_EXPIRED, person_id=swipe.entry.person_id)
         passage = None
         if verdict.granted and swipe.entry is not None and not self.confirms_passage:
             passage = (swipe.entry.person_id, self.config.direction)
         event = self.journal.append(
-            lambda seq: self._event(seq, verdict, kind, digest, swipe), passage=passage
+            lambda seq: self._event(seq, verdict, kind, digest, swipe, passage=passage is not None),
+            passage=passage,
         )
         if passage is not None:
-            self.passback.record(*passage)
+            self.passback.record(*passage, at=event.wall_time, seq=event.seq)
         self._indication = indication_for(verdict.reason)
         self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)  # may close out an earlier grant
         if verdict.granted and event.person_id is not None:
@@ -145,6 +160,19 @@ class LaneService:
             f": {verdict.detail}" if verdict.detail else "",
         )
         return event
+
+    def passback_verified(self) -> bool:
+        """Whether the lane can vouch for its site's passages now (always, when it keeps its own only)."""
+        return self.site is None or self.site.verified()
+
+    def _expired_entry(self, swipe: Swipe, now: datetime) -> Passage | None:
+        """The entry held for the swipe's person, if the site's daily cutoff has expired it and
+        anti-passback would have read it (an entry lane with anti-passback on)."""
+        if swipe.inside is not True or swipe.entry is None or self.config.direction is not Direction.IN:
+            return None
+        if self.policy.anti_passback is AntiPassback.OFF:
+            return None
+        return self.passback.expired(swipe.entry.person_id, now, self.policy.inside_expires_at)
 
     @property
     def confirms_passage(self) -> bool:
@@ -200,8 +228,9 @@ class LaneService:
             return
         person_id, seq = awaiting
         passage = (person_id, self.config.direction) if outcome is LaneEventType.PASSAGE_CONFIRMED else None
-        if self._report(outcome, ref_seq=seq, passage=passage) and passage is not None:
-            self.passback.record(*passage)
+        record = self._report(outcome, ref_seq=seq, passage=passage, person_id=person_id)
+        if record is not None and passage is not None:
+            self.passback.record(*passage, at=record.wall_time, seq=record.seq)
 
     def _report(
         self,
@@ -210,21 +239,22 @@ class LaneService:
         ref_seq: int | None = None,
         passage: tuple[str, Direction] | None = None,
         operator: str | None = None,
-    ) -> bool:
-        """Journal what the lane did or saw. The gate has already acted: a journal failure is logged,
-        never allowed to undo or block that."""
+        person_id: str | None = None,
+    ) -> LaneEvent | None:
+        """Journal what the lane did or saw; the record, or None if it could not be journaled. The
+        gate has already acted: a journal failure is logged, never allowed to undo or block that."""
         log_at = logging.WARNING if kind in ALERT_LANE_EVENTS else logging.INFO
         log.log(log_at, "lane %s: %s%s", self.config.lane, kind.value, f" (seq {ref_seq})" if ref_seq else "")
         try:
             record = self.journal.append(
-                lambda seq: self._lane_event(seq, kind, ref_seq, operator), passage=passage
+                lambda seq: self._lane_event(seq, kind, ref_seq, operator, person_id), passage=passage
             )
         except (JournalError, sqlite3.Error, OSError) as err:
             self.journal_fault = str(err)
             log.error("lane %s could not journal %s: %s", self.config.lane, kind.value, err)
-            return False
+            return None
         self._recorded(record)
-        return True
+        return record
 
     def _recorded(self, record: Record) -> None:
         if self.uplink is not None:
@@ -233,7 +263,12 @@ class LaneService:
             observe(record)
 
     def _lane_event(
-        self, seq: int, kind: LaneEventType, ref_seq: int | None, operator: str | None
+        self,
+        seq: int,
+        kind: LaneEventType,
+        ref_seq: int | None,
+        operator: str | None,
+        person_id: str | None = None,
     ) -> LaneEvent:
         return LaneEvent(
             device_id=self.config.device_id,
@@ -249,9 +284,12 @@ class LaneService:
             ref_seq=ref_seq,
             alert=kind in ALERT_LANE_EVENTS,
             operator=operator,
+            person_id=person_id,
         )
 
-    def _event(self, seq: int, verdict: Verdict, kind: CardKind, digest: str, swipe: Swipe) -> AccessEvent:
+    def _event(
+        self, seq: int, verdict: Verdict, kind: CardKind, digest: str, swipe: Swipe, *, passage: bool = False
+    ) -> AccessEvent:
         return AccessEvent(
             device_id=self.config.device_id,
             seq=seq,
@@ -269,6 +307,7 @@ class LaneService:
             person_id=swipe.entry.person_id if swipe.entry else None,
             alert=verdict.alert,
             warnings=verdict.warnings,
+            passage=passage,
         )
 
     def heartbeat(self) -> Heartbeat:
@@ -315,7 +354,7 @@ class LaneService:
 
     def remote_open(self, operator: str) -> None:
         """Journaled like a swipe (who opened it is on the record), then the arm is released."""
-        if not self._report(LaneEventType.REMOTE_OPEN, operator=operator):
+        if self._report(LaneEventType.REMOTE_OPEN, operator=operator) is None:
             return  # not recorded, so not opened
         self._indication = indication_for(Reason.GRANTED)
         self._awaiting = None

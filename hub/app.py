@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
 
@@ -31,11 +31,15 @@ from hub.ingest import ChannelHandler, Ingest
 from hub.registry import IdVault, Registry, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
-from hub.store import Store
+from hub.site import SiteRelay
+from hub.store import JournalRecord, Store
 from wire.clock import Clock, SystemClock
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)
+
+SITE = web.AppKey("site", SiteRelay)
+"""The site relay: passages between a site's lanes, and their syncs (hub.site)."""
 
 
 def create_app(
@@ -123,6 +127,12 @@ async def _ingest_lifetime(
     async def roster_status(topic: str, payload: bytes) -> str | None:
         return await app[ROSTERS].on_status_message(topic, payload)
 
+    async def site_request(topic: str, payload: bytes) -> str | None:
+        return await app[SITE].on_request_message(topic, payload)
+
+    def stored(records: Sequence[JournalRecord]) -> None:
+        app[SITE].stored(records)
+
     ingest = Ingest(
         app[STORE],
         host=config.mqtt_host,
@@ -132,8 +142,14 @@ async def _ingest_lifetime(
         batch_max=config.batch_max,
         batch_window=config.batch_window_s,
         tls_context=config.mqtt_tls_context(),
-        handlers={Channel.COMMAND_RESULT: command_result, Channel.ROSTER_STATUS: roster_status, **handlers},
+        handlers={
+            Channel.COMMAND_RESULT: command_result,
+            Channel.ROSTER_STATUS: roster_status,
+            Channel.SITE_REQUEST: site_request,
+            **handlers,
+        },
         clock=clock,
+        on_stored=stored,
     )
     app[COMMANDS] = CommandDesk(app[STORE], ingest, clock=clock)
     source = RegistrySource(app[STORE], clock=clock.wall)
@@ -141,9 +157,13 @@ async def _ingest_lifetime(
     ledger = RosterLedger(app[STORE].engine, clock=clock)
     publisher = RosterPublisher(source, ingest, signing_key, ledger, clock=clock)
     app[ROSTERS] = publisher
+    # Passages shared between a site's lanes, signed with the key they pin for rosters (hub.site).
+    site = SiteRelay(app[STORE], ingest, signing_key, clock=clock, sync_interval_s=config.site_sync_s)
+    app[SITE] = site
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)
-    async with ingest, publisher:
+    unsubscribe_sites = app[REGISTRY].subscribe(site.sites)  # gates moved: read the placements again
+    async with ingest, publisher, site:
         app[INGEST] = ingest
         # A change committed while no hub was running (or whose push a crash cut short) still
         # reaches its lanes: every project with lanes is brought up to date at start.
@@ -153,3 +173,4 @@ async def _ingest_lifetime(
             yield
         finally:
             unsubscribe()
+            unsubscribe_sites()

@@ -72,6 +72,10 @@ class HubConfig(BaseModel):
     alert_manager_due_by: time = time(9, 0)
     alert_gate_offline_after_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 15 * 60
     alert_watchlist_window_h: Annotated[int, Field(ge=1, le=31 * 24)] = 24
+    # Site-wide anti-passback (hub.site): how often each lane is told, signed, who its sibling lanes
+    # are and when the hub last heard from each; a lane whose word is older than its own bound
+    # ([site] sibling_silence_s, 90 s by default) degrades hard anti-passback to soft.
+    site_sync_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
     mqtt_ca_file: Path | None = None
     """The CA that signed the broker's certificate; with ``mqtt_cert_file`` and ``mqtt_key_file``
     (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""

@@ -41,6 +41,10 @@ BACKOFF_MAX_S = 30.0
 KEEPALIVE_S = 30
 
 
+StoredHook = Callable[[Sequence[JournalRecord]], None]
+"""Called with the records of each committed batch (duplicates included, seq conflicts not), after
+the commit and before the batch's acks; must not block (the site relay only sorts and wakes)."""
+
 ChannelHandler = Callable[[str, bytes], Awaitable[str | None]]
 """Takes (topic, payload) of an up channel the ingest does not store itself; returns a reason to
 dead-letter the message, or None."""
@@ -112,13 +116,16 @@ class Ingest:
         tls_context: ssl.SSLContext | None = None,
         handlers: Mapping[Channel, ChannelHandler] | None = None,
         clock: Clock | None = None,
+        on_stored: StoredHook | None = None,
     ) -> None:
         """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
         every device's up topics and write their down topics. ``handlers`` take the up channels the
         ingest does not store itself (roster status, command results); each is subscribed only when
         a handler for it is given. ``clock`` dates the acks (the system's when not given; the
         store stamps what it receives with its own, the app's); batch windows and reconnect
-        backoff are timed on the loop's monotonic clock."""
+        backoff are timed on the loop's monotonic clock. ``on_stored`` sees each committed
+        batch's records (the site relay passes their passages on to the site's other lanes)."""
+        self._on_stored = on_stored
         self._store = store
         self._clock = clock or SystemClock()
         self._tls_context = tls_context
@@ -304,6 +311,17 @@ class Ingest:
         self._counters.accepted += result.new
         self._counters.lane_events += result.new_lane_events
         self._counters.duplicates += result.duplicates
+        if self._on_stored is not None:
+            refused = {(c.device_id, c.seq, c.kind) for c in result.conflicts}
+            records = (
+                [r for _, r in items if (r.device_id, r.seq, r.kind) not in refused]
+                if refused
+                else [r for _, r in items]
+            )
+            try:
+                self._on_stored(records)
+            except Exception:  # the batch is stored: a hook's bug must not cost it its acks
+                log.exception("the stored-batch hook failed")
         for alert in result.alerts:
             log.warning("alert from %s lane %s: %s", alert.device_id, alert.lane, alert.type.value)
         await self._reject_conflicts(items, result.conflicts)

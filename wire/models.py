@@ -60,6 +60,18 @@ class Reason(StrEnum):
     UNREADABLE_CARD = "unreadable_card"
 
 
+class Caveat(StrEnum):
+    """Why a rule's objection was only a warning, beside the rule's own reason in ``warnings``.
+
+    Not a :class:`Reason`: no decision is ever made *for* a caveat; it says how far to trust one.
+    """
+
+    PASSBACK_UNVERIFIED = "passback_unverified"
+    """Hard anti-passback saw the person inside, but the lane had not heard from its site's other
+    lanes within its bound (controller config ``[site] sibling_silence_s``): the exit that would
+    have cleared them may be on its way, so the lane admitted them instead of locking them out."""
+
+
 class CardKind(StrEnum):
     RESIDENT = "resident"
     HMT_RESIDENCE_PERMIT = "hmt_residence_permit"
@@ -92,8 +104,13 @@ class AccessEvent(WireModel):
     credential_hash: Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]
     person_id: Label | None = None
     alert: bool = False
-    warnings: Annotated[tuple[Reason, ...], Field(max_length=8)] = ()
-    """Rules that objected softly (e.g. anti-passback in soft mode): granted, but on the record."""
+    warnings: Annotated[tuple[Reason | Caveat, ...], Field(max_length=8)] = ()
+    """Rules that objected softly (e.g. anti-passback in soft mode): granted, but on the record;
+    a :class:`Caveat` beside one says why it was only a warning."""
+    passage: bool = False
+    """This grant is itself the passage (a lane without a rotation sensor counts a person as
+    through when it grants): what the hub relays to the site's other lanes. A lane with a
+    sensor leaves it False and reports the passage as a ``passage_confirmed`` lane event."""
 
     @model_validator(mode="after")
     def _reason_matches_decision(self) -> AccessEvent:
@@ -104,6 +121,8 @@ class AccessEvent(WireModel):
             raise ValueError("a granted event must name the person it admitted")
         if Reason.GRANTED in self.warnings:
             raise ValueError("'granted' is not a warning")
+        if self.passage and not granted:
+            raise ValueError("only a granted event can be a passage")
         return self
 
 
@@ -121,6 +140,16 @@ class LaneEventType(StrEnum):
     LANE_ENABLED = "lane_enabled"
     REMOTE_OPEN = "remote_open"
     """An operator opened the arm from the hub; ``operator`` names the account."""
+    PASSBACK_EXPIRED = "passback_expired"
+    """``person_id`` was held inside since before the site's daily expiry (a missed exit: a
+    tailgate, a broken rotation sensor, a vehicle gate): forgotten, so this swipe admitted them."""
+
+
+PERSON_LANE_EVENTS = frozenset(
+    {LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED, LaneEventType.PASSBACK_EXPIRED}
+)
+"""The lane events that may name a person (``person_id``): the passage outcomes name the person
+granted, ``passback_expired`` the person whose inside-state was forgotten."""
 
 
 ALERT_LANE_EVENTS = frozenset({LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER})
@@ -147,11 +176,17 @@ class LaneEvent(WireModel):
     ref_seq: Sequence | None = None
     alert: bool = False
     operator: Label | None = None
+    person_id: Label | None = None
+    """Who: on a passage outcome the person the referenced grant admitted (the hub relays a
+    ``passage_confirmed`` only if it names the same person as that grant), on ``passback_expired``
+    the person concerned."""
 
     @model_validator(mode="after")
     def _ref_where_it_belongs(self) -> LaneEvent:
         if (self.type is LaneEventType.REMOTE_OPEN) != (self.operator is not None):
             raise ValueError("an operator goes with remote_open and nothing else")
+        if self.person_id is not None and self.type not in PERSON_LANE_EVENTS:
+            raise ValueError(f"{self.type.value} cannot name a person")
         needs_ref = self.type in (LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED)
         if needs_ref != (self.ref_seq is not None):
             raise ValueError(f"{self.type.value} {'needs' if needs_ref else 'cannot carry'} a ref_seq")

@@ -25,16 +25,28 @@ class Channel(StrEnum):
     PRESENCE = "presence"
     ROSTER_STATUS = "roster_status"
     COMMAND_RESULT = "command_result"
+    SITE_REQUEST = "site_request"
+    """A lane asks for its site's news (on every connection): the hub answers on ``site``."""
     # hub → device
     ACK = "ack"
     ROSTER = "roster"
     COMMAND = "command"
+    SITE = "site"
+    """Signed news from the lane's site: the other lanes' passages, and how recently the hub
+    heard from each of them (:mod:`wire.site`)."""
 
 
 UP_CHANNELS = frozenset(
-    {Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE, Channel.ROSTER_STATUS, Channel.COMMAND_RESULT}
+    {
+        Channel.EVENT,
+        Channel.HEARTBEAT,
+        Channel.PRESENCE,
+        Channel.ROSTER_STATUS,
+        Channel.COMMAND_RESULT,
+        Channel.SITE_REQUEST,
+    }
 )
-DOWN_CHANNELS = frozenset({Channel.ACK, Channel.ROSTER, Channel.COMMAND})
+DOWN_CHANNELS = frozenset({Channel.ACK, Channel.ROSTER, Channel.COMMAND, Channel.SITE})
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,12 @@ carried on the granted event as a warning.
 Exits are never refused for hours or anti-passback: nobody is kept on a site for having arrived
 late or for an entry the system missed. Fire-alarm free egress bypasses this module entirely
 (see the gate state machine).
+
+Hard anti-passback is only as hard as the lane's knowledge of its site (invariant 10): while the
+lane cannot vouch that it has heard every passage its sibling lanes recorded
+(``Lane.passback_verified`` false, see :class:`controller.core.passback.SiteView`), the objection is
+soft and carries the :attr:`~wire.models.Caveat.PASSBACK_UNVERIFIED` caveat: the person is admitted
+and the record says why.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from datetime import date, datetime
 
 from controller.core.policy import AntiPassback, Policy
 from controller.core.roster import Role, RosterEntry
-from wire.models import Decision, Direction, Reason
+from wire.models import Caveat, Decision, Direction, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,8 @@ class Swipe:
     uid_only: bool = False
     """The credential is a card UID, not a certified ID-module read."""
     inside: bool | None = None
-    """Anti-passback state: last recorded passage was an entry (True), an exit (False), or none."""
+    """Anti-passback state: last recorded passage was an entry (True), an exit (False), or none
+    (an entry expired by the site's daily cutoff counts as none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class Lane:
     now: datetime
     policy: Policy = field(default_factory=Policy)
     disabled: bool = False
+    passback_verified: bool = True
+    """The lane has heard from its whole site recently enough to trust its anti-passback state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,8 @@ class Objection:
     reason: Reason
     hard: bool = True
     alert: bool = False
+    caveat: Caveat | None = None
+    """Why a rule that would object hard objects only softly (carried beside its reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +74,7 @@ class Verdict:
     reason: Reason
     detail: str = ""
     alert: bool = False
-    warnings: tuple[Reason, ...] = ()
+    warnings: tuple[Reason | Caveat, ...] = ()
 
     @property
     def granted(self) -> bool:
@@ -133,6 +144,8 @@ def _anti_passback(swipe: Swipe, lane: Lane) -> Objection | None:
     mode = lane.policy.anti_passback
     if mode is AntiPassback.OFF or lane.direction is Direction.OUT or swipe.inside is not True:
         return None
+    if mode is AntiPassback.HARD and not lane.passback_verified:
+        return Objection(Reason.ANTI_PASSBACK, hard=False, caveat=Caveat.PASSBACK_UNVERIFIED)
     return Objection(Reason.ANTI_PASSBACK, hard=mode is AntiPassback.HARD)
 
 
@@ -150,13 +163,15 @@ RULES: tuple[Rule, ...] = (
 
 
 def decide(swipe: Swipe, lane: Lane) -> Verdict:
-    warnings: list[Reason] = []
+    warnings: list[Reason | Caveat] = []
     for rule in RULES:
         objection = rule(swipe, lane)
         if objection is None:
             continue
         if not objection.hard:
             warnings.append(objection.reason)
+            if objection.caveat is not None:
+                warnings.append(objection.caveat)
             continue
         detail = swipe.id_number_problem or "" if objection.reason is Reason.INVALID_ID_NUMBER else ""
         return Verdict(Decision.DENIED, objection.reason, detail, objection.alert)

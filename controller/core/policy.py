@@ -3,7 +3,8 @@
 Defaults are the conservative choice for a construction site: hard anti-passback, workers admitted
 06:00-20:00, managers and supervision staff at any hour, card UIDs alone not accepted (a UID is a
 binding key, never proof of identity: a lane needs the ID module's certified read unless the
-project decides otherwise).
+project decides otherwise), and an "inside" that no exit has cleared forgotten at the end of the
+working day (20:00), so a missed exit never locks anyone out beyond that day.
 """
 
 from __future__ import annotations
@@ -45,9 +46,21 @@ class TimeWindow:
 DEFAULT_HOURS: Mapping[Role, TimeWindow] = MappingProxyType({Role.WORKER: TimeWindow(time(6), time(20))})
 
 
+def end_of_working_day(hours: Mapping[Role, TimeWindow]) -> time:
+    """When the site's day ends, for forgetting unexited entries: the end of the workers' window;
+    without one, the latest end of any window; with no hours at all, midnight."""
+    worker = hours.get(Role.WORKER)
+    if worker is not None:
+        return worker.end
+    return max((window.end for window in hours.values()), default=time(0))
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     anti_passback: AntiPassback = AntiPassback.HARD
     working_hours: Mapping[Role, TimeWindow] = field(default_factory=lambda: DEFAULT_HOURS)
     """Roles absent from the map have no hour limit (managers, supervision staff)."""
     accept_uid_only: bool = False
+    inside_expires_at: time | None = time(20)
+    """Site-local time of day after which an entry recorded before it no longer counts for
+    anti-passback (see :mod:`controller.core.passback`); None keeps it until an exit."""
