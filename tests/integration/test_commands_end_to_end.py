@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.test_swipe_to_hub import DUTY, RELAY_IN, Site, site  # noqa: F401 - the running site
 
-pytestmark = [pytest.mark.broker, pytest.mark.serial]
+pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
 
 
 async def connected(site: Site) -> None:  # noqa: F811

@@ -25,7 +25,7 @@ from tests.support.pcscd import VPCD_PORTS
 from wire.credential import credential_hash, uid_credential
 from wire.models import AccessEvent, Reason
 
-pytestmark = [pytest.mark.pcscd, pytest.mark.serial]
+pytestmark = [pytest.mark.pcscd, pytest.mark.serial, pytest.mark.any_hour]
 
 KEY = bytes(range(50, 82))
 UID = bytes.fromhex("04A1B2C3D4E5F6")

@@ -35,7 +35,7 @@ from wire.credential import credential_hash
 from wire.models import AccessEvent
 from wire.topics import Channel, topic_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.serial]
+pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
 
 KEY = bytes(range(100, 132))
 RELAY_IN = 17

@@ -52,7 +52,7 @@ from wire.credential import credential_hash
 from wire.models import AccessEvent, utc_now
 from wire.topics import Channel, topic_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.serial]
+pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
 
 DEVICE = "lane-hz0042-a1"
 PROJECT = "P-0042"

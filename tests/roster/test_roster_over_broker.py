@@ -37,7 +37,7 @@ from wire.topics import Channel, topic_for
 
 from .support import KEY, OTHER_KEY
 
-pytestmark = pytest.mark.broker
+pytestmark = [pytest.mark.broker, pytest.mark.any_hour]
 
 SITE_KEY = bytes(range(100, 132))
 PROJECT = "P-SYNC"
