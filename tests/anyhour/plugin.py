@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from datetime import datetime
 
 import pytest
@@ -35,7 +36,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         started._travel = None  # type: ignore[union-attr]
     if _travel is not None:
         _travel.stop()
-    offset = pin.timestamp() - time_machine.escape_hatch.time.time()
+    offset = pin.timestamp() - time.time()  # every travel is stopped: this is the real clock
     os.environ["SITEGATE_CLOCK_OFFSET_S"] = repr(offset)
     _travel = time_machine.travel(pin, tick=True)
     _travel.start()
