@@ -9,6 +9,7 @@ middle of the night, the day's last second and a run in which every test crosses
 
     python -m tests.anyhour.run            # every pin
     python -m tests.anyhour.run 00:30      # one pin
+    python -m tests.anyhour.run -- -x      # options after -- go to each pytest
 """
 
 from __future__ import annotations
@@ -98,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pins", nargs="*", help=f"pins to run, of {', '.join(PINS)} (default: all)")
     parser.add_argument("--parallel", type=int, default=len(PINS), help="pinned runs at once")
     parser.add_argument("--logs", type=Path, default=ROOT / "artifacts", help="where each run's output goes")
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to each pytest")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    argv, extra = argv[:cut], argv[cut + 1 :]  # after --: passed to each pytest
     args = parser.parse_args(argv)
     names = args.pins or list(PINS)
     unknown = [name for name in names if name not in PINS]
     if unknown:
         parser.error(f"no pin named {', '.join(unknown)}; the pins are {', '.join(PINS)}")
-    extra = [a for a in args.pytest_args if a != "--"]
     args.logs.mkdir(parents=True, exist_ok=True)
     now = datetime.now(BEIJING)
     waiting = [(name, latest_past(PINS[name], now)) for name in names]
