@@ -15,7 +15,6 @@ from controller.service import LaneService
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult
 from wire.errors import WireError
-from wire.models import utc_now
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ class CommandHandler:
         device_id = self.service.config.device_id
         if command.device_id != device_id:
             return self._result(command, False, f"command is for {command.device_id}, this is {device_id}")
-        if utc_now() > command.expires_at:
+        if self.service.clock.wall() > command.expires_at:  # the lane's clock, as for its swipes
             return self._result(command, False, "expired before it reached the lane; not executed")
         log.info("lane %s: %s by %s", self.service.config.lane, command.action.value, command.operator)
         action = command.action
@@ -93,5 +92,5 @@ class CommandHandler:
             action=command.action,
             ok=ok,
             detail=detail,
-            at=utc_now(),
+            at=self.service.clock.wall(),
         )

@@ -27,7 +27,7 @@ from controller.tls import tls_context
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.errors import TopicError, WireError
-from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck, utc_now
+from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class Uplink:
     ) -> None:
         """``handlers`` (see :meth:`on`) receive the payloads of the device's other down channels.
 
-        ``clock`` is read for monotonic time only (the resend timer, connection times); a test
+        ``clock`` times the resend timer and connections (monotonic) and stamps presence (wall); a test
         passes a fake one to let the hub stay silent for a minute without waiting a minute.
         """
         self.config = config
@@ -122,7 +122,9 @@ class Uplink:
 
     def _presence(self, state: PresenceState, generation: int) -> bytes:
         return encode(
-            PresenceStatus(device_id=self.device_id, state=state, generation=generation, at=utc_now())
+            PresenceStatus(
+                device_id=self.device_id, state=state, generation=generation, at=self._clock.wall()
+            )
         )
 
     async def run(self) -> None:
