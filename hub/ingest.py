@@ -171,13 +171,14 @@ class Ingest:
         task, self._task = self._task, None
         if task is None:
             return
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        # Python 3.11's asyncio.wait_for (inside aiomqtt's publish and connect) can swallow a cancel
+        # that lands as its inner future completes; one cancel then leaves the loop running and
+        # this exit waiting for ever. Cancel until the task has really ended.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ingest ended with an error: %r", task.exception())
 
     def _backoff(self, attempt: int) -> float:
         """Exponential with equal jitter: never a tight loop, never every hub in the same second."""
