@@ -302,6 +302,7 @@ def close(value: float, expected: float, rel: float = 0.05) -> bool:
 # -- the benches at a small size --------------------------------------------------------------------
 
 
+@pytest.mark.any_hour
 def test_decision_bench() -> None:
     report = run_bench(
         "decision.py",
@@ -416,6 +417,7 @@ def test_ingest_failover_bench_loses_nothing(store: str) -> None:
 
 
 @pytest.mark.broker
+@pytest.mark.any_hour
 def test_propagation_bench() -> None:
     report = run_bench("propagation.py", "--samples", "3", "--people", "6", "--smoke")
     assert report["samples"] == 3
@@ -434,6 +436,7 @@ def hours_excluding_now() -> str:
 
 
 @pytest.mark.broker
+@pytest.mark.any_hour
 def test_a_lane_that_never_admits_ends_the_bench_naming_what_it_waited_for() -> None:
     hours = hours_excluding_now()
     bench = Bench(
