@@ -50,16 +50,18 @@ from sitegate.demo_lanes import (
     DemoError,
     Lane,
     build_lane,
+    heard_of_exits,
     provision,
     rosters_current,
     running,
+    sites_caught_up,
     with_demo_settings,
 )
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.hubproc import HubLauncher, create_account
 from sitegate.mosquitto import Mosquitto
-from wire.models import AccessEvent, LaneEventType, Reason
+from wire.models import AccessEvent, Decision, LaneEventType, Reason
 
 LANES = {
     "entry": GateIn(device_id="lane-hz0042-a1", lane="A1", direction="in", name="东门进场"),
@@ -142,17 +144,26 @@ async def _swipe(lane: Lane, swipe: ScriptedSwipe) -> AccessEvent:
 
 
 async def _play(lanes: dict[str, Lane], shift: Shift) -> list[str]:
+    """The phases in order; before people come back in, the entry lane must have heard (through
+    the hub) of every exit that went through at the exit lane."""
     problems = []
     done = 0
-    for phase in ("entry", "exit"):
-        lane = lanes[phase]
-        for swipe in shift.swipes[phase]:
+    left: list[str] = []
+    for phase, swipes in shift.swipes.items():
+        if phase == "return":
+            await heard_of_exits(lanes["entry"], left)
+            print(f"  the entry lane has heard of the {len(left)} exits at the exit lane, through the hub")
+        for swipe in swipes:
+            lane = lanes[swipe.lane]
             event = await _swipe(lane, swipe)
             done += 1
+            if lane.name == "exit" and swipe.walks_through and event.decision is Decision.GRANTED:
+                assert event.person_id is not None  # a granted event names the person
+                left.append(event.person_id)
             mark = "ok" if event.reason is swipe.expected else f"EXPECTED {swipe.expected.value}"
             print(
-                f"  [{done:3d}/{shift.total}] {phase:<5} {event.decision.value:<8} {event.reason.value:<24} "
-                f"{swipe.who:<28} {mark}",
+                f"  [{done:3d}/{shift.total}] {phase:<6} {event.decision.value:<8} {event.reason.value:<24} "
+                f"{swipe.who:<34} {mark}",
                 flush=True,
             )
             if event.reason is not swipe.expected:
@@ -376,6 +387,11 @@ async def run_demo(
                 print(
                     f"  rosters v{version} from the hub, signed with its key, on both lanes: "
                     f"{len(roster)} people, {len(roster.watchlist)} watchlisted"
+                )
+                await sites_caught_up(lanes)
+                print(
+                    "  site    both lanes caught up with their site through the hub: each one's passages "
+                    "reach the other (site-wide anti-passback)"
                 )
                 problems = await _play(lanes, shift)
                 problems += await _after_the_shift(lanes, session, base)

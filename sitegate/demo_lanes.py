@@ -15,7 +15,10 @@ shift plays quickly, hard anti-passback, and workers' hours laid around the demo
 the shift plays the same at any hour.
 
 The lanes then receive the project's roster from the hub over MQTT (:mod:`controller.roster_sync`);
-:func:`rosters_current` waits until each runs the version the hub holds.
+:func:`rosters_current` waits until each runs the version the hub holds, and
+:func:`sites_caught_up` until each has been caught up with its site (site-wide anti-passback,
+:mod:`controller.site_sync`): the entry lane learns of the exit lane's passages through the hub,
+which the shift's return phase relies on (:func:`heard_of_exits`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from wire.models import AccessEvent, LaneEvent
 
 PROVISION_TIMEOUT_S = 60.0
 ROSTER_WAIT_S = 30.0
+SITE_WAIT_S = 30.0
+HEARD_WAIT_S = 10.0
 RESYNC_EVERY_S = 2.0
 SUBSCRIBED_AFTER_S = 0.3
 """A lane subscribes to its topics right after it connects: a command sent sooner may be lost."""
@@ -181,6 +186,43 @@ async def rosters_current(
                 + "; ".join(behind.values())
             )
         await asyncio.sleep(0.1)
+
+
+async def sites_caught_up(lanes: dict[str, Lane], within_s: float = SITE_WAIT_S) -> None:
+    """Until every lane trusts its view of its site: it asked the hub when it connected, and the
+    hub has sent the site's recent passages and a sync answering it. Until then hard anti-passback
+    is only a warning, and the shift's second entry would be admitted."""
+    deadline = time.monotonic() + within_s
+    while True:
+        waiting = {
+            name: lane.service.site.problem() if lane.service.site is not None else "no site link"
+            for name, lane in lanes.items()
+            if not lane.service.passback_verified()
+        }
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(
+                f"the lanes were not caught up with their site within {within_s:.0f} s: "
+                + "; ".join(f"{name}: {problem}" for name, problem in waiting.items())
+            )
+        await asyncio.sleep(0.05)
+
+
+async def heard_of_exits(entry: Lane, people: list[str], within_s: float = HEARD_WAIT_S) -> None:
+    """Until the entry lane holds each of ``people`` as outside: their exits, made at the exit lane,
+    relayed to it by the hub."""
+    deadline = time.monotonic() + within_s
+    while True:
+        inside = [person for person in people if entry.service.passback.inside(person) is not False]
+        if not inside:
+            return
+        if time.monotonic() > deadline:
+            raise DemoError(
+                f"the entry lane did not hear of {len(inside)} exits within {within_s:.0f} s "
+                f"(e.g. {inside[0]}); see the hub's log"
+            )
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,12 @@ ended three days ago, starting in two days, a visitor's pass window, a watchlist
 compiles, signs and pushes the lanes' roster from there. Unregistered cards stay unregistered; an
 expired card or a mistyped number is the lane's own business.
 
+The shift is played in phases, in order: everyone's entry at A1 (with every refusal the rules
+have, and a second entry of someone already inside), the exits at A2 (one worker turns back before
+the arm), then the return: people who left by A2 come back in at A1, granted because A1 heard of
+their exit through the hub (site-wide anti-passback), while the worker who turned back at A2 and
+one who never left are refused a second entry.
+
 Every identity is synthetic (valid check digits, invented names, addresses on 测试路).
 """
 
@@ -45,6 +51,7 @@ class ShiftPerson:
 @dataclass(frozen=True, slots=True)
 class ScriptedSwipe:
     lane: str
+    """Which lane: ``entry`` (A1) or ``exit`` (A2)."""
     card: IdentityCard = field(repr=False)
     who: str
     expected: Reason
@@ -58,6 +65,7 @@ class Shift:
     people: tuple[ShiftPerson, ...]
     """Everyone the project department registers for the shift."""
     swipes: dict[str, list[ScriptedSwipe]]
+    """Phases in the order they are played (``entry``, ``exit``, ``return``), each a list of swipes."""
 
     @property
     def total(self) -> int:
@@ -139,4 +147,18 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
         rng.randrange(len(exit_lane) + 1),
         ScriptedSwipe("exit", strangers[3], "visitor (unregistered)", Reason.NOT_REGISTERED),
     )
-    return Shift(PROJECT_ID, tuple(people), {"entry": entry_lane, "exit": exit_lane})
+    # Back in at A1 after leaving by A2: A1 knows of the exit only through the hub.
+    walked_out = [s for s in exit_lane if s.walks_through and s.expected is Reason.GRANTED]
+    returning = [ScriptedSwipe("entry", s.card, f"{s.who} (back in)", Reason.GRANTED) for s in walked_out[:6]]
+    turned = hesitant.who
+    returning.insert(
+        rng.randrange(len(returning) + 1),
+        ScriptedSwipe("entry", hesitant.card, f"{turned} (turned back, still inside)", Reason.ANTI_PASSBACK),
+    )
+    stayed_person, stayed_card = next((p, c) for p, c in staff if p not in {who for who, _ in leaving})
+    returning.insert(
+        rng.randrange(len(returning) + 1),
+        ScriptedSwipe("entry", stayed_card, f"{stayed_person} (never left)", Reason.ANTI_PASSBACK),
+    )
+    phases = {"entry": entry_lane, "exit": exit_lane, "return": returning}
+    return Shift(PROJECT_ID, tuple(people), phases)
