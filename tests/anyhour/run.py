@@ -38,12 +38,22 @@ PINS: dict[str, clock_time] = {
     "midnight": clock_time(23, 59, 58),  # every test starts 2 s before a local midnight
 }
 
-CLOCK_SENSITIVE = ["-m", "any_hour and not postgres"]
+CLOCK_SENSITIVE = ["-m", "any_hour and not postgres and not pcscd"]
 """Tests marked ``any_hour``: the ones whose outcome depends on the time of day or the date through
 real processes (lanes judging hours, the hub's "today", the console's day pages, the benches that
 wait for a grant). Pure code takes its clock as a parameter and is tested at chosen instants. The
-PostgreSQL variants are left to the main run: the store does not judge hours, and five pinned
-copies of every server would cost the suite more than they could find."""
+PostgreSQL variants are left to the main run (the store does not judge hours), and so are the PC/SC
+lanes (pcscd is one per machine, and their lane runs the same decision as the serial one's)."""
+
+
+def marked_files() -> list[str]:
+    """Only the files that hold such tests are collected: collecting the whole suite five times
+    costs more than some of the runs."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        if "any_hour" in path.read_text(encoding="utf-8"):
+            found.append(str(path.relative_to(ROOT)))
+    return found
 
 
 @dataclass
@@ -75,6 +85,7 @@ def start(name: str, pin: datetime, logs: Path, extra: list[str]) -> Run:
         "-m",
         "pytest",
         *CLOCK_SENSITIVE,
+        *marked_files(),
         "-p",
         "tests.anyhour.plugin",
         "-p",

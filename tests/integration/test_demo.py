@@ -17,7 +17,7 @@ import pytest
 
 from hub.registry.seed import SEED_PASSWORD
 
-pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
+pytestmark = [pytest.mark.broker, pytest.mark.serial]
 
 LOGIN_LINE = re.compile(r"^  (?P<role>[a-z_]+) +(?P<username>\S+)$")
 
