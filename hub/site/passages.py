@@ -52,18 +52,22 @@ class Batch:
     confirmations: list[LaneEvent]
     """``passage_confirmed`` events naming a person: passages once their grant agrees."""
     grants: dict[Key, Grant]
-    """Every granted event of the batch that names a person, for confirmations to come."""
+    """The granted events of the batch that name a person, from lanes that confirm passages."""
 
 
-def sort_batch(records: Iterable[AccessEvent | LaneEvent]) -> Batch:
+def sort_batch(records: Iterable[AccessEvent | LaneEvent], confirming: Collection[str]) -> Batch:
+    """``confirming``: the lanes known to confirm passages (a rotation sensor), whose grants are
+    kept for the confirmations that follow; any other lane's grant costs nothing here."""
     batch = Batch([], [], {})
+    granted = Decision.GRANTED
     for record in records:
         if isinstance(record, AccessEvent):
-            if record.decision is not Decision.GRANTED or record.person_id is None:
-                continue
-            batch.grants[(record.device_id, record.seq)] = Grant(record.person_id, record.direction)
-            if record.passage:
+            if record.passage and record.person_id is not None:
                 batch.passages.append(_passage(record.person_id, record.direction, record.wall_time, record))
+            elif (
+                record.device_id in confirming and record.decision is granted and record.person_id is not None
+            ):
+                batch.grants[(record.device_id, record.seq)] = Grant(record.person_id, record.direction)
         elif (
             record.type is LaneEventType.PASSAGE_CONFIRMED
             and record.person_id is not None

@@ -114,6 +114,8 @@ class SiteRelay:
         self._pending: list[Batch] = []
         self._wake = asyncio.Event()
         self._grants: OrderedDict[Key, Grant] = OrderedDict()
+        self._confirming: set[str] = set()
+        """Lanes seen confirming passages: their grants are remembered as they are stored."""
         self._issued: datetime | None = None
         self._answer_locks: dict[str, asyncio.Lock] = {}
         self._answered: dict[str, float] = {}
@@ -138,10 +140,14 @@ class SiteRelay:
     # -- passages --------------------------------------------------------------------------------
 
     def stored(self, records: Sequence[AccessEvent | LaneEvent]) -> None:
-        """The ingest's hook, after a batch committed: sort it, remember its grants, wake the worker."""
-        batch = sort_batch(records)
+        """The ingest's hook, after a batch committed: sort it, remember the grants that
+        confirmations will refer to, wake the worker. In memory only: the ingest's next batch never
+        waits on a relay (~0.3 µs an event that is no passage)."""
+        batch = sort_batch(records, self._confirming)
         if batch.grants:
             self._remember(batch.grants.items())
+        for event in batch.confirmations:
+            self._confirming.add(event.device_id)
         if batch.passages or batch.confirmations:
             self._pending.append(batch)
             self._wake.set()

@@ -131,23 +131,27 @@ async def test_the_site_is_the_registrys_word_not_the_payloads(relay: tuple[Site
     assert (relaying.counters.unplaced, relaying.counters.disagreeing) == (1, 1)
 
 
-async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Sender]) -> None:
+async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Sender], placed: Store) -> None:
     relaying, sender = relay
-    relaying.stored([grant(5, "lane-out1", direction=Direction.OUT)])  # a sensor lane's grant
-    relaying.stored([make_lane_event(6, LaneEventType.NOT_PASSED, device_id="lane-out1", ref_seq=5)])
-    relaying.stored([confirmation(7, "lane-out1", ref_seq=5, person="p-2")])  # names someone else
-    relaying.stored([confirmation(8, "lane-out1", ref_seq=5, person=None)])  # names nobody
+
+    async def commit(record: JournalRecord) -> None:  # as the ingest does: stored, then handed on
+        await placed.store_events([record])
+        relaying.stored([record])
+
+    await commit(grant(5, "lane-out1", direction=Direction.OUT))  # a sensor lane's grant
+    await commit(make_lane_event(6, LaneEventType.NOT_PASSED, device_id="lane-out1", ref_seq=5))
+    await commit(confirmation(7, "lane-out1", ref_seq=5, person="p-2"))  # names someone else
+    await commit(confirmation(8, "lane-out1", ref_seq=5, person=None))  # names nobody
     await settle()
     assert sender.relays() == [] and relaying.counters.disagreeing == 1
-    relaying.stored([confirmation(9, "lane-out1", ref_seq=5)])
-    await until(lambda: len(sender.relays()) == 2)
-    [passage] = sender.relays("lane-in1")[0].passages
-    assert (passage.person_id, passage.direction, passage.device_id, passage.seq) == (
-        "p-1",
-        Direction.OUT,
-        "lane-out1",
-        9,
-    )
+    await commit(grant(10, "lane-out1", "p-3", direction=Direction.OUT))  # remembered: the lane confirms
+    await commit(confirmation(11, "lane-out1", ref_seq=10, person="p-3"))
+    await commit(confirmation(9, "lane-out1", ref_seq=5))
+    await until(lambda: len(sender.relays()) == 4)
+    found = [
+        (p.person_id, p.direction, p.device_id, p.seq) for r in sender.relays("lane-in1") for p in r.passages
+    ]
+    assert found == [("p-3", Direction.OUT, "lane-out1", 11), ("p-1", Direction.OUT, "lane-out1", 9)]
 
 
 async def test_a_confirmation_whose_grant_another_hub_stored(placed: Store) -> None:

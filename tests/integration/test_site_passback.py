@@ -201,8 +201,9 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[SiteWorld]:
             if lane.inputs is not None and lane.confirms_passage:
                 lane.inputs.start(lane.feed, asyncio.get_running_loop())
             world.start_uplink(name)
-        await until(lambda: all(lane.roster.version >= 1 for lane in world.lanes.values()), what="rosters")
-        await until(lambda: all(lane.passback_verified() for lane in world.lanes.values()), what="site views")
+        lanes = world.lanes.values()  # a busy machine (the suite in parallel) may take a while here
+        await until(lambda: all(lane.roster.version >= 1 for lane in lanes), within_s=60, what="rosters")
+        await until(lambda: all(lane.passback_verified() for lane in lanes), within_s=60, what="site views")
         yield world
     finally:
         for name in list(world.uplinks):

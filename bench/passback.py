@@ -1,0 +1,445 @@
+"""Site-wide anti-passback bench: a passage at one lane of a site, until both of its sibling lanes'
+decision tables reflect it.
+
+    .venv/bin/python bench/passback.py [--samples 300] [--people 60] [--dir PATH]
+        [--deadline-s S] [--sample-timeout-s 10] [--smoke]
+
+Starts its own mosquitto and a hub process (SQLite) and builds a site through the hub's API the
+way the notice's accounts do it (as bench/propagation.py does): the city registers the district,
+the general contractor and the permit, the contractor's enterprise account starts the project's
+registration (报备), its project account places three gates (two entry lanes and an exit lane) and
+assigns ``--people`` synthetic workers.
+
+The three lanes run in this process, each the real lane service as ``sitegate controller run``
+builds it (``controller.cli.build_service``: its SQLite journal, its uplink, roster sync and site
+link, mock pins), without a rotation sensor, so that a grant is the passage. They get their
+roster from the hub, ask it for their site's news as they connect, and are measured only once all
+three trust their view of the site. They share one clock that lives at 10:00 on today's date at
+the site and ticks with the monotonic clock (as bench/decision.py's lane does), with the default
+workers' hours and daily expiry (20:00): the decisions are the same whatever the hour the bench
+runs at.
+
+Each sample is one person walking through one lane (``LaneService.handle`` with their card):
+someone outside enters by one entry lane or the other, someone inside leaves by the exit lane.
+The clock starts before the swipe is handled and stops, for each sibling lane, when its site link
+has taken that very passage (the recording lane and its sequence number) into its journal and its
+passage book. In between: the recording lane's decision and durable journal commit, its uplink's
+publish, the broker, the hub's ingest batch and commit, the relay (the site from the registry's
+placements, an Ed25519 signature per sibling), the broker, each sibling's signature check and its
+own durable journal write. Then both siblings' own decision tables are asked about that person (the
+lane's own rules on its live state, nothing journaled): after an entry the other entry lane must
+refuse a second entry (``anti_passback``, hard), after an exit both entry lanes must admit them;
+every swipe measured must itself be granted with no warning.
+
+Last stdout line: one JSON object with ``samples``, ``sibling_p50_ms``, ``sibling_p99_ms`` (goal:
+≤ 300 ms), ``sibling_max_ms``, ``decisions_checked``, ``lanes`` and ``people``. Exit status 1 if the
+goal is missed (not with ``--smoke``), 2 if the bench could not finish (a sibling that never hears
+of a passage within ``--sample-timeout-s``, a decision that does not reflect it, the deadline),
+128 + N when ended by signal N (bench/_lifetime.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from datetime import UTC, date, datetime, timedelta, tzinfo  # noqa: E402
+from datetime import time as clock_time  # noqa: E402
+from typing import Any  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+
+import aiohttp  # noqa: E402
+from gpiozero.pins.mock import MockFactory  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from bench._common import BoundedHub  # noqa: E402
+from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
+from bench.propagation import GC_FIRST17, PASSWORD, Api  # noqa: E402
+from controller.cli import build_service  # noqa: E402
+from controller.config import load_config  # noqa: E402
+from controller.core.cards import IdentityCard  # noqa: E402
+from controller.core.decision import Lane, decide  # noqa: E402
+from controller.core.passback import Passage  # noqa: E402
+from controller.service import LaneService, _swipe_facts  # noqa: E402
+from hardware.emulators.identities import synthetic_identity  # noqa: E402
+from hub.registry.keyfile import default_data_key_path, load_data_key  # noqa: E402
+from hub.registry.uscc import with_check_character  # noqa: E402
+from hub.registry.vault import IdVault  # noqa: E402
+from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
+from hub.store.schema import projects  # noqa: E402
+from sitegate.hubproc import create_account  # noqa: E402
+from sitegate.mosquitto import Mosquitto  # noqa: E402
+from wire.models import Decision, Reason  # noqa: E402
+
+GOAL_P99_MS = 300.0
+PROJECT_ID = "PASSBACK-0001"
+LANES = {"entry-1": ("lane-pb-in1", "in"), "entry-2": ("lane-pb-in2", "in"), "exit": ("lane-pb-out1", "out")}
+ENTRIES = ("entry-1", "entry-2")
+TIMEZONE = "Asia/Shanghai"
+LANE_TIME_OF_DAY = clock_time(10, 0)
+LANE_READY_S = 60.0
+SETTLE_S = 0.05
+"""A pause between samples: people do not pass gates back to back, and the previous passage's
+messages (acks, heartbeats) should not queue in front of the next one's."""
+
+
+class BenchClock:
+    """The lanes' one clock: today's date at the site, from 10:00 on, ticking with the monotonic
+    clock (a ``controller.clock.LaneClock``)."""
+
+    boot_id = "bench-passback-boot"
+
+    def __init__(self, zone: str = TIMEZONE) -> None:
+        self.zone: tzinfo = ZoneInfo(zone)
+        today = datetime.now(self.zone).date()  # the only reading of the real clock: its date
+        self._start = datetime.combine(today, LANE_TIME_OF_DAY, tzinfo=self.zone).astimezone(UTC)
+        self._start_ns = time.monotonic_ns()
+
+    def wall(self) -> datetime:
+        return self._start + timedelta(microseconds=(time.monotonic_ns() - self._start_ns) // 1000)
+
+    def now(self) -> datetime:
+        return self.wall().astimezone(self.zone)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def mono_ns(self) -> int:
+        return time.monotonic_ns()
+
+    def synced(self) -> bool:
+        return True
+
+
+@dataclass
+class Watched:
+    """One lane and when its site link took each passage: (device, seq) → perf_counter."""
+
+    name: str
+    service: LaneService
+    heard: dict[tuple[str, int], float] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def taken(self, passages: Sequence[tuple[str, Passage]]) -> None:
+        now = time.perf_counter()
+        for _, passage in passages:
+            if passage.device_id is not None:
+                self.heard[(passage.device_id, passage.seq)] = now
+        self.changed.set()
+
+    def verdict(self, card: IdentityCard) -> Reason:
+        """What this lane would decide for the card now, by its own rules and live state."""
+        service = self.service
+        _, _, swipe = _swipe_facts(card, service.site_key, service.roster, service.passback)
+        lane = Lane(
+            service.config.direction,
+            service.clock.now(),
+            service.policy,
+            service.disabled,
+            service.passback_verified(),
+        )
+        return decide(swipe, lane).reason
+
+
+async def build_site(api: Api, people: int, rng: random.Random) -> list[tuple[str, IdentityCard]]:
+    """The site through the API, its three gates placed and ``people`` workers assigned."""
+    city = await api.login("city-admin")
+    await city.call("POST", "/api/v1/districts", {"code": "330106", "name": "Xihu"})
+    number = with_check_character(GC_FIRST17)
+    gc = await city.call(
+        "POST",
+        "/api/v1/enterprises",
+        {
+            "number": number,
+            "name": "Bench General Contracting Co.",
+            "kind": "general_contractor",
+            "district": "330106",
+            "local": True,
+            "password": PASSWORD,
+        },
+    )
+    await city.call(
+        "POST",
+        "/api/v1/projects",
+        {
+            "id": PROJECT_ID,
+            "permit_number": "330106202611250102",
+            "name": "Bench Yard",
+            "district": "330106",
+            "address": "2 Bench Road",
+            "gc_enterprise_id": gc["id"],
+            "permit_issued_on": "2026-11-01",
+        },
+    )
+    enterprise = await api.login(number)
+    await enterprise.call(
+        "POST",
+        f"/api/v1/projects/{PROJECT_ID}/registration",
+        {"account": {"username": "bench-pb-project", "password": PASSWORD}},
+    )
+    project = await api.login("bench-pb-project")
+    for name, (device_id, direction) in LANES.items():
+        await project.call(
+            "POST",
+            f"/api/v1/projects/{PROJECT_ID}/gates",
+            {"device_id": device_id, "lane": name[:8], "direction": direction, "name": "East gate"},
+        )
+    registered = []
+    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    for _ in range(people):
+        card = synthetic_identity(rng, valid_to=None)  # a long-term card: never expired on the day
+        person = await city.call(
+            "POST",
+            "/api/v1/persons",
+            {
+                "card_kind": card.kind.value,
+                "id_number": card.id_number,
+                "name": card.name,
+                "nation": card.nation or None,
+                "birth_date": card.birth_date.isoformat() if card.birth_date else None,
+                "enterprise_id": gc["id"],
+                "category": "worker",
+            },
+        )
+        await project.call(
+            "POST",
+            f"/api/v1/projects/{PROJECT_ID}/assignments",
+            {
+                "person_id": person["id"],
+                "enterprise_id": gc["id"],
+                "role": "worker",
+                "entry_date": (today - timedelta(days=1)).isoformat(),  # whichever day the lanes live on
+            },
+        )
+        registered.append((str(person["id"]), card))
+    return registered
+
+
+async def site_key(database: Path) -> bytes:
+    vault = IdVault(load_data_key(default_data_key_path(f"sqlite+aiosqlite:///{database}"), create=False))
+    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with engine.connect() as conn:
+            sealed = (
+                await conn.execute(select(projects.c.site_key_cipher).where(projects.c.id == PROJECT_ID))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    return vault.open_site_key(PROJECT_ID, sealed)
+
+
+def lane_config(workdir: Path, name: str, port: int, public_key: str) -> Path:
+    device_id, direction = LANES[name]
+    root = workdir / name
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "controller.toml"
+    path.write_text(
+        f'device_id = "{device_id}"\nproject_id = "{PROJECT_ID}"\nlane = "{name[:8]}"\n'
+        f'direction = "{direction}"\ndata_dir = "{root}"\nsite_key_file = "{workdir / "site.key"}"\n'
+        f'pin_factory = "mock"\nrotation_sensor = false\nrelay_pulse_s = 0.05\n'
+        f'roster_public_key = "{public_key}"\n'
+        f'[readers.id_module]\nport = "/dev/null"\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\n'
+    )
+    return path
+
+
+async def start_lanes(
+    life: Lifetime, workdir: Path, port: int, public_key: str, people: int
+) -> tuple[dict[str, Watched], list[asyncio.Task[None]], list[MockFactory]]:
+    clock = BenchClock()
+    lanes: dict[str, Watched] = {}
+    tasks: list[asyncio.Task[None]] = []
+    pins: list[MockFactory] = []
+    for name in LANES:
+        factory = MockFactory()
+        pins.append(factory)
+        service = build_service(
+            load_config(lane_config(workdir, name, port, public_key)), pin_factory=factory, clock=clock
+        )
+        watched = Watched(name, service)
+        assert service.site is not None
+        assert service.uplink is not None
+        service.site.observers.append(watched.taken)
+        lanes[name] = watched
+        tasks.append(asyncio.create_task(service.uplink.run()))
+
+    def behind() -> str:
+        return "; ".join(
+            f"{w.name}: roster v{w.service.roster.version} with {len(w.service.roster)} entries, "
+            f"site {w.service.site.problem() if w.service.site else 'no link'}"
+            for w in lanes.values()
+        )
+
+    await life.until(
+        lambda: all(
+            len(w.service.roster) == people and w.service.passback_verified() for w in lanes.values()
+        ),
+        "every lane running the hub's roster and caught up with its site",
+        within_s=LANE_READY_S,
+        detail=behind,
+    )
+    return lanes, tasks, pins
+
+
+async def one_sample(
+    life: Lifetime, lanes: dict[str, Watched], at: str, card: IdentityCard, within_s: float
+) -> float:
+    """The swipe at lane ``at``, until both siblings have taken its passage; the slower one's ms."""
+    recording = lanes[at].service
+    siblings = [w for name, w in lanes.items() if name != at]
+    started = time.perf_counter()
+    event = recording.handle(card)
+    if event.decision is not Decision.GRANTED or event.warnings or not event.passage:
+        life.fail(
+            f"lane {at} decided {event.reason.value} {list(event.warnings)} for person {event.person_id}: "
+            "every swipe measured should be a passage granted with no warning"
+        )
+    key = (recording.config.device_id, event.seq)
+    await life.until(
+        lambda: all(key in w.heard for w in siblings),
+        f"the siblings of lane {at} hearing of its passage seq {event.seq} (person {event.person_id})",
+        within_s=within_s,
+        detail=lambda: "not heard at " + ", ".join(w.name for w in siblings if key not in w.heard),
+        poll_s=0.001,
+    )
+    return (max(w.heard[key] for w in siblings) - started) * 1000
+
+
+def check_decisions(
+    life: Lifetime, lanes: dict[str, Watched], at: str, card: IdentityCard, person: str
+) -> int:
+    """The siblings' decision tables on the person now: refused a second entry after an entry,
+    admitted again after an exit."""
+    checked = 0
+    entered = LANES[at][1] == "in"
+    for name in ENTRIES:
+        if name == at:
+            continue
+        expected = Reason.ANTI_PASSBACK if entered else Reason.GRANTED
+        found = lanes[name].verdict(card)
+        if found is not expected:
+            life.fail(
+                f"after person {person} passed lane {at}, lane {name} decides {found.value}, "
+                f"not {expected.value}"
+            )
+        checked += 1
+    return checked
+
+
+async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    rng = random.Random(2026)
+    database = workdir / "hub.db"
+    life.step("creating the city's account")
+    create_account(database, "city-admin", PASSWORD)
+    life.step("starting mosquitto and the hub")
+    with (
+        Mosquitto() as broker,
+        BoundedHub(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+    ):
+        public_key = public_key_b64(load_signing_key(workdir / "roster-signing.key"))
+        async with aiohttp.ClientSession() as session:
+            life.step(f"building the site through the API ({args.people} workers, three gates)")
+            people = await build_site(Api(session, hub.base_url, life), args.people, rng)
+        (workdir / "site.key").write_text((await site_key(database)).hex())
+        life.step("starting the three lanes")
+        lanes, tasks, pins = await start_lanes(life, workdir, broker.port, public_key, args.people)
+        latencies: list[float] = []
+        checked = 0
+        try:
+            inside: set[str] = set()
+            entries = 0
+            life.step(f"measuring {args.samples} passages")
+            for n in range(args.samples):
+                person, card = people[n % len(people)]
+                if person in inside:
+                    at = "exit"
+                    inside.discard(person)
+                else:
+                    at = ENTRIES[entries % 2]
+                    entries += 1
+                    inside.add(person)
+                latencies.append(await one_sample(life, lanes, at, card, args.sample_timeout_s))
+                checked += check_decisions(life, lanes, at, card, person)
+                await asyncio.sleep(SETTLE_S)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for watched in lanes.values():
+                watched.service.close()
+            for factory in pins:
+                factory.reset()
+        life.step("stopping the hub and the broker")
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, max(0, round(0.99 * len(latencies)) - 1))]
+    return {
+        "samples": len(latencies),
+        "sibling_p50_ms": round(statistics.median(latencies), 1),
+        "sibling_p99_ms": round(p99, 1),
+        "sibling_max_ms": round(latencies[-1], 1),
+        "decisions_checked": checked,
+        "lanes": len(LANES),
+        "people": args.people,
+        "goal_p99_ms": GOAL_P99_MS,
+    }
+
+
+def default_deadline_s(samples: int, people: int) -> float:
+    """Several times what a run of that size takes here (≈ 40 ms to register and assign a person,
+    well under 100 ms a sample), so only a run that is stuck reaches it."""
+    return 120.0 + 0.5 * people + 2.0 * samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--people", type=int, default=60)
+    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=None,
+        help="the whole run's deadline (default: 120 s + 0.5 s a person + 2 s a sample)",
+    )
+    parser.add_argument(
+        "--sample-timeout-s",
+        type=float,
+        default=10.0,
+        help="how long both siblings may take to hear of a passage (default 10)",
+    )
+    args = parser.parse_args()
+    if args.samples < 1 or args.people < 1:
+        parser.error("need --samples >= 1 and --people >= 1")
+    if not args.smoke and args.samples < 200:
+        parser.error("a measured run needs --samples >= 200 (or --smoke)")
+    deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
+    with (
+        bench_lifetime("passback", deadline_s) as life,
+        tempfile.TemporaryDirectory(prefix="sitegate-passback-") as scratch,
+    ):
+        workdir = args.dir or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
+        report = asyncio.run(bench(life, args, workdir))
+    print(json.dumps(report))
+    return 0 if args.smoke or report["sibling_p99_ms"] <= GOAL_P99_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
