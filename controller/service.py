@@ -3,6 +3,14 @@
 For each card: decide from the in-memory roster (never the network), commit the event to the
 journal, *then* drive the relay and indicators, then wake the uplink. If the journal commit
 fails the relay does not move: an unrecorded passage is worse than a person waiting.
+
+Anti-passback reads who is inside across the whole site (:mod:`controller.core.passback`): the
+lane's own passages are recorded with the event that records them (the grant on a lane without a
+rotation sensor, marked ``passage``; the ``passage_confirmed`` lane event, naming the person, on a
+lane with one), its siblings' arrive through :attr:`LaneService.site`
+(:mod:`controller.site_sync`). An entry the site's daily cutoff has expired is decided as if
+nothing were held, and ``passback_expired`` is journaled when that admits someone; while the site
+link cannot vouch for the siblings, hard anti-passback objects only softly.
 """
 
 from __future__ import annotations
