@@ -507,6 +507,12 @@ def test_a_bench_out_of_time_fails_naming_what_it_waited_for(
             id="propagation",
         ),
         pytest.param(
+            "passback.py",
+            ("--samples", "200", "--people", "100", "--smoke"),
+            (is_mosquitto, is_hub),
+            id="passback",
+        ),
+        pytest.param(
             "ingest.py",
             ("--store", "postgres", "--events", "30000", "--devices", "5", "--smoke"),
             (is_postgres, is_mosquitto, is_hub),
