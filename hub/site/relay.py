@@ -69,6 +69,9 @@ ANSWER_EVERY_S = 1.0
 """A lane's requests are answered at most this often (a flood costs one catch-up a second)."""
 SEND_WINDOW = 64
 """Site messages in flight at once during a round of syncs."""
+UNSENT_KEPT = 10_000
+"""Passages kept per lane while the broker link is down, sent again with the next round of syncs
+(the oldest go first when there are more: the lane catches those up when it next connects)."""
 
 
 class Sender(Protocol):
@@ -117,6 +120,9 @@ class SiteRelay:
         self._confirming: set[str] = set()
         """Lanes seen confirming passages: their grants are remembered as they are stored."""
         self._issued: datetime | None = None
+        self._unsent: dict[tuple[str, str], list[SitePassage]] = {}
+        """(lane, project) → passages a failed publish did not deliver: the lane is still
+        connected and will not ask, so they go again with the next round of syncs."""
         self._answer_locks: dict[str, asyncio.Lock] = {}
         self._answered: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -234,9 +240,18 @@ class SiteRelay:
                 device_id=device_id, project_id=project_id, issued_at=self._issue(), passages=chunk
             )
             if not await self._publish(relay):
+                kept = self._unsent.setdefault((device_id, project_id), [])
+                kept.extend(passages[start:])
+                del kept[:-UNSENT_KEPT]
                 return False
             self.counters.relays_sent += 1
         return True
+
+    async def _send_unsent(self) -> None:
+        """What a failed publish did not deliver, again; late is harmless (lanes order by ``at``)."""
+        unsent, self._unsent = self._unsent, {}
+        for (device_id, project_id), passages in unsent.items():
+            await self._send_relays(device_id, project_id, sorted(passages, key=lambda p: p.at))
 
     # -- syncs -----------------------------------------------------------------------------------
 
@@ -252,6 +267,8 @@ class SiteRelay:
         """A sync to every placed lane (none while the broker link is down: they would all fail)."""
         if not getattr(self._sender, "connected", True):
             return
+        if self._unsent:
+            await self._send_unsent()
         sites = await self.sites.current()
         if not sites.placements:
             return

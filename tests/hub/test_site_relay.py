@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.errors import BrokerUnavailable
 from hub.ingest import Ingest
 from hub.site import SiteRelay
 from hub.site.passages import derive_recent
@@ -161,6 +162,36 @@ async def test_a_confirmation_whose_grant_another_hub_stored(placed: Store) -> N
         relaying.stored([confirmation(6, "lane-out1", ref_seq=5)])
         await until(lambda: len(sender.relays()) == 2)
         assert [p.direction for r in sender.relays() for p in r.passages] == [Direction.OUT, Direction.OUT]
+
+
+class Flaky(Sender):
+    """The broker link is down for the first ``failures`` publishes."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise BrokerUnavailable("the hub is not connected to the broker")
+        await super().publish(topic, payload, qos, retain)
+
+
+async def test_a_relay_the_broker_did_not_take_goes_again_with_the_next_syncs(placed: Store) -> None:
+    """The lanes stay connected (it is the hub's link that dropped), so none of them will ask."""
+    sender = Flaky(failures=0)
+    async with SiteRelay(placed, sender, KEY, clock=FakeClock(BASE_TIME), sync_interval_s=3600) as relaying:
+        await until(lambda: len(sender.syncs()) == len(SITE) + 1)
+        sender.sent.clear()
+        sender.failures = 2
+        relaying.stored([grant(1, "lane-in1", passage=True)])
+        await until(lambda: relaying.counters.send_failures == 2)
+        assert sender.relays() == []
+        await relaying.sync_all()
+    assert sorted(d for d, m in sender.sent if isinstance(m, PassageRelay)) == ["lane-in2", "lane-out1"]
+    kinds = [type(m).__name__ for d, m in sender.sent if d == "lane-in2"]
+    assert kinds == ["PassageRelay", "SiteSync"]
 
 
 async def test_syncs_say_who_the_siblings_are_and_when_each_was_heard(placed: Store) -> None:
