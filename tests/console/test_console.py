@@ -58,7 +58,6 @@ def test_operator_sees_devices_and_no_personal_data(console: Console) -> None:
     page.context.close()
 
 
-@pytest.mark.any_hour
 def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) -> None:
     page = console.login("gc-a")
     assert "Statistics" not in nav_labels(page)
@@ -122,7 +121,6 @@ def test_a_forged_form_without_the_session_token_is_refused(console: Console) ->
     page.context.close()
 
 
-@pytest.mark.any_hour
 def test_city_reviews_statistics_orders_deductions_and_summaries(console: Console, tmp_path: Path) -> None:
     page = console.login("city")
     assert nav_labels(page) == [
