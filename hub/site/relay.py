@@ -14,6 +14,8 @@ See :mod:`hub.site` for the design. :class:`SiteRelay` runs beside the ingest (`
 - A lane's :class:`~wire.site.SiteRequest` (sent at every connection) is answered with the site's
   recent passages from the stored record (:func:`~hub.site.passages.recent_passages`), then a
   sync naming the request's nonce, in that order on the lane's topic.
+- A relay the broker did not take (the hub's own link dropped: the lanes are still connected and
+  will not ask) is kept and sent again before the next round of syncs.
 
 Signed with the roster key the lanes pin. ``issued_at`` strictly grows within a hub process, so
 two syncs in the same clock tick are still in order for the lane's replay check.
