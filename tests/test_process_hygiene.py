@@ -47,7 +47,9 @@ def hub(broker, tmp_path):
 @pytest.mark.timeout(4, func_only=True)  # counts from the end of the fixtures' setup
 def test_everything_running_then_stuck(postgres_server, broker, hub):
     started = {"postgres": postgres_server.pid, "broker": broker.pid, "hub": hub.proc.pid}
-    Path(os.environ["HYGIENE_RECORD"]).write_text(json.dumps(started))
+    record = Path(os.environ["HYGIENE_RECORD"])
+    record.with_suffix(".tmp").write_text(json.dumps(started))
+    record.with_suffix(".tmp").rename(record)  # whole, or not there yet
     time.sleep(600)
 """
 
