@@ -1,12 +1,13 @@
 # Two set-up commands: `make demo` and `make test`. Each installs what is missing first: Debian packages
-# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests, Chromium for the console tests, shellcheck), the virtualenv in .venv/, and the project itself.
+# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests, Chromium for the console tests, shellcheck,
+# mmdebstrap/debootstrap for the bare-OS provisioning test), the virtualenv in .venv/, and the project itself.
 
 PYTHON   ?= python3
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
-            chromium chromium-driver shellcheck
+            chromium chromium-driver shellcheck mmdebstrap debootstrap
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
 # pytest-xdist: one worker per core; loadgroup keeps each xdist_group on one worker (tests/conftest.py
@@ -22,15 +23,20 @@ unexport PYTHONDONTWRITEBYTECODE
 # How long each test module took last time: a parallel run starts the longest first (tests/support/ordering.py).
 export SITEGATE_TEST_DURATIONS := $(abspath $(VENV))/test-durations.json
 
-.PHONY: demo test pytest lint typecheck unit system-deps venv clean
+.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean
 
 demo: venv
 	$(VENV)/bin/sitegate demo $(ARGS)
 
-# Lint and typecheck (seconds with ruff's and mypy's caches) run alongside the tests; make waits for
-# all three and fails if any does.
+# Lint and typecheck (seconds with ruff's and mypy's caches) and the any-hour check run alongside the
+# tests; make waits for all four and fails if any does.
 test: venv
-	@$(MAKE) --no-print-directory -j3 lint typecheck pytest
+	@$(MAKE) --no-print-directory -j4 lint typecheck anyhour pytest
+
+# The clock-sensitive tests again, with every process's wall clock pinned to 00:30, 05:59:59, 20:00:00
+# and 23:59:59 Beijing time and across a local midnight (tests/anyhour/run.py; logs in artifacts/).
+anyhour: venv
+	$(PY) -m tests.anyhour.run --parallel 2
 
 pytest: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
