@@ -28,6 +28,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.inbound import Accepted, Rejected, classify
 from hub.store import JournalRecord, SeqConflict, Store
+from hub.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.codec import encode
 from wire.errors import TopicError
@@ -171,14 +172,7 @@ class Ingest:
         task, self._task = self._task, None
         if task is None:
             return
-        # Python 3.11's asyncio.wait_for (inside aiomqtt's publish and connect) can swallow a cancel
-        # that lands as its inner future completes; one cancel then leaves the loop running and
-        # this exit waiting for ever. Cancel until the task has really ended.
-        while not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=1.0)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("ingest ended with an error: %r", task.exception())
+        await cancel_until_done([task])
 
     def _backoff(self, attempt: int) -> float:
         """Exponential with equal jitter: never a tight loop, never every hub in the same second."""

@@ -35,6 +35,7 @@ from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
+from hub.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
@@ -114,9 +115,7 @@ class RosterPublisher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_until_done(self._tasks)
 
     async def idle(self) -> None:
         """Until every send and status reaction under way has finished."""

@@ -43,6 +43,7 @@ from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
 from hub.store import Store
 from hub.store.schema import devices
+from hub.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.models import AccessEvent, LaneEvent
@@ -141,9 +142,7 @@ class SiteRelay:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_until_done(self._tasks)
 
     # -- passages --------------------------------------------------------------------------------
 

@@ -93,9 +93,9 @@ class SiteWorld:
     async def stop_uplink(self, name: str) -> None:
         """The lane's link goes down; the lane keeps deciding and journaling."""
         task = self.uplinks.pop(name)
-        while not task.done():
+        while not task.done():  # Python 3.11's wait_for inside aiomqtt can swallow one cancel
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.wait({task}, timeout=1.0)
 
 
 async def until(
