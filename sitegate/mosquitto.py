@@ -128,6 +128,9 @@ class Mosquitto:
             raise BrokerError(
                 f"mosquitto did not listen on port {self.port}: {self.log_path.read_text()}"
             ) from err
+        except BaseException:  # interrupted (a signal, a test's timeout): __exit__ will not run
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

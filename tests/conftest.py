@@ -13,29 +13,24 @@ the same name as those.
 Processes: every helper starts its children in process groups of their own
 (:func:`sitegate.netutil.spawn`) and stops the whole group. A SIGTERM to pytest (or to an xdist
 worker) becomes a KeyboardInterrupt, so the running test and every fixture tear down as after
-Ctrl-C (a second SIGTERM during that teardown is ignored, so it cannot cut it short); the xdist
-controller passes it on to its workers. At the end of the session any group still running is
-stopped and named on stderr. If pytest dies without a teardown (SIGKILL), a watchdog process
-stops the groups it had started.
+Ctrl-C (tests/support/termination.py: the xdist controller passes it on to its workers; a signal
+that arrives during a teardown waits for its end, and later ones are ignored). At the end of the
+session any group still running is stopped and named on stderr. If pytest dies without a
+teardown (SIGKILL), a watchdog process stops the groups it had started.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
 from sitegate import netutil
 from sitegate.mosquitto import Mosquitto
-from tests.support import ordering
+from tests.support import ordering, termination
 from tests.support.pcscd import pcscd, vpcd  # noqa: F401 - fixtures shared by reader and lane tests
 from tests.support.postgres import migrate, postgres_server, postgres_url, run_in_thread  # noqa: F401
 
@@ -84,7 +79,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _tear_down_on_sigterm(config)
+    termination.register(config)  # SIGTERM: an orderly teardown (tests/support/termination.py)
     ordering.register(config)  # under xdist: the longest test modules first (tests/support/ordering.py)
 
 
@@ -93,48 +88,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if left:
         lines = "\n".join(f"  {command}" for command in left)
         sys.stderr.write(f"\nprocess groups left running at the end of the session, stopped now:\n{lines}\n")
-
-
-_terminating = threading.Event()
-
-
-def _tear_down_on_sigterm(config: pytest.Config) -> None:
-    """SIGTERM (and, in an xdist worker, SIGINT) raises KeyboardInterrupt once; later ones are ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    worker = hasattr(config, "workerinput")
-    controller = not worker and config.pluginmanager.hasplugin("dsession")
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        if _terminating.is_set():
-            return  # the teardown the first one started goes on
-        _terminating.set()
-        if controller:
-            _signal_workers(signal.SIGTERM)
-        raise KeyboardInterrupt(f"{signal.Signals(signum).name}: tearing down")
-
-    signal.signal(signal.SIGTERM, on_signal)
-    if worker:
-        # execnet interrupts a worker whose teardown runs past 5 s with a SIGINT of its own, and a
-        # terminal's Ctrl-C reaches the workers with the controller: once is enough.
-        signal.signal(signal.SIGINT, on_signal)
-
-
-def _signal_workers(sig: int) -> None:
-    """``sig`` to this process's children in its own session: the xdist workers (the watchdog and
-    the groups spawned by sitegate.netutil lead sessions of their own)."""
-    me, session = os.getpid(), os.getsid(0)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, session
-        if int(fields[1]) == me and int(fields[3]) == session:
-            with contextlib.suppress(OSError):
-                os.kill(int(entry.name), sig)
 
 
 # --- fixtures --------------------------------------------------------------------------------

@@ -44,8 +44,18 @@ def hub(broker, tmp_path):
         yield running
 
 
+@pytest.fixture
+def slow_teardown(hub):
+    # Torn down first: says so, then takes 2 s, when the outer test wants a signal to land there.
+    yield
+    mark = os.environ.get("HYGIENE_TEARDOWN_MARK")
+    if mark:
+        Path(mark).touch()
+        time.sleep(2)
+
+
 @pytest.mark.timeout(4, func_only=True)  # counts from the end of the fixtures' setup
-def test_everything_running_then_stuck(postgres_server, broker, hub):
+def test_everything_running_then_stuck(postgres_server, broker, hub, slow_teardown):
     started = {"postgres": postgres_server.pid, "broker": broker.pid, "hub": hub.proc.pid}
     record = Path(os.environ["HYGIENE_RECORD"])
     record.with_suffix(".tmp").write_text(json.dumps(started))
@@ -112,13 +122,20 @@ def in_groups(pgids: list[int]) -> list[str]:
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(
     ("stop", "xdist"),
-    [("timeout", False), ("SIGTERM", False), ("SIGTERM", True), ("SIGKILL", False)],
-    ids=["timeout", "sigterm", "sigterm-xdist", "sigkill-watchdog"],
+    [
+        ("timeout", False),
+        ("SIGTERM", False),
+        ("SIGTERM", True),
+        ("SIGTERM during teardown", False),
+        ("SIGKILL", False),
+    ],
+    ids=["timeout", "sigterm", "sigterm-xdist", "sigterm-during-teardown", "sigkill-watchdog"],
 )
 def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, xdist: bool) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER_TEST))
     (tmp_path / "pytest.ini").write_text(INNER_INI)
     record = tmp_path / "started.json"
+    tearing_down = tmp_path / "tearing-down"
     marker = uuid.uuid4().hex
     env = {
         **os.environ,
@@ -129,6 +146,8 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
     env.pop("PYTEST_XDIST_WORKER", None)
     if stop != "SIGKILL":
         env[NO_WATCHDOG] = "1"  # the session's own teardown must do it
+    if stop == "SIGTERM during teardown":
+        env["HYGIENE_TEARDOWN_MARK"] = str(tearing_down)  # the test times out; then the signal comes
     command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q"]
     command += ["-n", "1"] if xdist else ["-p", "no:xdist"]
     command += ["--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")]
@@ -143,7 +162,12 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
             started = json.loads(record.read_text())
             assert all(isinstance(pid, int) for pid in started.values()), started
             assert survivors(marker), "the marker does not reach the inner session's processes"
-            if stop != "timeout":
+            if stop == "SIGTERM during teardown":
+                while not tearing_down.exists():
+                    assert inner.poll() is None and time.monotonic() < deadline, "no teardown began"
+                    time.sleep(0.02)
+                os.kill(inner.pid, signal.SIGTERM)
+            elif stop != "timeout":
                 os.kill(inner.pid, getattr(signal, stop))
             output = inner.communicate(timeout=90)[0].decode(errors="replace")
         finally:
@@ -157,7 +181,7 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
     assert in_groups(list(started.values())) == []
     if stop == "timeout":
         assert "Timeout" in output and "1 failed" in output, output[-3000:]
-    elif stop == "SIGTERM":
+    elif stop.startswith("SIGTERM"):
         assert inner.returncode == pytest.ExitCode.INTERRUPTED, output[-3000:]
         assert "KeyboardInterrupt" in output, output[-3000:]
     if stop != "SIGKILL":

@@ -63,13 +63,19 @@ class PcscDaemon:
         with self.log_path.open("ab") as log:
             self._proc = spawn(["pcscd", "-f"], stdout=log, stderr=subprocess.STDOUT)
         self.owned = True
+        try:
+            self._wait_listening(timeout)
+        except BaseException:  # not listening, or interrupted (a signal, a test's timeout)
+            self.stop()
+            raise
+
+    def _wait_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not all(_listening(port) for port in VPCD_PORTS):
+            assert self._proc is not None
             if self._proc.poll() is not None:
-                self.stop()
                 raise PcscdError(f"pcscd exited at start: {self._log_tail()}")
             if time.monotonic() > deadline:
-                self.stop()
                 raise PcscdError(
                     f"vpcd ports {VPCD_PORTS} not listening after {timeout} s: {self._log_tail()}"
                 )
