@@ -138,7 +138,7 @@ def build_shift(seed: int, now: datetime, workers: int = 28) -> Shift:
         rng.randrange(first_entry + 1, len(entry_lane) + 1),
         ScriptedSwipe("entry", again_card, f"{again_person} (second entry)", Reason.ANTI_PASSBACK),
     )
-    leaving = rng.sample(staff, k=min(len(staff), 22))
+    leaving = rng.sample(staff, k=min(len(staff) - 1, 22))  # one at least stays in, for the second entry
     exit_lane = [ScriptedSwipe("exit", card, person, Reason.GRANTED) for person, card in leaving]
     middle = len(exit_lane) // 2
     hesitant = exit_lane[middle]

@@ -28,6 +28,7 @@ from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, build_shift
 from tests.support.accounts import create_account
 from tests.support.clock import site_time
+from wire.clock import SITE_ZONE
 from wire.credential import credential_hash
 from wire.idnumber import validate_id_number
 from wire.models import Direction, Reason
@@ -132,3 +133,14 @@ site_key_file = "{tmp_path / "site.key"}"
 port = "/dev/null"
 """
     return parse_config(text)
+
+
+@pytest.mark.parametrize("workers", [10, 22, 40])
+def test_a_shift_of_any_size_keeps_someone_inside_for_the_refused_return(workers: int) -> None:
+    """The bare-OS test plays a 10-worker shift: every worker left by A2 there, and looking for one
+    who stayed in raised StopIteration. Someone always stays, and is refused at A1."""
+    shift = build_shift(22, datetime(2026, 12, 6, 10, 0, tzinfo=SITE_ZONE), workers=workers)
+    left = {swipe.who for swipe in shift.swipes["exit"]}
+    stayed = [s for s in shift.swipes["return"] if s.who.endswith("(never left)")]
+    assert len(stayed) == 1 and stayed[0].expected is Reason.ANTI_PASSBACK
+    assert stayed[0].who.removesuffix(" (never left)") not in left
