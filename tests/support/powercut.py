@@ -170,16 +170,21 @@ def _fork_lane(plan: LanePlan) -> tuple[int, int]:
 def _kill_after(pid: int, read_fd: int, delay_s: float) -> tuple[bytes, bool]:
     """Read the child's reports for ``delay_s``, SIGKILL it, read the rest; True if it died by the kill."""
     received = bytearray()
-    deadline = time.monotonic() + delay_s
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([read_fd], [], [], left)
-        if ready:
-            chunk = os.read(read_fd, _READ_CHUNK)
-            if not chunk:
-                break  # the child closed its end: it exited by itself
-            received += chunk
-    os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    try:
+        deadline = time.monotonic() + delay_s
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if ready:
+                chunk = os.read(read_fd, _READ_CHUNK)
+                if not chunk:
+                    break  # the child closed its end: it exited by itself
+                received += chunk
+    except BaseException:  # a test's timeout, SIGTERM: the lane (it runs until killed) must not live on
+        os.close(read_fd)
+        raise
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
     while chunk := os.read(read_fd, _READ_CHUNK):
         received += chunk
     os.close(read_fd)
@@ -418,7 +423,12 @@ def run_killed_before_call(n: int, action: Callable[[], object]) -> bool:
             code = 1
         finally:
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # a test's timeout, SIGTERM: the child goes too
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
         return True
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
