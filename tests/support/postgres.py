@@ -3,10 +3,11 @@
 One server per test process (per xdist worker), started the first time a test needs it. The hub's
 schema is migrated once, into a template database; a test module's database is a copy of it
 (``CREATE DATABASE ... TEMPLATE``), and every table in it is emptied before each later test of the
-module (TRUNCATE). Measured here (2 cores, other test runs going): a copy ≈0.15-0.35 s, a copy and
-its DROP ≈0.3 s, a migration of an empty database ≈0.4 s, a TRUNCATE of every table ≈0.02-0.1 s;
-so a copy per test would cost more than it isolates (the TRUNCATE leaves nothing a test could see:
-the schema has no sequence but the tables' own, which RESTART IDENTITY resets).
+module (a DELETE from every table with foreign-key triggers off, sequences restarted). Measured
+here (2 cores, other test runs going): a copy ≈0.15-0.35 s, a copy and its DROP ≈0.3 s, a
+migration of an empty database ≈0.4 s, TRUNCATE of every table ≈0.1 s, the DELETEs ≈0.03 s; so a
+copy per test would cost ten times what emptying does, and isolate nothing more (the schema has
+no sequence but the tables' own, and every one is restarted).
 """
 
 from __future__ import annotations
