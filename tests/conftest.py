@@ -14,9 +14,10 @@ Processes: every helper starts its children in process groups of their own
 (:func:`sitegate.netutil.spawn`) and stops the whole group. A SIGTERM to pytest (or to an xdist
 worker) becomes a KeyboardInterrupt, so the running test and every fixture tear down as after
 Ctrl-C (tests/support/termination.py: the xdist controller passes it on to its workers; a signal
-that arrives during a teardown waits for its end, and later ones are ignored). At the end of the
-session any group still running is stopped and named on stderr. If pytest dies without a
-teardown (SIGKILL), a watchdog process stops the groups it had started.
+that arrives during a teardown waits for its end; another SIGTERM more than 5 s later cuts a hung
+teardown short). At the end of the session any group still running is stopped and named on
+stderr. If pytest dies without a teardown (SIGKILL), a watchdog process stops the groups it had
+started.
 """
 
 from __future__ import annotations

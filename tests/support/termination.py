@@ -3,15 +3,17 @@
 pytest turns Ctrl-C (SIGINT) into a KeyboardInterrupt: the running test stops and every fixture is
 torn down. SIGTERM (what CI runners, ``timeout`` and ``kill`` send) would kill the process outright
 and leave its brokers, hubs and databases running; here it takes the Ctrl-C path too. The first
-SIGTERM counts; later ones are ignored, so they cannot cut the teardown short.
+SIGTERM counts; another within 5 s is ignored (the xdist controller's copy, or a signal to the
+whole process group, reaches a worker twice at once), one later cuts a hung teardown short (what
+that teardown had yet to stop is stopped at the end of the session, tests/conftest.py).
 
 A KeyboardInterrupt that lands inside a fixture's teardown ends the teardown of that test right
 there (pytest does not run the test's remaining finalizers), so a signal that arrives while a test
 is being torn down (or while the session is) waits until that teardown is over.
 
 Under pytest-xdist the controller passes SIGTERM on to its workers. In a worker SIGINT is handled
-the same way: a terminal's Ctrl-C reaches the workers with the controller, and execnet interrupts
-a worker whose teardown runs past 5 s with a SIGINT of its own; once is enough.
+the same way, but only ever once: a terminal's Ctrl-C reaches the workers with the controller, and
+execnet interrupts a worker whose teardown runs past 5 s with a SIGINT of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
@@ -27,12 +30,15 @@ from typing import Any
 
 import pytest
 
+REPEAT_S = 5.0
+
 
 class Termination:
     def __init__(self, config: pytest.Config) -> None:
         self.worker = hasattr(config, "workerinput")
         self.controller = not self.worker and config.pluginmanager.hasplugin("dsession")
         self.signalled: int | None = None
+        self.signalled_at = 0.0
         self.tearing_down = 0
         self.session_over = False
 
@@ -45,8 +51,12 @@ class Termination:
 
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.signalled is not None:
+            if signum == signal.SIGTERM and time.monotonic() - self.signalled_at > REPEAT_S:
+                self.signalled_at = float("inf")  # once
+                raise KeyboardInterrupt(f"{signal.Signals(signum).name} again: teardown cut short")
             return  # the teardown the first one started goes on
         self.signalled = signum
+        self.signalled_at = time.monotonic()
         if self.controller:
             signal_workers(signal.SIGTERM)
         if not self.tearing_down and not self.session_over:
