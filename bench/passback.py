@@ -295,6 +295,23 @@ async def start_lanes(
     return lanes, tasks, pins
 
 
+async def stop_uplinks(tasks: list[asyncio.Task[None]], uplinks: Sequence[object]) -> None:
+    """Cancel the lanes' uplinks until they have ended. Python 3.11's ``wait_for`` inside aiomqtt's
+    publish can swallow a cancel; when a task of an uplink's TaskGroup swallows the group's one
+    cancel, the group never cancels it again, so the uplink's own tasks are cancelled too."""
+    attempts = 0
+    while not all(task.done() for task in tasks):
+        for task in tasks:
+            task.cancel()
+        if attempts:
+            for running in asyncio.all_tasks():
+                frame = getattr(running.get_coro(), "cr_frame", None)
+                if frame is not None and any(frame.f_locals.get("self") is uplink for uplink in uplinks):
+                    running.cancel()
+        attempts += 1
+        await asyncio.wait(set(tasks), timeout=1.0)
+
+
 async def one_sample(
     life: Lifetime, lanes: dict[str, Watched], at: str, card: IdentityCard, within_s: float
 ) -> float:
@@ -376,9 +393,7 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 checked += check_decisions(life, lanes, at, card, person)
                 await asyncio.sleep(SETTLE_S)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await stop_uplinks(tasks, [w.service.uplink for w in lanes.values()])
             for watched in lanes.values():
                 watched.service.close()
             for factory in pins:
