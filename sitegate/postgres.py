@@ -157,6 +157,11 @@ class PostgresServer:
         """The postmaster's pid (and process group id) while it runs."""
         return None if self._proc is None else self._proc.pid
 
+    @property
+    def directory(self) -> Path | None:
+        """The cluster's directory under /tmp (data, socket, server.log) while it exists."""
+        return self._root
+
     def _run(self, *args: str, timeout: float = START_TIMEOUT_S) -> None:
         """A server binary to its end, in a process group of its own, as the server's user."""
         command = [str(self.bin / args[0]), *args[1:]]

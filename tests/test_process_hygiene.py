@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -58,8 +59,9 @@ def slow_teardown(hub):
 @pytest.mark.timeout(float(os.environ.get("HYGIENE_TIMEOUT_S", "4")), func_only=True)
 def test_everything_running_then_stuck(postgres_server, broker, hub, slow_teardown):
     started = {"postgres": postgres_server.pid, "broker": broker.pid, "hub": hub.proc.pid}
+    directories = [str(postgres_server.directory), str(broker.workdir)]
     record = Path(os.environ["HYGIENE_RECORD"])
-    record.with_suffix(".tmp").write_text(json.dumps(started))
+    record.with_suffix(".tmp").write_text(json.dumps({"pids": started, "directories": directories}))
     record.with_suffix(".tmp").rename(record)  # whole, or not there yet
     time.sleep(600)
 """
@@ -154,6 +156,7 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
     command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q"]
     command += ["-n", "1"] if xdist else ["-p", "no:xdist"]
     command += ["--rootdir", str(tmp_path), str(tmp_path / "test_inner.py")]
+    directories: list[Path] = []
     try:
         inner = spawn(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
@@ -162,7 +165,8 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
                 assert inner.poll() is None, inner.communicate()[0].decode(errors="replace")[-3000:]
                 assert time.monotonic() < deadline, "the inner test never got its processes running"
                 time.sleep(0.05)
-            started = json.loads(record.read_text())
+            recorded = json.loads(record.read_text())
+            started, directories = recorded["pids"], [Path(d) for d in recorded["directories"]]
             assert all(isinstance(pid, int) for pid in started.values()), started
             assert survivors(marker), "the marker does not reach the inner session's processes"
             if stop == "SIGTERM during teardown":
@@ -180,6 +184,9 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
         left = wait_for_none(marker, within_s=10.0 if stop == "SIGKILL" else 1.0)
     finally:
         kill_all(marker)  # a failing run leaves nothing to the next test either
+        if stop == "SIGKILL":  # nobody was left to remove the broker's and the cluster's directories
+            for directory in directories:
+                shutil.rmtree(directory, ignore_errors=True)
     assert left == [], f"{stop}: still running:\n" + "\n".join(left) + "\n" + output[-3000:]
     assert in_groups(list(started.values())) == []
     if stop == "timeout":
@@ -189,3 +196,4 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
         assert "KeyboardInterrupt" in output, output[-3000:]
     if stop != "SIGKILL":
         assert "left running" not in output, output[-3000:]
+        assert [d for d in directories if d.exists()] == [], "the teardown left directories behind"
