@@ -38,6 +38,9 @@ PINS: dict[str, clock_time] = {
     "midnight": clock_time(23, 59, 58),  # every test starts 2 s before a local midnight
 }
 
+RUN_LIMIT_S = 600.0
+"""One pinned run's bound: pytest-timeout cannot cut a teardown that hangs after it fired."""
+
 CLOCK_SENSITIVE = ["-m", "any_hour and not postgres and not pcscd"]
 """Tests marked ``any_hour``: the ones whose outcome depends on the time of day or the date through
 real processes (lanes judging hours, the hub's "today", the console's day pages, the benches that
@@ -165,6 +168,10 @@ def _supervise(
         while waiting and len(running) < parallel:
             running.append(start(*waiting.pop(0), logs, extra))
         time.sleep(0.2)
+        for run in [r for r in running if r.process.poll() is None]:
+            if time.monotonic() - run.started > RUN_LIMIT_S:  # a teardown hung past pytest-timeout
+                print(f"any-hour {run.name}: still running after {RUN_LIMIT_S:.0f} s; stopped", flush=True)
+                _stop(run.process)
         for run in [r for r in running if r.process.poll() is not None]:
             running.remove(run)
             code = run.process.returncode
