@@ -32,7 +32,6 @@ Pure: pydantic and the standard library; signing and verifying are the hub's and
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
@@ -41,7 +40,7 @@ from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_v
 
 from wire.errors import WireError
 from wire.models import DeviceId, Direction, Label, ProjectId, Sequence, WireModel
-from wire.roster import KeyId, Signature
+from wire.roster import _Signed
 
 MAX_RELAY_PASSAGES = 200
 """Passages one relay carries (~30 KB); a catch-up of more goes as several relays."""
@@ -68,24 +67,12 @@ class SitePassage(WireModel):
     """That record's sequence number at that lane."""
 
 
-class _SiteSigned(WireModel):
-    """Addressed to one lane (``device_id``) of one site (``project_id``), dated and signed."""
+class _SiteSigned(_Signed):
+    """Addressed to one lane (``device_id``) of one site (``project_id``), dated and signed like a
+    roster (the same envelope: both halves of the signature or neither)."""
 
     device_id: DeviceId
     project_id: ProjectId
-    issued_at: AwareDatetime
-    key_id: KeyId | None = None
-    signature: Signature | None = None
-
-    @model_validator(mode="after")
-    def _signed_whole(self) -> _SiteSigned:
-        if (self.key_id is None) != (self.signature is None):
-            raise ValueError("key_id and signature go together")
-        return self
-
-    @property
-    def signature_bytes(self) -> bytes | None:
-        return None if self.signature is None else base64.b64decode(self.signature)
 
 
 class PassageRelay(_SiteSigned):
