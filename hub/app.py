@@ -28,6 +28,7 @@ from hub.auth.login import has_accounts
 from hub.commands import CommandDesk
 from hub.config import HubConfig
 from hub.ingest import ChannelHandler, Ingest
+from hub.paho_tables import install as share_paho_property_tables
 from hub.registry import IdVault, Registry, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
@@ -51,6 +52,9 @@ def create_app(
     """``clock``: the wall clock the hub reads (the system's when not given). ``handlers``: more
     up channels for the ingest to hand over (e.g. roster status to the roster publisher); command
     results are always taken by the app's command desk."""
+    # The ingest receives every event through paho: the app installs the receive path it runs on, so
+    # a test that builds the app receives exactly as the hub in production does.
+    share_paho_property_tables()
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()

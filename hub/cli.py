@@ -20,7 +20,6 @@ from aiohttp import web
 from hub.app import create_app
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
-from hub.paho_tables import install as share_paho_property_tables
 from wire.clock import Clock, SystemClock
 
 log = logging.getLogger("hub")
@@ -72,7 +71,6 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     except HubError as err:
         print(f"sitegate hub: {err}", file=sys.stderr)
         return 2
-    share_paho_property_tables()  # the ingest receives every event through paho
     try:
         asyncio.run(serve(config, clock))
     except (HubError, OSError) as err:

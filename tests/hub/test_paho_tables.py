@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt._packet as paho_packet
@@ -16,7 +17,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hub import paho_tables
+from hub.app import create_app
+from hub.config import HubConfig
 from hub.paho_tables import SharedTableProperties, install
+from sitegate.netutil import free_port
 
 TOPIC = b"sitegate/v1/up/lane-0001/event"
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
@@ -147,3 +151,13 @@ def test_clear_removes_every_property_and_keeps_the_tables(values: dict[str, Any
     assert (shared.types, shared.names, shared.properties) == fresh_tables()
     shared.ContentType = "application/json"  # still settable as paho checks it
     assert shared.json() == {"ContentType": "application/json"}
+
+
+def test_the_app_factory_installs_the_receive_path_production_runs_on(
+    stock_decoder: None, tmp_path: Path
+) -> None:
+    """A test that builds the app receives through the same decoder as ``sitegate hub``: the patch
+    is the app's, not the command line's."""
+    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+    create_app(config)
+    assert decoder_class() is SharedTableProperties
