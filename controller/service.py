@@ -20,11 +20,11 @@ import logging
 import shutil
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from controller.clock import LaneClock
 from controller.config import ControllerConfig
@@ -42,6 +42,7 @@ from controller.outputs import LaneOutputs
 from controller.site_sync import SiteLink
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
+from sitegate.tasks import run_together
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import validate_foreigner_number, validate_id_number
 from wire.models import (
@@ -394,14 +395,19 @@ class LaneService:
         self.outputs.fail_secure()
         if self.inputs is not None:
             self.inputs.start(self.feed, asyncio.get_running_loop())
+        lane = f"lane {self.config.lane}"
+        children: dict[str, Coroutine[Any, Any, None]] = {
+            f"{lane} reader {n} ({source.name})": self._consume(source)
+            for n, source in enumerate(self.sources)
+        }
+        if self.uplink is not None:
+            children[f"{lane} uplink"] = self.uplink.run()
+        if notifier is not None and notifier.address is not None:
+            children[f"{lane} watchdog"] = supervise(notifier, self.problems, watchdog_s)
         try:
-            async with asyncio.TaskGroup() as tasks:
-                for source in self.sources:
-                    tasks.create_task(self._consume(source))
-                if self.uplink is not None:
-                    tasks.create_task(self.uplink.run())
-                if notifier is not None and notifier.address is not None:
-                    tasks.create_task(supervise(notifier, self.problems, watchdog_s))
+            # Not an asyncio.TaskGroup: a child that swallows its one cancel (Python 3.11's wait_for
+            # in aiomqtt or a reader) would keep the lane from ever stopping (sitegate.tasks).
+            await run_together(children)
         finally:
             self.outputs.fail_secure()
 

@@ -17,13 +17,15 @@ import asyncio
 import logging
 import random
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import aiomqtt
 
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.tls import tls_context
+from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.errors import TopicError, WireError
@@ -186,11 +188,7 @@ class Uplink:
                             log.exception("uplink on-connect hook failed")
                     # A drain window is that many publishes in flight at once: expected, not a warning.
                     client.pending_calls_threshold = max(self.config.window * 2, 10)
-                    async with asyncio.TaskGroup() as tasks:
-                        tasks.create_task(self._receive(client))
-                        tasks.create_task(self._drain(client))
-                        if self._heartbeat is not None:
-                            tasks.create_task(self._heartbeats(client))
+                    await run_together(self._children(client))
             except* aiomqtt.MqttError as group:
                 log.warning("uplink lost: %s", "; ".join(str(e) for e in group.exceptions))
             finally:
@@ -200,6 +198,18 @@ class Uplink:
             attempt += 1
             self.attempt_due = self._monotonic() + delay
             await asyncio.sleep(delay)
+
+    def _children(self, client: aiomqtt.Client) -> dict[str, Coroutine[Any, Any, None]]:
+        """What runs while connected. Run together (sitegate.tasks), not in an asyncio.TaskGroup: a
+        child can swallow its one cancel inside aiomqtt's publish (Python 3.11's wait_for), and a
+        TaskGroup would then wait for it for ever, so that stopping the uplink never ended."""
+        children = {
+            f"uplink {self.device_id} receive": self._receive(client),
+            f"uplink {self.device_id} drain": self._drain(client),
+        }
+        if self._heartbeat is not None:
+            children[f"uplink {self.device_id} heartbeats"] = self._heartbeats(client)
+        return children
 
     def _tls_context(self) -> ssl.SSLContext | None:
         """None for a plain link. Loaded at every connection, so a renewed certificate is used

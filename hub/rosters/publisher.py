@@ -35,7 +35,7 @@ from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
-from hub.tasks import cancel_until_done
+from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
