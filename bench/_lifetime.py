@@ -45,10 +45,10 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import FrameType
-from typing import IO, AnyStr, Final, NoReturn, TypeVar
+from typing import IO, Any, AnyStr, Final, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -57,6 +57,8 @@ BACKSTOP_S: Final = 15.0
 """How long after the deadline the alarm ends a bench that is stuck somewhere no wait bounds."""
 STOP_GRACE_S: Final = 5.0
 """How long a leftover process gets after SIGTERM before SIGKILL."""
+STOP_TASKS_S: Final = 15.0
+"""How long the bench's own asyncio tasks (its lanes) get to stop when it cleans up."""
 PR_SET_PDEATHSIG: Final = 1
 PR_SET_CHILD_SUBREAPER: Final = 36
 
@@ -183,6 +185,22 @@ class Lifetime:
             if timeout.expired():
                 self.timed_out(what, text, detail() if detail else None)
             raise
+
+    async def stop(
+        self, tasks: Iterable[asyncio.Task[Any]], what: str, *, within_s: float = STOP_TASKS_S
+    ) -> None:
+        """Cancel ``tasks`` until they have ended (:func:`sitegate.tasks.cancel_until_done`: one
+        that swallows a cancel is cancelled again), within ``within_s`` whatever is left of the
+        deadline (this is the bench's cleanup); else fail naming ``what`` and the tasks still running."""
+        from sitegate.tasks import cancel_until_done
+
+        every = list(tasks)
+        try:
+            async with asyncio.timeout(within_s):
+                await cancel_until_done(every)
+        except TimeoutError:
+            running = ", ".join(task.get_name() for task in every if not task.done())
+            self.fail(f"{what} did not stop within {_seconds(within_s)}: still running: {running}")
 
     # -- signals --------------------------------------------------------------------------------
 

@@ -275,7 +275,7 @@ async def start_lanes(
         assert service.uplink is not None
         service.site.observers.append(watched.taken)
         lanes[name] = watched
-        tasks.append(asyncio.create_task(service.uplink.run()))
+        tasks.append(asyncio.create_task(service.uplink.run(), name=f"lane {name} uplink"))
 
     def behind() -> str:
         return "; ".join(
@@ -284,32 +284,19 @@ async def start_lanes(
             for w in lanes.values()
         )
 
-    await life.until(
-        lambda: all(
-            len(w.service.roster) == people and w.service.passback_verified() for w in lanes.values()
-        ),
-        "every lane running the hub's roster and caught up with its site",
-        within_s=LANE_READY_S,
-        detail=behind,
-    )
+    try:
+        await life.until(
+            lambda: all(
+                len(w.service.roster) == people and w.service.passback_verified() for w in lanes.values()
+            ),
+            "every lane running the hub's roster and caught up with its site",
+            within_s=LANE_READY_S,
+            detail=behind,
+        )
+    except BaseException:
+        await life.stop(tasks, "the lanes' uplinks")
+        raise
     return lanes, tasks, pins
-
-
-async def stop_uplinks(tasks: list[asyncio.Task[None]], uplinks: Sequence[object]) -> None:
-    """Cancel the lanes' uplinks until they have ended. Python 3.11's ``wait_for`` inside aiomqtt's
-    publish can swallow a cancel; when a task of an uplink's TaskGroup swallows the group's one
-    cancel, the group never cancels it again, so the uplink's own tasks are cancelled too."""
-    attempts = 0
-    while not all(task.done() for task in tasks):
-        for task in tasks:
-            task.cancel()
-        if attempts:
-            for running in asyncio.all_tasks():
-                frame = getattr(running.get_coro(), "cr_frame", None)
-                if frame is not None and any(frame.f_locals.get("self") is uplink for uplink in uplinks):
-                    running.cancel()
-        attempts += 1
-        await asyncio.wait(set(tasks), timeout=1.0)
 
 
 async def one_sample(
@@ -393,7 +380,7 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 checked += check_decisions(life, lanes, at, card, person)
                 await asyncio.sleep(SETTLE_S)
         finally:
-            await stop_uplinks(tasks, [w.service.uplink for w in lanes.values()])
+            await life.stop(tasks, "the lanes' uplinks")
             for watched in lanes.values():
                 watched.service.close()
             for factory in pins:
