@@ -32,15 +32,12 @@ async def audit_log(request: web.Request) -> web.Response:
     params = Params(request.query, (*AUDIT_FILTERS, *PAGING))
     since, until = params.window()
     limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
-    async with request.app[STORE].read("audit") as conn:
-        page = await audit.lines(
-            conn,
-            scope=audit.own_lines(principal),
-            username=params.text("username"),
-            action=params.text("action"),
-            since=since,
-            until=until,
-            cursor=params.text("cursor"),
-            limit=limit,
-        )
+    page = await audit.AuditLog(request.app[STORE], principal).lines(
+        username=params.text("username"),
+        action=params.text("action"),
+        since=since,
+        until=until,
+        cursor=params.text("cursor"),
+        limit=limit,
+    )
     return web.json_response({"items": [_line(line) for line in page.items], "next_cursor": page.next_cursor})

@@ -16,19 +16,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.api.errors import ApiError
 from hub.api.keys import CLOCK, STORE
 from hub.api.params import EVENT_FILTERS, PAGING, Params
 from hub.api.principal import require
-from hub.auth.principal import Principal, Role
-from hub.auth.scope import person_record_clause
+from hub.auth.principal import Role
 from hub.derive.days import SITE_TIMEZONE, local_today
 from hub.errors import InvalidQuery, NotFound
-from hub.oversight import export, queries, statistics
+from hub.oversight import export
+from hub.oversight.oversight import PRESENCE_STALE_AFTER, Oversight
 from hub.oversight.records import AttendanceFilters
-from hub.store.schema import access_events
 
 PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
 AUTHORITIES = (Role.CITY, Role.DISTRICT)
@@ -63,9 +61,7 @@ async def headcount(request: web.Request) -> web.Response:
     principal = require(request, *PERSONAL_DATA_ROLES)
     Params(request.query, ())
     project_id = request.match_info["project_id"]
-    async with request.app[STORE].read("headcount") as conn:
-        await _visible_project(conn, principal, project_id)
-        result = await queries.headcount(conn, principal, project_id, request.app[CLOCK].wall())
+    result = await Oversight(request.app[STORE], principal).headcount(project_id, request.app[CLOCK].wall())
     return web.json_response(
         {
             "project_id": result.project_id,
@@ -76,7 +72,7 @@ async def headcount(request: web.Request) -> web.Response:
                 for c in result.by_enterprise
             ],
             "by_role": [{"role": c.key, "on_site": c.on_site} for c in result.by_role],
-            "stale_after_hours": queries.PRESENCE_STALE_AFTER / timedelta(hours=1),
+            "stale_after_hours": PRESENCE_STALE_AFTER / timedelta(hours=1),
         }
     )
 
@@ -86,9 +82,7 @@ async def managers_on_duty(request: web.Request) -> web.Response:
     params = Params(request.query, ("date",))
     day = _date(params, "date") or local_today(request.app[CLOCK])
     project_id = request.match_info["project_id"]
-    async with request.app[STORE].read("managers_on_duty") as conn:
-        await _visible_project(conn, principal, project_id)
-        managers = await queries.managers_on_duty(conn, principal, project_id, day)
+    managers = await Oversight(request.app[STORE], principal).managers_on_duty(project_id, day)
     present = sum(1 for m in managers if m.present)
     return web.json_response(
         {
@@ -119,10 +113,7 @@ async def attendance(request: web.Request) -> web.Response:
     )
     limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
     after = params.text("cursor")
-    async with request.app[STORE].read("attendance") as conn:
-        if filters.project_id is not None:
-            await _visible_project(conn, principal, filters.project_id)
-        page = await queries.attendance_page(conn, principal, filters, after, limit)
+    page = await Oversight(request.app[STORE], principal).attendance(filters, after, limit)
     return web.json_response(
         {
             "items": [{**_fields(row.record), "name": row.name} for row in page.items],
@@ -136,9 +127,7 @@ async def monthly_attendance(request: web.Request) -> web.Response:
     params = Params(request.query, ("month",))
     month = _month(params) or local_today(request.app[CLOCK]).replace(day=1)
     project_id = request.match_info["project_id"]
-    async with request.app[STORE].read("monthly_attendance") as conn:
-        await _visible_project(conn, principal, project_id)
-        report = await queries.monthly(conn, principal, project_id, month)
+    report = await Oversight(request.app[STORE], principal).monthly(project_id, month)
     return web.json_response(
         {
             "project_id": project_id,
@@ -164,8 +153,7 @@ async def registration_statistics(request: web.Request) -> web.Response:
                 403, "forbidden", f"a district account sees its own district ({principal.district}) only"
             )
         district = principal.district
-    async with request.app[STORE].read("registration_statistics") as conn:
-        figures = await statistics.registration(conn, district)
+    figures = await Oversight(request.app[STORE], principal).registration(district)
     if district is not None and not figures:
         raise NotFound(f"district {district!r} not found")
     rows = [{**_fields(f), "persons_registered": f.persons_registered} for f in figures]
@@ -179,10 +167,7 @@ async def export_access_events(request: web.Request) -> web.StreamResponse:
     principal = require(request, *PERSONAL_DATA_ROLES)
     filters = Params(request.query, EVENT_FILTERS).event_filters()
     since, until = export.window(filters)
-    t = access_events.c
-    pages = export.pages(
-        request.app[STORE], filters, person_record_clause(principal, t.project_id, t.person_id)
-    )
+    pages = Oversight(request.app[STORE], principal).export_pages(filters)
     return await stream_csv(request, pages, f"access-events_{_stamp(since)}_{_stamp(until)}.csv")
 
 
@@ -213,12 +198,6 @@ async def stream_csv(
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-async def _visible_project(conn: AsyncConnection, principal: Principal, project_id: str) -> None:
-    """404, the same whether the project does not exist or is outside the account's scope."""
-    if not await queries.project_visible(conn, principal, project_id):
-        raise NotFound(f"project {project_id!r} not found")
 
 
 def _date(params: Params, name: str) -> date | None:

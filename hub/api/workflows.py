@@ -26,9 +26,10 @@ from hub.auth.principal import Principal, Role
 from hub.derive.days import SITE_TIMEZONE, local_day, local_today
 from hub.errors import InvalidQuery
 from hub.registry import IdVault, data_key_path, load_data_key
-from hub.workflows import alerts, csvfile, deductions, heartbeats, national, orders, summary
+from hub.workflows import alerts, csvfile, deductions, heartbeats, national, orders
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
+from hub.workflows.summary import Summaries
 
 VAULT = web.AppKey("workflows_vault", IdVault)
 """Opens ID numbers for the national platform's export (the same data key as the registry's)."""
@@ -99,7 +100,7 @@ def _paging(params: Params) -> tuple[str | None, int]:
 async def issue_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.ISSUERS)
     data = await body(request, OrderIn)
-    order = await orders.issue(request.app[STORE], principal, data, now=request.app[CLOCK].wall())
+    order = await orders.Orders(request.app[STORE], principal).issue(data, now=request.app[CLOCK].wall())
     return web.json_response(present(order), status=201)
 
 
@@ -114,8 +115,8 @@ async def list_orders(request: web.Request) -> web.Response:
         enterprise_id=params.text("enterprise_id"),
     )
     cursor, limit = _paging(params)
-    page = await orders.listing(
-        request.app[STORE], principal, filters, now=request.app[CLOCK].wall(), cursor=cursor, limit=limit
+    page = await orders.Orders(request.app[STORE], principal).listing(
+        filters, now=request.app[CLOCK].wall(), cursor=cursor, limit=limit
     )
     return _page(page.items, page.next_cursor)
 
@@ -124,7 +125,8 @@ async def list_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.READERS)
     Params(request.query, ())
-    order = await orders.get(request.app[STORE], principal, _order_id(request), now=request.app[CLOCK].wall())
+    now = request.app[CLOCK].wall()
+    order = await orders.Orders(request.app[STORE], principal).get(_order_id(request), now=now)
     return web.json_response(present(order))
 
 
@@ -133,7 +135,7 @@ async def respond_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.RESPONDERS)
     data = await body(request, ResponseIn)
     now = request.app[CLOCK].wall()
-    order = await orders.respond(request.app[STORE], principal, _order_id(request), data, now=now)
+    order = await orders.Orders(request.app[STORE], principal).respond(_order_id(request), data, now=now)
     return web.json_response(present(order))
 
 
@@ -142,7 +144,7 @@ async def review_order(request: web.Request) -> web.Response:
     principal = require(request, *orders.ISSUERS)
     data = await body(request, ReviewIn)
     now = request.app[CLOCK].wall()
-    order = await orders.review(request.app[STORE], principal, _order_id(request), data, now=now)
+    order = await orders.Orders(request.app[STORE], principal).review(_order_id(request), data, now=now)
     return web.json_response(present(order))
 
 
@@ -153,7 +155,8 @@ async def review_order(request: web.Request) -> web.Response:
 async def deduct(request: web.Request) -> web.Response:
     principal = require(request, *deductions.DEDUCTORS)
     data = await body(request, DeductionIn)
-    record = await deductions.deduct(request.app[STORE], principal, data, now=request.app[CLOCK].wall())
+    now = request.app[CLOCK].wall()
+    record = await deductions.Deductions(request.app[STORE], principal).deduct(data, now=now)
     return web.json_response(present(record), status=201)
 
 
@@ -169,7 +172,9 @@ async def list_deductions(request: web.Request) -> web.Response:
         order_id=order_id,
     )
     cursor, limit = _paging(params)
-    page = await deductions.listing(request.app[STORE], principal, filters, cursor=cursor, limit=limit)
+    page = await deductions.Deductions(request.app[STORE], principal).listing(
+        filters, cursor=cursor, limit=limit
+    )
     return _page(page.items, page.next_cursor)
 
 
@@ -196,8 +201,9 @@ async def _projects_month(request: web.Request) -> tuple[date, list[ProjectMonth
     params = Params(request.query, ("month", "district"))
     today = local_today(request.app[CLOCK])
     month, district = _summary_month(params, today), params.text("district")
-    async with request.app[STORE].read("summaries.projects") as conn:
-        rows = await summary.projects_month(conn, principal, month, today=today, district=district)
+    rows = await Summaries(request.app[STORE], principal).projects_month(
+        month, today=today, district=district
+    )
     return month, rows
 
 
@@ -206,8 +212,9 @@ async def _districts_month(request: web.Request) -> tuple[date, list[DistrictMon
     params = Params(request.query, ("month", "district"))
     today = local_today(request.app[CLOCK])
     month, district = _summary_month(params, today), _district_of(principal, params.text("district"))
-    async with request.app[STORE].read("summaries.districts") as conn:
-        rows = await summary.districts_month(conn, principal, month, today=today, district=district)
+    rows = await Summaries(request.app[STORE], principal).districts_month(
+        month, today=today, district=district
+    )
     if district is not None and not rows:
         raise ApiError(404, "not_found", f"district {district!r} not found")
     return month, rows
@@ -264,10 +271,9 @@ async def worker_attendance(request: web.Request) -> web.Response:
     if (until - since).days + 1 > national.MAX_DAYS:
         raise InvalidQuery("to", f"must be at most {national.MAX_DAYS} days from 'from' (both included)")
     limit = params.integer("limit", default=MAX_LIMIT, low=1, high=MAX_UPLOAD_LIMIT)
-    upload, next_cursor = await national.export(
-        request.app[STORE],
-        request.app[VAULT],
-        principal,
+    upload, next_cursor = await national.NationalUpload(
+        request.app[STORE], principal, request.app[VAULT]
+    ).export(
         request.match_info["project_id"],
         since,
         until,
@@ -294,10 +300,9 @@ async def list_alerts(request: web.Request) -> web.Response:
     principal = require(request, *EVERY_ROLE)
     params = Params(request.query, ("project_id",))
     now = request.app[CLOCK].wall()
-    async with request.app[STORE].read("alerts") as conn:
-        found = await alerts.alerts(
-            conn, principal, alert_settings(request), now=now, project_id=params.text("project_id")
-        )
+    found = await alerts.Alerts(request.app[STORE], principal, alert_settings(request)).alerts(
+        now=now, project_id=params.text("project_id")
+    )
     return web.json_response(
         {"as_of": now.astimezone(SITE_TIMEZONE).isoformat(), "items": [present(a) for a in found]}
     )
@@ -310,6 +315,5 @@ async def heartbeat_history(request: web.Request) -> web.Response:
     hours = params.integer("hours", default=24, low=1, high=heartbeats.MAX_HOURS)
     device_id = request.match_info["device_id"]
     since: datetime = request.app[CLOCK].wall() - timedelta(hours=hours)
-    async with request.app[STORE].read("heartbeat_history") as conn:
-        points = await heartbeats.history(conn, principal, device_id, since=since)
+    points = await heartbeats.Heartbeats(request.app[STORE], principal).history(device_id, since=since)
     return web.json_response({"device_id": device_id, "points": [present(p) for p in points]})

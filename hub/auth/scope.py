@@ -10,7 +10,16 @@ The rules (the notice's hierarchy):
 - enterprise: projects it is a party to; the whole record where it is the general contractor or
   the supervisor, only its own people where it is a subcontractor; its own staff anywhere;
 - GC and supervision project accounts: their whole project;
-- subcontractor project account: its own enterprise's people on its project (and the lanes of it).
+- subcontractor project account: its own enterprise's people on its project (and the lanes of it);
+- rectification orders: city all; a district bureau those it oversees (the row's ``district``, set
+  at issue); an order to a project every account that sees the project except a subcontractor's
+  department (the general contractor answers it); an order to an enterprise that enterprise;
+- credit deductions: against an enterprise that enterprise, against a person the employer; both
+  also the departments of the project named (a subcontractor's only for its own);
+- the audit log: the city station every line, every other account the lines it made.
+
+A domain object (``Registry``, ``Oversight``, ``Orders``...) is built with a required principal and
+picks its clause here; nothing else in the hub decides what an account may read.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 
 from hub.auth.principal import Principal, Role
 from hub.store import schema
+from hub.store.schema import audit_log, credit_deductions, rectification_orders
 
 # Aliases, never the tables themselves: a scope clause is ANDed into queries on those very tables
 # (assignments, persons, gates...), and SQLAlchemy correlates a subquery's table with the outer
@@ -149,6 +159,54 @@ def device_clause(principal: Principal, device_col: ColumnElement[str]) -> Colum
     if principal.role in (Role.CITY, Role.OPERATOR):
         return true()
     return device_col.in_(select(gates.c.device_id).where(project_clause(principal, gates.c.project_id)))
+
+
+def order_clause(principal: Principal) -> ColumnElement[bool]:
+    """Rectification orders (the row's own ``district``, project and enterprise)."""
+    o = rectification_orders.c
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.DISTRICT:
+        return o.district == principal.district
+    if role in (Role.OPERATOR, Role.SUB_PROJECT):
+        return false()
+    to_project = and_(o.project_id.is_not(None), project_clause(principal, o.project_id))
+    if role is Role.ENTERPRISE:
+        return or_(o.enterprise_id == principal.enterprise_id, to_project)
+    return to_project
+
+
+def _staff_of(enterprise_id: str | None) -> ColumnElement[bool]:
+    d = credit_deductions.c
+    return d.person_id.in_(select(persons.c.id).where(persons.c.enterprise_id == enterprise_id))
+
+
+def deduction_clause(principal: Principal) -> ColumnElement[bool]:
+    """Credit deductions, against an enterprise or a person (then their employer's)."""
+    d = credit_deductions.c
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.DISTRICT:
+        return d.district == principal.district
+    if role is Role.OPERATOR:
+        return false()
+    own = or_(d.enterprise_id == principal.enterprise_id, _staff_of(principal.enterprise_id))
+    if role is Role.ENTERPRISE:
+        return own
+    on_project = and_(d.project_id.is_not(None), project_clause(principal, d.project_id))
+    if role is Role.SUB_PROJECT:
+        return and_(on_project, own)
+    return on_project
+
+
+def audit_clause(principal: Principal) -> ColumnElement[bool]:
+    """The city station reads the whole audit log; every other account the lines it made
+    (including failed logins against it)."""
+    if principal.role is Role.CITY:
+        return true()
+    return audit_log.c.account_id == principal.account_id
 
 
 def _need(value: str | None) -> str:

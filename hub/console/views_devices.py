@@ -11,12 +11,11 @@ from aiohttp import web
 
 from hub.api import present
 from hub.api.keys import CLOCK, CONFIG, STORE
-from hub.auth.scope import device_clause
 from hub.console import charts
 from hub.console.render import page, principal, render
 from hub.derive.days import SITE_TIMEZONE
-from hub.store.records import DeviceStatus
-from hub.store.schema import devices
+from hub.devices.devices import Devices
+from hub.devices.records import DeviceStatus
 from hub.workflows import heartbeats
 
 REFRESH_S = 10
@@ -46,7 +45,7 @@ def _health(status: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str
 
 async def _rows(request: web.Request) -> list[dict[str, Any]]:
     who = principal(request)
-    statuses = await request.app[STORE].devices(scope=device_clause(who, devices.c.device_id))
+    statuses = await Devices(request.app[STORE], who).statuses()
     now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
     return [_health(s, now, keepalive) for s in statuses]
 
@@ -63,10 +62,9 @@ async def board(request: web.Request) -> web.Response:
 async def device(request: web.Request) -> web.Response:
     device_id = request.match_info["device_id"]
     rows = {row["device_id"]: row for row in await _rows(request)}
-    async with request.app[STORE].read("console.device") as conn:
-        points = await heartbeats.history(
-            conn, principal(request), device_id, since=request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
-        )
+    since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
+    lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
+    points = await lane_history.history(device_id, since=since)
     labels = [p.minute.astimezone(SITE_TIMEZONE).strftime("%H:%M") for p in points]
     backlog = charts.line("Journal backlog (events)", labels, [p.journal_backlog for p in points])
     skew = charts.line("Clock skew (seconds)", labels, [abs(p.clock_skew_s) for p in points])

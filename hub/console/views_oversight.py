@@ -19,11 +19,13 @@ from hub.auth.principal import Role
 from hub.console.render import AUTHORITIES, checked_form, page, principal, render
 from hub.console.views_projects import month_of
 from hub.derive.days import local_day, local_today
-from hub.oversight.statistics import registration
+from hub.oversight.oversight import Oversight
 from hub.registry.models import InspectionIn
-from hub.workflows import alerts, csvfile, deductions, orders, summary
+from hub.workflows import csvfile, deductions, orders
+from hub.workflows.alerts import Alerts
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
+from hub.workflows.summary import Summaries
 
 
 def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
@@ -43,8 +45,8 @@ def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]
 @page
 async def overview(request: web.Request) -> web.Response:
     who = principal(request)
-    async with request.app[STORE].read("console.overview") as conn:
-        found = await alerts.alerts(conn, who, alert_settings(request), now=request.app[CLOCK].wall())
+    alerts = Alerts(request.app[STORE], who, alert_settings(request))
+    found = await alerts.alerts(now=request.app[CLOCK].wall())
     return render(request, "overview.html", alerts=found)
 
 
@@ -55,8 +57,7 @@ async def statistics(request: web.Request) -> web.Response:
         raise ApiError(
             403, "forbidden", "registration statistics are for the city station and district bureaus"
         )
-    async with request.app[STORE].read("console.statistics") as conn:
-        figures = await registration(conn, who.district)
+    figures = await Oversight(request.app[STORE], who).registration(who.district)
     unregistered = await request.app[REGISTRY].projects(who, registered=False)
     return render(request, "statistics.html", figures=figures, unregistered=unregistered)
 
@@ -92,7 +93,7 @@ async def order_list(request: web.Request) -> web.Response:
         status=params.choice("status", OrderStatus), overdue=params.boolean("overdue")
     )
     now = request.app[CLOCK].wall()
-    found = await orders.listing(request.app[STORE], who, filters, now=now, limit=200)
+    found = await orders.Orders(request.app[STORE], who).listing(filters, now=now, limit=200)
     projects = await request.app[REGISTRY].projects(who) if who.role in orders.ISSUERS else []
     return render(
         request,
@@ -110,7 +111,8 @@ async def order_list(request: web.Request) -> web.Response:
 async def issue_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     data = _model(OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline"))
-    order = await orders.issue(request.app[STORE], principal(request), data, now=request.app[CLOCK].wall())
+    now = request.app[CLOCK].wall()
+    order = await orders.Orders(request.app[STORE], principal(request)).issue(data, now=now)
     raise web.HTTPSeeOther(f"/console/orders/{order.id}")
 
 
@@ -124,8 +126,10 @@ def _order_id(request: web.Request) -> int:
 @page
 async def order_page(request: web.Request) -> web.Response:
     who = principal(request)
-    order = await orders.get(request.app[STORE], who, _order_id(request), now=request.app[CLOCK].wall())
-    found = await deductions.listing(request.app[STORE], who, deductions.DeductionFilters(order_id=order.id))
+    now = request.app[CLOCK].wall()
+    order = await orders.Orders(request.app[STORE], who).get(_order_id(request), now=now)
+    about_order = deductions.DeductionFilters(order_id=order.id)
+    found = await deductions.Deductions(request.app[STORE], who).listing(about_order)
     return render(
         request,
         "order.html",
@@ -143,7 +147,7 @@ async def respond_order(request: web.Request) -> web.StreamResponse:
     data = _model(ResponseIn, form, ("response",))
     order_id = _order_id(request)
     now = request.app[CLOCK].wall()
-    await orders.respond(request.app[STORE], principal(request), order_id, data, now=now)
+    await orders.Orders(request.app[STORE], principal(request)).respond(order_id, data, now=now)
     raise web.HTTPSeeOther(f"/console/orders/{order_id}")
 
 
@@ -153,14 +157,16 @@ async def review_order(request: web.Request) -> web.StreamResponse:
     form["accept"] = "true" if form.get("verdict") == "accept" else "false"
     data = _model(ReviewIn, form, ("accept", "note", "new_deadline"))
     order_id = _order_id(request)
-    await orders.review(request.app[STORE], principal(request), order_id, data, now=request.app[CLOCK].wall())
+    now = request.app[CLOCK].wall()
+    await orders.Orders(request.app[STORE], principal(request)).review(order_id, data, now=now)
     raise web.HTTPSeeOther(f"/console/orders/{order_id}")
 
 
 @page
 async def deduction_list(request: web.Request) -> web.Response:
     who = principal(request)
-    found = await deductions.listing(request.app[STORE], who, deductions.DeductionFilters(), limit=200)
+    every = deductions.DeductionFilters()
+    found = await deductions.Deductions(request.app[STORE], who).listing(every, limit=200)
     return render(
         request,
         "deductions.html",
@@ -175,7 +181,8 @@ async def deduct(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     fields = ("enterprise_id", "person_id", "project_id", "points", "reason", "order_id")
     data = _model(DeductionIn, form, fields)
-    await deductions.deduct(request.app[STORE], principal(request), data, now=request.app[CLOCK].wall())
+    now = request.app[CLOCK].wall()
+    await deductions.Deductions(request.app[STORE], principal(request)).deduct(data, now=now)
     raise web.HTTPSeeOther("/console/deductions")
 
 
@@ -185,13 +192,13 @@ async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], lis
         raise ApiError(403, "forbidden", "summaries count people: not for the hub operator's account")
     today = local_today(request.app[CLOCK])
     month = month_of(Params(request.query, ("month",)), today)
-    async with request.app[STORE].read("console.summaries") as conn:
-        projects = await summary.projects_month(conn, who, month, today=today)
-        districts = (
-            await summary.districts_month(conn, who, month, today=today, district=who.district)
-            if who.role in AUTHORITIES
-            else []
-        )
+    summaries = Summaries(request.app[STORE], who)
+    projects = await summaries.projects_month(month, today=today)
+    districts = (
+        await summaries.districts_month(month, today=today, district=who.district)
+        if who.role in AUTHORITIES
+        else []
+    )
     return month, projects, districts
 
 

@@ -1,7 +1,7 @@
 """A project's pages, for its GC and supervision departments (and everyone above who sees it):
 headcount by enterprise and role, managers on duty, entries per hour, the access-log browser
 with CSV export, daily and monthly attendance. Every number comes from the oversight API's own
-scoped queries (hub.oversight.queries), never from a filter in a template."""
+scoped reads (hub.oversight.oversight.Oversight), never from a filter in a template."""
 
 from __future__ import annotations
 
@@ -16,17 +16,16 @@ from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.oversight import stream_csv
 from hub.api.params import Params
 from hub.api.workflows import VAULT, alert_settings
-from hub.auth.scope import person_record_clause
 from hub.console import charts
-from hub.console.queries import entries_per_hour
 from hub.console.render import page, principal, render
 from hub.derive.days import SITE_TIMEZONE, local_day, local_today
 from hub.errors import InvalidQuery, NotFound
-from hub.oversight import export, queries
+from hub.events.event_records import EventRecords
+from hub.events.records import EventFilters
+from hub.oversight.oversight import Oversight
 from hub.oversight.records import AttendanceFilters
-from hub.store import EventFilters
-from hub.store.schema import access_events
-from hub.workflows import alerts, national
+from hub.workflows import national
+from hub.workflows.alerts import Alerts
 from wire.models import Decision, Direction
 
 LOG_PAGE = 50
@@ -69,9 +68,8 @@ async def _project(request: web.Request) -> Any:
     """The project in the URL, if the account sees it; 404 exactly as for one that does not exist."""
     project_id = request.match_info["project_id"]
     who = principal(request)
-    async with request.app[STORE].read("console.project") as conn:
-        if not await queries.project_visible(conn, who, project_id):
-            raise NotFound(f"project {project_id!r} not found")
+    if not await Oversight(request.app[STORE], who).project_visible(project_id):
+        raise NotFound(f"project {project_id!r} not found")
     return await request.app[REGISTRY].project(who, project_id)
 
 
@@ -90,11 +88,13 @@ async def project_page(request: web.Request) -> web.Response:
     params = Params(request.query, ("date",))
     now = request.app[CLOCK].wall()
     day = _day(params, local_day(now))
-    async with request.app[STORE].read("console.project_page") as conn:
-        headcount = await queries.headcount(conn, who, project.id, now)
-        managers = await queries.managers_on_duty(conn, who, project.id, day)
-        per_hour = await entries_per_hour(conn, who, project.id, day)
-        found = await alerts.alerts(conn, who, alert_settings(request), now=now, project_id=project.id)
+    oversight = Oversight(request.app[STORE], who)
+    headcount = await oversight.headcount(project.id, now)
+    managers = await oversight.managers_on_duty(project.id, day)
+    per_hour = await oversight.entries_per_hour(project.id, day)
+    found = await Alerts(request.app[STORE], who, alert_settings(request)).alerts(
+        now=now, project_id=project.id
+    )
     chart = charts.bars(f"Entries per hour, {day.isoformat()}", [f"{h:02d}" for h in range(24)], per_hour)
     return render(
         request,
@@ -132,11 +132,8 @@ async def access_log(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
     params, filters, day = _log_filters(request, project.id)
-    t = access_events.c
-    scope = person_record_clause(who, t.project_id, t.person_id)
-    found = await request.app[STORE].query_access_events(
-        filters, params.text("cursor"), LOG_PAGE, scope=scope
-    )
+    events = EventRecords(request.app[STORE], who)
+    found = await events.access_events(filters, params.text("cursor"), LOG_PAGE)
     query = {k: v for k, v in request.query.items() if k != "cursor" and v}
     return render(
         request,
@@ -156,8 +153,7 @@ async def access_log_csv(request: web.Request) -> web.StreamResponse:
     project = await _project(request)
     who = principal(request)
     _, filters, day = _log_filters(request, project.id)
-    t = access_events.c
-    pages = export.pages(request.app[STORE], filters, person_record_clause(who, t.project_id, t.person_id))
+    pages = Oversight(request.app[STORE], who).export_pages(filters)
     return await stream_csv(request, pages, f"access-log_{project.id}_{day.isoformat()}.csv")
 
 
@@ -168,8 +164,7 @@ async def attendance_day(request: web.Request) -> web.Response:
     params = Params(request.query, ("date", "cursor"))
     day = _day(params, local_today(request.app[CLOCK]))
     filters = AttendanceFilters(since=day, until=day, project_id=project.id)
-    async with request.app[STORE].read("console.attendance") as conn:
-        found = await queries.attendance_page(conn, who, filters, params.text("cursor"), 200)
+    found = await Oversight(request.app[STORE], who).attendance(filters, params.text("cursor"), 200)
     return render(
         request, "attendance.html", project=project, day=day, rows=found.items, next_cursor=found.next_cursor
     )
@@ -180,8 +175,7 @@ async def attendance_month(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
     month = month_of(Params(request.query, ("month",)), local_today(request.app[CLOCK]))
-    async with request.app[STORE].read("console.monthly") as conn:
-        report = await queries.monthly(conn, who, project.id, month)
+    report = await Oversight(request.app[STORE], who).monthly(project.id, month)
     return render(request, "attendance_month.html", project=project, month=month, report=report)
 
 
@@ -192,9 +186,8 @@ async def worker_attendance(request: web.Request) -> web.Response:
     who = principal(request)
     now = request.app[CLOCK].wall()
     day = _day(Params(request.query, ("date",)), local_day(now))
-    upload, _ = await national.export(
-        request.app[STORE], request.app[VAULT], who, project.id, day, day, now=now, limit=50_000
-    )
+    uploads = national.NationalUpload(request.app[STORE], who, request.app[VAULT])
+    upload, _ = await uploads.export(project.id, day, day, now=now, limit=50_000)
     return web.json_response(
         upload,
         headers={

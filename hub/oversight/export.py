@@ -1,4 +1,5 @@
-"""Access events as CSV, page by page: a million rows cost one page of memory.
+"""Access events as CSV, page by page: a million rows cost one page of memory
+(:meth:`hub.oversight.oversight.Oversight.export_pages` reads them under the account's scope).
 
 The pages are the access-event listing's own keyset pages (:func:`hub.store.queries.page_query`,
 same filters, same scope), narrowed to the columns a regulator reads and joined to the gate's,
@@ -14,9 +15,8 @@ mark: without it, common spreadsheet programs show Chinese names as mojibake.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,10 +24,9 @@ from sqlalchemy import ColumnElement, Select
 
 from hub.derive.days import SITE_TIMEZONE
 from hub.errors import InvalidQuery
+from hub.events.queries import page_query
+from hub.events.records import EventFilters
 from hub.oversight.queries import latest_enterprise
-from hub.store import EventFilters, Store
-from hub.store.cursor import encode_cursor
-from hub.store.queries import page_query
 from hub.store.schema import access_events, enterprises, gates, persons
 
 MAX_SPAN = timedelta(days=31)
@@ -48,7 +47,6 @@ HEADER = (
     "enterprise_name",
     "clock_synced",
 )
-_JUST_AFTER = timedelta(microseconds=1)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -126,27 +124,3 @@ def to_csv(rows: Sequence[Any], *, header: bool) -> str:
             )
         )
     return buffer.getvalue()
-
-
-async def pages(
-    store: Store, filters: EventFilters, scope: ColumnElement[bool], *, page_rows: int = PAGE_ROWS
-) -> AsyncGenerator[str, None]:
-    """CSV text, a page at a time, header first (even when nothing matches); newest first.
-
-    Each page is its own short read: a slow download holds no transaction open.
-    """
-    after: str | None = None
-    header = True
-    while True:
-        async with store.read("export_access_events") as conn:
-            rows = (await conn.execute(page_statement(filters, after, scope, page_rows))).all()
-        yield to_csv(rows[:page_rows], header=header)
-        header = False
-        if len(rows) <= page_rows:
-            return
-        last = rows[page_rows - 1]
-        after = encode_cursor(last.wall_time, last.id)
-        # The cursor's OR (earlier, or as early with a lower id) does not bound an index range by
-        # itself; an upper bound does, so each page starts where the last one ended instead of
-        # walking every row above it again (quadratic over a million rows).
-        filters = dataclasses.replace(filters, until=last.wall_time + _JUST_AFTER)

@@ -12,5 +12,5 @@
 - the lanes' heartbeat history for device charts.
 
 Every write is one transaction with its audit line; every read ANDs the account's scope, built
-from :mod:`hub.auth.scope` (:mod:`hub.workflows.scope`).
+from :mod:`hub.auth.scope`, chosen inside each domain object from the principal it is built with.
 """

@@ -12,6 +12,7 @@ instance would miss):
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
+:class:`Alerts` is built for one account; each kind is one short read.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, person_record_clause
 from hub.derive.days import SITE_TIMEZONE, local_day
 from hub.oversight.queries import active_on
+from hub.store import Store
 from hub.store.schema import (
     access_events,
     assignments,
@@ -51,183 +52,184 @@ class AlertSettings:
     watchlist_window: timedelta = timedelta(hours=24)
 
 
-async def alerts(
-    conn: AsyncConnection,
-    principal: Principal,
-    settings: AlertSettings,
-    *,
-    now: datetime,
-    project_id: str | None = None,
-) -> list[Alert]:
-    """Every alert the account may see, newest kinds first: people, then gates, then orders."""
-    found: list[Alert] = []
-    if principal.sees_personal_data:
-        found += await managers_absent(conn, principal, settings, now=now, project_id=project_id)
-        found += await watchlist_hits(conn, principal, settings, now=now, project_id=project_id)
-    found += await gates_offline(conn, principal, settings, now=now, project_id=project_id)
-    if principal.sees_personal_data:
-        found += await orders_overdue(conn, principal, now=now, project_id=project_id)
-    return found
+class Alerts:
+    """The alerts ``principal`` may see, under ``settings`` (the hub's configured thresholds)."""
 
+    def __init__(self, store: Store, principal: Principal, settings: AlertSettings) -> None:
+        self._store = store
+        self._principal = principal
+        self._settings = settings
 
-async def managers_absent(
-    conn: AsyncConnection,
-    principal: Principal,
-    settings: AlertSettings,
-    *,
-    now: datetime,
-    project_id: str | None = None,
-    day: date | None = None,
-) -> list[Alert]:
-    day = day or local_day(now)
-    due = datetime.combine(day, settings.manager_due_by, tzinfo=SITE_TIMEZONE)
-    if now < due:
-        return []
-    held = assignments.alias("held")
-    h, per, att, p = held.c, persons.c, attendance.c, projects.c
-    query = (
-        select(h.project_id, h.person_id, per.name, per.position, p.name.label("project_name"), att.first_in)
-        .select_from(
-            held.join(persons, per.id == h.person_id)
-            .join(projects, p.id == h.project_id)
-            .outerjoin(
-                attendance, and_(att.project_id == h.project_id, att.person_id == h.person_id, att.day == day)
+    async def alerts(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
+        """Every alert the account may see, newest kinds first: people, then gates, then orders."""
+        found: list[Alert] = []
+        personal = self._principal.sees_personal_data
+        if personal:
+            found += await self.managers_absent(now=now, project_id=project_id)
+            found += await self.watchlist_hits(now=now, project_id=project_id)
+        found += await self.gates_offline(now=now, project_id=project_id)
+        if personal:
+            found += await self.orders_overdue(now=now, project_id=project_id)
+        return found
+
+    async def managers_absent(
+        self,
+        *,
+        now: datetime,
+        project_id: str | None = None,
+        day: date | None = None,
+    ) -> list[Alert]:
+        day = day or local_day(now)
+        due = datetime.combine(day, self._settings.manager_due_by, tzinfo=SITE_TIMEZONE)
+        if now < due:
+            return []
+        held = assignments.alias("held")
+        h, per, att, p = held.c, persons.c, attendance.c, projects.c
+        query = (
+            select(
+                h.project_id, h.person_id, per.name, per.position, p.name.label("project_name"), att.first_in
             )
-        )
-        .where(
-            h.role == MANAGER,
-            active_on(h, day),
-            or_(att.first_in.is_(None), att.first_in > due),
-            person_record_clause(principal, h.project_id, h.person_id),
-            *([h.project_id == project_id] if project_id else []),
-        )
-        .order_by(h.project_id, per.position, h.person_id)
-        .distinct()
-    )
-    result = []
-    for row in await conn.execute(query):
-        came = row.first_in.astimezone(SITE_TIMEZONE).strftime("%H:%M") if row.first_in else None
-        message = (
-            f"{row.name} ({row.position or 'manager'}) had not entered by {settings.manager_due_by:%H:%M}"
-        )
-        result.append(
-            Alert(
-                kind="manager_absent",
-                project_id=row.project_id,
-                at=due,
-                subject=row.person_id,
-                message=message + (f"; came at {came}" if came else ""),
-                details={
-                    "name": row.name,
-                    "position": row.position,
-                    "first_in": came,
-                    "project_name": row.project_name,
-                },
+            .select_from(
+                held.join(persons, per.id == h.person_id)
+                .join(projects, p.id == h.project_id)
+                .outerjoin(
+                    attendance,
+                    and_(att.project_id == h.project_id, att.person_id == h.person_id, att.day == day),
+                )
             )
-        )
-    return result
-
-
-async def gates_offline(
-    conn: AsyncConnection,
-    principal: Principal,
-    settings: AlertSettings,
-    *,
-    now: datetime,
-    project_id: str | None = None,
-) -> list[Alert]:
-    g, d = gates.c, devices.c
-    cutoff = now - settings.gate_offline_after
-    query = (
-        select(g.device_id, g.project_id, g.name, g.lane, d.last_seen_at)
-        .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
-        .where(
-            or_(d.last_seen_at.is_(None), d.last_seen_at < cutoff),
-            device_clause(principal, g.device_id),
-            *([g.project_id == project_id] if project_id else []),
-        )
-        .order_by(g.project_id, g.device_id)
-    )
-    result = []
-    for row in await conn.execute(query):
-        if row.last_seen_at is None:
-            message = f"gate {row.name} (lane {row.lane}) has never been heard from"
-        else:
-            minutes = int((now - row.last_seen_at).total_seconds() // 60)
-            message = f"gate {row.name} (lane {row.lane}) silent for {minutes} min"
-        result.append(
-            Alert(
-                kind="gate_offline",
-                project_id=row.project_id,
-                at=row.last_seen_at,
-                subject=row.device_id,
-                message=message,
-                details={"gate": row.name, "lane": row.lane},
+            .where(
+                h.role == MANAGER,
+                active_on(h, day),
+                or_(att.first_in.is_(None), att.first_in > due),
+                person_record_clause(self._principal, h.project_id, h.person_id),
+                *([h.project_id == project_id] if project_id else []),
             )
+            .order_by(h.project_id, per.position, h.person_id)
+            .distinct()
         )
-    return result
-
-
-async def watchlist_hits(
-    conn: AsyncConnection,
-    principal: Principal,
-    settings: AlertSettings,
-    *,
-    now: datetime,
-    project_id: str | None = None,
-) -> list[Alert]:
-    a, per = access_events.c, persons.c
-    query = (
-        select(a.project_id, a.device_id, a.lane, a.wall_time, a.person_id, per.name)
-        .select_from(access_events.outerjoin(persons, per.id == a.person_id))
-        .where(
-            a.reason == "watchlisted",
-            a.wall_time >= now - settings.watchlist_window,
-            a.wall_time <= now,
-            person_record_clause(principal, a.project_id, a.person_id),
-            *([a.project_id == project_id] if project_id else []),
-        )
-        .order_by(a.wall_time.desc(), a.id.desc())
-        .limit(200)
-    )
-    result = []
-    for row in await conn.execute(query):
-        who = row.name or "an unregistered card on the watchlist"
-        local = row.wall_time.astimezone(SITE_TIMEZONE).strftime("%m-%d %H:%M")
-        result.append(
-            Alert(
-                kind="watchlist_hit",
-                project_id=row.project_id,
-                at=row.wall_time,
-                subject=row.person_id or row.device_id,
-                message=f"watchlist hit: {who} at lane {row.lane} ({row.device_id}), {local}",
-                details={"device_id": row.device_id, "lane": row.lane, "person_id": row.person_id},
+        result = []
+        async with self._store.read("alerts") as conn:
+            rows = (await conn.execute(query)).all()
+        for row in rows:
+            came = row.first_in.astimezone(SITE_TIMEZONE).strftime("%H:%M") if row.first_in else None
+            due_by = self._settings.manager_due_by
+            message = f"{row.name} ({row.position or 'manager'}) had not entered by {due_by:%H:%M}"
+            result.append(
+                Alert(
+                    kind="manager_absent",
+                    project_id=row.project_id,
+                    at=due,
+                    subject=row.person_id,
+                    message=message + (f"; came at {came}" if came else ""),
+                    details={
+                        "name": row.name,
+                        "position": row.position,
+                        "first_in": came,
+                        "project_name": row.project_name,
+                    },
+                )
             )
-        )
-    return result
+        return result
 
-
-async def orders_overdue(
-    conn: AsyncConnection, principal: Principal, *, now: datetime, project_id: str | None = None
-) -> list[Alert]:
-    filters = orders.OrderFilters(overdue=True, project_id=project_id)
-    query = orders.filtered(principal, filters, local_day(now)).order_by(rectification_orders.c.deadline)
-    result = []
-    for row in await conn.execute(query.limit(200)):
-        recipient = f"project {row.project_id}" if row.project_id else f"enterprise {row.enterprise_id}"
-        result.append(
-            Alert(
-                kind="order_overdue",
-                project_id=row.project_id,
-                at=datetime.combine(row.deadline + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE),
-                subject=f"order:{row.id}",
-                message=f"order {row.id} to {recipient} ({row.recipient_name}) is overdue since "
-                f"{row.deadline.isoformat()}: escalated to the city station",
-                details={
-                    "order_id": row.id,
-                    "deadline": row.deadline.isoformat(),
-                    "issued_by": row.issued_by,
-                },
+    async def gates_offline(
+        self,
+        *,
+        now: datetime,
+        project_id: str | None = None,
+    ) -> list[Alert]:
+        g, d = gates.c, devices.c
+        cutoff = now - self._settings.gate_offline_after
+        query = (
+            select(g.device_id, g.project_id, g.name, g.lane, d.last_seen_at)
+            .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
+            .where(
+                or_(d.last_seen_at.is_(None), d.last_seen_at < cutoff),
+                device_clause(self._principal, g.device_id),
+                *([g.project_id == project_id] if project_id else []),
             )
+            .order_by(g.project_id, g.device_id)
         )
-    return result
+        result = []
+        async with self._store.read("alerts") as conn:
+            rows = (await conn.execute(query)).all()
+        for row in rows:
+            if row.last_seen_at is None:
+                message = f"gate {row.name} (lane {row.lane}) has never been heard from"
+            else:
+                minutes = int((now - row.last_seen_at).total_seconds() // 60)
+                message = f"gate {row.name} (lane {row.lane}) silent for {minutes} min"
+            result.append(
+                Alert(
+                    kind="gate_offline",
+                    project_id=row.project_id,
+                    at=row.last_seen_at,
+                    subject=row.device_id,
+                    message=message,
+                    details={"gate": row.name, "lane": row.lane},
+                )
+            )
+        return result
+
+    async def watchlist_hits(
+        self,
+        *,
+        now: datetime,
+        project_id: str | None = None,
+    ) -> list[Alert]:
+        a, per = access_events.c, persons.c
+        query = (
+            select(a.project_id, a.device_id, a.lane, a.wall_time, a.person_id, per.name)
+            .select_from(access_events.outerjoin(persons, per.id == a.person_id))
+            .where(
+                a.reason == "watchlisted",
+                a.wall_time >= now - self._settings.watchlist_window,
+                a.wall_time <= now,
+                person_record_clause(self._principal, a.project_id, a.person_id),
+                *([a.project_id == project_id] if project_id else []),
+            )
+            .order_by(a.wall_time.desc(), a.id.desc())
+            .limit(200)
+        )
+        result = []
+        async with self._store.read("alerts") as conn:
+            rows = (await conn.execute(query)).all()
+        for row in rows:
+            who = row.name or "an unregistered card on the watchlist"
+            local = row.wall_time.astimezone(SITE_TIMEZONE).strftime("%m-%d %H:%M")
+            result.append(
+                Alert(
+                    kind="watchlist_hit",
+                    project_id=row.project_id,
+                    at=row.wall_time,
+                    subject=row.person_id or row.device_id,
+                    message=f"watchlist hit: {who} at lane {row.lane} ({row.device_id}), {local}",
+                    details={"device_id": row.device_id, "lane": row.lane, "person_id": row.person_id},
+                )
+            )
+        return result
+
+    async def orders_overdue(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
+        filters = orders.OrderFilters(overdue=True, project_id=project_id)
+        query = orders.Orders(self._store, self._principal).filtered(filters, local_day(now))
+        query = query.order_by(rectification_orders.c.deadline).limit(200)
+        async with self._store.read("alerts.orders_overdue") as conn:
+            rows = (await conn.execute(query)).all()
+        result = []
+        for row in rows:
+            recipient = f"project {row.project_id}" if row.project_id else f"enterprise {row.enterprise_id}"
+            result.append(
+                Alert(
+                    kind="order_overdue",
+                    project_id=row.project_id,
+                    at=datetime.combine(row.deadline + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE),
+                    subject=f"order:{row.id}",
+                    message=f"order {row.id} to {recipient} ({row.recipient_name}) is overdue since "
+                    f"{row.deadline.isoformat()}: escalated to the city station",
+                    details={
+                        "order_id": row.id,
+                        "deadline": row.deadline.isoformat(),
+                        "issued_by": row.issued_by,
+                    },
+                )
+            )
+        return result

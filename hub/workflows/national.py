@@ -21,10 +21,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.auth import audit
-from hub.auth.principal import FULL_ID_ROLES, Principal, Role
+from hub.auth import audit, permissions
+from hub.auth.principal import Principal
 from hub.auth.scope import project_clause
 from hub.derive.days import SITE_TIMEZONE
 from hub.registry.errors import Missing
@@ -34,7 +33,7 @@ from hub.store import Store
 from hub.store.cursor import decode_cursor, encode_cursor
 from hub.store.schema import access_events, persons, projects
 
-UPLOADERS: Final = FULL_ID_ROLES | {Role.GC_PROJECT}
+UPLOADERS: Final = permissions.UPLOADERS
 """Those who read whole ID numbers anyway, and the uploader (the project's GC department)."""
 MAX_DAYS: Final = 31
 ID_CARD_TYPES: Final = {
@@ -47,69 +46,73 @@ DIRECTIONS: Final = {"in": "01", "out": "02"}
 TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 
 
-async def export(
-    store: Store,
-    vault: IdVault,
-    principal: Principal,
-    project_id: str,
-    since: date,
-    until: date,
-    *,
-    now: datetime,
-    cursor: str | None = None,
-    limit: int = 500,
-) -> tuple[dict[str, object], str | None]:
-    """One page of ``{"project_code", "datalist": [...]}`` in time order, and the next cursor."""
-    check_role(principal, UPLOADERS)
-    start = datetime.combine(since, time(0), tzinfo=SITE_TIMEZONE)
-    end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE)
-    a, per = access_events.c, persons.c
-    where = [
-        a.project_id == project_id,
-        a.decision == "granted",
-        a.person_id.is_not(None),
-        a.wall_time >= start,
-        a.wall_time < end,
-    ]
-    if cursor is not None:
-        after_time, after_id = decode_cursor(cursor)
-        where.append(or_(a.wall_time > after_time, and_(a.wall_time == after_time, a.id > after_id)))
-    query = (
-        select(a.id, a.wall_time, a.direction, a.person_id, per.card_kind, per.id_cipher)
-        .join(persons, per.id == a.person_id)
-        .where(*where)
-        .order_by(a.wall_time, a.id)
-        .limit(limit + 1)
-    )
-    async with store.write("workflows.worker_attendance") as conn:
-        await _visible(conn, principal, project_id)
-        rows = (await conn.execute(query)).all()
-        page = rows[:limit]
-        detail = {"from": since.isoformat(), "to": until.isoformat(), "rows": len(page)}
-        await audit.record(
-            conn,
-            principal,
-            "workflow.worker_attendance.export",
-            at=now,
-            target=f"project:{project_id}",
-            detail=detail,
+class NationalUpload:
+    """The national platform's upload as ``principal`` may export it; ``vault`` opens the ID
+    numbers it carries."""
+
+    def __init__(self, store: Store, principal: Principal, vault: IdVault) -> None:
+        self._store = store
+        self._principal = principal
+        self._vault = vault
+
+    async def export(
+        self,
+        project_id: str,
+        since: date,
+        until: date,
+        *,
+        now: datetime,
+        cursor: str | None = None,
+        limit: int = 500,
+    ) -> tuple[dict[str, object], str | None]:
+        """One page of ``{"project_code", "datalist": [...]}`` in time order, and the next cursor."""
+        principal = self._principal
+        check_role(principal, UPLOADERS)
+        start = datetime.combine(since, time(0), tzinfo=SITE_TIMEZONE)
+        end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE)
+        a, per, p = access_events.c, persons.c, projects.c
+        where = [
+            a.project_id == project_id,
+            a.decision == "granted",
+            a.person_id.is_not(None),
+            a.wall_time >= start,
+            a.wall_time < end,
+        ]
+        if cursor is not None:
+            after_time, after_id = decode_cursor(cursor)
+            where.append(or_(a.wall_time > after_time, and_(a.wall_time == after_time, a.id > after_id)))
+        query = (
+            select(a.id, a.wall_time, a.direction, a.person_id, per.card_kind, per.id_cipher)
+            .join(persons, per.id == a.person_id)
+            .where(*where)
+            .order_by(a.wall_time, a.id)
+            .limit(limit + 1)
         )
-    datalist = [
-        {
-            "id_card_type": ID_CARD_TYPES.get(row.card_kind, "99"),
-            "id_card_number": vault.open_id(row.person_id, row.id_cipher),
-            "date": row.wall_time.astimezone(SITE_TIMEZONE).strftime(TIME_FORMAT),
-            "direction": DIRECTIONS[row.direction],
-        }
-        for row in page
-        if row.direction in DIRECTIONS
-    ]
-    next_cursor = encode_cursor(page[-1].wall_time, page[-1].id) if len(rows) > limit and page else None
-    return {"project_code": project_id, "datalist": datalist}, next_cursor
-
-
-async def _visible(conn: AsyncConnection, principal: Principal, project_id: str) -> None:
-    p = projects.c
-    found = await conn.scalar(select(p.id).where(p.id == project_id, project_clause(principal, p.id)))
-    if found is None:
-        raise Missing("project", project_id)
+        visible = select(p.id).where(p.id == project_id, project_clause(principal, p.id))
+        async with self._store.write("workflows.worker_attendance") as conn:
+            if await conn.scalar(visible) is None:
+                raise Missing("project", project_id)
+            rows = (await conn.execute(query)).all()
+            page = rows[:limit]
+            detail = {"from": since.isoformat(), "to": until.isoformat(), "rows": len(page)}
+            await audit.record(
+                conn,
+                principal,
+                "workflow.worker_attendance.export",
+                at=now,
+                target=f"project:{project_id}",
+                detail=detail,
+            )
+        datalist = [
+            {
+                "id_card_type": ID_CARD_TYPES.get(row.card_kind, "99"),
+                "id_card_number": self._vault.open_id(row.person_id, row.id_cipher),
+                "date": row.wall_time.astimezone(SITE_TIMEZONE).strftime(TIME_FORMAT),
+                "direction": DIRECTIONS[row.direction],
+            }
+            for row in page
+            if row.direction in DIRECTIONS
+        ]
+        more = len(rows) > limit and page
+        next_cursor = encode_cursor(page[-1].wall_time, page[-1].id) if more else None
+        return {"project_code": project_id, "datalist": datalist}, next_cursor

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from hub.events.journal import store_events
 from hub.registry import default_data_key_path
 from hub.store import Store
 from hub.store.schema import inspections
@@ -108,27 +109,24 @@ async def build_world(database: Path) -> tuple[w.World, int, int]:
             900, device_id="lane-a-in", project_id="proj-a", wall_time=now - timedelta(minutes=20),
             granted=False, reason=Reason.WATCHLISTED,
         )  # fmt: skip
-        await store.store_events([hit])
+        await store_events(store, [hit])
         for minute in range(30, 0, -1):
             at = now - timedelta(minutes=minute)
             await store.record_heartbeat(_beat(at - timedelta(seconds=2), minute % 7), received_at=at)
         xihu = principals["district-xihu"]
-        order = await orders.issue(
-            store, xihu,
+        order = await orders.Orders(store, xihu).issue(
             OrderIn(project_id="proj-a", subject="考勤记录不全", requirements="补录闸机故障期间的进出记录",
                     deadline=today + timedelta(days=7)),
             now=now,
         )  # fmt: skip
-        answered = await orders.issue(
-            store, xihu,
+        answered = await orders.Orders(store, xihu).issue(
             OrderIn(project_id="proj-a", subject="管理人员考勤", requirements="补录项目经理考勤",
                     deadline=today + timedelta(days=7)),
             now=now,
         )  # fmt: skip
-        await orders.respond(store, principals["gc-a"], answered.id, ResponseIn(response="已补录"), now=now)
-        await deductions.deduct(
-            store,
-            xihu,
+        responder = orders.Orders(store, principals["gc-a"])
+        await responder.respond(answered.id, ResponseIn(response="已补录"), now=now)
+        await deductions.Deductions(store, xihu).deduct(
             DeductionIn(enterprise_id="ent-gc1", points=2, reason="未按期报备", order_id=order.id),
             now=now,
         )

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from hub.events.journal import store_events
 from hub.store.schema import audit_log, heartbeat_history
 from hub.workflows import alerts
 from tests.hub.factories import make_event
@@ -87,19 +88,18 @@ async def test_alerts_computed_from_the_data(api: Api) -> None:
         900, device_id="lane-a-in", project_id="proj-a", wall_time=w.at(w.DAY, 9, 15),
         granted=False, reason=Reason.WATCHLISTED,
     )  # fmt: skip
-    await api.store.store_events([hit])
+    await store_events(api.store, [hit])
     settings = alerts.AlertSettings()
-    async with api.store.read("test") as conn:
-        found = {
-            who: sorted(
-                (a.kind, a.subject)
-                for a in await alerts.alerts(conn, api.principals[who], settings, now=at_ten)
-            )
-            for who in ("city", "gc-a", "sub-a", "operator", "gc-b")
-        }
-        early = await alerts.alerts(conn, api.principals["city"], settings, now=w.at(w.DAY, 8, 59))
-        strict = alerts.AlertSettings(manager_due_by=time(7, 0))
-        late_comer = await alerts.managers_absent(conn, api.principals["gc-a"], strict, now=at_ten)
+    found = {
+        who: sorted(
+            (a.kind, a.subject)
+            for a in await alerts.Alerts(api.store, api.principals[who], settings).alerts(now=at_ten)
+        )
+        for who in ("city", "gc-a", "sub-a", "operator", "gc-b")
+    }
+    early = await alerts.Alerts(api.store, api.principals["city"], settings).alerts(now=w.at(w.DAY, 8, 59))
+    strict = alerts.AlertSettings(manager_due_by=time(7, 0))
+    late_comer = await alerts.Alerts(api.store, api.principals["gc-a"], strict).managers_absent(now=at_ten)
     gates_a = [("gate_offline", "lane-a-in"), ("gate_offline", "lane-a-out")]
     assert found["gc-a"] == sorted([("manager_absent", "per-m2"), *gates_a, ("watchlist_hit", "lane-a-in")])
     assert found["city"] == sorted([*found["gc-a"], ("gate_offline", "lane-b-in")])
@@ -112,8 +112,7 @@ async def test_alerts_computed_from_the_data(api: Api) -> None:
 
     # A gate heard from recently is not offline.
     await api.store.record_heartbeat(_beat("lane-a-in", at_ten), received_at=at_ten - timedelta(minutes=2))
-    async with api.store.read("test") as conn:
-        offline = await alerts.gates_offline(conn, api.principals["gc-a"], settings, now=at_ten)
+    offline = await alerts.Alerts(api.store, api.principals["gc-a"], settings).gates_offline(now=at_ten)
     assert [a.subject for a in offline] == ["lane-a-out"]
     # Over HTTP: the operator gets gate alerts only, and everything has a kind and a message.
     body = await api.ok("operator", "GET", "/api/v1/alerts")

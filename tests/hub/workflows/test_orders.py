@@ -138,7 +138,9 @@ async def test_an_order_past_its_deadline_is_overdue_and_escalated(api: Api) -> 
         requirements="补录",
         deadline=api.clock.today() - timedelta(days=3),
     )
-    late = await orders.issue(api.store, api.principals["district-xihu"], data, now=now - timedelta(days=10))
+    late = await orders.Orders(api.store, api.principals["district-xihu"]).issue(
+        data, now=now - timedelta(days=10)
+    )
     on_time = await api.ok("district-xihu", "POST", ORDERS, 201, json=_order(api, project_id="proj-a"))
     got = await api.ok("city", "GET", f"{ORDERS}/{late.id}")
     assert (got["overdue"], got["escalated"]) == (True, True)

@@ -24,9 +24,9 @@ async def _in_may(api: Api) -> None:
     xihu = api.principals["district-xihu"]
     issued = w.at(w.DAY, 10)
     data = OrderIn(project_id="proj-a", subject="s", requirements="r", deadline=w.DAY + timedelta(days=3))
-    order = await orders.issue(api.store, xihu, data, now=issued)
+    order = await orders.Orders(api.store, xihu).issue(data, now=issued)
     data2 = DeductionIn(enterprise_id="ent-gc1", points=4, reason="r", order_id=order.id)
-    await deductions.deduct(api.store, xihu, data2, now=issued + timedelta(days=5))
+    await deductions.Deductions(api.store, xihu).deduct(data2, now=issued + timedelta(days=5))
 
 
 async def test_project_month_figures(api: Api) -> None:
@@ -124,7 +124,7 @@ async def test_the_month_turns_at_the_sites_midnight(api: Api) -> None:
     first = today.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     data = OrderIn(project_id="proj-a", subject="s", requirements="r", deadline=last)
-    await orders.issue(api.store, api.principals["district-xihu"], data, now=api.clock.wall())
+    await orders.Orders(api.store, api.principals["district-xihu"]).issue(data, now=api.clock.wall())
     path = "/api/v1/summaries/projects"
 
     async def current(month: date) -> dict[str, Any]:
