@@ -1,16 +1,17 @@
-"""The body's rows (:data:`wire.roster.Row`) to the core's columns and back.
+"""The lane's one validator of roster rows: the wire's rows (:data:`wire.roster.Row`) in, the
+core's index columns out, and back for the roster file.
 
 One reader for every way a roster reaches a lane (a snapshot's chunks, a delta, the roster file),
 so an entry the lane would refuse from the hub is also refused from its own disk. A row is
 ``[hash, person_id, role, entry_date, exit_date]``, plus ``pass_from, pass_until`` for a visitor's
 pass, the dates as ISO text.
 
-:func:`pack_rows` turns a whole chunk of rows into :class:`~controller.core.roster.Columns` and
-checks them column by column: each check is one C-level pass (``zip``, ``str.join``, ``map``,
+:func:`columns_of_rows` turns a whole chunk of rows into :class:`~controller.core.roster.Columns`
+and checks them column by column: each check is one C-level pass (``zip``, ``str.join``, ``map``,
 ``bytes.translate``, a regex over all names at once), and dates are parsed once per distinct day.
 100,000 rows take ~40 ms where a Python call per row took ~300 ms. A chunk the column checks do
-not accept (a wrong type, a bad value) goes through :func:`pack_row`, one row at a time, which
-says exactly what is wrong; the column checks accept nothing :func:`pack_row` would refuse (a
+not accept (a wrong type, a bad value) goes through :func:`entry_of_row`, one row at a time, which
+says exactly what is wrong; the column checks accept nothing :func:`entry_of_row` would refuse (a
 property test holds them together).
 """
 
@@ -23,7 +24,7 @@ from datetime import date, datetime
 from itertools import compress
 from typing import Any
 
-from controller.core.roster import EMPTY_COLUMNS, Columns, Packed, Role, Window
+from controller.core.roster import EMPTY_COLUMNS, Columns, Role, RosterEntry, Window
 
 ROWS_PER_ARRAY = 1000
 """Rows per JSON array when the lane encodes rows itself: one ``json`` call holds the GIL ~1 ms."""
@@ -32,6 +33,7 @@ _HEX_TEXT = "0123456789abcdef"
 _HEX = _HEX_TEXT.encode()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ROLE_NAMES: dict[Any, str] = {role.value: role.value for role in Role}
+_ROLES: dict[Any, Role] = {role.value: role for role in Role}
 _DAYS: dict[Any, date | None] = {None: None}
 """ISO day text to its date, for every day met so far (a roster has a few hundred distinct ones)."""
 _DAYS_KEPT = 20_000
@@ -57,8 +59,8 @@ def _day(text: Any) -> date | None:
     return date.fromisoformat(text)  # TypeError for anything but text
 
 
-def pack_row(row: Sequence[Any]) -> tuple[str, Packed]:
-    """One row as ``(hash, packed entry)``; ValueError naming the field that is wrong."""
+def entry_of_row(row: Sequence[Any]) -> tuple[str, RosterEntry]:
+    """One row as ``(hash, entry)``; ValueError naming the field that is wrong."""
     if not isinstance(row, list | tuple):
         raise ValueError(f"a roster line is not an entry ({type(row).__name__})")
     size = len(row)
@@ -77,16 +79,14 @@ def pack_row(row: Sequence[Any]) -> tuple[str, Packed]:
         raise ValueError("credential hash is not 64 hex digits")
     if type(person_id) is not str or not 0 < len(person_id) <= 64 or _CONTROL.search(person_id):
         raise ValueError("person_id is not a label")
-    name = _ROLE_NAMES.get(role) if type(role) is str else None
-    if name is None:
+    known = _ROLES.get(role) if isinstance(role, str) else None
+    if known is None:
         raise ValueError("role is not one this lane knows")
     try:
-        head = (person_id, name, _day(start), _day(end))
+        entry = RosterEntry(person_id, known, _day(start), _day(end), *window)
     except TypeError as err:
         raise ValueError("a date is not a string") from err
-    if window == (None, None):
-        return credential_hash, head
-    return credential_hash, (*head, *window)
+    return credential_hash, entry
 
 
 def _learn_days(texts: Iterable[Any]) -> bool:
@@ -146,7 +146,7 @@ def _columns(rows: Sequence[Any]) -> Columns | None:
     return Columns(hashes, people, names, starting, ending, windows)
 
 
-def pack_rows(rows: Sequence[Any]) -> Columns:
+def columns_of_rows(rows: Sequence[Any]) -> Columns:
     """A chunk's rows as columns, in the rows' order; ValueError for the first row that is wrong.
 
     A hash listed twice is the index's to find (:class:`~controller.core.roster.RosterIndex`):
@@ -157,7 +157,7 @@ def pack_rows(rows: Sequence[Any]) -> Columns:
     columns = _columns(rows)
     if columns is not None:
         return columns
-    return Columns.of_packed([pack_row(row) for row in rows])
+    return Columns.of_entries([entry_of_row(row) for row in rows])
 
 
 def _iso(value: date | None) -> str | None:

@@ -8,7 +8,7 @@ roster is refused), and a delta only on top of exactly the version it starts fro
 one snapshot in assembly; a manifest for a higher version replaces an unfinished one.
 
 Each chunk is checked and parsed as it arrives, while the next ones are still on the way: its
-entries become the core's columns (:func:`controller.roster_rows.pack_rows`, every field checked)
+entries become the core's columns (:func:`controller.roster_rows.columns_of_rows`, every field checked)
 and are appended to the roster in assembly, so the last chunk leaves nothing to build but the
 index's order check. The chunk's rows are also kept as the JSON array they came as: the roster
 file is written from those verified bytes, not by serialising 100,000 entries again.
@@ -32,11 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from controller.core.roster import Columns, ColumnsJoiner, Roster
-from controller.roster_rows import pack_rows
+from controller.core.roster import ColumnsJoiner, Roster
+from controller.roster_rows import columns_of_rows
 from controller.roster_store import save_columns, save_row_arrays
 from wire.errors import WireError
 from wire.roster import (
@@ -45,12 +42,11 @@ from wire.roster import (
     RosterManifest,
     RosterMessage,
     RosterStatus,
-    canonical_bytes,
     decode_roster,
     encode_roster,
-    key_id_for,
     split_chunk,
 )
+from wire.signing import Verifier
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)
@@ -118,8 +114,7 @@ class RosterAssembler:
         self.project_id = project_id
         self.applied_version = applied_version
         self.timeout_s = timeout_s
-        self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        self._key_id = key_id_for(public_key)
+        self._verifier = Verifier(public_key)
         self._assembly: _Assembly | None = None
 
     @property
@@ -166,20 +161,9 @@ class RosterAssembler:
     def _check(self, message: RosterManifest | RosterDelta, version: int) -> Refused | None:
         """Signature first: whatever fails it is a forgery or damage, whatever it says inside."""
         name = f"roster v{version}"
-        signature = message.signature_bytes
-        if signature is None:
-            return Refused(f"{name} is unsigned; refused", wants_snapshot=True)
-        if message.key_id != self._key_id:
-            return Refused(
-                f"{name} is signed by key {message.key_id}, this lane trusts {self._key_id}; refused",
-                wants_snapshot=True,
-            )
-        try:
-            self._key.verify(signature, canonical_bytes(message))
-        except InvalidSignature:
-            return Refused(
-                f"{name}: signature does not verify (forged or altered); refused", wants_snapshot=True
-            )
+        forged = self._verifier.problem(message, name)
+        if forged is not None:
+            return Refused(f"{forged}; refused", wants_snapshot=True)
         if message.project_id != self.project_id:
             return Refused(
                 f"{name} is for project {message.project_id}, this lane is on {self.project_id}; refused",
@@ -226,7 +210,7 @@ class RosterAssembler:
             return Refused(f"{name}: chunk {chunk.index} does not match the signed manifest; refused", True)
         try:
             entries, listed = split_chunk(raw)
-            columns = pack_rows(json.loads(entries.decode("utf-8")))
+            columns = columns_of_rows(json.loads(entries.decode("utf-8")))
         except ValueError as err:
             self._assembly = None  # signed, so asking again would bring the same: the hub must fix it
             return Refused(f"{name}: chunk {chunk.index} holds a bad entry ({err})", False)
@@ -261,19 +245,21 @@ class RosterAssembler:
         name = f"delta v{delta.from_version}→v{delta.to_version}"
         if delta.from_version != self.applied_version or current.version != self.applied_version:
             return Refused(f"{name} does not apply to the running v{self.applied_version}", True)
-        entries = dict(current.entries.columns.packed())
+        running = current.entries
         for credential_hash in delta.removals:
-            if entries.pop(credential_hash, None) is None:
+            if credential_hash not in running:
                 return Refused(f"{name} removes an entry v{self.applied_version} does not have", True)
         try:
-            entries.update(pack_rows([item.row() for item in delta.upserts]).packed())
+            upserts = columns_of_rows([item.row() for item in delta.upserts])
         except ValueError as err:
             return Refused(f"{name} holds a bad entry ({err})", False)
         watchlist = (current.watchlist | set(delta.watchlist_add)) - set(delta.watchlist_remove)
         if self._assembly is not None and self._assembly.manifest.version <= delta.to_version:
             self._assembly = None
-        columns = Columns.of_packed(sorted(entries.items()))
-        return Ready(Roster.of_columns(delta.to_version, self.project_id, columns, watchlist), None)
+        joiner = ColumnsJoiner(2)
+        joiner.add(0, running.columns.without({*delta.removals, *upserts.hashes}))
+        joiner.add(1, upserts)  # out of hash order: the index sorts them in
+        return Ready(Roster.of_columns(delta.to_version, self.project_id, joiner.joined(), watchlist), None)
 
 
 def _problem(text: str) -> str:

@@ -31,24 +31,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from controller.clock import LaneClock
 from controller.core.passback import Passage, PassbackBook, SiteView
 from controller.core.roster import Roster
 from controller.journal import Journal
 from wire.errors import WireError
-from wire.roster import key_id_for
-from wire.site import (
-    PassageRelay,
-    SiteMessage,
-    SiteRequest,
-    SiteSync,
-    canonical_bytes,
-    decode_site,
-    encode_site,
-)
+from wire.signing import Verifier
+from wire.site import PassageRelay, SiteMessage, SiteRequest, SiteSync, decode_site, encode_site
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)
@@ -104,8 +93,7 @@ class SiteLink:
         self.counters = SiteCounters()
         self.observers: list[Taken] = []
         """Called with the passages each relay applied (tests and benchmarks watch them)."""
-        self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        self._key_id = key_id_for(public_key)
+        self._verifier = Verifier(public_key)
         self._send = send
         self._clock = clock
         self._asked_ns: int | None = None
@@ -151,15 +139,9 @@ class SiteLink:
     def _check(self, message: SiteMessage) -> str | None:
         """Signature first: whatever fails it is a forgery or damage, whatever it says inside."""
         name = message.kind
-        signature = message.signature_bytes
-        if signature is None:
-            return f"{name} is unsigned"
-        if message.key_id != self._key_id:
-            return f"{name} is signed by key {message.key_id}, this lane trusts {self._key_id}"
-        try:
-            self._key.verify(signature, canonical_bytes(message))
-        except InvalidSignature:
-            return f"{name}: signature does not verify (forged or altered)"
+        forged = self._verifier.problem(message, name)
+        if forged is not None:
+            return forged
         if message.device_id != self.device_id:
             return f"{name} is addressed to {message.device_id}"
         if message.project_id != self.project_id:

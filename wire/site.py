@@ -21,26 +21,23 @@ site's recent passages). It lists the lane's siblings and when the hub last hear
 so a replayed sync cannot make a silent site look fresh. A lane that has not had a fresh sync, or
 whose siblings have gone silent, for longer than its bound degrades hard anti-passback to soft.
 
-Signed like rosters, with the same hub key the lane pins (:mod:`wire.roster`): Ed25519 over
-:func:`canonical_bytes`, the message as compact JSON with sorted keys, without ``signature``,
-times as ``isoformat()``. ``kind`` is among what is signed, so a site message can never pass for a
+Signed like rosters, with the same hub key the lane pins, in the same envelope
+(:mod:`wire.signing`). ``kind`` is among what is signed, so a site message can never pass for a
 roster message, nor a relay for a sync. The request travels up unsigned: the broker's ACL binds
 its topic to the lane's certificate, and the hub answers only what its registry says.
 
-Pure: pydantic and the standard library; signing and verifying are the hub's and the lane's.
+Pure: pydantic and the standard library.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
 
 from wire.errors import WireError
 from wire.models import DeviceId, Direction, Label, ProjectId, Sequence, WireModel
-from wire.roster import _Signed
+from wire.signing import Signed
 
 MAX_RELAY_PASSAGES = 200
 """Passages one relay carries (~30 KB); a catch-up of more goes as several relays."""
@@ -67,7 +64,7 @@ class SitePassage(WireModel):
     """That record's sequence number at that lane."""
 
 
-class _SiteSigned(_Signed):
+class _SiteSigned(Signed):
     """Addressed to one lane (``device_id``) of one site (``project_id``), dated and signed like a
     roster (the same envelope: both halves of the signature or neither)."""
 
@@ -125,20 +122,6 @@ _SITE_ADAPTER: TypeAdapter[SiteMessage] = TypeAdapter(
     Annotated[PassageRelay | SiteSync, Field(discriminator="kind")]
 )
 _REQUEST_ADAPTER = TypeAdapter(SiteRequest)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} has no canonical form")
-
-
-def canonical_bytes(message: SiteMessage) -> bytes:
-    """The bytes a signature covers: every field but ``signature``, sorted, compact, UTF-8."""
-    fields = message.model_dump(mode="python", exclude={"signature"})
-    return json.dumps(
-        fields, default=_plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
 
 
 def _problems(err: ValidationError) -> list[tuple[str, str]]:

@@ -4,29 +4,32 @@ The storage adapter builds a :class:`Roster` once per version and swaps it whole
 never sees half of one roster and half of the next. The watchlist travels with it: a set of
 credential hashes the hub has flagged, checked before anything else.
 
-The index keeps its entries as columns in credential-hash order (:class:`Columns`, what a chunk of
-the hub's rows becomes) and makes an entry's :class:`RosterEntry` the first time it is looked up,
-then keeps that one: a lane looks up the few thousand people who swipe in a day, while a new
-version brings all 100,000, and 100,000 frozen dataclasses (or tuples, or dictionary slots) cost
-more than the rest of receiving a roster together.
+One entry type: :class:`RosterEntry`, a decoded entry as the decision reads it (the wire's entry,
+:class:`wire.roster.RosterItem`, is the hub's; :mod:`controller.roster_rows` checks the wire's rows
+and turns them into this). Roles are the wire's :class:`~wire.roster.RosterRole`, here under
+the lane's short name :data:`Role`.
+
+:class:`RosterIndex` is the lane's compact in-memory index, not another form of an entry: it keeps
+the entries as parallel :class:`Columns` in credential-hash order (what a chunk of the hub's rows
+becomes) and makes an entry's :class:`RosterEntry` the first time it is looked up, then keeps that
+one. A lane looks up the few thousand people who swipe in a day, while a new version brings all
+100,000, and 100,000 frozen dataclasses (or tuples, or dictionary slots) cost more than the rest of
+receiving a roster together (``bench/decision.py`` measures boot and lookups with it).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
-from itertools import islice, pairwise
+from itertools import compress, islice, pairwise
 from operator import lt
 
+from wire.roster import RosterRole
 
-class Role(StrEnum):
-    WORKER = "worker"
-    MANAGER = "manager"
-    SUPERVISOR = "supervisor"
-    VISITOR = "visitor"
+Role = RosterRole
+"""The roles on a roster: :class:`wire.roster.RosterRole`, the one definition, by its short name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,29 +48,16 @@ class RosterEntry:
     pass_until: datetime | None = None
 
 
-Packed = (
-    tuple[str, str, date | None, date | None]
-    | tuple[str, str, date | None, date | None, datetime | None, datetime | None]
-)
-"""One entry as plain values: ``(person_id, role's value, entry_date, exit_date)``, plus
-``(pass_from, pass_until)`` only when the entry has a pass window."""
-
 Window = tuple[datetime | None, datetime | None]
 
 ROLE_OF: Mapping[str, Role] = {role.value: role for role in Role}
 """A role by its value: ``Role(text)`` goes through ``EnumMeta.__call__``, 2 us a call."""
 
 
-def pack(entry: RosterEntry) -> Packed:
-    head = (entry.person_id, entry.role.value, entry.entry_date, entry.exit_date)
-    if entry.pass_from is None and entry.pass_until is None:
-        return head
-    return (*head, entry.pass_from, entry.pass_until)
-
-
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Entries as parallel columns, row ``i`` being ``hashes[i]``'s: what a chunk of rows becomes.
+    """The index's storage: entries as parallel columns, row ``i`` being ``hashes[i]``'s (what a
+    chunk of rows becomes; not a form an entry travels in).
 
     ``roles`` holds each role's value (a plain string); ``windows`` only the entries that have a
     pass window. Checking the values is the maker's business (:mod:`controller.roster_rows`).
@@ -83,31 +73,39 @@ class Columns:
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def packed(self) -> Iterator[tuple[str, Packed]]:
-        windows = self.windows
-        for credential_hash, person_id, role, start, end in zip(
-            self.hashes, self.people, self.roles, self.starts, self.ends, strict=True
-        ):
-            window = windows.get(credential_hash)
-            if window is None:
-                yield credential_hash, (person_id, role, start, end)
-            else:
-                yield credential_hash, (person_id, role, start, end, *window)
-
     @classmethod
-    def of_packed(cls, items: Iterable[tuple[str, Packed]]) -> Columns:
+    def of_entries(cls, items: Iterable[tuple[str, RosterEntry]]) -> Columns:
+        """Columns of ``(credential hash, entry)`` pairs, in their order."""
         hashes: list[str] = []
-        values: list[Packed] = []
+        people: list[str] = []
+        roles: list[str] = []
+        starts: list[date | None] = []
+        ends: list[date | None] = []
         windows: dict[str, Window] = {}
-        for credential_hash, packed in items:
+        for credential_hash, entry in items:
             hashes.append(credential_hash)
-            values.append(packed)
-            if len(packed) == 6:
-                windows[credential_hash] = (packed[4], packed[5])
-        if not values:
-            return EMPTY_COLUMNS
-        people, roles, starts, ends, *_ = zip(*values, strict=False)
-        return cls(hashes, people, roles, starts, ends, windows)
+            people.append(entry.person_id)
+            roles.append(entry.role.value)
+            starts.append(entry.entry_date)
+            ends.append(entry.exit_date)
+            if entry.pass_from is not None or entry.pass_until is not None:
+                windows[credential_hash] = (entry.pass_from, entry.pass_until)
+        return cls(hashes, people, roles, starts, ends, windows) if hashes else EMPTY_COLUMNS
+
+    def without(self, dropped: Set[str]) -> Columns:
+        """These columns less the rows of the hashes in ``dropped`` (a delta's removals and the
+        entries it replaces); one pass per column."""
+        if not dropped:
+            return self
+        keep = [credential_hash not in dropped for credential_hash in self.hashes]
+        return Columns(
+            list(compress(self.hashes, keep)),
+            list(compress(self.people, keep)),
+            list(compress(self.roles, keep)),
+            list(compress(self.starts, keep)),
+            list(compress(self.ends, keep)),
+            {h: window for h, window in self.windows.items() if h not in dropped},
+        )
 
 
 EMPTY_COLUMNS = Columns((), (), (), (), ())
@@ -258,8 +256,7 @@ class Roster:
         items: Iterable[tuple[str, RosterEntry]],
         watchlist: Iterable[str] = (),
     ) -> Roster:
-        columns = Columns.of_packed((credential_hash, pack(entry)) for credential_hash, entry in items)
-        return cls.of_columns(version, project_id, columns, watchlist)
+        return cls.of_columns(version, project_id, Columns.of_entries(items), watchlist)
 
     @classmethod
     def of_columns(

@@ -6,7 +6,7 @@ sends them to a project's lanes and answers their :class:`~wire.roster.RosterSta
 The registry plugs in as a :class:`RosterSource`.
 """
 
-from hub.rosters.compile import compile_delta, compile_snapshot, sign, snapshot_of
+from hub.rosters.compile import compile_delta, compile_snapshot, snapshot_of
 from hub.rosters.content import RosterContent, RosterDataError, roster_content
 from hub.rosters.keys import SigningKeyError, load_signing_key, public_key_b64
 from hub.rosters.ledger import LaneRoster, RosterLedger
@@ -30,6 +30,5 @@ __all__ = [
     "load_signing_key",
     "public_key_b64",
     "roster_content",
-    "sign",
     "snapshot_of",
 ]

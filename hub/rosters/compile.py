@@ -1,7 +1,7 @@
 """Signed roster messages from compiled content: a snapshot (manifest + chunks) or a delta.
 
-One signature per version, over :func:`wire.roster.canonical_bytes`: the manifest lists every
-chunk's sha256, so it vouches for the whole body. Times are whole seconds, which every JSON
+One signature per version (:class:`wire.signing.Signer`): the manifest lists every chunk's
+sha256, so it vouches for the whole body. Times are whole seconds, which every JSON
 library writes and reads back alike.
 """
 
@@ -10,12 +10,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.rosters.content import Body, RosterContent, body_of, roster_content
-from hub.rosters.keys import key_id
 from wire.clock import SystemClock
 from wire.roster import (
     CHUNK_BYTES,
@@ -24,17 +23,8 @@ from wire.roster import (
     RosterDelta,
     RosterItem,
     RosterManifest,
-    canonical_bytes,
 )
-
-Signed = TypeVar("Signed", RosterManifest, RosterDelta)
-
-
-def sign(message: Signed, signing_key: Ed25519PrivateKey) -> Signed:
-    """``message`` with ``key_id`` and ``signature`` set; the key id is part of what is signed."""
-    draft = message.model_copy(update={"key_id": key_id(signing_key), "signature": None})
-    signature = signing_key.sign(canonical_bytes(draft))
-    return draft.model_copy(update={"signature": base64.b64encode(signature).decode("ascii")})
+from wire.signing import Signer
 
 
 def _issued(issued_at: datetime | None) -> datetime:
@@ -71,7 +61,7 @@ def snapshot_of(
         )
         for index, chunk in enumerate(body.chunks)
     )
-    return sign(manifest, signing_key), chunks
+    return Signer(signing_key).sign(manifest), chunks
 
 
 def compile_snapshot(
@@ -122,4 +112,4 @@ def compile_delta(
         watchlist_remove=tuple(unlisted),
         issued_at=_issued(issued_at),
     )
-    return sign(delta, signing_key)
+    return Signer(signing_key).sign(delta)

@@ -21,15 +21,14 @@ from hub.errors import HubError
 from wire.roster import (
     CHUNK_BYTES,
     CredentialHash,
-    RosterItemFields,
     Row,
     body_bytes,
+    check_item_mappings,
     chunk_body,
     row_of,
     window_problem,
 )
 
-_ITEMS = TypeAdapter(list[RosterItemFields])
 _HASHES = TypeAdapter(list[CredentialHash])
 
 
@@ -68,7 +67,7 @@ def roster_content(
     pairs = list(entries)
     docs = [{**entry, "credential_hash": credential_hash} for credential_hash, entry in pairs]
     try:
-        items = _ITEMS.validate_python(docs)
+        items = check_item_mappings(docs)
     except ValidationError as err:
         raise RosterDataError(
             project_id, [_where(pairs, e) for e in err.errors(include_input=False)]

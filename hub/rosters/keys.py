@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.errors import HubError
-from wire.roster import key_id_for
+from wire.signing import public_key_raw
 
 
 class SigningKeyError(HubError):
@@ -62,14 +62,6 @@ def _read(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_raw(key: Ed25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
 def public_key_b64(key: Ed25519PrivateKey) -> str:
     """What a lane's ``roster_public_key`` is set to."""
     return base64.b64encode(public_key_raw(key)).decode("ascii")
-
-
-def key_id(key: Ed25519PrivateKey) -> str:
-    return key_id_for(public_key_raw(key))

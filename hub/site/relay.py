@@ -24,7 +24,6 @@ two syncs in the same clock tick are still in order for the lane's replay check.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections import OrderedDict
 from collections.abc import Coroutine, Iterable, Sequence
@@ -38,7 +37,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from hub.errors import BrokerUnavailable, HubError
-from hub.rosters.keys import key_id
 from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
 from hub.store import Store
@@ -47,6 +45,7 @@ from hub.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.models import AccessEvent, LaneEvent
+from wire.signing import Signer
 from wire.site import (
     MAX_RELAY_PASSAGES,
     PassageRelay,
@@ -54,7 +53,6 @@ from wire.site import (
     SitePassage,
     SiteRequest,
     SiteSync,
-    canonical_bytes,
     decode_site_request,
     encode_site,
 )
@@ -111,8 +109,7 @@ class SiteRelay:
     ) -> None:
         self._store = store
         self._sender = sender
-        self._key = signing_key
-        self._key_id = key_id(signing_key)
+        self._signer = Signer(signing_key)
         self._clock = clock or SystemClock()
         self._sync_interval_s = sync_interval_s
         self.sites = sites or SiteMap(store)
@@ -372,9 +369,7 @@ class SiteRelay:
         return now
 
     async def _publish(self, message: PassageRelay | SiteSync) -> bool:
-        draft = message.model_copy(update={"key_id": self._key_id, "signature": None})
-        signature = self._key.sign(canonical_bytes(draft))
-        signed = draft.model_copy(update={"signature": base64.b64encode(signature).decode("ascii")})
+        signed = self._signer.sign(message)
         async with self._window:
             try:
                 await self._sender.publish(

@@ -3,9 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from tinydb import TinyDB
 
-from controller.atomic_storage import AtomicJSONStorage
 from controller.core.roster import Role, RosterEntry
 from controller.roster_store import load_roster, save_roster, save_row_arrays
 
@@ -66,15 +64,15 @@ VISITING = (
 )
 
 
-def test_the_file_is_tinydb_tables_of_documents(tmp_path: Path) -> None:
+def test_the_file_is_meta_entries_and_watchlist_in_one_json_object(tmp_path: Path) -> None:
     path = tmp_path / "roster.json"
     save_roster(path, 7, "P1", [*ENTRIES, VISITING], ["dd" * 32])
-    db = TinyDB(path, storage=AtomicJSONStorage)
-    assert db.table("meta").all() == [{"version": 7, "project_id": "P1"}]
-    [document] = db.table("entries").all()
+    data = json.loads(path.read_bytes())
+    assert data["meta"] == {"1": {"version": 7, "project_id": "P1"}}
+    [document] = data["entries"].values()
     assert document["rows"][0] == ["aa" * 32, "p-1", "worker", "2026-01-01", "2026-12-31"]
     assert document["rows"][2][-2:] == ["2026-03-01T08:00:00+08:00", "2026-03-01T18:00:00+08:00"]
-    assert db.table("watchlist").all() == [{"h": "dd" * 32}]
+    assert data["watchlist"] == {"1": {"h": "dd" * 32}}
     loaded = load_roster(path).roster
     assert loaded.lookup(VISITING[0]) == VISITING[1]
     assert loaded.watchlisted("dd" * 32)
@@ -123,27 +121,14 @@ def test_saving_a_hash_twice_writes_nothing(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def test_a_file_in_the_earlier_layout_still_loads(tmp_path: Path) -> None:
-    """A document per entry (h, p, r, from, to, pass), as lanes wrote before rows came whole."""
+def test_a_document_per_entry_is_a_fault(tmp_path: Path) -> None:
+    """The 0.1.0 development layout (a document per entry) was never installed: it is not read."""
     path = tmp_path / "roster.json"
-    earlier = {
+    single = {
         "meta": {"1": {"version": 5, "project_id": "P1"}},
-        "entries": {
-            "1": {"h": "aa" * 32, "p": "p-1", "r": "worker", "from": "2026-01-01", "to": "2026-12-31"},
-            "2": {"h": "bb" * 32, "p": "p-2", "r": "manager", "from": None, "to": None},
-            "3": {
-                "h": "cc" * 32,
-                "p": "p-3",
-                "r": "visitor",
-                "from": None,
-                "to": None,
-                "pass": ["2026-03-01T08:00:00+08:00", "2026-03-01T18:00:00+08:00"],
-            },
-        },
-        "watchlist": {"1": {"h": "dd" * 32}},
+        "entries": {"1": {"h": "aa" * 32, "p": "p-1", "r": "worker", "from": None, "to": None}},
+        "watchlist": {},
     }
-    path.write_text(json.dumps(earlier))
+    path.write_text(json.dumps(single))
     loaded = load_roster(path)
-    assert (loaded.fault, loaded.roster.version, len(loaded.roster)) == (None, 5, 3)
-    assert dict(loaded.roster.entries) == dict([*ENTRIES, VISITING])
-    assert loaded.roster.watchlisted("dd" * 32)
+    assert loaded.roster.version == 0 and loaded.fault is not None and "without rows" in loaded.fault

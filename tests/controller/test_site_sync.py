@@ -29,13 +29,12 @@ from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.idnumber import with_check_digit
 from wire.models import AccessEvent, CardKind, Caveat, Decision, Direction, LaneEvent, LaneEventType, Reason
-from wire.roster import key_id_for
+from wire.signing import canonical_bytes, key_id_for
 from wire.site import (
     PassageRelay,
     SiblingSeen,
     SitePassage,
     SiteSync,
-    canonical_bytes,
     decode_site_request,
     encode_site,
 )

@@ -20,7 +20,8 @@ from tests.support.clock import FakeClock
 from tests.support.registry_rows import contractor_with_projects, place_gates
 from wire.codec import encode
 from wire.models import AccessEvent, Direction, Heartbeat, LaneEvent, LaneEventType, ReaderState
-from wire.site import PassageRelay, SiteRequest, SiteSync, canonical_bytes, decode_site, encode_site
+from wire.signing import canonical_bytes
+from wire.site import PassageRelay, SiteRequest, SiteSync, decode_site, encode_site
 from wire.topics import Channel, parse_topic, topic_for
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

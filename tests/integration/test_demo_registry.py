@@ -15,7 +15,7 @@ from controller.config import ControllerConfig, parse_config
 from controller.core.decision import Lane, Swipe, decide
 from controller.core.roster import Role as RosterRole
 from controller.core.roster import Roster
-from controller.roster_rows import pack_rows
+from controller.roster_rows import columns_of_rows
 from hub.auth.principal import Role
 from hub.registry import IdVault, load_data_key
 from hub.rosters.registry_source import RegistrySource
@@ -73,7 +73,7 @@ async def test_every_scripted_reason_follows_from_the_registry(
     assert sorted(placed) == [("lane-hz0042-a1", "A1", "in"), ("lane-hz0042-a2", "A2", "out")]
     site_key = IdVault(load_data_key(key)).open_site_key(project, sealed)
     content, _ = compile_content(project, entries, listed)
-    roster = Roster.of_columns(1, project, pack_rows(list(content.rows.values())), content.watchlist)
+    roster = Roster.of_columns(1, project, columns_of_rows(list(content.rows.values())), content.watchlist)
     for person in shift.people:  # everyone the department registered is on the lanes' roster
         assert roster.lookup(credential_hash(site_key, person.card.id_number)) is not None, person.label
 

@@ -15,7 +15,6 @@ at A2, because each lane knew only its own passages.
 from __future__ import annotations
 
 import asyncio
-import base64
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -37,7 +36,7 @@ from controller.service import LaneService
 from hardware.emulators.identities import synthetic_identity
 from hub.app import SITE, create_app
 from hub.config import HubConfig
-from hub.rosters.keys import key_id, load_signing_key, public_key_b64
+from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
 from hub.store.schema import assignments, persons
 from sitegate.mosquitto import Mosquitto
@@ -46,7 +45,8 @@ from tests.support.registry_rows import GC, contractor_with_projects, place_gate
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent, Caveat, Decision, Direction, LaneEvent, LaneEventType, Reason
-from wire.site import PassageRelay, SitePassage, canonical_bytes, encode_site
+from wire.signing import Signer
+from wire.site import PassageRelay, SitePassage, encode_site
 from wire.topics import Channel, topic_for
 
 # Not any_hour: the hub and the lanes here all run on one FakeClock, so a pinned wall clock changes nothing.
@@ -421,9 +421,7 @@ def _signed_relay(site: SiteWorld, to: str, passage: SitePassage) -> bytes:
     relay = PassageRelay(
         device_id=site.device(to), project_id=PROJECT, issued_at=site.clock.wall(), passages=(passage,)
     )
-    draft = relay.model_copy(update={"key_id": key_id(site.signing_key)})  # the key id is signed too
-    signature = site.signing_key.sign(canonical_bytes(draft))
-    return encode_site(draft.model_copy(update={"signature": base64.b64encode(signature).decode()}))
+    return encode_site(Signer(site.signing_key).sign(relay))  # the key id is signed too
 
 
 # --- a lane out of touch ----------------------------------------------------------------------

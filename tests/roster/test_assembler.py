@@ -13,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from controller.core.roster import Role, Roster, RosterEntry
-from controller.roster_rows import pack_row, pack_rows
+from controller.roster_rows import columns_of_rows, entry_of_row
 from controller.roster_sync import Current, Ready, Refused
-from hub.rosters import compile_delta, compile_snapshot, roster_content, sign
+from hub.rosters import compile_delta, compile_snapshot, roster_content
 from wire.roster import RosterChunk
+from wire.signing import Signer
 
 from .support import KEY, OTHER_KEY, PROJECT, assembler, digest, feed, people
 
@@ -153,7 +154,7 @@ def test_a_chunk_index_beyond_the_manifest_aborts() -> None:
 def test_a_manifest_that_miscounts_its_entries_is_refused() -> None:
     content = roster_content(PROJECT, people(20), [])
     manifest, chunks = compile_snapshot(PROJECT, 1, people(20), [], KEY)
-    wrong = sign(manifest.model_copy(update={"entries": 21}), KEY)
+    wrong = Signer(KEY).sign(manifest.model_copy(update={"entries": 21}))
     outcomes = feed(assembler(), [wrong, *chunks])
     assert outcomes[-1] == Refused("roster v1: the manifest says 21 entries, the chunks hold 20", False)
     assert len(content) == 20
@@ -328,14 +329,14 @@ GOOD_ROWS = [[digest(i), f"p-{i}", "worker", "2025-01-01", None] for i in range(
 )
 def test_the_row_reader_says_what_is_wrong(row: list[object], why: str) -> None:
     with pytest.raises(ValueError, match=why):
-        pack_row(row)
+        entry_of_row(row)
     # Among good rows too: the column checks hand a chunk they refuse to the row reader.
     with pytest.raises(ValueError, match=why):
-        pack_rows([*GOOD_ROWS[:5], row, *GOOD_ROWS[5:]])
+        columns_of_rows([*GOOD_ROWS[:5], row, *GOOD_ROWS[5:]])
 
 
 def test_a_hash_listed_twice_is_refused_by_the_index() -> None:
-    columns = pack_rows([*GOOD_ROWS, GOOD_ROWS[3]])
+    columns = columns_of_rows([*GOOD_ROWS, GOOD_ROWS[3]])
     with pytest.raises(ValueError, match=f"v2: credential hash {digest(3)[:12]}… is listed twice"):
         Roster.of_columns(2, PROJECT, columns)
 
@@ -346,7 +347,7 @@ def test_a_hash_listed_in_two_signed_chunks_is_reported_not_retried() -> None:
     second = base64.b64decode(chunks[1].data)
     lines = second.splitlines(keepends=True)
     doubled = b"".join([first.splitlines(keepends=True)[0], *lines[1:]])  # chunk 0's first entry again
-    rehashed = sign(
+    rehashed = Signer(KEY).sign(
         manifest.model_copy(
             update={
                 "chunk_hashes": (
@@ -355,8 +356,7 @@ def test_a_hash_listed_in_two_signed_chunks_is_reported_not_retried() -> None:
                     *manifest.chunk_hashes[2:],
                 ),
             }
-        ),
-        KEY,
+        )
     )
     forged = chunks[1].model_copy(update={"data": base64.b64encode(doubled).decode()})
     outcomes = feed(assembler(), [rehashed, chunks[0], forged, *chunks[2:]])
@@ -398,17 +398,26 @@ def rows(draw: st.DrawFn) -> list[object]:
 @given(chunk=st.lists(rows(), max_size=12))
 def test_the_column_checks_accept_exactly_what_the_row_reader_accepts(chunk: list[list[object]]) -> None:
     try:
-        expected = [pack_row(row) for row in chunk]
+        expected = [entry_of_row(row) for row in chunk]
     except ValueError as err:
         with pytest.raises(ValueError, match=re.escape(str(err))):
-            pack_rows(chunk)
+            columns_of_rows(chunk)
         return
-    columns = pack_rows(chunk)
+    columns = columns_of_rows(chunk)
     if len({h for h, _ in expected}) < len(expected):  # a pass window is kept by hash: moot here
         with pytest.raises(ValueError, match="listed twice"):
             Roster.of_columns(1, PROJECT, columns)
         return
-    assert list(columns.packed()) == expected
+    assert (
+        list(
+            zip(
+                columns.hashes,
+                map(Roster.of_columns(1, PROJECT, columns).lookup, columns.hashes),
+                strict=True,
+            )
+        )
+        == expected
+    )
 
 
 def test_a_chunk_that_is_not_base64_is_refused_and_asked_for_again() -> None:

@@ -28,11 +28,11 @@ from hardware.emulators.identities import synthetic_identity
 from hub.app import create_app
 from hub.config import HubConfig
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, compile_snapshot, public_key_b64
-from hub.rosters.keys import key_id
 from sitegate.mosquitto import Mosquitto
 from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.roster import decode_roster_status, encode_roster
+from wire.signing import Signer
 from wire.topics import Channel, topic_for
 
 from .support import KEY, OTHER_KEY
@@ -160,7 +160,7 @@ async def test_a_forged_roster_is_refused_and_reported(site: Site, broker: Mosqu
     ]
     manifest, chunks = compile_snapshot(PROJECT, 9, forged_entries, [], OTHER_KEY)
     # Claim the hub's key id too: only the signature can tell.
-    forged = manifest.model_copy(update={"key_id": key_id(KEY)})
+    forged = manifest.model_copy(update={"key_id": Signer(KEY).key_id})
     async with aiomqtt.Client(broker.host, broker.port, identifier="intruder") as intruder:
         await intruder.subscribe(topic_for(LANE, Channel.ROSTER_STATUS), qos=1)
         for message in (forged, *chunks):

@@ -9,32 +9,31 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from controller.core.roster import Role
+from tests.support.roster_reference import body_lines, chunk_lines, parse_chunk
 from wire.errors import WireError
 from wire.models import utc_now
 from wire.roster import (
     CHUNK_BYTES,
     MAX_DELTA_CHANGES,
-    ROSTER_ROLES,
+    ROW_FIELDS,
     RosterChunk,
     RosterDelta,
     RosterItem,
-    RosterItemFields,
     RosterManifest,
+    RosterRole,
     RosterStatus,
     body_bytes,
-    body_lines,
-    canonical_bytes,
+    check_item_mappings,
     chunk_body,
-    chunk_lines,
     decode_roster,
     decode_roster_status,
     encode_roster,
-    parse_chunk,
     split_chunk,
 )
+from wire.signing import canonical_bytes
 
 from .support import digest
 
@@ -77,12 +76,14 @@ def test_bad_rows_are_refused(row: list[object]) -> None:
         RosterItem.from_row(row)
 
 
-def test_the_wire_roles_are_the_lanes_roles() -> None:
-    assert set(ROSTER_ROLES) == {role.value for role in Role}
+def test_the_lanes_roles_are_the_wire_roles() -> None:
+    assert Role is RosterRole
 
 
 def test_the_bulk_form_checks_what_the_model_checks() -> None:
-    bulk = TypeAdapter(RosterItemFields).json_schema()
+    from wire.roster import _ITEMS_AS_MAPPINGS
+
+    bulk = _ITEMS_AS_MAPPINGS.json_schema()["$defs"]["RosterItemFields"]
     model = RosterItem.model_json_schema(mode="validation")
     without_defaults = {
         name: {k: v for k, v in field.items() if k != "default"}
@@ -90,6 +91,24 @@ def test_the_bulk_form_checks_what_the_model_checks() -> None:
     }
     assert bulk["properties"] == without_defaults
     assert sorted(bulk["required"]) == sorted(model["required"])
+    assert bulk["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [H, "p-1", "boss", None, None],
+        ["not-a-hash", "p-1", "worker", None, None],
+        [H, "p\n1", "worker", None, None],
+        [H, "p-1", "visitor", None, None, "2025-01-01T10:00:00", "2025-01-01T11:00:00"],  # naive
+    ],
+)
+def test_the_bulk_check_refuses_what_the_model_refuses(row: list[object]) -> None:
+    fields = {k: v for k, v in zip(ROW_FIELDS, row, strict=False) if v is not None}
+    with pytest.raises(ValidationError):
+        RosterItem.from_row(row)
+    with pytest.raises(ValidationError):
+        check_item_mappings([fields])
 
 
 def test_a_delta_moves_one_version_and_stays_small() -> None:
@@ -147,7 +166,7 @@ body_rows = st.lists(
     st.tuples(
         st.integers(0, 10_000).map(digest),
         names,
-        st.sampled_from(ROSTER_ROLES),
+        st.sampled_from([role.value for role in RosterRole]),
         st.none() | st.sampled_from(["2025-01-01", "2026-12-31"]),
         st.none() | st.just("2025-06-01"),
     ).map(lambda row: row if row[2] != "visitor" else (*row, "2025-06-01T08:00:00+08:00", None)),

@@ -24,7 +24,7 @@ from wire.models import (
     LaneEventType,
     Reason,
 )
-from wire.roster import key_id_for
+from wire.signing import canonical_bytes, key_id_for
 from wire.site import (
     MAX_RELAY_PASSAGES,
     MAX_SITE_PAYLOAD_BYTES,
@@ -33,7 +33,6 @@ from wire.site import (
     SitePassage,
     SiteRequest,
     SiteSync,
-    canonical_bytes,
     decode_site,
     decode_site_request,
     encode_site,

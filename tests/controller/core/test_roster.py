@@ -48,7 +48,7 @@ def test_a_hash_listed_twice_is_refused_naming_the_version() -> None:
 
 def test_parts_are_joined_in_order_whatever_order_they_come_in() -> None:
     parts = [
-        Columns.of_packed([(f"{i:02x}" * 32, (f"p-{i}", "worker", None, None))]) for i in range(0, 60, 3)
+        Columns.of_entries([(f"{i:02x}" * 32, RosterEntry(f"p-{i}", Role.WORKER))]) for i in range(0, 60, 3)
     ]
     joiner = ColumnsJoiner(len(parts))
     for index in [5, 0, 1, 19, 2, 3, 4, *range(6, 19)]:
