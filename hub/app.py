@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
 
-from hub.api import enrolment
+from hub.api import enrolment, workflows
 from hub.api.auth_middleware import auth_middleware
 from hub.api.errors import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
@@ -59,6 +59,7 @@ def create_app(
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
     setup_routes(app)
+    app.on_startup.append(workflows.open_vault)
     app.cleanup_ctx.append(_store_lifetime)
     app.cleanup_ctx.append(_crl_renewal)
     app.on_startup.append(_warn_without_accounts)

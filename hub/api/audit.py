@@ -8,13 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from hub.api.keys import STORE
-from hub.api.params import PAGING, Params
+from hub.api.params import params_of
 from hub.api.principal import principal_of
 from hub.auth import audit
-
-AUDIT_FILTERS = ("username", "action", "since", "until")
-MAX_LIMIT = 500
-DEFAULT_LIMIT = 100
 
 
 def _line(line: audit.AuditLine) -> dict[str, Any]:
@@ -29,9 +25,9 @@ def _line(line: audit.AuditLine) -> dict[str, Any]:
 
 async def audit_log(request: web.Request) -> web.Response:
     principal = principal_of(request)
-    params = Params(request.query, (*AUDIT_FILTERS, *PAGING))
+    params = params_of(request)
     since, until = params.window()
-    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    limit = params.integer("limit")
     page = await audit.AuditLog(request.app[STORE], principal).lines(
         username=params.text("username"),
         action=params.text("action"),

@@ -12,7 +12,7 @@ from hub.api.auth_middleware import SESSION_KEY, locked_response
 from hub.api.body import json_body
 from hub.api.errors import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
-from hub.api.params import Params
+from hub.api.params import params_of
 from hub.auth import login as service
 from hub.auth.passwords import MAX_PASSWORD_LENGTH
 from hub.auth.principal import Principal
@@ -45,7 +45,7 @@ def _session(request: web.Request) -> Session:
 
 
 async def login(request: web.Request) -> web.Response:
-    Params(request.query, ())
+    params_of(request)
     body = await json_body(request, LoginRequest)
     policy, clock = service.LoginPolicy.of(request.app[CONFIG]), request.app[CLOCK]
     try:
@@ -74,14 +74,14 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
-    Params(request.query, ())
+    params_of(request)
     clock = request.app[CLOCK]
     await service.logout(request.app[STORE], _session(request), clock=clock, remote=request.remote)
     return web.Response(status=204)
 
 
 async def me(request: web.Request) -> web.Response:
-    Params(request.query, ())
+    params_of(request)
     session = _session(request)
     return web.json_response(
         {

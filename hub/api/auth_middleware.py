@@ -1,7 +1,8 @@
 """Authentication of every API request: a bearer token in, a Principal on the request out.
 
-Everything under ``/api/`` needs a valid token except the few open paths below; ``/healthz``
-and anything outside ``/api/`` are left alone. The path is judged by the route the request
+Everything under ``/api/`` needs a valid token except the route table's open rows
+(:data:`PUBLIC_PATHS`, put on the app by :func:`hub.api.routes.setup_routes`); ``/healthz`` and
+anything outside ``/api/`` and ``/console/`` are left alone. The path is judged by the route the request
 matched (its pattern), so a path that routes nowhere under ``/api/`` is a 401, not a 404: without
 a token nobody learns which endpoints exist.
 
@@ -24,9 +25,10 @@ from hub.auth.login import AccountLocked, authenticate
 from hub.auth.tokens import Session
 
 API_PREFIX = "/api/"
-OPEN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/enrolments"})
-"""Reachable without a token (any method; a wrong method still gets its 405). An enrolment is
-authorised by the one-time enrolment token in its body instead (hub.api.enrolment)."""
+PUBLIC_PATHS = web.AppKey("public_paths", frozenset)
+"""The paths of the route table's open rows: reachable without a token or a console session (any
+method; a wrong method still gets its 405). Under /api/: the login, the document, and an
+enrolment, authorised by the one-time enrolment token in its body instead (hub.api.enrolment)."""
 
 SESSION_KEY = web.RequestKey("session", Session)
 """The whole session (the token's digest for logout, its expiry, the account's display name)."""
@@ -37,7 +39,7 @@ _CHALLENGE = 'Bearer realm="sitegate"'
 def _needs_token(request: web.Request) -> bool:
     resource = request.match_info.route.resource
     where = resource.canonical if resource is not None else request.path
-    return where.startswith(API_PREFIX) and where not in OPEN_PATHS
+    return where.startswith(API_PREFIX) and where not in request.app[PUBLIC_PATHS]
 
 
 def _unauthenticated(code: str, message: str, error: str | None = None) -> web.Response:
@@ -64,15 +66,15 @@ def bearer_token(request: web.Request) -> str | None:
 
 CONSOLE_PREFIX = "/console/"
 CONSOLE_COOKIE = "sitegate_console"
-CONSOLE_OPEN = frozenset({"/console/login", "/console/static"})
 """The web console (hub.console) authenticates from its HttpOnly cookie instead of the header;
-without a valid session a page redirects to the login form."""
+without a valid session a page (but the open ones: the sign-in form, the stylesheet) redirects to
+the login form."""
 
 
 def _console_page(request: web.Request) -> bool:
     resource = request.match_info.route.resource
     where = resource.canonical if resource is not None else request.path
-    return where.startswith(CONSOLE_PREFIX) and where not in CONSOLE_OPEN
+    return where.startswith(CONSOLE_PREFIX) and where not in request.app[PUBLIC_PATHS]
 
 
 async def _console_session(request: web.Request) -> Session | None:

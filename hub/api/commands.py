@@ -20,14 +20,10 @@ from hub.api import present
 from hub.api.body import json_body
 from hub.api.errors import ApiError
 from hub.api.keys import COMMANDS
-from hub.api.params import Params
-from hub.api.principal import require
-from hub.auth.principal import Role
+from hub.api.params import params_of
+from hub.api.principal import principal_of
 from wire.commands import Action, LogLevel
 from wire.models import DEVICE_ID_PATTERN
-
-COMMAND_ROLES = (Role.OPERATOR, Role.CITY, Role.DISTRICT, Role.GC_PROJECT)
-"""Who may act on a lane (each on the lanes in its scope)."""
 
 
 class CommandRequest(BaseModel):
@@ -49,8 +45,8 @@ def _device_id(request: web.Request) -> str:
 
 
 async def issue_command(request: web.Request) -> web.Response:
-    principal = require(request, *COMMAND_ROLES)
-    Params(request.query, ())
+    principal = principal_of(request)
+    params_of(request)
     device_id = _device_id(request)
     body = await json_body(request, CommandRequest)
     desk = request.app[COMMANDS]
@@ -62,8 +58,7 @@ async def issue_command(request: web.Request) -> web.Response:
 
 
 async def list_commands(request: web.Request) -> web.Response:
-    principal = require(request, *tuple(Role))
-    params = Params(request.query, ("limit",))
-    limit = params.integer("limit", default=50, low=1, high=500)
+    principal = principal_of(request)
+    limit = params_of(request).integer("limit")
     records = await request.app[COMMANDS].commands_for(principal, _device_id(request), limit)
     return web.json_response({"commands": [present.command(r) for r in records]})

@@ -1,5 +1,6 @@
 """The oversight read API: headcount, managers on duty, attendance, registration statistics, and
-the access record as CSV. Thin handlers: role, query, one scoped read, presentation.
+the access record as CSV. Thin handlers: query, one scoped read, presentation (who may call them
+is the route table's: hub/api/rows/oversight.py).
 
 Every personal-data role may call these (the hub operator may not: 403), each seeing its own
 scope; a project outside the account's scope answers 404 exactly like a project that does not
@@ -19,8 +20,8 @@ from aiohttp import web
 
 from hub.api.errors import ApiError
 from hub.api.keys import CLOCK, STORE
-from hub.api.params import EVENT_FILTERS, PAGING, Params
-from hub.api.principal import require
+from hub.api.params import Params, params_of
+from hub.api.principal import principal_of
 from hub.auth.principal import Role
 from hub.derive.days import SITE_TIMEZONE, local_today
 from hub.errors import InvalidQuery, NotFound
@@ -28,11 +29,7 @@ from hub.oversight import export
 from hub.oversight.oversight import PRESENCE_STALE_AFTER, Oversight
 from hub.oversight.records import AttendanceFilters
 
-PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
-AUTHORITIES = (Role.CITY, Role.DISTRICT)
 MAX_ATTENDANCE_DAYS = 92
-MAX_LIMIT = 500
-DEFAULT_LIMIT = 100
 _TOTALLED = (
     "projects_with_permit",
     "projects_registered",
@@ -45,21 +42,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
-def setup_oversight_routes(app: web.Application) -> None:
-    app.router.add_get("/api/v1/projects/{project_id}/headcount", headcount)
-    app.router.add_get("/api/v1/projects/{project_id}/managers-on-duty", managers_on_duty)
-    app.router.add_get("/api/v1/projects/{project_id}/attendance/monthly", monthly_attendance)
-    app.router.add_get("/api/v1/attendance", attendance)
-    app.router.add_get("/api/v1/statistics/registration", registration_statistics)
-    app.router.add_get("/api/v1/access-events/export.csv", export_access_events)
-
-
 # -- handlers ------------------------------------------------------------------------------------
 
 
 async def headcount(request: web.Request) -> web.Response:
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    Params(request.query, ())
+    principal = principal_of(request)
+    params_of(request)
     project_id = request.match_info["project_id"]
     result = await Oversight(request.app[STORE], principal).headcount(project_id, request.app[CLOCK].wall())
     return web.json_response(
@@ -78,8 +66,8 @@ async def headcount(request: web.Request) -> web.Response:
 
 
 async def managers_on_duty(request: web.Request) -> web.Response:
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    params = Params(request.query, ("date",))
+    principal = principal_of(request)
+    params = params_of(request)
     day = _date(params, "date") or local_today(request.app[CLOCK])
     project_id = request.match_info["project_id"]
     managers = await Oversight(request.app[STORE], principal).managers_on_duty(project_id, day)
@@ -96,8 +84,8 @@ async def managers_on_duty(request: web.Request) -> web.Response:
 
 
 async def attendance(request: web.Request) -> web.Response:
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    params = Params(request.query, ("project_id", "person_id", "enterprise_id", "from", "to", *PAGING))
+    principal = principal_of(request)
+    params = params_of(request)
     until = _date(params, "to") or local_today(request.app[CLOCK])
     since = _date(params, "from") or until
     if since > until:
@@ -111,7 +99,7 @@ async def attendance(request: web.Request) -> web.Response:
         person_id=params.text("person_id"),
         enterprise_id=params.text("enterprise_id"),
     )
-    limit = params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    limit = params.integer("limit")
     after = params.text("cursor")
     page = await Oversight(request.app[STORE], principal).attendance(filters, after, limit)
     return web.json_response(
@@ -123,8 +111,8 @@ async def attendance(request: web.Request) -> web.Response:
 
 
 async def monthly_attendance(request: web.Request) -> web.Response:
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    params = Params(request.query, ("month",))
+    principal = principal_of(request)
+    params = params_of(request)
     month = _month(params) or local_today(request.app[CLOCK]).replace(day=1)
     project_id = request.match_info["project_id"]
     report = await Oversight(request.app[STORE], principal).monthly(project_id, month)
@@ -144,8 +132,8 @@ async def monthly_attendance(request: web.Request) -> web.Response:
 
 
 async def registration_statistics(request: web.Request) -> web.Response:
-    principal = require(request, *AUTHORITIES)
-    params = Params(request.query, ("district",))
+    principal = principal_of(request)
+    params = params_of(request)
     district = params.text("district")
     if principal.role is Role.DISTRICT:
         if district is not None and district != principal.district:
@@ -164,8 +152,8 @@ async def registration_statistics(request: web.Request) -> web.Response:
 async def export_access_events(request: web.Request) -> web.StreamResponse:
     """The access record as CSV, streamed page by page; the first page is read before the
     response starts, so a bad query or a database failure still gets a JSON error."""
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    filters = Params(request.query, EVENT_FILTERS).event_filters()
+    principal = principal_of(request)
+    filters = params_of(request).event_filters()
     since, until = export.window(filters)
     pages = Oversight(request.app[STORE], principal).export_pages(filters)
     return await stream_csv(request, pages, f"access-events_{_stamp(since)}_{_stamp(until)}.csv")

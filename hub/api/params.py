@@ -1,4 +1,9 @@
-"""Query-string parsing: each endpoint states the parameters it takes, and anything else is a 400.
+"""Query and path parameters: declared once on a route's row, parsed and documented from that.
+
+A row of the route table (:mod:`hub.api.routes`) lists the :class:`Param` its endpoint takes; the
+OpenAPI document describes them from there, and a handler reads its query with
+:func:`params_of`, which accepts exactly those names (anything else is a 400) and takes an
+integer's bounds and default from the same declaration.
 
 Rejecting unknown parameters catches typos (``?projectid=``) that would otherwise return every
 project's events as if the filter had matched.
@@ -6,42 +11,137 @@ project's events as if the filter had matched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, Final, TypeVar
 
+from aiohttp import web
 from multidict import MultiMapping
 
 from hub.api.errors import ApiError
 from hub.errors import InvalidQuery
-from hub.store import EventFilters, LaneEventFilters
-from wire.models import Decision, Direction, LaneEventType, Reason
+from hub.events.records import EventFilters, LaneEventFilters
+from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Decision, Direction, LaneEventType, Reason
 
-EVENT_FILTERS = (
-    "project_id",
-    "device_id",
-    "person_id",
-    "enterprise_id",
-    "direction",
-    "decision",
-    "reason",
-    "since",
-    "until",
-)
-LANE_EVENT_FILTERS = ("project_id", "device_id", "type", "alert", "since", "until")
-PAGING = ("limit", "cursor")
 MAX_TEXT = 200
 EXAMPLE_TIME = "2026-05-01T08:00:00+08:00"
 
 E = TypeVar("E", bound=StrEnum)
 
 
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One query or path parameter: its JSON schema (what the document shows and, for integers,
+    the bounds the parser enforces) and, for an integer, the value when it is absent."""
+
+    name: str
+    schema: Mapping[str, Any]
+    description: str = ""
+    required: bool = False
+    where: str = "query"
+    default: int | None = None
+
+
+def text(name: str, description: str = "", *, pattern: str | None = None, required: bool = False) -> Param:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+    if pattern:
+        schema["pattern"] = pattern
+    return Param(name, schema, description, required)
+
+
+def integer(name: str, low: int, high: int, description: str = "", *, default: int | None = None) -> Param:
+    return Param(name, {"type": "integer", "minimum": low, "maximum": high}, description, default=default)
+
+
+def choice(name: str, values: Iterable[Any], description: str = "") -> Param:
+    return Param(name, {"type": "string", "enum": [getattr(v, "value", v) for v in values]}, description)
+
+
+def timestamp(name: str, description: str = "") -> Param:
+    return Param(name, {"type": "string", "format": "date-time"}, description)
+
+
+def day(name: str, description: str = "", *, required: bool = False) -> Param:
+    return Param(name, {"type": "string", "format": "date"}, description, required)
+
+
+def month(name: str, description: str = "") -> Param:
+    return Param(name, {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, description)
+
+
+def boolean(name: str, description: str = "") -> Param:
+    return Param(name, {"type": "string", "enum": ["true", "false"]}, description)
+
+
+def path(name: str, description: str = "", *, pattern: str | None = None) -> Param:
+    schema: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 64}
+    if pattern:
+        schema["pattern"] = pattern
+    return Param(name, schema, description, required=True, where="path")
+
+
+def path_id(name: str) -> Param:
+    """A path segment that is a database id (an order, an assignment)."""
+    return Param(name, {"type": "integer", "minimum": 1}, required=True, where="path")
+
+
+# -- declarations shared by several rows ------------------------------------------------------------
+
+DEFAULT_LIMIT: Final = 100
+MAX_LIMIT: Final = 500
+PAGING: Final = (
+    integer("limit", 1, MAX_LIMIT, "rows per page (default 100)", default=DEFAULT_LIMIT),
+    text("cursor", "next_cursor of the previous page"),
+)
+WINDOW: Final = (
+    timestamp("since", "wall_time at or after (ISO 8601 with a timezone)"),
+    timestamp("until", "wall_time before"),
+)
+EVENT_FILTERS: Final = (
+    text("project_id"),
+    text("device_id", "the gate's controller"),
+    text("person_id"),
+    text("enterprise_id", "the person worked on the event's project for this enterprise"),
+    choice("direction", Direction),
+    choice("decision", Decision),
+    choice("reason", Reason),
+    *WINDOW,
+)
+LANE_EVENT_FILTERS: Final = (
+    text("project_id"),
+    text("device_id"),
+    choice("type", LaneEventType),
+    boolean("alert"),
+    *WINDOW,
+)
+DEVICE: Final = path("device_id", "a controller's id", pattern=DEVICE_ID_PATTERN)
+PROJECT: Final = path(
+    "project_id", "the project's id (as lanes and rosters carry it)", pattern=PROJECT_ID_PATTERN
+)
+PERSON: Final = path("person_id", "a registered person's id (never an ID number)")
+ENTERPRISE: Final = path("enterprise_id")
+ASSIGNMENT: Final = path_id("assignment_id")
+ORDER: Final = path_id("order_id")
+
+ACCEPTED: Final = web.RequestKey("accepted_query", tuple)
+"""The query parameters of the route a request matched (set by the route table's guard)."""
+
+
+def params_of(request: web.Request) -> Params:
+    """The request's query, checked against the parameters its route's row declares."""
+    return Params(request.query, request.get(ACCEPTED, ()))
+
+
 class Params:
     """The query of one request, checked against the parameters its endpoint accepts."""
 
-    def __init__(self, query: MultiMapping[str], allowed: Iterable[str]) -> None:
-        allowed = tuple(allowed)
+    def __init__(self, query: MultiMapping[str], accepted: Iterable[Param | str]) -> None:
+        declared = {p.name: p for p in accepted if isinstance(p, Param)}
+        allowed = tuple(
+            p.name if isinstance(p, Param) else p for p in accepted if getattr(p, "where", "query") == "query"
+        )
         unknown = sorted(set(query) - set(allowed))
         if unknown:
             names = ", ".join(repr(name) for name in unknown)
@@ -52,6 +152,7 @@ class Params:
             if len(query.getall(name)) > 1:
                 raise InvalidQuery(name, "is given more than once")
         self._query = query
+        self._declared = declared
 
     def text(self, name: str) -> str | None:
         value = self._query.get(name)
@@ -61,10 +162,21 @@ class Params:
             raise InvalidQuery(name, f"must be 1 to {MAX_TEXT} characters")
         return value
 
-    def integer(self, name: str, *, default: int, low: int, high: int) -> int:
+    def integer(self, name: str) -> int:
+        """The declared integer, or its declared default when absent."""
+        default = self._declared[name].default
+        if default is None:
+            raise TypeError(f"the integer {name!r} has no default: read it with maybe_integer")
+        found = self.maybe_integer(name)
+        return default if found is None else found
+
+    def maybe_integer(self, name: str) -> int | None:
+        """The declared integer within its declared bounds, or None when absent."""
+        schema = self._declared[name].schema
+        low, high = schema["minimum"], schema["maximum"]
         value = self._query.get(name)
         if value is None:
-            return default
+            return None
         if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
             raise InvalidQuery(name, f"must be an integer from {low} to {high}")
         return int(value)

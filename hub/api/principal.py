@@ -1,11 +1,14 @@
 """The account behind a request, for handlers: set by the authentication middleware, read here.
 
-Handlers never parse tokens themselves. ``principal_of`` answers 401 when no one is logged in;
-``require`` answers 403 when the account's role may not use the endpoint at all (scope inside
-an allowed endpoint is the queries' job: hub.auth.scope).
+Handlers never parse tokens themselves, and never check roles: the route table does that before a
+handler runs (:func:`check_roles`, from the row's role set), so a handler only asks
+``principal_of(request)``, which answers 401 when no one is logged in. Scope inside an allowed
+endpoint is the domain's job (hub.auth.scope).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from aiohttp import web
 
@@ -23,12 +26,11 @@ def principal_of(request: web.Request) -> Principal:
     return principal
 
 
-def require(request: web.Request, *roles: Role) -> Principal:
-    """The request's principal, if its role is one of ``roles``; else 403 naming who may."""
+def check_roles(request: web.Request, roles: Collection[Role]) -> None:
+    """401 without a principal; 403 naming who may when its role is not one of ``roles``."""
     principal = principal_of(request)
     if principal.role not in roles:
         allowed = ", ".join(role.value for role in roles)
         raise ApiError(
             403, "forbidden", f"a {principal.role.value} account may not do this (allowed: {allowed})"
         )
-    return principal

@@ -1,34 +1,75 @@
-"""The whole URL map of the hub, on one screen."""
+"""The route table: every endpoint of the hub, API and console, as :class:`~hub.api.route.Route`
+rows, and what is made from them.
+
+The rows live beside the views they route to, a few modules by subject (``hub/api/rows/`` for
+the API, :data:`hub.console.CONSOLE_ROUTES` for the console's pages); :data:`ROUTES` is all of
+them, in the order the router matches. From it come the router (:func:`setup_routes`), the role
+check before each handler (:func:`guarded`), the paths the authentication middleware opens
+without a token (:func:`public_paths`), and the OpenAPI document (:mod:`hub.api.openapi`). The
+scope matrix (tests/hub/test_scope_matrix.py) reads it too: a row without matrix rows fails.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Collection, Iterable
+from typing import Final
+
 from aiohttp import web
 
-from hub.api import audit, auth, commands, enrolment, views
-from hub.api.openapi import serve_openapi
-from hub.api.oversight import setup_oversight_routes
-from hub.api.registry import setup_registry_routes
-from hub.api.workflows import setup_workflow_routes
-from hub.console import setup_console
+from hub.api.auth_middleware import PUBLIC_PATHS
+from hub.api.params import ACCEPTED
+from hub.api.principal import check_roles
+from hub.api.route import Handler, Open, Route
+from hub.api.rows import devices, health, oversight, registry, workflows
+from hub.auth.principal import Role
+from hub.console import CONSOLE_ROUTES, CONSOLE_STATIC
+from hub.console.render import STATIC
+
+API_ROUTES: Final[tuple[Route, ...]] = (
+    *health.ROUTES,  # health, the document, log in and out, the audit log
+    *devices.ROUTES,  # the record, devices, commands, ingest state, enrolment
+    *oversight.ROUTES,  # headcount, attendance, statistics, CSV export
+    *registry.ROUTES,  # districts, enterprises, persons, projects and what hangs off them
+    *workflows.ROUTES,  # orders, deductions, summaries, national upload, alerts, heartbeats
+    *devices.ENROLMENT_ROUTES,  # enrolment tokens, enrolments, revocation
+)
+ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 
 
-def setup_routes(app: web.Application) -> None:
-    app.router.add_get("/healthz", views.healthz)
-    app.router.add_get("/api/v1/openapi.json", serve_openapi)
-    app.router.add_post("/api/v1/auth/login", auth.login)
-    app.router.add_post("/api/v1/auth/logout", auth.logout)
-    app.router.add_get("/api/v1/auth/me", auth.me)
-    app.router.add_get("/api/v1/audit", audit.audit_log)
-    app.router.add_get("/api/v1/access-events", views.access_events)
-    app.router.add_get("/api/v1/access-events/counts", views.access_event_counts)
-    app.router.add_get("/api/v1/lane-events", views.lane_events)
-    app.router.add_get("/api/v1/ingest", views.ingest_status)
-    app.router.add_get("/api/v1/dead-letters", views.dead_letters)
-    app.router.add_get("/api/v1/devices", views.devices)
-    app.router.add_post("/api/v1/devices/{device_id}/commands", commands.issue_command)
-    app.router.add_get("/api/v1/devices/{device_id}/commands", commands.list_commands)
-    setup_oversight_routes(app)  # headcount, attendance, statistics, CSV export
-    setup_registry_routes(app)
-    setup_workflow_routes(app)  # orders, deductions, summaries, national upload, alerts
-    enrolment.add_routes(app)  # enrolment tokens, enrolments, revocation
-    setup_console(app)  # the web console under /console (hub/console)
+def guarded(route: Route) -> Handler:
+    """The row's handler behind its role check, with the query names it accepts on the request."""
+    handler, accepted, roles = route.handler, route.query, route.roles
+    if isinstance(roles, Open):
+
+        @functools.wraps(handler)
+        async def open_handler(request: web.Request) -> web.StreamResponse:
+            request[ACCEPTED] = accepted
+            return await handler(request)
+
+        return open_handler
+    allowed: Collection[Role] = roles
+
+    @functools.wraps(handler)
+    async def checked(request: web.Request) -> web.StreamResponse:
+        check_roles(request, allowed)
+        request[ACCEPTED] = accepted
+        return await handler(request)
+
+    return checked
+
+
+def public_paths(routes: Iterable[Route]) -> frozenset[str]:
+    """The paths the authentication middleware lets through without a token or a session."""
+    return frozenset({route.path for route in routes if route.public} | {CONSOLE_STATIC})
+
+
+def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES) -> None:
+    r = app.router
+    for route in routes:
+        if route.method == "GET":
+            r.add_get(route.path, guarded(route))  # and HEAD
+        else:
+            r.add_route(route.method, route.path, guarded(route))
+    r.add_static(CONSOLE_STATIC, STATIC, name="console_static")
+    app[PUBLIC_PATHS] = public_paths(routes)

@@ -2,7 +2,8 @@
 summaries (JSON and CSV), the national platform's attendance upload, anomaly alerts, and a
 lane's heartbeat history.
 
-Thin handlers like the registry's: the role answered early (403), the body through its pydantic
+Thin handlers like the registry's: the role answered early by the route table (403,
+hub/api/rows/workflows.py), the body through its pydantic
 model (422 naming the field), one call into :mod:`hub.workflows` (which checks permission again
 against what it reads, and scopes every query), the record as JSON. The workflows' refusals are
 the registry's kinds and get the same answers (hub.api.registry).
@@ -19,8 +20,8 @@ from aiohttp import web
 from hub.api.errors import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.oversight import _date, _fields, _month
-from hub.api.params import PAGING, Params
-from hub.api.principal import require
+from hub.api.params import Params, params_of
+from hub.api.principal import principal_of
 from hub.api.registry import _answers, body
 from hub.auth.principal import Principal, Role
 from hub.derive.days import SITE_TIMEZONE, local_day, local_today
@@ -33,35 +34,11 @@ from hub.workflows.summary import Summaries
 
 VAULT = web.AppKey("workflows_vault", IdVault)
 """Opens ID numbers for the national platform's export (the same data key as the registry's)."""
-PERSONAL_DATA_ROLES = tuple(role for role in Role if role is not Role.OPERATOR)
-AUTHORITIES = (Role.CITY, Role.DISTRICT)
-EVERY_ROLE = tuple(Role)
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 500
-MAX_UPLOAD_LIMIT = 5000
 _ID = re.compile(r"^[0-9]{1,18}$")
 
 
-def setup_workflow_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_post("/api/v1/rectification-orders", issue_order)
-    r.add_get("/api/v1/rectification-orders", list_orders)
-    r.add_get("/api/v1/rectification-orders/{order_id}", get_order)
-    r.add_post("/api/v1/rectification-orders/{order_id}/response", respond_order)
-    r.add_post("/api/v1/rectification-orders/{order_id}/review", review_order)
-    r.add_post("/api/v1/credit-deductions", deduct)
-    r.add_get("/api/v1/credit-deductions", list_deductions)
-    r.add_get("/api/v1/summaries/projects", project_summary)
-    r.add_get("/api/v1/summaries/projects.csv", project_summary_csv)
-    r.add_get("/api/v1/summaries/districts", district_summary)
-    r.add_get("/api/v1/summaries/districts.csv", district_summary_csv)
-    r.add_get("/api/v1/projects/{project_id}/worker-attendance", worker_attendance)
-    r.add_get("/api/v1/alerts", list_alerts)
-    r.add_get("/api/v1/devices/{device_id}/heartbeats", heartbeat_history)
-    app.on_startup.append(_open_vault)
-
-
-async def _open_vault(app: web.Application) -> None:
+async def open_vault(app: web.Application) -> None:
+    """On startup (the app factory): the vault the national export opens ID numbers with."""
     config = app[CONFIG]
     app[VAULT] = IdVault(load_data_key(data_key_path(config.data_key_file, config.database_url)))
 
@@ -90,7 +67,7 @@ def _order_id(request: web.Request) -> int:
 
 
 def _paging(params: Params) -> tuple[str | None, int]:
-    return params.text("cursor"), params.integer("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    return params.text("cursor"), params.integer("limit")
 
 
 # -- rectification orders ---------------------------------------------------------------------------
@@ -98,7 +75,7 @@ def _paging(params: Params) -> tuple[str | None, int]:
 
 @_answers
 async def issue_order(request: web.Request) -> web.Response:
-    principal = require(request, *orders.ISSUERS)
+    principal = principal_of(request)
     data = await body(request, OrderIn)
     order = await orders.Orders(request.app[STORE], principal).issue(data, now=request.app[CLOCK].wall())
     return web.json_response(present(order), status=201)
@@ -106,8 +83,8 @@ async def issue_order(request: web.Request) -> web.Response:
 
 @_answers
 async def list_orders(request: web.Request) -> web.Response:
-    principal = require(request, *orders.READERS)
-    params = Params(request.query, ("status", "overdue", "project_id", "enterprise_id", *PAGING))
+    principal = principal_of(request)
+    params = params_of(request)
     filters = orders.OrderFilters(
         status=params.choice("status", OrderStatus),
         overdue=params.boolean("overdue"),
@@ -123,8 +100,8 @@ async def list_orders(request: web.Request) -> web.Response:
 
 @_answers
 async def get_order(request: web.Request) -> web.Response:
-    principal = require(request, *orders.READERS)
-    Params(request.query, ())
+    principal = principal_of(request)
+    params_of(request)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).get(_order_id(request), now=now)
     return web.json_response(present(order))
@@ -132,7 +109,7 @@ async def get_order(request: web.Request) -> web.Response:
 
 @_answers
 async def respond_order(request: web.Request) -> web.Response:
-    principal = require(request, *orders.RESPONDERS)
+    principal = principal_of(request)
     data = await body(request, ResponseIn)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).respond(_order_id(request), data, now=now)
@@ -141,7 +118,7 @@ async def respond_order(request: web.Request) -> web.Response:
 
 @_answers
 async def review_order(request: web.Request) -> web.Response:
-    principal = require(request, *orders.ISSUERS)
+    principal = principal_of(request)
     data = await body(request, ReviewIn)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).review(_order_id(request), data, now=now)
@@ -153,7 +130,7 @@ async def review_order(request: web.Request) -> web.Response:
 
 @_answers
 async def deduct(request: web.Request) -> web.Response:
-    principal = require(request, *deductions.DEDUCTORS)
+    principal = principal_of(request)
     data = await body(request, DeductionIn)
     now = request.app[CLOCK].wall()
     record = await deductions.Deductions(request.app[STORE], principal).deduct(data, now=now)
@@ -162,9 +139,9 @@ async def deduct(request: web.Request) -> web.Response:
 
 @_answers
 async def list_deductions(request: web.Request) -> web.Response:
-    principal = require(request, *deductions.READERS)
-    params = Params(request.query, ("enterprise_id", "person_id", "project_id", "order_id", *PAGING))
-    order_id = params.integer("order_id", default=0, low=1, high=2**63 - 1) or None
+    principal = principal_of(request)
+    params = params_of(request)
+    order_id = params.maybe_integer("order_id")
     filters = deductions.DeductionFilters(
         enterprise_id=params.text("enterprise_id"),
         person_id=params.text("person_id"),
@@ -197,8 +174,8 @@ def _district_of(principal: Principal, asked: str | None) -> str | None:
 
 
 async def _projects_month(request: web.Request) -> tuple[date, list[ProjectMonth]]:
-    principal = require(request, *PERSONAL_DATA_ROLES)
-    params = Params(request.query, ("month", "district"))
+    principal = principal_of(request)
+    params = params_of(request)
     today = local_today(request.app[CLOCK])
     month, district = _summary_month(params, today), params.text("district")
     rows = await Summaries(request.app[STORE], principal).projects_month(
@@ -208,8 +185,8 @@ async def _projects_month(request: web.Request) -> tuple[date, list[ProjectMonth
 
 
 async def _districts_month(request: web.Request) -> tuple[date, list[DistrictMonth]]:
-    principal = require(request, *AUTHORITIES)
-    params = Params(request.query, ("month", "district"))
+    principal = principal_of(request)
+    params = params_of(request)
     today = local_today(request.app[CLOCK])
     month, district = _summary_month(params, today), _district_of(principal, params.text("district"))
     rows = await Summaries(request.app[STORE], principal).districts_month(
@@ -261,8 +238,8 @@ async def district_summary_csv(request: web.Request) -> web.Response:
 
 @_answers
 async def worker_attendance(request: web.Request) -> web.Response:
-    principal = require(request, *national.UPLOADERS)
-    params = Params(request.query, ("from", "to", *PAGING))
+    principal = principal_of(request)
+    params = params_of(request)
     now = request.app[CLOCK].wall()
     until = _date(params, "to") or local_day(now)
     since = _date(params, "from") or until
@@ -270,7 +247,7 @@ async def worker_attendance(request: web.Request) -> web.Response:
         raise InvalidQuery("to", "must not be before from")
     if (until - since).days + 1 > national.MAX_DAYS:
         raise InvalidQuery("to", f"must be at most {national.MAX_DAYS} days from 'from' (both included)")
-    limit = params.integer("limit", default=MAX_LIMIT, low=1, high=MAX_UPLOAD_LIMIT)
+    limit = params.integer("limit")
     upload, next_cursor = await national.NationalUpload(
         request.app[STORE], principal, request.app[VAULT]
     ).export(
@@ -297,8 +274,8 @@ def alert_settings(request: web.Request) -> alerts.AlertSettings:
 
 
 async def list_alerts(request: web.Request) -> web.Response:
-    principal = require(request, *EVERY_ROLE)
-    params = Params(request.query, ("project_id",))
+    principal = principal_of(request)
+    params = params_of(request)
     now = request.app[CLOCK].wall()
     found = await alerts.Alerts(request.app[STORE], principal, alert_settings(request)).alerts(
         now=now, project_id=params.text("project_id")
@@ -310,9 +287,9 @@ async def list_alerts(request: web.Request) -> web.Response:
 
 @_answers
 async def heartbeat_history(request: web.Request) -> web.Response:
-    principal = require(request, *EVERY_ROLE)
-    params = Params(request.query, ("hours",))
-    hours = params.integer("hours", default=24, low=1, high=heartbeats.MAX_HOURS)
+    principal = principal_of(request)
+    params = params_of(request)
+    hours = params.integer("hours")
     device_id = request.match_info["device_id"]
     since: datetime = request.app[CLOCK].wall() - timedelta(hours=hours)
     points = await heartbeats.Heartbeats(request.app[STORE], principal).history(device_id, since=since)

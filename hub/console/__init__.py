@@ -10,10 +10,15 @@ the API: a role sees exactly what its API calls would return.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Final
+
 from aiohttp import web
 
+from hub.api.route import OPEN, Handler, Open, Route
+from hub.auth.permissions import EVERY_ROLE
+from hub.auth.principal import Role
 from hub.console import session, views_devices, views_oversight, views_projects
-from hub.console.render import STATIC
 
 PROJECT = "/console/projects/{project_id}"
 
@@ -22,32 +27,40 @@ async def _home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/")
 
 
-def setup_console(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/console", _home)
-    r.add_get("/console/login", session.login_form)
-    r.add_post("/console/login", session.login)
-    r.add_post("/console/logout", session.logout)
-    r.add_static("/console/static", STATIC, name="console_static")
-    r.add_get("/console/", views_oversight.overview)
-    r.add_get("/console/devices", views_devices.board)
-    r.add_get("/console/devices/{device_id}", views_devices.device)
-    r.add_get("/console/projects", views_projects.project_list)
-    r.add_get(PROJECT, views_projects.project_page)
-    r.add_get(PROJECT + "/access-log", views_projects.access_log)
-    r.add_get(PROJECT + "/access-log.csv", views_projects.access_log_csv)
-    r.add_get(PROJECT + "/attendance", views_projects.attendance_day)
-    r.add_get(PROJECT + "/attendance/monthly", views_projects.attendance_month)
-    r.add_get(PROJECT + "/worker-attendance.json", views_projects.worker_attendance)
-    r.add_get("/console/statistics", views_oversight.statistics)
-    r.add_get("/console/inspections", views_oversight.inspections)
-    r.add_post("/console/inspections", views_oversight.file_inspection)
-    r.add_get("/console/orders", views_oversight.order_list)
-    r.add_post("/console/orders", views_oversight.issue_order)
-    r.add_get("/console/orders/{order_id}", views_oversight.order_page)
-    r.add_post("/console/orders/{order_id}/response", views_oversight.respond_order)
-    r.add_post("/console/orders/{order_id}/review", views_oversight.review_order)
-    r.add_get("/console/deductions", views_oversight.deduction_list)
-    r.add_post("/console/deductions", views_oversight.deduct)
-    r.add_get("/console/summaries", views_oversight.summaries)
-    r.add_get("/console/summaries/{which:projects|districts}.csv", views_oversight.summaries_csv)
+def _page(method: str, path: str, handler: Handler, roles: Collection[Role] | Open = EVERY_ROLE) -> Route:
+    return Route(method, path, handler, roles, console=True)
+
+
+CONSOLE_STATIC: Final = "/console/static"
+"""The stylesheet: served (hub.api.routes) without a session, like the sign-in form."""
+CONSOLE_ROUTES: Final = (
+    _page("GET", "/console", _home, OPEN),
+    _page("GET", "/console/login", session.login_form, OPEN),
+    _page("POST", "/console/login", session.login, OPEN),
+    _page("POST", "/console/logout", session.logout),
+    _page("GET", "/console/", views_oversight.overview),
+    _page("GET", "/console/devices", views_devices.board),
+    _page("GET", "/console/devices/{device_id}", views_devices.device),
+    _page("GET", "/console/projects", views_projects.project_list),
+    _page("GET", PROJECT, views_projects.project_page),
+    _page("GET", PROJECT + "/access-log", views_projects.access_log),
+    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv),
+    _page("GET", PROJECT + "/attendance", views_projects.attendance_day),
+    _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month),
+    _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance),
+    _page("GET", "/console/statistics", views_oversight.statistics),
+    _page("GET", "/console/inspections", views_oversight.inspections),
+    _page("POST", "/console/inspections", views_oversight.file_inspection),
+    _page("GET", "/console/orders", views_oversight.order_list),
+    _page("POST", "/console/orders", views_oversight.issue_order),
+    _page("GET", "/console/orders/{order_id}", views_oversight.order_page),
+    _page("POST", "/console/orders/{order_id}/response", views_oversight.respond_order),
+    _page("POST", "/console/orders/{order_id}/review", views_oversight.review_order),
+    _page("GET", "/console/deductions", views_oversight.deduction_list),
+    _page("POST", "/console/deductions", views_oversight.deduct),
+    _page("GET", "/console/summaries", views_oversight.summaries),
+    _page("GET", "/console/summaries/{which:projects|districts}.csv", views_oversight.summaries_csv),
+)
+"""The console's rows of the route table (:mod:`hub.api.routes`). Every signed-in role may open
+every page: a page shows what the account's role and scope allow, and refuses (an error page, not
+the API's JSON) what they do not, so the table's role check never answers for these."""

@@ -1,41 +1,55 @@
 """Who may make which change: the notice's division of work, as pure checks on a Principal.
 
-The role sets are used twice: the API answers 403 with them before reading a body
-(:func:`hub.api.principal.require`), and the registry checks them again with the facts it reads
-in the write's transaction (the project's district, the assignment's enterprise), so a caller
-from Python is held to the same rules as one over HTTP.
+The role sets live in :mod:`hub.auth.permissions` (re-exported here for the registry's
+``may.READERS`` and the like): the route table answers 403 with them before a handler reads a
+body, and the registry checks them again here with the facts it reads in the write's transaction
+(the project's district, the assignment's enterprise), so a caller from Python is held to the
+same rules as one over HTTP.
 
 What an account may *see* is not here: that is SQL, in :mod:`hub.auth.scope`.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
+from hub.auth.permissions import (
+    ADD_PARTY,
+    ASSIGN,
+    CREATE_DISTRICT,
+    CREATE_ENTERPRISE,
+    CREATE_PROJECT,
+    FILE_INSPECTION,
+    LOOKUP_PERSON,
+    PLACE_GATE,
+    READ_GATES,
+    READ_INSPECTIONS,
+    READERS,
+    REGISTER_PERSON,
+    REGISTER_PROJECT,
+    WATCHLIST,
+)
 from hub.auth.principal import Principal, Role
 from hub.registry.errors import Forbidden
 
-READERS: Final = frozenset(Role) - {Role.OPERATOR}
-"""Every role that sees personal data reads the registry (each through its scope)."""
-CREATE_DISTRICT: Final = frozenset({Role.CITY})
-CREATE_ENTERPRISE: Final = frozenset({Role.CITY, Role.DISTRICT})
-REGISTER_PERSON: Final = frozenset({Role.CITY, Role.DISTRICT, Role.ENTERPRISE})
-"""Workers (作业人员备案) by a bureau or the city; managers also by their own enterprise."""
-LOOKUP_PERSON: Final = frozenset(
-    {Role.CITY, Role.DISTRICT, Role.ENTERPRISE, Role.GC_PROJECT, Role.SUB_PROJECT}
-)
-"""Those who register or assign people find an already registered one by ID number."""
-WATCHLIST: Final = frozenset({Role.CITY, Role.DISTRICT})
-CREATE_PROJECT: Final = frozenset({Role.CITY, Role.DISTRICT})
-REGISTER_PROJECT: Final = frozenset({Role.ENTERPRISE})
-"""报备: the general contractor, logged in with its enterprise number."""
-ADD_PARTY: Final = frozenset({Role.GC_PROJECT})
-ASSIGN: Final = frozenset({Role.GC_PROJECT, Role.SUB_PROJECT, Role.ENTERPRISE})
-PLACE_GATE: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.OPERATOR})
-READ_GATES: Final = frozenset(Role)
-"""Gates are devices: the operator sees them too (but not the people behind them)."""
-FILE_INSPECTION: Final = frozenset({Role.SUPERVISION_PROJECT})
-READ_INSPECTIONS: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.SUPERVISION_PROJECT})
+__all__ = [
+    "ADD_PARTY",
+    "ASSIGN",
+    "CREATE_DISTRICT",
+    "CREATE_ENTERPRISE",
+    "CREATE_PROJECT",
+    "FILE_INSPECTION",
+    "LOOKUP_PERSON",
+    "PLACE_GATE",
+    "READERS",
+    "READ_GATES",
+    "READ_INSPECTIONS",
+    "REGISTER_PERSON",
+    "REGISTER_PROJECT",
+    "WATCHLIST",
+    "check_district",
+    "check_own_enterprise",
+    "check_own_project",
+    "check_role",
+]
 
 
 def check_role(principal: Principal, allowed: frozenset[Role]) -> None:

@@ -22,7 +22,7 @@ from schemathesis.checks import (
 )
 
 from hub.api.openapi import document
-from hub.api.openapi.operations import OPERATIONS
+from hub.api.routes import ROUTES
 from sitegate.hubproc import HubLauncher, HubProcess, create_account
 from sitegate.mosquitto import Mosquitto
 
@@ -56,7 +56,7 @@ def token(hub: HubProcess) -> str:
 
 # The document the hub serves (tests/hub/test_openapi.py holds the two equal); loaded here rather
 # than fetched, because schemathesis' lazy fixture loader does not run under pytest 9.
-schema = schemathesis.openapi.from_dict(document(OPERATIONS))
+schema = schemathesis.openapi.from_dict(document(ROUTES))
 
 
 @schema.exclude(path="/api/v1/auth/logout").parametrize()

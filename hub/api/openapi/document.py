@@ -1,4 +1,4 @@
-"""Build the document from the operations table; serve it."""
+"""Build the document from the route table's API rows; serve it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.openapi.model import Operation
+from hub.api.route import Route
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -23,12 +23,12 @@ ERROR_SCHEMA = {
 }
 
 
-def _operation_id(op: Operation) -> str:
+def _operation_id(op: Route) -> str:
     words = op.path.strip("/").replace("{", "").replace("}", "").replace(".", "_").replace("-", "_")
     return f"{op.method.lower()}_{words.replace('/', '_')}"
 
 
-def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+def _operation(op: Route, components: dict[str, Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": "success"}
     if op.media_type == "application/json":
         success["content"] = {"application/json": {"schema": {"type": "object"}}}
@@ -77,10 +77,13 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def document(operations: Iterable[Operation]) -> dict[str, Any]:
+def document(routes: Iterable[Route]) -> dict[str, Any]:
+    """The OpenAPI document of ``routes``' API rows (the console's pages are HTML, not in it)."""
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
-    for op in operations:
+    for op in routes:
+        if op.console:
+            continue
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
     return {
         "openapi": "3.1.0",
@@ -105,9 +108,9 @@ def document(operations: Iterable[Operation]) -> dict[str, Any]:
 
 @functools.cache
 def _cached() -> dict[str, Any]:
-    from hub.api.openapi.operations import OPERATIONS
+    from hub.api.routes import ROUTES  # the table imports this module's handler
 
-    return document(OPERATIONS)
+    return document(ROUTES)
 
 
 async def serve_openapi(request: web.Request) -> web.Response:

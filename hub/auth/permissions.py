@@ -1,0 +1,66 @@
+"""Who may call what: every role set of the hub, in one place.
+
+The route table (:mod:`hub.api.routes`) names one of these sets on each row, and the API answers
+403 with it before a handler runs; the registry and the workflows check the same sets again with
+the facts they read in the write's transaction (:mod:`hub.registry.permissions`), so a caller from
+Python is held to the same rules as one over HTTP.
+
+What an account may *see* within an endpoint it may call is not here: that is SQL, in
+:mod:`hub.auth.scope`. The tuples keep :class:`Role`'s order, which the 403 message lists.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hub.auth.principal import FULL_ID_ROLES, Role
+
+EVERY_ROLE: Final = tuple(Role)
+PERSONAL_DATA_ROLES: Final = tuple(role for role in Role if role is not Role.OPERATOR)
+"""Everyone but the hub operator, who runs the machines and reads no one's record."""
+HUB_ROLES: Final = (Role.OPERATOR, Role.CITY)
+"""The hub's own state: ingest counters, sequences, dead letters."""
+AUTHORITIES: Final = (Role.CITY, Role.DISTRICT)
+"""The city station and the district bureaus: registration statistics, district summaries."""
+COMMAND_ROLES: Final = (Role.OPERATOR, Role.CITY, Role.DISTRICT, Role.GC_PROJECT)
+"""Who may act on a lane (each on the lanes in its scope)."""
+ENROLMENT_TOKEN_ROLES: Final = (Role.GC_PROJECT,)
+"""A one-time enrolment token for a gate: the general contractor's project department."""
+REVOKE_ROLES: Final = (Role.OPERATOR, Role.CITY, Role.GC_PROJECT)
+"""Revoking a lane's certificate."""
+
+# -- the registry ------------------------------------------------------------------------------
+
+READERS: Final = frozenset(Role) - {Role.OPERATOR}
+"""Every role that sees personal data reads the registry, the orders and the deductions (each
+through its scope)."""
+CREATE_DISTRICT: Final = frozenset({Role.CITY})
+CREATE_ENTERPRISE: Final = frozenset({Role.CITY, Role.DISTRICT})
+REGISTER_PERSON: Final = frozenset({Role.CITY, Role.DISTRICT, Role.ENTERPRISE})
+"""Workers (作业人员备案) by a bureau or the city; managers also by their own enterprise."""
+LOOKUP_PERSON: Final = frozenset(
+    {Role.CITY, Role.DISTRICT, Role.ENTERPRISE, Role.GC_PROJECT, Role.SUB_PROJECT}
+)
+"""Those who register or assign people find an already registered one by ID number."""
+WATCHLIST: Final = frozenset({Role.CITY, Role.DISTRICT})
+CREATE_PROJECT: Final = frozenset({Role.CITY, Role.DISTRICT})
+REGISTER_PROJECT: Final = frozenset({Role.ENTERPRISE})
+"""报备: the general contractor, logged in with its enterprise number."""
+ADD_PARTY: Final = frozenset({Role.GC_PROJECT})
+ASSIGN: Final = frozenset({Role.GC_PROJECT, Role.SUB_PROJECT, Role.ENTERPRISE})
+PLACE_GATE: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.OPERATOR})
+READ_GATES: Final = frozenset(Role)
+"""Gates are devices: the operator sees them too (but not the people behind them)."""
+FILE_INSPECTION: Final = frozenset({Role.SUPERVISION_PROJECT})
+READ_INSPECTIONS: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.SUPERVISION_PROJECT})
+
+# -- the workflows -----------------------------------------------------------------------------
+
+ORDER_ISSUERS: Final = frozenset({Role.CITY, Role.DISTRICT})
+"""Rectification orders (责令限期整改): issued, and their responses reviewed, by the authorities."""
+ORDER_RESPONDERS: Final = frozenset({Role.ENTERPRISE, Role.GC_PROJECT})
+DEDUCTORS: Final = frozenset({Role.CITY, Role.DISTRICT})
+"""Credit deductions (信用扣分)."""
+UPLOADERS: Final = FULL_ID_ROLES | {Role.GC_PROJECT}
+"""The national platform's attendance upload (whole ID numbers): the authorities, or the
+project's own general contractor department."""
