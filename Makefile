@@ -7,7 +7,8 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
-            chromium chromium-driver shellcheck mmdebstrap debootstrap
+            chromium chromium-driver shellcheck mmdebstrap debootstrap \
+            espeak-ng sox alsa-utils fonts-wqy-zenhei
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
 # pytest-xdist: one worker more than there are cores (the tests wait on brokers, hubs and lanes about
@@ -25,7 +26,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # How long each test module took last time: a parallel run starts the longest first (tests/support/ordering.py).
 export SITEGATE_TEST_DURATIONS := $(abspath $(VENV))/test-durations.json
 
-.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean
+.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean prompts
 
 demo: venv
 	$(VENV)/bin/sitegate demo $(ARGS)
@@ -49,6 +50,12 @@ lint: venv
 
 typecheck: venv
 	$(VENV)/bin/mypy
+
+# The lane's voice prompts (espeak-ng's Mandarin, trimmed and normalised by sox), one WAV per reason
+# and idle state of wire/labels.py; the image build makes them into /opt/sitegate/prompts.
+PROMPTS_DIR ?= var/prompts
+prompts: venv
+	$(PY) -m controller.feedback.prompts $(PROMPTS_DIR)
 
 venv: system-deps $(STAMP)
 

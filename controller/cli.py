@@ -20,6 +20,7 @@ from controller.clock import LaneClock, SystemClock
 from controller.commands import CommandHandler
 from controller.config import ConfigError, ControllerConfig, load_config
 from controller.core.roster import Roster
+from controller.feedback.build import build_feedback
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
@@ -157,6 +158,7 @@ def build_service(
         clock=clock,
         uplink=uplink,
         inputs=LaneInputs(inputs_board, pin_factory=pin_factory),
+        feedback=build_feedback(config, board, clock=clock, pin_factory=pin_factory),
     )
     sync = _roster_sync(config, service, uplink)
     resync = sync.resync if sync is not None else None

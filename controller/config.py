@@ -153,6 +153,58 @@ class SiteConfig(_Section):
     90 s: the hub confirms every 15 s and lanes beat every 30 s, so a lost heartbeat is tolerated."""
 
 
+DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+"""Debian's fonts-wqy-zenhei (installed by the image build and ``make``): CJK, bitmaps at small sizes."""
+
+
+class DisplayConfig(_Section):
+    """The worker's screen (``controller.feedback``): the panel the board profile names."""
+
+    enabled: bool = True
+    device: Literal["auto", "board", "emulator"] = "auto"
+    """``board``: the profile's panel; ``emulator``: luma's in-memory device (the demo, the bench);
+    ``auto``: the panel, or the emulator when the lane runs on mock pins."""
+    font: Path = DEFAULT_FONT
+    decision_s: Annotated[float, Field(gt=0, le=30)] = 3.0
+    """How long a decision stays on the screen before the lane's idle state comes back."""
+    offline_grace_s: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    """The link to the hub down this long before the screen says "offline" (a broker restart is
+    not news to a worker)."""
+
+
+class VoiceConfig(_Section):
+    """Spoken prompts, per site: how loud, and how loud during the site's quiet hours."""
+
+    enabled: bool = True
+    prompts_dir: Path = Path("/opt/sitegate/prompts")
+    """Where ``make prompts`` / the image build put the WAV files."""
+    output: Literal["auto", "alsa", "none"] = "auto"
+    """``alsa``: play with ``aplay``; ``none``: silent; ``auto``: ALSA, or silent on mock pins."""
+    alsa_device: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:,=.-]+$")] = (
+        "default"
+    )
+    """``aplay -D``: ``default``, or ``null`` (plays into nothing: the bench, a lane without a speaker)."""
+    volume: Annotated[int, Field(ge=0, le=100)] = 80
+    quiet_hours: Annotated[str, Field(pattern=HOURS_PATTERN)] | None = "22:00-06:00"
+    """Site-local "HH:MM-HH:MM" (may span midnight): the quiet volume applies. Default: the night
+    hours of China's noise law (22:00-06:00). Unset: no quiet hours."""
+    quiet_volume: Annotated[int, Field(ge=0, le=100)] = 30
+    """0 mutes the lane during quiet hours; the screen still says everything."""
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _a_real_window(cls, value: str | None) -> str | None:
+        if value is not None and value[:5] == value[6:]:
+            raise ValueError(f"start and end of {value!r} are the same")
+        return value
+
+    def quiet_window(self) -> TimeWindow | None:
+        if self.quiet_hours is None:
+            return None
+        start, end = (time.fromisoformat(part) for part in self.quiet_hours.split("-"))
+        return TimeWindow(start, end)
+
+
 class ControllerConfig(_Section):
     device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     project_id: Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
@@ -173,6 +225,8 @@ class ControllerConfig(_Section):
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()
     site: SiteConfig = SiteConfig()
+    display: DisplayConfig = DisplayConfig()
+    voice: VoiceConfig = VoiceConfig()
     roster_public_key: str | None = None
     """The hub's roster signing key (base64 of the raw 32-byte Ed25519 public key). Set, the lane
     takes rosters from the hub and applies only those this key signed; unset, it keeps the roster

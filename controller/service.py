@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from controller.clock import LaneClock
 from controller.config import ControllerConfig
@@ -36,6 +36,8 @@ from controller.core.passback import Passage, PassbackBook
 from controller.core.policy import AntiPassback
 from controller.core.roster import Roster
 from controller.device_state import DeviceState
+from controller.feedback.names import person_of
+from controller.feedback.state import LaneFacts
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
@@ -56,6 +58,9 @@ from wire.models import (
     ReaderState,
     Reason,
 )
+
+if TYPE_CHECKING:
+    from controller.feedback.worker import Feedback
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +110,11 @@ class LaneService:
         uplink: Uplink | None = None,
         observers: Sequence[Callable[[Record], None]] = (),
         inputs: LaneInputs | None = None,
+        feedback: Feedback | None = None,
     ) -> None:
         self.config = config
+        self.feedback = feedback
+        """The worker's screen and voice (controller.feedback): told after the relay has moved."""
         self.site_key = site_key
         self.roster = roster
         self.journal = journal
@@ -155,6 +163,8 @@ class LaneService:
             self.passback.record(*passage, at=event.wall_time, seq=event.seq)
         self._indication = indication_for(verdict.reason)
         self.feed(GateInput.GRANT if verdict.granted else GateInput.DENY)  # may close out an earlier grant
+        if self.feedback is not None:  # after the relay: queued for the feedback threads, never waited for
+            self.feedback.decided(verdict.reason, person_of(card))
         if verdict.granted and event.person_id is not None:
             self._awaiting = (event.person_id, event.seq)
         self.decisions += 1
@@ -340,6 +350,8 @@ class LaneService:
             if isinstance(card, ReadFailure):
                 self.read_failures += 1
                 self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))  # "present the card again"
+                if self.feedback is not None:
+                    self.feedback.decided(Reason.UNREADABLE_CARD)
                 continue
             if not isinstance(card, IdentityCard | CardUid):
                 continue
@@ -369,6 +381,16 @@ class LaneService:
         self._awaiting = None
         self.feed(GateInput.GRANT)
 
+    def lane_facts(self) -> tuple[LaneFacts, bool]:
+        """What the idle screen shows (controller.feedback.state), and whether the hub link is up."""
+        facts = LaneFacts(
+            free_egress=self.gate.state is GateState.FREE_EGRESS,
+            journal_ok=self.journal_fault is None,
+            disabled=self.disabled,
+            readers_ok=not self.sources or any(source.healthy for source in self.sources),
+        )
+        return facts, self.uplink is None or self.uplink.connected
+
     def problems(self) -> list[str]:
         """What keeps this lane from admitting people right now (empty when it can)."""
         found = [
@@ -388,6 +410,8 @@ class LaneService:
         if self.inputs is not None:
             self.inputs.close()
         self.journal.close()
+        if self.feedback is not None:
+            self.feedback.close()
 
     async def run(self, *, notifier: Notifier | None = None, watchdog_s: float = 5.0) -> None:
         """Until cancelled. Under systemd, ``notifier`` tells it the lane is ready and pings its
@@ -404,6 +428,9 @@ class LaneService:
             children[f"{lane} uplink"] = self.uplink.run()
         if notifier is not None and notifier.address is not None:
             children[f"{lane} watchdog"] = supervise(notifier, self.problems, watchdog_s)
+        if self.feedback is not None:
+            self.feedback.start()
+            children[f"{lane} feedback"] = self.feedback.watch(self.lane_facts)
         try:
             # Not an asyncio.TaskGroup: a child that swallows its one cancel (Python 3.11's wait_for
             # in aiomqtt or a reader) would keep the lane from ever stopping (sitegate.tasks).
