@@ -74,6 +74,7 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import AsyncIterator, Mapping  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -96,8 +97,9 @@ from bench._common import (  # noqa: E402
     tail,
     tally,
 )
-from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log  # noqa: E402
+from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log, read_line  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
+from sitegate.netutil import spawn, stop_group  # noqa: E402
 from wire.codec import decode, encode  # noqa: E402
 from wire.models import StorageAck  # noqa: E402
 from wire.topics import Channel, shared, subscription, topic_for  # noqa: E402
@@ -165,11 +167,13 @@ class MosquittoPub:
     async def publish(self) -> Published:
         self._phases += 1
         procs = {
-            device: await asyncio.create_subprocess_exec(
-                *("mosquitto_pub", "-h", self._broker.host, "-p", str(self._broker.port), "-V", "5"),
-                *("-i", device, "-q", "1", "-M", str(self._window), "-t", topic_for(device, Channel.EVENT)),
-                "-l",
-                stdin=asyncio.subprocess.PIPE,
+            device: spawn(
+                [
+                    *("mosquitto_pub", "-h", self._broker.host, "-p", str(self._broker.port), "-V", "5"),
+                    *("-i", device, "-q", "1", "-M", str(self._window)),
+                    *("-t", topic_for(device, Channel.EVENT), "-l"),
+                ],
+                stdin=subprocess.PIPE,
                 preexec_fn=die_with_parent(),
             )
             for device in self._lines
@@ -180,7 +184,7 @@ class MosquittoPub:
             await self._life.wait(
                 asyncio.gather(*(self._feed(procs[device], lines) for device, lines in self._lines.items())),
                 f"{len(procs)} mosquitto_pub processes to send their events and get every PUBACK",
-                detail=lambda: f"{sum(p.returncode is None for p in procs.values())} still running",
+                detail=lambda: f"{sum(p.poll() is None for p in procs.values())} still running",
             )
             failed = [device for device, proc in procs.items() if proc.returncode != 0]
             if failed:
@@ -188,9 +192,7 @@ class MosquittoPub:
             return Published(started, time.monotonic())
         finally:
             for proc in procs.values():
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
+                stop_group(proc)  # the whole group, at once if it has already exited
 
     async def _connected(self, times: int) -> None:
         """Until the broker's log shows every device connected ``times`` times (once a phase)."""
@@ -209,12 +211,16 @@ class MosquittoPub:
         )
 
     @staticmethod
-    async def _feed(proc: asyncio.subprocess.Process, lines: bytes) -> None:
-        assert proc.stdin is not None
-        proc.stdin.write(lines)
-        await proc.stdin.drain()
-        proc.stdin.close()
-        await proc.wait()
+    async def _feed(proc: subprocess.Popen[bytes], lines: bytes) -> None:
+        """Its lines to its stdin, then until it exits (in a thread: a stopped group ends the wait)."""
+
+        def feed() -> None:
+            assert proc.stdin is not None
+            with proc.stdin:
+                proc.stdin.write(lines)
+            proc.wait()
+
+        await asyncio.to_thread(feed)
 
 
 class AiomqttPublishers:
@@ -386,31 +392,29 @@ async def raw_phase(
 ) -> tuple[Published, float]:
     """(when publishing started and ended, when the bare subscriber received the last message)."""
     flags = ["--raw-shared-tables"] if shared_tables else []
-    child = await asyncio.create_subprocess_exec(
-        *(sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events), *flags),
-        stdout=asyncio.subprocess.PIPE,
+    child = spawn(
+        [sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events), *flags],
+        stdout=subprocess.PIPE,
         preexec_fn=die_with_parent(),
     )
     assert child.stdout is not None
     try:
-        line = await life.wait(
-            child.stdout.readline(), "the bare subscriber to connect and subscribe", within_s=CONNECT_S
+        line = await asyncio.to_thread(
+            read_line, child.stdout, "the bare subscriber to connect and subscribe", CONNECT_S
         )
         if line.strip() != b"ready":
             raise RuntimeError(f"raw subscriber did not start: {line!r}")
         life.step(f"raw: publishing {events} events to a bare subscriber")
         published = await publishers.publish()
         # It gives up by itself once nothing arrives for STALL_S; the margin is for its exit.
-        line = await life.wait(
-            child.stdout.readline(), f"the bare subscriber's count of {events} events", within_s=STALL_S + 30
+        line = await asyncio.to_thread(
+            read_line, child.stdout, f"the bare subscriber's count of {events} events", STALL_S + 30
         )
         if not line:
-            raise RuntimeError(f"the bare subscriber exited ({await child.wait()}) without a count")
+            raise RuntimeError(f"the bare subscriber exited ({child.wait()}) without a count")
         result = json.loads(line)
     finally:
-        if child.returncode is None:
-            child.terminate()
-        await child.wait()
+        stop_group(child)
     if result["count"] != events:
         raise RuntimeError(f"the bare subscriber received {result['count']} of {events} messages")
     return published, float(result["last_at"])

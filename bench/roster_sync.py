@@ -50,7 +50,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, cast  # noqa: E402
 
 import aiomqtt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
@@ -66,6 +66,7 @@ from hub.rosters import MemorySource, RosterLedger, RosterPublisher  # noqa: E40
 from hub.rosters.keys import public_key_raw  # noqa: E402
 from hub.rosters.publisher import CHUNK_WINDOW  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
+from sitegate.netutil import spawn, stop_group  # noqa: E402
 from wire.roster import RosterStatus, decode_roster_status  # noqa: E402
 from wire.topics import Channel, topic_for  # noqa: E402
 
@@ -175,8 +176,11 @@ async def raw_main(host: str, port: int, expected: int) -> None:
 
 
 def start_child(what: str, *args: str) -> subprocess.Popen[str]:
-    child = subprocess.Popen(
-        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent()
+    """This script again as a child, in a process group of its own (``spawn``), once it says ready."""
+    command = [sys.executable, __file__, *args]
+    child = cast(  # text=True: its pipes carry str
+        "subprocess.Popen[str]",
+        spawn(command, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent()),
     )
     assert child.stdout is not None
     try:
@@ -190,12 +194,8 @@ def start_child(what: str, *args: str) -> subprocess.Popen[str]:
 
 
 def stop_child(child: subprocess.Popen[str]) -> None:
-    child.terminate()
-    try:
-        child.wait(10)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
+    """Its whole process group: SIGTERM, SIGKILL after 10 s (``stop_group``)."""
+    stop_group(child, grace=10)
 
 
 async def measure_sync(
