@@ -1,6 +1,12 @@
 """Device state that must survive a reboot (today: whether the lane is disabled by command).
 
-Kept in tinydb over the atomic storage: a handful of keys written now and then, read at boot.
+The file (``state.json`` in the lane's data directory) is one small JSON object,
+``{"state": {"1": {"disabled": true}}}``: one document of a handful of keys, written whole now and
+then through :mod:`controller.atomic_storage` (atomic, fsynced, the version it replaces kept as
+``.prev``) and read at boot with :mod:`json`. It is laid out as a tinydb table, but tinydb is not
+used: there is one document to write, and tinydb's read-modify-write would first read the current
+file, so a damaged one would stop the lane from recording the next state at all.
+
 A damaged file falls back to its previous version like the roster; with neither, the lane starts
 enabled and reports the fault (a disabled lane that forgets it was disabled is visible at once
 in the events; a lane that cannot start is not).

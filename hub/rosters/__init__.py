@@ -6,11 +6,12 @@ sends them to a project's lanes and answers their :class:`~wire.roster.RosterSta
 The registry plugs in as a :class:`RosterSource`.
 """
 
+from hub.lane_sender import Sender
 from hub.rosters.compile import compile_delta, compile_snapshot, snapshot_of
 from hub.rosters.content import RosterContent, RosterDataError, roster_content
 from hub.rosters.keys import SigningKeyError, load_signing_key, public_key_b64
 from hub.rosters.ledger import LaneRoster, RosterLedger
-from hub.rosters.publisher import RosterPublisher, Sender
+from hub.rosters.publisher import RosterPublisher
 from hub.rosters.release import Release
 from hub.rosters.source import MemorySource, RosterSource
 

@@ -40,9 +40,6 @@ class MemorySource:
     def flag(self, project_id: str, credential_hash: str) -> None:
         self._watchlist.setdefault(project_id, set()).add(credential_hash)
 
-    def unflag(self, project_id: str, credential_hash: str) -> None:
-        self._watchlist.get(project_id, set()).discard(credential_hash)
-
     def assign(self, project_id: str, device_id: str) -> None:
         self._devices.setdefault(project_id, set()).add(device_id)
 

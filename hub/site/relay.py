@@ -30,13 +30,13 @@ from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
-import aiomqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
-from hub.errors import BrokerUnavailable, HubError
+from hub.errors import HubError
+from hub.lane_sender import LaneSender, Sender
 from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
 from hub.store import Store
@@ -56,7 +56,7 @@ from wire.site import (
     decode_site_request,
     encode_site,
 )
-from wire.topics import Channel, parse_topic, topic_for
+from wire.topics import Channel, parse_topic
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +73,6 @@ SEND_WINDOW = 64
 UNSENT_KEPT = 10_000
 """Passages kept per lane while the broker link is down, sent again with the next round of syncs
 (the oldest go first when there are more: the lane catches those up when it next connects)."""
-
-
-class Sender(Protocol):
-    """The part of the ingest the relay publishes with (:meth:`hub.ingest.Ingest.publish`)."""
-
-    async def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None: ...
 
 
 @dataclass
@@ -108,7 +102,7 @@ class SiteRelay:
         sites: SiteMap | None = None,
     ) -> None:
         self._store = store
-        self._sender = sender
+        self._lanes = LaneSender(sender, in_flight=SEND_WINDOW)
         self._signer = Signer(signing_key)
         self._clock = clock or SystemClock()
         self._sync_interval_s = sync_interval_s
@@ -126,7 +120,6 @@ class SiteRelay:
         self._answer_locks: dict[str, asyncio.Lock] = {}
         self._answered: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._window = asyncio.Semaphore(SEND_WINDOW)
 
     async def __aenter__(self) -> SiteRelay:
         self._spawn(self._worker(), "site-relay")
@@ -263,7 +256,7 @@ class SiteRelay:
 
     async def sync_all(self) -> None:
         """A sync to every placed lane (none while the broker link is down: they would all fail)."""
-        if not getattr(self._sender, "connected", True):
+        if not getattr(self._lanes.sender, "connected", True):
             return
         if self._unsent:
             await self._send_unsent()
@@ -369,17 +362,11 @@ class SiteRelay:
         return now
 
     async def _publish(self, message: PassageRelay | SiteSync) -> bool:
-        signed = self._signer.sign(message)
-        async with self._window:
-            try:
-                await self._sender.publish(
-                    topic_for(message.device_id, Channel.SITE), encode_site(signed), qos=1
-                )
-            except (aiomqtt.MqttError, BrokerUnavailable) as err:
-                self.counters.send_failures += 1
-                log.warning("%s to %s not sent: %s", message.kind, message.device_id, err)
-                return False
-        return True
+        payload = encode_site(self._signer.sign(message))
+        sent = await self._lanes.send(message.device_id, Channel.SITE, payload, what=message.kind)
+        if not sent:
+            self.counters.send_failures += 1
+        return sent
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(self._logged(work), name=name)
