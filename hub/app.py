@@ -25,8 +25,8 @@ from hub.api.errors import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
-from hub.commands import CommandDesk
 from hub.config import HubConfig
+from hub.devices.command_desk import CommandDesk
 from hub.ingest import ChannelHandler, Ingest
 from hub.paho_tables import install as share_paho_property_tables
 from hub.registry import IdVault, Registry, load_data_key

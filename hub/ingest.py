@@ -26,6 +26,7 @@ import aiomqtt
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.errors import BrokerUnavailable, HubError, StoreError
+from hub.events.journal import store_events
 from hub.inbound import Accepted, Rejected, classify
 from hub.store import JournalRecord, SeqConflict, Store
 from hub.tasks import cancel_until_done
@@ -283,7 +284,7 @@ class Ingest:
     async def _store_events(self, items: Sequence[tuple[Accepted, JournalRecord]]) -> dict[str, int]:
         """Store and return each touched device's watermark; {} when nothing may be acknowledged."""
         try:
-            result = await self._store.store_events([event for _, event in items])
+            result = await store_events(self._store, [event for _, event in items])
         except StoreError as err:
             if err.transient:
                 self._counters.store_failures += 1

@@ -1,7 +1,7 @@
 """Commands to one lane: issue (and optionally wait for the answer), and list what was asked.
 
 Issuing is for the hub operator, the city station, a district bureau and a general contractor's
-project department, each on the lanes it sees (:func:`hub.auth.scope.device_clause`); listing for
+project department, each on the lanes it sees (:class:`hub.devices.devices.Devices`); listing for
 any account that sees the lane. A lane outside the account's view is a 404 exactly like a lane
 that does not exist, so the answer does not say which devices exist elsewhere.
 
@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub.api import present
 from hub.api.body import json_body
 from hub.api.errors import ApiError
-from hub.api.keys import COMMANDS
+from hub.api.keys import COMMANDS, STORE
 from hub.api.params import params_of
 from hub.api.principal import principal_of
+from hub.devices.devices import Devices
 from wire.commands import Action, LogLevel
 from wire.models import DEVICE_ID_PATTERN
 
@@ -60,5 +61,5 @@ async def issue_command(request: web.Request) -> web.Response:
 async def list_commands(request: web.Request) -> web.Response:
     principal = principal_of(request)
     limit = params_of(request).integer("limit")
-    records = await request.app[COMMANDS].commands_for(principal, _device_id(request), limit)
+    records = await Devices(request.app[STORE], principal).commands(_device_id(request), limit)
     return web.json_response({"commands": [present.command(r) for r in records]})

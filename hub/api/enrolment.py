@@ -8,9 +8,9 @@ and revocation of a device.
 - ``POST /api/v1/devices/{device_id}/revocation`` (hub operator, city station, or the GC project
   account of the lane's project): every certificate of the device revoked, the broker told.
 
-The rules live in :mod:`provisioning` (pure core, the CA's ledger); this module is the HTTP edge.
-Every action writes an audit line in a transaction that rolls back if the action fails, and the
-action runs inside it, so there is never a token or a certificate without its audit line.
+The rules live in :mod:`provisioning` (pure core, the CA's ledger) and the database's side, with
+the audit line of each action in the action's own transaction, in :mod:`hub.devices.enrolment`;
+this module is the HTTP edge.
 
 The desk is put on the app by :func:`configure` (the app factory, tests, the demo). A hub without
 one answers 503 ``enrolment_unavailable`` on these routes.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,18 +28,16 @@ from typing import Annotated
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from hub.api.body import json_body
 from hub.api.errors import ApiError
 from hub.api.keys import STORE
 from hub.api.principal import principal_of
-from hub.auth import audit
-from hub.auth.scope import device_clause, project_clause
 from hub.config import HubConfig
+from hub.devices.enrolment import Enrolments, enrol_by_token
+from hub.devices.internal import InternalDeviceReads
 from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
-from hub.store.schema import devices, gates, projects
 from provisioning.ca import CA_CERT_NAME, CertificateAuthority
 from provisioning.enrolment import (
     MAX_CSR_LENGTH,
@@ -47,13 +45,12 @@ from provisioning.enrolment import (
     BrokerAddress,
     EnrolmentRefused,
     EnrolmentRequest,
-    Gate,
     device_of_token,
 )
 from provisioning.ledger import UnknownDevice
 from provisioning.registrar import BrokerFiles, Registrar
 from wire.clock import SystemClock
-from wire.models import DEVICE_ID_PATTERN, Direction
+from wire.models import DEVICE_ID_PATTERN
 
 CA_DIR = "ca"
 BROKER_DIR = "broker"
@@ -105,9 +102,7 @@ def desk_from_config(
     )
 
     async def site_key(project_id: str) -> bytes:
-        query = select(projects.c.site_key_cipher).where(projects.c.id == project_id)
-        async with store.read("site key for an enrolment") as conn:
-            sealed = (await conn.execute(query)).scalar_one_or_none()
+        sealed = await InternalDeviceReads(store).sealed_site_key(project_id)
         if sealed is None:
             raise ApiError(409, "project_gone", f"project {project_id} of this token is no longer registered")
         return open_site_key(project_id, sealed)
@@ -137,38 +132,16 @@ async def issue_token(request: web.Request) -> web.Response:
     principal = principal_of(request)
     body = await json_body(request, TokenRequest)
     desk = _desk(request)
-    now = desk.clock()
-    g = gates.c
-    query = select(g.device_id, g.project_id, g.lane, g.direction).where(
-        g.device_id == body.device_id, project_clause(principal, g.project_id)
-    )
-    async with request.app[STORE].write("issue enrolment token") as conn:
-        row = (await conn.execute(query)).first()
-        if row is None:
-            raise ApiError(404, "not_found", f"gate {body.device_id} not found in your project")
-        if row.direction not in {d.value for d in Direction}:
-            raise ApiError(
-                409,
-                "gate_direction",
-                f"gate {row.device_id} is registered for direction {row.direction!r}; a lane controller "
-                "drives one direction (in or out): register one gate per lane",
-            )
-        gate = Gate(row.device_id, row.project_id, row.lane, Direction(row.direction))
-        issued = desk.registrar.issue_token(
-            gate, issued_by=principal.username, now=now, lifetime=timedelta(hours=body.lifetime_h)
+    try:
+        issued = await Enrolments(request.app[STORE], principal).issue_token(
+            desk.registrar, body.device_id, lifetime=timedelta(hours=body.lifetime_h), now=desk.clock()
         )
-        await audit.record(
-            conn,
-            principal,
-            "enrolment_token.issue",
-            at=now,
-            target=gate.device_id,
-            detail={"expires_at": issued.record.expires_at.isoformat()},
-        )
+    except EnrolmentRefused as err:
+        raise _refused(err) from None
     return web.json_response(
         {
             "token": issued.token,
-            "device_id": gate.device_id,
+            "device_id": issued.record.gate.device_id,
             "expires_at": issued.record.expires_at.isoformat(),
             "note": "shown once: the hub keeps only a digest of it",
         },
@@ -187,17 +160,9 @@ async def enrol(request: web.Request) -> web.Response:
     try:
         record = desk.registrar.check(body.token, now)
         site_key = await desk.site_key(record.gate.project_id)
-        async with request.app[STORE].write("enrol a lane") as conn:
-            bundle = await asyncio.to_thread(desk.registrar.enrol, body, site_key=site_key, now=now)
-            await audit.record(
-                conn,
-                None,
-                "device.enrol",
-                at=now,
-                target=record.gate.device_id,
-                detail={"token_issued_by": record.issued_by, "project_id": record.gate.project_id},
-                username=f"device:{record.gate.device_id}",
-            )
+        bundle = await enrol_by_token(
+            request.app[STORE], desk.registrar, body, record, site_key=site_key, now=now
+        )
     except EnrolmentRefused as err:
         raise _refused(err) from None
     return web.json_response(bundle.model_dump(mode="json"), status=201)
@@ -208,22 +173,16 @@ async def revoke(request: web.Request) -> web.Response:
     device_id = request.match_info["device_id"]
     if not re.fullmatch(DEVICE_ID_PATTERN, device_id):
         raise ApiError(400, "invalid_parameter", "'device_id' is not a device id")
-    # A lane at a gate, or one the hub has heard from: a lane taken off its gate is no longer any
-    # project's, but still the operator's and the city's (device_clause), and its certificate
-    # must stay revocable. An id the hub knows nothing of is a 404 (never a 503 without a CA).
-    g, d = gates.c, devices.c
-    visible = select(g.device_id).where(g.device_id == device_id, device_clause(principal, g.device_id))
-    heard = select(d.device_id).where(d.device_id == device_id, device_clause(principal, d.device_id))
-    async with request.app[STORE].write("revoke a device") as conn:
-        if (await conn.execute(visible.union(heard))).first() is None:
-            raise ApiError(404, "not_found", f"device {device_id} is not a lane you can see")
+
+    async def revoke_certificates() -> tuple[datetime, Sequence[int]]:
+        # Only once the lane is known visible: an id the hub knows nothing of is a 404 (never a
+        # 503 without a CA).
         desk = _desk(request)
         now = desk.clock()
         try:
-            serials = await asyncio.to_thread(desk.registrar.revoke, device_id, now)
+            return now, await asyncio.to_thread(desk.registrar.revoke, device_id, now)
         except UnknownDevice:
             raise ApiError(404, "not_found", f"no certificate was ever issued to {device_id}") from None
-        await audit.record(
-            conn, principal, "device.revoke", at=now, target=device_id, detail={"certificates": len(serials)}
-        )
+
+    serials = await Enrolments(request.app[STORE], principal).revoke(device_id, revoke_certificates)
     return web.json_response({"device_id": device_id, "revoked_serials": [str(s) for s in serials]})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.commands import CommandDesk
 from hub.config import HubConfig
+from hub.devices.command_desk import CommandDesk
 from hub.ingest import Ingest
 from hub.registry import Registry
 from hub.rosters import RosterPublisher

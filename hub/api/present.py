@@ -6,9 +6,10 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from hub.devices.records import CommandRecord, DeviceStatus
+from hub.events.records import EventCount, StoredEvent, StoredLaneEvent
 from hub.ingest import IngestCounters
-from hub.store import DeadLetter, DeviceStatus, EventCount, SequenceState, StoredEvent, StoredLaneEvent
-from hub.store.commands import CommandRecord
+from hub.store import DeadLetter, SequenceState
 
 
 def _time(value: datetime | None) -> str | None:

@@ -73,12 +73,6 @@ async def revoke(conn: AsyncConnection, token_sha256: str) -> bool:
     return bool(result.rowcount)
 
 
-async def revoke_all(conn: AsyncConnection, account_id: int) -> int:
-    """Every token of the account (password changed, account disabled)."""
-    result = await conn.execute(delete(auth_tokens).where(auth_tokens.c.account_id == account_id))
-    return int(result.rowcount or 0)
-
-
 async def lookup(conn: AsyncConnection, token: str) -> Session | None:
     """The session behind ``token`` whatever its state (expired, account disabled or locked: the
     caller decides what each means); None for a token the hub never issued or has revoked."""

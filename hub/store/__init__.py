@@ -1,33 +1,21 @@
-"""The hub's store: schema, migrations and the :class:`Store` that reads and writes them."""
+"""The hub's store: the engine and its transactions, the schema and its migrations, dialect
+differences, error translation, and the ingest's own writes. Reads for accounts live in the
+domain packages (hub.events, hub.devices, hub.registry, hub.oversight, hub.workflows)."""
 
 from hub.store.records import (
     DeadLetter,
-    DeviceStatus,
-    EventCount,
-    EventFilters,
     JournalRecord,
-    LaneEventFilters,
-    Page,
     SeqConflict,
     SequenceState,
-    StoredEvent,
-    StoredLaneEvent,
     StoreResult,
 )
 from hub.store.store import Store
 
 __all__ = [
     "DeadLetter",
-    "DeviceStatus",
-    "EventCount",
-    "EventFilters",
     "JournalRecord",
-    "LaneEventFilters",
-    "Page",
     "SeqConflict",
     "SequenceState",
     "Store",
     "StoreResult",
-    "StoredEvent",
-    "StoredLaneEvent",
 ]

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub import derive
 from hub.store import sequences
 from hub.store.dialect import Upsert, insert_for
 from hub.store.records import JournalRecord, SeqConflict, StoreResult
@@ -114,8 +113,10 @@ async def _insert(
 
 async def store(
     conn: AsyncConnection, records: Sequence[JournalRecord], received_at: datetime
-) -> StoreResult:
-    """Store ``records`` (in the caller's write transaction) and advance the devices' watermarks.
+) -> tuple[StoreResult, list[AccessEvent]]:
+    """Store ``records`` (in the caller's write transaction) and advance the devices' watermarks;
+    the result and the access events that were new (what derived tables must follow, in the same
+    transaction: :func:`hub.events.journal.store_events` does both).
 
     Watermark rows are locked in device order before any row is written and rows go in sorted
     by (device, seq), so two hub instances storing overlapping batches on PostgreSQL wait for
@@ -128,13 +129,10 @@ async def store(
     candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records, locked))
     ordered = [candidates[key] for key in sorted(candidates)]
     new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
-    # Presence and attendance follow the new passages in this same transaction (hub.derive).
-    await derive.apply(
-        conn, (r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new)
-    )
+    new_access = [r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new]
     states = await sequences.advance_all(conn, seqs, locked)
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
-    return StoreResult(
+    result = StoreResult(
         new=len(new),
         duplicates=len(records) - len(new) - len(conflicts),
         watermarks={s.device_id: s.contiguous_through for s in states},
@@ -143,3 +141,4 @@ async def store(
         alerts=tuple(r for r in new_lane if r.alert),
         conflicts=tuple(conflicts),
     )
+    return result, new_access

@@ -1,13 +1,14 @@
-"""What the store hands back: frozen values, no rows or sessions leaking out of it."""
+"""What the ingest's writes hand back, and the ingest's own state: frozen values, no rows or
+sessions leaking out of the store. (What accounts read lives with its domain: hub.events,
+hub.devices.)"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 
-from wire.models import AccessEvent, Decision, Direction, LaneEvent, LaneEventType, Reason
+from wire.models import AccessEvent, LaneEvent
 
 JournalRecord = AccessEvent | LaneEvent
 """A record of a controller's journal, either kind; both are numbered in one sequence per device."""
@@ -54,98 +55,6 @@ NOTHING_STORED = StoreResult(
 
 
 @dataclass(frozen=True, slots=True)
-class EventFilters:
-    """Conditions on access events; every one given must hold. ``since`` <= wall_time < ``until``."""
-
-    project_id: str | None = None
-    device_id: str | None = None
-    person_id: str | None = None
-    enterprise_id: str | None = None
-    direction: Direction | None = None
-    decision: Decision | None = None
-    reason: Reason | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-NO_FILTERS = EventFilters()
-
-
-@dataclass(frozen=True, slots=True)
-class LaneEventFilters:
-    """Conditions on lane events; every one given must hold. ``since`` <= wall_time < ``until``."""
-
-    project_id: str | None = None
-    device_id: str | None = None
-    type: LaneEventType | None = None
-    alert: bool | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-NO_LANE_FILTERS = LaneEventFilters()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    device_id: str
-    seq: int
-    boot_id: str
-    mono_ns: int
-    wall_time: datetime
-    clock_synced: bool
-    project_id: str
-    lane: str
-    direction: str
-    decision: str
-    reason: str
-    card_kind: str
-    credential_hash: str
-    person_id: str | None
-    alert: bool
-    warnings: str
-    received_at: datetime
-    # The row id only orders equal wall times; it is not part of the public record.
-    row_id: int = field(repr=False, compare=False)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredLaneEvent:
-    device_id: str
-    seq: int
-    boot_id: str
-    mono_ns: int
-    wall_time: datetime
-    clock_synced: bool
-    project_id: str
-    lane: str
-    direction: str
-    type: str
-    ref_seq: int | None
-    alert: bool
-    operator: str | None
-    received_at: datetime
-    row_id: int = field(repr=False, compare=False)
-
-
-Item = TypeVar("Item", StoredEvent, StoredLaneEvent)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[Item]):
-    """One newest-first page of either kind; ``next_cursor`` is None on the last page."""
-
-    items: list[Item]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class EventCount:
-    group: Mapping[str, str | None]
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """A rejected message, without its body: the body may hold personal data."""
 
@@ -162,17 +71,3 @@ class SequenceState:
     contiguous_through: int
     highest_seen: int
     gap_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceStatus:
-    device_id: str
-    last_seen_at: datetime | None
-    presence_state: str | None
-    presence_generation: int | None
-    presence_at: datetime | None
-    last_heartbeat: Mapping[str, Any] | None
-    # The lane's last roster report and the newest version of its project (roster lag = the gap).
-    roster_applied: int | None = None
-    roster_current: int | None = None
-    roster_problem: str | None = None

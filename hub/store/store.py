@@ -1,8 +1,19 @@
-"""The hub's store: the only code that talks to the database.
+"""The hub's store: the engine, its transactions and their error translation, and the ingest's
+own writes.
 
 SQLAlchemy Core on an async engine, so the same statements run on SQLite (the embedded default)
-and PostgreSQL (several hub instances); dialect differences live in :mod:`hub.store.dialect`.
-Every method is one transaction and returns frozen values, never rows.
+and PostgreSQL (several hub instances); dialect differences live in :mod:`hub.store.dialect`, the
+tables in :mod:`hub.store.schema`, their history in the migrations. The store is not the only code
+that writes SQL: each domain module owns its statements (events and lane events in
+:mod:`hub.events`, devices, commands and enrolment in :mod:`hub.devices`, the registry, oversight,
+workflows and accounts in theirs) and runs them through :meth:`Store.read` and :meth:`Store.write`,
+so every statement gets the same transaction discipline and the same :class:`StoreError`. Views
+never do: they call domain objects built from the store and a principal.
+
+The methods here are the ingest's writes (a heartbeat, a presence, a dead letter): unscoped, as the
+ingest is the hub itself, and no account ever reaches them. Storing journal records, which also
+keeps the derived tables, is :func:`hub.events.journal.store_events`. Every method is one
+transaction and returns frozen values, never rows.
 """
 
 from __future__ import annotations
@@ -11,13 +22,13 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, text
+from sqlalchemy import and_, or_, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -33,37 +44,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
-from hub.store import commands, heartbeats, journal, migrate, queries
-from hub.store.commands import CommandRecord
+from hub.store import heartbeats, migrate
 from hub.store.dialect import POSTGRESQL_SETTINGS, WRITE_TRANSACTION, insert_for, prepare_sqlite
-from hub.store.records import (
-    NO_FILTERS,
-    NO_LANE_FILTERS,
-    NOTHING_STORED,
-    DeadLetter,
-    DeviceStatus,
-    EventCount,
-    EventFilters,
-    JournalRecord,
-    LaneEventFilters,
-    Page,
-    SequenceState,
-    StoredEvent,
-    StoredLaneEvent,
-    StoreResult,
-)
-from hub.store.schema import (
-    access_events,
-    dead_letters,
-    device_sequences,
-    devices,
-    lane_events,
-    roster_status,
-    roster_versions,
-)
+from hub.store.schema import dead_letters, devices
 from wire.clock import Clock, SystemClock
 from wire.codec import MAX_PAYLOAD_BYTES
-from wire.commands import Command, CommandResult
 from wire.models import Heartbeat, PresenceState, PresenceStatus
 
 log = logging.getLogger(__name__)
@@ -159,6 +144,11 @@ class Store:
         return self._engine
 
     @property
+    def clock(self) -> Clock:
+        """What the hub stamps received records with (:func:`hub.events.journal.store_events`)."""
+        return self._clock
+
+    @property
     def dialect_name(self) -> str:
         return self._engine.dialect.name
 
@@ -191,19 +181,7 @@ class Store:
             return False
         return True
 
-    # -- writes ------------------------------------------------------------------------------
-
-    async def store_events(
-        self, records: Sequence[JournalRecord], *, received_at: datetime | None = None
-    ) -> StoreResult:
-        """Store a batch of either kind once each, in one transaction, and advance the watermarks.
-
-        See :mod:`hub.store.journal` for "once" across the two kinds.
-        """
-        if not records:
-            return NOTHING_STORED
-        async with self.write("store_events") as conn:
-            return await journal.store(conn, records, received_at or self._clock.wall())
+    # -- the ingest's writes (unscoped: the ingest is the hub itself) ----------------------
 
     async def dead_letter(self, topic: str, reason: str, payload: bytes) -> None:
         """Keep a rejected message for diagnosis; ``reason`` must not quote the payload."""
@@ -256,104 +234,3 @@ class Store:
         async with self.write("record_presence") as conn:
             result = await conn.execute(statement)
         return bool(result.rowcount)
-
-    # -- reads -------------------------------------------------------------------------------
-
-    async def query_access_events(
-        self,
-        filters: EventFilters = NO_FILTERS,
-        cursor: str | None = None,
-        limit: int = 100,
-        *,
-        scope: ColumnElement[bool] | None = None,
-    ) -> Page[StoredEvent]:
-        """Newest first by (wall_time, id); ``next_cursor`` is None on the last page.
-
-        ``scope`` (every read method that returns records takes one): the asking account's view,
-        from :mod:`hub.auth.scope`, built on this method's table.
-        """
-        query = queries.page_query(access_events, filters, cursor, limit, scope)
-        async with self.read("query_access_events") as conn:
-            rows = (await conn.execute(query)).all()
-        return queries.to_page(rows, limit, StoredEvent)
-
-    async def query_lane_events(
-        self,
-        filters: LaneEventFilters = NO_LANE_FILTERS,
-        cursor: str | None = None,
-        limit: int = 100,
-        *,
-        scope: ColumnElement[bool] | None = None,
-    ) -> Page[StoredLaneEvent]:
-        """Newest first by (wall_time, id), paged like :meth:`query_access_events`."""
-        query = queries.page_query(lane_events, filters, cursor, limit, scope)
-        async with self.read("query_lane_events") as conn:
-            rows = (await conn.execute(query)).all()
-        return queries.to_page(rows, limit, StoredLaneEvent)
-
-    async def count_access_events(
-        self,
-        filters: EventFilters = NO_FILTERS,
-        group_by: Sequence[str] = queries.DEFAULT_GROUP_BY,
-        *,
-        scope: ColumnElement[bool] | None = None,
-    ) -> list[EventCount]:
-        query = queries.count_query(filters, group_by, scope)
-        async with self.read("count_access_events") as conn:
-            rows = (await conn.execute(query)).all()
-        return queries.to_counts(rows, group_by)
-
-    async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        """Newest first, without payload bodies."""
-        t = dead_letters.c
-        query = (
-            select(t.id, t.received_at, t.topic, t.reason, t.payload_size).order_by(t.id.desc()).limit(limit)
-        )
-        async with self.read("dead_letters") as conn:
-            rows = (await conn.execute(query)).all()
-        return [DeadLetter(**row._mapping) for row in rows]
-
-    async def sequences(self) -> list[SequenceState]:
-        t = device_sequences.c
-        query = select(t.device_id, t.contiguous_through, t.highest_seen, t.gap_count).order_by(t.device_id)
-        async with self.read("sequences") as conn:
-            rows = (await conn.execute(query)).all()
-        return [SequenceState(**row._mapping) for row in rows]
-
-    async def devices(self, *, scope: ColumnElement[bool] | None = None) -> list[DeviceStatus]:
-        """``scope`` is built on ``devices.c.device_id``."""
-        t, s, v = devices.c, roster_status.c, roster_versions.c
-        query = (
-            select(
-                devices,
-                s.applied_version.label("roster_applied"),
-                v.version.label("roster_current"),
-                s.problem.label("roster_problem"),
-            )
-            .select_from(
-                devices.outerjoin(roster_status, s.device_id == t.device_id).outerjoin(
-                    roster_versions, v.project_id == s.project_id
-                )
-            )
-            .where(*([scope] if scope is not None else []))
-            .order_by(t.device_id)
-        )
-        async with self.read("devices") as conn:
-            rows = (await conn.execute(query)).all()
-        return [DeviceStatus(**row._mapping) for row in rows]
-
-    async def record_command(self, command: Command) -> None:
-        async with self.write("record_command") as conn:
-            await commands.record(conn, command)
-
-    async def record_command_result(self, result: CommandResult) -> bool:
-        async with self.write("record_command_result") as conn:
-            return await commands.record_result(conn, result)
-
-    async def command(self, command_id: str) -> CommandRecord | None:
-        async with self.read("command") as conn:
-            return await commands.fetch(conn, command_id)
-
-    async def commands_for(self, device_id: str, limit: int = 50) -> list[CommandRecord]:
-        async with self.read("commands_for") as conn:
-            return await commands.for_device(conn, device_id, limit)

@@ -32,6 +32,8 @@ from sqlalchemy import LargeBinary, Select, String, Table, cast, func, literal_c
 from hardware.emulators.identities import synthetic_identity
 from hub.auth import audit
 from hub.auth.principal import Principal, Role
+from hub.devices import command_log
+from hub.events.journal import store_events
 from hub.registry.vault import IdVault, mask
 from hub.store import Store
 from hub.store.schema import (
@@ -215,16 +217,15 @@ async def build(store: Store, vault: IdVault | None = None) -> None:
             )
         for p in (P1, P2):
             await insert_gate(conn, LANE_OF[p], p)
-    await store.store_events(_events())
+    await store_events(store, _events())
     for device in sorted(ALL_LANES):
         online = PresenceStatus(device_id=device, state=PresenceState.ONLINE, generation=1, at=BASE_TIME)
         await store.record_presence(online, received_at=BASE_TIME)  # long silent: gates offline
-        await store.record_command(
-            Command(
+        async with store.write("seed a command") as conn:  # as CommandDesk.issue records one
+            await command_log.record(conn, Command(
                 command_id=SEEDED_COMMAND[device], device_id=device, action=Action.RESYNC,
                 operator="m-operator", issued_at=BASE_TIME, expires_at=BASE_TIME.replace(hour=9),
-            )
-        )  # fmt: skip
+            ))  # fmt: skip
     await store.dead_letter("sitegate/v1/up/lane-p1/event", "invalid AccessEvent", b"{}")
 
 

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from hub.api.keys import STORE
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.events.journal import store_events
 from hub.store import Store
 from sitegate.netutil import free_port
 from tests.hub.factories import make_event, make_lane_event
@@ -57,7 +58,7 @@ async def assert_error(client: Client, path: str, status: int, code: str, names:
 
 
 async def test_events_are_listed_newest_first_with_a_cursor(client: Client) -> None:
-    await store_of(client).store_events([make_event(s) for s in range(1, 6)])
+    await store_events(store_of(client), [make_event(s) for s in range(1, 6)])
     first = await get_json(client, "/api/v1/access-events?limit=3")
     assert [item["seq"] for item in first["items"]] == [5, 4, 3]
     item = first["items"][0]
@@ -72,7 +73,7 @@ async def test_events_are_listed_newest_first_with_a_cursor(client: Client) -> N
 
 
 async def test_filters_and_a_plus_sign_left_unescaped(client: Client) -> None:
-    await store_of(client).store_events([make_event(s) for s in range(1, 6)])
+    await store_events(store_of(client), [make_event(s) for s in range(1, 6)])
     # 16:00:03+08:00 is 08:00:03Z; clients often forget to escape the '+'.
     body = await get_json(client, "/api/v1/access-events?since=2026-05-01T16:00:03+08:00&device_id=lane-t01")
     assert [item["seq"] for item in body["items"]] == [5, 4, 3]
@@ -81,7 +82,7 @@ async def test_filters_and_a_plus_sign_left_unescaped(client: Client) -> None:
 
 
 async def test_counts(client: Client) -> None:
-    await store_of(client).store_events([make_event(1), make_event(2), make_event(3, granted=False)])
+    await store_events(store_of(client), [make_event(1), make_event(2), make_event(3, granted=False)])
     body = await get_json(client, "/api/v1/access-events/counts?project_id=proj-1")
     assert body == {
         "counts": [
@@ -117,8 +118,9 @@ async def test_bad_queries_are_400_naming_the_parameter(
 
 async def test_lane_events_are_listed_newest_first_with_a_cursor(client: Client) -> None:
     kinds = [LaneEventType.FIRE_ALARM, LaneEventType.FIRE_ALARM_CLEARED, LaneEventType.TAMPER]
-    await store_of(client).store_events(
-        [make_event(1), *(make_lane_event(s, kind) for s, kind in enumerate(kinds, start=2))]
+    await store_events(
+        store_of(client),
+        [make_event(1), *(make_lane_event(s, kind) for s, kind in enumerate(kinds, start=2))],
     )
     first = await get_json(client, "/api/v1/lane-events?limit=2")
     assert [item["seq"] for item in first["items"]] == [4, 3]
@@ -145,13 +147,14 @@ async def test_lane_events_are_listed_newest_first_with_a_cursor(client: Client)
 
 
 async def test_lane_event_filters(client: Client) -> None:
-    await store_of(client).store_events(
+    await store_events(
+        store_of(client),
         [
             make_event(1),
             make_lane_event(2, LaneEventType.PASSAGE_CONFIRMED),
             make_lane_event(3, LaneEventType.FORCED_PASSAGE),
             make_lane_event(4, LaneEventType.FIRE_ALARM, device_id="lane-x", project_id="proj-2"),
-        ]
+        ],
     )
 
     async def seqs(query: str) -> list[int]:
@@ -222,7 +225,7 @@ async def test_dead_letters_show_reason_and_size_not_the_body(client: Client) ->
 
 async def test_ingest_and_devices(client: Client) -> None:
     store = store_of(client)
-    await store.store_events([make_event(s) for s in (1, 2, 4)])
+    await store_events(store, [make_event(s) for s in (1, 2, 4)])
     status = PresenceStatus(
         device_id="lane-t01", state=PresenceState.ONLINE, generation=3, at=make_event(1).wall_time
     )
@@ -246,7 +249,7 @@ def test_liveness_is_derived_from_presence_and_silence() -> None:
     from datetime import UTC, datetime, timedelta
 
     from hub.api.present import liveness
-    from hub.store import DeviceStatus
+    from hub.devices.records import DeviceStatus
 
     now = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ from hub.api.keys import CLOCK, STORE
 from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
+from hub.events.internal import InternalEventReads
 from sitegate.netutil import free_port
 from tests.hub.clocked import NOON
 from tests.support.accounts import TEST_PASSWORD, create_account
@@ -30,7 +31,7 @@ async def test_the_app_hands_its_clock_to_what_it_builds(tmp_path: Path) -> None
         assert app[CLOCK] is clock
         store = app[STORE]
         await store.dead_letter("sitegate/v1/up/lane-x/event", "test", b"{}")
-        [letter] = await store.dead_letters()
+        [letter] = await InternalEventReads(store).dead_letters()
         assert letter.received_at == clock.wall()
         await create_account(store, role=Role.CITY, username="city-1")
         response = await client.post(

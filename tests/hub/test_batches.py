@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from hub.events.internal import InternalEventReads
 from hub.inbound import Accepted
 from hub.ingest import Ingest
 from hub.store import JournalRecord, Store
@@ -54,7 +55,7 @@ async def test_a_batch_is_stored_acknowledged_and_its_bad_input_dead_lettered(st
         (topic_for("lane-t01", Channel.ACK), "lane-t01", 2),
         (topic_for("lane-t02", Channel.ACK), "lane-t02", 0),
     ]
-    [letter] = await store.dead_letters()
+    [letter] = await InternalEventReads(store).dead_letters()
     assert (letter.topic, letter.payload_size) == (EVENT_TOPIC, 1)
 
 
@@ -69,7 +70,7 @@ async def test_a_row_the_database_refuses_does_not_hold_back_the_rest(store: Sto
     assert watermarks == {"lane-t01": 1}
     assert ingest.counters.accepted == 2
     assert ingest.counters.rejected == 1
-    [letter] = await store.dead_letters()
+    [letter] = await InternalEventReads(store).dead_letters()
     assert "database refused" in letter.reason
 
 
@@ -98,7 +99,7 @@ async def test_a_seq_reused_by_the_other_kind_is_dead_lettered_not_counted_as_a_
     await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(reuse))])
     counters = ingest.counters
     assert (counters.accepted, counters.duplicates, counters.rejected, counters.lane_events) == (2, 0, 1, 0)
-    [letter] = await store.dead_letters()
+    [letter] = await InternalEventReads(store).dead_letters()
     assert letter.reason == "seq 2 reused: this lane_event has the seq of a stored access_event"
     assert (letter.topic, letter.payload_size) == (EVENT_TOPIC, len(encode(reuse)))
     assert [ack.through_seq for _, ack in publisher.acks] == [2, 2]  # seq 2 itself is stored

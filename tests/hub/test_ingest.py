@@ -22,9 +22,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from hub.api.keys import INGEST
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.store import Store
 from sitegate.mosquitto import Mosquitto
+from sitegate.netutil import spawn, stop_group
 from tests.hub.factories import BASE_TIME, eventually, make_event, make_lane_event
 from tests.support.accounts import headers_for_new_account
 from wire.codec import decode, encode
@@ -284,8 +286,8 @@ async def test_two_instances_split_one_stream_and_store_each_event_once(
 
             await eventually(all_stored)
         assert all(i.counters.accepted > 0 for i in instances)  # mosquitto round-robins the share
-        assert len((await store.query_access_events(limit=100)).items) == 40
-        [state] = await store.sequences()
+        assert len((await InternalEventReads(store).access_events(limit=100)).items) == 40
+        [state] = await InternalEventReads(store).sequences()
         assert state.contiguous_through == 40
 
 
@@ -293,13 +295,11 @@ async def test_the_cli_serves_until_sigterm(broker: Mosquitto, tmp_path: Path) -
     command = [sys.executable, "-m", "hub", "--http-port", "0", "--mqtt-port", str(broker.port)]
     command += ["--database-url", "sqlite+aiosqlite:///var/hub.db", "--log-level", "WARNING"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = await asyncio.create_subprocess_exec(
-        *command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    # A process group of its own, stopped whole however the test ends (not just its leader killed).
+    proc = spawn(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None
-        async with asyncio.timeout(15):
-            line = (await proc.stdout.readline()).decode()
+        line = (await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 15)).decode()
         assert line.startswith("hub listening on http://127.0.0.1:")
         url = line.split()[-1]
         async with aiohttp.ClientSession() as session:
@@ -310,10 +310,7 @@ async def test_the_cli_serves_until_sigterm(broker: Mosquitto, tmp_path: Path) -
 
             await eventually(healthy)
         proc.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(10):
-            assert await proc.wait() == 0
+        assert await asyncio.to_thread(proc.wait, 10) == 0
         assert (tmp_path / "var" / "hub.db").exists()  # relative to the cwd it was started in
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await asyncio.to_thread(stop_group, proc)

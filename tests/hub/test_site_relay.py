@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.errors import BrokerUnavailable
+from hub.events.journal import store_events
 from hub.ingest import Ingest
 from hub.site import SiteRelay
 from hub.site.passages import derive_recent
@@ -137,7 +138,7 @@ async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Se
     relaying, sender = relay
 
     async def commit(record: JournalRecord) -> None:  # as the ingest does: stored, then handed on
-        await placed.store_events([record])
+        await store_events(placed, [record])
         relaying.stored([record])
 
     await commit(grant(5, "lane-out1", direction=Direction.OUT))  # a sensor lane's grant
@@ -157,7 +158,7 @@ async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Se
 
 
 async def test_a_confirmation_whose_grant_another_hub_stored(placed: Store) -> None:
-    await placed.store_events([grant(5, "lane-out1", direction=Direction.OUT)])
+    await store_events(placed, [grant(5, "lane-out1", direction=Direction.OUT)])
     sender = Sender()
     async with SiteRelay(placed, sender, KEY, clock=FakeClock(BASE_TIME), sync_interval_s=3600) as relaying:
         relaying.stored([confirmation(6, "lane-out1", ref_seq=5)])
@@ -246,7 +247,7 @@ async def test_a_request_is_answered_with_the_record_then_a_sync(
             update={"wall_time": BASE_TIME - timedelta(days=2)}
         ),
     ]
-    await placed.store_events(records)
+    await store_events(placed, records)
     assert await relaying.on_request_message(topic_for("lane-in1", Channel.SITE_REQUEST), request()) is None
     await until(lambda: len(sender.syncs("lane-in1")) == 1)
     kinds = [type(m).__name__ for d, m in sender.sent if d == "lane-in1"]

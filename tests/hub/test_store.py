@@ -14,8 +14,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hub.devices.internal import InternalDeviceReads
 from hub.errors import InvalidCursor, InvalidQuery, StoreError
-from hub.store import EventFilters, Store
+from hub.events.internal import InternalEventReads
+from hub.events.journal import store_events
+from hub.events.records import EventFilters
+from hub.store import Store
 from hub.store.schema import metadata
 from hub.store.sequences import WALK_PAGE
 from tests.hub.factories import BASE_TIME, make_event
@@ -23,51 +27,52 @@ from wire.models import Decision, Heartbeat, PresenceState, PresenceStatus, Read
 
 
 async def test_the_same_event_twice_is_stored_once(store: Store) -> None:
-    first = await store.store_events([make_event(1)])
-    again = await store.store_events([make_event(1)])
+    first = await store_events(store, [make_event(1)])
+    again = await store_events(store, [make_event(1)])
     assert (first.new, first.duplicates) == (1, 0)
     assert (again.new, again.duplicates) == (0, 1)
     assert again.watermarks == {"lane-t01": 1}  # a resent event is acknowledged again
-    page = await store.query_access_events()
+    page = await InternalEventReads(store).access_events()
     assert [e.seq for e in page.items] == [1]
 
 
 async def test_duplicates_inside_one_batch_count_once(store: Store) -> None:
-    result = await store.store_events([make_event(1), make_event(2), make_event(1)])
+    result = await store_events(store, [make_event(1), make_event(2), make_event(1)])
     assert (result.new, result.duplicates) == (2, 1)
 
 
 async def test_watermark_stops_at_a_gap_and_moves_when_it_is_filled(store: Store) -> None:
-    result = await store.store_events([make_event(s) for s in (1, 2, 4, 5)])
+    result = await store_events(store, [make_event(s) for s in (1, 2, 4, 5)])
     assert result.watermarks == {"lane-t01": 2}
     assert result.gaps == {"lane-t01"}
-    [state] = await store.sequences()
+    [state] = await InternalEventReads(store).sequences()
     assert (state.contiguous_through, state.highest_seen, state.gap_count) == (2, 5, 1)
 
-    filled = await store.store_events([make_event(3)])
+    filled = await store_events(store, [make_event(3)])
     assert filled.watermarks == {"lane-t01": 5}
     assert filled.gaps == frozenset()
-    [state] = await store.sequences()
+    [state] = await InternalEventReads(store).sequences()
     assert (state.contiguous_through, state.highest_seen, state.gap_count) == (5, 5, 0)
 
 
 async def test_watermark_walks_many_pages_once_the_first_seq_arrives(store: Store) -> None:
     last = 2 * WALK_PAGE + 10
-    early = await store.store_events([make_event(s) for s in range(2, last + 1)] + [make_event(last + 5)])
+    early = await store_events(store, [make_event(s) for s in range(2, last + 1)] + [make_event(last + 5)])
     assert early.watermarks == {"lane-t01": 0}
-    result = await store.store_events([make_event(1)])
+    result = await store_events(store, [make_event(1)])
     assert result.watermarks == {"lane-t01": last}
-    [state] = await store.sequences()
+    [state] = await InternalEventReads(store).sequences()
     assert (state.highest_seen, state.gap_count) == (last + 5, 4)
 
 
 async def test_watermarks_are_per_device(store: Store) -> None:
-    result = await store.store_events(
+    result = await store_events(
+        store,
         [
             make_event(1, device_id="lane-a"),
             make_event(2, device_id="lane-a"),
             make_event(2, device_id="lane-b"),
-        ]
+        ],
     )
     assert result.watermarks == {"lane-a": 2, "lane-b": 0}
     assert result.gaps == {"lane-b"}
@@ -81,13 +86,13 @@ async def test_pages_walk_every_row_once_even_with_equal_wall_times(store: Store
         for device in ("lane-a", "lane-b")
         for seq in range(1, 31)
     ]
-    await store.store_events(events)
+    await store_events(store, events)
     seen: list[tuple[str, int]] = []
     times: list[datetime] = []
     cursor: str | None = None
     pages = 0
     while True:
-        page = await store.query_access_events(cursor=cursor, limit=limit)
+        page = await InternalEventReads(store).access_events(cursor=cursor, limit=limit)
         pages += 1
         assert page.items, "no page may be empty"
         seen += [(e.device_id, e.seq) for e in page.items]
@@ -102,11 +107,11 @@ async def test_pages_walk_every_row_once_even_with_equal_wall_times(store: Store
 
 
 async def test_a_cursor_keeps_its_filters_apart(store: Store) -> None:
-    await store.store_events([make_event(s, device_id=d) for d in ("lane-a", "lane-b") for s in range(1, 6)])
+    await store_events(store, [make_event(s, device_id=d) for d in ("lane-a", "lane-b") for s in range(1, 6)])
     only_a = EventFilters(device_id="lane-a")
-    first = await store.query_access_events(only_a, limit=3)
+    first = await InternalEventReads(store).access_events(only_a, limit=3)
     assert first.next_cursor is not None
-    rest = await store.query_access_events(only_a, first.next_cursor, limit=3)
+    rest = await InternalEventReads(store).access_events(only_a, first.next_cursor, limit=3)
     assert [e.seq for e in first.items + rest.items] == [5, 4, 3, 2, 1]
     assert {e.device_id for e in rest.items} == {"lane-a"}
     assert rest.next_cursor is None
@@ -119,22 +124,23 @@ async def test_a_cursor_keeps_its_filters_apart(store: Store) -> None:
 )
 async def test_a_bad_cursor_is_refused(store: Store, cursor: str) -> None:
     with pytest.raises(InvalidCursor) as caught:
-        await store.query_access_events(cursor=cursor)
+        await InternalEventReads(store).access_events(cursor=cursor)
     assert caught.value.parameter == "cursor"
 
 
 async def test_filters(store: Store) -> None:
-    await store.store_events(
+    await store_events(
+        store,
         [
             make_event(1, project_id="proj-1", person_id="person-1"),
             make_event(2, project_id="proj-1", person_id="person-2"),
             make_event(3, project_id="proj-2", granted=False, reason=Reason.WATCHLISTED),
             make_event(4, project_id="proj-2", device_id="lane-x", granted=False),
-        ]
+        ],
     )
 
     async def seqs(**filters: object) -> list[int]:
-        page = await store.query_access_events(EventFilters(**filters))  # type: ignore[arg-type]
+        page = await InternalEventReads(store).access_events(EventFilters(**filters))  # type: ignore[arg-type]
         return sorted(e.seq for e in page.items)
 
     assert await seqs(project_id="proj-1") == [1, 2]
@@ -155,35 +161,37 @@ async def test_filters(store: Store) -> None:
 async def test_times_come_back_as_aware_utc(store: Store) -> None:
     local = datetime(2026, 5, 1, 16, 0, tzinfo=timezone(timedelta(hours=8)))
     received = datetime(2026, 5, 1, 8, 1, tzinfo=UTC)
-    await store.store_events([make_event(1, wall_time=local)], received_at=received)
-    [event] = (await store.query_access_events()).items
+    await store_events(store, [make_event(1, wall_time=local)], received_at=received)
+    [event] = (await InternalEventReads(store).access_events()).items
     assert event.wall_time == local
     assert event.wall_time.tzinfo == UTC
     assert event.received_at == received
 
 
 async def test_counts_group_by_device_decision_reason(store: Store) -> None:
-    await store.store_events(
-        [make_event(1), make_event(2), make_event(3, granted=False), make_event(1, device_id="lane-b")]
+    await store_events(
+        store, [make_event(1), make_event(2), make_event(3, granted=False), make_event(1, device_id="lane-b")]
     )
-    counts = await store.count_access_events()
+    counts = await InternalEventReads(store).count_access_events()
     assert [(c.group["device_id"], c.group["decision"], c.group["reason"], c.count) for c in counts] == [
         ("lane-b", "granted", "granted", 1),
         ("lane-t01", "denied", "not_registered", 1),
         ("lane-t01", "granted", "granted", 2),
     ]
-    by_project = await store.count_access_events(EventFilters(device_id="lane-t01"), group_by=("project_id",))
+    by_project = await InternalEventReads(store).count_access_events(
+        EventFilters(device_id="lane-t01"), group_by=("project_id",)
+    )
     assert [(c.group, c.count) for c in by_project] == [({"project_id": "proj-1"}, 3)]
     with pytest.raises(InvalidQuery):
-        await store.count_access_events(group_by=("credential_hash",))
+        await InternalEventReads(store).count_access_events(group_by=("credential_hash",))
 
 
 async def test_dead_letters_keep_reason_and_size_newest_first(store: Store) -> None:
     await store.dead_letter("sitegate/v1/up/lane-a/event", "first", b"{bad")
     await store.dead_letter("sitegate/v1/up/lane-a/event", "second", b"x" * 100_000)
-    letters = await store.dead_letters(limit=10)
+    letters = await InternalEventReads(store).dead_letters(limit=10)
     assert [(d.reason, d.payload_size) for d in letters] == [("second", 100_000), ("first", 4)]
-    assert len(await store.dead_letters(limit=1)) == 1
+    assert len(await InternalEventReads(store).dead_letters(limit=1)) == 1
 
 
 def _presence(state: PresenceState, generation: int) -> PresenceStatus:
@@ -196,7 +204,7 @@ async def test_presence_ignores_what_is_older_than_stored(store: Store) -> None:
     assert await store.record_presence(_presence(PresenceState.OFFLINE, 5))
     assert not await store.record_presence(_presence(PresenceState.ONLINE, 5))  # offline ends a generation
     assert await store.record_presence(_presence(PresenceState.ONLINE, 6))
-    [device] = await store.devices()
+    [device] = await InternalDeviceReads(store).statuses()
     assert (device.presence_state, device.presence_generation) == ("online", 6)
 
 
@@ -216,7 +224,7 @@ async def test_heartbeat_is_kept_as_the_last_one(store: Store) -> None:
     received = BASE_TIME + timedelta(seconds=1)
     await store.record_heartbeat(beat, received_at=received)
     await store.record_presence(_presence(PresenceState.ONLINE, 1))
-    [device] = await store.devices()
+    [device] = await InternalDeviceReads(store).statuses()
     assert device.last_heartbeat is not None
     assert device.last_heartbeat["journal_backlog"] == 3
     assert device.presence_state == "online"
@@ -225,10 +233,10 @@ async def test_heartbeat_is_kept_as_the_last_one(store: Store) -> None:
 async def test_a_row_the_database_cannot_hold_is_a_permanent_store_error(store: Store) -> None:
     too_big = make_event(1).model_copy(update={"mono_ns": 2**64})
     with pytest.raises(StoreError) as caught:
-        await store.store_events([too_big])
+        await store_events(store, [too_big])
     assert not caught.value.transient
     assert str(2**64) not in str(caught.value)  # no value of the row in the message (asyncpg quotes it)
-    assert await store.sequences() == []  # the transaction rolled back whole
+    assert await InternalEventReads(store).sequences() == []  # the transaction rolled back whole
 
 
 def _schema_diff(conn: Connection) -> list[Any]:
@@ -251,9 +259,9 @@ async def test_opens_a_relative_path_from_any_cwd_and_reopens(
     monkeypatch.chdir(tmp_path)
     url = "sqlite+aiosqlite:///var/nested/hub.db"
     async with await Store.open(url) as store:
-        await store.store_events([make_event(1)])
+        await store_events(store, [make_event(1)])
     async with await Store.open(url) as store:  # migrations already at head: a no-op
-        assert [e.seq for e in (await store.query_access_events()).items] == [1]
+        assert [e.seq for e in (await InternalEventReads(store).access_events()).items] == [1]
         assert await store.ping()
     assert (tmp_path / "var" / "nested" / "hub.db").exists()
 
@@ -281,19 +289,19 @@ async def test_hub_instances_storing_overlapping_batches_at_once_store_each_seq_
     instances = [await Store.open(database_url) for _ in range(3)]
     try:
         results = await asyncio.gather(
-            *(instances[n % len(instances)].store_events(batch) for n, batch in enumerate(batches))
+            *(store_events(instances[n % len(instances)], batch) for n, batch in enumerate(batches))
         )
     finally:
         for instance in instances:
             await instance.close()
     assert sum(r.new for r in results) == 2 * last
     assert sum(r.new + r.duplicates for r in results) == sum(len(b) for b in batches)
-    states = await store.sequences()
+    states = await InternalEventReads(store).sequences()
     assert [(s.device_id, s.contiguous_through, s.highest_seen, s.gap_count) for s in states] == [
         ("lane-a", last, last, 0),
         ("lane-b", last, last, 0),
     ]
-    counts = await store.count_access_events(group_by=("device_id",))
+    counts = await InternalEventReads(store).count_access_events(group_by=("device_id",))
     assert [(c.group["device_id"], c.count) for c in counts] == [("lane-a", last), ("lane-b", last)]
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.events.internal import InternalEventReads
+from hub.events.journal import store_events
 from hub.store import Store
 from hub.store.records import JournalRecord
 from tests.hub.factories import make_event, make_lane_event
@@ -91,17 +93,25 @@ async def test_every_batch_leaves_the_watermark_and_the_claims_the_model_s(
     model = Model()
     for batch in batches:
         refused = model.store(batch)
-        result = await store.store_events([record(device_id, seq, kind) for seq, kind in batch])
+        result = await store_events(store, [record(device_id, seq, kind) for seq, kind in batch])
         assert {(c.seq, c.kind) for c in result.conflicts} == refused
         assert result.watermarks == {device_id: model.through}
         assert (device_id in result.gaps) == (model.highest > model.through)
-        [state] = [s for s in await store.sequences() if s.device_id == device_id]
+        [state] = [s for s in await InternalEventReads(store).sequences() if s.device_id == device_id]
         assert (state.contiguous_through, state.highest_seen, state.gap_count) == (
             model.through,
             model.highest,
             model.gap_count,
         )
-    access = {e.seq for e in (await store.query_access_events(limit=1000)).items if e.device_id == device_id}
-    lane = {e.seq for e in (await store.query_lane_events(limit=1000)).items if e.device_id == device_id}
+    access = {
+        e.seq
+        for e in (await InternalEventReads(store).access_events(limit=1000)).items
+        if e.device_id == device_id
+    }
+    lane = {
+        e.seq
+        for e in (await InternalEventReads(store).lane_events(limit=1000)).items
+        if e.device_id == device_id
+    }
     assert access == {seq for seq, kind in model.owners.items() if kind == ACCESS}
     assert lane == {seq for seq, kind in model.owners.items() if kind == LANE}

@@ -28,6 +28,7 @@ from controller.uplink import Uplink
 from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.events.internal import InternalEventReads
 from provisioning.ca import CertificateAuthority
 from sitegate.mosquitto import Mosquitto
 from tests.controller.test_journal import make_event
@@ -286,7 +287,7 @@ async def test_a_lanes_uplink_drains_into_the_hubs_store_over_tls(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        sequences = await app[STORE].sequences()
+        sequences = await InternalEventReads(app[STORE]).sequences()
         counters = app[INGEST].counters
     assert [(s.device_id, s.contiguous_through) for s in sequences] == [("lane-a1", 20)]
     assert counters.rejected == 0

@@ -35,8 +35,9 @@ from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
+from hub.events.internal import InternalEventReads
+from hub.events.records import EventFilters
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, public_key_b64
-from hub.store.records import EventFilters
 from provisioning.ca import HUB_IDENTITY, CertificateAuthority, write_key, write_public
 from provisioning.cli import main as provision
 from provisioning.enrolment import BrokerAddress
@@ -350,7 +351,7 @@ async def test_a_revoked_device_s_live_session_carries_nothing_more(site: Site) 
     store = site.client.app[STORE]
 
     async def stored() -> set[int]:
-        page = await store.query_access_events(EventFilters(device_id=DEVICE))
+        page = await InternalEventReads(store).access_events(EventFilters(device_id=DEVICE))
         return {event.seq for event in page.items}
 
     async with aiomqtt.Client(

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
+from hub.devices.internal import InternalDeviceReads
 from hub.rosters import RosterLedger, SigningKeyError, load_signing_key, public_key_b64
 from wire.roster import RosterStatus
 from wire.signing import public_key_raw
@@ -103,7 +104,7 @@ async def test_device_health_shows_roster_lag(ledger: RosterLedger, database_url
         await ledger.record_status(
             RosterStatus(device_id="lane-a1", project_id="P", applied_version=1, problem="chunk 3 missing")
         )
-        by_id = {d.device_id: d for d in await store.devices()}
+        by_id = {d.device_id: d for d in await InternalDeviceReads(store).statuses()}
     finally:
         await store.close()
     lagging = by_id["lane-a1"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from hub.errors import BrokerUnavailable
+from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
 from hub.store import Store
@@ -292,7 +293,7 @@ async def test_the_ingest_hands_roster_status_to_the_publisher(database_url: str
             ],
         )
         assert [payload for _, payload in taken] == [good, b"bad"]
-        [letter] = await store.dead_letters()
+        [letter] = await InternalEventReads(store).dead_letters()
         assert letter.reason == "refused for the test"
     plain = Ingest(store, host="127.0.0.1", port=1, client_id="t", share_group="g")
     assert not any("roster_status" in s for s in plain.subscriptions)

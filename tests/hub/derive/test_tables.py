@@ -21,6 +21,7 @@ from sqlalchemy import select
 from hub import derive
 from hub.derive.days import Passage
 from hub.derive.days import derive as derive_pure
+from hub.events.journal import store_events
 from hub.store import Store
 from hub.store.schema import access_events, attendance, presence
 from tests.hub.derive.lanes import Lanes
@@ -106,7 +107,7 @@ def batches(events: list[AccessEvent], sizes: list[int]) -> Iterator[list[Access
 
 async def store_in_batches(store: Store, events: list[AccessEvent], sizes: list[int]) -> None:
     for batch in batches(events, sizes):
-        await store.store_events(batch)
+        await store_events(store, batch)
 
 
 async def test_the_scenario_in_exact_numbers(store: Store) -> None:
@@ -202,7 +203,7 @@ async def test_after_every_batch_the_tables_are_what_all_stored_passages_give(
     project = events[0].project_id
     stored: list[AccessEvent] = []
     for batch in batches(arrival, sizes):
-        await store.store_events(batch)
+        await store_events(store, batch)
         stored += batch
         assert await tables(store, project) == oracle_of(stored, project)
 
@@ -217,8 +218,8 @@ async def test_an_interval_left_open_by_one_batch_is_closed_by_the_next(store: S
     arrive = lanes.event("lane-in", "proj-d", at(DAY1, 8), IN, "per-1")
     leave = lanes.event("lane-out", "proj-d", at(DAY1, 12, 30), OUT, "per-1")
     back = lanes.event("lane-in", "proj-d", at(DAY1, 13), IN, "per-1")
-    await store.store_events([arrive])
-    await store.store_events([leave, back])
+    await store_events(store, [arrive])
+    await store_events(store, [leave, back])
     days, here = await tables(store)
     assert [row[2:] for row in days] == [(DAY1, at(DAY1, 8), at(DAY1, 12, 30), int(4.5 * 3600), 3)]
     assert [row[2:] for row in here] == [(True, at(DAY1, 13), "lane-in", at(DAY1, 13))]
@@ -227,21 +228,22 @@ async def test_an_interval_left_open_by_one_batch_is_closed_by_the_next(store: S
 async def test_a_day_whose_stored_attendance_is_missing_is_recomputed(store: Store) -> None:
     """Carrying on needs the stored day; without it the day comes from its passages again."""
     lanes = Lanes()
-    await store.store_events([lanes.event("lane-in", "proj-d", at(DAY1, 8), IN, "per-1")])
+    await store_events(store, [lanes.event("lane-in", "proj-d", at(DAY1, 8), IN, "per-1")])
     async with store.write("test") as conn:
         await conn.execute(attendance.delete())
-    await store.store_events([lanes.event("lane-out", "proj-d", at(DAY1, 9), OUT, "per-1")])
+    await store_events(store, [lanes.event("lane-out", "proj-d", at(DAY1, 9), OUT, "per-1")])
     days, _ = await tables(store)
     assert [row[2:] for row in days] == [(DAY1, at(DAY1, 8), at(DAY1, 9), 3600, 2)]
 
 
 async def test_day_boundary_is_local_midnight(store: Store) -> None:
     before, after = at(DAY1, 23, 59), at(DAY2, 0, 1)
-    await store.store_events(
+    await store_events(
+        store,
         [
             make_event(1, project_id="proj-d", wall_time=before, direction=IN),
             make_event(2, project_id="proj-d", wall_time=after, direction=IN),
-        ]
+        ],
     )
     days, _ = await tables(store)
     assert [(row[2], row[3]) for row in days] == [(DAY1, before), (DAY2, after)]
@@ -249,10 +251,10 @@ async def test_day_boundary_is_local_midnight(store: Store) -> None:
 
 async def test_a_late_older_passage_does_not_override_presence(store: Store) -> None:
     morning = make_event(1, device_id="lane-in", project_id="proj-d", wall_time=at(DAY2, 8), direction=IN)
-    await store.store_events([morning])
+    await store_events(store, [morning])
     # Yesterday's swipe-out, from a lane that was offline until now.
     late = make_event(1, device_id="lane-out", project_id="proj-d", wall_time=at(DAY1, 17), direction=OUT)
-    await store.store_events([late])
+    await store_events(store, [late])
     days, here = await tables(store)
     assert [row[1:] for row in here] == [("person-1", True, at(DAY2, 8), "lane-in", at(DAY2, 8))]
     assert [(row[2], row[4]) for row in days] == [(DAY1, at(DAY1, 17)), (DAY2, None)]
@@ -275,7 +277,7 @@ async def test_rebuild_gives_what_the_ingest_kept(store: Store) -> None:
 
 
 async def test_denied_events_derive_nothing(store: Store) -> None:
-    await store.store_events([make_event(s, project_id="proj-d", granted=False) for s in (1, 2)])
+    await store_events(store, [make_event(s, project_id="proj-d", granted=False) for s in (1, 2)])
     assert await tables(store) == ([], [])
     async with store.read("test") as conn:
         assert len((await conn.execute(select(access_events.c.id))).all()) == 2
@@ -305,8 +307,8 @@ async def test_hub_instances_storing_one_person_s_lanes_at_once_keep_the_tables_
     try:
         for chunk in range(0, 100, 10):  # both lanes' next ten at once, each through its own hub
             await asyncio.gather(
-                instances[0].store_events(ins[chunk : chunk + 10]),
-                instances[1].store_events(outs[chunk : chunk + 10]),
+                store_events(instances[0], ins[chunk : chunk + 10]),
+                store_events(instances[1], outs[chunk : chunk + 10]),
             )
         assert await tables(instances[0]) == oracle(events)
     finally:

@@ -24,6 +24,7 @@ from typing import Any
 from hardware.emulators.identities import synthetic_identity
 from hub.auth.principal import Principal, Role
 from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.events.journal import store_events
 from hub.store import Store
 from hub.store.schema import (
     assignments,
@@ -123,7 +124,7 @@ async def build(store: Store, now: datetime) -> World:
         passage("per-b1", now - 1 * hour, IN, "proj-b"),
     ]
     world.events = fixed + recent
-    await store.store_events(world.events)
+    await store_events(store, world.events)
     return world
 
 

@@ -3,6 +3,10 @@
 Keyset pagination, not OFFSET: a page costs the same however deep the reader is, and events that
 arrive meanwhile (ingest never stops) do not shift rows between pages. Access events and lane
 events page the same way, with the same cursors, through the same two functions.
+
+Every query takes the scope clause as a required argument: the scoped reads
+(:class:`hub.events.event_records.EventRecords`) choose it from the account, the unscoped path
+(:class:`hub.events.internal.InternalEventReads`) passes ``true()`` and says so in its name.
 """
 
 from __future__ import annotations
@@ -16,9 +20,20 @@ from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, se
 from sqlalchemy.engine import Row
 
 from hub.errors import InvalidQuery
+from hub.events.records import (
+    NO_FILTERS,
+    NO_LANE_FILTERS,
+    EventCount,
+    EventFilters,
+    Item,
+    LaneEventFilters,
+    Page,
+    StoredEvent,
+    StoredLaneEvent,
+)
+from hub.store import Store
 from hub.store.cursor import decode_cursor, encode_cursor
-from hub.store.records import EventCount, EventFilters, Item, LaneEventFilters, Page
-from hub.store.schema import access_events, assignments
+from hub.store.schema import access_events, assignments, lane_events
 
 # Columns a count may be grouped by: low-cardinality facts plus the ids people filter on.
 GROUPABLE = ("device_id", "project_id", "decision", "reason", "direction", "lane", "card_kind", "person_id")
@@ -57,18 +72,17 @@ def where_clauses(table: Table, filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def page_query(
-    table: Table, filters: Filters, cursor: str | None, limit: int, scope: ColumnElement[bool] | None = None
+    table: Table, filters: Filters, cursor: str | None, limit: int, scope: ColumnElement[bool]
 ) -> Select[Any]:
     """One more row than asked for: its presence says whether a next page exists.
 
-    ``scope``: what the asking account may see (hub.auth.scope), ANDed with the filters.
+    ``scope``: what the asking account may see (hub.auth.scope), ANDed with the filters; the
+    unscoped path (hub.events.internal) passes ``true()``, by name.
     """
     if limit < 1:
         raise InvalidQuery("limit", "must be at least 1")
     t = table.c
-    clauses = where_clauses(table, filters)
-    if scope is not None:
-        clauses.append(scope)
+    clauses = [*where_clauses(table, filters), scope]
     if cursor is not None:
         after_time, after_id = decode_cursor(cursor)
         # The plain bound beside the OR is what lets the index scan start at the cursor; the OR
@@ -93,16 +107,14 @@ def _to_record(row: Row[Any], record: Callable[..., Item]) -> Item:
     return record(row_id=values.pop("id"), **values)
 
 
-def count_query(
-    filters: EventFilters, group_by: Sequence[str], scope: ColumnElement[bool] | None = None
-) -> Select[Any]:
+def count_query(filters: EventFilters, group_by: Sequence[str], scope: ColumnElement[bool]) -> Select[Any]:
     unknown = [name for name in group_by if name not in GROUPABLE]
     if unknown or not group_by or len(set(group_by)) != len(group_by):
         raise InvalidQuery("group_by", f"must be distinct names from {', '.join(GROUPABLE)}")
     columns = [access_events.c[name] for name in group_by]
     return (
         select(*columns, func.count().label("count"))
-        .where(*where_clauses(access_events, filters), *([scope] if scope is not None else []))
+        .where(*where_clauses(access_events, filters), scope)
         .group_by(*columns)
         .order_by(*columns)
     )
@@ -113,3 +125,44 @@ def to_counts(rows: Sequence[Row[Any]], group_by: Sequence[str]) -> list[EventCo
         EventCount(group={name: row._mapping[name] for name in group_by}, count=int(row._mapping["count"]))
         for row in rows
     ]
+
+
+class EventReads:
+    """Listings and counts of both event tables under the scope clauses given at construction:
+    the base of the scoped reads (:class:`hub.events.event_records.EventRecords`, clauses chosen
+    from the account) and of the unscoped path (:class:`hub.events.internal.InternalEventReads`).
+    Every method is one read and returns frozen values."""
+
+    def __init__(
+        self, store: Store, access_scope: ColumnElement[bool], lane_scope: ColumnElement[bool]
+    ) -> None:
+        """``access_scope`` is built on ``access_events``'s columns, ``lane_scope`` on ``lane_events``'s."""
+        self._store = store
+        self._access_scope = access_scope
+        self._lane_scope = lane_scope
+
+    async def access_events(
+        self, filters: EventFilters = NO_FILTERS, cursor: str | None = None, limit: int = 100
+    ) -> Page[StoredEvent]:
+        """Newest first by (wall_time, id); ``next_cursor`` is None on the last page."""
+        query = page_query(access_events, filters, cursor, limit, self._access_scope)
+        async with self._store.read("query_access_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return to_page(rows, limit, StoredEvent)
+
+    async def lane_events(
+        self, filters: LaneEventFilters = NO_LANE_FILTERS, cursor: str | None = None, limit: int = 100
+    ) -> Page[StoredLaneEvent]:
+        """Newest first by (wall_time, id), paged like :meth:`access_events`."""
+        query = page_query(lane_events, filters, cursor, limit, self._lane_scope)
+        async with self._store.read("query_lane_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return to_page(rows, limit, StoredLaneEvent)
+
+    async def count_access_events(
+        self, filters: EventFilters = NO_FILTERS, group_by: Sequence[str] = DEFAULT_GROUP_BY
+    ) -> list[EventCount]:
+        query = count_query(filters, group_by, self._access_scope)
+        async with self._store.read("count_access_events") as conn:
+            rows = (await conn.execute(query)).all()
+        return to_counts(rows, group_by)

@@ -2,6 +2,8 @@
 
 Stateless between requests: the command log in the database is the only state, so any hub
 instance may take a command's result and any instance may answer "what happened to it".
+Issuing is for an account that sees the lane (:meth:`hub.devices.devices.Devices.require_visible`);
+listing a lane's commands is :meth:`hub.devices.devices.Devices.commands`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,13 @@ import uuid
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import and_
-
 from hub.auth import audit
 from hub.auth.principal import Principal
-from hub.auth.scope import device_clause
+from hub.devices import command_log
+from hub.devices.devices import Devices
+from hub.devices.records import CommandRecord
 from hub.errors import NotFound
 from hub.store import Store
-from hub.store import commands as store_commands
-from hub.store.commands import CommandRecord
-from hub.store.schema import devices
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult, LogLevel
@@ -55,7 +54,7 @@ class CommandDesk:
     ) -> CommandRecord:
         """Recorded (with its audit line, in one transaction) before it is sent: a lane's answer
         always finds its command in the log. The operator is the account that asked."""
-        await self._visible(principal, device_id)
+        await Devices(self._store, principal).require_visible(device_id)
         now = self._clock.wall()
         command = Command(
             command_id=uuid.uuid4().hex,
@@ -70,33 +69,25 @@ class CommandDesk:
         if log_level is not None:
             detail["log_level"] = log_level
         async with self._store.write("record_command") as conn:
-            await store_commands.record(conn, command)
+            await command_log.record(conn, command)
             await audit.record(
                 conn, principal, "command.issue", at=now, target=f"device:{device_id}", detail=detail
             )
         await self._publisher.publish(topic_for(device_id, Channel.COMMAND), encode(command), 1)
         log.info("command %s %s to %s by %s", command.command_id, action.value, device_id, command.operator)
-        record = await self._store.command(command.command_id)
+        record = await self._command(command.command_id)
         assert record is not None
         return record
 
-    async def commands_for(self, principal: Principal, device_id: str, limit: int) -> list[CommandRecord]:
-        await self._visible(principal, device_id)
-        return await self._store.commands_for(device_id, limit)
-
-    async def _visible(self, principal: Principal, device_id: str) -> None:
-        """NotFound unless the device has connected *and* the account sees it: the same answer
-        for both, so an account learns nothing about devices outside its scope."""
-        scope = and_(devices.c.device_id == device_id, device_clause(principal, devices.c.device_id))
-        if not await self._store.devices(scope=scope):
-            raise NotFound(
-                f"device {device_id} not found (never connected, or not among this account's lanes)"
-            )
+    async def _command(self, command_id: str) -> CommandRecord | None:
+        """A command this desk issued (the caller was shown the lane when it was issued)."""
+        async with self._store.read("command") as conn:
+            return await command_log.fetch(conn, command_id)
 
     async def wait_for_result(self, command_id: str, wait_s: float) -> CommandRecord:
         deadline = asyncio.get_running_loop().time() + wait_s
         while True:
-            record = await self._store.command(command_id)
+            record = await self._command(command_id)
             if record is None:
                 raise NotFound(f"command {command_id}")
             if record.result_at is not None or asyncio.get_running_loop().time() >= deadline:
@@ -113,7 +104,9 @@ class CommandDesk:
         assert isinstance(result, CommandResult)
         if result.device_id != device_id:
             return "device_id in the payload differs from the device in the topic"
-        if not await self._store.record_command_result(result):
+        async with self._store.write("record_command_result") as conn:
+            taken = await command_log.record_result(conn, result)
+        if not taken:
             return "a result for a command this hub did not send to that device, or a second result"
         if not result.ok:
             log.warning("command %s on %s refused: %s", result.command_id, device_id, result.detail)

@@ -1,33 +1,19 @@
 """The command log: what was asked of which lane, by whom, and what the lane answered.
 
-Functions over a connection (the caller's transaction), like ``sequences``; the Store exposes
-them. A result is accepted only for a command this hub issued to that very device, once.
+Functions over a connection (the caller's transaction): :class:`hub.devices.command_desk.CommandDesk`
+records a command with its audit line in one transaction and takes the lanes' answers;
+:class:`hub.devices.devices.Devices` lists a lane's commands for an account that sees the lane.
+A result is accepted only for a command this hub issued to that very device, once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.devices.records import CommandRecord
 from hub.store.schema import device_commands
 from wire.commands import Command, CommandResult
-
-
-@dataclass(frozen=True, slots=True)
-class CommandRecord:
-    command_id: str
-    device_id: str
-    action: str
-    operator: str
-    log_level: str | None
-    issued_at: datetime
-    expires_at: datetime
-    result_ok: bool | None
-    result_detail: str | None
-    result_at: datetime | None
 
 
 async def record(conn: AsyncConnection, command: Command) -> None:

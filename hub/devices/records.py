@@ -1,0 +1,36 @@
+"""What device reads hand back: a lane's health and its command log, as frozen values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStatus:
+    device_id: str
+    last_seen_at: datetime | None
+    presence_state: str | None
+    presence_generation: int | None
+    presence_at: datetime | None
+    last_heartbeat: Mapping[str, Any] | None
+    # The lane's last roster report and the newest version of its project (roster lag = the gap).
+    roster_applied: int | None = None
+    roster_current: int | None = None
+    roster_problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    command_id: str
+    device_id: str
+    action: str
+    operator: str
+    log_level: str | None
+    issued_at: datetime
+    expires_at: datetime
+    result_ok: bool | None
+    result_detail: str | None
+    result_at: datetime | None
