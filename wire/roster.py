@@ -138,9 +138,9 @@ def _fields_of_row(value: Any) -> Any:
     return value
 
 
-ItemRow = Annotated[RosterItem, BeforeValidator(_fields_of_row)]
+_ItemAsRow = Annotated[RosterItem, BeforeValidator(_fields_of_row)]
 """A :class:`RosterItem` that arrives as a row."""
-_ITEM_ROW: TypeAdapter[RosterItem] = TypeAdapter(ItemRow)
+_ITEM_ROW: TypeAdapter[RosterItem] = TypeAdapter(_ItemAsRow)
 
 
 def _as_mapping_fields(model: type[WireModel]) -> Any:
@@ -229,7 +229,7 @@ class RosterDelta(Signed):
     project_id: ProjectId
     from_version: Version
     to_version: Version
-    upserts: tuple[ItemRow, ...] = ()
+    upserts: tuple[_ItemAsRow, ...] = ()
     removals: tuple[CredentialHash, ...] = ()
     watchlist_add: tuple[CredentialHash, ...] = ()
     watchlist_remove: tuple[CredentialHash, ...] = ()
