@@ -13,8 +13,13 @@ the real ``save_roster`` into a lane directory next to a real TOML configuration
   SQLite journal with ``synchronous=FULL``, real gpiozero outputs on ``MockFactory`` pins), from the
   decoded card until handle() returns, which is when the relay pin has been driven. The pin's state
   is checked after every call: driven for every grant, untouched for every denial.
+* ``swipe_to_relay_*_with_feedback``: the same again, on a lane directory of its own, with the
+  worker's screen and voice on (``controller/feedback``, issue 21): the real ST7789 driver
+  (luma.lcd) drawing every decision on ``MockFactory`` pins and a null SPI bus, and every prompt
+  (built with espeak-ng and sox first) played by ``aplay -D null``. Same goal as without: the
+  feedback runs in its own threads, after the relay. ``feedback`` says what they got through.
 * ``boot_ready_s`` / ``rss_mb``: a child process that imports the controller, runs ``build_service``
-  on the configuration (loading the roster file) and prints "ready"; wall time from Popen
+  on the configuration (loading the roster through tinydb) and prints "ready"; wall time from Popen
   to that line (median of ``--boots``) and the child's peak RSS (VmHWM) at that point. VmHWM, not
   ``RUSAGE_CHILDREN``: a child's ru_maxrss also counts the parent's pages it had before exec.
 
@@ -44,14 +49,17 @@ import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta, tzinfo  # noqa: E402
 from datetime import time as time_of_day  # noqa: E402
+from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 from gpiozero.pins.mock import MockFactory  # noqa: E402
@@ -59,13 +67,16 @@ from gpiozero.pins.mock import MockFactory  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log, read_line  # noqa: E402
 from controller.board import load_board  # noqa: E402
 from controller.cli import build_service  # noqa: E402
-from controller.config import ControllerConfig, load_config  # noqa: E402
+from controller.config import ControllerConfig, DisplayConfig, VoiceConfig, load_config  # noqa: E402
 from controller.core.cards import IdentityCard  # noqa: E402
 from controller.core.decision import Lane, Swipe, decide  # noqa: E402
 from controller.core.passback import PassbackBook  # noqa: E402
 from controller.core.roster import Role, RosterEntry  # noqa: E402
+from controller.feedback.build import feedback_setup  # noqa: E402
+from controller.feedback.process import FeedbackProcess  # noqa: E402
+from controller.feedback.prompts import build_all  # noqa: E402
 from controller.roster_store import load_roster, save_roster  # noqa: E402
-from controller.service import _swipe_facts  # noqa: E402
+from controller.service import LaneService, _swipe_facts  # noqa: E402
 from hardware.emulators.identities import HANGZHOU_DISTRICTS, bad_check_digit  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.idnumber import validate_id_number, with_check_digit  # noqa: E402
@@ -74,6 +85,7 @@ from wire.models import AccessEvent, CardKind, Decision  # noqa: E402
 GOALS = {
     "decide_p99_us": 50.0,
     "swipe_to_relay_p99_ms": 15.0,
+    "swipe_to_relay_p99_ms_with_feedback": 15.0,
     "boot_ready_s": 2.0,
     "rss_mb": 120.0,
 }
@@ -321,54 +333,131 @@ def bench_decide(
     }
 
 
-async def bench_service(
-    life: Lifetime, config: ControllerConfig, population: Population, count: int, clock: BenchClock
-) -> dict[str, object]:
+def lane_for_run(config: ControllerConfig, run_dir: Path, *, feedback: bool) -> ControllerConfig:
+    """The lane in a directory of its own (a fresh journal and passback state, the same roster),
+    with the worker's screen and voice off, or on: the real ST7789 driver on a null SPI bus and
+    the prompts played by aplay into ALSA's null device."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(config.roster_path, run_dir / config.roster_path.name)
+    if not feedback:
+        display, voice = DisplayConfig(enabled=False), VoiceConfig(enabled=False)
+    else:
+        prompts = run_dir.parent / "prompts"
+        if not prompts.is_dir():
+            build_all(prompts)
+        display = DisplayConfig(device="board")
+        voice = VoiceConfig(output="alsa", alsa_device="null", prompts_dir=prompts, quiet_hours=None)
+    return config.model_copy(update={"data_dir": run_dir, "display": display, "voice": voice})
+
+
+@dataclass
+class BenchLane:
+    """One lane of the service bench: its service, its relay pin, its cards and timings."""
+
+    suffix: str
+    service: LaneService
+    relay_pin: Any
+    driven: bool
+    cards: list[tuple[IdentityCard, str]]
+    times: list[float]
+    mix: Counter[str]
+
+
+async def bench_lane(
+    config: ControllerConfig, population: Population, count: int, clock: BenchClock, *, feedback: bool
+) -> BenchLane:
     pins = MockFactory()
     service = build_service(config, pin_factory=pins, clock=clock)
     assert len(service.roster) == len(population.registered)
+    if feedback:  # as on a real lane: the screen and voice in a child process (build_feedback)
+        assert service.feedback is not None
+        service.feedback.close()  # the in-process one build_service gives a mock-pin lane
+        setup = feedback_setup(config, load_board(config.board)).model_copy(update={"null_bus": True})
+        service.feedback = FeedbackProcess(setup, clock=clock)
+        service.feedback.start()
+        await _settle(service.feedback, lambda status: status.get("drawn", 0) >= 1)
     spec = load_board(config.board).outputs.relay_in
-    relay_pin = pins.pin(spec.pin)
-    driven = spec.active_high
-    outputs = service.outputs
     cards = population.draw(count, distinct=True)
-    times: list[float] = []
-    mix: Counter[str] = Counter()
+    suffix = "_with_feedback" if feedback else ""
+    return BenchLane(suffix, service, pins.pin(spec.pin), spec.active_high, cards, [], Counter())
+
+
+async def bench_service(
+    life: Lifetime,
+    configs: dict[bool, ControllerConfig],
+    population: Population,
+    count: int,
+    clock: BenchClock,
+) -> dict[str, object]:
+    """The lanes (without feedback, with it) take turns, swipe by swipe: whatever else the machine
+    is doing falls on both alike, so the difference between them is the feedback's."""
+    lanes: list[BenchLane] = []
     clock_ns = time.perf_counter_ns
     try:
-        for i, (card, _) in enumerate(cards, start=1):
-            outputs.fail_secure()  # each swipe starts from a de-energised relay
-            assert relay_pin.state != driven
-            pulses = outputs.pulses
-            t0 = clock_ns()
-            event = service.handle(card)
-            t1 = clock_ns()
-            granted = event.decision is Decision.GRANTED
-            if (relay_pin.state == driven) != granted or outputs.pulses != pulses + granted:
-                raise AssertionError(f"swipe {i}: {event.reason.value} but relay state {relay_pin.state}")
-            times.append((t1 - t0) / 1e6)
-            mix[event.reason.value] += 1
-            await asyncio.sleep(0)  # let the loop run between swipes, as it does between real reads
-            if i % 500 == 0:
-                log(f"service: {i}/{count} swipes, last {times[-1]:.2f} ms")
-            if i % 50 == 0 and not life.remaining():
-                life.fail(f"only {i} of {count} swipes through the service {life.within_deadline}")
-        # every swipe journaled once (lane events, e.g. a grant superseded before the arm turned, also
-        # sit in the journal; they are not swipes)
-        recorded = [r for r in service.journal.pending(0, 10 * count) if isinstance(r, AccessEvent)]
+        for feedback, config in configs.items():
+            lanes.append(await bench_lane(config, population, count, clock, feedback=feedback))
+        for i in range(count):
+            for lane in lanes:
+                card, _ = lane.cards[i]
+                outputs = lane.service.outputs
+                outputs.fail_secure()  # each swipe starts from a de-energised relay
+                assert lane.relay_pin.state != lane.driven
+                pulses = outputs.pulses
+                t0 = clock_ns()
+                event = lane.service.handle(card)
+                t1 = clock_ns()
+                granted = event.decision is Decision.GRANTED
+                if (lane.relay_pin.state == lane.driven) != granted or outputs.pulses != pulses + granted:
+                    raise AssertionError(
+                        f"swipe {i}: {event.reason.value} but relay state {lane.relay_pin.state}"
+                    )
+                lane.times.append((t1 - t0) / 1e6)
+                lane.mix[event.reason.value] += 1
+                await asyncio.sleep(0)  # let the loop run between swipes, as it does between real reads
+            if (i + 1) % 500 == 0:
+                log(f"service: {i + 1}/{count} swipes a lane")
+            if (i + 1) % 50 == 0 and not life.remaining():
+                life.fail(f"only {i + 1} of {count} swipes through the service {life.within_deadline}")
+        result: dict[str, object] = {}
+        for lane in lanes:
+            result |= await _lane_result(lane, count)
     finally:
-        service.close()
+        for lane in lanes:
+            lane.service.close()
+    return result
+
+
+async def _lane_result(lane: BenchLane, count: int) -> dict[str, object]:
+    # every swipe journaled once (lane events, e.g. a grant superseded before the arm turned, also
+    # sit in the journal; they are not swipes)
+    recorded = [r for r in lane.service.journal.pending(0, 10 * count) if isinstance(r, AccessEvent)]
     assert len(recorded) == count, (len(recorded), count)
-    times.sort()
-    log(f"service: p50 {percentile(times, 0.5):.2f} ms, p99 {percentile(times, 0.99):.2f} ms")
-    return {
-        "swipe_to_relay_p50_ms": round(percentile(times, 0.50), 3),
-        "swipe_to_relay_p99_ms": round(percentile(times, 0.99), 3),
-        "swipe_to_relay_max_ms": round(times[-1], 3),
-        "service_swipes": count,
-        "service_mix": dict(mix.most_common()),
-        "relay_checked": count,
+    shown: dict[str, object] = {}
+    if isinstance(lane.service.feedback, FeedbackProcess):
+        shown = await _settle(lane.service.feedback, lambda status: status.get("drawn", 0) > 1)
+    times = sorted(lane.times)
+    p50, p99 = percentile(times, 0.5), percentile(times, 0.99)
+    log(f"service{lane.suffix}: p50 {p50:.2f} ms, p99 {p99:.2f} ms {shown}")
+    result: dict[str, object] = {
+        f"swipe_to_relay_p50_ms{lane.suffix}": round(percentile(times, 0.50), 3),
+        f"swipe_to_relay_p99_ms{lane.suffix}": round(percentile(times, 0.99), 3),
+        f"swipe_to_relay_max_ms{lane.suffix}": round(times[-1], 3),
     }
+    if lane.suffix:
+        return result | {"feedback": shown}
+    mix = dict(lane.mix.most_common())
+    return result | {"service_swipes": count, "service_mix": mix, "relay_checked": count}
+
+
+async def _settle(feedback: FeedbackProcess, done: Callable[[dict[str, Any]], bool]) -> dict[str, object]:
+    """The child's status once ``done`` holds (up to 20 s: a child's start on a loaded machine):
+    screens drawn and dropped as stale, prompts played, faults; plus lines the lane dropped."""
+    for _ in range(400):
+        feedback.tick()
+        if done(feedback.child_status):
+            break
+        await asyncio.sleep(0.05)
+    return {**feedback.child_status, "dropped_by_lane": feedback.dropped, "faults": feedback.faults}
 
 
 def bench_boot(life: Lifetime, config_path: Path, runs: int, roster_size: int) -> dict[str, object]:
@@ -431,8 +520,12 @@ def run(life: Lifetime, root: Path, args: argparse.Namespace, started: float) ->
     result: dict[str, object] = {"roster_size": args.roster_size, "roster_file_mb": round(size_mb, 1)}
     life.step(f"deciding {args.decide_swipes} swipes")
     result |= bench_decide(config, population, args.decide_swipes, clock)
-    life.step(f"{args.service_swipes} swipes through the lane service")
-    result |= asyncio.run(bench_service(life, config, population, args.service_swipes, clock))
+    life.step(f"{args.service_swipes} swipes through the lane service, without and with its screen and voice")
+    configs = {
+        False: lane_for_run(config, root / "run-plain", feedback=False),
+        True: lane_for_run(config, root / "run-feedback", feedback=True),
+    }
+    result |= asyncio.run(bench_service(life, configs, population, args.service_swipes, clock))
     life.step(f"booting the lane {args.boots} time(s)")
     result |= bench_boot(life, config_path, args.boots, args.roster_size)
     result["lane_clock"] = clock.now().isoformat(timespec="seconds")

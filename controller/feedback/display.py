@@ -61,6 +61,23 @@ class GpiozeroLines:
                 line.close()
 
 
+class NullSpi:
+    """spidev's interface as luma drives it, sending nowhere: the bench runs the real ST7789 driver
+    (the frame as a Python list, 4 KB transfers, the D/C line) on mock pins with it."""
+
+    max_speed_hz = 0
+    mode = 0
+
+    def open(self, port: int, device: int) -> None:
+        pass
+
+    def writebytes(self, data: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def open_panel(spec: DisplaySpec, *, pin_factory: Any = None, bus: Any = None) -> Any:
     """The real panel on its bus; raises (DeviceNotFoundError, OSError, ...) if it is not there.
 

@@ -110,7 +110,9 @@ class Player:
         self.command = list(command)
         self._lock = threading.Lock()
         self._current: subprocess.Popen[bytes] | None = None
+        self._stopped: subprocess.Popen[bytes] | None = None
         self.played = 0
+        self.stopped = 0
 
     def play(self, wav: bytes) -> None:
         """Blocks its caller (the feedback worker) until played, stopped by a newer prompt, or timed
@@ -135,7 +137,11 @@ class Player:
             with self._lock:
                 if self._current is process:
                     self._current = None
-        if process.returncode not in (0, -15):  # -15: stopped for a newer prompt
+                stopped, self._stopped = self._stopped is process, None
+        if stopped:  # for a newer prompt: however the player ended (aplay exits 1 on SIGTERM)
+            self.stopped += 1
+            return
+        if process.returncode != 0:
             message = errors.decode(errors="replace").strip().splitlines()
             raise OSError(f"{self.command[0]} exited {process.returncode}: {message[-1] if message else ''}")
         self.played += 1
@@ -143,8 +149,10 @@ class Player:
     def stop(self) -> None:
         with self._lock:
             process = self._current
-        if process is not None and process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
+            if process is None or process.poll() is not None:
+                return
+            self._stopped = process
+        _signal_group(process, signal.SIGTERM)
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:

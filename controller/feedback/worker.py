@@ -161,12 +161,10 @@ class ScreenThread:
 class VoiceThread:
     """Plays prompts; the prompts are loaded (and scaled to the site's levels) in this thread."""
 
-    def __init__(self, load: Callable[[], Prompts], player: Player, levels: Levels, clock: Clock) -> None:
+    def __init__(self, load: Callable[[], Prompts], player: Player) -> None:
         self._load = load
         self.player = player
-        self.levels = levels
-        self.clock = clock
-        self.queue: _Newest[Subject] = _Newest()
+        self.queue: _Newest[tuple[Subject, int]] = _Newest()
         self.fault = _Fault("voice")
         self.prompts: Prompts | None = None
         self.muted = 0
@@ -176,8 +174,9 @@ class VoiceThread:
     def start(self) -> None:
         self._thread.start()
 
-    def say(self, subject: Subject) -> None:
-        self.queue.put(subject)
+    def say(self, subject: Subject, level: int) -> None:
+        """``level``: the volume in percent the lane's clock says applies now (0: muted)."""
+        self.queue.put((subject, level))
         self.player.stop()  # a signal to the running player, if any: the newer outcome matters
 
     def close(self, timeout: float = 2.0) -> None:
@@ -190,15 +189,16 @@ class VoiceThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.queue.ready.wait()
-            subject = self.queue.take()
-            if subject is None or self._stop.is_set():
+            item = self.queue.take()
+            if item is None or self._stop.is_set():
                 continue
+            subject, level = item
             try:
                 if self.prompts is None:
                     if not self.fault.retry_due():
                         continue
                     self.prompts = self._load()
-                wav = self.prompts.get(subject, self.levels.now(self.clock))
+                wav = self.prompts.get(subject, level)
                 if wav is None:
                     self.muted += 1
                 else:
@@ -209,8 +209,17 @@ class VoiceThread:
             self.fault.cleared()
 
 
+FULL_VOLUME = Levels(100, 100, None)
+
+
 class Feedback:
-    """The lane's screen and voice; either may be absent (``None``: not configured)."""
+    """The lane's screen and voice, in threads of this process; either may be absent (``None``).
+
+    What to show and say is decided here, on the lane's side: the masked name, the idle state
+    (debounced), and the volume, judged on the lane's injected clock. :class:`Feedback` draws and
+    plays in its own threads; :class:`controller.feedback.process.FeedbackProcess` hands the same
+    calls to a child process (overriding :meth:`_show` and :meth:`_idle`), out of the lane's GIL.
+    """
 
     def __init__(
         self,
@@ -219,19 +228,27 @@ class Feedback:
         direction: Direction,
         screen: ScreenThread | None = None,
         voice: VoiceThread | None = None,
+        levels: Levels = FULL_VOLUME,
+        clock: Clock | None = None,
         offline_grace_s: float = 30.0,
     ) -> None:
         self.lane = lane
         self.direction = direction
         self.screen = screen
         self.voice = voice
+        self.levels = levels
+        self.clock = clock
         self.offline_grace_s = offline_grace_s
         self.state: LaneState | None = None
         self._offline_since: float | None = None
         self._started = False
 
-    def _screen(self, subject: Subject, person: MaskedName | None = None) -> Screen:
+    def screen_for(self, subject: Subject, person: MaskedName | None = None) -> Screen:
         return screen_for(subject, lane=self.lane, direction=self.direction, person=person)
+
+    def level(self) -> int:
+        """The volume now: the quiet volume during the site's quiet hours, on the lane's clock."""
+        return self.levels.volume if self.clock is None else self.levels.now(self.clock)
 
     def start(self) -> None:
         if self._started:
@@ -244,20 +261,26 @@ class Feedback:
 
     def decided(self, reason: Reason, person: MaskedName | None = None) -> None:
         """A decision to show and say; returns at once, whatever the display and the sound card do."""
-        if self.screen is not None:
-            self.screen.show(self._screen(reason, person))
-        if self.voice is not None:
-            self.voice.say(reason)
+        self._show(reason, person, self.level())
 
     def lane_state(self, state: LaneState) -> None:
         """The idle screen; a change is spoken, except the return to ready from starting up."""
         if state is self.state:
             return
         first, self.state = self.state is None, state
+        self._idle(state, not (first and state is LaneState.READY), self.level())
+
+    def _show(self, subject: Subject, person: MaskedName | None, level: int) -> None:
         if self.screen is not None:
-            self.screen.set_idle(self._screen(state))
-        if self.voice is not None and not (first and state is LaneState.READY):
-            self.voice.say(state)
+            self.screen.show(self.screen_for(subject, person))
+        if self.voice is not None:
+            self.voice.say(subject, level)
+
+    def _idle(self, state: LaneState, speak: bool, level: int) -> None:
+        if self.screen is not None:
+            self.screen.set_idle(self.screen_for(state))
+        if self.voice is not None and speak:
+            self.voice.say(state, level)
 
     def observe(self, facts: LaneFacts, *, online: bool) -> None:
         """One look at the lane: ``online`` is debounced here (a broker restart is not news)."""
@@ -279,9 +302,13 @@ class Feedback:
             try:
                 lane, online = facts()
                 self.observe(lane, online=online)
+                self.tick()
             except Exception as err:  # noqa: BLE001 - the idle screen must never take the lane down
                 log.error("feedback: could not read the lane's state: %s", err)
             await asyncio.sleep(interval_s)
+
+    def tick(self) -> None:
+        """Housekeeping at every look (the child process's supervision); nothing in-process."""
 
     @property
     def faults(self) -> list[str]:

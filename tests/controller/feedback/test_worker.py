@@ -79,7 +79,9 @@ def test_a_decision_is_queued_in_microseconds_while_the_panel_is_busy() -> None:
             started = time.perf_counter()
             lane.decided(reason, mask_name("张小明"))
             worst = max(worst, time.perf_counter() - started)
-        assert worst < 0.005, f"decided() took {worst * 1000:.1f} ms"
+        # Drawing takes 200 ms here: a call that waited for the panel would take that long (the
+        # bound leaves room for a loaded machine's scheduling; about 20 us a call when idle).
+        assert worst < 0.1, f"decided() took {worst * 1000:.1f} ms"
         assert lane.screen is not None
         wait_for(
             lambda: (
@@ -163,7 +165,7 @@ def test_the_voice_says_decisions_and_state_changes_at_the_sites_level() -> None
     player = RecordingPlayer()
     clock = FakeClock(site_time(2026, 11, 24, 10, 0))
     levels = Levels(80, 0, None)
-    lane = feedback(voice=VoiceThread(FixedPrompts, player, levels, clock))
+    lane = feedback(voice=VoiceThread(FixedPrompts, player), levels=levels, clock=clock)
     lane.start()  # READY at start-up: not spoken
     try:
         lane.decided(Reason.GRANTED)
@@ -184,24 +186,23 @@ def test_quiet_hours_mute_the_voice_on_the_lanes_clock() -> None:
     from controller.config import VoiceConfig
 
     levels = Levels(80, 0, VoiceConfig().quiet_window())
-    voice = VoiceThread(FixedPrompts, player, levels, clock)
-    lane = feedback(voice=voice)
+    voice = VoiceThread(FixedPrompts, player)
+    lane = feedback(voice=voice, levels=levels, clock=clock)
     lane.start()
     try:
         lane.decided(Reason.NOT_REGISTERED)
         wait_for(lambda: voice.muted == 1)
         assert player.heard == []
+        clock.set(site_time(2026, 11, 25, 7, 0))  # the morning, on the lane's clock
+        lane.decided(Reason.GRANTED)
+        wait_for(lambda: player.heard == [b"granted@80"])
     finally:
         lane.close()
 
 
 def test_a_sound_card_that_refuses_is_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:
     player = RecordingPlayer(fail=OSError("aplay exited 1: audio open error: No such file or directory"))
-    lane = feedback(
-        voice=VoiceThread(
-            FixedPrompts, player, Levels(80, 0, None), FakeClock(site_time(2026, 11, 24, 10, 0))
-        )
-    )
+    lane = feedback(voice=VoiceThread(FixedPrompts, player))
     lane.start()
     try:
         lane.decided(Reason.GRANTED)
@@ -213,14 +214,7 @@ def test_a_sound_card_that_refuses_is_a_fault(monkeypatch: pytest.MonkeyPatch) -
 
 def test_missing_prompts_are_a_fault(tmp_path: Path) -> None:
     levels = Levels(80, 0, None)
-    lane = feedback(
-        voice=VoiceThread(
-            lambda: Prompts(tmp_path, levels),
-            RecordingPlayer(),
-            levels,
-            FakeClock(site_time(2026, 11, 24, 10, 0)),
-        )
-    )
+    lane = feedback(voice=VoiceThread(lambda: Prompts(tmp_path, levels), RecordingPlayer()))
     lane.start()
     try:
         lane.decided(Reason.GRANTED)
