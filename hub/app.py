@@ -29,7 +29,7 @@ from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
 from hub.ingest import ChannelHandler, Ingest
 from hub.paho_tables import install as share_paho_property_tables
-from hub.registry import IdVault, Registry, load_data_key
+from hub.registry import IdVault, RegistryDesk, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.site import SiteRelay
@@ -72,7 +72,7 @@ async def _store_lifetime(app: web.Application) -> AsyncIterator[None]:
     vault = IdVault(load_data_key(config.data_key_path()))
     store = await Store.open(config.database_url, clock=clock)
     app[STORE] = store
-    app[REGISTRY] = Registry(store, vault, clock=clock)
+    app[REGISTRY] = RegistryDesk(store, vault, clock=clock)
     # Enrolment is on when the hub's state directory holds a CA (``sitegate`` makes one for the demo).
     desk = enrolment.desk_from_config(config, store, vault.open_site_key, clock=clock.wall)
     if desk is not None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from hub.auth.principal import Principal
-from hub.registry import IdVault, Page, Registry, load_data_key
+from hub.registry import IdVault, Page, RegistryDesk, load_data_key
 from hub.registry.models import (
     AssignmentIn,
     EnterpriseKind,
@@ -77,24 +77,24 @@ async def populate(
     """The world, the shift's people and the project's gates, as ``city_account`` (a city station
     account that already exists) and the accounts the seed hands out."""
     async with await Store.open(database_url) as store:
-        registry = Registry(store, IdVault(load_data_key(data_key)), fast_hash=True)
+        registry = RegistryDesk(store, IdVault(load_data_key(data_key)), fast_hash=True)
         city = await registry.account_principal(city_account)
         devices = {shift.project_id: [gate.device_id for gate in gates]}
         seeded = await seed_registry(registry, city, people=people, seed=seed, gates=devices, today=today)
         for gate in gates:  # the seed numbers its lanes; the demo's have their own names
-            await registry.place_gate(city, shift.project_id, gate)
+            await registry.acting_for(city).place_gate(shift.project_id, gate)
         department = await _register_shift(registry, city, shift)
         summary = await _summary(registry, store, city, shift.project_id, gates)
     return Populated(seeded.accounts, department.username, summary)
 
 
-async def _register_shift(registry: Registry, city: Principal, shift: Shift) -> Principal:
+async def _register_shift(registry: RegistryDesk, city: Principal, shift: Shift) -> Principal:
     """Each person registered by the city and assigned by the project department; the department."""
-    parties = await registry.parties(city, shift.project_id)
+    parties = await registry.acting_for(city).parties(shift.project_id)
     firms: dict[str, Enterprise] = {}
     department: Principal | None = None
     for party in parties:
-        enterprise = await registry.enterprise(city, party.enterprise_id)
+        enterprise = await registry.acting_for(city).enterprise(party.enterprise_id)
         firms.setdefault(enterprise.kind, enterprise)
         if party.role == EnterpriseKind.GENERAL_CONTRACTOR and party.account is not None:
             department = await registry.account_principal(party.account)
@@ -106,7 +106,7 @@ async def _register_shift(registry: Registry, city: Principal, shift: Shift) -> 
         position = None
         if person.role == "manager":
             position, managers = _POSITIONS[managers % len(_POSITIONS)], managers + 1
-        registered = await registry.register_person(city, _person_in(person, employer, position))
+        registered = await registry.acting_for(city).register_person(_person_in(person, employer, position))
         assignment = AssignmentIn(
             person_id=registered.id,
             enterprise_id=employer.id,
@@ -116,9 +116,11 @@ async def _register_shift(registry: Registry, city: Principal, shift: Shift) -> 
             pass_from=person.pass_from,
             pass_until=person.pass_until,
         )
-        await registry.assign(department, shift.project_id, assignment)
+        await registry.acting_for(department).assign(shift.project_id, assignment)
         if person.watchlisted:
-            await registry.set_watchlist(city, registered.id, WatchlistIn(flag=True, reason=WATCHLIST_REASON))
+            await registry.acting_for(city).set_watchlist(
+                registered.id, WatchlistIn(flag=True, reason=WATCHLIST_REASON)
+            )
     return department
 
 
@@ -148,15 +150,15 @@ async def _every(read: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
 
 
 async def _summary(
-    registry: Registry, store: Store, city: Principal, project_id: str, gates: Sequence[GateIn]
+    registry: RegistryDesk, store: Store, city: Principal, project_id: str, gates: Sequence[GateIn]
 ) -> tuple[str, ...]:
-    districts = await registry.districts(city)
-    firms = await _every(lambda cursor: registry.enterprises(city, cursor=cursor, limit=100))
+    districts = await registry.acting_for(city).districts()
+    firms = await _every(lambda cursor: registry.acting_for(city).enterprises(cursor=cursor, limit=100))
     kinds = Counter(EnterpriseKind(firm.kind) for firm in firms)
     outside = sum(not firm.local for firm in firms)
-    registered = await registry.projects(city, registered=True)
-    unregistered = await registry.projects(city, registered=False)
-    people = await _every(lambda cursor: registry.persons(city, cursor=cursor, limit=100))
+    registered = await registry.acting_for(city).projects(registered=True)
+    unregistered = await registry.acting_for(city).projects(registered=False)
+    people = await _every(lambda cursor: registry.acting_for(city).persons(cursor=cursor, limit=100))
     categories = Counter(person.category for person in people)
     watchlisted = sum(person.watchlisted for person in people)
     source = RegistrySource(store)

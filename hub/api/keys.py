@@ -7,7 +7,7 @@ from aiohttp import web
 from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
 from hub.ingest import Ingest
-from hub.registry import Registry
+from hub.registry import RegistryDesk
 from hub.rosters import RosterPublisher
 from hub.store import Store
 from wire.clock import Clock
@@ -17,7 +17,7 @@ STORE = web.AppKey("store", Store)
 INGEST = web.AppKey("ingest", Ingest)
 COMMANDS = web.AppKey("commands", CommandDesk)
 ROSTERS = web.AppKey("rosters", RosterPublisher)
-REGISTRY = web.AppKey("registry", Registry)
+REGISTRY = web.AppKey("registry", RegistryDesk)
 CLOCK = web.AppKey("clock", Clock)
 """The one wall clock every view and long-lived part of the hub reads: a test pins it
 (``create_app(config, clock=FakeClock(...))``) and every "now" and "today" follows."""

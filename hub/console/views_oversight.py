@@ -58,17 +58,17 @@ async def statistics(request: web.Request) -> web.Response:
             403, "forbidden", "registration statistics are for the city station and district bureaus"
         )
     figures = await Oversight(request.app[STORE], who).registration(who.district)
-    unregistered = await request.app[REGISTRY].projects(who, registered=False)
+    unregistered = await request.app[REGISTRY].acting_for(who).projects(registered=False)
     return render(request, "statistics.html", figures=figures, unregistered=unregistered)
 
 
 @page
 async def inspections(request: web.Request) -> web.Response:
     who = principal(request)
-    registry = request.app[REGISTRY]
+    registry = request.app[REGISTRY].acting_for(who)
     found = []
-    for project in await registry.projects(who):
-        found += [(project, record) for record in await registry.inspections(who, project.id)]
+    for project in await registry.projects():
+        found += [(project, record) for record in await registry.inspections(project.id)]
     found.sort(key=lambda pair: pair[1].inspected_on, reverse=True)
     return render(
         request, "inspections.html", inspections=found, may_file=who.role is Role.SUPERVISION_PROJECT
@@ -80,7 +80,7 @@ async def file_inspection(request: web.Request) -> web.StreamResponse:
     who = principal(request)
     form = await checked_form(request)
     data = _model(InspectionIn, form, ("inspected_on", "findings"))
-    await request.app[REGISTRY].file_inspection(who, str(who.project_id), data)
+    await request.app[REGISTRY].acting_for(who).file_inspection(str(who.project_id), data)
     raise web.HTTPSeeOther("/console/inspections")
 
 
@@ -94,7 +94,7 @@ async def order_list(request: web.Request) -> web.Response:
     )
     now = request.app[CLOCK].wall()
     found = await orders.Orders(request.app[STORE], who).listing(filters, now=now, limit=200)
-    projects = await request.app[REGISTRY].projects(who) if who.role in orders.ISSUERS else []
+    projects = await request.app[REGISTRY].acting_for(who).projects() if who.role in orders.ISSUERS else []
     return render(
         request,
         "orders.html",

@@ -70,14 +70,14 @@ async def _project(request: web.Request) -> Any:
     who = principal(request)
     if not await Oversight(request.app[STORE], who).project_visible(project_id):
         raise NotFound(f"project {project_id!r} not found")
-    return await request.app[REGISTRY].project(who, project_id)
+    return await request.app[REGISTRY].acting_for(who).project(project_id)
 
 
 @page
 async def project_list(request: web.Request) -> web.Response:
     who = principal(request)
     Params(request.query, ())
-    found = await request.app[REGISTRY].projects(who)
+    found = await request.app[REGISTRY].acting_for(who).projects()
     return render(request, "projects.html", projects=found)
 
 

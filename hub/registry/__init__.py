@@ -1,10 +1,13 @@
 """The registry of the notice: districts, enterprises, persons (registered once, city-wide),
 projects with their parties, assignments of persons to projects, gates; ID numbers sealed at rest.
 
-:class:`Registry` writes and reads on behalf of an account (:class:`hub.auth.principal.Principal`)
-and tells its subscribers, after each commit, which projects' rosters changed.
+:class:`Registry` writes and reads on behalf of the account (:class:`hub.auth.principal.Principal`)
+it is built with; :class:`RegistryDesk`, the app's, hands each account its registry and tells
+its subscribers, after each commit, which projects' rosters changed. :class:`InternalRegistryReads`
+is the unscoped path for the hub's own jobs (the roster compiler), never for a handler.
 """
 
+from hub.registry.internal import InternalRegistryReads
 from hub.registry.keyfile import data_key_path, default_data_key_path, load_data_key
 from hub.registry.records import (
     Assignment,
@@ -17,7 +20,8 @@ from hub.registry.records import (
     Person,
     Project,
 )
-from hub.registry.registry import Registry, RosterListener
+from hub.registry.registry import Registry, RegistryDesk
+from hub.registry.roster_changes import RosterListener
 from hub.registry.vault import IdVault, VaultError, mask
 
 __all__ = [
@@ -27,11 +31,13 @@ __all__ = [
     "Gate",
     "IdVault",
     "Inspection",
+    "InternalRegistryReads",
     "Page",
     "Party",
     "Person",
     "Project",
     "Registry",
+    "RegistryDesk",
     "RosterListener",
     "VaultError",
     "data_key_path",

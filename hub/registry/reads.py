@@ -1,4 +1,4 @@
-"""The registry's reads: every listing and lookup ANDs the asking account's scope into its SQL.
+"""The registry's reads: every listing and lookup ANDs the account's scope into its SQL.
 
 Scope is :mod:`hub.auth.scope`'s clauses, never a filter applied to rows after the query, so a
 page cannot hold a row a later filter would have dropped. A person's ID number is decrypted only
@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.auth.principal import PROJECT_ROLES, Principal, Role
+from hub.auth.principal import PROJECT_ROLES, Role
 from hub.auth.scope import (
     device_clause,
     enterprise_clause,
@@ -24,6 +23,7 @@ from hub.auth.scope import (
 )
 from hub.registry import permissions as may
 from hub.registry import rows
+from hub.registry.base import RegistryBase
 from hub.registry.errors import Missing
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.records import (
@@ -37,8 +37,6 @@ from hub.registry.records import (
     Person,
     Project,
 )
-from hub.registry.vault import IdVault
-from hub.store import Store
 from hub.store.schema import (
     accounts,
     districts,
@@ -53,66 +51,55 @@ from hub.store.schema import (
 MAX_PAGE = 500
 
 
-class RegistryReader:
-    def __init__(self, store: Store, vault: IdVault) -> None:
-        self._store = store
-        self._vault = vault
-
-    # -- reads -----------------------------------------------------------------------------------
-
-    async def districts(self, principal: Principal) -> list[District]:
-        may.check_role(principal, may.READERS)
+class RegistryReads(RegistryBase):
+    async def districts(self) -> list[District]:
+        may.check_role(self._principal, may.READERS)
         async with self._store.read("registry.districts") as conn:
             result = await conn.execute(select(districts).order_by(districts.c.code))
         return [rows.district(row) for row in result]
 
-    async def enterprises(
-        self, principal: Principal, *, cursor: str | None = None, limit: int = 100
-    ) -> Page[Enterprise]:
-        may.check_role(principal, may.READERS)
+    async def enterprises(self, *, cursor: str | None = None, limit: int = 100) -> Page[Enterprise]:
+        may.check_role(self._principal, may.READERS)
         e = enterprises.c
-        query = select(*rows.ENTERPRISE_COLUMNS).where(enterprise_clause(principal, e.id))
+        query = select(*rows.ENTERPRISE_COLUMNS).where(enterprise_clause(self._principal, e.id))
         found = await self._page("registry.enterprises", query, e.id, str, cursor, limit)
         return Page([rows.enterprise(row) for row in found.items], found.next_cursor)
 
-    async def enterprise(self, principal: Principal, enterprise_id: str) -> Enterprise:
-        may.check_role(principal, may.READERS)
+    async def enterprise(self, enterprise_id: str) -> Enterprise:
+        may.check_role(self._principal, may.READERS)
         e = enterprises.c
         query = select(*rows.ENTERPRISE_COLUMNS).where(
-            e.id == enterprise_id, enterprise_clause(principal, e.id)
+            e.id == enterprise_id, enterprise_clause(self._principal, e.id)
         )
         return rows.enterprise(await self._one("registry.enterprise", query, "enterprise", enterprise_id))
 
     async def persons(
         self,
-        principal: Principal,
         *,
         enterprise_id: str | None = None,
         watchlisted: bool | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page[Person]:
-        may.check_role(principal, may.READERS)
+        may.check_role(self._principal, may.READERS)
         p = persons.c
-        query = select(persons).where(person_clause(principal, p.id))
+        query = select(persons).where(person_clause(self._principal, p.id))
         if enterprise_id is not None:
             query = query.where(p.enterprise_id == enterprise_id)
         if watchlisted is not None:
             query = query.where(p.watchlisted.is_(watchlisted))
         found = await self._page("registry.persons", query, p.id, str, cursor, limit)
-        return Page([self._person(row, principal) for row in found.items], found.next_cursor)
+        return Page([self._person(row) for row in found.items], found.next_cursor)
 
-    async def person(self, principal: Principal, person_id: str) -> Person:
-        may.check_role(principal, may.READERS)
-        query = select(persons).where(persons.c.id == person_id, person_clause(principal, persons.c.id))
-        return self._person(await self._one("registry.person", query, "person", person_id), principal)
+    async def person(self, person_id: str) -> Person:
+        may.check_role(self._principal, may.READERS)
+        query = select(persons).where(persons.c.id == person_id, person_clause(self._principal, persons.c.id))
+        return self._person(await self._one("registry.person", query, "person", person_id))
 
-    async def projects(
-        self, principal: Principal, *, registered: bool | None = None, district: str | None = None
-    ) -> list[Project]:
-        may.check_role(principal, may.READERS)
+    async def projects(self, *, registered: bool | None = None, district: str | None = None) -> list[Project]:
+        may.check_role(self._principal, may.READERS)
         p = projects.c
-        query = select(*rows.PROJECT_COLUMNS).where(project_clause(principal, p.id)).order_by(p.id)
+        query = select(*rows.PROJECT_COLUMNS).where(project_clause(self._principal, p.id)).order_by(p.id)
         if registered is not None:
             query = query.where(p.registered_at.is_not(None) if registered else p.registered_at.is_(None))
         if district is not None:
@@ -120,14 +107,14 @@ class RegistryReader:
         async with self._store.read("registry.projects") as conn:
             return [rows.project(row) for row in await conn.execute(query)]
 
-    async def project(self, principal: Principal, project_id: str) -> Project:
-        may.check_role(principal, may.READERS)
+    async def project(self, project_id: str) -> Project:
+        may.check_role(self._principal, may.READERS)
         p = projects.c
-        query = select(*rows.PROJECT_COLUMNS).where(p.id == project_id, project_clause(principal, p.id))
+        query = select(*rows.PROJECT_COLUMNS).where(p.id == project_id, project_clause(self._principal, p.id))
         return rows.project(await self._one("registry.project", query, "project", project_id))
 
-    async def parties(self, principal: Principal, project_id: str) -> list[Party]:
-        may.check_role(principal, may.READERS)
+    async def parties(self, project_id: str) -> list[Party]:
+        may.check_role(self._principal, may.READERS)
         pp, acc = project_parties.c, accounts.c
         department = (
             (acc.project_id == pp.project_id)
@@ -141,88 +128,55 @@ class RegistryReader:
             .order_by(pp.joined_at, pp.enterprise_id)
         )
         async with self._store.read("registry.parties") as conn:
-            await _need_visible_project(conn, principal, project_id)
+            await self._need_visible_project(conn, project_id)
             return [Party(**row._mapping) for row in await conn.execute(query)]
 
     async def assignments(
         self,
-        principal: Principal,
         project_id: str,
         *,
         person_id: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> Page[Assignment]:
-        may.check_role(principal, may.READERS)
+        may.check_role(self._principal, may.READERS)
         a = rows.ASSIGNMENT.c
         query = select(*rows.ASSIGNMENT_COLUMNS).where(
-            a.project_id == project_id, person_record_clause(principal, a.project_id, a.person_id)
+            a.project_id == project_id, person_record_clause(self._principal, a.project_id, a.person_id)
         )
         if person_id is not None:
             query = query.where(a.person_id == person_id)
         async with self._store.read("registry.assignments") as conn:
-            await _need_visible_project(conn, principal, project_id)
+            await self._need_visible_project(conn, project_id)
         found = await self._page("registry.assignments", query, a.id, int, cursor, limit)
         return Page([rows.assignment(row) for row in found.items], found.next_cursor)
 
-    async def gates(self, principal: Principal, project_id: str) -> list[Gate]:
+    async def gates(self, project_id: str) -> list[Gate]:
         """A project's lanes; the operator sees every project's (devices, not people)."""
-        may.check_role(principal, may.READ_GATES)
+        may.check_role(self._principal, may.READ_GATES)
         g = gates.c
         query = (
             select(*rows.GATE_COLUMNS)
-            .where(g.project_id == project_id, device_clause(principal, g.device_id))
+            .where(g.project_id == project_id, device_clause(self._principal, g.device_id))
             .order_by(g.lane, g.device_id)
         )
         async with self._store.read("registry.gates") as conn:
-            if principal.role is Role.OPERATOR:
+            if self._principal.role is Role.OPERATOR:
                 await rows.project_row(conn, project_id)
             else:
-                await _need_visible_project(conn, principal, project_id)
+                await self._need_visible_project(conn, project_id)
             return [rows.gate(row) for row in await conn.execute(query)]
 
-    async def inspections(self, principal: Principal, project_id: str) -> list[Inspection]:
-        may.check_role(principal, may.READ_INSPECTIONS)
+    async def inspections(self, project_id: str) -> list[Inspection]:
+        may.check_role(self._principal, may.READ_INSPECTIONS)
         query = (
             rows.inspections_query()
             .where(inspections.c.project_id == project_id)
             .order_by(inspections.c.inspected_on.desc(), inspections.c.id.desc())
         )
         async with self._store.read("registry.inspections") as conn:
-            await _need_visible_project(conn, principal, project_id)
+            await self._need_visible_project(conn, project_id)
             return [rows.inspection(row) for row in await conn.execute(query)]
-
-    async def account_principal(self, username: str) -> Principal:
-        """The Principal of an account the registry made, for tools that act on its behalf (the
-        demo's seed, scripts): what a login as ``username`` would produce, without the password."""
-        async with self._store.read("registry.account_principal") as conn:
-            row = (await conn.execute(select(accounts).where(accounts.c.username == username))).first()
-        if row is None:
-            raise Missing("account", username)
-        return Principal(
-            row.id, row.username, Role(row.role), row.district, row.enterprise_id, row.project_id
-        )
-
-    # -- helpers ---------------------------------------------------------------------------------
-
-    def _person(self, row: Row[Any], principal: Principal) -> Person:
-        full = principal.sees_full_id_numbers
-        return Person(
-            id=row.id,
-            id_number=self._vault.open_id(row.id, row.id_cipher) if full else row.id_masked,
-            id_number_masked=not full,
-            name=row.name,
-            card_kind=row.card_kind,
-            nation=row.nation,
-            birth_date=row.birth_date,
-            enterprise_id=row.enterprise_id,
-            category=row.category,
-            position=row.position,
-            registered_district=row.registered_district,
-            watchlisted=row.watchlisted,
-            watchlist_reason=row.watchlist_reason,
-            created_at=row.created_at,
-        )
 
     async def _one(self, operation: str, query: Any, what: str, ident: str) -> Row[Any]:
         async with self._store.read(operation) as conn:
@@ -250,10 +204,3 @@ class RegistryReader:
         more = len(found) > limit
         items = found[:limit]
         return Page(items, encode_key(items[-1]._mapping[key]) if more else None)
-
-
-async def _need_visible_project(conn: AsyncConnection, principal: Principal, project_id: str) -> None:
-    """404 for a project that does not exist or that the account cannot see (the same answer)."""
-    p = projects.c
-    if await conn.scalar(select(p.id).where(p.id == project_id, project_clause(principal, p.id))) is None:
-        raise Missing("project", project_id)

@@ -1,9 +1,9 @@
 """A synthetic registry for the demo and the benches: the same ``seed`` makes the same world.
 
-Everything goes through :class:`~hub.registry.Registry` as the notice's accounts would do it (the
-city records districts, enterprises and permits; each general contractor registers its projects
-(报备) and their parties; the project departments assign people), so a seeded hub has the audit
-lines, accounts, sealed ID numbers and credential hashes a real one has.
+Everything goes through :class:`~hub.registry.Registry`, each write as the notice's account that
+would make it (the city records districts, enterprises and permits; each general contractor
+registers its projects (报备) and their parties; the project departments assign people), so a
+seeded hub has the audit lines, accounts, sealed ID numbers and credential hashes a real one has.
 
 The people are invented: names from short lists, ID numbers with valid GB 11643 check digits
 built here from :mod:`wire.idnumber` (hardware's identity emulator would pull the controller
@@ -40,7 +40,7 @@ from hub.registry.models import (
     WatchlistIn,
 )
 from hub.registry.records import Enterprise
-from hub.registry.registry import Registry
+from hub.registry.registry import RegistryDesk
 from hub.registry.uscc import with_check_character
 from wire.idnumber import with_check_digit
 
@@ -116,7 +116,7 @@ class SeedSummary:
 
 
 async def seed_registry(
-    registry: Registry,
+    registry: RegistryDesk,
     principal: Principal,
     *,
     people: int = 300,
@@ -150,7 +150,7 @@ async def seed_registry(
 class _Planter:
     """The seed's steps, sharing one random stream (their order is part of the seed)."""
 
-    def __init__(self, registry: Registry, city: Principal, rng: random.Random, today: date) -> None:
+    def __init__(self, registry: RegistryDesk, city: Principal, rng: random.Random, today: date) -> None:
         self._registry = registry
         self._city = city
         self._rng = rng
@@ -165,7 +165,7 @@ class _Planter:
     async def districts(self) -> tuple[str, ...]:
         for code, name in DISTRICTS.items():
             with contextlib.suppress(DistrictExists):  # a hub that already knows its districts
-                await self._registry.create_district(self._city, DistrictIn(code=code, name=name))
+                await self._registry.acting_for(self._city).create_district(DistrictIn(code=code, name=name))
         return tuple(DISTRICTS)
 
     async def enterprises(self) -> list[Enterprise]:
@@ -178,7 +178,7 @@ class _Planter:
             data = EnterpriseIn(
                 number=number, name=name, kind=kind, district=district, local=local, password=SEED_PASSWORD
             )
-            self._enterprises.append(await self._registry.create_enterprise(self._city, data))
+            self._enterprises.append(await self._registry.acting_for(self._city).create_enterprise(data))
             self.accounts[number] = "enterprise"
         return self._enterprises
 
@@ -204,7 +204,7 @@ class _Planter:
                 gc_enterprise_id=gc.id,
                 permit_issued_on=issued,
             )
-            await self._registry.create_project(self._city, data)
+            await self._registry.acting_for(self._city).create_project(data)
             if n < unregistered_from:
                 await self._register(project_id, gc)
                 registered.append(project_id)
@@ -214,8 +214,8 @@ class _Planter:
         """报备 as the GC, then its department registers one subcontractor of each kind and a supervisor."""
         stem = project_id[:48]
         gc_account = await self._registry.account_principal(gc.number)
-        await self._registry.register_project(
-            gc_account, project_id, RegistrationIn(account=self._account(f"{stem}-gc", "gc_project"))
+        await self._registry.acting_for(gc_account).register_project(
+            project_id, RegistrationIn(account=self._account(f"{stem}-gc", "gc_project"))
         )
         department = await self._registry.account_principal(f"{stem}-gc")
         self._departments[project_id] = department
@@ -242,8 +242,8 @@ class _Planter:
         )
         for enterprise, role, suffix, account_role in chosen:
             account = self._account(f"{stem}-{suffix}", account_role)
-            await self._registry.add_party(
-                department, project_id, PartyIn(enterprise_id=enterprise.id, role=role, account=account)
+            await self._registry.acting_for(department).add_party(
+                project_id, PartyIn(enterprise_id=enterprise.id, role=role, account=account)
             )
             parties.append(enterprise)
         self._parties[project_id] = parties
@@ -271,7 +271,7 @@ class _Planter:
                 category=PersonCategory.MANAGER if manager else PersonCategory.WORKER,
                 position=self._rng.choice(_MANAGER_POSITIONS[kind]) if manager else None,
             )
-            person = await self._registry.register_person(self._city, data)
+            person = await self._registry.acting_for(self._city).register_person(data)
             projects = await self._assign(person.id, enterprise, "manager" if manager else "worker")
             seeded.append(
                 SeededPerson(person.id, number, name, born, enterprise.id, projects, watchlisted=False)
@@ -293,7 +293,7 @@ class _Planter:
             entry_date=entry,
             exit_date=exit_date,
         )
-        await self._registry.assign(self._departments[project_id], project_id, data)
+        await self._registry.acting_for(self._departments[project_id]).assign(project_id, data)
         self.assignments += 1
         return (project_id,)
 
@@ -301,8 +301,8 @@ class _Planter:
         on_site = [i for i, p in enumerate(persons) if p.projects]
         for index in sorted(self._rng.sample(on_site, min(WATCHLISTED, len(on_site)))):
             person = persons[index]
-            await self._registry.set_watchlist(
-                self._city, person.person_id, WatchlistIn(flag=True, reason="证件核查中（演示）")
+            await self._registry.acting_for(self._city).set_watchlist(
+                person.person_id, WatchlistIn(flag=True, reason="证件核查中（演示）")
             )
             persons[index] = dataclasses.replace(person, watchlisted=True)
 
@@ -312,7 +312,7 @@ class _Planter:
             for n, device_id in enumerate(devices, start=1):
                 direction = ("in", "out")[n % 2 == 0] if len(devices) > 1 else "both"
                 data = GateIn(device_id=device_id, lane=f"lane-{n}", direction=direction, name=f"{n}号通道")
-                await self._registry.place_gate(self._city, project_id, data)
+                await self._registry.acting_for(self._city).place_gate(project_id, data)
                 placed += 1
         return placed
 

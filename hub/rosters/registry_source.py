@@ -15,11 +15,9 @@ from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-
+from hub.registry.internal import InternalRegistryReads
 from hub.rosters.source import Entry
 from hub.store import Store
-from hub.store.schema import assignments, gates, persons
 from wire.clock import SITE_ZONE, SystemClock
 
 ENDED_KEPT_DAYS = 30
@@ -43,27 +41,14 @@ class RegistrySource:
     def __init__(self, store: Store, *, clock: Callable[[], datetime] | None = None) -> None:
         """``clock``: a wall-clock reading (the app's ``clock.wall``; the system's when not given)
         that decides which assignment is in force today."""
-        self._store = store
+        self._registry = InternalRegistryReads(store)  # unscoped: the hub compiles every site's roster
         self._clock = clock or SystemClock().wall
 
     async def entries(self, project_id: str) -> list[Entry]:
         today = _today(self._clock)
-        a = assignments.c
-        columns = (
-            a.credential_hash,
-            a.person_id,
-            a.role,
-            a.entry_date,
-            a.exit_date,
-            a.pass_from,
-            a.pass_until,
+        rows = await self._registry.roster_assignments(
+            project_id, ended_since=today - timedelta(days=ENDED_KEPT_DAYS)
         )
-        query = select(*columns).where(
-            a.project_id == project_id,
-            or_(a.exit_date.is_(None), a.exit_date >= today - timedelta(days=ENDED_KEPT_DAYS)),
-        )
-        async with self._store.read("roster entries") as conn:
-            rows = (await conn.execute(query)).all()
         chosen: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
         for row in rows:
             rank = _rank(row.entry_date, row.exit_date, today)
@@ -83,22 +68,10 @@ class RegistrySource:
     async def watchlist(self, project_id: str) -> Collection[str]:
         """Credential hashes of watchlisted people with an assignment on the project (a lane then
         denies them with ``watchlisted`` and raises an alert, whatever their assignment says)."""
-        a, p = assignments.c, persons.c
-        query = (
-            select(a.credential_hash)
-            .select_from(assignments.join(persons, p.id == a.person_id))
-            .where(and_(a.project_id == project_id, p.watchlisted.is_(True)))
-            .distinct()
-        )
-        async with self._store.read("roster watchlist") as conn:
-            return frozenset((await conn.execute(query)).scalars())
+        return await self._registry.watchlisted_hashes(project_id)
 
     async def devices(self, project_id: str) -> Collection[str]:
-        query = select(gates.c.device_id).where(gates.c.project_id == project_id)
-        async with self._store.read("roster devices") as conn:
-            return frozenset((await conn.execute(query)).scalars())
+        return await self._registry.devices_of(project_id)
 
     async def projects_with_lanes(self) -> list[str]:
-        query = select(gates.c.project_id).distinct().order_by(gates.c.project_id)
-        async with self._store.read("projects with lanes") as conn:
-            return list((await conn.execute(query)).scalars())
+        return await self._registry.projects_with_lanes()

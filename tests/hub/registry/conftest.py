@@ -24,7 +24,7 @@ from hub.api.keys import REGISTRY, STORE
 from hub.app import create_app
 from hub.auth.principal import Principal, Role
 from hub.config import HubConfig
-from hub.registry import Enterprise, IdVault, Person, Project, Registry, load_data_key
+from hub.registry import Enterprise, IdVault, Person, Project, RegistryDesk, load_data_key
 from hub.registry.models import (
     AccountIn,
     AssignmentIn,
@@ -66,7 +66,7 @@ async def account(store: Store, username: str) -> Principal:
 @dataclass
 class World:
     store: Store
-    registry: Registry
+    registry: RegistryDesk
     rng: random.Random
     city: Principal
     district: Principal
@@ -98,16 +98,16 @@ class World:
             "category": "worker",
         }
         values.update(changes)
-        person = await self.registry.register_person(self.city, PersonIn.model_validate(values))
+        person = await self.registry.acting_for(self.city).register_person(PersonIn.model_validate(values))
         self.numbers[person.id] = str(values["id_number"])
         return person
 
 
-async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
+async def build_world(store: Store, registry: RegistryDesk, seed: int = 7) -> World:
     rng = random.Random(seed)
     city = await create_account(store, role=Role.CITY, username="city-1")
     for code, name in ((HOME, "西湖区"), (OTHER, "拱墅区")):
-        await registry.create_district(city, DistrictIn(code=code, name=name))
+        await registry.acting_for(city).create_district(DistrictIn(code=code, name=name))
     district = await create_account(store, role=Role.DISTRICT, username="xihu-bureau", district=HOME)
     other_district = await create_account(
         store, role=Role.DISTRICT, username="gongshu-bureau", district=OTHER
@@ -118,14 +118,13 @@ async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
         data = EnterpriseIn(
             number=uscc(serial), name=name, kind=kind, district=HOME, local=True, password=PASSWORD
         )
-        return await registry.create_enterprise(city, data)
+        return await registry.acting_for(city).create_enterprise(data)
 
     gc = await enterprise(1, "general_contractor", "总包建设集团")
     sub = await enterprise(2, "labour_subcontractor", "劳务分包公司")
     other_sub = await enterprise(3, "professional_subcontractor", "幕墙专业分包")
     supervisor = await enterprise(4, "supervision", "监理咨询公司")
-    project = await registry.create_project(
-        city,
+    project = await registry.acting_for(city).create_project(
         ProjectIn(
             id="site-a",
             permit_number="330106202601150101",
@@ -136,8 +135,7 @@ async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
             permit_issued_on=date(2026, 1, 15),
         ),
     )
-    unregistered = await registry.create_project(
-        district,
+    unregistered = await registry.acting_for(district).create_project(
         ProjectIn(
             id="site-b",
             permit_number="330106202602010202",
@@ -149,8 +147,8 @@ async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
         ),
     )
     gc_account = await account(store, gc.number)
-    project = await registry.register_project(
-        gc_account, project.id, RegistrationIn(account=AccountIn(username="site-a-gc", password=PASSWORD))
+    project = await registry.acting_for(gc_account).register_project(
+        project.id, RegistrationIn(account=AccountIn(username="site-a-gc", password=PASSWORD))
     )
     gc_project = await account(store, "site-a-gc")
     for enterprise_, role, username in (
@@ -160,7 +158,7 @@ async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
         party = PartyIn(
             enterprise_id=enterprise_.id, role=role, account=AccountIn(username=username, password=PASSWORD)
         )
-        await registry.add_party(gc_project, project.id, party)
+        await registry.acting_for(gc_project).add_party(project.id, party)
     world = World(
         store=store,
         registry=registry,
@@ -183,8 +181,7 @@ async def build_world(store: Store, registry: Registry, seed: int = 7) -> World:
         worker=None,  # type: ignore[arg-type]  # set just below
     )
     world.worker = await world.person()
-    await registry.assign(
-        gc_project,
+    await registry.acting_for(gc_project).assign(
         project.id,
         AssignmentIn(
             person_id=world.worker.id, enterprise_id=sub.id, role="worker", entry_date=date(2026, 3, 1)
@@ -205,7 +202,7 @@ def vault() -> IdVault:
 
 @pytest.fixture
 async def world(store: Store, vault: IdVault) -> World:
-    return await build_world(store, Registry(store, vault, fast_hash=True))
+    return await build_world(store, RegistryDesk(store, vault, fast_hash=True))
 
 
 @pytest.fixture
@@ -221,7 +218,7 @@ async def http_world(client: Client, tmp_path: Path) -> World:
     roster listener is on the app's registry, the one the API writes through."""
     store = client.app[STORE]
     world = await build_world(
-        store, Registry(store, IdVault(load_data_key(tmp_path / "data.key")), fast_hash=True)
+        store, RegistryDesk(store, IdVault(load_data_key(tmp_path / "data.key")), fast_hash=True)
     )
 
     async def listener(project_id: str) -> None:

@@ -279,8 +279,7 @@ BAD_INPUTS = [
 async def test_each_bad_input_has_its_own_code_and_stores_nothing(client: Client, http_world: World) -> None:
     """One world for every case: each is refused, so none changes what the next one meets."""
     world = http_world
-    elsewhere = await world.registry.create_project(
-        world.city,
+    elsewhere = await world.registry.acting_for(world.city).create_project(
         ProjectIn(
             id="site-d",
             permit_number="330106202605050505",
@@ -292,11 +291,11 @@ async def test_each_bad_input_has_its_own_code_and_stores_nothing(client: Client
         ),
     )
     registration = RegistrationIn(account=AccountIn(username="site-d-gc", password=PASSWORD))
-    await world.registry.register_project(world.gc_account, elsewhere.id, registration)
+    await world.registry.acting_for(world.gc_account).register_project(elsewhere.id, registration)
     gate = GateIn(device_id="lane-elsewhere", lane="l1", direction="in", name="x")
-    await world.registry.place_gate(world.city, elsewhere.id, gate)
+    await world.registry.acting_for(world.city).place_gate(elsewhere.id, gate)
     worker_number = world.numbers[world.worker.id]
-    assignment_id = (await world.registry.assignments(world.city, "site-a")).items[0].id
+    assignment_id = (await world.registry.acting_for(world.city).assignments("site-a")).items[0].id
     before = await _audit_count(client)
     for method, path, who, changes, status, code in BAD_INPUTS:
         path = path.replace("WORKER", str(assignment_id))
@@ -484,8 +483,7 @@ async def test_persons_and_assignments_page_over_http(client: Client, http_world
     world = http_world
     for day in range(1, 6):
         person = await world.person()
-        await world.registry.assign(
-            world.gc_project,
+        await world.registry.acting_for(world.gc_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=person.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 5, day)

@@ -33,7 +33,8 @@ async def test_one_person_registered_by_two_bureaus_at_once(world: World) -> Non
         card_kind="resident", id_number=number, name="王芳", enterprise_id=world.sub.id, category="worker"
     )
     made, refused = await race(
-        world.registry.register_person(world.city, data), world.registry.register_person(world.district, data)
+        world.registry.acting_for(world.city).register_person(data),
+        world.registry.acting_for(world.district).register_person(data),
     )
     assert len(made) == 1 and [type(e) for e in refused] == [errors.PersonAlreadyRegistered]
     assert number not in str(refused[0])
@@ -45,8 +46,8 @@ async def test_one_enterprise_number_registered_twice_at_once(world: World) -> N
         number=uscc(90), name="并发公司", kind="supervision", district=HOME, local=True, password=PASSWORD
     )
     made, refused = await race(
-        world.registry.create_enterprise(world.city, data),
-        world.registry.create_enterprise(world.district, data),
+        world.registry.acting_for(world.city).create_enterprise(data),
+        world.registry.acting_for(world.district).create_enterprise(data),
     )
     assert len(made) == 1 and [type(e) for e in refused] == [errors.EnterpriseNumberTaken]
     assert await rows(world, enterprises, enterprises.c.number == data.number) == 1
@@ -61,21 +62,21 @@ async def test_two_overlapping_assignments_at_once(world: World) -> None:
         )
 
     made, refused = await race(
-        world.registry.assign(world.gc_project, "site-a", on_site("2026-04-01")),
-        world.registry.assign(world.sub_project, "site-a", on_site("2026-04-02")),
+        world.registry.acting_for(world.gc_project).assign("site-a", on_site("2026-04-01")),
+        world.registry.acting_for(world.sub_project).assign("site-a", on_site("2026-04-02")),
     )
     assert len(made) == 1 and [type(e) for e in refused] == [errors.AssignmentOverlaps]
     assert await rows(world, assignments, assignments.c.person_id == person.id) == 1
 
 
 async def test_one_device_placed_at_two_sites_at_once(world: World) -> None:
-    await world.registry.register_project(
-        world.gc_account, "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
+    await world.registry.acting_for(world.gc_account).register_project(
+        "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
     )
     gate = GateIn(device_id="lane-race", lane="l1", direction="in", name="x")
     made, refused = await race(
-        world.registry.place_gate(world.city, "site-a", gate),
-        world.registry.place_gate(world.city, "site-b", gate),
+        world.registry.acting_for(world.city).place_gate("site-a", gate),
+        world.registry.acting_for(world.city).place_gate("site-b", gate),
     )
     assert len(made) == 1 and [type(e) for e in refused] == [errors.DeviceAlreadyPlaced]
     assert await rows(world, gates, gates.c.device_id == "lane-race") == 1

@@ -61,15 +61,17 @@ async def test_the_notices_flow_leaves_each_party_with_its_account(world: World)
     assert (world.gc_project.role, world.gc_project.enterprise_id) == (Role.GC_PROJECT, world.gc.id)
     assert (world.sub_project.role, world.sub_project.enterprise_id) == (Role.SUB_PROJECT, world.sub.id)
     assert world.supervision_project.role is Role.SUPERVISION_PROJECT
-    parties = await world.registry.parties(world.gc_project, world.project.id)
+    parties = await world.registry.acting_for(world.gc_project).parties(world.project.id)
     assert [(p.enterprise_id, p.role, p.account) for p in parties] == [
         (world.gc.id, "general_contractor", "site-a-gc"),
         (world.sub.id, "subcontractor", "site-a-labour"),
         (world.supervisor.id, "supervision", "site-a-supervision"),
     ]
-    registered = await world.registry.projects(world.city, registered=True)
+    registered = await world.registry.acting_for(world.city).projects(registered=True)
     assert [p.id for p in registered] == ["site-a"]
-    assert [p.id for p in await world.registry.projects(world.city, registered=False)] == ["site-b"]
+    assert [p.id for p in await world.registry.acting_for(world.city).projects(registered=False)] == [
+        "site-b"
+    ]
 
 
 async def test_a_later_subcontractor_joins_the_same_way(world: World) -> None:
@@ -78,7 +80,7 @@ async def test_a_later_subcontractor_joins_the_same_way(world: World) -> None:
         role="subcontractor",
         account=AccountIn(username="site-a-curtain", password=PASSWORD),
     )
-    joined = await world.registry.add_party(world.gc_project, world.project.id, party)
+    joined = await world.registry.acting_for(world.gc_project).add_party(world.project.id, party)
     assert (joined.role, joined.account) == ("subcontractor", "site-a-curtain")
     later = await account(world.store, "site-a-curtain")
     assert (later.role, later.project_id, later.enterprise_id) == (
@@ -87,8 +89,7 @@ async def test_a_later_subcontractor_joins_the_same_way(world: World) -> None:
         world.other_sub.id,
     )
     with pytest.raises(errors.PartyExists):
-        await world.registry.add_party(
-            world.gc_project,
+        await world.registry.acting_for(world.gc_project).add_party(
             world.project.id,
             party.model_copy(update={"account": AccountIn(username="x-other", password=PASSWORD)}),
         )
@@ -101,7 +102,7 @@ async def test_a_party_must_be_of_the_right_kind(world: World) -> None:
         account=AccountIn(username="wrong-kind", password=PASSWORD),
     )
     with pytest.raises(errors.WrongEnterpriseKind) as caught:
-        await world.registry.add_party(world.gc_project, world.project.id, party)
+        await world.registry.acting_for(world.gc_project).add_party(world.project.id, party)
     assert caught.value.code == "wrong_enterprise_kind"
     assert await count(world, accounts, accounts.c.username == "wrong-kind") == 0
 
@@ -114,7 +115,7 @@ async def test_a_taken_username_leaves_neither_party_nor_account(world: World) -
     )
     audit_before = await count(world, audit_log)
     with pytest.raises(errors.UsernameTaken) as caught:
-        await world.registry.add_party(world.gc_project, world.project.id, party)
+        await world.registry.acting_for(world.gc_project).add_party(world.project.id, party)
     assert caught.value.code == "username_taken"
     assert await count(world, project_parties, project_parties.c.enterprise_id == world.other_sub.id) == 0
     assert (
@@ -133,7 +134,7 @@ async def test_a_duplicate_enterprise_number_is_refused_whole(world: World) -> N
         password=PASSWORD,
     )
     with pytest.raises(errors.EnterpriseNumberTaken) as caught:
-        await world.registry.create_enterprise(world.city, data)
+        await world.registry.acting_for(world.city).create_enterprise(data)
     assert caught.value.code == "enterprise_number_taken" and world.gc.id in caught.value.message
     assert await count(world, enterprises, enterprises.c.number == world.gc.number) == 1
 
@@ -145,14 +146,13 @@ async def test_an_enterprise_whose_account_name_is_taken_is_not_stored(world: Wo
         number=number, name="新公司", kind="supervision", district="330106", local=False, password=PASSWORD
     )
     with pytest.raises(errors.UsernameTaken):
-        await world.registry.create_enterprise(world.city, data)
+        await world.registry.acting_for(world.city).create_enterprise(data)
     assert await count(world, enterprises, enterprises.c.number == number) == 0
 
 
 async def test_unknown_references_name_what_is_unknown(world: World) -> None:
     with pytest.raises(errors.UnknownReference) as caught:
-        await world.registry.create_enterprise(
-            world.city,
+        await world.registry.acting_for(world.city).create_enterprise(
             EnterpriseIn(
                 number=uscc(50),
                 name="x",
@@ -167,19 +167,20 @@ async def test_unknown_references_name_what_is_unknown(world: World) -> None:
         await world.person(enterprise=None, enterprise_id="ent-missing")
     assert caught.value.code == "unknown_enterprise" and "ent-missing" in caught.value.message
     with pytest.raises(errors.UnknownReference) as caught:
-        await world.registry.assign(
-            world.gc_project, "site-a", assignment(world, "per-missing", "2026-03-01")
+        await world.registry.acting_for(world.gc_project).assign(
+            "site-a", assignment(world, "per-missing", "2026-03-01")
         )
     assert caught.value.code == "unknown_person"
     with pytest.raises(errors.Missing) as missing:
-        await world.registry.assign(
-            Principal(world.gc_project.account_id, "x", Role.GC_PROJECT, None, world.gc.id, "site-zz"),
+        await world.registry.acting_for(
+            Principal(world.gc_project.account_id, "x", Role.GC_PROJECT, None, world.gc.id, "site-zz")
+        ).assign(
             "site-zz",
             assignment(world, world.worker.id, "2026-03-01"),
         )
     assert "project site-zz" in missing.value.message
     with pytest.raises(errors.DistrictExists):
-        await world.registry.create_district(world.city, DistrictIn(code="330106", name="again"))
+        await world.registry.acting_for(world.city).create_district(DistrictIn(code="330106", name="again"))
 
 
 async def test_a_person_is_registered_once_city_wide(world: World) -> None:
@@ -187,8 +188,7 @@ async def test_a_person_is_registered_once_city_wide(world: World) -> None:
     before = await count(world, persons)
     with pytest.raises(errors.PersonAlreadyRegistered) as caught:
         # Another bureau, another enterprise, the number typed with blanks: still the same person.
-        await world.registry.register_person(
-            world.city,
+        await world.registry.acting_for(world.city).register_person(
             PersonIn(
                 card_kind="resident",
                 id_number=f" {number} ",
@@ -201,13 +201,12 @@ async def test_a_person_is_registered_once_city_wide(world: World) -> None:
     assert caught.value.existing_id == world.worker.id
     assert number not in caught.value.message
     assert await count(world, persons) == before
-    assert await world.registry.find_person(world.gc_project, number) == world.worker.id
-    assert await world.registry.find_person(world.gc_project, new_number(world.rng)) is None
+    assert await world.registry.acting_for(world.gc_project).find_person(number) == world.worker.id
+    assert await world.registry.acting_for(world.gc_project).find_person(new_number(world.rng)) is None
 
 
 async def test_registration_records_the_bureau_and_a_managers_position(world: World) -> None:
-    worker = await world.registry.register_person(
-        world.district,
+    worker = await world.registry.acting_for(world.district).register_person(
         PersonIn(
             card_kind="resident",
             id_number=new_number(world.rng),
@@ -217,8 +216,7 @@ async def test_registration_records_the_bureau_and_a_managers_position(world: Wo
         ),
     )
     assert worker.registered_district == "330106" and worker.category == "worker"
-    manager = await world.registry.register_person(
-        world.gc_account,
+    manager = await world.registry.acting_for(world.gc_account).register_person(
         PersonIn(
             card_kind="resident",
             id_number=new_number(world.rng),
@@ -246,10 +244,12 @@ async def test_the_credential_hash_is_the_lanes_hash_under_the_site_key(world: W
 
 
 async def test_overlapping_assignments_are_refused_naming_the_existing_one(world: World) -> None:
-    existing = (await world.registry.assignments(world.city, "site-a", person_id=world.worker.id)).items[0]
+    existing = (
+        await world.registry.acting_for(world.city).assignments("site-a", person_id=world.worker.id)
+    ).items[0]
     with pytest.raises(errors.AssignmentOverlaps) as caught:
-        await world.registry.assign(
-            world.gc_project, "site-a", assignment(world, world.worker.id, "2027-01-01")
+        await world.registry.acting_for(world.gc_project).assign(
+            "site-a", assignment(world, world.worker.id, "2027-01-01")
         )
     assert caught.value.code == "assignment_overlaps"
     assert caught.value.existing_id == existing.id
@@ -258,37 +258,37 @@ async def test_overlapping_assignments_are_refused_naming_the_existing_one(world
         and "2026-03-01 to open-ended" in caught.value.message
     )
     # 退场 on the 10th; coming back on the 10th still overlaps, on the 11th does not.
-    await world.registry.end_assignment(
-        world.gc_project, existing.id, AssignmentExit(exit_date=date(2026, 4, 10))
+    await world.registry.acting_for(world.gc_project).end_assignment(
+        existing.id, AssignmentExit(exit_date=date(2026, 4, 10))
     )
     with pytest.raises(errors.AssignmentOverlaps):
-        await world.registry.assign(
-            world.gc_project, "site-a", assignment(world, world.worker.id, "2026-04-10")
+        await world.registry.acting_for(world.gc_project).assign(
+            "site-a", assignment(world, world.worker.id, "2026-04-10")
         )
-    again = await world.registry.assign(
-        world.gc_project, "site-a", assignment(world, world.worker.id, "2026-04-11")
+    again = await world.registry.acting_for(world.gc_project).assign(
+        "site-a", assignment(world, world.worker.id, "2026-04-11")
     )
     # Moving the first exit past the second's entry would overlap again.
     with pytest.raises(errors.AssignmentOverlaps) as caught:
-        await world.registry.end_assignment(
-            world.gc_project, existing.id, AssignmentExit(exit_date=date(2026, 5, 1))
+        await world.registry.acting_for(world.gc_project).end_assignment(
+            existing.id, AssignmentExit(exit_date=date(2026, 5, 1))
         )
     assert caught.value.existing_id == again.id
     # A period before the first one fits in front of it.
-    await world.registry.assign(
-        world.gc_project, "site-a", assignment(world, world.worker.id, "2026-01-01", "2026-02-28")
+    await world.registry.acting_for(world.gc_project).assign(
+        "site-a", assignment(world, world.worker.id, "2026-01-01", "2026-02-28")
     )
     assert await count(world, assignments, assignments.c.person_id == world.worker.id) == 3
 
 
 async def test_an_exit_before_the_entry_is_refused(world: World) -> None:
-    existing = (await world.registry.assignments(world.city, "site-a")).items[0]
+    existing = (await world.registry.acting_for(world.city).assignments("site-a")).items[0]
     with pytest.raises(errors.ExitBeforeEntry) as caught:
-        await world.registry.end_assignment(
-            world.gc_project, existing.id, AssignmentExit(exit_date=date(2026, 2, 28))
+        await world.registry.acting_for(world.gc_project).end_assignment(
+            existing.id, AssignmentExit(exit_date=date(2026, 2, 28))
         )
     assert caught.value.code == "exit_before_entry"
-    assert (await world.registry.assignments(world.city, "site-a")).items[0].exit_date is None
+    assert (await world.registry.acting_for(world.city).assignments("site-a")).items[0].exit_date is None
 
 
 async def test_an_unregistered_project_takes_no_parties_assignments_or_gates(world: World) -> None:
@@ -299,11 +299,11 @@ async def test_an_unregistered_project_takes_no_parties_assignments_or_gates(wor
         account=AccountIn(username="site-b-sub", password=PASSWORD),
     )
     for write in (
-        world.registry.add_party(city_gc, "site-b", party),
-        world.registry.assign(
-            city_gc, "site-b", assignment(world, world.worker.id, "2026-03-01", enterprise_id=world.gc.id)
+        world.registry.acting_for(city_gc).add_party("site-b", party),
+        world.registry.acting_for(city_gc).assign(
+            "site-b", assignment(world, world.worker.id, "2026-03-01", enterprise_id=world.gc.id)
         ),
-        world.registry.place_gate(world.city, "site-b", gate("lane-b1")),
+        world.registry.acting_for(world.city).place_gate("site-b", gate("lane-b1")),
     ):
         with pytest.raises(errors.ProjectNotRegistered) as caught:
             await write
@@ -312,27 +312,24 @@ async def test_an_unregistered_project_takes_no_parties_assignments_or_gates(wor
 
 async def test_registration_is_once_and_only_by_the_general_contractor(world: World) -> None:
     with pytest.raises(errors.ProjectAlreadyRegistered):
-        await world.registry.register_project(
-            world.gc_account,
+        await world.registry.acting_for(world.gc_account).register_project(
             "site-a",
             RegistrationIn(account=AccountIn(username="site-a-gc2", password=PASSWORD)),
         )
     with pytest.raises(errors.Forbidden):
-        await world.registry.register_project(
-            world.sub_account,
+        await world.registry.acting_for(world.sub_account).register_project(
             "site-b",
             RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD)),
         )
     # A taken username refuses the whole 报备: the project stays unregistered.
     with pytest.raises(errors.UsernameTaken):
-        await world.registry.register_project(
-            world.gc_account,
+        await world.registry.acting_for(world.gc_account).register_project(
             "site-b",
             RegistrationIn(account=AccountIn(username="site-a-gc", password=PASSWORD)),
         )
-    assert (await world.registry.project(world.city, "site-b")).registered_at is None
-    done = await world.registry.register_project(
-        world.gc_account, "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
+    assert (await world.registry.acting_for(world.city).project("site-b")).registered_at is None
+    done = await world.registry.acting_for(world.gc_account).register_project(
+        "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
     )
     assert done.registered_at is not None
 
@@ -347,59 +344,61 @@ async def test_a_project_needs_a_general_contractor_and_a_free_permit(world: Wor
         "permit_issued_on": "2026-03-03",
     }
     with pytest.raises(errors.WrongEnterpriseKind):
-        await world.registry.create_project(world.city, ProjectIn.model_validate(base))
+        await world.registry.acting_for(world.city).create_project(ProjectIn.model_validate(base))
     with pytest.raises(errors.PermitNumberTaken):
-        await world.registry.create_project(
-            world.city,
+        await world.registry.acting_for(world.city).create_project(
             ProjectIn.model_validate(
                 {**base, "gc_enterprise_id": world.gc.id, "permit_number": "330106202601150101"}
             ),
         )
     with pytest.raises(errors.ProjectIdTaken):
-        await world.registry.create_project(
-            world.city, ProjectIn.model_validate({**base, "gc_enterprise_id": world.gc.id, "id": "site-a"})
+        await world.registry.acting_for(world.city).create_project(
+            ProjectIn.model_validate({**base, "gc_enterprise_id": world.gc.id, "id": "site-a"})
         )
-    minted = await world.registry.create_project(
-        world.city, ProjectIn.model_validate({**base, "gc_enterprise_id": world.gc.id})
+    minted = await world.registry.acting_for(world.city).create_project(
+        ProjectIn.model_validate({**base, "gc_enterprise_id": world.gc.id})
     )
     assert minted.id.startswith("prj-")
 
 
 async def test_gates_are_placed_moved_and_removed_once_per_device(world: World) -> None:
-    placed = await world.registry.place_gate(world.operator, "site-a", gate("lane-a1"))
+    placed = await world.registry.acting_for(world.operator).place_gate("site-a", gate("lane-a1"))
     assert placed.created and placed.value.lane == "east-1"
-    moved = await world.registry.place_gate(world.gc_project, "site-a", gate("lane-a1", lane="west-2"))
+    moved = await world.registry.acting_for(world.gc_project).place_gate(
+        "site-a", gate("lane-a1", lane="west-2")
+    )
     assert not moved.created and moved.value.lane == "west-2"
-    await world.registry.register_project(
-        world.gc_account, "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
+    await world.registry.acting_for(world.gc_account).register_project(
+        "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
     )
     with pytest.raises(errors.DeviceAlreadyPlaced) as caught:
-        await world.registry.place_gate(world.city, "site-b", gate("lane-a1"))
+        await world.registry.acting_for(world.city).place_gate("site-b", gate("lane-a1"))
     assert caught.value.code == "device_already_placed" and "site-a" in caught.value.message
-    assert [g.device_id for g in await world.registry.gates(world.operator, "site-a")] == ["lane-a1"]
-    await world.registry.remove_gate(world.district, "site-a", "lane-a1")
+    assert [g.device_id for g in await world.registry.acting_for(world.operator).gates("site-a")] == [
+        "lane-a1"
+    ]
+    await world.registry.acting_for(world.district).remove_gate("site-a", "lane-a1")
     with pytest.raises(errors.Missing):
-        await world.registry.remove_gate(world.district, "site-a", "lane-a1")
-    await world.registry.place_gate(world.city, "site-b", gate("lane-a1"))
-    assert [g.project_id for g in await world.registry.gates(world.city, "site-b")] == ["site-b"]
+        await world.registry.acting_for(world.district).remove_gate("site-a", "lane-a1")
+    await world.registry.acting_for(world.city).place_gate("site-b", gate("lane-a1"))
+    assert [g.project_id for g in await world.registry.acting_for(world.city).gates("site-b")] == ["site-b"]
 
 
 async def test_inspections_are_filed_by_supervision_and_read_by_the_project_and_the_authorities(
     world: World,
 ) -> None:
-    filed = await world.registry.file_inspection(
-        world.supervision_project,
+    filed = await world.registry.acting_for(world.supervision_project).file_inspection(
         "site-a",
         InspectionIn(inspected_on=date(2026, 3, 5), findings="东门未刷卡进场 2 人"),
     )
     assert filed.account == "site-a-supervision"
     for reader in (world.city, world.district, world.gc_project, world.supervision_project):
-        assert [i.id for i in await world.registry.inspections(reader, "site-a")] == [filed.id]
+        assert [i.id for i in await world.registry.acting_for(reader).inspections("site-a")] == [filed.id]
     with pytest.raises(errors.Missing):
-        await world.registry.inspections(world.other_district, "site-a")
+        await world.registry.acting_for(world.other_district).inspections("site-a")
     for reader in (world.sub_project, world.operator, world.gc_account):
         with pytest.raises(errors.Forbidden):
-            await world.registry.inspections(reader, "site-a")
+            await world.registry.acting_for(reader).inspections("site-a")
 
 
 async def test_persons_page_by_keyset_without_repeats(world: World) -> None:
@@ -408,7 +407,7 @@ async def test_persons_page_by_keyset_without_repeats(world: World) -> None:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await world.registry.persons(world.city, cursor=cursor, limit=2)
+        page = await world.registry.acting_for(world.city).persons(cursor=cursor, limit=2)
         assert len(page.items) <= 2
         seen += [p.id for p in page.items]
         if page.next_cursor is None:
@@ -419,9 +418,13 @@ async def test_persons_page_by_keyset_without_repeats(world: World) -> None:
 
 
 async def test_a_district_sees_its_people_and_another_district_does_not(world: World) -> None:
-    assert [p.id for p in (await world.registry.persons(world.district)).items] == [world.worker.id]
-    assert (await world.registry.persons(world.other_district)).items == []
+    assert [p.id for p in (await world.registry.acting_for(world.district).persons()).items] == [
+        world.worker.id
+    ]
+    assert (await world.registry.acting_for(world.other_district).persons()).items == []
     with pytest.raises(errors.Missing):
-        await world.registry.person(world.other_district, world.worker.id)
-    assert [e.id for e in (await world.registry.enterprises(world.sub_account)).items] == [world.sub.id]
-    assert OTHER not in [p.district for p in await world.registry.projects(world.district)]
+        await world.registry.acting_for(world.other_district).person(world.worker.id)
+    assert [e.id for e in (await world.registry.acting_for(world.sub_account).enterprises()).items] == [
+        world.sub.id
+    ]
+    assert OTHER not in [p.district for p in await world.registry.acting_for(world.district).projects()]

@@ -62,11 +62,14 @@ def test_a_window_is_a_visitors_whole_and_in_order() -> None:
 
 async def test_a_visitors_window_is_stored_and_reaches_the_roster(world: World) -> None:
     guest = await world.person()
-    made = await world.registry.assign(
-        world.gc_project, world.project.id, AssignmentIn.model_validate(visit(world, guest.id))
+    made = await world.registry.acting_for(world.gc_project).assign(
+        world.project.id, AssignmentIn.model_validate(visit(world, guest.id))
     )
     assert (made.pass_from, made.pass_until) == (FROM, UNTIL)
-    listed = {a.person_id: a for a in (await world.registry.assignments(world.city, world.project.id)).items}
+    listed = {
+        a.person_id: a
+        for a in (await world.registry.acting_for(world.city).assignments(world.project.id)).items
+    }
     assert listed[guest.id].pass_from == FROM and listed[guest.id].pass_from.tzinfo == UTC
     assert listed[guest.id].pass_until == UNTIL
     assert listed[world.worker.id].pass_from is None and listed[world.worker.id].pass_until is None

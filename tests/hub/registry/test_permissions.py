@@ -70,17 +70,16 @@ async def _assign_someone_new(world: World, principal: Principal) -> Any:
     data = AssignmentIn(
         person_id=person.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 4, 1)
     )
-    return await world.registry.assign(principal, "site-a", data)
+    return await world.registry.acting_for(principal).assign("site-a", data)
 
 
 WRITES: dict[str, tuple[Write, set[str]]] = {
     "create_district": (
-        lambda w, p: w.registry.create_district(p, DistrictIn(code="330108", name="滨江区")),
+        lambda w, p: w.registry.acting_for(p).create_district(DistrictIn(code="330108", name="滨江区")),
         {"city"},
     ),
     "create_enterprise": (
-        lambda w, p: w.registry.create_enterprise(
-            p,
+        lambda w, p: w.registry.acting_for(p).create_enterprise(
             EnterpriseIn(
                 number=uscc(60), name="x", kind="supervision", district=HOME, local=True, password=PASSWORD
             ),
@@ -88,17 +87,19 @@ WRITES: dict[str, tuple[Write, set[str]]] = {
         {"city", "district"},
     ),
     "register_worker": (
-        lambda w, p: w.registry.register_person(p, _worker(w, w.sub.id)),
+        lambda w, p: w.registry.acting_for(p).register_person(_worker(w, w.sub.id)),
         {"city", "district"},
     ),
     "watchlist": (
-        lambda w, p: w.registry.set_watchlist(p, w.worker.id, WatchlistIn(flag=True, reason="x")),
+        lambda w, p: w.registry.acting_for(p).set_watchlist(w.worker.id, WatchlistIn(flag=True, reason="x")),
         {"city", "district"},
     ),
-    "create_project": (lambda w, p: w.registry.create_project(p, _project(w, 1)), {"city", "district"}),
+    "create_project": (
+        lambda w, p: w.registry.acting_for(p).create_project(_project(w, 1)),
+        {"city", "district"},
+    ),
     "add_party": (
-        lambda w, p: w.registry.add_party(
-            p,
+        lambda w, p: w.registry.acting_for(p).add_party(
             "site-a",
             PartyIn(
                 enterprise_id=w.other_sub.id,
@@ -110,18 +111,18 @@ WRITES: dict[str, tuple[Write, set[str]]] = {
     ),
     "assign": (lambda w, p: _assign_someone_new(w, p), {"gc_project", "sub_project", "sub_account"}),
     "end_assignment": (
-        lambda w, p: w.registry.end_assignment(p, 1, AssignmentExit(exit_date=date(2026, 12, 31))),
+        lambda w, p: w.registry.acting_for(p).end_assignment(1, AssignmentExit(exit_date=date(2026, 12, 31))),
         {"gc_project", "sub_project", "sub_account"},
     ),
     "place_gate": (
-        lambda w, p: w.registry.place_gate(
-            p, "site-a", GateIn(device_id="lane-p1", lane="l", direction="in", name="x")
+        lambda w, p: w.registry.acting_for(p).place_gate(
+            "site-a", GateIn(device_id="lane-p1", lane="l", direction="in", name="x")
         ),
         {"city", "district", "gc_project", "operator"},
     ),
     "file_inspection": (
-        lambda w, p: w.registry.file_inspection(
-            p, "site-a", InspectionIn(inspected_on=date(2026, 3, 3), findings="x")
+        lambda w, p: w.registry.acting_for(p).file_inspection(
+            "site-a", InspectionIn(inspected_on=date(2026, 3, 3), findings="x")
         ),
         {"supervision_project"},
     ),
@@ -144,59 +145,59 @@ async def test_each_write_is_open_to_its_roles_only(world: World, action: str) -
 
 async def test_a_bureau_acts_in_its_own_district(world: World) -> None:
     with pytest.raises(errors.Forbidden, match="district 330105"):
-        await world.registry.create_project(world.other_district, _project(world, 2))
+        await world.registry.acting_for(world.other_district).create_project(_project(world, 2))
     with pytest.raises(errors.Forbidden):
-        await world.registry.create_enterprise(
-            world.other_district,
+        await world.registry.acting_for(world.other_district).create_enterprise(
             EnterpriseIn(
                 number=uscc(61), name="x", kind="supervision", district=HOME, local=True, password=PASSWORD
             ),
         )
     with pytest.raises(errors.Forbidden):  # the sub's workers are registered by its own bureau
-        await world.registry.register_person(world.other_district, _worker(world, world.sub.id))
+        await world.registry.acting_for(world.other_district).register_person(_worker(world, world.sub.id))
     with pytest.raises(errors.Forbidden):
-        await world.registry.place_gate(
-            world.other_district, "site-a", GateIn(device_id="lane-p2", lane="l", direction="in", name="x")
+        await world.registry.acting_for(world.other_district).place_gate(
+            "site-a", GateIn(device_id="lane-p2", lane="l", direction="in", name="x")
         )
     with pytest.raises(errors.Missing):  # a person it cannot see is not there for it
-        await world.registry.set_watchlist(
-            world.other_district, world.worker.id, WatchlistIn(flag=True, reason="x")
+        await world.registry.acting_for(world.other_district).set_watchlist(
+            world.worker.id, WatchlistIn(flag=True, reason="x")
         )
     assert (
-        await world.registry.create_project(world.other_district, _project(world, 3, OTHER))
+        await world.registry.acting_for(world.other_district).create_project(_project(world, 3, OTHER))
     ).district == OTHER
 
 
 async def test_an_enterprise_registers_its_own_managers_only(world: World) -> None:
-    manager = await world.registry.register_person(world.gc_account, _worker(world, world.gc.id, "manager"))
+    manager = await world.registry.acting_for(world.gc_account).register_person(
+        _worker(world, world.gc.id, "manager")
+    )
     assert manager.position == "safety_officer" and manager.id_number_masked
     with pytest.raises(errors.Forbidden, match="managers"):
-        await world.registry.register_person(world.gc_account, _worker(world, world.gc.id))
+        await world.registry.acting_for(world.gc_account).register_person(_worker(world, world.gc.id))
     with pytest.raises(errors.Forbidden):
-        await world.registry.register_person(world.gc_account, _worker(world, world.sub.id, "manager"))
+        await world.registry.acting_for(world.gc_account).register_person(
+            _worker(world, world.sub.id, "manager")
+        )
 
 
 async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world: World) -> None:
     gc_staff = await world.person(enterprise=world.gc)
     with pytest.raises(errors.Forbidden):  # through another enterprise
-        await world.registry.assign(
-            world.sub_project,
+        await world.registry.acting_for(world.sub_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=gc_staff.id, enterprise_id=world.gc.id, role="worker", entry_date=date(2026, 4, 1)
             ),
         )
     with pytest.raises(errors.Forbidden, match="staff"):  # someone else's employee through itself
-        await world.registry.assign(
-            world.sub_project,
+        await world.registry.acting_for(world.sub_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=gc_staff.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 4, 1)
             ),
         )
     with pytest.raises(errors.Forbidden):  # another project
-        await world.registry.assign(
-            world.sub_project,
+        await world.registry.acting_for(world.sub_project).assign(
             "site-b",
             AssignmentIn(
                 person_id=world.worker.id,
@@ -206,16 +207,14 @@ async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world:
             ),
         )
     # The GC's department may put anyone on site through any party enterprise, but only a party.
-    made = await world.registry.assign(
-        world.gc_project,
+    made = await world.registry.acting_for(world.gc_project).assign(
         "site-a",
         AssignmentIn(
             person_id=gc_staff.id, enterprise_id=world.gc.id, role="manager", entry_date=date(2026, 4, 1)
         ),
     )
     with pytest.raises(errors.NotAParty):
-        await world.registry.assign(
-            world.gc_project,
+        await world.registry.acting_for(world.gc_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=gc_staff.id,
@@ -226,34 +225,34 @@ async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world:
         )
     # And the subcontractor cannot end (or even see) the GC's assignment.
     with pytest.raises(errors.Missing):
-        await world.registry.end_assignment(
-            world.sub_project, made.id, AssignmentExit(exit_date=date(2026, 5, 1))
+        await world.registry.acting_for(world.sub_project).end_assignment(
+            made.id, AssignmentExit(exit_date=date(2026, 5, 1))
         )
-    assert [a.person_id for a in (await world.registry.assignments(world.sub_project, "site-a")).items] == [
-        world.worker.id
-    ]
+    assert [
+        a.person_id for a in (await world.registry.acting_for(world.sub_project).assignments("site-a")).items
+    ] == [world.worker.id]
 
 
 async def test_an_enterprise_assigns_its_staff_only_where_it_is_a_party(world: World) -> None:
     registration = RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
-    await world.registry.register_project(world.gc_account, "site-b", registration)
+    await world.registry.acting_for(world.gc_account).register_project("site-b", registration)
     staff = await world.person()
     on_b = AssignmentIn(
         person_id=staff.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 4, 1)
     )
     with pytest.raises(errors.NotAParty):
-        await world.registry.assign(world.sub_account, "site-b", on_b)
-    made = await world.registry.assign(world.sub_account, "site-a", on_b)
+        await world.registry.acting_for(world.sub_account).assign("site-b", on_b)
+    made = await world.registry.acting_for(world.sub_account).assign("site-a", on_b)
     assert made.enterprise_id == world.sub.id
-    ended = await world.registry.end_assignment(
-        world.sub_account, made.id, AssignmentExit(exit_date=date(2026, 4, 2))
+    ended = await world.registry.acting_for(world.sub_account).end_assignment(
+        made.id, AssignmentExit(exit_date=date(2026, 4, 2))
     )
     assert ended.exit_date == date(2026, 4, 2)
 
 
 async def test_project_departments_act_on_their_own_project(world: World) -> None:
-    await world.registry.register_project(
-        world.gc_account, "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
+    await world.registry.acting_for(world.gc_account).register_project(
+        "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
     )
     gc_b = await account(world.store, "site-b-gc")
     party = PartyIn(
@@ -262,24 +261,27 @@ async def test_project_departments_act_on_their_own_project(world: World) -> Non
         account=AccountIn(username="x-sub", password=PASSWORD),
     )
     with pytest.raises(errors.Forbidden, match="project site-b may not register parties on project site-a"):
-        await world.registry.add_party(gc_b, "site-a", party)
+        await world.registry.acting_for(gc_b).add_party("site-a", party)
     with pytest.raises(errors.Forbidden):
-        await world.registry.place_gate(
-            gc_b, "site-a", GateIn(device_id="lane-p3", lane="l", direction="in", name="x")
+        await world.registry.acting_for(gc_b).place_gate(
+            "site-a", GateIn(device_id="lane-p3", lane="l", direction="in", name="x")
         )
     with pytest.raises(errors.Forbidden):
-        await world.registry.file_inspection(
-            world.supervision_project, "site-b", InspectionIn(inspected_on=date(2026, 3, 3), findings="x")
+        await world.registry.acting_for(world.supervision_project).file_inspection(
+            "site-b", InspectionIn(inspected_on=date(2026, 3, 3), findings="x")
         )
     with pytest.raises(errors.Missing):
-        await world.registry.parties(gc_b, "site-a")
+        await world.registry.acting_for(gc_b).parties("site-a")
 
 
 async def test_the_operator_sees_devices_not_people(world: World) -> None:
-    await world.registry.place_gate(
-        world.operator, "site-a", GateIn(device_id="lane-p4", lane="l", direction="in", name="x")
+    await world.registry.acting_for(world.operator).place_gate(
+        "site-a", GateIn(device_id="lane-p4", lane="l", direction="in", name="x")
     )
-    assert [g.device_id for g in await world.registry.gates(world.operator, "site-a")] == ["lane-p4"]
-    for read in (world.registry.persons, world.registry.districts, world.registry.projects):
+    assert [g.device_id for g in await world.registry.acting_for(world.operator).gates("site-a")] == [
+        "lane-p4"
+    ]
+    operator = world.registry.acting_for(world.operator)
+    for read in (operator.persons, operator.districts, operator.projects):
         with pytest.raises(errors.Forbidden):
-            await read(world.operator)
+            await read()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from hub.auth.passwords import verify_password
 from hub.auth.principal import Role
-from hub.registry import IdVault, Registry
+from hub.registry import IdVault, RegistryDesk
 from hub.registry.seed import SEED_PASSWORD, SeedSummary, seed_registry
 from hub.rosters.registry_source import RegistrySource
 from hub.store import Store
@@ -22,8 +22,8 @@ from wire.idnumber import is_valid_id_number
 GATES = {"demo-site": ["lane-d1", "lane-d2"]}
 
 
-async def seeded(store: Store, **options: Any) -> tuple[Registry, SeedSummary]:
-    registry = Registry(store, IdVault(bytes(32)), fast_hash=True)
+async def seeded(store: Store, **options: Any) -> tuple[RegistryDesk, SeedSummary]:
+    registry = RegistryDesk(store, IdVault(bytes(32)), fast_hash=True)
     city = await create_account(store, role=Role.CITY, username="city-seed")
     return registry, await seed_registry(registry, city, people=40, gates=GATES, **options)
 
@@ -44,7 +44,7 @@ def content(summary: SeedSummary) -> Any:
 async def test_a_seed_has_every_case(store: Store) -> None:
     registry, summary = await seeded(store)
     city = await registry.account_principal("city-seed")
-    kinds = {(e.kind, e.local) for e in (await registry.enterprises(city)).items}
+    kinds = {(e.kind, e.local) for e in (await registry.acting_for(city).enterprises()).items}
     assert {kind for kind, _ in kinds} == {
         "general_contractor",
         "professional_subcontractor",
@@ -53,14 +53,14 @@ async def test_a_seed_has_every_case(store: Store) -> None:
     }
     assert {local for _, local in kinds} == {True, False}
     assert "demo-site" in summary.registered_projects and summary.unregistered_projects
-    unregistered = await registry.projects(city, registered=False)
+    unregistered = await registry.acting_for(city).projects(registered=False)
     assert {p.id for p in unregistered} == set(summary.unregistered_projects)
     assert len(summary.people) == 40 and all(is_valid_id_number(p.id_number) for p in summary.people)
     assert len({p.id_number for p in summary.people}) == 40
     assert sum(p.watchlisted for p in summary.people) == 2
     assert 0 < summary.assignments <= 40 and summary.gates == 2
-    assert [g.device_id for g in await registry.gates(city, "demo-site")] == ["lane-d1", "lane-d2"]
-    categories = {p.category for p in (await registry.persons(city, limit=100)).items}
+    assert [g.device_id for g in await registry.acting_for(city).gates("demo-site")] == ["lane-d1", "lane-d2"]
+    categories = {p.category for p in (await registry.acting_for(city).persons(limit=100)).items}
     assert categories == {"worker", "manager"}
     # The lanes' side: the gated project's roster is a read of what the seed assigned.
     source = RegistrySource(store)

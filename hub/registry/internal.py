@@ -1,0 +1,77 @@
+"""The registry read by the hub itself, for no account: unscoped, and named so.
+
+Only internal jobs use this (the roster compiler's source, :mod:`hub.rosters.registry_source`;
+tools that act on an account's behalf); a handler never does. Reads on behalf of an account go
+through :class:`hub.registry.Registry`, built with that account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from hub.auth.principal import Principal, Role
+from hub.registry.errors import Missing
+from hub.store import Store
+from hub.store.schema import accounts, assignments, gates, persons
+
+
+class InternalRegistryReads:
+    """Every project's roster facts, whoever asks (the hub's own jobs only)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def roster_assignments(self, project_id: str, *, ended_since: date) -> list[Any]:
+        """The project's assignments not ended before ``ended_since``: credential hash, person,
+        role, dates and pass window, as rows."""
+        a = assignments.c
+        columns = (
+            a.credential_hash,
+            a.person_id,
+            a.role,
+            a.entry_date,
+            a.exit_date,
+            a.pass_from,
+            a.pass_until,
+        )
+        query = select(*columns).where(
+            a.project_id == project_id, or_(a.exit_date.is_(None), a.exit_date >= ended_since)
+        )
+        async with self._store.read("roster entries") as conn:
+            return list((await conn.execute(query)).all())
+
+    async def watchlisted_hashes(self, project_id: str) -> Collection[str]:
+        """Credential hashes of watchlisted people with an assignment on the project."""
+        a, p = assignments.c, persons.c
+        query = (
+            select(a.credential_hash)
+            .select_from(assignments.join(persons, p.id == a.person_id))
+            .where(a.project_id == project_id, p.watchlisted.is_(True))
+            .distinct()
+        )
+        async with self._store.read("roster watchlist") as conn:
+            return frozenset((await conn.execute(query)).scalars())
+
+    async def devices_of(self, project_id: str) -> Collection[str]:
+        query = select(gates.c.device_id).where(gates.c.project_id == project_id)
+        async with self._store.read("roster devices") as conn:
+            return frozenset((await conn.execute(query)).scalars())
+
+    async def projects_with_lanes(self) -> list[str]:
+        query = select(gates.c.project_id).distinct().order_by(gates.c.project_id)
+        async with self._store.read("projects with lanes") as conn:
+            return list((await conn.execute(query)).scalars())
+
+    async def account_principal(self, username: str) -> Principal:
+        """What a login as ``username`` would produce, without the password (tools, seeds)."""
+        async with self._store.read("registry.account_principal") as conn:
+            row = (await conn.execute(select(accounts).where(accounts.c.username == username))).first()
+        if row is None:
+            raise Missing("account", username)
+        return Principal(
+            row.id, row.username, Role(row.role), row.district, row.enterprise_id, row.project_id
+        )
