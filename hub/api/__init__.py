@@ -1,1 +1,1 @@
-"""The oversight API: JSON over aiohttp, a URL map in ``routes.py``, thin views."""
+"""The oversight API: JSON over aiohttp, one route table in ``routes.py`` (rows in ``rows/``), thin views."""

@@ -5,6 +5,7 @@ the document, whoever registers a route by hand."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import schemathesis
@@ -60,3 +61,14 @@ async def test_served_without_a_token(tmp_path: Path) -> None:
         body = await response.json()
     assert body["info"]["title"] == "SiteGate hub API"
     assert "/api/v1/access-events" in body["paths"]
+
+
+def test_every_api_row_documents_its_path_and_a_summary() -> None:
+    """Each ``{name}`` of a row's path is a declared path parameter, and no parameter twice."""
+    for route in API_ROUTES:
+        in_path = set(re.findall(r"\{(\w+)", route.path))
+        declared = [p.name for p in route.params if p.where == "path"]
+        assert set(declared) == in_path, (route.method, route.path)
+        names = [p.name for p in route.params]
+        assert len(names) == len(set(names)), (route.method, route.path)
+        assert route.summary and route.tag, (route.method, route.path)
