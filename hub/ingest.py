@@ -29,7 +29,7 @@ from hub.errors import BrokerUnavailable, HubError, StoreError
 from hub.events.journal import store_events
 from hub.inbound import Accepted, Rejected, classify
 from hub.store import JournalRecord, SeqConflict, Store
-from hub.tasks import cancel_until_done
+from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.codec import encode
 from wire.errors import TopicError

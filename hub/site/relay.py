@@ -41,7 +41,7 @@ from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
 from hub.store import Store
 from hub.store.schema import devices
-from hub.tasks import cancel_until_done
+from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.models import AccessEvent, LaneEvent
