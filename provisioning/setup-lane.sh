@@ -35,7 +35,7 @@ PASS=()
 APT_PACKAGES=(python3 python3-venv pcscd libccid pcsc-tools chrony)
 BUILD_PACKAGES=(python3-dev build-essential swig libpcsclite-dev)
 SERVICE_USER=sitegate
-SERVICE_GROUPS=(gpio dialout)
+SERVICE_GROUPS=(gpio dialout i2c spi audio)
 INSTALL_DIR=/opt/sitegate
 # Not copied to /opt/sitegate/src: version control, virtualenvs, caches, build and run-time output.
 SOURCE_EXCLUDES=(

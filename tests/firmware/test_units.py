@@ -70,7 +70,7 @@ def test_the_controller_unit_is_supervised_fail_secure_and_sandboxed() -> None:
     assert service["ProtectSystem"] == "strict"
     assert service["NoNewPrivileges"] == "true"
     assert service["ReadWritePaths"] == "/var/lib/sitegate"
-    assert set(service["SupplementaryGroups"].split()) == {"gpio", "dialout"}
+    assert set(service["SupplementaryGroups"].split()) == {"gpio", "dialout", "i2c", "spi", "audio"}
     assert service["User"] == "sitegate"
 
 

@@ -8,4 +8,7 @@ tar -C "${SITEGATE_SRC}" --exclude=.git --exclude=.venv --exclude='*.pyc' -cf - 
 	| tar -C "${ROOTFS_DIR}/opt/sitegate/src" -xf -
 on_chroot <<'CHROOT'
 /opt/sitegate/src/provisioning/setup-lane.sh --image
+# The worker's voice prompts, made once here (espeak-ng's Mandarin, sox): the lane plays them from
+# /opt/sitegate/prompts ([voice] prompts_dir) and never synthesises or fetches anything itself.
+cd /opt/sitegate/src && /opt/sitegate/venv/bin/python -m controller.feedback.prompts /opt/sitegate/prompts
 CHROOT
