@@ -21,26 +21,17 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth import audit, permissions
-from hub.auth.principal import Principal
 from hub.auth.scope import deduction_clause, order_clause
 from hub.registry.errors import UnknownReference
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
 from hub.registry.records import Page
 from hub.registry.rows import inserted_id
-from hub.store import Store
 from hub.store.schema import credit_deductions, enterprises, persons, rectification_orders
 from hub.workflows.errors import OrderTargetMismatch
 from hub.workflows.models import DeductionIn
 from hub.workflows.records import Deduction
-from hub.workflows.targets import (
-    Target,
-    employer_of,
-    enterprise_target,
-    is_party,
-    leader_target,
-    project_target,
-)
+from hub.workflows.targets import Target, TargetChecks, employer_of, is_party, leader_target
 
 DEDUCTORS: Final = permissions.DEDUCTORS
 READERS: Final = permissions.READERS
@@ -59,12 +50,8 @@ def _deduction(row: Any) -> Deduction:
     return Deduction(**{k: v for k, v in row._mapping.items() if k != "account_id"})
 
 
-class Deductions:
+class Deductions(TargetChecks):
     """Credit deductions as ``principal`` records and reads them."""
-
-    def __init__(self, store: Store, principal: Principal) -> None:
-        self._store = store
-        self._principal = principal
 
     async def deduct(self, data: DeductionIn, *, now: datetime) -> Deduction:
         principal = self._principal
@@ -74,13 +61,13 @@ class Deductions:
             target: Target
             if data.person_id is not None:
                 assert project_id is not None  # DeductionIn requires it with a person
-                target = await project_target(conn, principal, project_id, _WHAT)
+                target = await self._project_target(conn, project_id, _WHAT)
                 await leader_target(conn, data.person_id, project_id)
             else:
                 assert data.enterprise_id is not None
-                target = await enterprise_target(conn, principal, data.enterprise_id, _WHAT)
+                target = await self._enterprise_target(conn, data.enterprise_id, _WHAT)
                 if project_id is not None:
-                    await project_target(conn, principal, project_id, _WHAT)
+                    await self._project_target(conn, project_id, _WHAT)
             result = await conn.execute(
                 credit_deductions.insert().values(
                     district=target.district,

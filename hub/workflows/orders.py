@@ -33,12 +33,11 @@ from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
 from hub.registry.records import Page
 from hub.registry.rows import inserted_id
-from hub.store import Store
 from hub.store.schema import enterprises, order_actions, projects, rectification_orders
 from hub.workflows.errors import DeadlineInPast, OrderNotOpen, OrderNotResponded
 from hub.workflows.models import OrderAction, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import Order, OrderStep
-from hub.workflows.targets import enterprise_target, project_target
+from hub.workflows.targets import TargetChecks
 
 ISSUERS: Final = permissions.ORDER_ISSUERS
 RESPONDERS: Final = permissions.ORDER_RESPONDERS
@@ -101,12 +100,8 @@ async def _update(conn: AsyncConnection, order_id: int, **values: Any) -> None:
     await conn.execute(rectification_orders.update().where(o.id == order_id).values(**values))
 
 
-class Orders:
+class Orders(TargetChecks):
     """Rectification orders as ``principal`` issues, answers, judges and reads them."""
-
-    def __init__(self, store: Store, principal: Principal) -> None:
-        self._store = store
-        self._principal = principal
 
     async def issue(self, data: OrderIn, *, now: datetime) -> Order:
         principal = self._principal
@@ -116,12 +111,10 @@ class Orders:
             raise DeadlineInPast(data.deadline, today)
         async with self._store.write("workflows.issue_order") as conn:
             if data.project_id is not None:
-                target = await project_target(conn, principal, data.project_id, "order a rectification of")
+                target = await self._project_target(conn, data.project_id, "order a rectification of")
             else:
                 assert data.enterprise_id is not None  # OrderIn holds exactly one
-                target = await enterprise_target(
-                    conn, principal, data.enterprise_id, "order a rectification of"
-                )
+                target = await self._enterprise_target(conn, data.enterprise_id, "order a rectification of")
             result = await conn.execute(
                 rectification_orders.insert().values(
                     district=target.district,

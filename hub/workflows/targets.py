@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth.principal import Principal, Role
 from hub.registry.errors import UnknownReference
 from hub.registry.rows import need_enterprise
+from hub.store import Store
 from hub.store.schema import assignments, persons, project_parties, projects
 from hub.workflows.errors import NotAProjectLeader, OutsideDistrict
 
@@ -30,32 +31,39 @@ class Target:
     name: str
 
 
-async def project_target(conn: AsyncConnection, principal: Principal, project_id: str, what: str) -> Target:
-    p = projects.c
-    row = (await conn.execute(select(p.district, p.name).where(p.id == project_id))).first()
-    if row is None:
-        raise UnknownReference("project_id", "project", project_id)
-    if principal.role is Role.DISTRICT and row.district != principal.district:
-        raise OutsideDistrict(principal.district, what, f"project {project_id}")
-    return Target(row.district, row.name)
+class TargetChecks:
+    """What :class:`~hub.workflows.orders.Orders` and :class:`~hub.workflows.deductions.Deductions`
+    share: the store, the account they act for, and its checks on whom a write is about."""
 
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self._store = store
+        self._principal = principal
 
-async def enterprise_target(
-    conn: AsyncConnection, principal: Principal, enterprise_id: str, what: str
-) -> Target:
-    enterprise = await need_enterprise(conn, "enterprise_id", enterprise_id)
-    if principal.role is not Role.DISTRICT or enterprise.district == principal.district:
-        return Target(enterprise.district, enterprise.name)
-    pp, p = project_parties.c, projects.c
-    works_here = await conn.scalar(
-        select(pp.project_id)
-        .join(projects, p.id == pp.project_id)
-        .where(pp.enterprise_id == enterprise_id, p.district == principal.district)
-        .limit(1)
-    )
-    if works_here is None:
-        raise OutsideDistrict(principal.district, what, f"enterprise {enterprise_id}")
-    return Target(str(principal.district), enterprise.name)
+    async def _project_target(self, conn: AsyncConnection, project_id: str, what: str) -> Target:
+        p = projects.c
+        row = (await conn.execute(select(p.district, p.name).where(p.id == project_id))).first()
+        if row is None:
+            raise UnknownReference("project_id", "project", project_id)
+        principal = self._principal
+        if principal.role is Role.DISTRICT and row.district != principal.district:
+            raise OutsideDistrict(principal.district, what, f"project {project_id}")
+        return Target(row.district, row.name)
+
+    async def _enterprise_target(self, conn: AsyncConnection, enterprise_id: str, what: str) -> Target:
+        principal = self._principal
+        enterprise = await need_enterprise(conn, "enterprise_id", enterprise_id)
+        if principal.role is not Role.DISTRICT or enterprise.district == principal.district:
+            return Target(enterprise.district, enterprise.name)
+        pp, p = project_parties.c, projects.c
+        works_here = await conn.scalar(
+            select(pp.project_id)
+            .join(projects, p.id == pp.project_id)
+            .where(pp.enterprise_id == enterprise_id, p.district == principal.district)
+            .limit(1)
+        )
+        if works_here is None:
+            raise OutsideDistrict(principal.district, what, f"enterprise {enterprise_id}")
+        return Target(str(principal.district), enterprise.name)
 
 
 async def leader_target(conn: AsyncConnection, person_id: str, project_id: str) -> str:
