@@ -42,3 +42,36 @@ def test_an_amplifier_pin_on_the_uart_is_refused(tmp_path: Path) -> None:
     bad.write_text(text.replace("data = 21", "data = 15"))
     with pytest.raises(BoardError, match=r"audio\.data uses GPIO15"):
         load_board(str(bad))
+
+
+HEADER = {2: 3, 3: 5, 8: 24, 10: 19, 11: 23, 12: 32, 16: 36, 18: 12, 19: 35, 21: 40, 26: 37}
+"""BCM GPIO -> header pin, for the pins the screen and the amplifier use (the same on all three)."""
+
+
+def feedback_pin_table() -> dict[str, dict[str, str]]:
+    text = (Path(__file__).parents[3] / "hardware/README.md").read_text()
+    lines = text.split("### Screen and voice pins", 1)[1].split("\n\n")
+    rows = [line for block in lines for line in block.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    return {
+        cells["signal"]: cells
+        for cells in (
+            dict(zip(header, (c.strip() for c in row.strip("|").split("|")), strict=True)) for row in rows[2:]
+        )
+    }
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_documented_screen_and_voice_pins_are_the_profiles(name: str) -> None:
+    table = feedback_pin_table()
+    profile = load_board(name)
+    wired = {
+        signal: pin for signal, pin in profile.pins().items() if signal.split(".")[0] in ("display", "audio")
+    }
+    documented = {
+        signal for signal, row in table.items() if row["boards"] == "all" or name in row["boards"].split(", ")
+    }
+    assert documented == set(wired)
+    for signal, pin in wired.items():
+        assert int(table[signal]["BCM GPIO"]) == pin, signal
+        assert int(table[signal]["header pin"]) == HEADER[pin], signal
