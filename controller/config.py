@@ -187,9 +187,14 @@ class VoiceConfig(_Section):
     volume: Annotated[int, Field(ge=0, le=100)] = 80
     quiet_hours: Annotated[str, Field(pattern=HOURS_PATTERN)] | None = "22:00-06:00"
     """Site-local "HH:MM-HH:MM" (may span midnight): the quiet volume applies. Default: the night
-    hours of China's noise law (22:00-06:00). Unset: no quiet hours."""
+    hours of China's noise law (22:00-06:00). ``""``: no quiet hours."""
     quiet_volume: Annotated[int, Field(ge=0, le=100)] = 30
     """0 mutes the lane during quiet hours; the screen still says everything."""
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # TOML has no null: "" switches quiet hours off
 
     @field_validator("quiet_hours")
     @classmethod

@@ -317,6 +317,14 @@ def test_decision_bench() -> None:
     ordered(report, "decide_p50_us", "decide_p99_us", "decide_max_us")
     ordered(report, "hash_and_decide_p50_us", "hash_and_decide_p99_us")
     ordered(report, "swipe_to_relay_p50_ms", "swipe_to_relay_p99_ms", "swipe_to_relay_max_ms")
+    # the same swipes with the worker's screen and voice on, in their child process (issue 21)
+    ordered(
+        report,
+        "swipe_to_relay_p50_ms_with_feedback",
+        "swipe_to_relay_p99_ms_with_feedback",
+        "swipe_to_relay_max_ms_with_feedback",
+    )
+    assert report["feedback"]["faults"] == [] and report["feedback"]["drawn"] > 1, report["feedback"]
     positive(report, "boot_ready_s", "boot_imports_s", "rss_mb")
     assert report["boot_ready_s"] < 60
     assert 10 < report["rss_mb"] < 2000

@@ -86,24 +86,40 @@ class _Fault:
         return self.message is None or time.monotonic() - self.since >= RETRY_S
 
 
-class ScreenThread:
+class _Worker(Generic[T]):
+    """A daemon thread fed by a :class:`_Newest` queue, with its own fault."""
+
+    def __init__(self, name: str, what: str) -> None:
+        self.queue: _Newest[T] = _Newest()
+        self.fault = _Fault(what)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _join(self, timeout: float) -> None:
+        self._stop.set()
+        self.queue.ready.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+class ScreenThread(_Worker[Screen]):
     """Draws screens on a luma device opened (and reopened after a fault) in this thread."""
 
     def __init__(self, open_device: Callable[[], Any], fonts: Fonts, hold_s: float) -> None:
+        super().__init__("sitegate-screen", "display")
         self._open = open_device
         self.fonts = fonts
         self.hold_s = hold_s
-        self.queue: _Newest[Screen] = _Newest()
-        self.fault = _Fault("display")
         self.device: Any = None
         self.idle: Screen | None = None
         self.shown: Screen | None = None
         self.drawn = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sitegate-screen", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def show(self, screen: Screen) -> None:
         self.queue.put(screen)
@@ -113,10 +129,7 @@ class ScreenThread:
         self.queue.ready.set()  # redrawn at once unless a decision is being held
 
     def close(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        self.queue.ready.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._join(timeout)
         if self.device is not None:
             try:
                 self.device.cleanup()
@@ -158,21 +171,15 @@ class ScreenThread:
         self.drawn += 1
 
 
-class VoiceThread:
+class VoiceThread(_Worker[tuple[Subject, int]]):
     """Plays prompts; the prompts are loaded (and scaled to the site's levels) in this thread."""
 
     def __init__(self, load: Callable[[], Prompts], player: Player) -> None:
+        super().__init__("sitegate-voice", "voice")
         self._load = load
         self.player = player
-        self.queue: _Newest[tuple[Subject, int]] = _Newest()
-        self.fault = _Fault("voice")
         self.prompts: Prompts | None = None
         self.muted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sitegate-voice", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def say(self, subject: Subject, level: int) -> None:
         """``level``: the volume in percent the lane's clock says applies now (0: muted)."""
@@ -180,11 +187,8 @@ class VoiceThread:
         self.player.stop()  # a signal to the running player, if any: the newer outcome matters
 
     def close(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        self.queue.ready.set()
         self.player.stop()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._join(timeout)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -150,17 +150,6 @@ def test_a_missing_display_is_a_logged_fault_then_recovers(
     assert any("works again" in r.getMessage() for r in caplog.records)
 
 
-def test_a_missing_font_is_a_fault_not_a_crash(tmp_path: Path) -> None:
-    lane = feedback(ScreenThread(lambda: SlowPanel(), Fonts(tmp_path / "none.ttc"), hold_s=0.1))
-    lane.start()
-    try:
-        lane.decided(Reason.NOT_REGISTERED)
-        wait_for(lambda: bool(lane.faults))
-        assert "none.ttc" in lane.faults[0]
-    finally:
-        lane.close()
-
-
 def test_the_voice_says_decisions_and_state_changes_at_the_sites_level() -> None:
     player = RecordingPlayer()
     clock = FakeClock(site_time(2026, 11, 24, 10, 0))
@@ -212,14 +201,20 @@ def test_a_sound_card_that_refuses_is_a_fault(monkeypatch: pytest.MonkeyPatch) -
         lane.close()
 
 
-def test_missing_prompts_are_a_fault(tmp_path: Path) -> None:
-    levels = Levels(80, 0, None)
-    lane = feedback(voice=VoiceThread(lambda: Prompts(tmp_path, levels), RecordingPlayer()))
+@pytest.mark.parametrize("part", ["font", "prompts"])
+def test_a_missing_font_or_missing_prompts_are_a_fault_not_a_crash(part: str, tmp_path: Path) -> None:
+    if part == "font":
+        lane = feedback(ScreenThread(lambda: SlowPanel(), Fonts(tmp_path / "none.ttc"), hold_s=0.1))
+        expected = "none.ttc"
+    else:
+        levels = Levels(80, 0, None)
+        lane = feedback(voice=VoiceThread(lambda: Prompts(tmp_path, levels), RecordingPlayer()))
+        expected = "make prompts"
     lane.start()
     try:
-        lane.decided(Reason.GRANTED)
+        lane.decided(Reason.NOT_REGISTERED)
         wait_for(lambda: bool(lane.faults))
-        assert "make prompts" in lane.faults[0]
+        assert expected in lane.faults[0]
     finally:
         lane.close()
 
