@@ -1,7 +1,7 @@
 """Access events as CSV, page by page: a million rows cost one page of memory
 (:meth:`hub.oversight.oversight.Oversight.export_pages` reads them under the account's scope).
 
-The pages are the access-event listing's own keyset pages (:func:`hub.store.queries.page_query`,
+The pages are the access-event listing's own keyset pages (:func:`hub.events.queries.page_query`,
 same filters, same scope), narrowed to the columns a regulator reads and joined to the gate's,
 the person's and the enterprise's names. Never exported: ID numbers (access events hold none)
 and credential hashes (not even selected).

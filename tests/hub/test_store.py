@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -312,3 +314,10 @@ async def test_postgresql_plans_every_statement_with_its_values(postgres_url: st
         for _ in range(2):
             async with store.read("test") as conn:
                 assert (await conn.exec_driver_sql("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+
+
+def test_the_store_does_not_import_what_is_derived_from_it() -> None:
+    """hub.events.journal composes the store's journal with hub.derive; a store importing
+    hub.derive (which imports the store) was a cycle."""
+    code = "import sys, hub.store; sys.exit(int('hub.derive' in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
