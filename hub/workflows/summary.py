@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.auth.principal import Principal
+from hub.auth.principal import Principal, Role
 from hub.auth.scope import deduction_clause, order_clause, person_record_clause, project_clause
 from hub.derive.days import SITE_TIMEZONE, local_day
 from hub.oversight.statistics import registration
@@ -204,7 +204,10 @@ class Summaries:
     async def districts_month(
         self, month: date, *, today: date, district: str | None = None
     ) -> list[DistrictMonth]:
-        """Per district (the authorities' view): registrations in the month and its projects' figures."""
+        """Per district (the authorities' view): registrations in the month and its projects' figures;
+        a district bureau's own district whatever it asks (registrations are counted unscoped)."""
+        if self._principal.role is Role.DISTRICT:
+            district = self._principal.district
         async with self._store.read("summaries.districts") as conn:
             return await self._districts_month(conn, month, today=today, district=district)
 

@@ -175,6 +175,10 @@ async def test_registration_statistics_per_district(store: Store, small_world: w
     }
     assert [(f.district, f.name, f.workers_registered) for f in one] == [(w.GONGSHU, "拱墅区", 2)]
     assert unknown == []
+    # A bureau's figures are its own district's, whichever it asks for (or none).
+    bureau = Oversight(store, w.DISTRICT_GONGSHU)
+    assert [f.district for f in await bureau.registration(w.XIHU)] == [w.GONGSHU]
+    assert [f.district for f in await bureau.registration()] == [w.GONGSHU]
 
 
 async def read_export(store: Store, who: Principal, page_rows: int) -> tuple[list[str], list[list[str]]]:

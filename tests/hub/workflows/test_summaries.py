@@ -12,6 +12,7 @@ import pytest
 
 from hub.workflows import deductions, orders
 from hub.workflows.models import DeductionIn, OrderIn
+from hub.workflows.summary import Summaries
 from tests.hub.clocked import DAY_EDGES, midnight_after
 from tests.hub.oversight import world as w
 from tests.hub.workflows.conftest import Api
@@ -89,6 +90,10 @@ async def test_district_month_and_csv(api: Api) -> None:
         params={**MAY, "district": w.XIHU},
     )  # fmt: skip
     await api.error("gc-a", "GET", "/api/v1/summaries/districts", 403, "forbidden")
+    # Below the API too: a bureau's summary is its own district's, whichever it names.
+    bureau = Summaries(api.store, api.principals["district-gongshu"])
+    asked = await bureau.districts_month(date(2025, 5, 1), today=api.clock.wall().date(), district=w.XIHU)
+    assert [row.district for row in asked] == [w.GONGSHU]
     await api.error(
         "city", "GET", "/api/v1/summaries/districts", 404, "not_found", params={"district": "999999"}
     )
