@@ -138,21 +138,20 @@ class Params:
     """The query of one request, checked against the parameters its endpoint accepts."""
 
     def __init__(self, query: MultiMapping[str], accepted: Iterable[Param | str]) -> None:
-        declared = {p.name: p for p in accepted if isinstance(p, Param)}
-        allowed = tuple(
-            p.name if isinstance(p, Param) else p for p in accepted if getattr(p, "where", "query") == "query"
-        )
-        unknown = sorted(set(query) - set(allowed))
+        """``accepted``: a route's declared parameters (its path's are not the query's), or bare
+        names of text parameters (the console's pages, which are not documented)."""
+        declared = (p if isinstance(p, Param) else text(p) for p in accepted)
+        self._declared = {p.name: p for p in declared if p.where == "query"}
+        unknown = sorted(set(query) - set(self._declared))
         if unknown:
             names = ", ".join(repr(name) for name in unknown)
-            accepted = ", ".join(allowed) or "none"
-            message = f"unknown query parameter {names} (accepted: {accepted})"
+            listed = ", ".join(self._declared) or "none"
+            message = f"unknown query parameter {names} (accepted: {listed})"
             raise ApiError(400, "unknown_parameter", message)
         for name in query:
             if len(query.getall(name)) > 1:
                 raise InvalidQuery(name, "is given more than once")
         self._query = query
-        self._declared = declared
 
     def text(self, name: str) -> str | None:
         value = self._query.get(name)
