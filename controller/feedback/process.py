@@ -71,6 +71,7 @@ class FeedbackProcess(Feedback):
         os.set_blocking(process.stdout.fileno(), False)
         self.process = process
         self._pending = b""
+        self.child_status = {}  # a new child has said nothing yet
         self._write(self.setup.model_dump_json().encode() + b"\n")
         if self.state is not None:  # a restarted child: the lane's state, not spoken again
             self._idle(self.state, False, self.level())
