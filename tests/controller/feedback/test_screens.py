@@ -102,3 +102,12 @@ def test_the_contact_sheet_holds_every_screen(fonts: Fonts) -> None:
     assert sheet.size[0] > 6 * 240 and sheet.size[1] > 3 * (240 + 128)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     sheet.save(ARTIFACTS / "contact-sheet.png")
+
+
+def test_the_readme_shows_the_committed_sheet_of_every_screen(fonts: Fonts) -> None:
+    """A reason or state added without remaking the sheet changes its size: remake it with
+    ``python -m hardware.screens --sheet hardware/screens.png``."""
+    repo = Path(__file__).parents[3]
+    assert "](hardware/screens.png)" in (repo / "README.md").read_text()
+    committed = Image.open(repo / "hardware" / "screens.png")
+    assert committed.size == contact_sheet(every_shot(fonts), fonts).size
