@@ -9,7 +9,7 @@ it covers are :mod:`wire.signing`'s, shared with the site messages.
 One entry type: :class:`RosterItem`, one person's pass on a project. It travels as a
 :data:`Row`, a compact JSON array ``[hash, person_id, role, entry_date, exit_date]`` (plus
 ``pass_from, pass_until`` for a visitor's pass), in a delta and in a snapshot's body alike. The
-roles are :class:`RosterRole`, the one definition the hub's registry and the lanes share.
+roles are :class:`~wire.roles.RosterRole`, the one definition the hub's registry and the lanes share.
 
 A snapshot's body (the canonical serialisation of a roster, :func:`body_bytes`) is a sequence of
 lines, each ending in ``\\n``: one row per entry, sorted by credential hash, then one per
@@ -57,6 +57,7 @@ from wire.models import (
     ProjectId,
     WireModel,
 )
+from wire.roles import RosterRole as RosterRole  # the one definition, named here too
 from wire.signing import Signed
 
 CHUNK_BYTES = 64 * 1024
@@ -69,15 +70,6 @@ MAX_ROSTER_PAYLOAD_BYTES = 512 * 1024
 """The largest message on a roster topic: a full manifest (~275 KB) or a full delta (~130 KB)."""
 
 _B64_CHUNK_CHARS = 4 * -(-CHUNK_BYTES // 3)
-
-
-class RosterRole(StrEnum):
-    """What a person is on a project: the lane's working hours and rules go by it."""
-
-    WORKER = "worker"
-    MANAGER = "manager"
-    SUPERVISOR = "supervisor"
-    VISITOR = "visitor"
 
 
 CredentialHash = Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)]

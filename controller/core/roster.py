@@ -6,7 +6,7 @@ credential hashes the hub has flagged, checked before anything else.
 
 One entry type: :class:`RosterEntry`, a decoded entry as the decision reads it (the wire's entry,
 :class:`wire.roster.RosterItem`, is the hub's; :mod:`controller.roster_rows` checks the wire's rows
-and turns them into this). Roles are the wire's :class:`~wire.roster.RosterRole`, here under
+and turns them into this). Roles are the wire's :class:`~wire.roles.RosterRole`, here under
 the lane's short name :data:`Role`.
 
 :class:`RosterIndex` is the lane's compact in-memory index, not another form of an entry: it keeps
@@ -26,10 +26,10 @@ from datetime import date, datetime
 from itertools import compress, islice, pairwise
 from operator import lt
 
-from wire.roster import RosterRole
+from wire.roles import RosterRole
 
 Role = RosterRole
-"""The roles on a roster: :class:`wire.roster.RosterRole`, the one definition, by its short name."""
+"""The roles on a roster: :class:`wire.roles.RosterRole`, the one definition, by its short name."""
 
 
 @dataclass(frozen=True, slots=True)
