@@ -125,23 +125,33 @@ ENTERPRISE: Final = path("enterprise_id")
 ASSIGNMENT: Final = path_id("assignment_id")
 ORDER: Final = path_id("order_id")
 
-ACCEPTED: Final = web.RequestKey("accepted_query", tuple)
-"""The query parameters of the route a request matched (set by the route table's guard)."""
+ACCEPTED: Final = web.RequestKey("accepted_query", dict)
+"""The query parameters of the route a request matched, by name (set by the route table's guard)."""
 
 
 def params_of(request: web.Request) -> Params:
     """The request's query, checked against the parameters its route's row declares."""
-    return Params(request.query, request.get(ACCEPTED, ()))
+    return Params(request.query, request.get(ACCEPTED, {}))
+
+
+def by_name(params: Iterable[Param]) -> dict[str, Param]:
+    """The query parameters among ``params``, by name, in their order (made once per route)."""
+    return {p.name: p for p in params if p.where == "query"}
+
+
+_UNDECLARED: Final = text("")
 
 
 class Params:
     """The query of one request, checked against the parameters its endpoint accepts."""
 
-    def __init__(self, query: MultiMapping[str], accepted: Iterable[Param | str]) -> None:
-        """``accepted``: a route's declared parameters (its path's are not the query's), or bare
+    def __init__(self, query: MultiMapping[str], accepted: dict[str, Param] | Iterable[str]) -> None:
+        """``accepted``: a route's declared query parameters by name (:func:`by_name`), or bare
         names of text parameters (the console's pages, which are not documented)."""
-        declared = (p if isinstance(p, Param) else text(p) for p in accepted)
-        self._declared = {p.name: p for p in declared if p.where == "query"}
+        if isinstance(accepted, dict):
+            self._declared: Mapping[str, Param] = accepted
+        else:
+            self._declared = dict.fromkeys(accepted, _UNDECLARED)
         unknown = sorted(set(query) - set(self._declared))
         if unknown:
             names = ", ".join(repr(name) for name in unknown)

@@ -59,7 +59,3 @@ class Route:
     @property
     def public(self) -> bool:
         return self.roles is OPEN
-
-    @property
-    def query(self) -> tuple[Param, ...]:
-        return tuple(p for p in self.params if p.where == "query")

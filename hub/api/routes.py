@@ -18,7 +18,7 @@ from typing import Final
 from aiohttp import web
 
 from hub.api.auth_middleware import PUBLIC_PATHS
-from hub.api.params import ACCEPTED
+from hub.api.params import ACCEPTED, by_name
 from hub.api.principal import check_roles
 from hub.api.route import Handler, Open, Route
 from hub.api.rows import devices, health, oversight, registry, workflows
@@ -39,7 +39,7 @@ ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 
 def guarded(route: Route) -> Handler:
     """The row's handler behind its role check, with the query names it accepts on the request."""
-    handler, accepted, roles = route.handler, route.query, route.roles
+    handler, accepted, roles = route.handler, by_name(route.params), route.roles
     if isinstance(roles, Open):
 
         @functools.wraps(handler)
