@@ -1,12 +1,13 @@
 """The route table: every endpoint of the hub, API and console, as :class:`~hub.api.route.Route`
 rows, and what is made from them.
 
-The rows live beside the views they route to, a few modules by subject (``hub/api/rows/`` for
-the API, :data:`hub.console.CONSOLE_ROUTES` for the console's pages); :data:`ROUTES` is all of
-them, in the order the router matches. From it come the router (:func:`setup_routes`), the role
-check before each handler (:func:`guarded`), the paths the authentication middleware opens
-without a token (:func:`public_paths`), and the OpenAPI document (:mod:`hub.api.openapi`). The
-scope matrix (tests/hub/test_scope_matrix.py) reads it too: a row without matrix rows fails.
+The rows are kept in a few modules by subject (``hub/api/rows/`` for the API,
+:data:`hub.console.CONSOLE_ROUTES` for the console's pages); :data:`ROUTES` is all of them, in
+the order the router matches. Adding an endpoint: its handler in a view module, its row there.
+From it come the router (:func:`setup_routes`), the role check before each handler
+(:func:`guarded`), the paths the authentication middleware opens without a token
+(:func:`public_paths`), and the OpenAPI document (:mod:`hub.api.openapi`). The scope matrix
+(tests/hub/test_scope_matrix.py) reads it too: a row without matrix rows fails.
 """
 
 from __future__ import annotations
