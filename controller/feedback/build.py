@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from controller.board import BoardProfile, DisplaySpec
 from controller.config import ControllerConfig, DisplayConfig, VoiceConfig
 from controller.feedback.display import NullSpi, open_emulator, open_panel
-from controller.feedback.render import Fonts
+from controller.feedback.fonts import Fonts
 from controller.feedback.voice import Levels, Player, Prompts
 from controller.feedback.worker import Feedback, ScreenThread, VoiceThread
 from wire.clock import Clock

@@ -13,15 +13,12 @@ screen for a synthetic identity and checks its ID number is in none of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from controller.feedback.fonts import DEFAULT_FONT, FontError, Fonts
 from controller.feedback.screens import Screen
 from wire.labels import Tone
-
-DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
-"""Debian's fonts-wqy-zenhei: a CJK outline font with embedded bitmaps for small sizes."""
 
 ELLIPSIS = "…"
 MONOCHROME_MAX_WIDTH = 160
@@ -39,28 +36,6 @@ BAND: dict[Tone, tuple[int, int, int]] = {
 HEADER_BG = (40, 40, 40)
 TEXT = (255, 255, 255)
 SOFT_TEXT = (225, 225, 225)
-
-
-class FontError(RuntimeError):
-    """The configured font cannot be loaded (missing package, unreadable file)."""
-
-
-class Fonts:
-    """One font file at every size a layout asks for, loaded once per size."""
-
-    def __init__(self, path: Path = DEFAULT_FONT) -> None:
-        self.path = path
-        self._sizes: dict[int, ImageFont.FreeTypeFont] = {}
-
-    def size(self, pixels: int) -> ImageFont.FreeTypeFont:
-        font = self._sizes.get(pixels)
-        if font is None:
-            try:
-                font = ImageFont.truetype(str(self.path), pixels)
-            except OSError as err:
-                raise FontError(f"font {self.path}: {err}") from err
-            self._sizes[pixels] = font
-        return font
 
 
 @dataclass
@@ -174,3 +149,6 @@ def _colour(p: _Painter, screen: Screen, size: tuple[int, int]) -> None:
     for i, line in enumerate(p.wrap(screen.next_step, width - round(16 * unit), line_px, max_lines)):
         y = top + i * (line_px + round(6 * unit))
         p.text((width // 2, y), line, line_px, SOFT_TEXT, anchor="ma")
+
+
+__all__ = ["DEFAULT_FONT", "FontError", "Fonts", "Rendered", "render"]

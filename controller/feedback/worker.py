@@ -22,8 +22,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from controller.feedback.fonts import Fonts
 from controller.feedback.names import MaskedName
-from controller.feedback.render import Fonts, render
 from controller.feedback.screens import Screen, screen_for
 from controller.feedback.state import LaneFacts, lane_state
 from controller.feedback.voice import Levels, Player, Prompts
@@ -160,6 +160,8 @@ class ScreenThread(_Worker[Screen]):
         try:
             if self.device is None:
                 self.device = self._open()
+            from controller.feedback.render import render  # Pillow: imported where drawing happens
+
             picture = render(screen, self.device.size, self.device.mode, self.fonts)
             self.device.display(picture.image)
         except Exception as err:  # noqa: BLE001 - any driver or font failure is a lane fault, never a crash
