@@ -1,4 +1,4 @@
-"""The oversight reads in exact numbers on a small world, each under several accounts' scopes."""
+"""Oversight, the oversight reads, in exact numbers on a small world, each under several accounts' scopes."""
 
 from __future__ import annotations
 
