@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hub.auth.principal import Principal, Role
+from hub.auth.permissions import HUB_ROLES
+from hub.auth.principal import Principal
 from hub.store import DeadLetter, SequenceState, Store
 from hub.store.schema import dead_letters, device_sequences
 
-HUB_STATE_ROLES = (Role.OPERATOR, Role.CITY)
+HUB_STATE_ROLES = HUB_ROLES
+"""The route table's role set of the ingest's endpoints (hub.auth.permissions)."""
 
 
 class IngestState:
