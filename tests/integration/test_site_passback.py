@@ -40,6 +40,7 @@ from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
 from hub.store.schema import assignments, persons
 from sitegate.mosquitto import Mosquitto
+from sitegate.tasks import cancel_until_done
 from tests.support.clock import FakeClock, site_time
 from tests.support.registry_rows import GC, contractor_with_projects, place_gates
 from wire.codec import encode
@@ -92,33 +93,8 @@ class SiteWorld:
         self.uplinks[name] = asyncio.create_task(uplink.run())
 
     async def stop_uplink(self, name: str) -> None:
-        """The lane's link goes down; the lane keeps deciding and journaling.
-
-        Python 3.11's ``wait_for`` inside aiomqtt's publish can swallow a cancel. When the one that
-        swallows it is a task of the uplink's TaskGroup (its heartbeats, every 0.2 s here), the
-        group never cancels it again and ``Uplink.run`` never ends, however often it is cancelled
-        itself (seen about once in ten runs under load): so the uplink's own tasks are cancelled
-        too, until it has ended."""
-        task = self.uplinks.pop(name)
-        uplink = self.lanes[name].uplink
-        attempts = 0
-        while not task.done():
-            task.cancel()
-            if attempts:
-                for child in _tasks_of(uplink):
-                    child.cancel()
-            attempts += 1
-            await asyncio.wait({task}, timeout=1.0)
-
-
-def _tasks_of(owner: object) -> list[asyncio.Task[object]]:
-    """The running tasks whose coroutine is a method of ``owner``."""
-    found = []
-    for task in asyncio.all_tasks():
-        frame = getattr(task.get_coro(), "cr_frame", None)
-        if frame is not None and frame.f_locals.get("self") is owner:
-            found.append(task)
-    return found
+        """The lane's link goes down; the lane keeps deciding and journaling."""
+        await cancel_until_done([self.uplinks.pop(name)])
 
 
 async def until(
