@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Final, TypeVar
 
 from aiohttp import web
-from multidict import MultiMapping
+from multidict import MultiDict, MultiMapping
 
 from hub.api.errors import ApiError
 from hub.errors import InvalidQuery
@@ -134,24 +134,24 @@ def params_of(request: web.Request) -> Params:
     return Params(request.query, request.get(ACCEPTED, {}))
 
 
+def form_params_of(request: web.Request) -> Params:
+    """A console form's query, checked like :func:`params_of`; an empty field is "any" (a browser
+    sends every field of a GET form, filled or not)."""
+    given = MultiDict((name, value) for name, value in request.query.items() if value)
+    return Params(given, request.get(ACCEPTED, {}))
+
+
 def by_name(params: Iterable[Param]) -> dict[str, Param]:
     """The query parameters among ``params``, by name, in their order (made once per route)."""
     return {p.name: p for p in params if p.where == "query"}
 
 
-_UNDECLARED: Final = text("")
-
-
 class Params:
     """The query of one request, checked against the parameters its endpoint accepts."""
 
-    def __init__(self, query: MultiMapping[str], accepted: dict[str, Param] | Iterable[str]) -> None:
-        """``accepted``: a route's declared query parameters by name (:func:`by_name`), or bare
-        names of text parameters (the console's pages, which are not documented)."""
-        if isinstance(accepted, dict):
-            self._declared: Mapping[str, Param] = accepted
-        else:
-            self._declared = dict.fromkeys(accepted, _UNDECLARED)
+    def __init__(self, query: MultiMapping[str], accepted: Mapping[str, Param]) -> None:
+        """``accepted``: the route's declared query parameters by name (:func:`by_name`)."""
+        self._declared = accepted
         unknown = sorted(set(query) - set(self._declared))
         if unknown:
             names = ", ".join(repr(name) for name in unknown)

@@ -15,10 +15,13 @@ from typing import Final
 
 from aiohttp import web
 
+from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
 from hub.auth.permissions import EVERY_ROLE
 from hub.auth.principal import Role
 from hub.console import session, views_devices, views_oversight, views_projects
+from hub.workflows.models import OrderStatus
+from wire.models import Decision, Direction
 
 PROJECT = "/console/projects/{project_id}"
 
@@ -27,8 +30,25 @@ async def _home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/")
 
 
-def _page(method: str, path: str, handler: Handler, roles: Collection[Role] | Open = EVERY_ROLE) -> Route:
-    return Route(method, path, handler, roles, console=True)
+def _page(
+    method: str,
+    path: str,
+    handler: Handler,
+    roles: Collection[Role] | Open = EVERY_ROLE,
+    params: tuple[Param, ...] = (),
+) -> Route:
+    return Route(method, path, handler, roles, params=params, console=True)
+
+
+DAY = (day("date"),)
+ACCESS_LOG = (
+    *DAY,
+    choice("direction", Direction),
+    choice("decision", Decision),
+    text("person_id"),
+    text("cursor"),
+)
+MONTH = (month("month"),)
 
 
 CONSOLE_STATIC: Final = "/console/static"
@@ -42,24 +62,34 @@ CONSOLE_ROUTES: Final = (
     _page("GET", "/console/devices", views_devices.board),
     _page("GET", "/console/devices/{device_id}", views_devices.device),
     _page("GET", "/console/projects", views_projects.project_list),
-    _page("GET", PROJECT, views_projects.project_page),
-    _page("GET", PROJECT + "/access-log", views_projects.access_log),
-    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv),
-    _page("GET", PROJECT + "/attendance", views_projects.attendance_day),
-    _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month),
-    _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance),
+    _page("GET", PROJECT, views_projects.project_page, params=DAY),
+    _page("GET", PROJECT + "/access-log", views_projects.access_log, params=ACCESS_LOG),
+    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv, params=ACCESS_LOG),
+    _page("GET", PROJECT + "/attendance", views_projects.attendance_day, params=(*DAY, text("cursor"))),
+    _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
+    _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
     _page("GET", "/console/statistics", views_oversight.statistics),
     _page("GET", "/console/inspections", views_oversight.inspections),
     _page("POST", "/console/inspections", views_oversight.file_inspection),
-    _page("GET", "/console/orders", views_oversight.order_list),
+    _page(
+        "GET",
+        "/console/orders",
+        views_oversight.order_list,
+        params=(choice("status", OrderStatus), boolean("overdue")),
+    ),
     _page("POST", "/console/orders", views_oversight.issue_order),
     _page("GET", "/console/orders/{order_id}", views_oversight.order_page),
     _page("POST", "/console/orders/{order_id}/response", views_oversight.respond_order),
     _page("POST", "/console/orders/{order_id}/review", views_oversight.review_order),
     _page("GET", "/console/deductions", views_oversight.deduction_list),
     _page("POST", "/console/deductions", views_oversight.deduct),
-    _page("GET", "/console/summaries", views_oversight.summaries),
-    _page("GET", "/console/summaries/{which:projects|districts}.csv", views_oversight.summaries_csv),
+    _page("GET", "/console/summaries", views_oversight.summaries, params=MONTH),
+    _page(
+        "GET",
+        "/console/summaries/{which:projects|districts}.csv",
+        views_oversight.summaries_csv,
+        params=MONTH,
+    ),
 )
 """The console's rows of the route table (:mod:`hub.api.routes`). Every signed-in role may open
 every page: a page shows what the account's role and scope allow, and refuses (an error page, not

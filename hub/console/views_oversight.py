@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.api.errors import ApiError
 from hub.api.keys import CLOCK, REGISTRY, STORE
-from hub.api.params import Params
+from hub.api.params import form_params_of, params_of
 from hub.api.workflows import alert_settings
 from hub.auth.principal import Role
 from hub.console.render import AUTHORITIES, checked_form, page, principal, render
@@ -88,7 +88,7 @@ async def file_inspection(request: web.Request) -> web.StreamResponse:
 async def order_list(request: web.Request) -> web.Response:
     who = principal(request)
     given = MultiDict((k, v) for k, v in request.query.items() if v)
-    params = Params(given, ("status", "overdue"))
+    params = form_params_of(request)
     filters = orders.OrderFilters(
         status=params.choice("status", OrderStatus), overdue=params.boolean("overdue")
     )
@@ -191,7 +191,7 @@ async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], lis
     if not who.sees_personal_data:
         raise ApiError(403, "forbidden", "summaries count people: not for the hub operator's account")
     today = local_today(request.app[CLOCK])
-    month = month_of(Params(request.query, ("month",)), today)
+    month = month_of(params_of(request), today)
     summaries = Summaries(request.app[STORE], who)
     projects = await summaries.projects_month(month, today=today)
     districts = (

@@ -10,11 +10,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
 
 from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.oversight import stream_csv
-from hub.api.params import Params
+from hub.api.params import Params, form_params_of, params_of
 from hub.api.workflows import VAULT, alert_settings
 from hub.console import charts
 from hub.console.render import page, principal, render
@@ -76,7 +75,7 @@ async def _project(request: web.Request) -> Any:
 @page
 async def project_list(request: web.Request) -> web.Response:
     who = principal(request)
-    Params(request.query, ())
+    params_of(request)
     found = await request.app[REGISTRY].acting_for(who).projects()
     return render(request, "projects.html", projects=found)
 
@@ -85,7 +84,7 @@ async def project_list(request: web.Request) -> web.Response:
 async def project_page(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
-    params = Params(request.query, ("date",))
+    params = params_of(request)
     now = request.app[CLOCK].wall()
     day = _day(params, local_day(now))
     oversight = Oversight(request.app[STORE], who)
@@ -112,8 +111,7 @@ async def project_page(request: web.Request) -> web.Response:
 
 def _log_filters(request: web.Request, project_id: str) -> tuple[Params, EventFilters, date]:
     """The browser's form (empty fields are "any"), as the access-event listing's filters."""
-    given = MultiDict((k, v) for k, v in request.query.items() if v)
-    params = Params(given, ("date", "direction", "decision", "person_id", "cursor"))
+    params = form_params_of(request)
     day = _day(params, local_today(request.app[CLOCK]))
     since, until = _bounds(day)
     filters = EventFilters(
@@ -161,7 +159,7 @@ async def access_log_csv(request: web.Request) -> web.StreamResponse:
 async def attendance_day(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
-    params = Params(request.query, ("date", "cursor"))
+    params = params_of(request)
     day = _day(params, local_today(request.app[CLOCK]))
     filters = AttendanceFilters(since=day, until=day, project_id=project.id)
     found = await Oversight(request.app[STORE], who).attendance(filters, params.text("cursor"), 200)
@@ -174,7 +172,7 @@ async def attendance_day(request: web.Request) -> web.Response:
 async def attendance_month(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
-    month = month_of(Params(request.query, ("month",)), local_today(request.app[CLOCK]))
+    month = month_of(params_of(request), local_today(request.app[CLOCK]))
     report = await Oversight(request.app[STORE], who).monthly(project.id, month)
     return render(request, "attendance_month.html", project=project, month=month, report=report)
 
@@ -185,7 +183,7 @@ async def worker_attendance(request: web.Request) -> web.Response:
     project = await _project(request)
     who = principal(request)
     now = request.app[CLOCK].wall()
-    day = _day(Params(request.query, ("date",)), local_day(now))
+    day = _day(params_of(request), local_day(now))
     uploads = national.NationalUpload(request.app[STORE], who, request.app[VAULT])
     upload, _ = await uploads.export(project.id, day, day, now=now, limit=50_000)
     return web.json_response(
