@@ -8,8 +8,9 @@ the parsed model, so they do not depend on how a JSON library spaces or orders w
 ``key_id`` too, so a lane that pins another key can say so instead of "forged".
 
 :class:`Signer` is the hub's half (it holds the private key), :class:`Verifier` the lane's (it
-holds the pinned public key). Pure: pydantic, the standard library and ``cryptography``'s Ed25519;
-loading a key file is the hub's business (:mod:`hub.rosters.keys`).
+holds the pinned public key). Pure: pydantic, the standard library and ``cryptography``'s Ed25519
+(not its serialization module, which would add ~50 modules to a lane's boot); loading and
+printing a key is the hub's business (:mod:`hub.rosters.keys`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -76,17 +76,12 @@ def canonical_bytes(message: Signed) -> bytes:
     ).encode()
 
 
-def public_key_raw(key: Ed25519PrivateKey) -> bytes:
-    """The raw 32 bytes of ``key``'s public half: what a lane pins."""
-    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
 class Signer:
     """The hub's half: signs messages with its private key (the key id is part of what is signed)."""
 
     def __init__(self, key: Ed25519PrivateKey) -> None:
         self._key = key
-        self.key_id = key_id_for(public_key_raw(key))
+        self.key_id = key_id_for(key.public_key().public_bytes_raw())
 
     def sign(self, message: Message) -> Message:
         """``message`` with ``key_id`` and ``signature`` set."""

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.errors import HubError
-from wire.signing import public_key_raw
 
 
 class SigningKeyError(HubError):
@@ -60,6 +59,11 @@ def _read(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(path, f"a {type(key).__name__}, not an Ed25519 key")
     return key
+
+
+def public_key_raw(key: Ed25519PrivateKey) -> bytes:
+    """The raw 32 bytes of ``key``'s public half: what a lane pins."""
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def public_key_b64(key: Ed25519PrivateKey) -> str:

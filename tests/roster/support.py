@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from controller.core.roster import EMPTY_ROSTER, Roster
 from controller.roster_sync import Outcome, RosterAssembler
+from hub.rosters.keys import public_key_raw
 from wire.roster import RosterMessage, decode_roster, encode_roster
-from wire.signing import public_key_raw
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 OTHER_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))

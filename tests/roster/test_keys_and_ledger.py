@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_pri
 
 from hub.devices.internal import InternalDeviceReads
 from hub.rosters import RosterLedger, SigningKeyError, load_signing_key, public_key_b64
+from hub.rosters.keys import public_key_raw
 from wire.roster import RosterStatus
-from wire.signing import public_key_raw
 
 
 def test_a_missing_key_is_created_private_and_then_reused(tmp_path: Path) -> None:
