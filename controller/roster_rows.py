@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from itertools import compress
+from itertools import compress, islice
 from typing import Any
 
 from controller.core.roster import EMPTY_COLUMNS, Columns, Role, RosterEntry, Window
@@ -113,8 +113,9 @@ def _columns(rows: Sequence[Any]) -> Columns | None:
         sizes = list(map(len, rows))
         if not set(sizes) <= {5, 7}:
             return None
-        # A row with a pass window gives its first five fields here; the window comes after.
-        hashes, people, roles, starts, ends = zip(*rows, strict=False)
+        # The first five fields of every row (zip stops at the shortest row; when every row has a
+        # pass window it gives seven columns); the windows come after.
+        hashes, people, roles, starts, ends = islice(zip(*rows, strict=False), 5)
         joined = "".join(hashes)
         if (
             set(map(len, hashes)) != {64}

@@ -433,3 +433,13 @@ def test_a_snapshot_keeps_its_verified_rows_for_the_roster_file() -> None:
     assert isinstance(ready, Ready) and ready.row_arrays is not None
     rows = [row for array in ready.row_arrays for row in json.loads(array)]
     assert [row[0] for row in rows] == sorted(digest(i) for i in range(200))  # entries only, in order
+
+
+def test_a_chunk_of_visitors_only_is_read_column_wise() -> None:
+    """Every row with a pass window: the column checks still take it (not the row-at-a-time path)."""
+    from controller.roster_rows import _columns
+
+    window = ["2025-06-01T08:00:00+08:00", "2025-06-01T18:00:00+08:00"]
+    rows = [[digest(i), f"v-{i}", "visitor", None, None, *window] for i in range(3)]
+    columns = _columns(rows)
+    assert columns is not None and len(columns.windows) == 3
