@@ -203,13 +203,22 @@ async def test_probe_returns_the_sam_id(emu: IdModuleEmulator) -> None:
             await module.probe()
 
 
+def replugged(emulator: IdModuleEmulator, port: str, **kwargs: Any) -> serial.Serial:
+    """Open the adapter's stable name (``port``) on whichever emulator is plugged in now; while the
+    current one is gone, fail as a missing device would. Never the gone one's pty name: the kernel
+    gives a freed /dev/pts/N to the next pty opened, another test's emulator under xdist."""
+    if not emulator.alive:
+        raise serial.SerialException(f"could not open port {port}: unplugged")
+    return serial.Serial(emulator.port, **kwargs)
+
+
 async def test_emulator_gone_then_back_on_a_new_pty(caplog: pytest.LogCaptureFixture) -> None:
     # A USB adapter replugged comes back under a new name; the injected factory follows it here.
     caplog.set_level(logging.INFO, logger="controller.readers.serial_module")
     current = [IdModuleEmulator()]
 
-    def factory(_port: str, **kwargs: Any) -> serial.Serial:
-        return serial.Serial(current[0].port, **kwargs)
+    def factory(port: str, **kwargs: Any) -> serial.Serial:
+        return replugged(current[0], port, **kwargs)
 
     try:
         async with SerialIdModule("/dev/ttyID", poll_interval=POLL, serial_factory=factory) as module:
@@ -316,8 +325,8 @@ async def test_a_module_unplugged_mid_read_asks_for_the_card_again(
     # as UNREADABLE_CARD), then reconnects as before; the card presented again is read and decided.
     current = [IdModuleEmulator()]
 
-    def factory(_port: str, **kwargs: Any) -> serial.Serial:
-        return serial.Serial(current[0].port, **kwargs)
+    def factory(port: str, **kwargs: Any) -> serial.Serial:
+        return replugged(current[0], port, **kwargs)
 
     card = person(13)
     try:
