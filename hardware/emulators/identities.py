@@ -95,18 +95,6 @@ def synthetic_identity(
     )
 
 
-def expired_identity(rng: random.Random, *, kind: CardKind = CardKind.RESIDENT) -> IdentityCard:
-    """A card whose validity ended in 2020 at the latest."""
-    issued = _day_between(rng, date(2000, 1, 1), date(2010, 12, 31))
-    return synthetic_identity(
-        rng,
-        kind=kind,
-        birth_date=_day_between(rng, date(1965, 1, 1), date(1985, 12, 31)),
-        valid_from=issued,
-        valid_to=_years_later(issued, 10),
-    )
-
-
 def bad_check_digit(number: str) -> str:
     """``number`` with its 18th character replaced by one that fails the GB 11643 check."""
     right = check_digit(number[:17])

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -83,7 +82,7 @@ class RosterPublisher:
         clock: Clock | None = None,
     ) -> None:
         """``clock`` dates the versions it signs (the system's when not given); the once per
-        ``resend_after_s`` limit is timed on the monotonic clock."""
+        ``resend_after_s`` limit is timed on its monotonic reading."""
         self._source = source
         self._clock = clock or SystemClock()
         self._lanes = LaneSender(sender)
@@ -274,7 +273,7 @@ class RosterPublisher:
     async def _send(self, device_id: str) -> None:
         async with self._lane_locks.setdefault(device_id, asyncio.Lock()):
             waiting = self._pending[device_id]
-            wait = self._last_sent.get(device_id, -1e9) + self._resend_after_s - time.monotonic()
+            wait = self._last_sent.get(device_id, -1e9) + self._resend_after_s - self._seconds()
             if wait > 0 and not waiting.news:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiting.hurry.wait(), wait)
@@ -295,7 +294,7 @@ class RosterPublisher:
                 )
             else:
                 sent = await self._send_snapshot(device_id, release)
-            self._last_sent[device_id] = time.monotonic()
+            self._last_sent[device_id] = self._seconds()
             if not sent:
                 # Not dropped: the lane reports its version when it (re)connects, and the hub's
                 # own link coming back is no reason for the lane to ask; so try again shortly.
@@ -306,6 +305,9 @@ class RosterPublisher:
                 self.counters.deltas_sent += 1
             else:
                 self.counters.snapshots_sent += 1
+
+    def _seconds(self) -> float:
+        return self._clock.mono_ns() / 1e9
 
     async def _send_snapshot(self, device_id: str, release: Release) -> bool:
         """The manifest first (a lane must know what the chunks are), then the chunks, a sliding

@@ -14,6 +14,7 @@ from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
 from hub.store import Store
+from tests.support.clock import FakeClock, site_time
 from wire.roster import RosterStatus, decode_roster, encode_roster
 from wire.topics import Channel, topic_for
 
@@ -209,6 +210,22 @@ async def test_a_new_version_is_not_held_back_by_the_request_limit(
         *["roster_chunk"] * (len(sent.kinds("lane-a1")) - 2),
         "roster_delta",
     ]
+
+
+async def test_the_request_limit_is_timed_on_the_publishers_clock(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    """An hour on the injected clock is an hour to the limit: a test need not wait one."""
+    sent = Recorder()
+    clock = FakeClock(site_time(2026, 6, 15, 12))
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=3600, clock=clock) as hub:
+        await hub.publish(PROJECT)
+        await hub.idle()
+        sent.clear()
+        clock.advance(3600)
+        await hub.on_status(status("lane-a1", 0, wants=True))
+        await asyncio.wait_for(hub.idle(), 10)  # due at once, not an hour of real time later
+    assert sent.kinds("lane-a1")[0] == "roster_manifest"
 
 
 async def test_a_lane_one_behind_gets_the_delta(
