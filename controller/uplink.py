@@ -9,6 +9,12 @@ uniqueness makes that harmless.
 
 Reconnection is an explicit loop with exponential backoff and full jitter, so a broker restart
 does not bring every lane of a city back in the same second.
+
+A full or failing disk never stops the link (issue 20): the journal's writes here (the connection
+generation, forgetting on an ack) are caught where they happen. The generation then moves on in
+memory; the hub's watermark is kept in memory too, so nothing is resent for it, and forgetting is
+retried at every ack and every idle wake until a write succeeds: :attr:`Uplink.journal_fault` says
+why it is failing meanwhile, and clears with that write.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -85,6 +92,11 @@ class Uplink:
         self._handlers: dict[Channel, DownlinkHandler] = {}
         self._on_connect: list[Callable[[], Awaitable[object]]] = []
         self._client: aiomqtt.Client | None = None
+        self._generation = 0
+        self.hub_through = 0
+        """The highest watermark the hub has acknowledged (in memory: the journal may not take it)."""
+        self.journal_fault: str | None = None
+        """Why the latest journal write of the uplink failed; None once one has succeeded."""
 
     def _monotonic(self) -> float:
         return self._clock.mono_ns() / 1e9
@@ -141,7 +153,7 @@ class Uplink:
                 self.attempt_due = self._monotonic() + delay
                 await asyncio.sleep(delay)
                 continue
-            generation = self.journal.next_generation()
+            generation = self._next_generation()
             will = aiomqtt.Will(
                 topic_for(self.device_id, Channel.PRESENCE),
                 self._presence(PresenceState.OFFLINE, generation),
@@ -191,6 +203,8 @@ class Uplink:
                     await run_together(self._children(client))
             except* aiomqtt.MqttError as group:
                 log.warning("uplink lost: %s", "; ".join(str(e) for e in group.exceptions))
+            except* sqlite3.Error as group:  # a failing disk's read: reconnect and read again later
+                self._journal_failed("read the journal", group.exceptions[0])
             finally:
                 self.connected = False
                 self._client = None
@@ -198,6 +212,38 @@ class Uplink:
             attempt += 1
             self.attempt_due = self._monotonic() + delay
             await asyncio.sleep(delay)
+
+    def _next_generation(self) -> int:
+        """The journal's next generation; on a failing disk one past the last known, in memory."""
+        try:
+            self._generation = max(self._generation + 1, self.journal.next_generation())
+            self.journal_fault = None
+        except (sqlite3.Error, OSError) as err:
+            self._journal_failed("store the connection generation", err)
+            self._generation += 1
+        return self._generation
+
+    def _journal_failed(self, what: str, err: BaseException) -> None:
+        if self.journal_fault is None:
+            log.error("uplink could not %s in the journal (kept in memory, retried): %s", what, err)
+        self.journal_fault = str(err)
+
+    def _acked_through(self) -> int:
+        """What the hub has stored: the journal's watermark, or the hub's word if it could not be kept."""
+        return max(self.journal.acked_through, min(self.hub_through, self.journal.last_seq))
+
+    def _forget(self) -> None:
+        """Forget what the hub stored; a failing write is retried at the next ack or idle wake."""
+        if self.hub_through <= self.journal.acked_through:
+            return
+        try:
+            dropped = self.journal.forget_through(self.hub_through)
+        except (sqlite3.Error, OSError) as err:
+            self._journal_failed("forget acknowledged events", err)
+            return
+        self.journal_fault = None
+        if dropped:
+            log.debug("hub stored through seq %d; forgot %d events", self.hub_through, dropped)
 
     def _children(self, client: aiomqtt.Client) -> dict[str, Coroutine[Any, Any, None]]:
         """What runs while connected. Run together (sitegate.tasks), not in an asyncio.TaskGroup: a
@@ -241,9 +287,8 @@ class Uplink:
             if not isinstance(ack, StorageAck) or ack.device_id != self.device_id:
                 log.warning("ignored a storage ack for another device")
                 continue
-            dropped = self.journal.forget_through(ack.through_seq)
-            if dropped:
-                log.debug("hub stored through seq %d; forgot %d events", ack.through_seq, dropped)
+            self.hub_through = max(self.hub_through, ack.through_seq)
+            self._forget()
             self._acked.set()
 
     async def _dispatch(self, channel: Channel, payload: bytes) -> None:
@@ -261,11 +306,11 @@ class Uplink:
         # events are outstanding: ``last_progress`` is the later of its last ack and the moment the
         # outstanding run of events began going out. After an idle spell the first new window starts
         # the timer afresh; it does not inherit the age of an ack from before the idle spell.
-        sent_through = self.journal.acked_through
+        sent_through = self._acked_through()
         last_progress = self._monotonic()
         acked_seen = sent_through
         while True:
-            acked = self.journal.acked_through
+            acked = self._acked_through()
             if acked > acked_seen:
                 acked_seen, last_progress = acked, self._monotonic()
             if sent_through > acked and self._monotonic() - last_progress > self.config.resend_after_s:
@@ -290,6 +335,7 @@ class Uplink:
                 self.published += len(batch)
                 sent_through = batch[-1].seq
                 continue
+            self._forget()  # a write that failed on a full disk is retried while idle
             self._wake.clear()
             self._acked.clear()
             waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._acked.wait())}

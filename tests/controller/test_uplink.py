@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sqlite3
 import time
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.uplink import Uplink, backoff_delays
 from sitegate.mosquitto import Mosquitto
+from sitegate.tasks import cancel_until_done
 from tests.controller.test_journal import make_event
 from tests.support.clock import FakeClock, site_time
+from tests.support.disk import small_disk
 from wire.codec import decode, encode
 from wire.models import AccessEvent, PresenceState, PresenceStatus, StorageAck, utc_now
 from wire.topics import Channel, subscription, topic_for
@@ -72,11 +75,7 @@ async def running(*coroutines):
         # Cancel until each task has really stopped: Python 3.11's asyncio.wait_for (under aiomqtt's
         # publish) swallows a cancel that lands as the PUBACK completes, and one cancel then left the
         # stand-in hub acking forever and this helper waiting for it (a hang, ~1 run in 15).
-        while pending := [task for task in tasks if not task.done()]:
-            for task in pending:
-                task.cancel()
-            await asyncio.wait(pending, timeout=0.5)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_until_done(tasks, recancel_s=0.5)
 
 
 async def test_events_flow_and_are_forgotten_only_after_storage_ack(
@@ -236,3 +235,32 @@ async def test_on_connect_hooks_run_at_every_connection_and_a_failing_one_keeps_
         broker.restart()
         await until(lambda: uplink.connections == 2 and said == [True, True], timeout=30)
         assert uplink.connected
+
+
+async def test_a_full_disk_never_stops_the_uplink(broker: Mosquitto) -> None:
+    """Issue 20: the generation bump and the forgetting on an ack fail on a full disk; the uplink
+    still connects and drains, and forgets what the hub stored once space is back."""
+    with small_disk() as disk:
+        journal = Journal(disk.root / "j.sqlite3")
+        for _ in range(20):
+            journal.append(make_event)
+        disk.fill()
+        with pytest.raises(sqlite3.OperationalError):
+            journal.next_generation()  # the fault is real: a write finds no room
+        hub = StandInHub(broker)
+        config = MqttConfig(host=broker.host, port=broker.port, window=8, resend_after_s=1.0)
+        uplink = Uplink(config, "lane-a1", journal, rng=random.Random(1))
+        try:
+            async with running(hub.run()):
+                await asyncio.sleep(0.2)
+                async with running(uplink.run()) as (task,):
+                    await until(lambda: sorted(set(hub.received)) == list(range(1, 21)) or task.done())
+                    assert not task.done(), task.exception()
+                    assert uplink.connections >= 1
+                    assert journal.backlog() == 20  # nothing could be forgotten yet
+                    disk.free()
+                    await until(lambda: journal.backlog() == 0 or task.done())
+                    assert not task.done(), task.exception()
+                    assert journal.acked_through == 20
+        finally:
+            journal.close()
