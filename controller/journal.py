@@ -248,6 +248,13 @@ class Journal:
         self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         return self._meta("generation")
 
+    def probe(self) -> None:
+        """A real, durable write (a counter in ``meta``): raises while the disk cannot take one.
+        What clears a journal fault on an idle lane (:meth:`writable` takes a lock but writes nothing,
+        so it passes on a full disk)."""
+        self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('probe', 0)")
+        self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'probe'")
+
     def writable(self) -> bool:
         """A write lock can be taken (cheap: no data written); false on a closed or read-only journal."""
         try:

@@ -31,7 +31,7 @@ from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.gate import Effect, Gate, GateInput, GateState
-from controller.core.indication import indication_for
+from controller.core.indication import SYSTEM_FAULT, indication_for
 from controller.core.passback import Passage, PassbackBook
 from controller.core.policy import AntiPassback
 from controller.core.roster import Roster
@@ -45,6 +45,7 @@ from controller.site_sync import SiteLink
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
 from sitegate.tasks import run_together
+from wire.labels import LaneState
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import validate_foreigner_number, validate_id_number
 from wire.models import (
@@ -343,6 +344,7 @@ class LaneService:
             reader_status={s.name: ReaderState.OK if s.healthy else ReaderState.FAULT for s in self.sources},
             clock_synced=self.clock.synced(),
             software_version=SOFTWARE_VERSION,
+            journal_fault=self.journal_failing() is not None,
         )
 
     async def _consume(self, source: CardSource) -> None:
@@ -363,7 +365,26 @@ class LaneService:
                 # Nothing recorded, so nothing opens: the person waits, the fault is visible.
                 log.error("lane %s could not journal a swipe, gate stays shut: %s", self.config.lane, err)
                 self.outputs.fail_secure()
-                self.outputs.indicate(indication_for(Reason.UNREADABLE_CARD))
+                self.outputs.indicate(SYSTEM_FAULT)  # not "present the card again": call the office
+                if self.feedback is not None:
+                    self.feedback.lane_state(LaneState.SYSTEM_FAULT)
+
+    def journal_failing(self) -> str | None:
+        """Why the journal cannot be written (the lane's or its uplink's latest failure), or None.
+        While failing, a probe write is tried each time this is asked (the watchdog, the screen, the
+        heartbeat): the fault clears by itself once the disk takes writes again, swipe or none."""
+        fault = self.journal_fault or (self.uplink.journal_fault if self.uplink is not None else None)
+        if fault is None:
+            return None
+        try:
+            self.journal.probe()
+        except (sqlite3.Error, OSError):
+            return fault
+        log.info("lane %s journal writable again", self.config.lane)
+        self.journal_fault = None
+        if self.uplink is not None:
+            self.uplink.journal_fault = None
+        return None
 
     def set_disabled(self, disabled: bool) -> None:
         """Take the lane out of service (every swipe denied: lane_disabled) or back; survives reboots."""
@@ -385,7 +406,7 @@ class LaneService:
         """What the idle screen shows (controller.feedback.state), and whether the hub link is up."""
         facts = LaneFacts(
             free_egress=self.gate.state is GateState.FREE_EGRESS,
-            journal_ok=self.journal_fault is None,
+            journal_ok=self.journal_failing() is None,
             disabled=self.disabled,
             readers_ok=not self.sources or any(source.healthy for source in self.sources),
         )
@@ -396,8 +417,9 @@ class LaneService:
         found = [
             f"reader {s.name}: {getattr(s, 'fault', None) or 'fault'}" for s in self.sources if not s.healthy
         ]
-        if self.journal_fault is not None:
-            found.append(f"journal: {self.journal_fault}")
+        fault = self.journal_failing()
+        if fault is not None:
+            found.append(f"journal: {fault}")
         elif not self.journal.writable():
             found.append("journal: not writable")
         return found

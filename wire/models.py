@@ -218,6 +218,9 @@ class Heartbeat(WireModel):
     reader_status: dict[Annotated[Label, Field(max_length=32)], ReaderState]
     clock_synced: bool
     software_version: Annotated[Label, Field(max_length=32)]
+    journal_fault: bool = False
+    """The lane's journal failed its latest write (a full or failing disk): it refuses everyone
+    until a write succeeds again. The hub raises a ``lane_fault`` alert while it is set."""
 
 
 class PresenceState(StrEnum):

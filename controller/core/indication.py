@@ -21,6 +21,10 @@ class Indication:
 
 GRANTED = Indication(green_s=1.5)
 
+SYSTEM_FAULT = Indication(red_s=4.0, beeps=3, beep_s=0.8)
+"""The lane cannot record (its journal failed): nobody passes, call the site office. Not a
+:class:`Reason` (no decision was made) and unlike every reason's pattern: three long beeps."""
+
 INDICATIONS: dict[Reason, Indication] = {
     Reason.GRANTED: GRANTED,
     Reason.NOT_REGISTERED: Indication(red_s=2.0, beeps=2),

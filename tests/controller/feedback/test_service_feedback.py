@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,10 @@ class QuietReader:
         yield  # pragma: no cover - makes this an async generator
 
 
+def full_disk() -> None:
+    raise sqlite3.OperationalError("database or disk is full")
+
+
 def test_the_idle_screen_follows_the_lane(tmp_path: Path) -> None:
     service, _, _ = lane(tmp_path)
     reader = QuietReader()
@@ -178,6 +183,7 @@ def test_the_idle_screen_follows_the_lane(tmp_path: Path) -> None:
             assert state_of(feedback) is LaneState.FIRE_ALARM
             service.feed(GateInput.FIRE_CLEARED)
             service.journal_fault = "disk full"
+            service.journal.probe = full_disk  # type: ignore[method-assign]  # still full when probed
             await asyncio.sleep(0.7)
             assert state_of(feedback) is LaneState.SYSTEM_FAULT
         finally:
