@@ -1,11 +1,14 @@
-"""A tinydb storage whose every write is atomic and durable.
+"""Lane files written atomically and durably, and the tinydb storage that writes that way.
 
-tinydb's own JSON storage rewrites the file in place: a power cut mid-write leaves a file that
-no longer parses. Here a write goes to a temporary file in the same directory, is fsynced, renamed
-over the old one, and the directory is fsynced, so the file on disk is always one complete version
-(and always there: it is never renamed away, even for a moment). The version it replaces is kept
-beside it (``.prev``, a hard link made before the swap) as the fallback if the current one is ever
-found damaged.
+:class:`AtomicJSONStorage` is the tinydb storage of the executed commands' database
+(:mod:`controller.executed_commands`); the roster (:mod:`controller.roster_store`) and the device
+state (:mod:`controller.device_state`) are plain JSON written through it or :func:`write_atomically`
+without tinydb. tinydb's own JSON storage rewrites the file in place: a power cut mid-write leaves
+a file that no longer parses. Here a write goes to a temporary file in the same directory, is
+fsynced, renamed over the old one, and the directory is fsynced, so the file on disk is always one
+complete version (and always there: it is never renamed away, even for a moment). The version it
+replaces is kept beside it (``.prev``, a hard link made before the swap) as the fallback if the
+current one is ever found damaged.
 """
 
 from __future__ import annotations

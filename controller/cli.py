@@ -17,9 +17,10 @@ from gpiozero import DigitalOutputDevice
 
 from controller.board import BoardError, load_board
 from controller.clock import LaneClock, SystemClock
-from controller.commands import CommandHandler
+from controller.command_runner import CommandRunner
 from controller.config import ConfigError, ControllerConfig, load_config
 from controller.core.roster import Roster
+from controller.executed_commands import ExecutedCommands
 from controller.feedback.build import build_feedback
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
@@ -164,7 +165,9 @@ def build_service(
     resync = sync.resync if sync is not None else None
     if sync is not None:
         uplink.on_connect(sync.report)  # the hub learns at every connection which version this lane runs
-    uplink.on(Channel.COMMAND, CommandHandler(service, uplink.send, resync=resync, restart=_restart_service))
+    executed = ExecutedCommands(config.data_dir / "commands.json")  # survives a restart: no second open
+    commands = CommandRunner(service, uplink.send, executed=executed, resync=resync, restart=_restart_service)
+    uplink.on(Channel.COMMAND, commands)
     _site_link(config, service, uplink)
     log.info(
         "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",

@@ -1,16 +1,19 @@
 """Commands from the hub, executed once each and answered on the lane's command_result channel.
 
 A command is refused (and answered so) when it is for another device, expired, or malformed;
-a command id seen before is answered with its first result and not executed again: a remote open
-redelivered by QoS 1 must not open the arm twice.
+a command id seen before, in this process or before a restart (:mod:`controller.executed_commands`),
+is answered with its first result and not executed again: a remote open redelivered by QoS 1 must
+not open the arm twice. The result is kept before it is sent, so an answered command is always
+remembered; a lane stopped between executing and keeping it (a power cut in those milliseconds)
+would run that one again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from controller.executed_commands import ExecutedCommands
 from controller.service import LaneService
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult
@@ -19,17 +22,16 @@ from wire.topics import Channel
 
 log = logging.getLogger(__name__)
 
-REMEMBERED_COMMANDS = 256
-
 Send = Callable[[Channel, bytes], Awaitable[bool]]
 
 
-class CommandHandler:
+class CommandRunner:
     def __init__(
         self,
         service: LaneService,
         send: Send,
         *,
+        executed: ExecutedCommands,
         resync: Callable[[], Awaitable[None]] | None = None,
         restart: Callable[[], None] | None = None,
     ) -> None:
@@ -37,7 +39,7 @@ class CommandHandler:
         self._send = send
         self._resync = resync
         self._restart = restart
-        self._done: OrderedDict[str, CommandResult] = OrderedDict()
+        self._executed = executed
 
     async def __call__(self, payload: bytes) -> None:
         try:
@@ -46,12 +48,10 @@ class CommandHandler:
             log.warning("refused a malformed command: %s", err)
             return
         assert isinstance(command, Command)
-        previous = self._done.get(command.command_id)
+        previous = self._executed.result_of(command.command_id)
         result = previous or await self._execute(command)
         if previous is None:
-            self._done[command.command_id] = result
-            while len(self._done) > REMEMBERED_COMMANDS:
-                self._done.popitem(last=False)
+            self._executed.remember(result, expires_at=command.expires_at, now=self.service.clock.wall())
         await self._send(Channel.COMMAND_RESULT, encode(result))
         if result.ok and command.action is Action.REBOOT and previous is None and self._restart is not None:
             self._restart()
