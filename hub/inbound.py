@@ -84,16 +84,10 @@ def _out_of_range(message: Ingestible) -> str | None:
 
 
 def describe(err: WireError) -> str:
-    """The codec's account of what was wrong, naming only fields the models define.
+    """The codec's account of what was wrong, naming only fields the models define
+    (:meth:`wire.errors.WireError.redacted`) and never the kind a sender made up."""
+    return f"invalid {err.kind} message: {err.redacted(_KNOWN_FIELDS, indices=True, said=_without_kind)}"
 
-    An unexpected key is chosen by the sender and could be anything, personal data included, so
-    it is not repeated; the field names and pydantic's messages never carry input values.
-    """
-    problems = []
-    for location, message in err.problems:
-        parts = location.split(".") if location else []
-        shown = ".".join(p if p in _KNOWN_FIELDS or p.isdigit() else "<unexpected key>" for p in parts)
-        if message.startswith(_UNKNOWN_KIND_PREFIX):
-            message = _UNKNOWN_KIND
-        problems.append(f"{shown or '<payload>'}: {message}")
-    return f"invalid {err.kind} message: {'; '.join(problems)}"
+
+def _without_kind(message: str) -> str:
+    return _UNKNOWN_KIND if message.startswith(_UNKNOWN_KIND_PREFIX) else message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 
 class WireError(ValueError):
     """A payload that is not a valid message of the kind its topic announces.
@@ -15,6 +17,22 @@ class WireError(ValueError):
         self.problems = problems
         detail = "; ".join(f"{loc or '<payload>'}: {msg}" for loc, msg in problems)
         super().__init__(f"invalid {kind} message: {detail}")
+
+    def redacted(
+        self, known: Collection[str], *, indices: bool = False, said: Callable[[str], str] = str
+    ) -> str:
+        """The problems, ``location: message; ...``, naming only field names in ``known`` (and list
+        indices when ``indices``): any other key was chosen by the sender and could be anything,
+        personal data included, so it is shown as ``<unexpected key>``. pydantic's messages carry
+        no input values; ``said`` rewrites one that does. For logs and dead letters."""
+        problems = []
+        for location, message in self.problems:
+            parts = location.split(".") if location else []
+            shown = ".".join(
+                p if p in known or (indices and p.isdigit()) else "<unexpected key>" for p in parts
+            )
+            problems.append(f"{shown or '<payload>'}: {said(message)}")
+        return "; ".join(problems)
 
 
 class TopicError(ValueError):

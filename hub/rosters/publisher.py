@@ -22,19 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from hub.background import BackgroundTasks
 from hub.errors import HubError, StoreError
 from hub.lane_sender import LaneSender, Sender
 from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
-from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
@@ -94,7 +92,7 @@ class RosterPublisher:
         self._lane_locks: dict[str, asyncio.Lock] = {}
         self._pending: dict[str, _Request] = {}
         self._last_sent: dict[str, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("roster publisher", log)
         self._dirty: set[str] = set()
         self._republishing: set[str] = set()
         self.counters = PublisherCounters()
@@ -108,12 +106,11 @@ class RosterPublisher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await cancel_until_done(self._tasks)
+        await self._tasks.stop()
 
     async def idle(self) -> None:
         """Until every send and status reaction under way has finished."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.idle()
 
     def release(self, project_id: str) -> Release | None:
         return self._releases.get(project_id)
@@ -138,7 +135,7 @@ class RosterPublisher:
         self._dirty.add(project_id)
         if project_id not in self._republishing:
             self._republishing.add(project_id)
-            self._spawn(self._republish(project_id))
+            self._tasks.spawn(self._republish(project_id))
 
     async def _republish(self, project_id: str) -> None:
         """Until the project is clean; a failure (database or broker away) is retried, not
@@ -213,7 +210,7 @@ class RosterPublisher:
             return _describe(err)
         if status.device_id != device_id:
             return "device_id in the payload differs from the device in the topic"
-        self._spawn(self.on_status(status))
+        self._tasks.spawn(self.on_status(status))
         return None
 
     async def on_status(self, status: RosterStatus) -> None:
@@ -268,7 +265,7 @@ class RosterPublisher:
                 waiting.hurry.set()
             return
         self._pending[device_id] = request
-        self._spawn(self._send(device_id))
+        self._tasks.spawn(self._send(device_id))
 
     async def _send(self, device_id: str) -> None:
         async with self._lane_locks.setdefault(device_id, asyncio.Lock()):
@@ -320,35 +317,9 @@ class RosterPublisher:
             device_id, Channel.ROSTER, release.chunks, what=f"{what} chunk", window=CHUNK_WINDOW
         )
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(self._logged(work))
-        self._tasks.add(task)
-
-        def finished(done: asyncio.Task[None]) -> None:
-            self._tasks.discard(done)
-            # A task cancelled before it first ran (aclose right after a spawn) never started
-            # ``work``: close it, or Python warns that a coroutine was never awaited.
-            work.close()
-
-        task.add_done_callback(finished)
-
-    async def _logged(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except HubError as err:
-            log.error("roster publisher: %s", err)
-        except Exception:  # a lane's request must never take the publisher (or the ingest) down
-            log.exception("roster publisher failed")
-
 
 _STATUS_FIELDS = frozenset(RosterStatus.model_fields)
 
 
 def _describe(err: WireError) -> str:
-    """Field names the model defines and pydantic's messages; never a sender-chosen key or value."""
-    problems = []
-    for location, message in err.problems:
-        parts = location.split(".") if location else []
-        shown = ".".join(p if p in _STATUS_FIELDS else "<unexpected key>" for p in parts)
-        problems.append(f"{shown or '<payload>'}: {message}")
-    return f"invalid roster status: {'; '.join(problems)}"
+    return f"invalid roster status: {err.redacted(_STATUS_FIELDS)}"

@@ -26,22 +26,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
+from hub.background import BackgroundTasks
 from hub.errors import HubError
 from hub.lane_sender import LaneSender, Sender
 from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
 from hub.store import Store
 from hub.store.schema import devices
-from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.errors import TopicError, WireError
 from wire.models import AccessEvent, LaneEvent
@@ -119,11 +118,11 @@ class SiteRelay:
         connected and will not ask, so they go again with the next round of syncs."""
         self._answer_locks: dict[str, asyncio.Lock] = {}
         self._answered: dict[str, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("site relay", log)
 
     async def __aenter__(self) -> SiteRelay:
-        self._spawn(self._worker(), "site-relay")
-        self._spawn(self._sync_loop(), "site-sync")
+        self._tasks.spawn(self._worker(), "site-relay")
+        self._tasks.spawn(self._sync_loop(), "site-sync")
         return self
 
     async def __aexit__(
@@ -132,7 +131,7 @@ class SiteRelay:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await cancel_until_done(self._tasks)
+        await self._tasks.stop()
 
     # -- passages --------------------------------------------------------------------------------
 
@@ -331,7 +330,9 @@ class SiteRelay:
                 placed.project_id,
             )
             return "project_id in the payload differs from the project the registry places the device at"
-        self._spawn(self._answer(device_id, placed.project_id, request.nonce), f"site-answer-{device_id}")
+        self._tasks.spawn(
+            self._answer(device_id, placed.project_id, request.nonce), f"site-answer-{device_id}"
+        )
         return None
 
     async def _answer(self, device_id: str, project_id: str, nonce: str) -> None:
@@ -368,33 +369,9 @@ class SiteRelay:
             self.counters.send_failures += 1
         return sent
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(self._logged(work), name=name)
-        self._tasks.add(task)
-
-        def finished(done: asyncio.Task[None]) -> None:
-            self._tasks.discard(done)
-            work.close()
-
-        task.add_done_callback(finished)
-
-    async def _logged(self, work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except HubError as err:
-            log.error("site relay: %s", err)
-        except Exception:  # a lane's request must never take the relay (or the ingest) down
-            log.exception("site relay failed")
-
 
 _REQUEST_FIELDS = frozenset(SiteRequest.model_fields)
 
 
 def _describe(err: WireError) -> str:
-    """Field names the model defines and pydantic's messages; never a sender-chosen key or value."""
-    problems = []
-    for location, message in err.problems:
-        parts = location.split(".") if location else []
-        shown = ".".join(p if p in _REQUEST_FIELDS else "<unexpected key>" for p in parts)
-        problems.append(f"{shown or '<payload>'}: {message}")
-    return f"invalid site request: {'; '.join(problems)}"
+    return f"invalid site request: {err.redacted(_REQUEST_FIELDS)}"

@@ -1,0 +1,33 @@
+"""A wire error told without the sender's words: only field names the model defines."""
+
+from __future__ import annotations
+
+from wire.errors import WireError
+
+KNOWN = frozenset({"device_id", "reader_status", "siblings", "last_seen"})
+SENDERS_KEY = "33010619900307001X"  # a key a sender chose: could be an ID number
+
+
+def test_only_known_field_names_are_repeated() -> None:
+    err = WireError(
+        "heartbeat",
+        [
+            ("device_id", "String should match pattern"),
+            (f"reader_status.{SENDERS_KEY}", "bad"),
+            ("", "not JSON"),
+        ],
+    )
+    told = err.redacted(KNOWN)
+    assert told == (
+        "device_id: String should match pattern; reader_status.<unexpected key>: bad; <payload>: not JSON"
+    )
+    assert SENDERS_KEY not in told
+
+
+def test_list_indices_only_when_asked_and_messages_rewritten_by_the_caller() -> None:
+    err = WireError("site_sync", [("siblings.0.last_seen", "Input tag 'x' found")])
+    assert err.redacted(KNOWN) == "siblings.<unexpected key>.last_seen: Input tag 'x' found"
+    assert (
+        err.redacted(KNOWN, indices=True, said=lambda m: "kind unknown")
+        == "siblings.0.last_seen: kind unknown"
+    )
