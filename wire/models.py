@@ -107,6 +107,10 @@ class AccessEvent(WireModel):
     warnings: Annotated[tuple[Reason | Caveat, ...], Field(max_length=8)] = ()
     """Rules that objected softly (e.g. anti-passback in soft mode): granted, but on the record;
     a :class:`Caveat` beside one says why it was only a warning."""
+    clock_stepped: bool = False
+    """The lane's time line does not vouch for ``wall_time``: the wall clock stepped away from the
+    lane's monotonic line (controller.clock) and the lane has not believed the step. The hub places
+    the record from ``mono_ns`` within the boot instead (hub.store.timeline)."""
     passage: bool = False
     """This grant is itself the passage (a lane without a rotation sensor counts a person as
     through when it grants): what the hub relays to the site's other lanes. A lane with a
@@ -143,6 +147,9 @@ class LaneEventType(StrEnum):
     PASSBACK_EXPIRED = "passback_expired"
     """``person_id`` was held inside since before the site's daily expiry (a missed exit: a
     tailgate, a broken rotation sensor, a vehicle gate): forgotten, so this swipe admitted them."""
+    CLOCK_STEP = "clock_step"
+    """The lane's wall clock jumped away from its monotonic time line by ``step_s`` seconds (an NTP
+    step, a person setting the clock, a Pi without a real-time clock): an alert, never a passage."""
 
 
 PERSON_LANE_EVENTS = frozenset(
@@ -152,7 +159,9 @@ PERSON_LANE_EVENTS = frozenset(
 granted, ``passback_expired`` the person whose inside-state was forgotten."""
 
 
-ALERT_LANE_EVENTS = frozenset({LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER})
+ALERT_LANE_EVENTS = frozenset(
+    {LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER, LaneEventType.CLOCK_STEP}
+)
 
 
 class LaneEvent(WireModel):
@@ -176,6 +185,10 @@ class LaneEvent(WireModel):
     ref_seq: Sequence | None = None
     alert: bool = False
     operator: Label | None = None
+    clock_stepped: bool = False
+    """As on :class:`AccessEvent`: the lane's time line does not vouch for ``wall_time``."""
+    step_s: float | None = None
+    """On ``clock_step``: how far the wall clock jumped from the lane's line, in seconds (+ forward)."""
     person_id: Label | None = None
     """Who: on a passage outcome the person the referenced grant admitted (the hub relays a
     ``passage_confirmed`` only if it names the same person as that grant), on ``passback_expired``
@@ -192,6 +205,8 @@ class LaneEvent(WireModel):
             raise ValueError(f"{self.type.value} {'needs' if needs_ref else 'cannot carry'} a ref_seq")
         if self.ref_seq is not None and self.ref_seq >= self.seq:
             raise ValueError("ref_seq must name an earlier record")
+        if (self.type is LaneEventType.CLOCK_STEP) != (self.step_s is not None):
+            raise ValueError("a step_s goes with clock_step and nothing else")
         return self
 
 

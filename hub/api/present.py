@@ -27,6 +27,7 @@ def _record(record: StoredEvent | StoredLaneEvent) -> dict[str, Any]:
 def event(record: StoredEvent) -> dict[str, Any]:
     body = _record(record)
     body["warnings"] = [w for w in record.warnings.split(",") if w]
+    body["corrected_time"] = _time(record.corrected_time)
     return body
 
 

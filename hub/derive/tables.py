@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Insert, and_, bindparam, delete, or_, select, text
@@ -69,28 +69,30 @@ class Rebuilt:
     presence_rows: int
 
 
-def passage_of(event: AccessEvent) -> Passage | None:
-    """The passage an access event records, or None (denied, or no registered person)."""
+def passage_of(event: AccessEvent, at: datetime | None = None) -> Passage | None:
+    """The passage an access event records, or None (denied, or no registered person), at its
+    corrected time ``at`` (hub.store.timeline; its wall time when not given)."""
     if event.decision is not Decision.GRANTED or event.person_id is None:
         return None
     return Passage(
         project_id=event.project_id,
         person_id=event.person_id,
-        wall_time=event.wall_time,
+        wall_time=event.wall_time if at is None else at,
         device_id=event.device_id,
         arrives=event.direction is Direction.IN,
     )
 
 
-async def apply(conn: AsyncConnection, events: Iterable[AccessEvent]) -> None:
-    """Bring presence and attendance up to date with newly stored ``events`` (duplicates left out).
+async def apply(conn: AsyncConnection, events: Iterable[tuple[AccessEvent, datetime]]) -> None:
+    """Bring presence and attendance up to date with newly stored ``events`` (duplicates left out),
+    each at its corrected time: a lane's stepped clock does not reorder its passages.
 
     A person whose new passages all come after their stored presence (the usual case: lanes
     report as people pass) is carried on from the stored rows (:func:`continue_record`); every
     other person's touched days are recomputed from all their stored passages.
     """
     by_person: dict[PersonKey, list[Passage]] = {}
-    for passage in map(passage_of, events):
+    for passage in (passage_of(event, at) for event, at in events):
         if passage is not None:
             by_person.setdefault((passage.project_id, passage.person_id), []).append(passage)
     if not by_person:
@@ -203,20 +205,25 @@ async def upsert_presence(conn: AsyncConnection, presences: Sequence[Presence]) 
 # -- helpers -------------------------------------------------------------------------------------
 
 
+_PASSAGE_TIME = access_events.c.corrected_time
+"""A passage's time: the event's corrected time (hub.store.timeline), filled on every row since
+migration 0005 (which gave older rows their wall time)."""
+
+
 def _passage_query() -> Any:
     a = access_events.c
-    return select(a.project_id, a.person_id, a.wall_time, a.device_id, a.direction).where(
-        a.decision == GRANTED, a.person_id.is_not(None)
-    )
+    return select(
+        a.project_id, a.person_id, _PASSAGE_TIME.label("wall_time"), a.device_id, a.direction
+    ).where(a.decision == GRANTED, a.person_id.is_not(None))
 
 
 _PASSAGES_OF_DAY = _passage_query().where(
     access_events.c.person_id.in_(bindparam("people", expanding=True)),
-    access_events.c.wall_time >= bindparam("start"),
-    access_events.c.wall_time < bindparam("end"),
+    _PASSAGE_TIME >= bindparam("start"),
+    _PASSAGE_TIME < bindparam("end"),
 )
-"""Every passage of the given people in one local day's UTC bounds (the (person_id, wall_time)
-index finds them). The same text each time, so it is compiled once."""
+"""Every passage of the given people in one local day's UTC bounds (the (person_id,
+corrected_time) index finds them). The same text each time, so it is compiled once."""
 
 
 async def _passages_of_days(conn: AsyncConnection, touched: Iterable[DayKey]) -> list[Passage]:

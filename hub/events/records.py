@@ -62,6 +62,9 @@ class StoredEvent:
     alert: bool
     warnings: str
     received_at: datetime
+    corrected_time: datetime | None
+    """``wall_time`` as the lane's boot time line places it (hub.store.timeline): what presence and
+    attendance use; differs from ``wall_time`` only where the lane's clock stepped."""
     # The row id only orders equal wall times; it is not part of the public record.
     row_id: int = field(repr=False, compare=False)
 
@@ -82,6 +85,8 @@ class StoredLaneEvent:
     alert: bool
     operator: str | None
     received_at: datetime
+    step_s: float | None
+    """On ``clock_step``: how far the lane's wall clock jumped, in seconds (+ forward)."""
     row_id: int = field(repr=False, compare=False)
 
 

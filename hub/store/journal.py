@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store import sequences
+from hub.store import clocks, sequences
 from hub.store.dialect import Upsert, insert_for
 from hub.store.records import JournalRecord, SeqConflict, StoreResult
 from hub.store.schema import access_events, lane_events
@@ -29,13 +29,15 @@ Key = tuple[str, int]
 TABLES: Mapping[str, Table] = {"access_event": access_events, "lane_event": lane_events}
 
 
-def _row(record: JournalRecord, received_at: datetime) -> dict[str, Any]:
-    """Enumerations as their values; an access event's soft warnings as comma-separated codes."""
+def _row(record: JournalRecord, received_at: datetime, times: Mapping[Key, datetime]) -> dict[str, Any]:
+    """Enumerations as their values; an access event's soft warnings as comma-separated codes and
+    its corrected time (:mod:`hub.store.timeline`)."""
     row = record.model_dump(mode="json", exclude={"kind", "wall_time"})
     row["wall_time"] = record.wall_time
     row["received_at"] = received_at
     if isinstance(record, AccessEvent):
         row["warnings"] = ",".join(row["warnings"])
+        row["corrected_time"] = times[(record.device_id, record.seq)]
     return row
 
 
@@ -95,11 +97,12 @@ async def _insert(
     insert: Callable[[Table], Upsert],
     records: Sequence[JournalRecord],
     received_at: datetime,
+    times: Mapping[Key, datetime],
 ) -> set[Key]:
     """Insert each kind into its table; returns the keys that were not stored before."""
     new: set[Key] = set()
     for kind, table in TABLES.items():
-        rows = [_row(r, received_at) for r in records if r.kind == kind]
+        rows = [_row(r, received_at, times) for r in records if r.kind == kind]
         if not rows:
             continue
         statement = (
@@ -113,10 +116,10 @@ async def _insert(
 
 async def store(
     conn: AsyncConnection, records: Sequence[JournalRecord], received_at: datetime
-) -> tuple[StoreResult, list[AccessEvent]]:
+) -> tuple[StoreResult, list[tuple[AccessEvent, datetime]]]:
     """Store ``records`` (in the caller's write transaction) and advance the devices' watermarks;
-    the result and the access events that were new (what derived tables must follow, in the same
-    transaction: :func:`hub.events.journal.store_events` does both).
+    the result and the access events that were new, each with its corrected time (what derived
+    tables must follow, in the same transaction: :func:`hub.events.journal.store_events` does both).
 
     Watermark rows are locked in device order before any row is written and rows go in sorted
     by (device, seq), so two hub instances storing overlapping batches on PostgreSQL wait for
@@ -128,8 +131,13 @@ async def store(
     locked = await sequences.lock_all(conn, list(seqs))
     candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records, locked))
     ordered = [candidates[key] for key in sorted(candidates)]
-    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at)
-    new_access = [r for r in ordered if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new]
+    times = await clocks.correct(conn, ordered)
+    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at, times)
+    new_access = [
+        (r, times[(r.device_id, r.seq)])
+        for r in ordered
+        if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new
+    ]
     states = await sequences.advance_all(conn, seqs, locked)
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
     result = StoreResult(

@@ -66,11 +66,15 @@ access_events = Table(
     # Soft objections (comma-separated reason codes), e.g. anti-passback in soft mode.
     Column("warnings", String(255), nullable=False, server_default=""),
     Column("received_at", UtcDateTime, nullable=False),
+    # wall_time as the lane's boot time line puts it (hub.store.timeline): what presence and
+    # attendance are derived from. NULL only on rows from before it was kept (read as wall_time).
+    Column("corrected_time", UtcDateTime, nullable=True),
     # Exactly once at the hub: the key the controller numbers its journal by.
     UniqueConstraint("device_id", "seq"),
     Index(None, "project_id", "wall_time"),
     Index(None, "device_id", "wall_time"),
     Index(None, "person_id", "wall_time"),
+    Index(None, "person_id", "corrected_time"),
     # The unfiltered listing and since/until-only queries walk this one, newest first.
     Index(None, "wall_time"),
 )
@@ -94,6 +98,8 @@ lane_events = Table(
     Column("alert", Boolean, nullable=False),
     # The operator account behind a remote open; NULL for everything else.
     Column("operator", String(64), nullable=True),
+    # clock_step: how far the lane's wall clock jumped (seconds, + forward); NULL for everything else.
+    Column("step_s", Float, nullable=True),
     Column("received_at", UtcDateTime, nullable=False),
     # Unique per table; that a seq is not also an access event's is checked by the store
     # (hub/store/journal.py) under the device's watermark lock.
@@ -103,6 +109,18 @@ lane_events = Table(
     Index(None, "type", "wall_time"),
     # The unfiltered listing and since/until-only queries walk this one, newest first.
     Index(None, "wall_time"),
+)
+
+device_clocks = Table(
+    "device_clocks",
+    metadata,
+    # One row per boot of a device: its latest trusted reading (hub.store.timeline), the anchor
+    # its other readings are corrected from.
+    Column("device_id", String(63), primary_key=True),
+    Column("boot_id", String(64), primary_key=True),
+    Column("anchor_seq", BigInteger, nullable=False),
+    Column("anchor_wall", UtcDateTime, nullable=True),
+    Column("anchor_mono_ns", BigInteger, nullable=False),
 )
 
 device_sequences = Table(
