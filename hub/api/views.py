@@ -27,12 +27,14 @@ from hub.events.records import Item, Page
 
 async def healthz(request: web.Request) -> web.Response:
     params_of(request)
-    database = await request.app[STORE].ping()
+    store = request.app[STORE]
+    database = await store.ping() and not store.storing.failing  # answering is not storing
     mqtt = request.app[INGEST].connected
     body = {
         "status": "ok" if database and mqtt else "unavailable",
         "database": "ok" if database else "unavailable",
         "mqtt": "connected" if mqtt else "disconnected",
+        "last_store": store.storing.report(),
     }
     return web.json_response(body, status=200 if database and mqtt else 503)
 

@@ -28,9 +28,14 @@ async def store_events(
     """
     if not records:
         return NOTHING_STORED
-    async with store.write("store_events") as conn:
-        result, new_access_events = await store_journal.store(
-            conn, records, received_at or store.clock.wall()
-        )
-        await derive.apply(conn, new_access_events)
+    try:
+        async with store.write("store_events") as conn:
+            result, new_access_events = await store_journal.store(
+                conn, records, received_at or store.clock.wall()
+            )
+            await derive.apply(conn, new_access_events)
+    except Exception as err:
+        store.storing.failed(err)  # /healthz says so until a batch is stored again
+        raise
+    store.storing.stored()
     return result

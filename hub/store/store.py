@@ -45,6 +45,7 @@ from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
 from hub.store import heartbeats, migrate
+from hub.store.health import StoringHealth
 from hub.store.dialect import POSTGRESQL_SETTINGS, WRITE_TRANSACTION, insert_for, prepare_sqlite
 from hub.store.schema import dead_letters, devices
 from wire.clock import Clock, SystemClock
@@ -98,6 +99,8 @@ class Store:
         self._engine = engine
         self._clock = clock or SystemClock()
         self._insert = insert_for(engine.dialect.name)
+        self.storing = StoringHealth(self._clock)
+        """The ingest's last store (hub.store.health): what /healthz says about writes."""
 
     @classmethod
     async def open(cls, url: str, *, clock: Clock | None = None) -> Store:

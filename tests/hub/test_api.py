@@ -213,7 +213,12 @@ async def test_a_bug_is_a_500_without_internals(client: Client) -> None:
 
 async def test_healthz_is_503_while_the_broker_is_unreachable(client: Client) -> None:
     body = await get_json(client, "/healthz", 503)
-    assert body == {"status": "unavailable", "database": "ok", "mqtt": "disconnected"}
+    assert body == {
+        "status": "unavailable",
+        "database": "ok",
+        "mqtt": "disconnected",
+        "last_store": {"result": "none", "age_s": None},
+    }
 
 
 async def test_dead_letters_show_reason_and_size_not_the_body(client: Client) -> None:

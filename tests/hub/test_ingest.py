@@ -87,7 +87,9 @@ async def test_published_events_are_readable_from_the_api(broker: Mosquitto, hub
     assert await eventually(three) == [1, 2, 3]
     health = await hub.get("/healthz")
     assert health.status == 200
-    assert await health.json() == {"status": "ok", "database": "ok", "mqtt": "connected"}
+    body = await health.json()
+    assert (body["status"], body["database"], body["mqtt"]) == ("ok", "ok", "connected")
+    assert body["last_store"]["result"] == "ok" and body["last_store"]["age_s"] >= 0
 
 
 async def test_the_same_event_published_twice_is_stored_once(broker: Mosquitto, hub: Client) -> None:
