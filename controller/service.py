@@ -45,9 +45,9 @@ from controller.site_sync import SiteLink
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
 from sitegate.tasks import run_together
-from wire.labels import LaneState
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import validate_foreigner_number, validate_id_number
+from wire.labels import LaneState
 from wire.models import (
     ALERT_LANE_EVENTS,
     AccessEvent,

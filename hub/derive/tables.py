@@ -219,8 +219,8 @@ def _passage_query() -> Any:
 
 _PASSAGES_OF_DAY = _passage_query().where(
     access_events.c.person_id.in_(bindparam("people", expanding=True)),
-    _PASSAGE_TIME >= bindparam("start"),
-    _PASSAGE_TIME < bindparam("end"),
+    access_events.c.corrected_time >= bindparam("start"),
+    access_events.c.corrected_time < bindparam("end"),
 )
 """Every passage of the given people in one local day's UTC bounds (the (person_id,
 corrected_time) index finds them). The same text each time, so it is compiled once."""

@@ -41,4 +41,8 @@ class StoringHealth:
         if last is None:
             return {"result": "none", "age_s": None}
         age = round((self._clock.mono_ns() - last.mono_ns) / 1e9, 1)
-        return {"result": "ok" if last.ok else "failed", "age_s": age, **({"error": last.error} if last.error else {})}
+        return {
+            "result": "ok" if last.ok else "failed",
+            "age_s": age,
+            **({"error": last.error} if last.error else {}),
+        }

@@ -45,8 +45,8 @@ from sqlalchemy.pool import StaticPool
 
 from hub.errors import HubError, StoreError
 from hub.store import heartbeats, migrate
-from hub.store.health import StoringHealth
 from hub.store.dialect import POSTGRESQL_SETTINGS, WRITE_TRANSACTION, insert_for, prepare_sqlite
+from hub.store.health import StoringHealth
 from hub.store.schema import dead_letters, devices
 from wire.clock import Clock, SystemClock
 from wire.codec import MAX_PAYLOAD_BYTES

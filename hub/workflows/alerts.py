@@ -8,7 +8,11 @@ instance would miss):
   ``online``) for longer than :attr:`AlertSettings.gate_offline_after`, or never;
 - ``watchlist_hit``: an access event refused because the card is on the watchlist, within the
   last :attr:`AlertSettings.watchlist_window`;
-- ``order_overdue``: an open rectification order past its deadline (escalated to the city).
+- ``order_overdue``: an open rectification order past its deadline (escalated to the city);
+- ``lane_fault``: a lane heard from lately whose latest heartbeat says its journal cannot be
+  written (a full or failing disk: it refuses everyone until a write succeeds);
+- ``clock_step``: a lane whose wall clock jumped (a ``clock_step`` lane event received within
+  :attr:`AlertSettings.watchlist_window`): its times are corrected by the hub, the clock needs a look.
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
@@ -34,6 +38,7 @@ from hub.store.schema import (
     attendance,
     devices,
     gates,
+    lane_events,
     persons,
     projects,
     rectification_orders,
@@ -42,7 +47,14 @@ from hub.workflows import orders
 from hub.workflows.records import Alert
 from hub.workflows.targets import MANAGER
 
-KINDS: Final = ("manager_absent", "gate_offline", "watchlist_hit", "order_overdue")
+KINDS: Final = (
+    "manager_absent",
+    "gate_offline",
+    "watchlist_hit",
+    "order_overdue",
+    "lane_fault",
+    "clock_step",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,7 @@ class Alerts:
             found += await self.managers_absent(now=now, project_id=project_id)
             found += await self.watchlist_hits(now=now, project_id=project_id)
         found += await self.gates_offline(now=now, project_id=project_id)
+        found += await self.lanes_faulty(now=now, project_id=project_id)
         if personal:
             found += await self.orders_overdue(now=now, project_id=project_id)
         return found
@@ -168,6 +181,56 @@ class Alerts:
                     details={"gate": row.name, "lane": row.lane},
                 )
             )
+        return result
+
+    async def lanes_faulty(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
+        """``lane_fault`` and ``clock_step`` of the gates the account may see (the module's rules)."""
+        g, d, e = gates.c, devices.c, lane_events.c
+        scope = [
+            device_clause(self._principal, g.device_id),
+            *([g.project_id == project_id] if project_id else []),
+        ]
+        heard = (
+            select(g.device_id, g.project_id, g.name, g.lane, d.last_seen_at, d.last_heartbeat)
+            .select_from(gates.join(devices, d.device_id == g.device_id))
+            .where(d.last_seen_at >= now - self._settings.gate_offline_after, *scope)
+            .order_by(g.project_id, g.device_id)
+        )
+        steps = (
+            select(g.device_id, g.project_id, g.name, g.lane, e.received_at, e.step_s)
+            .select_from(gates.join(lane_events, e.device_id == g.device_id))
+            .where(e.type == "clock_step", e.received_at >= now - self._settings.watchlist_window, *scope)
+            .order_by(g.project_id, g.device_id, e.received_at)
+        )
+        async with self._store.read("alerts") as conn:
+            faulty = [
+                r for r in (await conn.execute(heard)).all() if (r.last_heartbeat or {}).get("journal_fault")
+            ]
+            stepped = (await conn.execute(steps)).all()
+        result = [
+            Alert(
+                kind="lane_fault",
+                project_id=row.project_id,
+                at=row.last_seen_at,
+                subject=row.device_id,
+                message=f"gate {row.name} (lane {row.lane}) cannot record passages (journal write failing): "
+                "nobody passes there; call it in",
+                details={"gate": row.name, "lane": row.lane},
+            )
+            for row in faulty
+        ]
+        result += [
+            Alert(
+                kind="clock_step",
+                project_id=row.project_id,
+                at=row.received_at,
+                subject=row.device_id,
+                message=f"gate {row.name} (lane {row.lane}) clock jumped {row.step_s or 0:+.0f} s; "
+                "its times are corrected from its own clock",
+                details={"gate": row.name, "lane": row.lane, "step_s": row.step_s},
+            )
+            for row in stepped
+        ]
         return result
 
     async def watchlist_hits(

@@ -30,10 +30,7 @@ async def test_healthz_is_503_while_storing_fails_on_a_full_disk(sqlite_template
             body = await (await client.get("/healthz")).json()
             assert (body["database"], body["last_store"]["result"]) == ("ok", "ok")
             disk.fill()
-            seq = 2
-            with pytest.raises(StoreError):
-                for seq in range(2, 500):  # until the file needs a page the disk has not got
-                    await store_events(store, [make_event(seq)])
+            seq = await _store_until_refused(store)
             response = await client.get("/healthz")
             body = await response.json()
             assert response.status == 503
@@ -43,3 +40,13 @@ async def test_healthz_is_503_while_storing_fails_on_a_full_disk(sqlite_template
             await store_events(store, [make_event(seq)])
             body = await (await client.get("/healthz")).json()
             assert (body["database"], body["last_store"]["result"]) == ("ok", "ok")
+
+
+async def _store_until_refused(store: Store) -> int:
+    """Store one event after another until the file needs a page the disk has not got; that seq."""
+    for seq in range(2, 500):
+        try:
+            await store_events(store, [make_event(seq)])
+        except StoreError:
+            return seq
+    pytest.fail("the full disk took 500 batches")

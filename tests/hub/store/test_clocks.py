@@ -28,7 +28,9 @@ async def test_an_exit_stamped_before_the_entry_by_a_stepped_clock_still_closes_
         corrected = (
             await conn.execute(select(access_events.c.corrected_time).where(access_events.c.seq == 3))
         ).scalar_one()
-        alerts = (await conn.execute(select(lane_events.c.type, lane_events.c.alert, lane_events.c.step_s))).all()
+        alerts = (
+            await conn.execute(select(lane_events.c.type, lane_events.c.alert, lane_events.c.step_s))
+        ).all()
     assert here.on_site is False
     assert corrected == ENTRY + timedelta(minutes=5)
     assert (day.first_in, day.last_out, day.seconds_on_site) == (ENTRY, ENTRY + timedelta(minutes=5), 300)

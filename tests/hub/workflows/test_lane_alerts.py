@@ -1,0 +1,39 @@
+"""A lane's bad day at the hub (issue 20): a full disk (heartbeat) and a stepped clock (lane event)
+are alerts, through the account's scope; both stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hub.events.journal import store_events
+from hub.workflows import alerts
+from tests.hub.factories import make_lane_event
+from tests.hub.oversight import world as w
+from tests.hub.workflows.conftest import Api
+from tests.hub.workflows.test_national_and_alerts import _beat
+from wire.models import LaneEventType
+
+
+async def test_a_full_disk_and_a_stepped_clock_are_alerts(api: Api) -> None:
+    at_ten = w.at(w.DAY, 10)
+    faulty = _beat("lane-a-in", at_ten).model_copy(update={"journal_fault": True})
+    await api.store.record_heartbeat(faulty, received_at=at_ten - timedelta(minutes=1))
+    await api.store.record_heartbeat(_beat("lane-a-out", at_ten), received_at=at_ten - timedelta(minutes=1))
+    step = make_lane_event(901, LaneEventType.FIRE_ALARM, device_id="lane-b-in", project_id="proj-b")
+    step = step.model_copy(update={"type": LaneEventType.CLOCK_STEP, "step_s": -3600.0, "alert": True})
+    await store_events(api.store, [step], received_at=at_ten - timedelta(minutes=30))
+    settings = alerts.AlertSettings()
+
+    async def kinds(who: str) -> list[tuple[str, str]]:
+        found = await alerts.Alerts(api.store, api.principals[who], settings).alerts(now=at_ten)
+        return sorted((a.kind, a.subject) for a in found if a.kind in ("lane_fault", "clock_step"))
+
+    assert await kinds("gc-a") == [("lane_fault", "lane-a-in")]
+    assert await kinds("city") == [("clock_step", "lane-b-in"), ("lane_fault", "lane-a-in")]
+    assert await kinds("gc-b") == [("clock_step", "lane-b-in")]
+    [stepped] = [a for a in await alerts.Alerts(api.store, api.principals["gc-b"], settings).alerts(now=at_ten)
+                 if a.kind == "clock_step"]  # fmt: skip
+    assert "-3600 s" in stepped.message
+    healthy = _beat("lane-a-in", at_ten)  # the disk took a write again: the next heartbeat clears it
+    await api.store.record_heartbeat(healthy, received_at=at_ten)
+    assert await kinds("gc-a") == []
