@@ -27,6 +27,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gpiozero.pins.mock import MockFactory
+from sqlalchemy import select
 
 from controller.cli import build_service
 from controller.config import load_config
@@ -34,18 +35,19 @@ from controller.core.cards import IdentityCard
 from controller.core.passback import Passage
 from controller.service import LaneService
 from hardware.emulators.identities import synthetic_identity
+from hub.api.keys import STORE
 from hub.app import SITE, create_app
 from hub.config import HubConfig
 from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
-from hub.store.schema import assignments, persons
+from hub.store.schema import assignments, devices, persons
 from sitegate.mosquitto import Mosquitto
 from sitegate.tasks import cancel_until_done
 from tests.support.clock import FakeClock, site_time
 from tests.support.registry_rows import GC, contractor_with_projects, place_gates
 from wire.codec import encode
 from wire.credential import credential_hash
-from wire.models import AccessEvent, Caveat, Decision, Direction, LaneEvent, LaneEventType, Reason
+from wire.models import AccessEvent, Caveat, Decision, Direction, Heartbeat, LaneEvent, LaneEventType, Reason
 from wire.signing import Signer
 from wire.site import PassageRelay, SitePassage, encode_site
 from wire.topics import Channel, topic_for
@@ -65,6 +67,8 @@ LANES = {
 SENSOR_LANES = {"out-1"}
 ROTATION = 5  # the rpi4 profile's rotation input, active low
 SILENCE_S = 60
+PROBE = "lane-site-probe"
+"""Placed at no gate: its heartbeats only mark how far the hub's ingest has got."""
 PEOPLE = 6
 
 
@@ -78,6 +82,7 @@ class SiteWorld:
     people: list[tuple[str, IdentityCard]]
     signing_key: Ed25519PrivateKey
     uplinks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    probes: int = 0
     records: dict[str, list[AccessEvent | LaneEvent]] = field(default_factory=dict)
     """What each lane journaled (the journal forgets what the hub acknowledged)."""
 
@@ -95,6 +100,42 @@ class SiteWorld:
     async def stop_uplink(self, name: str) -> None:
         """The lane's link goes down; the lane keeps deciding and journaling."""
         await cancel_until_done([self.uplinks.pop(name)])
+
+    async def hub_has_stored_what_was_sent(self) -> None:
+        """Until the hub has stored every heartbeat the lanes had sent by now (under load one
+        stopped lane's last can still be on its way, and stamped "heard" on arrival it would make
+        the lane look fresh after the clock moves on). A probe's heartbeat published now reaches the
+        hub behind them (one broker, one subscriber, QoS 0 delivered in order; a stopped lane's
+        graceful disconnect has had the broker take what it sent), and the ingest stores a batch's
+        heartbeats in order, batch after batch: once the probe's is stored, theirs are."""
+        self.probes += 1
+        probe = Heartbeat(
+            device_id=PROBE,
+            sent_at=self.clock.wall(),
+            boot_id="5b1d2e3f-0000-4000-8000-probe0000000",
+            uptime_s=self.probes,
+            free_disk_mb=1,
+            journal_backlog=0,
+            roster_version=0,
+            reader_status={},
+            clock_synced=True,
+            software_version="probe",
+        )
+        async with aiomqtt.Client(self.broker.host, self.broker.port, identifier="site-probe") as client:
+            await client.publish(topic_for(PROBE, Channel.HEARTBEAT), encode(probe), qos=0)
+        store = self.hub.server.app[STORE]
+        stored: list[object] = []
+
+        async def probe_stored() -> bool:
+            async with store.read("probe heartbeat") as conn:
+                query = select(devices.c.last_heartbeat).where(devices.c.device_id == PROBE)
+                stored[:] = [(await conn.execute(query)).scalar()]
+            return isinstance(stored[0], dict) and stored[0].get("uptime_s") == self.probes
+
+        deadline = time.monotonic() + 15
+        while not await probe_stored():
+            assert time.monotonic() < deadline, f"the probe's heartbeat not stored within 15 s: {stored}"
+            await asyncio.sleep(0.01)
 
 
 async def until(
@@ -412,7 +453,7 @@ async def test_a_silent_sibling_turns_hard_anti_passback_into_warnings(site: Sit
     await walk(site, "in-1", card)
     await heard(site, person, "in-1", by=("in-2", "out-1"))
     await site.stop_uplink("out-1")
-    await asyncio.sleep(0.5)  # its last heartbeat lands before the clock moves, not after
+    await site.hub_has_stored_what_was_sent()  # its last heartbeat lands before the clock moves, not after
     left = await walk(site, "out-1", card)  # recorded at the lane, waiting in its journal
     assert left.decision is Decision.GRANTED
     refused = await walk(site, "in-1", card)  # within the bound: hard, as configured
