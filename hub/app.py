@@ -21,7 +21,7 @@ from aiohttp import web
 
 from hub.api import enrolment, workflows
 from hub.api.auth_middleware import auth_middleware
-from hub.api.errors import error_middleware
+from hub.api.error_responses import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.auth_middleware import SESSION_KEY, locked_response
 from hub.api.body import json_body
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.params import params_of
 from hub.auth import login as service

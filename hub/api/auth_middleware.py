@@ -18,7 +18,7 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from hub.api.errors import error_response
+from hub.api.error_responses import error_response
 from hub.api.keys import CLOCK, STORE
 from hub.api.principal import PRINCIPAL_KEY
 from hub.auth.login import AccountLocked, authenticate

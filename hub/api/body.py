@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 
 MAX_BODY_BYTES = 4096
 _READ_CHUNK = 16 * 1024

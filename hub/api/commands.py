@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api import present
 from hub.api.body import json_body
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import COMMANDS, STORE
 from hub.api.params import params_of
 from hub.api.principal import principal_of

@@ -30,7 +30,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api.body import json_body
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import STORE
 from hub.api.principal import principal_of
 from hub.config import HubConfig

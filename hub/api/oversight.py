@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, STORE
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of

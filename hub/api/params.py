@@ -20,7 +20,7 @@ from typing import Any, Final, TypeVar
 from aiohttp import web
 from multidict import MultiDict, MultiMapping
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.errors import InvalidQuery
 from hub.events.records import EventFilters, LaneEventFilters
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Decision, Direction, LaneEventType, Reason

@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from aiohttp import web
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.auth.principal import Principal, Role
 
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hub.api.body import NotJson, parse_json, read_body
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import REGISTRY
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of

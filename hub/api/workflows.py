@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.oversight import _date, _fields, _month
 from hub.api.params import Params, params_of

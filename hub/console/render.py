@@ -14,7 +14,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from hub.api.auth_middleware import SESSION_KEY
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.registry import _STATUS as REGISTRY_STATUS
 from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session

@@ -11,7 +11,7 @@ from aiohttp import web
 from multidict import MultiDict
 from pydantic import BaseModel, ValidationError
 
-from hub.api.errors import ApiError
+from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.params import form_params_of, params_of
 from hub.api.workflows import alert_settings
