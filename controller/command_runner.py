@@ -17,7 +17,7 @@ from controller.executed_commands import ExecutedCommands
 from controller.service import LaneService
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)

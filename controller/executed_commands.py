@@ -32,7 +32,7 @@ from tinydb import Query, TinyDB
 from controller.atomic_storage import AtomicJSONStorage, DamagedFile, read_json, write_atomically
 from wire.codec import decode, encode
 from wire.commands import CommandResult
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.topics import Channel
 
 log = logging.getLogger(__name__)

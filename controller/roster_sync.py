@@ -35,7 +35,7 @@ from typing import Protocol
 from controller.core.roster import ColumnsJoiner, Roster
 from controller.roster_rows import columns_of_rows
 from controller.roster_store import save_columns, save_row_arrays
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.roster import (
     RosterChunk,
     RosterDelta,

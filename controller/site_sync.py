@@ -35,7 +35,7 @@ from controller.clock import LaneClock
 from controller.core.passback import Passage, PassbackBook, SiteView
 from controller.core.roster import Roster
 from controller.journal import Journal
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.signing import Verifier
 from wire.site import PassageRelay, SiteMessage, SiteRequest, SiteSync, decode_site, encode_site
 from wire.topics import Channel

@@ -35,7 +35,7 @@ from controller.tls import tls_context
 from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, topic_for
 

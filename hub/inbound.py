@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wire.codec import AnyMessage, decode
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus
 from wire.topics import Channel, parse_topic
 
@@ -85,7 +85,7 @@ def _out_of_range(message: Ingestible) -> str | None:
 
 def describe(err: WireError) -> str:
     """The codec's account of what was wrong, naming only fields the models define
-    (:meth:`wire.errors.WireError.redacted`) and never the kind a sender made up."""
+    (:meth:`wire.message_errors.WireError.redacted`) and never the kind a sender made up."""
     return f"invalid {err.kind} message: {err.redacted(_KNOWN_FIELDS, indices=True, said=_without_kind)}"
 
 

@@ -32,7 +32,7 @@ from hub.store import JournalRecord, SeqConflict, Store
 from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.codec import encode
-from wire.errors import TopicError
+from wire.message_errors import TopicError
 from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, shared, subscription, topic_for
 

@@ -6,7 +6,7 @@ exactly what this package says.
 """
 
 from wire.codec import decode, encode
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.models import (
     AccessEvent,
     Decision,

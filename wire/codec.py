@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from wire.commands import Command, CommandResult
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.models import Heartbeat, JournalRecord, Message, PresenceStatus, StorageAck
 from wire.topics import Channel
 

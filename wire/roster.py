@@ -47,7 +47,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from wire.codec import MAX_PAYLOAD_BYTES
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.models import (
     HEX_DIGEST_PATTERN,
     INT64_MAX,

@@ -35,7 +35,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, TypeAdapter, ValidationError, model_validator
 
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.models import DeviceId, Direction, Label, ProjectId, Sequence, WireModel
 from wire.signing import Signed
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from wire.errors import TopicError
+from wire.message_errors import TopicError
 from wire.models import DEVICE_ID_PATTERN
 
 PREFIX = "sitegate/v1"

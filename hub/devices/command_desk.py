@@ -24,7 +24,7 @@ from hub.store import Store
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult, LogLevel
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.topics import Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from hub.rosters.ledger import RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
 from hub.rosters.source import RosterSource
 from wire.clock import Clock, SystemClock
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
 from wire.topics import Channel, parse_topic
 

@@ -42,7 +42,7 @@ from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sor
 from hub.store import Store
 from hub.store.schema import devices
 from wire.clock import Clock, SystemClock
-from wire.errors import TopicError, WireError
+from wire.message_errors import TopicError, WireError
 from wire.models import AccessEvent, LaneEvent
 from wire.signing import Signer
 from wire.site import (

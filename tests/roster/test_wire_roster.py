@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from controller.core.roster import Role
 from tests.support.roster_reference import body_lines, chunk_lines, parse_chunk
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.models import utc_now
 from wire.roster import (
     CHUNK_BYTES,

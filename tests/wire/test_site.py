@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from wire.codec import decode, encode
-from wire.errors import WireError
+from wire.message_errors import WireError
 from wire.models import (
     AccessEvent,
     CardKind,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wire.errors import WireError
+from wire.message_errors import WireError
 
 KNOWN = frozenset({"device_id", "reader_status", "siblings", "last_seen"})
 SENDERS_KEY = "33010619900307001X"  # a key a sender chose: could be an ID number
