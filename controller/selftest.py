@@ -37,7 +37,7 @@ from controller.board import load_board
 from controller.config import ControllerConfig, PcscReaderConfig, SerialReaderConfig
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
-from controller.readers.gat467.errors import NoReply
+from controller.readers.gat467.faults import NoReply
 from controller.readers.serial_module import SerialIdModule
 from controller.roster_store import load_roster
 from controller.tls import tls_context

@@ -20,7 +20,7 @@ from typing import Final, Self
 import serial
 
 from controller.core.cards import IdentityCard, ReadFailure
-from controller.readers.gat467.errors import Gat467Error, NoReply, ReplyRejected, status_error
+from controller.readers.gat467.faults import Gat467Error, NoReply, ReplyRejected, status_error
 from controller.readers.gat467.frames import (
     GARBAGE,
     Command,

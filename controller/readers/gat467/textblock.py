@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any, Final
 
 from controller.core.cards import IdentityCard
-from controller.readers.gat467.errors import FrameError, TextBlockError
+from controller.readers.gat467.faults import FrameError, TextBlockError
 from wire.models import CardKind
 
 TEXT_BLOCK_LEN: Final = 256

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.readers.gat467.errors import (
+from controller.readers.gat467.faults import (
     FieldEmpty,
     FindFailed,
     ModuleStatusError,

@@ -14,7 +14,7 @@ import pytest
 import serial
 
 from controller.core.cards import IdentityCard
-from controller.readers.gat467.errors import NoReply
+from controller.readers.gat467.faults import NoReply
 from controller.readers.gat467.frames import Command, Status
 from controller.readers.gat467.textblock import encode_text_block
 from controller.readers.serial_module import SerialIdModule

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from controller.core.cards import IdentityCard
-from controller.readers.gat467.errors import FrameError, TextBlockError
+from controller.readers.gat467.faults import FrameError, TextBlockError
 from controller.readers.gat467.textblock import (
     LONG_TERM,
     TEXT_BLOCK_LEN,
