@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.api import commands, enrolment, views
-from hub.api.commands import CommandRequest
+from hub.api import device_commands, enrolment, views
+from hub.api.device_commands import CommandRequest
 from hub.api.enrolment import TokenRequest
 from hub.api.params import DEVICE, EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, integer
 from hub.api.route import OPEN, Route
@@ -76,7 +76,7 @@ ROUTES: Final = (
     Route(
         "POST",
         "/api/v1/devices/{device_id}/commands",
-        commands.issue_command,
+        device_commands.issue_command,
         COMMAND_ROLES,
         "Send a command to a lane (and wait briefly for its answer)",
         "devices",
@@ -87,7 +87,7 @@ ROUTES: Final = (
     Route(
         "GET",
         "/api/v1/devices/{device_id}/commands",
-        commands.list_commands,
+        device_commands.list_commands,
         EVERY_ROLE,
         "Commands sent to a lane, newest first",
         "devices",
