@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from controller.clock import LaneClock
+from controller.clock import LaneClock, LaneTime
 from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.decision import Lane, Swipe, Verdict, decide
@@ -122,6 +122,9 @@ class LaneService:
         self.outputs = outputs
         self.sources = sources
         self.clock = clock
+        self.time = LaneTime(clock, config.data_dir / "time.json")
+        """What the date and hour rules are judged on: the clock while it keeps to the lane's
+        monotonic line, the line when it steps (controller.core.timeline)."""
         self.uplink = uplink
         self.observers = list(observers)
         self.policy = config.policy.to_policy()
@@ -145,7 +148,8 @@ class LaneService:
 
     def handle(self, card: CardRead) -> AccessEvent:
         digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster, self.passback)
-        now = self.clock.now()
+        now = self.time.now()
+        self.report_clock_steps()
         expired = self._expired_entry(swipe, now)
         if expired is not None:
             swipe = replace(swipe, inside=None)  # forgotten: decided as if nothing were held
@@ -160,6 +164,7 @@ class LaneService:
             lambda seq: self._event(seq, verdict, kind, digest, swipe, passage=passage is not None),
             passage=passage,
         )
+        self.time.recorded(now)
         if passage is not None:
             self.passback.record(*passage, at=event.wall_time, seq=event.seq)
         self._indication = indication_for(verdict.reason)
@@ -180,6 +185,11 @@ class LaneService:
             f": {verdict.detail}" if verdict.detail else "",
         )
         return event
+
+    def report_clock_steps(self) -> None:
+        """Journal each step of the wall clock the lane's time line noticed (an alert at the hub)."""
+        for step in self.time.steps():
+            self._report(LaneEventType.CLOCK_STEP, step_s=step.total_seconds())
 
     def passback_verified(self) -> bool:
         """Whether the lane can vouch for its site's passages now (always, when it keeps its own only)."""
@@ -260,6 +270,7 @@ class LaneService:
         passage: tuple[str, Direction] | None = None,
         operator: str | None = None,
         person_id: str | None = None,
+        step_s: float | None = None,
     ) -> LaneEvent | None:
         """Journal what the lane did or saw; the record, or None if it could not be journaled. The
         gate has already acted: a journal failure is logged, never allowed to undo or block that."""
@@ -267,7 +278,7 @@ class LaneService:
         log.log(log_at, "lane %s: %s%s", self.config.lane, kind.value, f" (seq {ref_seq})" if ref_seq else "")
         try:
             record = self.journal.append(
-                lambda seq: self._lane_event(seq, kind, ref_seq, operator, person_id), passage=passage
+                lambda seq: self._lane_event(seq, kind, ref_seq, operator, person_id, step_s), passage=passage
             )
         except (JournalError, sqlite3.Error, OSError) as err:
             self.journal_fault = str(err)
@@ -289,6 +300,7 @@ class LaneService:
         ref_seq: int | None,
         operator: str | None,
         person_id: str | None = None,
+        step_s: float | None = None,
     ) -> LaneEvent:
         return LaneEvent(
             device_id=self.config.device_id,
@@ -305,6 +317,8 @@ class LaneService:
             alert=kind in ALERT_LANE_EVENTS,
             operator=operator,
             person_id=person_id,
+            clock_stepped=self.time.stepped,
+            step_s=step_s,
         )
 
     def _event(
@@ -328,9 +342,12 @@ class LaneService:
             alert=verdict.alert,
             warnings=verdict.warnings,
             passage=passage,
+            clock_stepped=self.time.stepped,
         )
 
     def heartbeat(self) -> Heartbeat:
+        self.time.now()  # an idle lane notices a step too
+        self.report_clock_steps()
         usage = shutil.disk_usage(self.config.data_dir)
         return Heartbeat(
             device_id=self.config.device_id,

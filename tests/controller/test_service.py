@@ -336,8 +336,10 @@ def test_damaged_device_state_falls_back_and_reports(tmp_path: Path) -> None:
 async def test_a_worker_is_admitted_by_the_lanes_clock_within_the_default_hours(
     service: LaneService, hour: int, minute: int, second: int, reason: Reason
 ) -> None:
-    """Both sides of each edge of 06:00-20:00, on the lane's clock (not the machine's)."""
-    clock_of(service).set(site_time(2026, 11, 24, hour, minute, second))
+    """Both sides of each edge of 06:00-20:00, on the lane's clock (not the machine's): the lane
+    lives on until that time of day (the next day's, if it is earlier than the lane's opening)."""
+    at = site_time(2026, 11, 24, hour, minute, second)
+    clock_of(service).advance_to(at if at >= OPENING else at + timedelta(days=1))
     assert service.handle(card()).reason is reason
 
 

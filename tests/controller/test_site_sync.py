@@ -371,9 +371,9 @@ async def test_an_entry_left_from_yesterday_is_forgotten_on_the_record(lane: Lan
     lane.handle(card())
     clock = lane.clock
     assert isinstance(clock, FakeClock)
-    clock.set(site_time(2026, 11, 24, 19, 59))
+    clock.advance_to(site_time(2026, 11, 24, 19, 59))
     assert lane.handle(card()).reason is Reason.ANTI_PASSBACK
-    clock.set(site_time(2026, 11, 25, 6, 30))
+    clock.advance_to(site_time(2026, 11, 25, 6, 30))
     admitted = lane.handle(card())
     assert (admitted.decision, admitted.warnings) == (Decision.GRANTED, ())
     records = lane.journal.pending(0, 100)
@@ -393,7 +393,7 @@ async def test_an_expired_entry_denied_for_another_reason_leaves_no_expiry_on_th
 ) -> None:
     lane.handle(card())
     assert isinstance(lane.clock, FakeClock)
-    lane.clock.set(site_time(2026, 11, 25, 5, 0))  # before the workers' hours
+    lane.clock.advance_to(site_time(2026, 11, 25, 5, 0))  # before the workers' hours
     assert lane.handle(card()).reason is Reason.OUTSIDE_HOURS
     assert not any(isinstance(r, LaneEvent) for r in lane.journal.pending(0, 100))
 

@@ -57,6 +57,14 @@ class FakeClock:
         self._at += step
         self._mono_ns += int(step.total_seconds() * 1e9)
 
+    def advance_to(self, at: datetime) -> None:
+        """Let time pass until ``at`` (both readings move: not a step, which :meth:`set` is)."""
+        if at.tzinfo is None:
+            raise ValueError("FakeClock needs an aware instant")
+        if at < self._at:
+            raise ValueError("time passes forwards: use set to step the clock back")
+        self.advance(at - self._at)
+
     def set_synced(self, synced: bool) -> None:
         self._synced = synced
 

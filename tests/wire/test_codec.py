@@ -84,6 +84,8 @@ def lane_events(draw: st.DrawFn) -> LaneEvent:
         ref_seq=draw(st.integers(1, seq - 1)) if referring else None,
         alert=kind in ALERT_LANE_EVENTS,
         operator=draw(labels) if kind is LaneEventType.REMOTE_OPEN else None,
+        clock_stepped=draw(st.booleans()),
+        step_s=draw(st.floats(-1e9, 1e9)) if kind is LaneEventType.CLOCK_STEP else None,
     )
 
 
