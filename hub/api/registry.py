@@ -23,8 +23,8 @@ from hub.api.error_responses import ApiError
 from hub.api.keys import REGISTRY
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
+from hub.refusals import MODEL_ERROR_CODES, Conflict, Forbidden, Invalid, Missing, Refusal
 from hub.registry import Registry
-from hub.registry.errors import MODEL_ERROR_CODES, Conflict, Forbidden, Invalid, Missing, RegistryError
 from hub.registry.models import (
     AssignmentExit,
     AssignmentIn,
@@ -41,7 +41,7 @@ from hub.registry.models import (
 )
 
 MAX_BODY_BYTES = 64 * 1024
-_STATUS: dict[type[RegistryError], int] = {Missing: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
+_STATUS: dict[type[Refusal], int] = {Missing: 404, Forbidden: 403, Conflict: 409, Invalid: 422}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
@@ -57,7 +57,7 @@ def _answers(handler: Handler) -> Handler:
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except RegistryError as err:
+        except Refusal as err:
             status = next(s for kind, s in _STATUS.items() if isinstance(err, kind))
             raise ApiError(status, err.code, err.message) from None
 

@@ -20,7 +20,7 @@ from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session
 from hub.derive.days import SITE_TIMEZONE
 from hub.errors import InvalidQuery, NotFound
-from hub.registry.errors import RegistryError
+from hub.refusals import Refusal
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 STATIC: Final = Path(__file__).resolve().parent / "static"
@@ -116,7 +116,7 @@ def page(handler: Handler) -> Handler:
             return await handler(request)
         except ApiError as err:
             return render(request, "error.html", status=err.status, message=err.message)
-        except RegistryError as err:
+        except Refusal as err:
             status = next(s for kind, s in REGISTRY_STATUS.items() if isinstance(err, kind))
             return render(request, "error.html", status=status, message=err.message)
         except NotFound as err:

@@ -19,8 +19,8 @@ from hub.auth import audit
 from hub.auth.accounts import AccountExists, insert_account
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import project_clause
+from hub.refusals import InvalidAccount, Missing, ProjectNotRegistered, UsernameTaken
 from hub.registry import rows
-from hub.registry.errors import InvalidAccount, Missing, ProjectNotRegistered, UsernameTaken
 from hub.registry.models import AccountIn
 from hub.registry.records import Person
 from hub.registry.roster_changes import RosterChanges

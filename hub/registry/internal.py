@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from hub.auth.principal import Principal, Role
-from hub.registry.errors import Missing
+from hub.refusals import Missing
 from hub.store import Store
 from hub.store.schema import accounts, assignments, gates, persons
 

@@ -29,7 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from hub.auth.accounts import USERNAME_PATTERN
 from hub.auth.passwords import MAX_PASSWORD_LENGTH, WeakPassword, check_strength
-from hub.registry.errors import (
+from hub.refusals import (
     BIRTH_DATE_MISMATCH,
     EXIT_BEFORE_ENTRY,
     INVALID_ENTERPRISE_NUMBER,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.auth.principal import Role
-from hub.registry import permissions as may
-from hub.registry import rows
-from hub.registry.base import RegistryBase, fields_of, mint
-from hub.registry.errors import (
+from hub.refusals import (
     DistrictExists,
     EnterpriseNumberTaken,
 )
+from hub.registry import permissions as may
+from hub.registry import rows
+from hub.registry.base import RegistryBase, fields_of, mint
 from hub.registry.models import (
     AccountIn,
     DistrictIn,

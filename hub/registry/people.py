@@ -12,10 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Role
 from hub.auth.scope import person_clause, person_record_clause
-from hub.registry import permissions as may
-from hub.registry import rows
-from hub.registry.base import RegistryBase, mint
-from hub.registry.errors import (
+from hub.refusals import (
     AssignmentOverlaps,
     ExitBeforeEntry,
     Forbidden,
@@ -24,6 +21,9 @@ from hub.registry.errors import (
     PersonAlreadyRegistered,
     UnknownReference,
 )
+from hub.registry import permissions as may
+from hub.registry import rows
+from hub.registry.base import RegistryBase, mint
 from hub.registry.models import (
     AssignmentExit,
     AssignmentIn,

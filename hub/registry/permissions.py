@@ -28,7 +28,7 @@ from hub.auth.permissions import (
     WATCHLIST,
 )
 from hub.auth.principal import Principal, Role
-from hub.registry.errors import Forbidden
+from hub.refusals import Forbidden
 
 __all__ = [
     "ADD_PARTY",

@@ -21,10 +21,10 @@ from hub.auth.scope import (
     person_record_clause,
     project_clause,
 )
+from hub.refusals import Missing
 from hub.registry import permissions as may
 from hub.registry import rows
 from hub.registry.base import RegistryBase
-from hub.registry.errors import Missing
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.records import (
     Assignment,

@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, Executable, Row, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.registry.errors import Missing, RegistryError, UnknownReference
+from hub.refusals import Missing, Refusal, UnknownReference
 from hub.registry.records import Assignment, District, Enterprise, Gate, Inspection, Project
 from hub.store.schema import accounts, assignments, districts, enterprises, gates, inspections, projects
 
@@ -44,7 +44,7 @@ INSPECTION_COLUMNS = (
 
 
 async def insert_unique(
-    conn: AsyncConnection, statement: Executable, conflict: Callable[[str], RegistryError]
+    conn: AsyncConnection, statement: Executable, conflict: Callable[[str], Refusal]
 ) -> CursorResult[Any]:
     """Insert a row whose uniqueness the write checked just before. On PostgreSQL (read committed)
     a concurrent write can get in between check and insert; it then ends in the same specific

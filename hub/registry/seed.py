@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from hub.auth.principal import Principal
-from hub.registry.errors import DistrictExists
+from hub.refusals import DistrictExists
 from hub.registry.models import (
     AccountIn,
     AssignmentIn,

@@ -7,10 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.auth.principal import Role
-from hub.registry import permissions as may
-from hub.registry import rows
-from hub.registry.base import RegistryBase, fields_of, mint
-from hub.registry.errors import (
+from hub.refusals import (
     DeviceAlreadyPlaced,
     Forbidden,
     Missing,
@@ -20,6 +17,9 @@ from hub.registry.errors import (
     ProjectIdTaken,
     WrongEnterpriseKind,
 )
+from hub.registry import permissions as may
+from hub.registry import rows
+from hub.registry.base import RegistryBase, fields_of, mint
 from hub.registry.models import (
     SUBCONTRACTOR_KINDS,
     EnterpriseKind,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause
-from hub.registry.errors import Missing
+from hub.refusals import Missing
 from hub.store import Store
 from hub.store.schema import devices, heartbeat_history
 from hub.workflows.records import HeartbeatPoint

@@ -26,7 +26,7 @@ from hub.auth import audit, permissions
 from hub.auth.principal import Principal
 from hub.auth.scope import project_clause
 from hub.derive.days import SITE_TIMEZONE
-from hub.registry.errors import Missing
+from hub.refusals import Missing
 from hub.registry.permissions import check_role
 from hub.registry.vault import IdVault
 from hub.store import Store

@@ -28,13 +28,12 @@ from hub.auth import audit, permissions
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import order_clause
 from hub.derive.days import local_day
-from hub.registry.errors import Forbidden, Missing
+from hub.refusals import DeadlineInPast, Forbidden, Missing, OrderNotOpen, OrderNotResponded
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
 from hub.registry.records import Page
 from hub.registry.rows import inserted_id
 from hub.store.schema import enterprises, order_actions, projects, rectification_orders
-from hub.workflows.errors import DeadlineInPast, OrderNotOpen, OrderNotResponded
 from hub.workflows.models import OrderAction, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import Order, OrderStep
 from hub.workflows.targets import TargetChecks

@@ -16,11 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal, Role
-from hub.registry.errors import UnknownReference
+from hub.refusals import NotAProjectLeader, OutsideDistrict, UnknownReference
 from hub.registry.rows import need_enterprise
 from hub.store import Store
 from hub.store.schema import assignments, persons, project_parties, projects
-from hub.workflows.errors import NotAProjectLeader, OutsideDistrict
 
 MANAGER = "manager"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hub.registry import errors
+from hub import refusals
 from hub.registry.models import AccountIn, AssignmentIn, EnterpriseIn, GateIn, PersonIn, RegistrationIn
 from hub.store.schema import assignments, enterprises, gates, persons
 from tests.hub.registry.conftest import HOME, PASSWORD, World, new_number, uscc
@@ -36,7 +36,7 @@ async def test_one_person_registered_by_two_bureaus_at_once(world: World) -> Non
         world.registry.acting_for(world.city).register_person(data),
         world.registry.acting_for(world.district).register_person(data),
     )
-    assert len(made) == 1 and [type(e) for e in refused] == [errors.PersonAlreadyRegistered]
+    assert len(made) == 1 and [type(e) for e in refused] == [refusals.PersonAlreadyRegistered]
     assert number not in str(refused[0])
     assert await rows(world, persons, persons.c.id_index == world.registry._vault.blind_index(number)) == 1
 
@@ -49,7 +49,7 @@ async def test_one_enterprise_number_registered_twice_at_once(world: World) -> N
         world.registry.acting_for(world.city).create_enterprise(data),
         world.registry.acting_for(world.district).create_enterprise(data),
     )
-    assert len(made) == 1 and [type(e) for e in refused] == [errors.EnterpriseNumberTaken]
+    assert len(made) == 1 and [type(e) for e in refused] == [refusals.EnterpriseNumberTaken]
     assert await rows(world, enterprises, enterprises.c.number == data.number) == 1
 
 
@@ -65,7 +65,7 @@ async def test_two_overlapping_assignments_at_once(world: World) -> None:
         world.registry.acting_for(world.gc_project).assign("site-a", on_site("2026-04-01")),
         world.registry.acting_for(world.sub_project).assign("site-a", on_site("2026-04-02")),
     )
-    assert len(made) == 1 and [type(e) for e in refused] == [errors.AssignmentOverlaps]
+    assert len(made) == 1 and [type(e) for e in refused] == [refusals.AssignmentOverlaps]
     assert await rows(world, assignments, assignments.c.person_id == person.id) == 1
 
 
@@ -78,6 +78,6 @@ async def test_one_device_placed_at_two_sites_at_once(world: World) -> None:
         world.registry.acting_for(world.city).place_gate("site-a", gate),
         world.registry.acting_for(world.city).place_gate("site-b", gate),
     )
-    assert len(made) == 1 and [type(e) for e in refused] == [errors.DeviceAlreadyPlaced]
+    assert len(made) == 1 and [type(e) for e in refused] == [refusals.DeviceAlreadyPlaced]
     assert await rows(world, gates, gates.c.device_id == "lane-race") == 1
     assert made[0].value.project_id in refused[0].message or "another project" in refused[0].message

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from hub import refusals
 from hub.auth.principal import Principal, Role
-from hub.registry import IdVault, errors
+from hub.registry import IdVault
 from hub.registry.models import (
     AccountIn,
     AssignmentExit,
@@ -88,7 +89,7 @@ async def test_a_later_subcontractor_joins_the_same_way(world: World) -> None:
         "site-a",
         world.other_sub.id,
     )
-    with pytest.raises(errors.PartyExists):
+    with pytest.raises(refusals.PartyExists):
         await world.registry.acting_for(world.gc_project).add_party(
             world.project.id,
             party.model_copy(update={"account": AccountIn(username="x-other", password=PASSWORD)}),
@@ -101,7 +102,7 @@ async def test_a_party_must_be_of_the_right_kind(world: World) -> None:
         role="subcontractor",
         account=AccountIn(username="wrong-kind", password=PASSWORD),
     )
-    with pytest.raises(errors.WrongEnterpriseKind) as caught:
+    with pytest.raises(refusals.WrongEnterpriseKind) as caught:
         await world.registry.acting_for(world.gc_project).add_party(world.project.id, party)
     assert caught.value.code == "wrong_enterprise_kind"
     assert await count(world, accounts, accounts.c.username == "wrong-kind") == 0
@@ -114,7 +115,7 @@ async def test_a_taken_username_leaves_neither_party_nor_account(world: World) -
         account=AccountIn(username="site-a-gc", password=PASSWORD),
     )
     audit_before = await count(world, audit_log)
-    with pytest.raises(errors.UsernameTaken) as caught:
+    with pytest.raises(refusals.UsernameTaken) as caught:
         await world.registry.acting_for(world.gc_project).add_party(world.project.id, party)
     assert caught.value.code == "username_taken"
     assert await count(world, project_parties, project_parties.c.enterprise_id == world.other_sub.id) == 0
@@ -133,7 +134,7 @@ async def test_a_duplicate_enterprise_number_is_refused_whole(world: World) -> N
         local=True,
         password=PASSWORD,
     )
-    with pytest.raises(errors.EnterpriseNumberTaken) as caught:
+    with pytest.raises(refusals.EnterpriseNumberTaken) as caught:
         await world.registry.acting_for(world.city).create_enterprise(data)
     assert caught.value.code == "enterprise_number_taken" and world.gc.id in caught.value.message
     assert await count(world, enterprises, enterprises.c.number == world.gc.number) == 1
@@ -145,13 +146,13 @@ async def test_an_enterprise_whose_account_name_is_taken_is_not_stored(world: Wo
     data = EnterpriseIn(
         number=number, name="新公司", kind="supervision", district="330106", local=False, password=PASSWORD
     )
-    with pytest.raises(errors.UsernameTaken):
+    with pytest.raises(refusals.UsernameTaken):
         await world.registry.acting_for(world.city).create_enterprise(data)
     assert await count(world, enterprises, enterprises.c.number == number) == 0
 
 
 async def test_unknown_references_name_what_is_unknown(world: World) -> None:
-    with pytest.raises(errors.UnknownReference) as caught:
+    with pytest.raises(refusals.UnknownReference) as caught:
         await world.registry.acting_for(world.city).create_enterprise(
             EnterpriseIn(
                 number=uscc(50),
@@ -163,15 +164,15 @@ async def test_unknown_references_name_what_is_unknown(world: World) -> None:
             ),
         )
     assert (caught.value.code, caught.value.field) == ("unknown_district", "district")
-    with pytest.raises(errors.UnknownReference) as caught:
+    with pytest.raises(refusals.UnknownReference) as caught:
         await world.person(enterprise=None, enterprise_id="ent-missing")
     assert caught.value.code == "unknown_enterprise" and "ent-missing" in caught.value.message
-    with pytest.raises(errors.UnknownReference) as caught:
+    with pytest.raises(refusals.UnknownReference) as caught:
         await world.registry.acting_for(world.gc_project).assign(
             "site-a", assignment(world, "per-missing", "2026-03-01")
         )
     assert caught.value.code == "unknown_person"
-    with pytest.raises(errors.Missing) as missing:
+    with pytest.raises(refusals.Missing) as missing:
         await world.registry.acting_for(
             Principal(world.gc_project.account_id, "x", Role.GC_PROJECT, None, world.gc.id, "site-zz")
         ).assign(
@@ -179,14 +180,14 @@ async def test_unknown_references_name_what_is_unknown(world: World) -> None:
             assignment(world, world.worker.id, "2026-03-01"),
         )
     assert "project site-zz" in missing.value.message
-    with pytest.raises(errors.DistrictExists):
+    with pytest.raises(refusals.DistrictExists):
         await world.registry.acting_for(world.city).create_district(DistrictIn(code="330106", name="again"))
 
 
 async def test_a_person_is_registered_once_city_wide(world: World) -> None:
     number = world.numbers[world.worker.id]
     before = await count(world, persons)
-    with pytest.raises(errors.PersonAlreadyRegistered) as caught:
+    with pytest.raises(refusals.PersonAlreadyRegistered) as caught:
         # Another bureau, another enterprise, the number typed with blanks: still the same person.
         await world.registry.acting_for(world.city).register_person(
             PersonIn(
@@ -247,7 +248,7 @@ async def test_overlapping_assignments_are_refused_naming_the_existing_one(world
     existing = (
         await world.registry.acting_for(world.city).assignments("site-a", person_id=world.worker.id)
     ).items[0]
-    with pytest.raises(errors.AssignmentOverlaps) as caught:
+    with pytest.raises(refusals.AssignmentOverlaps) as caught:
         await world.registry.acting_for(world.gc_project).assign(
             "site-a", assignment(world, world.worker.id, "2027-01-01")
         )
@@ -261,7 +262,7 @@ async def test_overlapping_assignments_are_refused_naming_the_existing_one(world
     await world.registry.acting_for(world.gc_project).end_assignment(
         existing.id, AssignmentExit(exit_date=date(2026, 4, 10))
     )
-    with pytest.raises(errors.AssignmentOverlaps):
+    with pytest.raises(refusals.AssignmentOverlaps):
         await world.registry.acting_for(world.gc_project).assign(
             "site-a", assignment(world, world.worker.id, "2026-04-10")
         )
@@ -269,7 +270,7 @@ async def test_overlapping_assignments_are_refused_naming_the_existing_one(world
         "site-a", assignment(world, world.worker.id, "2026-04-11")
     )
     # Moving the first exit past the second's entry would overlap again.
-    with pytest.raises(errors.AssignmentOverlaps) as caught:
+    with pytest.raises(refusals.AssignmentOverlaps) as caught:
         await world.registry.acting_for(world.gc_project).end_assignment(
             existing.id, AssignmentExit(exit_date=date(2026, 5, 1))
         )
@@ -283,7 +284,7 @@ async def test_overlapping_assignments_are_refused_naming_the_existing_one(world
 
 async def test_an_exit_before_the_entry_is_refused(world: World) -> None:
     existing = (await world.registry.acting_for(world.city).assignments("site-a")).items[0]
-    with pytest.raises(errors.ExitBeforeEntry) as caught:
+    with pytest.raises(refusals.ExitBeforeEntry) as caught:
         await world.registry.acting_for(world.gc_project).end_assignment(
             existing.id, AssignmentExit(exit_date=date(2026, 2, 28))
         )
@@ -305,24 +306,24 @@ async def test_an_unregistered_project_takes_no_parties_assignments_or_gates(wor
         ),
         world.registry.acting_for(world.city).place_gate("site-b", gate("lane-b1")),
     ):
-        with pytest.raises(errors.ProjectNotRegistered) as caught:
+        with pytest.raises(refusals.ProjectNotRegistered) as caught:
             await write
         assert caught.value.code == "project_not_registered"
 
 
 async def test_registration_is_once_and_only_by_the_general_contractor(world: World) -> None:
-    with pytest.raises(errors.ProjectAlreadyRegistered):
+    with pytest.raises(refusals.ProjectAlreadyRegistered):
         await world.registry.acting_for(world.gc_account).register_project(
             "site-a",
             RegistrationIn(account=AccountIn(username="site-a-gc2", password=PASSWORD)),
         )
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.sub_account).register_project(
             "site-b",
             RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD)),
         )
     # A taken username refuses the whole 报备: the project stays unregistered.
-    with pytest.raises(errors.UsernameTaken):
+    with pytest.raises(refusals.UsernameTaken):
         await world.registry.acting_for(world.gc_account).register_project(
             "site-b",
             RegistrationIn(account=AccountIn(username="site-a-gc", password=PASSWORD)),
@@ -343,15 +344,15 @@ async def test_a_project_needs_a_general_contractor_and_a_free_permit(world: Wor
         "gc_enterprise_id": world.sub.id,
         "permit_issued_on": "2026-03-03",
     }
-    with pytest.raises(errors.WrongEnterpriseKind):
+    with pytest.raises(refusals.WrongEnterpriseKind):
         await world.registry.acting_for(world.city).create_project(ProjectIn.model_validate(base))
-    with pytest.raises(errors.PermitNumberTaken):
+    with pytest.raises(refusals.PermitNumberTaken):
         await world.registry.acting_for(world.city).create_project(
             ProjectIn.model_validate(
                 {**base, "gc_enterprise_id": world.gc.id, "permit_number": "330106202601150101"}
             ),
         )
-    with pytest.raises(errors.ProjectIdTaken):
+    with pytest.raises(refusals.ProjectIdTaken):
         await world.registry.acting_for(world.city).create_project(
             ProjectIn.model_validate({**base, "gc_enterprise_id": world.gc.id, "id": "site-a"})
         )
@@ -371,14 +372,14 @@ async def test_gates_are_placed_moved_and_removed_once_per_device(world: World) 
     await world.registry.acting_for(world.gc_account).register_project(
         "site-b", RegistrationIn(account=AccountIn(username="site-b-gc", password=PASSWORD))
     )
-    with pytest.raises(errors.DeviceAlreadyPlaced) as caught:
+    with pytest.raises(refusals.DeviceAlreadyPlaced) as caught:
         await world.registry.acting_for(world.city).place_gate("site-b", gate("lane-a1"))
     assert caught.value.code == "device_already_placed" and "site-a" in caught.value.message
     assert [g.device_id for g in await world.registry.acting_for(world.operator).gates("site-a")] == [
         "lane-a1"
     ]
     await world.registry.acting_for(world.district).remove_gate("site-a", "lane-a1")
-    with pytest.raises(errors.Missing):
+    with pytest.raises(refusals.Missing):
         await world.registry.acting_for(world.district).remove_gate("site-a", "lane-a1")
     await world.registry.acting_for(world.city).place_gate("site-b", gate("lane-a1"))
     assert [g.project_id for g in await world.registry.acting_for(world.city).gates("site-b")] == ["site-b"]
@@ -394,10 +395,10 @@ async def test_inspections_are_filed_by_supervision_and_read_by_the_project_and_
     assert filed.account == "site-a-supervision"
     for reader in (world.city, world.district, world.gc_project, world.supervision_project):
         assert [i.id for i in await world.registry.acting_for(reader).inspections("site-a")] == [filed.id]
-    with pytest.raises(errors.Missing):
+    with pytest.raises(refusals.Missing):
         await world.registry.acting_for(world.other_district).inspections("site-a")
     for reader in (world.sub_project, world.operator, world.gc_account):
-        with pytest.raises(errors.Forbidden):
+        with pytest.raises(refusals.Forbidden):
             await world.registry.acting_for(reader).inspections("site-a")
 
 
@@ -422,7 +423,7 @@ async def test_a_district_sees_its_people_and_another_district_does_not(world: W
         world.worker.id
     ]
     assert (await world.registry.acting_for(world.other_district).persons()).items == []
-    with pytest.raises(errors.Missing):
+    with pytest.raises(refusals.Missing):
         await world.registry.acting_for(world.other_district).person(world.worker.id)
     assert [e.id for e in (await world.registry.acting_for(world.sub_account).enterprises()).items] == [
         world.sub.id

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from hub import refusals
 from hub.auth.principal import Principal
-from hub.registry import errors
 from hub.registry.models import (
     AccountIn,
     AssignmentExit,
@@ -139,26 +139,26 @@ async def test_each_write_is_open_to_its_roles_only(world: World, action: str) -
             if action in ("create_district", "create_enterprise", "create_project", "add_party"):
                 break  # a second one would be a duplicate: one allowed role proves the door is open
         else:
-            with pytest.raises((errors.Forbidden, errors.Missing)):
+            with pytest.raises((refusals.Forbidden, refusals.Missing)):
                 await write(world, principal)
 
 
 async def test_a_bureau_acts_in_its_own_district(world: World) -> None:
-    with pytest.raises(errors.Forbidden, match="district 330105"):
+    with pytest.raises(refusals.Forbidden, match="district 330105"):
         await world.registry.acting_for(world.other_district).create_project(_project(world, 2))
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.other_district).create_enterprise(
             EnterpriseIn(
                 number=uscc(61), name="x", kind="supervision", district=HOME, local=True, password=PASSWORD
             ),
         )
-    with pytest.raises(errors.Forbidden):  # the sub's workers are registered by its own bureau
+    with pytest.raises(refusals.Forbidden):  # the sub's workers are registered by its own bureau
         await world.registry.acting_for(world.other_district).register_person(_worker(world, world.sub.id))
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.other_district).place_gate(
             "site-a", GateIn(device_id="lane-p2", lane="l", direction="in", name="x")
         )
-    with pytest.raises(errors.Missing):  # a person it cannot see is not there for it
+    with pytest.raises(refusals.Missing):  # a person it cannot see is not there for it
         await world.registry.acting_for(world.other_district).set_watchlist(
             world.worker.id, WatchlistIn(flag=True, reason="x")
         )
@@ -172,9 +172,9 @@ async def test_an_enterprise_registers_its_own_managers_only(world: World) -> No
         _worker(world, world.gc.id, "manager")
     )
     assert manager.position == "safety_officer" and manager.id_number_masked
-    with pytest.raises(errors.Forbidden, match="managers"):
+    with pytest.raises(refusals.Forbidden, match="managers"):
         await world.registry.acting_for(world.gc_account).register_person(_worker(world, world.gc.id))
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.gc_account).register_person(
             _worker(world, world.sub.id, "manager")
         )
@@ -182,21 +182,21 @@ async def test_an_enterprise_registers_its_own_managers_only(world: World) -> No
 
 async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world: World) -> None:
     gc_staff = await world.person(enterprise=world.gc)
-    with pytest.raises(errors.Forbidden):  # through another enterprise
+    with pytest.raises(refusals.Forbidden):  # through another enterprise
         await world.registry.acting_for(world.sub_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=gc_staff.id, enterprise_id=world.gc.id, role="worker", entry_date=date(2026, 4, 1)
             ),
         )
-    with pytest.raises(errors.Forbidden, match="staff"):  # someone else's employee through itself
+    with pytest.raises(refusals.Forbidden, match="staff"):  # someone else's employee through itself
         await world.registry.acting_for(world.sub_project).assign(
             "site-a",
             AssignmentIn(
                 person_id=gc_staff.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 4, 1)
             ),
         )
-    with pytest.raises(errors.Forbidden):  # another project
+    with pytest.raises(refusals.Forbidden):  # another project
         await world.registry.acting_for(world.sub_project).assign(
             "site-b",
             AssignmentIn(
@@ -213,7 +213,7 @@ async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world:
             person_id=gc_staff.id, enterprise_id=world.gc.id, role="manager", entry_date=date(2026, 4, 1)
         ),
     )
-    with pytest.raises(errors.NotAParty):
+    with pytest.raises(refusals.NotAParty):
         await world.registry.acting_for(world.gc_project).assign(
             "site-a",
             AssignmentIn(
@@ -224,7 +224,7 @@ async def test_a_subcontractor_assigns_only_its_own_people_through_itself(world:
             ),
         )
     # And the subcontractor cannot end (or even see) the GC's assignment.
-    with pytest.raises(errors.Missing):
+    with pytest.raises(refusals.Missing):
         await world.registry.acting_for(world.sub_project).end_assignment(
             made.id, AssignmentExit(exit_date=date(2026, 5, 1))
         )
@@ -240,7 +240,7 @@ async def test_an_enterprise_assigns_its_staff_only_where_it_is_a_party(world: W
     on_b = AssignmentIn(
         person_id=staff.id, enterprise_id=world.sub.id, role="worker", entry_date=date(2026, 4, 1)
     )
-    with pytest.raises(errors.NotAParty):
+    with pytest.raises(refusals.NotAParty):
         await world.registry.acting_for(world.sub_account).assign("site-b", on_b)
     made = await world.registry.acting_for(world.sub_account).assign("site-a", on_b)
     assert made.enterprise_id == world.sub.id
@@ -260,17 +260,17 @@ async def test_project_departments_act_on_their_own_project(world: World) -> Non
         role="subcontractor",
         account=AccountIn(username="x-sub", password=PASSWORD),
     )
-    with pytest.raises(errors.Forbidden, match="project site-b may not register parties on project site-a"):
+    with pytest.raises(refusals.Forbidden, match="project site-b may not register parties on project site-a"):
         await world.registry.acting_for(gc_b).add_party("site-a", party)
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(gc_b).place_gate(
             "site-a", GateIn(device_id="lane-p3", lane="l", direction="in", name="x")
         )
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.supervision_project).file_inspection(
             "site-b", InspectionIn(inspected_on=date(2026, 3, 3), findings="x")
         )
-    with pytest.raises(errors.Missing):
+    with pytest.raises(refusals.Missing):
         await world.registry.acting_for(gc_b).parties("site-a")
 
 
@@ -283,5 +283,5 @@ async def test_the_operator_sees_devices_not_people(world: World) -> None:
     ]
     operator = world.registry.acting_for(world.operator)
     for read in (operator.persons, operator.districts, operator.projects):
-        with pytest.raises(errors.Forbidden):
+        with pytest.raises(refusals.Forbidden):
             await read()

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from hub.registry import errors
+from hub import refusals
 from hub.registry.models import AccountIn, AssignmentExit, AssignmentIn, GateIn, RegistrationIn, WatchlistIn
 from hub.store.schema import assignments
 from tests.hub.registry.conftest import PASSWORD, World, account
@@ -51,15 +51,15 @@ async def test_assignment_changes_name_their_project(world: World) -> None:
 
 
 async def test_a_refused_write_calls_nobody(world: World) -> None:
-    with pytest.raises(errors.AssignmentOverlaps):
+    with pytest.raises(refusals.AssignmentOverlaps):
         await world.registry.acting_for(world.gc_project).assign(
             "site-a", on_site(world, world.worker.id, "2026-05-01")
         )
-    with pytest.raises(errors.ProjectNotRegistered):
+    with pytest.raises(refusals.ProjectNotRegistered):
         await world.registry.acting_for(world.city).place_gate(
             "site-b", GateIn(device_id="lane-b1", lane="l", direction="in", name="x")
         )
-    with pytest.raises(errors.Forbidden):
+    with pytest.raises(refusals.Forbidden):
         await world.registry.acting_for(world.gc_project).set_watchlist(
             world.worker.id, WatchlistIn(flag=True, reason="x")
         )

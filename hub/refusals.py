@@ -1,4 +1,7 @@
-"""The registry's refusals, one class each, so the API can answer with a specific code.
+"""The domains' refusals (the registry's and the workflows'), one hierarchy: :class:`Refusal` and
+its four kinds, :class:`Missing` (404), :class:`Forbidden` (403), :class:`Conflict` (409) and
+:class:`Invalid` (422), which the API maps to statuses in one place (``hub.api.registry``), and one
+class per specific refusal, so the API can answer with a specific code.
 
 Each carries a stable ``code`` (the API's error code) and a message that says what was wrong and
 where. No message ever quotes an ID number: the ones about a person name the person's id, the
@@ -22,25 +25,25 @@ MODEL_ERROR_CODES = frozenset(
 """Validation failures specific enough to be their own API code rather than ``invalid_body``."""
 
 
-class RegistryError(HubError):
-    """Base: ``code`` is what the API answers with."""
+class Refusal(HubError):
+    """Base: a domain declined a request; ``code`` is what the API answers with."""
 
-    code = "registry_error"
+    code = "registry_error"  # the API code of a refusal with no code of its own (none today)
 
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
 
 
-class Conflict(RegistryError):
+class Conflict(Refusal):
     """The request collides with what is stored (HTTP 409)."""
 
 
-class Invalid(RegistryError):
+class Invalid(Refusal):
     """The request is well-formed but refers to something wrong (HTTP 422)."""
 
 
-class Missing(RegistryError):
+class Missing(Refusal):
     """The resource the request is about does not exist, or the account cannot see it (HTTP 404)."""
 
     code = "not_found"
@@ -50,7 +53,7 @@ class Missing(RegistryError):
         super().__init__(f"{what} {ident!s} not found")
 
 
-class Forbidden(RegistryError):
+class Forbidden(Refusal):
     """The account may not make this change (HTTP 403)."""
 
     code = "forbidden"
@@ -181,3 +184,51 @@ class InvalidAccount(Invalid):
     """A username or password ``insert_account`` refused (pydantic catches most first)."""
 
     code = "invalid_account"
+
+
+# The workflows' refusals (hub.workflows): rectification orders, credit deductions, heartbeats.
+
+
+class OutsideDistrict(Forbidden):
+    code = "outside_district"
+
+    def __init__(self, district: str | None, what: str, where: str) -> None:
+        super().__init__(f"district {district} may not {what} {where}: it is outside its district")
+
+
+class DeadlineInPast(Invalid):
+    code = "deadline_in_past"
+
+    def __init__(self, deadline: date, today: date) -> None:
+        super().__init__(f"deadline: {deadline.isoformat()} is before today ({today.isoformat()})")
+
+
+class OrderNotOpen(Conflict):
+    code = "order_not_open"
+
+    def __init__(self, order_id: int, status: str) -> None:
+        super().__init__(f"order {order_id} is {status}: only an open order takes a response")
+
+
+class OrderNotResponded(Conflict):
+    code = "order_not_responded"
+
+    def __init__(self, order_id: int, status: str) -> None:
+        super().__init__(f"order {order_id} is {status}: only a responded order can be accepted or sent back")
+
+
+class NotAProjectLeader(Invalid):
+    code = "not_a_project_leader"
+
+    def __init__(self, person_id: str, project_id: str) -> None:
+        super().__init__(
+            f"person_id: person {person_id} is not a manager assigned to project {project_id}; "
+            "credit deductions against a person are for project leaders"
+        )
+
+
+class OrderTargetMismatch(Invalid):
+    code = "order_target_mismatch"
+
+    def __init__(self, order_id: int, why: str) -> None:
+        super().__init__(f"order_id: order {order_id} {why}")
