@@ -302,13 +302,21 @@ class LaneService:
         person_id: str | None = None,
         step_s: float | None = None,
     ) -> LaneEvent:
+        mono_ns, wall, synced, stepped = (
+            self.clock.mono_ns(),
+            self.clock.wall(),
+            self.clock.synced(),
+            self.time.stepped,
+        )
+        if kind is LaneEventType.CLOCK_STEP:  # stamped on the lane's line: the hub anchors the boot on it
+            wall, synced, stepped = self.time.line.place(mono_ns), self.time.line.synced, False
         return LaneEvent(
             device_id=self.config.device_id,
             seq=seq,
             boot_id=self.clock.boot_id,
-            mono_ns=self.clock.mono_ns(),
-            wall_time=self.clock.wall(),
-            clock_synced=self.clock.synced(),
+            mono_ns=mono_ns,
+            wall_time=wall,
+            clock_synced=synced,
             project_id=self.config.project_id,
             lane=self.config.lane,
             direction=self.config.direction,
@@ -317,7 +325,7 @@ class LaneService:
             alert=kind in ALERT_LANE_EVENTS,
             operator=operator,
             person_id=person_id,
-            clock_stepped=self.time.stepped,
+            clock_stepped=stepped,
             step_s=step_s,
         )
 

@@ -13,8 +13,8 @@ S = 1_000_000_000
 
 
 def stepped_exit(device_id: str, person_id: str = "person-1") -> tuple[AccessEvent, LaneEvent, AccessEvent]:
-    """A denied swipe at 09:58 (trusted), the step back an hour at 10:02, the exit at 10:05 that
-    reads 09:05 (the lane marks it ``clock_stepped``)."""
+    """A denied swipe at 09:58, the step back an hour noticed at 10:02 (stamped on the lane's line,
+    as the lane does), the exit at 10:05 that reads 09:05 (the lane marks it ``clock_stepped``)."""
     boot = {"boot_id": "boot-out-0001", "clock_synced": True}
     before = make_event(1, device_id=device_id, wall_time=ENTRY - timedelta(minutes=2), granted=False)
     before = before.model_copy(update={"mono_ns": 100 * S, **boot})
@@ -22,13 +22,12 @@ def stepped_exit(device_id: str, person_id: str = "person-1") -> tuple[AccessEve
         device_id=device_id,
         seq=2,
         mono_ns=(100 + 240) * S,
-        wall_time=ENTRY + timedelta(minutes=2) - timedelta(hours=1),
+        wall_time=ENTRY + timedelta(minutes=2),  # the lane stamps a step on its own line
         project_id=before.project_id,
         lane="A1",
         direction=Direction.OUT,
         type=LaneEventType.CLOCK_STEP,
         alert=True,
-        clock_stepped=True,
         step_s=-3600.0,
         **boot,
     )
