@@ -22,7 +22,8 @@ from hub.api.principal import principal_of
 from hub.devices.devices import Devices
 from hub.events.event_records import EventRecords
 from hub.events.ingest_state import IngestState
-from hub.events.records import Item, Page
+from hub.events.records import Item
+from hub.page import Page
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -27,10 +27,10 @@ from hub.events.records import (
     EventFilters,
     Item,
     LaneEventFilters,
-    Page,
     StoredEvent,
     StoredLaneEvent,
 )
+from hub.page import Page
 from hub.store import Store
 from hub.store.cursor import decode_cursor, encode_cursor
 from hub.store.schema import access_events, assignments, lane_events

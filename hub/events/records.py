@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from wire.models import Decision, Direction, LaneEventType, Reason
 
@@ -91,14 +91,6 @@ class StoredLaneEvent:
 
 
 Item = TypeVar("Item", StoredEvent, StoredLaneEvent)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[Item]):
-    """One newest-first page of either kind; ``next_cursor`` is None on the last page."""
-
-    items: list[Item]
-    next_cursor: str | None
 
 
 @dataclass(frozen=True, slots=True)

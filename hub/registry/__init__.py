@@ -7,6 +7,7 @@ its subscribers, after each commit, which projects' rosters changed. :class:`Int
 is the unscoped path for the hub's own jobs (the roster compiler), never for a handler.
 """
 
+from hub.page import Page
 from hub.registry.internal import InternalRegistryReads
 from hub.registry.keyfile import data_key_path, default_data_key_path, load_data_key
 from hub.registry.records import (
@@ -15,7 +16,6 @@ from hub.registry.records import (
     Enterprise,
     Gate,
     Inspection,
-    Page,
     Party,
     Person,
     Project,

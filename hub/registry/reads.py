@@ -21,6 +21,7 @@ from hub.auth.scope import (
     person_record_clause,
     project_clause,
 )
+from hub.page import Page
 from hub.refusals import Missing
 from hub.registry import permissions as may
 from hub.registry import rows
@@ -32,7 +33,6 @@ from hub.registry.records import (
     Enterprise,
     Gate,
     Inspection,
-    Page,
     Party,
     Person,
     Project,

@@ -14,14 +14,6 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of a keyset-paged listing; ``next_cursor`` is None on the last page."""
-
-    items: list[T]
-    next_cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class District:
     code: str
     name: str

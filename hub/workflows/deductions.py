@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth import audit, permissions
 from hub.auth.scope import deduction_clause, order_clause
+from hub.page import Page
 from hub.refusals import OrderTargetMismatch, UnknownReference
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
-from hub.registry.records import Page
 from hub.registry.rows import inserted_id
 from hub.store.schema import credit_deductions, enterprises, persons, rectification_orders
 from hub.workflows.models import DeductionIn

@@ -28,10 +28,10 @@ from hub.auth import audit, permissions
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import order_clause
 from hub.derive.days import local_day
+from hub.page import Page
 from hub.refusals import DeadlineInPast, Forbidden, Missing, OrderNotOpen, OrderNotResponded
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
-from hub.registry.records import Page
 from hub.registry.rows import inserted_id
 from hub.store.schema import enterprises, order_actions, projects, rectification_orders
 from hub.workflows.models import OrderAction, OrderIn, OrderStatus, ResponseIn, ReviewIn
