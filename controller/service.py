@@ -30,7 +30,7 @@ from controller.clock import LaneClock, LaneTime
 from controller.config import ControllerConfig
 from controller.core.cards import CardRead, CardUid, IdentityCard, ReadFailure
 from controller.core.decision import Lane, Swipe, Verdict, decide
-from controller.core.gate import Effect, Gate, GateInput, GateState
+from controller.core.gate import Effect, GateInput, GateState, Turnstile
 from controller.core.indication import SYSTEM_FAULT, indication_for
 from controller.core.passback import Passage, PassbackBook
 from controller.core.policy import AntiPassback
@@ -136,7 +136,7 @@ class LaneService:
         self.state = DeviceState(config.data_dir / "state.json")
         self.disabled = self.state.disabled
         self.inputs = inputs
-        self.gate = Gate()
+        self.gate = Turnstile()
         self.gate_counts: Counter[str] = Counter()
         self._gate_timer: asyncio.TimerHandle | None = None
         self._indication = indication_for(Reason.GRANTED)

@@ -86,7 +86,7 @@ for _state in GateState:
 del _state
 
 
-class Gate:
+class Turnstile:
     """The current state plus the table; ``feed`` returns the effects to perform, in order."""
 
     def __init__(self) -> None:

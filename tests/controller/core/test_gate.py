@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.core.gate import TABLE, Effect, Gate, GateInput, GateState
+from controller.core.gate import TABLE, Effect, GateInput, GateState, Turnstile
 
 ALL = [(s, i) for s in GateState for i in GateInput]
 RELAY_ON = {Effect.RELEASE, Effect.OPEN_ALL}
@@ -37,7 +37,7 @@ def test_fire_alarm_overrides_everything_until_cleared() -> None:
 
 
 def test_a_grant_ends_in_passed_or_not_passed() -> None:
-    gate = Gate()
+    gate = Turnstile()
     assert gate.feed(GateInput.GRANT) == (Effect.INDICATE, Effect.RELEASE)
     assert gate.feed(GateInput.ROTATION) == (Effect.LOCK, Effect.PASSED)
     gate.feed(GateInput.GRANT)
@@ -46,7 +46,7 @@ def test_a_grant_ends_in_passed_or_not_passed() -> None:
 
 
 def test_rotation_without_grant_is_forced() -> None:
-    gate = Gate()
+    gate = Turnstile()
     assert Effect.FORCED in gate.feed(GateInput.ROTATION)
     gate.feed(GateInput.DENY)
     assert Effect.FORCED in gate.feed(GateInput.ROTATION)
@@ -55,7 +55,7 @@ def test_rotation_without_grant_is_forced() -> None:
 @given(st.lists(st.sampled_from(GateInput), max_size=60))
 def test_relay_is_on_exactly_in_the_open_states(events: list[GateInput]) -> None:
     """Replaying effects on a model relay always agrees with the state the machine is in."""
-    gate, relay = Gate(), False
+    gate, relay = Turnstile(), False
     for event in events:
         for effect in gate.feed(event):
             if effect in RELAY_ON:
