@@ -31,7 +31,7 @@ from hub.registry.records import (
     Assignment,
     District,
     Enterprise,
-    Gate,
+    GateRecord,
     Inspection,
     Party,
     Person,
@@ -151,7 +151,7 @@ class RegistryReads(RegistryBase):
         found = await self._page("registry.assignments", query, a.id, int, cursor, limit)
         return Page([rows.assignment(row) for row in found.items], found.next_cursor)
 
-    async def gates(self, project_id: str) -> list[Gate]:
+    async def gates(self, project_id: str) -> list[GateRecord]:
         """A project's lanes; the operator sees every project's (devices, not people)."""
         may.check_role(self._principal, may.READ_GATES)
         g = gates.c

@@ -90,7 +90,7 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
-class Gate:
+class GateRecord:
     device_id: str
     project_id: str
     lane: str

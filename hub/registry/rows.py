@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.refusals import Missing, Refusal, UnknownReference
-from hub.registry.records import Assignment, District, Enterprise, Gate, Inspection, Project
+from hub.registry.records import Assignment, District, Enterprise, GateRecord, Inspection, Project
 from hub.store.schema import accounts, assignments, districts, enterprises, gates, inspections, projects
 
 ENTERPRISE_COLUMNS = (
@@ -81,8 +81,8 @@ def assignment(row: Row[Any]) -> Assignment:
     return Assignment(**row._mapping)
 
 
-def gate(row: Row[Any]) -> Gate:
-    return Gate(**row._mapping)
+def gate(row: Row[Any]) -> GateRecord:
+    return GateRecord(**row._mapping)
 
 
 def inspection(row: Row[Any]) -> Inspection:

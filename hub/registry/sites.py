@@ -32,7 +32,7 @@ from hub.registry.models import (
 )
 from hub.registry.records import (
     Created,
-    Gate,
+    GateRecord,
     Inspection,
     Party,
     Project,
@@ -172,11 +172,11 @@ class ProjectWrites(RegistryBase):
             await self._audit(conn, "project.party.add", project_id, detail)
         return Party(project_id, enterprise.id, data.role.value, now, data.account.username)
 
-    async def place_gate(self, project_id: str, data: GateIn) -> Created[Gate]:
+    async def place_gate(self, project_id: str, data: GateIn) -> Created[GateRecord]:
         """Place a lane's controller at the project's site, or move it to another lane there."""
         may.check_role(self._principal, may.PLACE_GATE)
         may.check_own_project(self._principal, project_id, "place gates")
-        gate = Gate(data.device_id, project_id, data.lane, data.direction.value, data.name)
+        gate = GateRecord(data.device_id, project_id, data.lane, data.direction.value, data.name)
         async with self._store.write("registry.place_gate") as conn:
             project = await self._registered_project(conn, project_id)
             may.check_district(self._principal, project.district, "place gates")
