@@ -83,17 +83,21 @@ def make_lane(root: Path, name: str, direction: str, broker: Mosquitto, register
     return Lane(service, clock, emulator, events)
 
 
-@pytest.fixture
-async def world(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[tuple[TestClient, Lane, Lane, object]]:
+async def started_hub(broker: Mosquitto, tmp_path: Path) -> TestClient:
+    """The hub on SQLite in ``tmp_path``, on ``broker``, its API logged in as a city account."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     headers = await headers_for_new_account(database_url, username="city-duty")
-    app = create_app(
-        HubConfig(
-            database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
-        )
+    config = HubConfig(
+        database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
     )
-    client = TestClient(TestServer(app), headers=headers)
+    client = TestClient(TestServer(create_app(config)), headers=headers)
     await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def world(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[tuple[TestClient, Lane, Lane, object]]:
+    client = await started_hub(broker, tmp_path)
     registered = synthetic_identity(random.Random(7))
     entry = make_lane(tmp_path / "in", "lane-ck-in", "in", broker, registered, "boot-in-00000001")
     exit_ = make_lane(tmp_path / "out", "lane-ck-out", "out", broker, registered, "boot-out-0000001")

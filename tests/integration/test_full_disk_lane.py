@@ -16,18 +16,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from controller.core.indication import SYSTEM_FAULT, Indication
 from hardware.emulators.identities import synthetic_identity
 from hub.api.keys import STORE
-from hub.app import create_app
-from hub.config import HubConfig
 from hub.store.schema import access_events, devices
 from sitegate.mosquitto import Mosquitto
-from tests.integration.test_clock_step_to_hub import Lane, make_lane, present
-from tests.support.accounts import headers_for_new_account
+from tests.integration.test_clock_step_to_hub import Lane, make_lane, present, started_hub
 from tests.support.disk import SmallDisk, small_disk
 
 pytestmark = [pytest.mark.broker, pytest.mark.serial]
@@ -44,15 +41,7 @@ async def until(predicate: Callable[[], Awaitable[bool]], within_s: float = 20.0
 async def world(
     broker: Mosquitto, tmp_path: Path
 ) -> AsyncIterator[tuple[TestClient, Lane, SmallDisk, object]]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
-    headers = await headers_for_new_account(database_url, username="city-duty")
-    app = create_app(
-        HubConfig(
-            database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
-        )
-    )
-    client = TestClient(TestServer(app), headers=headers)
-    await client.start_server()
+    client = await started_hub(broker, tmp_path)
     person = synthetic_identity(random.Random(9))
     with small_disk("3m") as disk:
         lane = make_lane(disk.root / "lane", "lane-df-in", "in", broker, person, "boot-df-00000001")
