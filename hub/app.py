@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 from aiohttp import web
 
-from hub.api import enrolment, workflows
+from hub.api import enrolment, limits, workflows
 from hub.api.auth_middleware import auth_middleware
 from hub.api.error_responses import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
@@ -58,6 +58,7 @@ def create_app(
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
+    limits.install(app)
     setup_routes(app)
     app.on_startup.append(workflows.open_vault)
     app.cleanup_ctx.append(_store_lifetime)

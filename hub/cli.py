@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from hub.api import limits
 from hub.app import create_app
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
@@ -79,19 +80,35 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     return 0
 
 
+async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
+    """``app`` listening on the configured address, with the ``[http]`` limits on its server
+    (:mod:`hub.api.limits`): the header timeout and the connection caps. The caller cleans the
+    runner up, also when this raises."""
+    cap = limits.ConnectionCap(
+        config.http.max_connections, config.http.max_connections_per_client, config.http.trusted_proxies
+    )
+    app[limits.CONNECTION_CAP] = cap
+    runner = web.AppRunner(app, handle_signals=False, **limits.server_options(config.http))
+    await runner.setup()
+    assert runner.server is not None  # setup made it
+    cap.install(runner.server)
+    await web.TCPSite(runner, config.http_host, config.http_port).start()
+    return runner
+
+
 async def serve(config: HubConfig, clock: Clock) -> None:
     """Serve until SIGTERM or SIGINT, then stop the ingest and close the store before returning."""
-    runner = web.AppRunner(create_app(config, clock=clock), handle_signals=False)
+    app = create_app(config, clock=clock)
+    runner: web.AppRunner | None = None
     try:
-        await runner.setup()
-        site = web.TCPSite(runner, config.http_host, config.http_port)
-        await site.start()
+        runner = await start(app, config)
         url = _url(runner)
         print(f"hub listening on {url}", flush=True)
         await _until_signalled()
         log.info("stopping")
     finally:
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
 
 
 async def _until_signalled() -> None:

@@ -15,7 +15,7 @@ from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, model_validator
 
 from hub.errors import ConfigError
 from hub.tls import tls_context
@@ -35,6 +35,25 @@ def default_client_id() -> str:
     """
     host = "".join(c if c.isalnum() or c in "-_." else "-" for c in socket.gethostname())[:40] or "host"
     return f"sitegate-hub-{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class HttpLimits(BaseModel):
+    """``[http]``: what one client may cost the API (issue 13). Behind a reverse proxy, list it in
+    ``trusted_proxies``: only a peer listed there is believed about the client's address
+    (X-Forwarded-For); anyone else's header is ignored and the peer's own address is the client."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
+    header_timeout_s: Annotated[float, Field(gt=0, le=600)] = 15.0
+    """A connection must send a whole request head within this long of opening (or of its last
+    answer), else it is closed: aiohttp's keep-alive timer, which it arms at connect."""
+    body_timeout_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = 2000
+    max_connections_per_client: Annotated[int, Field(ge=1, le=1_000_000)] = 100
+    """Per peer address, trusted proxies exempt (their clients share it)."""
+    logins_per_client_per_min: Annotated[int, Field(ge=1, le=100_000)] = 30
+    lookups_per_account_per_min: Annotated[int, Field(ge=1, le=100_000)] = 30
 
 
 class HubConfig(BaseModel):
@@ -58,11 +77,14 @@ class HubConfig(BaseModel):
     """The 32-byte key that seals ID numbers and site keys (hub.registry.keyfile: made on first
     start, mode 0600, never overwritten). None: ``hub-data.key`` beside an SQLite database, else
     in ``./var``."""
-    # API accounts: how long a login's bearer token lives; after how many consecutive wrong
-    # passwords an account is locked, and for how long.
+    # API accounts: how long a login's bearer token lives; how wrong passwords are slowed down.
     token_lifetime_s: Annotated[int, Field(ge=60, le=30 * 24 * 3600)] = 8 * 3600
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
     login_lockout_s: Annotated[int, Field(ge=1, le=24 * 3600)] = 15 * 60
+    """No account is ever locked (issue 13: a lock is a weapon for strangers). Per account and
+    client: ``login_max_failures`` wrong passwords in a row are answered at once; after them each
+    try waits twice as long as the one before (1 s, 2 s, ...), at most ``login_lockout_s``."""
+    http: HttpLimits = HttpLimits()
     roster_signing_key_file: Path | None = None
     """The Ed25519 key rosters are signed with (made on first start, mode 0600); lanes pin its
     public half. None: ``roster-signing.key`` in :meth:`state_dir`."""

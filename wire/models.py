@@ -30,7 +30,9 @@ Label = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    # allow_inf_nan=False: a NaN or Infinity from a lane (a heartbeat's cpu_temp_c) is refused here,
+    # not stored to come back out of the API as JSON no strict parser reads.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False, allow_inf_nan=False)
 
 
 class Direction(StrEnum):

@@ -10,6 +10,7 @@ from aiohttp import web
 from hub.api.keys import STORE
 from hub.api.params import params_of
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.auth import audit
 
 
@@ -36,4 +37,4 @@ async def audit_log(request: web.Request) -> web.Response:
         cursor=params.text("cursor"),
         limit=limit,
     )
-    return web.json_response({"items": [_line(line) for line in page.items], "next_cursor": page.next_cursor})
+    return json_response({"items": [_line(line) for line in page.items], "next_cursor": page.next_cursor})

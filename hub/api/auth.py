@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.api.auth_middleware import SESSION_KEY, locked_response
+from hub.api.auth_middleware import SESSION_KEY
 from hub.api.body import json_body
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
+from hub.api.limits import LOGIN_THROTTLE, client_of, too_many
 from hub.api.params import params_of
+from hub.api.respond import json_response
 from hub.auth import login as service
 from hub.auth.passwords import MAX_PASSWORD_LENGTH
 from hub.auth.principal import Principal
@@ -54,16 +56,17 @@ async def login(request: web.Request) -> web.Response:
             body.username,
             body.password,
             policy=policy,
+            throttle=request.app[LOGIN_THROTTLE],
             clock=clock,
-            remote=request.remote,
+            remote=client_of(request),
         )
     except service.InvalidCredentials as err:
         raise ApiError(401, "invalid_credentials", str(err)) from None
-    except service.AccountLocked as err:
-        return locked_response(err.until, clock.wall())
+    except service.TooManyTries as err:
+        return too_many(err.retry_after_s)
     except service.AccountDisabled as err:
         raise ApiError(403, "account_disabled", f"{err}; ask whoever manages it") from None
-    return web.json_response(
+    return json_response(
         {
             "token": result.issued.token,
             "expires_at": result.issued.expires_at.isoformat(),
@@ -83,7 +86,7 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     params_of(request)
     session = _session(request)
-    return web.json_response(
+    return json_response(
         {
             "account": account(session.principal, session.display_name),
             "expires_at": session.expires_at.isoformat(),

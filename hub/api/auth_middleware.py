@@ -6,14 +6,12 @@ anything outside ``/api/`` and ``/console/`` are left alone. The path is judged 
 matched (its pattern), so a path that routes nowhere under ``/api/`` is a 401, not a 404: without
 a token nobody learns which endpoints exist.
 
-One indexed lookup per request, no cache: logging out, disabling or locking an account ends its
-sessions on every hub instance at once.
+One indexed lookup per request, no cache: logging out or disabling an account ends its sessions on
+every hub instance at once. Wrong passwords never end or refuse a session (issue 13: no lock that
+a stranger could set; :mod:`hub.auth.login`).
 """
 
 from __future__ import annotations
-
-import math
-from datetime import datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -21,7 +19,7 @@ from aiohttp.typedefs import Handler
 from hub.api.error_responses import error_response
 from hub.api.keys import CLOCK, STORE
 from hub.api.principal import PRINCIPAL_KEY
-from hub.auth.login import AccountLocked, authenticate
+from hub.auth.login import authenticate
 from hub.auth.tokens import Session
 
 API_PREFIX = "/api/"
@@ -45,13 +43,6 @@ def _needs_token(request: web.Request) -> bool:
 def _unauthenticated(code: str, message: str, error: str | None = None) -> web.Response:
     challenge = _CHALLENGE if error is None else f'{_CHALLENGE}, error="{error}"'
     return error_response(401, code, message, {"WWW-Authenticate": challenge})
-
-
-def locked_response(until: datetime, now: datetime) -> web.Response:
-    """423 with the unlock time in the message and in Retry-After (whole seconds, at least 1)."""
-    retry_after = max(1, math.ceil((until - now).total_seconds()))
-    message = str(AccountLocked(until))
-    return error_response(423, "account_locked", message, {"Retry-After": str(retry_after)})
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -82,8 +73,6 @@ async def _console_session(request: web.Request) -> Session | None:
     session = await authenticate(request.app[STORE], token) if token else None
     now = request.app[CLOCK].wall()
     if session is None or session.expires_at <= now or session.disabled:
-        return None
-    if session.locked_until is not None and session.locked_until > now:
         return None
     return session
 
@@ -119,8 +108,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         )
     if session.disabled:
         return _unauthenticated("account_disabled", "the account is disabled", "invalid_token")
-    if session.locked_until is not None and session.locked_until > now:
-        return locked_response(session.locked_until, now)
     request[PRINCIPAL_KEY] = session.principal
     request[SESSION_KEY] = session
     return await handler(request)

@@ -7,6 +7,7 @@ which answers a model's refusal with a 422 and its own codes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hub.api.error_responses import ApiError
+from hub.api.keys import CONFIG
 
 MAX_BODY_BYTES = 4096
 _READ_CHUNK = 16 * 1024
@@ -38,10 +40,14 @@ async def read_body(request: web.Request, max_bytes: int) -> bytes:
     if request.content_length is not None and request.content_length > max_bytes:
         raise too_large
     raw = bytearray()
-    while chunk := await request.content.read(_READ_CHUNK):
-        raw += chunk
-        if len(raw) > max_bytes:
-            raise too_large
+    try:  # a body trickled in a byte at a time must not hold the request open (issue 13)
+        async with asyncio.timeout(request.app[CONFIG].http.body_timeout_s):
+            while chunk := await request.content.read(_READ_CHUNK):
+                raw += chunk
+                if len(raw) > max_bytes:
+                    raise too_large
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", "the request body did not arrive in time") from None
     return bytes(raw)
 
 

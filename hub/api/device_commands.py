@@ -22,6 +22,7 @@ from hub.api.error_responses import ApiError
 from hub.api.keys import COMMANDS, STORE
 from hub.api.params import params_of
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.devices.devices import Devices
 from wire.commands import Action, LogLevel
 from wire.models import DEVICE_ID_PATTERN
@@ -55,11 +56,11 @@ async def issue_command(request: web.Request) -> web.Response:
     if body.wait_s:
         record = await desk.wait_for_result(record.command_id, body.wait_s)
     status = 200 if record.result_at is not None else 202
-    return web.json_response({"command": present.command(record)}, status=status)
+    return json_response({"command": present.command(record)}, status=status)
 
 
 async def list_commands(request: web.Request) -> web.Response:
     principal = principal_of(request)
     limit = params_of(request).integer("limit")
     records = await Devices(request.app[STORE], principal).commands(_device_id(request), limit)
-    return web.json_response({"commands": [present.command(r) for r in records]})
+    return json_response({"commands": [present.command(r) for r in records]})

@@ -33,6 +33,7 @@ from hub.api.body import json_body
 from hub.api.error_responses import ApiError
 from hub.api.keys import STORE
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.config import HubConfig
 from hub.devices.enrolment import Enrolments, enrol_by_token
 from hub.devices.internal import InternalDeviceReads
@@ -138,7 +139,7 @@ async def issue_token(request: web.Request) -> web.Response:
         )
     except EnrolmentRefused as err:
         raise _refused(err) from None
-    return web.json_response(
+    return json_response(
         {
             "token": issued.token,
             "device_id": issued.record.gate.device_id,
@@ -165,7 +166,7 @@ async def enrol(request: web.Request) -> web.Response:
         )
     except EnrolmentRefused as err:
         raise _refused(err) from None
-    return web.json_response(bundle.model_dump(mode="json"), status=201)
+    return json_response(bundle.model_dump(mode="json"), status=201)
 
 
 async def revoke(request: web.Request) -> web.Response:
@@ -185,4 +186,4 @@ async def revoke(request: web.Request) -> web.Response:
             raise ApiError(404, "not_found", f"no certificate was ever issued to {device_id}") from None
 
     serials = await Enrolments(request.app[STORE], principal).revoke(device_id, revoke_certificates)
-    return web.json_response({"device_id": device_id, "revoked_serials": [str(s) for s in serials]})
+    return json_response({"device_id": device_id, "revoked_serials": [str(s) for s in serials]})

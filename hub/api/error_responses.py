@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from hub.api.respond import json_response
 from hub.errors import BrokerUnavailable, InvalidCursor, InvalidQuery, NotFound, StoreError
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
-    return web.json_response(body, status=status, headers=headers)
+    return json_response(body, status=status, headers=headers)
 
 
 _HTTP_CODES = {

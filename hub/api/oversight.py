@@ -22,6 +22,7 @@ from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, STORE
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.auth.principal import Role
 from hub.derive.days import SITE_TIMEZONE, local_today
 from hub.errors import InvalidQuery, NotFound
@@ -50,7 +51,7 @@ async def headcount(request: web.Request) -> web.Response:
     params_of(request)
     project_id = request.match_info["project_id"]
     result = await Oversight(request.app[STORE], principal).headcount(project_id, request.app[CLOCK].wall())
-    return web.json_response(
+    return json_response(
         {
             "project_id": result.project_id,
             "as_of": _time(result.as_of),
@@ -72,7 +73,7 @@ async def managers_on_duty(request: web.Request) -> web.Response:
     project_id = request.match_info["project_id"]
     managers = await Oversight(request.app[STORE], principal).managers_on_duty(project_id, day)
     present = sum(1 for m in managers if m.present)
-    return web.json_response(
+    return json_response(
         {
             "project_id": project_id,
             "date": day.isoformat(),
@@ -102,7 +103,7 @@ async def attendance(request: web.Request) -> web.Response:
     limit = params.integer("limit")
     after = params.text("cursor")
     page = await Oversight(request.app[STORE], principal).attendance(filters, after, limit)
-    return web.json_response(
+    return json_response(
         {
             "items": [{**_fields(row.record), "name": row.name} for row in page.items],
             "next_cursor": page.next_cursor,
@@ -116,7 +117,7 @@ async def monthly_attendance(request: web.Request) -> web.Response:
     month = _month(params) or local_today(request.app[CLOCK]).replace(day=1)
     project_id = request.match_info["project_id"]
     report = await Oversight(request.app[STORE], principal).monthly(project_id, month)
-    return web.json_response(
+    return json_response(
         {
             "project_id": project_id,
             "month": month.strftime("%Y-%m"),
@@ -146,7 +147,7 @@ async def registration_statistics(request: web.Request) -> web.Response:
         raise NotFound(f"district {district!r} not found")
     rows = [{**_fields(f), "persons_registered": f.persons_registered} for f in figures]
     totals = {key: sum(row[key] for row in rows) for key in _TOTALLED}
-    return web.json_response({"districts": rows, "totals": totals})
+    return json_response({"districts": rows, "totals": totals})
 
 
 async def export_access_events(request: web.Request) -> web.StreamResponse:

@@ -23,9 +23,12 @@ from multidict import MultiDict, MultiMapping
 from hub.api.error_responses import ApiError
 from hub.errors import InvalidQuery
 from hub.events.records import EventFilters, LaneEventFilters
+from hub.store.cursor import SUPPORTED_YEARS, in_supported_years
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Decision, Direction, LaneEventType, Reason
 
 MAX_TEXT = 200
+_DATED_FORMATS = frozenset({"date", "date-time"})
+_MONTH_PATTERN = r"^\d{4}-\d{2}$"
 EXAMPLE_TIME = "2026-05-01T08:00:00+08:00"
 
 E = TypeVar("E", bound=StrEnum)
@@ -68,7 +71,7 @@ def day(name: str, description: str = "", *, required: bool = False) -> Param:
 
 
 def month(name: str, description: str = "") -> Param:
-    return Param(name, {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, description)
+    return Param(name, {"type": "string", "pattern": _MONTH_PATTERN}, description)
 
 
 def boolean(name: str, description: str = "") -> Param:
@@ -169,7 +172,18 @@ class Params:
             return None
         if not value or len(value) > MAX_TEXT:
             raise InvalidQuery(name, f"must be 1 to {MAX_TEXT} characters")
+        if self._is_dated(name) and value[:4].isdigit() and int(value[:4]) not in SUPPORTED_YEARS:
+            raise InvalidQuery(name, self._year_range())
         return value
+
+    def _is_dated(self, name: str) -> bool:
+        """A date, a date-time or a month: its year is checked before anything computes with it."""
+        schema = self._declared[name].schema if name in self._declared else {}
+        return schema.get("format") in _DATED_FORMATS or schema.get("pattern") == _MONTH_PATTERN
+
+    @staticmethod
+    def _year_range() -> str:
+        return f"must fall in the years {SUPPORTED_YEARS.start} to {SUPPORTED_YEARS.stop - 1}"
 
     def integer(self, name: str) -> int:
         """The declared integer, or its declared default when absent."""
@@ -220,6 +234,8 @@ class Params:
             raise InvalidQuery(name, f"must be an ISO 8601 date-time, e.g. {EXAMPLE_TIME}") from None
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise InvalidQuery(name, "must include a timezone (Z or an offset such as +08:00)")
+        if not in_supported_years(parsed):
+            raise InvalidQuery(name, self._year_range())
         return parsed
 
     def window(self) -> tuple[datetime | None, datetime | None]:

@@ -21,8 +21,10 @@ from pydantic import BaseModel, ValidationError
 from hub.api.body import NotJson, parse_json, read_body
 from hub.api.error_responses import ApiError
 from hub.api.keys import REGISTRY
+from hub.api.limits import LOOKUP_LIMIT, too_many
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.refusals import MODEL_ERROR_CODES, Conflict, Forbidden, Invalid, Missing, Refusal
 from hub.registry import Registry
 from hub.registry.models import (
@@ -94,14 +96,14 @@ def _json(record: Any) -> dict[str, Any]:
 
 
 def _ok(record: Any, status: int = 200) -> web.Response:
-    return web.json_response(_json(record), status=status)
+    return json_response(_json(record), status=status)
 
 
 def _items(records: list[Any], next_cursor: str | None = None, paged: bool = False) -> web.Response:
     page: dict[str, Any] = {"items": [_json(r) for r in records]}
     if paged:
         page["next_cursor"] = next_cursor
-    return web.json_response(page)
+    return json_response(page)
 
 
 def _paging(params: Params) -> tuple[str | None, int]:
@@ -196,13 +198,17 @@ async def list_persons(request: web.Request) -> web.Response:
 
 @_answers
 async def lookup_person(request: web.Request) -> web.Response:
-    """POST, not GET: an ID number must not travel in a URL (access logs, proxies, history)."""
+    """POST, not GET: an ID number must not travel in a URL (access logs, proxies, history).
+    Throttled per account (``[http] lookups_per_account_per_min``): a 429 before any lookup."""
+    wait = request.app[LOOKUP_LIMIT].take(str(principal_of(request).account_id))
+    if wait > 0:
+        return too_many(wait)
     registry = _registry(request)
     data = await body(request, PersonLookupIn)
     person_id = await registry.find_person(data.id_number)
     if person_id is None:
         raise ApiError(404, "not_found", "no person is registered with this ID number")
-    return web.json_response({"person_id": person_id})
+    return json_response({"person_id": person_id})
 
 
 @_answers

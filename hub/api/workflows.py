@@ -23,6 +23,7 @@ from hub.api.oversight import _date, _fields, _month
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
 from hub.api.registry import _answers, body
+from hub.api.respond import json_response
 from hub.auth.principal import Principal, Role
 from hub.derive.days import SITE_TIMEZONE, local_day, local_today
 from hub.errors import InvalidQuery
@@ -56,7 +57,7 @@ def present(record: Any) -> dict[str, Any]:
 
 
 def _page(items: list[Any], next_cursor: str | None) -> web.Response:
-    return web.json_response({"items": [present(item) for item in items], "next_cursor": next_cursor})
+    return json_response({"items": [present(item) for item in items], "next_cursor": next_cursor})
 
 
 def _order_id(request: web.Request) -> int:
@@ -78,7 +79,7 @@ async def issue_order(request: web.Request) -> web.Response:
     principal = principal_of(request)
     data = await body(request, OrderIn)
     order = await orders.Orders(request.app[STORE], principal).issue(data, now=request.app[CLOCK].wall())
-    return web.json_response(present(order), status=201)
+    return json_response(present(order), status=201)
 
 
 @_answers
@@ -104,7 +105,7 @@ async def get_order(request: web.Request) -> web.Response:
     params_of(request)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).get(_order_id(request), now=now)
-    return web.json_response(present(order))
+    return json_response(present(order))
 
 
 @_answers
@@ -113,7 +114,7 @@ async def respond_order(request: web.Request) -> web.Response:
     data = await body(request, ResponseIn)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).respond(_order_id(request), data, now=now)
-    return web.json_response(present(order))
+    return json_response(present(order))
 
 
 @_answers
@@ -122,7 +123,7 @@ async def review_order(request: web.Request) -> web.Response:
     data = await body(request, ReviewIn)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal).review(_order_id(request), data, now=now)
-    return web.json_response(present(order))
+    return json_response(present(order))
 
 
 # -- credit deductions --------------------------------------------------------------------------------
@@ -134,7 +135,7 @@ async def deduct(request: web.Request) -> web.Response:
     data = await body(request, DeductionIn)
     now = request.app[CLOCK].wall()
     record = await deductions.Deductions(request.app[STORE], principal).deduct(data, now=now)
-    return web.json_response(present(record), status=201)
+    return json_response(present(record), status=201)
 
 
 @_answers
@@ -198,7 +199,7 @@ async def _districts_month(request: web.Request) -> tuple[date, list[DistrictMon
 
 
 def _summary_json(month: date, rows: list[Any]) -> web.Response:
-    return web.json_response({"month": month.strftime("%Y-%m"), "items": [present(row) for row in rows]})
+    return json_response({"month": month.strftime("%Y-%m"), "items": [present(row) for row in rows]})
 
 
 def _csv(name: str, month: date, rows: list[Any], record_type: type) -> web.Response:
@@ -258,7 +259,7 @@ async def worker_attendance(request: web.Request) -> web.Response:
         cursor=params.text("cursor"),
         limit=limit,
     )
-    return web.json_response({**upload, "next_cursor": next_cursor}, headers={"Cache-Control": "no-store"})
+    return json_response({**upload, "next_cursor": next_cursor}, headers={"Cache-Control": "no-store"})
 
 
 # -- alerts and device history ------------------------------------------------------------------------
@@ -280,7 +281,7 @@ async def list_alerts(request: web.Request) -> web.Response:
     found = await alerts.Alerts(request.app[STORE], principal, alert_settings(request)).alerts(
         now=now, project_id=params.text("project_id")
     )
-    return web.json_response(
+    return json_response(
         {"as_of": now.astimezone(SITE_TIMEZONE).isoformat(), "items": [present(a) for a in found]}
     )
 
@@ -293,4 +294,4 @@ async def heartbeat_history(request: web.Request) -> web.Response:
     device_id = request.match_info["device_id"]
     since: datetime = request.app[CLOCK].wall() - timedelta(hours=hours)
     points = await heartbeats.Heartbeats(request.app[STORE], principal).history(device_id, since=since)
-    return web.json_response({"device_id": device_id, "points": [present(p) for p in points]})
+    return json_response({"device_id": device_id, "points": [present(p) for p in points]})

@@ -1,16 +1,19 @@
-"""Logging in and out, over the store: passwords, lockout, tokens, and an audit line for each try.
+"""Logging in and out, over the store: passwords, throttling, tokens, and an audit line for each try.
 
 The rules:
 - a wrong password and an unknown username give the same answer, after the same argon2 work
   (an unknown name is checked against a dummy hash), so neither the answer nor its timing says
   which names exist;
-- ``max_failures`` wrong passwords in a row lock the account for ``lockout_s``; while it is locked
-  the password is not even checked (a locked account cannot be guessed at); a success resets the
-  count;
+- no account is ever locked by wrong passwords (issue 13: any stranger could lock any account,
+  a live token then refused too, and only existing names could be locked, which told them
+  apart): wrong passwords slow down the (typed name, client) that typed them, and a client's logins
+  are rate limited (:class:`hub.auth.throttle.LoginThrottle`); a try told to wait is refused
+  before any argon2 work, for a name that exists and one that does not alike;
 - a disabled account cannot log in (said only to someone who gave its right password);
 - a hash made with older (or the tests' cheaper) parameters is replaced at the next login;
-- every attempt leaves an audit line: success, wrong password, unknown name, locked, disabled.
-  Never the password.
+- every attempt that checks a password leaves an audit line: success, wrong password, unknown
+  name, disabled. Never the password, and never a typed name that is no account's (a mistyped
+  password in the name field would be kept in the clear): that line says ``<unknown account>``.
 
 Argon2 runs in a worker thread: a login costs a core tens of milliseconds, which the event loop
 (ingest, every other request) must not wait for. The default executor's few threads also bound
@@ -23,29 +26,41 @@ import asyncio
 import functools
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 
 from hub.auth import audit, tokens
 from hub.auth.passwords import WeakPassword, hash_password, needs_rehash, verify_password
 from hub.auth.principal import Principal
+from hub.auth.throttle import LoginThrottle
 from hub.auth.tokens import IssuedToken, Session
 from hub.config import HubConfig
 from hub.store import Store
 from hub.store.schema import accounts
 from wire.clock import Clock
 
+UNKNOWN_ACCOUNT = "<unknown account>"
+"""The audit line's username for a try at a name that is no account's (never the typed name)."""
+
 
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
     token_lifetime_s: float = 8 * 3600
-    max_failures: int = 5
-    lockout_s: float = 15 * 60
+    free_failures: int = 5
+    max_delay_s: float = 15 * 60
 
     @classmethod
     def of(cls, config: HubConfig) -> LoginPolicy:
         return cls(config.token_lifetime_s, config.login_max_failures, config.login_lockout_s)
+
+    def throttle(self, per_client_per_minute: int, clock: Clock) -> LoginThrottle:
+        """The throttle these rules make, on ``clock``'s monotonic time."""
+        return LoginThrottle(
+            free=self.free_failures,
+            max_delay_s=self.max_delay_s,
+            per_client_per_minute=per_client_per_minute,
+            clock=lambda: clock.mono_ns() / 1e9,
+        )
 
 
 class LoginRefused(Exception):
@@ -57,10 +72,10 @@ class InvalidCredentials(LoginRefused):
         super().__init__("unknown username or wrong password")
 
 
-class AccountLocked(LoginRefused):
-    def __init__(self, until: datetime) -> None:
-        self.until = until
-        super().__init__(f"too many failed logins: the account is locked until {until.isoformat()}")
+class TooManyTries(LoginRefused):
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many login attempts: try again in {max(1, round(retry_after_s))} s")
 
 
 class AccountDisabled(LoginRefused):
@@ -87,14 +102,20 @@ async def login(
     password: str,
     *,
     policy: LoginPolicy,
+    throttle: LoginThrottle,
     remote: str | None = None,
     clock: Clock,
 ) -> LoginResult:
     """A token for ``username`` if ``password`` is right and the account may log in; ``clock``
-    (the app's) judges the lock and dates the token and the audit lines.
+    (the app's) dates the token and the audit lines; ``remote``, the client's address, is what
+    ``throttle`` counts tries by (with the typed name).
 
-    Raises :class:`InvalidCredentials`, :class:`AccountLocked` or :class:`AccountDisabled`.
+    Raises :class:`TooManyTries`, :class:`InvalidCredentials` or :class:`AccountDisabled`.
     """
+    client = remote or "unknown"
+    wait = throttle.wait(username, client)
+    if wait > 0:
+        raise TooManyTries(wait)
     where: dict[str, object] = {"remote": remote} if remote else {}
     async with store.read("login") as conn:
         row = (await conn.execute(select(accounts).where(accounts.c.username == username))).first()
@@ -103,26 +124,23 @@ async def login(
         """The audit line of an attempt that changes nothing else, in a transaction of its own."""
         async with store.write("login") as conn:
             await audit.record(
-                conn, principal, action, at=clock.wall(), username=username, detail={**detail, **where}
+                conn, principal, action, at=clock.wall(), username=UNKNOWN_ACCOUNT, detail={**detail, **where}
             )
 
     if row is None:
         await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        throttle.failed(username, client)
         await audit_attempt("auth.login_failed", None, reason="unknown_username")
         raise InvalidCredentials()
     account = row._mapping
     principal = tokens.principal_from_row(account)
-    locked_until = account["locked_until"]
-    if locked_until is not None and locked_until > clock.wall():
-        await audit_attempt("auth.login_refused", principal, reason="locked", until=locked_until.isoformat())
-        raise AccountLocked(locked_until)
 
     stored_hash = account["password_hash"]
     if not await asyncio.to_thread(verify_password, stored_hash, password):
-        locked_until = await _count_failure(store, principal, policy, clock.wall(), where)
-        if locked_until is not None:
-            raise AccountLocked(locked_until)
+        throttle.failed(username, client)
+        await audit_attempt("auth.login_failed", principal, reason="wrong_password")
         raise InvalidCredentials()
+    throttle.succeeded(username, client)
 
     if account["disabled"]:
         await audit_attempt("auth.login_refused", principal, reason="disabled")
@@ -135,6 +153,8 @@ async def login(
         except WeakPassword:  # set before today's rules; changing it is the account API's job
             new_hash = None
     now = clock.wall()
+    # failed_logins and locked_until are no longer set (no lock): cleared for accounts that an
+    # older hub locked.
     values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
     if new_hash is not None:
         values["password_hash"] = new_hash
@@ -150,31 +170,6 @@ async def login(
         detail = {"rehashed": new_hash is not None, **where}
         await audit.record(conn, principal, "auth.login", at=now, detail=detail)
     return LoginResult(issued, principal, account["display_name"])
-
-
-async def _count_failure(
-    store: Store, principal: Principal, policy: LoginPolicy, now: datetime, where: dict[str, object]
-) -> datetime | None:
-    """One more wrong password in a row; the one that reaches the limit locks the account (and
-    starts the count afresh for after the lock). Returns the lock's end if this one set it."""
-    a = accounts.c
-    async with store.write("login_failed") as conn:
-        await conn.execute(
-            update(accounts).where(a.id == principal.account_id).values(failed_logins=a.failed_logins + 1)
-        )
-        failures = int(await conn.scalar(select(a.failed_logins).where(a.id == principal.account_id)) or 0)
-        detail: dict[str, object] = {"reason": "wrong_password", "consecutive_failures": failures, **where}
-        await audit.record(conn, principal, "auth.login_failed", at=now, detail=detail)
-        if failures < policy.max_failures:
-            return None
-        until = now + timedelta(seconds=policy.lockout_s)
-        await conn.execute(
-            update(accounts).where(a.id == principal.account_id).values(failed_logins=0, locked_until=until)
-        )
-        await audit.record(
-            conn, principal, "auth.account_locked", at=now, detail={"until": until.isoformat(), **where}
-        )
-        return until
 
 
 async def authenticate(store: Store, token: str) -> Session | None:

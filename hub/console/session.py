@@ -1,4 +1,4 @@
-"""Logging in and out of the console: the same login as the API (hub.auth.login: lockout, audit,
+"""Logging in and out of the console: the same login as the API (hub.auth.login: throttling, audit,
 argon2), its token kept in an HttpOnly, SameSite=Strict cookie (Secure when the request came over
 TLS), never in the page or a URL."""
 
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from hub.api.auth_middleware import CONSOLE_COOKIE
 from hub.api.keys import CLOCK, CONFIG, STORE
+from hub.api.limits import LOGIN_THROTTLE, client_of
 from hub.auth import login as service
 from hub.console.render import checked_form, render, session_of
 
@@ -33,11 +34,13 @@ async def login(request: web.Request) -> web.StreamResponse:
             username,
             password,
             policy=policy,
+            throttle=request.app[LOGIN_THROTTLE],
             clock=request.app[CLOCK],
-            remote=request.remote,
+            remote=client_of(request),
         )
     except service.LoginRefused as err:
-        return render(request, "login.html", status=401, error=str(err), username=username)
+        status = 429 if isinstance(err, service.TooManyTries) else 401
+        return render(request, "login.html", status=status, error=str(err), username=username)
     response = web.HTTPSeeOther("/console/")
     response.set_cookie(
         CONSOLE_COOKIE,

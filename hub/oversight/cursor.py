@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from hub.errors import InvalidCursor
-from hub.store.cursor import pack, unpack
+from hub.store.cursor import SUPPORTED_YEARS, pack, unpack
 
 _VERSION = "a1"
 _MAX_CURSOR_CHARS = 300
@@ -29,6 +29,9 @@ def decode(cursor: str) -> AttendanceKey:
     if not all(isinstance(part, str) and part for part in (project_id, person_id)):
         raise InvalidCursor(_NOT_OURS)
     try:
-        return date.fromisoformat(day), project_id, person_id
+        parsed = date.fromisoformat(day)
     except (ValueError, TypeError) as err:
         raise InvalidCursor("is not a cursor this hub issued (not decodable)") from err
+    if parsed.year not in SUPPORTED_YEARS:
+        raise InvalidCursor("is not a cursor this hub issued (day out of range)")
+    return parsed, project_id, person_id

@@ -97,12 +97,17 @@ class PersonWrites(RegistryBase):
         """The id of the person registered with ``id_number`` (through the blind index), or None.
 
         Whoever holds a card may learn whether it is registered and under which id, to assign or
-        not register it twice; the person's record stays behind the account's scope.
+        not register it twice; the person's record stays behind the account's scope. Each lookup
+        leaves an audit line (issue 13: an unaudited lookup was an oracle for who is registered),
+        with the number's blind index (a keyed hash), never the number.
         """
         may.check_role(self._principal, may.LOOKUP_PERSON)
         index = self._vault.blind_index(id_number)
-        async with self._store.read("registry.find_person") as conn:
+        async with self._store.write("registry.find_person") as conn:
             found: str | None = await conn.scalar(select(persons.c.id).where(persons.c.id_index == index))
+            await self._audit(
+                conn, "person.lookup", found or "-", {"id_index": index, "found": found is not None}
+            )
         return found
 
     async def set_watchlist(self, person_id: str, data: WatchlistIn) -> Person:

@@ -24,6 +24,14 @@ _VERSION = "v1"
 MAX_CURSOR_CHARS = 200
 MAX_ROW_ID = 2**63 - 1
 UNKNOWN_FORMAT = "is not a cursor this hub issued (unknown format)"
+SUPPORTED_YEARS = range(1970, 3000)
+"""The years a time the hub is asked about may fall in (UTC and as given): far enough either way for
+any real question, near enough that no offset or month arithmetic overflows Python's dates or a
+database's timestamps (year 9999 with an offset of -23:59 did, as a 500)."""
+
+
+def in_supported_years(value: datetime) -> bool:
+    return value.year in SUPPORTED_YEARS and value.astimezone(UTC).year in SUPPORTED_YEARS
 
 
 def pack(version: str, *parts: object) -> str:
@@ -64,4 +72,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidCursor("is not a cursor this hub issued (bad time)") from err
     if wall_time.tzinfo is None:
         raise InvalidCursor("is not a cursor this hub issued (time without timezone)")
+    if not in_supported_years(wall_time):
+        raise InvalidCursor("is not a cursor this hub issued (time out of range)")
     return wall_time, row_id

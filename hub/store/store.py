@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 # A dead letter keeps at most this much of the payload: enough to diagnose, not a way to fill the disk.
 DEAD_LETTER_KEEP_BYTES = MAX_PAYLOAD_BYTES
 PING_TIMEOUT_S = 2.0
+MAX_GENERATION_STEP = 100_000
+"""How far a device's connection generation may move at once: a lane reconnecting every second
+for a day makes 86,400."""
 
 _TRANSIENT = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError, OSError, TimeoutError)
 
@@ -211,7 +214,10 @@ class Store:
         """Apply a presence unless the stored one is newer; returns whether it was applied.
 
         Order is by generation (one per device connection). Within a generation ``offline`` is
-        final: the broker's last will may overtake the ``online`` it ends.
+        final: the broker's last will may overtake the ``online`` it ends. Generations are bounded
+        (issue 13): one more than :data:`MAX_GENERATION_STEP` ahead of the stored one is ignored,
+        one that far behind replaces it, so a forged 2**63-1 cannot make later ``offline`` notices
+        look old for ever.
         """
         values: dict[str, Any] = {
             "presence_state": status.state.value,
@@ -224,7 +230,14 @@ class Store:
         stored, incoming = devices.c, insert.excluded
         newer = or_(
             stored.presence_generation.is_(None),
-            incoming.presence_generation > stored.presence_generation,
+            # A generation far below the stored one: the stored one is not believable (forged, or
+            # the lane's journal was reset), so it cannot freeze presence for good.
+            # (Differences of two non-negative BIGINTs: no sum that could overflow.)
+            stored.presence_generation - incoming.presence_generation > MAX_GENERATION_STEP,
+            and_(
+                incoming.presence_generation > stored.presence_generation,
+                incoming.presence_generation - stored.presence_generation <= MAX_GENERATION_STEP,
+            ),
             and_(
                 incoming.presence_generation == stored.presence_generation,
                 or_(

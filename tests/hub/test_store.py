@@ -321,3 +321,22 @@ def test_the_store_does_not_import_what_is_derived_from_it() -> None:
     hub.derive (which imports the store) was a cycle."""
     code = "import sys, hub.store; sys.exit(int('hub.derive' in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+async def test_a_huge_generation_cannot_freeze_presence(store: Store) -> None:
+    """Issue 13: a lane's forged 2**63-1 is ignored once a real generation is stored, and
+    replaced by the next real one when it came first; later ``offline`` notices still apply."""
+    assert await store.record_presence(_presence(PresenceState.ONLINE, 5))
+    assert not await store.record_presence(_presence(PresenceState.ONLINE, 2**63 - 1))
+    assert await store.record_presence(_presence(PresenceState.OFFLINE, 5))
+    await store.record_presence(
+        _presence(PresenceState.ONLINE, 2**63 - 1).model_copy(update={"device_id": "lane-b"})
+    )
+    assert await store.record_presence(
+        _presence(PresenceState.OFFLINE, 6).model_copy(update={"device_id": "lane-b"})
+    )
+    states = {
+        d.device_id: (d.presence_state, d.presence_generation)
+        for d in await InternalDeviceReads(store).statuses()
+    }
+    assert states == {"lane-a": ("offline", 5), "lane-b": ("offline", 6)}

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.api.respond import json_response
 from hub.api.route import Route
 
 ERROR_SCHEMA = {
@@ -114,4 +115,4 @@ def _cached() -> dict[str, Any]:
 
 
 async def serve_openapi(request: web.Request) -> web.Response:
-    return web.json_response(_cached())
+    return json_response(_cached())
