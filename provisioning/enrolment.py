@@ -116,7 +116,7 @@ def device_of_token(token: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Gate:
+class EnrolledGate:
     """The lane a token enrols: what the registry says about the gate when the token is issued."""
 
     device_id: str
@@ -130,7 +130,7 @@ class TokenRecord:
     """A token as the hub keeps it: its digest, never the token."""
 
     digest: str
-    gate: Gate
+    gate: EnrolledGate
     issued_by: str
     issued_at: datetime
     expires_at: datetime
@@ -149,7 +149,7 @@ class IssuedToken:
 
 
 def issue_token(
-    gate: Gate, *, issued_by: str, now: datetime, lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
+    gate: EnrolledGate, *, issued_by: str, now: datetime, lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
 ) -> IssuedToken:
     if not timedelta(0) < lifetime <= MAX_TOKEN_LIFETIME:
         raise ValueError(f"a token lives between 0 and {MAX_TOKEN_LIFETIME.days} days, not {lifetime}")
@@ -212,7 +212,7 @@ class EnrolmentBundle(_Model):
 
 
 def bundle_for(
-    gate: Gate,
+    gate: EnrolledGate,
     *,
     certificate_pem: bytes,
     ca_pem: bytes,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from provisioning.ca import serial_of, write_public
-from provisioning.enrolment import Gate, TokenRecord, check_token, token_digest
+from provisioning.enrolment import EnrolledGate, TokenRecord, check_token, token_digest
 from wire.models import Direction
 
 LEDGER_NAME = "enrolments.json"
@@ -85,7 +85,7 @@ def _token_to_json(record: TokenRecord) -> dict[str, Any]:
 
 
 def _token_from_json(digest: str, raw: dict[str, Any]) -> TokenRecord:
-    gate = Gate(raw["device_id"], raw["project_id"], raw["lane"], Direction(raw["direction"]))
+    gate = EnrolledGate(raw["device_id"], raw["project_id"], raw["lane"], Direction(raw["direction"]))
     serial = raw.get("certificate_serial")
     return TokenRecord(
         digest,

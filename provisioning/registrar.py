@@ -23,9 +23,9 @@ from provisioning.enrolment import (
     DEFAULT_TOKEN_LIFETIME,
     BrokerAddress,
     CsrRefused,
+    EnrolledGate,
     EnrolmentBundle,
     EnrolmentRequest,
-    Gate,
     IssuedToken,
     TokenRecord,
     bundle_for,
@@ -65,7 +65,12 @@ class Registrar:
         self.ledger = ledger or EnrolmentLedger(ca.directory)
 
     def issue_token(
-        self, gate: Gate, *, issued_by: str, now: datetime, lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
+        self,
+        gate: EnrolledGate,
+        *,
+        issued_by: str,
+        now: datetime,
+        lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
     ) -> IssuedToken:
         issued = issue_token(gate, issued_by=issued_by, now=now, lifetime=lifetime)
         self.ledger.add_token(issued.record)

@@ -38,7 +38,7 @@ RevokeCertificates = Callable[[], Awaitable[tuple[datetime, Sequence[int]]]]
 """Revokes the lane's certificates once the lane is known visible: when, and the serials."""
 
 
-class GateDirection(EnrolmentRefused):
+class GateDirectionRefused(EnrolmentRefused):
     """The gate is registered for a direction a lane controller cannot drive."""
 
     status = 409
@@ -55,7 +55,7 @@ class Enrolments:
         self, registrar: Registrar, device_id: str, *, lifetime: timedelta, now: datetime
     ) -> IssuedToken:
         """A one-time token for the gate ``device_id`` of a project the account sees; NotFound
-        for any other gate, :class:`GateDirection` for a gate no lane can drive."""
+        for any other gate, :class:`GateDirectionRefused` for a gate no lane can drive."""
         g = gates.c
         query = select(g.device_id, g.project_id, g.lane, g.direction).where(
             g.device_id == device_id, project_clause(self._principal, g.project_id)
@@ -65,7 +65,7 @@ class Enrolments:
             if row is None:
                 raise NotFound(f"gate {device_id} not found in your project")
             if row.direction not in {d.value for d in Direction}:
-                raise GateDirection(
+                raise GateDirectionRefused(
                     "gate_direction",
                     f"gate {row.device_id} is registered for direction {row.direction!r}; a lane controller "
                     "drives one direction (in or out): register one gate per lane",

@@ -54,7 +54,7 @@ from hub.store.schema import (
     rectification_orders,
 )
 from provisioning.ca import generate_key, make_csr
-from provisioning.enrolment import EnrolmentRequest, Gate
+from provisioning.enrolment import EnrolledGate, EnrolmentRequest
 from provisioning.ledger import LEDGER_NAME
 from provisioning.registrar import Registrar
 from tests.hub.factories import BASE_TIME, credential, make_event, make_lane_event
@@ -409,7 +409,7 @@ async def fresh_order(
 
 def enrol(registrar: Registrar, device_id: str, project_id: str) -> int:
     """A certificate for ``device_id``, as its enrolment would leave it; its serial."""
-    gate = Gate(device_id, project_id, "A1", Direction.IN)
+    gate = EnrolledGate(device_id, project_id, "A1", Direction.IN)
     issued = registrar.issue_token(gate, issued_by="matrix", now=NOW)
     csr = make_csr(device_id, generate_key()).decode()
     registrar.enrol(EnrolmentRequest(token=issued.token, csr=csr), site_key=bytes(32), now=NOW)

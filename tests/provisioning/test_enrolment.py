@@ -14,8 +14,8 @@ from provisioning.ca import CertificateAuthority, generate_key, make_csr, serial
 from provisioning.enrolment import (
     BrokerAddress,
     CsrRefused,
+    EnrolledGate,
     EnrolmentRequest,
-    Gate,
     TokenExpired,
     TokenMalformed,
     TokenUnknown,
@@ -27,7 +27,7 @@ from provisioning.registrar import BrokerFiles, Registrar
 from wire.models import Direction
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
-GATE = Gate("lane-hz0042-a1", "P-0042", "A1", Direction.IN)
+GATE = EnrolledGate("lane-hz0042-a1", "P-0042", "A1", Direction.IN)
 SITE_KEY = bytes(range(32))
 ROSTER_KEY = "A" * 43 + "="
 

@@ -21,7 +21,7 @@ from hub.registry import IdVault
 from hub.store import Store
 from hub.store.schema import audit_log, projects
 from provisioning.ca import CertificateAuthority, generate_key, make_csr
-from provisioning.enrolment import BrokerAddress, EnrolmentRequest, Gate
+from provisioning.enrolment import BrokerAddress, EnrolledGate, EnrolmentRequest
 from provisioning.registrar import BrokerFiles, Registrar
 from sitegate.netutil import free_port
 from tests.provisioning.registry import SITE_KEYS, seed_registry
@@ -184,7 +184,7 @@ async def test_a_hub_with_a_ca_in_its_state_directory_serves_enrolments(
             )
         assert await desk.site_key("P-0042") == SITE_KEYS["P-0042"]
         issued = desk.registrar.issue_token(
-            Gate("lane-hz0042-a1", "P-0042", "A1", Direction.IN), issued_by="gc", now=utc_now()
+            EnrolledGate("lane-hz0042-a1", "P-0042", "A1", Direction.IN), issued_by="gc", now=utc_now()
         )
         desk.registrar.enrol(
             EnrolmentRequest(token=issued.token, csr=csr()), site_key=SITE_KEYS["P-0042"], now=utc_now()
