@@ -46,6 +46,7 @@ class Passage:
     project_id: str
     person_id: str
     wall_time: datetime
+    """The event's corrected time (hub.store.timeline): its wall time unless the lane's clock stepped."""
     device_id: str
     arrives: bool
     """``in`` (True) or ``out`` (False)."""
