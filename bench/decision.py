@@ -71,7 +71,7 @@ from controller.config import ControllerConfig, DisplayConfig, VoiceConfig, load
 from controller.core.cards import IdentityCard  # noqa: E402
 from controller.core.decision import Lane, Swipe, decide  # noqa: E402
 from controller.core.passback import PassbackBook  # noqa: E402
-from controller.core.roster import Role, RosterEntry  # noqa: E402
+from controller.core.roster import RosterEntry  # noqa: E402
 from controller.feedback.build import feedback_setup  # noqa: E402
 from controller.feedback.process import FeedbackProcess  # noqa: E402
 from controller.feedback.prompts import build_all  # noqa: E402
@@ -81,6 +81,7 @@ from hardware.emulators.identities import HANGZHOU_DISTRICTS, bad_check_digit  #
 from wire.credential import credential_hash  # noqa: E402
 from wire.idnumber import validate_id_number, with_check_digit  # noqa: E402
 from wire.models import AccessEvent, CardKind, Decision  # noqa: E402
+from wire.roles import RosterRole  # noqa: E402
 
 GOALS = {
     "decide_p99_us": 50.0,
@@ -194,9 +195,10 @@ class Population:
     def _entry(self, index: int) -> RosterEntry:
         rng, today = self.rng, self.now.date()
         person_id = f"p-{index + 1:07d}"
-        role = rng.choices((Role.WORKER, Role.MANAGER, Role.SUPERVISOR, Role.VISITOR), weights=(82, 6, 5, 7))[
-            0
-        ]
+        role = rng.choices(
+            (RosterRole.WORKER, RosterRole.MANAGER, RosterRole.SUPERVISOR, RosterRole.VISITOR),
+            weights=(82, 6, 5, 7),
+        )[0]
         entry_date = today - timedelta(days=rng.randrange(1, 400))
         exit_date = None if rng.random() < 0.6 else today + timedelta(days=rng.randrange(1, 300))
         roll = rng.random()
@@ -204,7 +206,7 @@ class Population:
             exit_date = today - timedelta(days=rng.randrange(1, 60))
         elif roll < 0.04:  # not started yet
             entry_date = today + timedelta(days=rng.randrange(1, 30))
-        if role is not Role.VISITOR:
+        if role is not RosterRole.VISITOR:
             return RosterEntry(person_id, role, entry_date, exit_date)
         start = self.now - timedelta(hours=2) if rng.random() < 0.8 else self.now - timedelta(hours=30)
         return RosterEntry(person_id, role, entry_date, exit_date, start, start + timedelta(hours=8))

@@ -64,7 +64,7 @@ from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
 from controller.config import MqttConfig, PolicyConfig  # noqa: E402
 from controller.core.decision import Lane, Swipe, Verdict, decide  # noqa: E402
 from controller.core.policy import Policy  # noqa: E402
-from controller.core.roster import EMPTY_ROSTER, Role, Roster  # noqa: E402
+from controller.core.roster import EMPTY_ROSTER, Roster  # noqa: E402
 from controller.journal import Journal  # noqa: E402
 from controller.roster_sync import RosterSync  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
@@ -79,6 +79,7 @@ from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.clock import Clock, SystemClock  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.models import Direction  # noqa: E402
+from wire.roles import RosterRole  # noqa: E402
 from wire.topics import Channel  # noqa: E402
 
 GOAL_P99_MS = 500.0
@@ -94,7 +95,7 @@ BACKGROUND_TIMEOUT_S = 120.0
 
 def lane_policy(worker_hours: str | None) -> Policy:
     """No role limited to hours (the default), or workers limited to ``worker_hours``."""
-    hours: dict[Role, str] = {} if worker_hours is None else {Role.WORKER: worker_hours}
+    hours: dict[RosterRole, str] = {} if worker_hours is None else {RosterRole.WORKER: worker_hours}
     return PolicyConfig(working_hours=hours).to_policy()
 
 

@@ -18,9 +18,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from controller.core.policy import AntiPassback, Policy, TimeWindow, end_of_working_day
-from controller.core.roster import Role
 from wire.credential import MIN_SITE_KEY_BYTES
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
+from wire.roles import RosterRole
 
 
 class _Section(BaseModel):
@@ -111,7 +111,9 @@ class PolicyConfig(_Section):
 
     anti_passback: AntiPassback = AntiPassback.HARD
     accept_uid_only: bool = False
-    working_hours: dict[Role, Annotated[str, Field(pattern=HOURS_PATTERN)]] = {Role.WORKER: "06:00-20:00"}
+    working_hours: dict[RosterRole, Annotated[str, Field(pattern=HOURS_PATTERN)]] = {
+        RosterRole.WORKER: "06:00-20:00"
+    }
     inside_expires_at: Annotated[str, Field(pattern=TIME_OF_DAY_PATTERN)] | None = None
     """Site-local "HH:MM": an entry recorded before this time of day stops counting for
     anti-passback once it has passed (a missed exit locks nobody out beyond the day). Unset: the
@@ -120,7 +122,7 @@ class PolicyConfig(_Section):
 
     @field_validator("working_hours")
     @classmethod
-    def _windows_are_real(cls, value: dict[Role, str]) -> dict[Role, str]:
+    def _windows_are_real(cls, value: dict[RosterRole, str]) -> dict[RosterRole, str]:
         for role, text in value.items():
             start, end = text.split("-")
             if start == end:

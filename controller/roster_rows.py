@@ -24,7 +24,8 @@ from datetime import date, datetime
 from itertools import compress, islice
 from typing import Any
 
-from controller.core.roster import EMPTY_COLUMNS, Columns, Role, RosterEntry, Window
+from controller.core.roster import EMPTY_COLUMNS, Columns, RosterEntry, Window
+from wire.roles import RosterRole
 
 ROWS_PER_ARRAY = 1000
 """Rows per JSON array when the lane encodes rows itself: one ``json`` call holds the GIL ~1 ms."""
@@ -32,8 +33,8 @@ ROWS_PER_ARRAY = 1000
 _HEX_TEXT = "0123456789abcdef"
 _HEX = _HEX_TEXT.encode()
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ROLE_NAMES: dict[Any, str] = {role.value: role.value for role in Role}
-_ROLES: dict[Any, Role] = {role.value: role for role in Role}
+_ROLE_NAMES: dict[Any, str] = {role.value: role.value for role in RosterRole}
+_ROLES: dict[Any, RosterRole] = {role.value: role for role in RosterRole}
 _DAYS: dict[Any, date | None] = {None: None}
 """ISO day text to its date, for every day met so far (a roster has a few hundred distinct ones)."""
 _DAYS_KEPT = 20_000

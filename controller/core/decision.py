@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from controller.core.policy import AntiPassback, Policy
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from wire.models import Caveat, Decision, Direction, Reason
+from wire.roles import RosterRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ def _within_hours(swipe: Swipe, lane: Lane) -> Objection | None:
     assert entry is not None
     if lane.direction is Direction.OUT:
         return None
-    if entry.role is Role.VISITOR:
+    if entry.role is RosterRole.VISITOR:
         start, end = entry.pass_from, entry.pass_until
         if start is None or end is None or not start <= lane.now < end:
             return Objection(Reason.OUTSIDE_HOURS)

@@ -15,7 +15,7 @@ from datetime import time
 from enum import StrEnum
 from types import MappingProxyType
 
-from controller.core.roster import Role
+from wire.roles import RosterRole
 
 
 class AntiPassback(StrEnum):
@@ -43,13 +43,15 @@ class TimeWindow:
         return moment >= self.start or moment < self.end
 
 
-DEFAULT_HOURS: Mapping[Role, TimeWindow] = MappingProxyType({Role.WORKER: TimeWindow(time(6), time(20))})
+DEFAULT_HOURS: Mapping[RosterRole, TimeWindow] = MappingProxyType(
+    {RosterRole.WORKER: TimeWindow(time(6), time(20))}
+)
 
 
-def end_of_working_day(hours: Mapping[Role, TimeWindow]) -> time:
+def end_of_working_day(hours: Mapping[RosterRole, TimeWindow]) -> time:
     """When the site's day ends, for forgetting unexited entries: the end of the workers' window;
     without one, the latest end of any window; with no hours at all, midnight."""
-    worker = hours.get(Role.WORKER)
+    worker = hours.get(RosterRole.WORKER)
     if worker is not None:
         return worker.end
     return max((window.end for window in hours.values()), default=time(0))
@@ -58,7 +60,7 @@ def end_of_working_day(hours: Mapping[Role, TimeWindow]) -> time:
 @dataclass(frozen=True, slots=True)
 class Policy:
     anti_passback: AntiPassback = AntiPassback.HARD
-    working_hours: Mapping[Role, TimeWindow] = field(default_factory=lambda: DEFAULT_HOURS)
+    working_hours: Mapping[RosterRole, TimeWindow] = field(default_factory=lambda: DEFAULT_HOURS)
     """Roles absent from the map have no hour limit (managers, supervision staff)."""
     accept_uid_only: bool = False
     inside_expires_at: time | None = time(20)

@@ -6,8 +6,7 @@ credential hashes the hub has flagged, checked before anything else.
 
 One entry type: :class:`RosterEntry`, a decoded entry as the decision reads it (the wire's entry,
 :class:`wire.roster.RosterItem`, is the hub's; :mod:`controller.roster_rows` checks the wire's rows
-and turns them into this). Roles are the wire's :class:`~wire.roles.RosterRole`, here under
-the lane's short name :data:`Role`.
+and turns them into this). Roles are the wire's :class:`~wire.roles.RosterRole`, by that one name.
 
 :class:`RosterIndex` is the lane's compact in-memory index, not another form of an entry: it keeps
 the entries as parallel :class:`Columns` in credential-hash order (what a chunk of the hub's rows
@@ -28,9 +27,6 @@ from operator import lt
 
 from wire.roles import RosterRole
 
-Role = RosterRole
-"""The roles on a roster: :class:`wire.roles.RosterRole`, the one definition, by its short name."""
-
 
 @dataclass(frozen=True, slots=True)
 class RosterEntry:
@@ -41,7 +37,7 @@ class RosterEntry:
     """
 
     person_id: str
-    role: Role
+    role: RosterRole
     entry_date: date | None = None
     exit_date: date | None = None
     pass_from: datetime | None = None
@@ -50,8 +46,8 @@ class RosterEntry:
 
 Window = tuple[datetime | None, datetime | None]
 
-ROLE_OF: Mapping[str, Role] = {role.value: role for role in Role}
-"""A role by its value: ``Role(text)`` goes through ``EnumMeta.__call__``, 2 us a call."""
+ROLE_OF: Mapping[str, RosterRole] = {role.value: role for role in RosterRole}
+"""A role by its value: ``RosterRole(text)`` goes through ``EnumMeta.__call__``, 2 us a call."""
 
 
 @dataclass(frozen=True, slots=True)

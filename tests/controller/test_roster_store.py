@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from controller.roster_store import load_roster, save_roster, save_row_arrays
+from wire.roles import RosterRole
 
 ENTRIES = [
-    ("aa" * 32, RosterEntry("p-1", Role.WORKER, date(2026, 1, 1), date(2026, 12, 31))),
-    ("bb" * 32, RosterEntry("p-2", Role.MANAGER)),
+    ("aa" * 32, RosterEntry("p-1", RosterRole.WORKER, date(2026, 1, 1), date(2026, 12, 31))),
+    ("bb" * 32, RosterEntry("p-2", RosterRole.MANAGER)),
 ]
 
 
@@ -57,7 +58,7 @@ VISITING = (
     "cc" * 32,
     RosterEntry(
         "p-3",
-        Role.VISITOR,
+        RosterRole.VISITOR,
         pass_from=datetime(2026, 3, 1, 8, tzinfo=timezone(timedelta(hours=8))),
         pass_until=datetime(2026, 3, 1, 18, tzinfo=timezone(timedelta(hours=8))),
     ),

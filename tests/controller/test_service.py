@@ -16,7 +16,7 @@ from controller.core.cards import CardUid, IdentityCard, ReadFailure
 from controller.core.gate import GateState
 from controller.core.passback import PassbackBook
 from controller.core.policy import Policy
-from controller.core.roster import Role, Roster, RosterEntry
+from controller.core.roster import Roster, RosterEntry
 from controller.device_state import DeviceState
 from controller.inputs import LaneInputs
 from controller.journal import Journal
@@ -27,6 +27,7 @@ from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash, uid_credential
 from wire.idnumber import with_check_digit
 from wire.models import CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
+from wire.roles import RosterRole
 
 KEY = bytes(range(32))
 OPENING = site_time(2026, 11, 24, 10, 0)
@@ -59,8 +60,8 @@ def make_lane(tmp_path: Path, *, with_inputs: bool = False) -> LaneService:
         3,
         "P1",
         [
-            (credential_hash(KEY, NUMBER), RosterEntry("p-1", Role.WORKER)),
-            (credential_hash(KEY, uid_credential("04A1B2C3")), RosterEntry("p-2", Role.MANAGER)),
+            (credential_hash(KEY, NUMBER), RosterEntry("p-1", RosterRole.WORKER)),
+            (credential_hash(KEY, uid_credential("04A1B2C3")), RosterEntry("p-2", RosterRole.MANAGER)),
         ],
     )
     pins = MockFactory()
@@ -272,7 +273,7 @@ async def test_a_grant_superseded_before_the_arm_turned_is_not_passed(gated: Lan
         "P1",
         [
             *gated.roster.entries.items(),
-            (credential_hash(KEY, other.id_number), RosterEntry("p-9", Role.WORKER)),
+            (credential_hash(KEY, other.id_number), RosterEntry("p-9", RosterRole.WORKER)),
         ],
     )
     first = gated.handle(card())

@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from controller.clock import LaneTime
-from controller.core.roster import Role, Roster, RosterEntry
+from controller.core.roster import Roster, RosterEntry
 from controller.service import LaneService
 from tests.controller.test_service import KEY, NUMBER, OPENING, TODAY, card, clock_of, close_lane, make_lane
 from tests.support.clock import FakeClock
 from wire.credential import credential_hash
 from wire.idnumber import with_check_digit
 from wire.models import LaneEvent, LaneEventType, Reason
+from wire.roles import RosterRole
 
 STARTS_TOMORROW = with_check_digit("33010619851111002")
 
@@ -25,10 +26,10 @@ def lane_with_assignments(tmp_path: Path) -> LaneService:
         4,
         "P1",
         [
-            (credential_hash(KEY, NUMBER), RosterEntry("p-1", Role.WORKER, exit_date=TODAY)),
+            (credential_hash(KEY, NUMBER), RosterEntry("p-1", RosterRole.WORKER, exit_date=TODAY)),
             (
                 credential_hash(KEY, STARTS_TOMORROW),
-                RosterEntry("p-3", Role.WORKER, entry_date=TODAY + timedelta(days=1)),
+                RosterEntry("p-3", RosterRole.WORKER, entry_date=TODAY + timedelta(days=1)),
             ),
         ],
     )

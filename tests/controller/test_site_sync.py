@@ -20,7 +20,7 @@ from controller.board import load_board
 from controller.config import ConfigError, parse_config
 from controller.core.cards import IdentityCard
 from controller.core.passback import Passage, PassbackBook
-from controller.core.roster import Role, Roster, RosterEntry
+from controller.core.roster import Roster, RosterEntry
 from controller.journal import Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
@@ -29,6 +29,7 @@ from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.idnumber import with_check_digit
 from wire.models import AccessEvent, CardKind, Caveat, Decision, Direction, LaneEvent, LaneEventType, Reason
+from wire.roles import RosterRole
 from wire.signing import canonical_bytes, key_id_for
 from wire.site import (
     PassageRelay,
@@ -74,7 +75,7 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
 
 def roster(*people: str) -> Roster:
     return Roster.build(
-        1, PROJECT, [(f"{n:064x}", RosterEntry(p, Role.WORKER)) for n, p in enumerate(people)]
+        1, PROJECT, [(f"{n:064x}", RosterEntry(p, RosterRole.WORKER)) for n, p in enumerate(people)]
     )
 
 
@@ -338,7 +339,9 @@ def lane(tmp_path: Path) -> Iterator[LaneService]:
     service = LaneService(
         config,
         site_key=KEY,
-        roster=Roster.build(3, PROJECT, [(credential_hash(KEY, NUMBER), RosterEntry("p-1", Role.WORKER))]),
+        roster=Roster.build(
+            3, PROJECT, [(credential_hash(KEY, NUMBER), RosterEntry("p-1", RosterRole.WORKER))]
+        ),
         journal=Journal(tmp_path / "journal.sqlite3"),
         outputs=LaneOutputs(load_board("rpi4"), Direction.IN, pin_factory=pins, relay_pulse_s=0.05),
         sources=[],

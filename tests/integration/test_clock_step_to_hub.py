@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from controller.cli import build_service
 from controller.config import load_config
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from controller.roster_store import save_roster
 from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
@@ -37,6 +37,7 @@ from tests.support.accounts import headers_for_new_account
 from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.models import AccessEvent
+from wire.roles import RosterRole
 
 pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
 
@@ -67,7 +68,7 @@ def make_lane(root: Path, name: str, direction: str, broker: Mosquitto, register
         root / "roster.json",
         1,
         "P-IT",
-        [(credential_hash(KEY, registered.id_number), RosterEntry("p-0001", Role.WORKER))],
+        [(credential_hash(KEY, registered.id_number), RosterEntry("p-0001", RosterRole.WORKER))],
     )
     (root / "site.key").write_text(KEY.hex())
     (root / "controller.toml").write_text(

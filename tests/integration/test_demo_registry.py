@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from controller.config import ControllerConfig, parse_config
 from controller.core.decision import Lane, Swipe, decide
-from controller.core.roster import Role as RosterRole
 from controller.core.roster import Roster
 from controller.roster_rows import columns_of_rows
 from hub.auth.principal import Role
@@ -32,6 +31,7 @@ from wire.clock import SITE_ZONE
 from wire.credential import credential_hash
 from wire.idnumber import validate_id_number
 from wire.models import Direction, Reason
+from wire.roles import RosterRole
 
 SHIFT_TAKES = timedelta(minutes=10)
 """Longer than the demo's shift plays: its last swipes are judged this long after it was laid."""

@@ -16,7 +16,7 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.cli import build_service
 from controller.config import load_config
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from controller.roster_store import save_roster
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.vicc import ATR_ISO14443A, VirtualCard
@@ -24,6 +24,7 @@ from tests.support.clock import FakeClock, site_time
 from tests.support.pcscd import VPCD_PORTS
 from wire.credential import credential_hash, uid_credential
 from wire.models import AccessEvent, Reason
+from wire.roles import RosterRole
 
 pytestmark = [pytest.mark.pcscd, pytest.mark.serial, pytest.mark.any_hour]
 
@@ -40,7 +41,7 @@ async def lane(tmp_path: Path, emulator: IdModuleEmulator, accept_uid_only: bool
         tmp_path / "roster.json",
         1,
         "P-UID",
-        [(credential_hash(KEY, uid_credential(UID.hex())), RosterEntry("p-0042", Role.WORKER))],
+        [(credential_hash(KEY, uid_credential(UID.hex())), RosterEntry("p-0042", RosterRole.WORKER))],
     )
     (tmp_path / "site.key").write_text(KEY.hex())
     (tmp_path / "controller.toml").write_text(

@@ -20,7 +20,7 @@ from gpiozero.pins.mock import MockFactory
 
 from controller.cli import build_service
 from controller.config import load_config
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from controller.roster_store import save_roster
 from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
@@ -33,6 +33,7 @@ from tests.support.clock import FakeClock, site_time
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent
+from wire.roles import RosterRole
 from wire.topics import Channel, topic_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.any_hour]
@@ -82,7 +83,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
         tmp_path / "roster.json",
         1,
         "P-IT",
-        [(credential_hash(KEY, registered.id_number), RosterEntry("p-0001", Role.WORKER))],
+        [(credential_hash(KEY, registered.id_number), RosterEntry("p-0001", RosterRole.WORKER))],
     )
     (tmp_path / "site.key").write_text(KEY.hex())
     (tmp_path / "controller.toml").write_text(

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from controller.core.roster import Role, Roster, RosterEntry
+from controller.core.roster import Roster, RosterEntry
 from controller.roster_rows import columns_of_rows, entry_of_row
 from controller.roster_sync import Current, Ready, Refused
 from hub.rosters import compile_delta, compile_snapshot, roster_content
+from wire.roles import RosterRole
 from wire.roster import RosterChunk
 from wire.signing import Signer
 
@@ -40,7 +41,7 @@ def test_a_snapshot_round_trips_and_is_ready_only_with_its_last_chunk() -> None:
     assert isinstance(ready, Ready)
     roster = applied(ready)
     assert roster.version == 1 and len(roster) == 200
-    assert roster.lookup(digest(7)) == RosterEntry("p-000007", Role.WORKER, entry_date=date(2025, 1, 1))
+    assert roster.lookup(digest(7)) == RosterEntry("p-000007", RosterRole.WORKER, entry_date=date(2025, 1, 1))
     assert roster.watchlisted(digest(5))
 
 
@@ -249,7 +250,7 @@ zones = st.sampled_from([UTC, timezone(timedelta(hours=8)), timezone(timedelta(h
 
 @st.composite
 def fields(draw: st.DrawFn) -> dict[str, object]:
-    role = draw(st.sampled_from([r.value for r in Role]))
+    role = draw(st.sampled_from([r.value for r in RosterRole]))
     entry: dict[str, object] = {"person_id": draw(labels), "role": role}
     if draw(st.booleans()):
         entry["entry_date"] = draw(st.dates(date(2000, 1, 1), date(2040, 1, 1)))
@@ -268,7 +269,7 @@ rosters = st.dictionaries(hashes, fields(), max_size=60)
 def expected_entry(entry: dict[str, object]) -> RosterEntry:
     return RosterEntry(
         person_id=str(entry["person_id"]),
-        role=Role(str(entry["role"])),
+        role=RosterRole(str(entry["role"])),
         entry_date=entry.get("entry_date"),  # type: ignore[arg-type]
         exit_date=entry.get("exit_date"),  # type: ignore[arg-type]
         pass_from=entry.get("pass_from"),  # type: ignore[arg-type]
@@ -383,7 +384,7 @@ def rows(draw: st.DrawFn) -> list[object]:
     row: list[object] = [
         draw(st.sampled_from([digest(i) for i in range(40)])),
         draw(labels),
-        draw(st.sampled_from([r.value for r in Role])),
+        draw(st.sampled_from([r.value for r in RosterRole])),
         draw(day_texts),
         draw(day_texts),
     ]

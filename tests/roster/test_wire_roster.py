@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from controller.core.roster import Role
 from tests.support.roster_reference import body_lines, chunk_lines, parse_chunk
 from wire.message_errors import WireError
 from wire.models import utc_now
@@ -74,10 +73,6 @@ def test_a_visitor_row_carries_the_pass_window() -> None:
 def test_bad_rows_are_refused(row: list[object]) -> None:
     with pytest.raises(ValidationError):
         RosterItem.from_row(row)
-
-
-def test_the_lanes_roles_are_the_wire_roles() -> None:
-    assert Role is RosterRole
 
 
 def test_the_bulk_form_checks_what_the_model_checks() -> None:

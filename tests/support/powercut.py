@@ -43,11 +43,12 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory
 
 from controller.board import BoardProfile, load_board
-from controller.core.roster import Role, Roster, RosterEntry
+from controller.core.roster import Roster, RosterEntry
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.roster_store import load_roster, save_roster
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
+from wire.roles import RosterRole
 
 PROJECT_ID = "P1"
 JOURNAL_NAME = "journal.sqlite3"
@@ -68,7 +69,7 @@ def entry_count(version: int) -> int:
 
 def roster_items(version: int) -> list[tuple[str, RosterEntry]]:
     return [
-        (f"{version:016x}{i:048x}", RosterEntry(f"p-{version}-{i}", Role.WORKER))
+        (f"{version:016x}{i:048x}", RosterEntry(f"p-{version}-{i}", RosterRole.WORKER))
         for i in range(entry_count(version))
     ]
 

@@ -8,16 +8,17 @@ from hypothesis import strategies as st
 
 from controller.core.decision import RULES, Lane, Swipe, decide
 from controller.core.policy import AntiPassback, Policy, TimeWindow
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from wire.models import Decision, Direction, Reason
+from wire.roles import RosterRole
 
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=CST)
 TODAY = NOW.date()
-WORKER = RosterEntry("p-1", Role.WORKER, entry_date=date(2026, 1, 1), exit_date=date(2026, 12, 31))
-MANAGER = RosterEntry("p-2", Role.MANAGER)
+WORKER = RosterEntry("p-1", RosterRole.WORKER, entry_date=date(2026, 1, 1), exit_date=date(2026, 12, 31))
+MANAGER = RosterEntry("p-2", RosterRole.MANAGER)
 VISITOR = RosterEntry(
-    "p-3", Role.VISITOR, pass_from=NOW - timedelta(hours=1), pass_until=NOW + timedelta(hours=1)
+    "p-3", RosterRole.VISITOR, pass_from=NOW - timedelta(hours=1), pass_until=NOW + timedelta(hours=1)
 )
 IN = Lane(Direction.IN, NOW)
 OUT = Lane(Direction.OUT, NOW)
@@ -38,12 +39,16 @@ def ok(entry=WORKER, **facts) -> Swipe:
         (Swipe(None, TODAY - timedelta(days=1), WORKER), IN, Reason.CARD_EXPIRED),
         (ok(None), IN, Reason.NOT_REGISTERED),
         (
-            ok(RosterEntry("p", Role.WORKER, entry_date=TODAY + timedelta(1))),
+            ok(RosterEntry("p", RosterRole.WORKER, entry_date=TODAY + timedelta(1))),
             IN,
             Reason.ASSIGNMENT_NOT_STARTED,
         ),
-        (ok(RosterEntry("p", Role.WORKER, exit_date=TODAY - timedelta(1))), IN, Reason.ASSIGNMENT_ENDED),
-        (ok(RosterEntry("p", Role.WORKER, entry_date=TODAY, exit_date=TODAY)), IN, Reason.GRANTED),
+        (
+            ok(RosterEntry("p", RosterRole.WORKER, exit_date=TODAY - timedelta(1))),
+            IN,
+            Reason.ASSIGNMENT_ENDED,
+        ),
+        (ok(RosterEntry("p", RosterRole.WORKER, entry_date=TODAY, exit_date=TODAY)), IN, Reason.GRANTED),
         (ok(watchlisted=True), IN, Reason.WATCHLISTED),
         (ok(None, watchlisted=True), OUT, Reason.WATCHLISTED),  # a hit needs no roster entry
         (ok(), Lane(Direction.IN, NOW, disabled=True), Reason.LANE_DISABLED),
@@ -55,7 +60,11 @@ def ok(entry=WORKER, **facts) -> Swipe:
         (ok(MANAGER), Lane(Direction.IN, NIGHT), Reason.GRANTED),
         (ok(VISITOR), IN, Reason.GRANTED),
         (ok(VISITOR), Lane(Direction.IN, NOW + timedelta(hours=2)), Reason.OUTSIDE_HOURS),
-        (ok(RosterEntry("p", Role.VISITOR)), IN, Reason.OUTSIDE_HOURS),  # a visitor without a pass window
+        (
+            ok(RosterEntry("p", RosterRole.VISITOR)),
+            IN,
+            Reason.OUTSIDE_HOURS,
+        ),  # a visitor without a pass window
         # anti-passback: a second entry without an exit
         (ok(inside=True), IN, Reason.ANTI_PASSBACK),
         (ok(inside=True), OUT, Reason.GRANTED),
@@ -118,7 +127,7 @@ moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 
 entries = st.none() | st.builds(
     RosterEntry,
     st.just("p"),
-    st.sampled_from(Role),
+    st.sampled_from(RosterRole),
     st.none() | dates,
     st.none() | dates,
     st.none() | moments,
@@ -140,7 +149,7 @@ lanes = st.builds(
     st.builds(
         Policy,
         st.sampled_from(AntiPassback),
-        st.just({Role.WORKER: TimeWindow(time(6), time(20))}),
+        st.just({RosterRole.WORKER: TimeWindow(time(6), time(20))}),
         st.booleans(),
     ),
     st.booleans(),

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from controller.core.decision import Lane, Swipe, decide
 from controller.core.passback import Passage, PassbackBook, SiteView, inside_expired
 from controller.core.policy import AntiPassback, Policy
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from tests.support.clock import site_time
 from wire.clock import SITE_ZONE
 from wire.models import Caveat, Decision, Direction, Reason
+from wire.roles import RosterRole
 
 MORNING = site_time(2026, 11, 24, 10, 0)
 EVENING = time(20, 0)
@@ -156,7 +157,7 @@ def test_a_lane_alone_on_its_site_needs_no_word_to_trust_itself() -> None:
 
 # --- the rule ----------------------------------------------------------------------------------------
 
-WORKER = RosterEntry("p-1", Role.WORKER)
+WORKER = RosterEntry("p-1", RosterRole.WORKER)
 
 
 def verdict(mode: AntiPassback, direction: Direction, verified: bool, inside: bool | None = True):

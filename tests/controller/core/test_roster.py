@@ -6,16 +6,17 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from controller.core.roster import EMPTY_ROSTER, Columns, ColumnsJoiner, Role, Roster, RosterEntry
+from controller.core.roster import EMPTY_ROSTER, Columns, ColumnsJoiner, Roster, RosterEntry
+from wire.roles import RosterRole
 
-WORKER = RosterEntry("p-1", Role.WORKER, date(2026, 1, 1), date(2026, 12, 31))
+WORKER = RosterEntry("p-1", RosterRole.WORKER, date(2026, 1, 1), date(2026, 12, 31))
 VISITOR = RosterEntry(
     "p-2",
-    Role.VISITOR,
+    RosterRole.VISITOR,
     pass_from=datetime(2026, 3, 1, 8, tzinfo=UTC),
     pass_until=datetime(2026, 3, 1, 18, tzinfo=UTC),
 )
-MANAGER = RosterEntry("p-3", Role.MANAGER)
+MANAGER = RosterEntry("p-3", RosterRole.MANAGER)
 
 
 def test_lookup_finds_each_entry_and_nothing_else() -> None:
@@ -48,7 +49,8 @@ def test_a_hash_listed_twice_is_refused_naming_the_version() -> None:
 
 def test_parts_are_joined_in_order_whatever_order_they_come_in() -> None:
     parts = [
-        Columns.of_entries([(f"{i:02x}" * 32, RosterEntry(f"p-{i}", Role.WORKER))]) for i in range(0, 60, 3)
+        Columns.of_entries([(f"{i:02x}" * 32, RosterEntry(f"p-{i}", RosterRole.WORKER))])
+        for i in range(0, 60, 3)
     ]
     joiner = ColumnsJoiner(len(parts))
     for index in [5, 0, 1, 19, 2, 3, 4, *range(6, 19)]:
@@ -56,7 +58,7 @@ def test_parts_are_joined_in_order_whatever_order_they_come_in() -> None:
     assert len(joiner) == 20
     roster = Roster.of_columns(1, "P", joiner.joined())
     assert list(roster.entries) == [f"{i:02x}" * 32 for i in range(0, 60, 3)]
-    assert roster.lookup("2d" * 32) == RosterEntry("p-45", Role.WORKER)
+    assert roster.lookup("2d" * 32) == RosterEntry("p-45", RosterRole.WORKER)
     unfinished = ColumnsJoiner(3)
     unfinished.add(1, parts[1])
     with pytest.raises(ValueError, match="2 of 3 parts missing"):

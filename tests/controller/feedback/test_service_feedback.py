@@ -18,7 +18,7 @@ from controller.cli import build_service
 from controller.config import parse_config
 from controller.core.cards import ReadFailure
 from controller.core.gate import GateInput
-from controller.core.roster import Role, RosterEntry
+from controller.core.roster import RosterEntry
 from controller.feedback.names import mask_name
 from controller.feedback.render import Fonts
 from controller.feedback.worker import Feedback, ScreenThread
@@ -29,6 +29,7 @@ from tests.support.clock import FakeClock, site_time
 from wire.credential import credential_hash
 from wire.labels import LaneState
 from wire.models import Decision, Direction, Reason
+from wire.roles import RosterRole
 
 KEY = bytes(range(32))
 OPENING = site_time(2026, 11, 24, 10, 0)
@@ -67,7 +68,7 @@ def lane(tmp_path: Path, extra: str = "") -> tuple[LaneService, MockFactory, Any
         tmp_path / "roster.json",
         1,
         "P1",
-        [(credential_hash(KEY, worker_card.id_number), RosterEntry("p-1", Role.WORKER))],
+        [(credential_hash(KEY, worker_card.id_number), RosterEntry("p-1", RosterRole.WORKER))],
         [],
     )
     config = parse_config(
