@@ -24,11 +24,12 @@ from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
 from hub.api.respond import json_response
 from hub.auth.principal import Role
-from hub.derive.days import SITE_TIMEZONE, local_today
+from hub.derive.days import local_today
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight import export
 from hub.oversight.oversight import PRESENCE_STALE_AFTER, Oversight
 from hub.oversight.records import AttendanceFilters
+from wire.clock import SITE_ZONE
 
 MAX_ATTENDANCE_DAYS = 92
 _TOTALLED = (
@@ -215,11 +216,11 @@ def _month(params: Params) -> date | None:
 
 def _time(value: datetime | None) -> str | None:
     """In the site's timezone, as a regulator reads it."""
-    return None if value is None else value.astimezone(SITE_TIMEZONE).isoformat()
+    return None if value is None else value.astimezone(SITE_ZONE).isoformat()
 
 
 def _stamp(value: datetime) -> str:
-    return value.astimezone(SITE_TIMEZONE).strftime("%Y%m%dT%H%M%S")
+    return value.astimezone(SITE_ZONE).strftime("%Y%m%dT%H%M%S")
 
 
 def _hours(seconds: int) -> float:

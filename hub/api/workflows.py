@@ -25,13 +25,14 @@ from hub.api.principal import principal_of
 from hub.api.registry import _answers, body
 from hub.api.respond import json_response
 from hub.auth.principal import Principal, Role
-from hub.derive.days import SITE_TIMEZONE, local_day, local_today
+from hub.derive.days import local_day, local_today
 from hub.errors import InvalidQuery
 from hub.registry import IdVault, data_key_path, load_data_key
 from hub.workflows import alerts, csvfile, deductions, heartbeats, national, orders
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
 from hub.workflows.summary import Summaries
+from wire.clock import SITE_ZONE
 
 VAULT = web.AppKey("workflows_vault", IdVault)
 """Opens ID numbers for the national platform's export (the same data key as the registry's)."""
@@ -282,7 +283,7 @@ async def list_alerts(request: web.Request) -> web.Response:
         now=now, project_id=params.text("project_id")
     )
     return json_response(
-        {"as_of": now.astimezone(SITE_TIMEZONE).isoformat(), "items": [present(a) for a in found]}
+        {"as_of": now.astimezone(SITE_ZONE).isoformat(), "items": [present(a) for a in found]}
     )
 
 

@@ -18,9 +18,9 @@ from hub.api.error_responses import ApiError
 from hub.api.registry import _STATUS as REGISTRY_STATUS
 from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session
-from hub.derive.days import SITE_TIMEZONE
 from hub.errors import InvalidQuery, NotFound
 from hub.refusals import Refusal
+from wire.clock import SITE_ZONE
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 STATIC: Final = Path(__file__).resolve().parent / "static"
@@ -36,7 +36,7 @@ ENV: Final = Environment(
 
 
 def _local(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else value.astimezone(SITE_TIMEZONE).strftime(pattern)
+    return "" if value is None else value.astimezone(SITE_ZONE).strftime(pattern)
 
 
 ENV.filters["local"] = _local

@@ -13,10 +13,10 @@ from hub.api import present
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.console import charts
 from hub.console.render import page, principal, render
-from hub.derive.days import SITE_TIMEZONE
 from hub.devices.devices import Devices
 from hub.devices.records import DeviceStatus
 from hub.workflows import heartbeats
+from wire.clock import SITE_ZONE
 
 REFRESH_S = 10
 
@@ -65,7 +65,7 @@ async def device(request: web.Request) -> web.Response:
     since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
     lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
     points = await lane_history.history(device_id, since=since)
-    labels = [p.minute.astimezone(SITE_TIMEZONE).strftime("%H:%M") for p in points]
+    labels = [p.minute.astimezone(SITE_ZONE).strftime("%H:%M") for p in points]
     backlog = charts.line("Journal backlog (events)", labels, [p.journal_backlog for p in points])
     skew = charts.line("Clock skew (seconds)", labels, [abs(p.clock_skew_s) for p in points])
     return render(

@@ -17,7 +17,7 @@ from hub.api.params import Params, form_params_of, params_of
 from hub.api.workflows import VAULT, alert_settings
 from hub.console import charts
 from hub.console.render import page, principal, render
-from hub.derive.days import SITE_TIMEZONE, local_day, local_today
+from hub.derive.days import local_day, local_today
 from hub.errors import InvalidQuery, NotFound
 from hub.events.event_records import EventRecords
 from hub.events.records import EventFilters
@@ -25,6 +25,7 @@ from hub.oversight.oversight import Oversight
 from hub.oversight.records import AttendanceFilters
 from hub.workflows import national
 from hub.workflows.alerts import Alerts
+from wire.clock import SITE_ZONE
 from wire.models import Decision, Direction
 
 LOG_PAGE = 50
@@ -59,7 +60,7 @@ def month_of(params: Params, today: date) -> date:
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=SITE_TIMEZONE)
+    start = datetime.combine(day, time(0), tzinfo=SITE_ZONE)
     return start, start + timedelta(days=1)
 
 

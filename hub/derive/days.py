@@ -34,8 +34,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from wire.clock import SITE_ZONE, Clock
 
-SITE_TIMEZONE = SITE_ZONE
-"""The site's calendar (wire.clock's, the one zone constant): the name the hub's modules import."""
 SECOND = timedelta(seconds=1)
 
 
@@ -115,13 +113,13 @@ def local_today(clock: Clock) -> date:
 
 
 def _converted(instant: datetime) -> date:
-    return instant.astimezone(SITE_TIMEZONE).date()
+    return instant.astimezone(SITE_ZONE).date()
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) of a local day."""
-    start = datetime.combine(day, time(), SITE_TIMEZONE)
-    end = datetime.combine(day + timedelta(days=1), time(), SITE_TIMEZONE)
+    start = datetime.combine(day, time(), SITE_ZONE)
+    end = datetime.combine(day + timedelta(days=1), time(), SITE_ZONE)
     return start.astimezone(UTC), end.astimezone(UTC)
 
 

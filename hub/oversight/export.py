@@ -22,12 +22,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select
 
-from hub.derive.days import SITE_TIMEZONE
 from hub.errors import InvalidQuery
 from hub.events.queries import page_query
 from hub.events.records import EventFilters
 from hub.oversight.queries import latest_enterprise
 from hub.store.schema import access_events, enterprises, gates, persons
+from wire.clock import SITE_ZONE
 
 MAX_SPAN = timedelta(days=31)
 PAGE_ROWS = 1000
@@ -108,7 +108,7 @@ def to_csv(rows: Sequence[Any], *, header: bool) -> str:
     for row in rows:
         writer.writerow(
             (
-                row.wall_time.astimezone(SITE_TIMEZONE).isoformat(),
+                row.wall_time.astimezone(SITE_ZONE).isoformat(),
                 row.project_id,
                 row.device_id,
                 _safe(row.gate),

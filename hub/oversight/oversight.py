@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import person_record_clause, project_clause
-from hub.derive.days import SITE_TIMEZONE, AttendanceDay, local_day
+from hub.derive.days import AttendanceDay, local_day
 from hub.errors import NotFound
 from hub.events.records import EventFilters
 from hub.oversight import cursor, export, statistics
@@ -51,6 +51,7 @@ from hub.oversight.records import (
 from hub.store import Store
 from hub.store.cursor import encode_cursor
 from hub.store.schema import access_events, assignments, attendance, enterprises, persons, presence, projects
+from wire.clock import SITE_ZONE
 
 __all__ = ["PRESENCE_STALE_AFTER", "Oversight"]
 
@@ -103,7 +104,7 @@ class Oversight:
     async def entries_per_hour(self, project_id: str, day: date) -> list[int]:
         """Granted ``in`` passages per site-local hour of ``day`` (24 values) the account may see."""
         a = access_events.c
-        start = datetime.combine(day, time(0), tzinfo=SITE_TIMEZONE)
+        start = datetime.combine(day, time(0), tzinfo=SITE_ZONE)
         query = select(a.wall_time).where(
             a.project_id == project_id,
             a.direction == "in",
@@ -114,7 +115,7 @@ class Oversight:
         )
         async with self._store.read("entries_per_hour") as conn:
             rows = await conn.execute(query)
-            hours = Counter(row.wall_time.astimezone(SITE_TIMEZONE).hour for row in rows)
+            hours = Counter(row.wall_time.astimezone(SITE_ZONE).hour for row in rows)
         return [hours.get(hour, 0) for hour in range(24)]
 
     async def export_pages(

@@ -29,7 +29,7 @@ from sqlalchemy import and_, or_, select
 
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, person_record_clause
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import local_day
 from hub.oversight.queries import active_on
 from hub.store import Store
 from hub.store.schema import (
@@ -46,6 +46,7 @@ from hub.store.schema import (
 from hub.workflows import orders
 from hub.workflows.records import Alert
 from hub.workflows.targets import MANAGER
+from wire.clock import SITE_ZONE
 
 KINDS: Final = (
     "manager_absent",
@@ -93,7 +94,7 @@ class Alerts:
         day: date | None = None,
     ) -> list[Alert]:
         day = day or local_day(now)
-        due = datetime.combine(day, self._settings.manager_due_by, tzinfo=SITE_TIMEZONE)
+        due = datetime.combine(day, self._settings.manager_due_by, tzinfo=SITE_ZONE)
         if now < due:
             return []
         held = assignments.alias("held")
@@ -124,7 +125,7 @@ class Alerts:
         async with self._store.read("alerts") as conn:
             rows = (await conn.execute(query)).all()
         for row in rows:
-            came = row.first_in.astimezone(SITE_TIMEZONE).strftime("%H:%M") if row.first_in else None
+            came = row.first_in.astimezone(SITE_ZONE).strftime("%H:%M") if row.first_in else None
             due_by = self._settings.manager_due_by
             message = f"{row.name} ({row.position or 'manager'}) had not entered by {due_by:%H:%M}"
             result.append(
@@ -258,7 +259,7 @@ class Alerts:
             rows = (await conn.execute(query)).all()
         for row in rows:
             who = row.name or "an unregistered card on the watchlist"
-            local = row.wall_time.astimezone(SITE_TIMEZONE).strftime("%m-%d %H:%M")
+            local = row.wall_time.astimezone(SITE_ZONE).strftime("%m-%d %H:%M")
             result.append(
                 Alert(
                     kind="watchlist_hit",
@@ -284,7 +285,7 @@ class Alerts:
                 Alert(
                     kind="order_overdue",
                     project_id=row.project_id,
-                    at=datetime.combine(row.deadline + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE),
+                    at=datetime.combine(row.deadline + timedelta(days=1), time(0), tzinfo=SITE_ZONE),
                     subject=f"order:{row.id}",
                     message=f"order {row.id} to {recipient} ({row.recipient_name}) is overdue since "
                     f"{row.deadline.isoformat()}: escalated to the city station",

@@ -25,13 +25,13 @@ from sqlalchemy import and_, or_, select
 from hub.auth import audit, permissions
 from hub.auth.principal import Principal
 from hub.auth.scope import project_clause
-from hub.derive.days import SITE_TIMEZONE
 from hub.refusals import Missing
 from hub.registry.permissions import check_role
 from hub.registry.vault import IdVault
 from hub.store import Store
 from hub.store.cursor import decode_cursor, encode_cursor
 from hub.store.schema import access_events, persons, projects
+from wire.clock import SITE_ZONE
 
 UPLOADERS: Final = permissions.UPLOADERS
 """Those who read whole ID numbers anyway, and the uploader (the project's GC department)."""
@@ -68,8 +68,8 @@ class NationalUpload:
         """One page of ``{"project_code", "datalist": [...]}`` in time order, and the next cursor."""
         principal = self._principal
         check_role(principal, UPLOADERS)
-        start = datetime.combine(since, time(0), tzinfo=SITE_TIMEZONE)
-        end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=SITE_TIMEZONE)
+        start = datetime.combine(since, time(0), tzinfo=SITE_ZONE)
+        end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=SITE_ZONE)
         a, per, p = access_events.c, persons.c, projects.c
         where = [
             a.project_id == project_id,
@@ -107,7 +107,7 @@ class NationalUpload:
             {
                 "id_card_type": ID_CARD_TYPES.get(row.card_kind, "99"),
                 "id_card_number": self._vault.open_id(row.person_id, row.id_cipher),
-                "date": row.wall_time.astimezone(SITE_TIMEZONE).strftime(TIME_FORMAT),
+                "date": row.wall_time.astimezone(SITE_ZONE).strftime(TIME_FORMAT),
                 "direction": DIRECTIONS[row.direction],
             }
             for row in page

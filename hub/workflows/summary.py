@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import deduction_clause, order_clause, person_record_clause, project_clause
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import local_day
 from hub.oversight.statistics import registration
 from hub.store import Store
 from hub.store.schema import (
@@ -35,6 +35,7 @@ from hub.store.schema import (
 )
 from hub.workflows.records import DistrictMonth, ProjectMonth
 from hub.workflows.targets import MANAGER
+from wire.clock import SITE_ZONE
 
 _PROJECT_FIGURES = (
     "persons_assigned",
@@ -61,8 +62,8 @@ def month_bounds(month: date) -> tuple[date, date, datetime, datetime]:
     """First day, first day of the next month, and the same as site-local instants."""
     first = month.replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    start = datetime.combine(first, time(0), tzinfo=SITE_TIMEZONE)
-    end = datetime.combine(following, time(0), tzinfo=SITE_TIMEZONE)
+    start = datetime.combine(first, time(0), tzinfo=SITE_ZONE)
+    end = datetime.combine(following, time(0), tzinfo=SITE_ZONE)
     return first, following, start, end
 
 

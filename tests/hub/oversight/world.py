@@ -23,7 +23,7 @@ from typing import Any
 
 from hardware.emulators.identities import synthetic_identity
 from hub.auth.principal import Principal, Role
-from hub.derive.days import SITE_TIMEZONE, local_day
+from hub.derive.days import local_day
 from hub.events.journal import store_events
 from hub.store import Store
 from hub.store.schema import (
@@ -37,6 +37,7 @@ from hub.store.schema import (
 )
 from tests.hub.derive.lanes import Lanes
 from tests.hub.factories import credential
+from wire.clock import SITE_ZONE
 from wire.models import AccessEvent, Direction
 
 DAY = date(2025, 5, 5)
@@ -63,7 +64,7 @@ ENTERPRISE_NAMES = {
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SITE_TIMEZONE)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SITE_ZONE)
 
 
 def principal(role: Role, **scope: str) -> Principal:
