@@ -32,6 +32,7 @@ import aiomqtt
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.tls import tls_context
+from sitegate.backoff import backoff_delays
 from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
@@ -44,15 +45,6 @@ log = logging.getLogger(__name__)
 DownlinkHandler = Callable[[bytes], Awaitable[None]]
 
 BACKOFF_MAX_S = 60.0
-
-
-def backoff_delays(rng: random.Random, first_window_s: float = 5.0) -> Callable[[int], float]:
-    """Full-jitter exponential backoff: attempt n waits uniformly in [0, min(max, base·2^n)]."""
-
-    def delay(attempt: int) -> float:
-        return rng.uniform(0, min(BACKOFF_MAX_S, first_window_s * (2**attempt)))
-
-    return delay
 
 
 class Uplink:
@@ -76,7 +68,7 @@ class Uplink:
         self.journal = journal
         self._heartbeat = heartbeat
         self._clock: Clock = clock or SystemClock()
-        self._delay = backoff_delays(rng or random.Random(), config.reconnect_window_s)
+        self._delay = backoff_delays(rng or random.Random(), config.reconnect_window_s, BACKOFF_MAX_S)
         self._wake = asyncio.Event()
         self._acked = asyncio.Event()
         self.connected = False

@@ -14,7 +14,7 @@ import pytest
 
 from controller.config import MqttConfig
 from controller.journal import Journal
-from controller.uplink import Uplink, backoff_delays
+from controller.uplink import Uplink
 from sitegate.mosquitto import Mosquitto
 from sitegate.tasks import cancel_until_done
 from tests.controller.test_journal import make_event
@@ -164,13 +164,6 @@ async def test_broker_restart_loses_nothing(broker: Mosquitto, tmp_path: Path) -
             uplink.notify()
             await until(lambda: journal.backlog() == 0, timeout=30)
     assert set(hub.received) == set(range(1, 11))
-
-
-def test_backoff_is_jittered_and_capped() -> None:
-    delay = backoff_delays(random.Random(7))
-    samples = [delay(attempt) for attempt in range(20)]
-    assert all(0 <= s <= 60 for s in samples)
-    assert len(set(samples)) == len(samples)
 
 
 async def test_down_channels_reach_their_handlers_and_replies_go_up(
