@@ -314,9 +314,7 @@ async def _enrol_lanes(
     return lanes
 
 
-def _serve_notes(
-    base: str, broker: Mosquitto, root: Path, auth: dict[str, str], accounts: dict[str, str]
-) -> str:
+def _serve_notes(base: str, broker: Mosquitto, root: Path, accounts: dict[str, str]) -> str:
     paths = [
         "/healthz",
         "/api/v1/access-events",
@@ -331,12 +329,17 @@ def _serve_notes(
         [
             "\nServing until Ctrl-C:\n  " + "\n  ".join(urls),
             f"The API wants a token: POST {base}/api/v1/auth/login with username {ACCOUNT!r} and the "
-            f"password in {root / 'account-password'}, then send 'Authorization: Bearer <token>'; "
-            f"for this demo's session:\n  curl -H 'Authorization: {auth['Authorization']}' "
-            f"{base}/api/v1/devices",
+            f"password in {root / 'account-password'}, then send 'Authorization: Bearer <token>' "
+            "(no token is printed here: a terminal's scrollback is no place for a live credential)",
             printout(base, {**accounts, ACCOUNT: "city"}, hint),
         ]
     )
+
+
+def demo_broker(ca: CertificateAuthority) -> Mosquitto:
+    """The demo's broker: the production listener and ACL, and a CRL from the start (issue 13: a
+    broker without one checks no revocation, so a revoked lane kept connecting)."""
+    return Mosquitto.with_tls(ca, revoked_serials=())
 
 
 async def run_demo(
@@ -366,7 +369,7 @@ async def run_demo(
             url, data_key, ACCOUNT, shift, list(LANES.values()), seed=seed, people=people, today=now.date()
         )
         print("  registry " + "\n           ".join(populated.summary))
-        broker = stack.enter_context(Mosquitto.with_tls(ca))
+        broker = stack.enter_context(demo_broker(ca))
         print(f"  broker  mqtts://{broker.host}:{broker.port} (TLS, the production listener and ACL)")
         hub_toml = _hub_config(root, ca)
         hub = stack.enter_context(
@@ -404,7 +407,7 @@ async def run_demo(
                 pulses = {n: lane.service.outputs.pulses for n, lane in lanes.items()}
                 print(f"OK: {shift.total} swipes, relay pulses {pulses}, hub counts match the lanes.")
                 if serve:
-                    print(_serve_notes(base, broker, root, auth, dict(populated.accounts)), flush=True)
+                    print(_serve_notes(base, broker, root, dict(populated.accounts)), flush=True)
                     stop = asyncio.Event()
                     loop = asyncio.get_running_loop()
                     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -77,7 +77,9 @@ async def populate(
     """The world, the shift's people and the project's gates, as ``city_account`` (a city station
     account that already exists) and the accounts the seed hands out."""
     async with await Store.open(database_url) as store:
-        registry = RegistryDesk(store, IdVault(load_data_key(data_key)), fast_hash=True)
+        # Production argon2 parameters from the start (issue 13): a cheap hash until first login
+        # made those accounts answer a wrong password faster than others, telling them apart.
+        registry = RegistryDesk(store, IdVault(load_data_key(data_key)))
         city = await registry.account_principal(city_account)
         devices = {shift.project_id: [gate.device_id for gate in gates]}
         seeded = await seed_registry(registry, city, people=people, seed=seed, gates=devices, today=today)

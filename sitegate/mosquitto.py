@@ -12,6 +12,7 @@ Two modes: a plain anonymous listener (the default, what the demo and most tests
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -115,8 +116,7 @@ class Mosquitto:
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
         conf.chmod(0o644)
-        self.log_path.touch()
-        self.log_path.chmod(0o666)
+        _writable_by_broker_only(self.log_path)
         # Its own process group, stopped whole by stop(); stderr to the log (a pipe nobody reads
         # could fill up and block the broker).
         with self.log_path.open("ab") as log:
@@ -173,3 +173,18 @@ class Mosquitto:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _writable_by_broker_only(log: Path) -> None:
+    """The broker's log, writable by the broker's user only (issue 13: it was 0666, so anyone on
+    the machine could forge lines in it). Started as root, mosquitto drops to its ``mosquitto``
+    user, which must own the file; started as anyone else it runs as them."""
+    log.touch()
+    log.chmod(0o640)
+    if os.geteuid() != 0:
+        return
+    try:
+        broker = pwd.getpwnam("mosquitto")
+    except KeyError:  # no such user: mosquitto stays root, which owns the file already
+        return
+    os.chown(log, broker.pw_uid, broker.pw_gid)

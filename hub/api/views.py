@@ -19,6 +19,7 @@ from hub.api import present
 from hub.api.keys import CLOCK, CONFIG, INGEST, STORE
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
+from hub.api.respond import json_response
 from hub.devices.devices import Devices
 from hub.events.event_records import EventRecords
 from hub.events.ingest_state import IngestState
@@ -37,7 +38,7 @@ async def healthz(request: web.Request) -> web.Response:
         "mqtt": "connected" if mqtt else "disconnected",
         "last_store": store.storing.report(),
     }
-    return web.json_response(body, status=200 if database and mqtt else 503)
+    return json_response(body, status=200 if database and mqtt else 503)
 
 
 F = TypeVar("F")
@@ -54,7 +55,7 @@ async def _listing(
     filters = filters_of(params)
     limit = params.integer("limit")
     page = await query(filters, params.text("cursor"), limit)
-    return web.json_response({"items": [show(item) for item in page.items], "next_cursor": page.next_cursor})
+    return json_response({"items": [show(item) for item in page.items], "next_cursor": page.next_cursor})
 
 
 def _event_records(request: web.Request) -> EventRecords:
@@ -75,14 +76,14 @@ async def access_event_counts(request: web.Request) -> web.Response:
     records = _event_records(request)
     filters = params_of(request).event_filters()
     counts = await records.count_access_events(filters)
-    return web.json_response({"counts": [present.count(c) for c in counts]})
+    return json_response({"counts": [present.count(c) for c in counts]})
 
 
 async def ingest_status(request: web.Request) -> web.Response:
     params_of(request)
     ingest = request.app[INGEST]
     sequences = await IngestState(request.app[STORE], principal_of(request)).sequences()
-    return web.json_response(
+    return json_response(
         {
             "connected": ingest.connected,
             "counters": present.counters(ingest.counters),
@@ -94,7 +95,7 @@ async def ingest_status(request: web.Request) -> web.Response:
 async def dead_letters(request: web.Request) -> web.Response:
     limit = params_of(request).integer("limit")
     letters = await IngestState(request.app[STORE], principal_of(request)).dead_letters(limit)
-    return web.json_response({"items": [present.dead_letter(d) for d in letters]})
+    return json_response({"items": [present.dead_letter(d) for d in letters]})
 
 
 async def devices(request: web.Request) -> web.Response:
@@ -102,4 +103,4 @@ async def devices(request: web.Request) -> web.Response:
     params_of(request)
     statuses = await Devices(request.app[STORE], principal).statuses()
     now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
-    return web.json_response({"devices": [present.device(d, now, keepalive) for d in statuses]})
+    return json_response({"devices": [present.device(d, now, keepalive) for d in statuses]})
