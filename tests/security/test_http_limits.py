@@ -137,3 +137,20 @@ async def test_connections_beyond_the_cap_are_closed_and_others_still_served(
     assert len(warnings) == 1
     noise = [r for r in caplog.records if r.name.startswith(("aiohttp", "asyncio"))]
     assert len(noise) <= 5, [r.getMessage() for r in noise[:5]]
+
+
+async def test_a_body_that_never_arrives_is_a_408_after_the_body_timeout(sqlite_url: str) -> None:
+    """A login whose announced body is never sent holds the request no longer than
+    ``body_timeout_s`` (the header timeout no longer runs once the head has arrived)."""
+    async for _app, port in _served(sqlite_url, header_timeout_s=30, body_timeout_s=1.0):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"username": '
+        )
+        await writer.drain()
+        began = time.monotonic()
+        status_line = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        assert status_line.startswith(b"HTTP/1.1 408"), status_line
+        assert 0.9 <= time.monotonic() - began < 3.0
