@@ -217,7 +217,7 @@ class Hub(BoundedHub):
 
 
 def link_drops(hub_log: Path) -> int:
-    """How often a hub's ingest lost its broker link (hub.ingest logs each time)."""
+    """How often a hub's ingest lost its broker link (hub.mqtt_link logs each time)."""
     try:
         return hub_log.read_text(errors="replace").count("ingest link to ")
     except OSError:

@@ -27,6 +27,7 @@ from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
+from hub.downlink import Downlink
 from hub.ingest import ChannelHandler, Ingest
 from hub.paho_tables import install as share_paho_property_tables
 from hub.registry import IdVault, RegistryDesk, load_data_key
@@ -157,14 +158,16 @@ async def _ingest_lifetime(
         clock=clock,
         on_stored=stored,
     )
-    app[COMMANDS] = CommandDesk(app[STORE], ingest, clock=clock)
+    # Down to the lanes, over the ingest's broker link (one connection for both ways).
+    downlink = Downlink(ingest.link)
+    app[COMMANDS] = CommandDesk(app[STORE], downlink, clock=clock)
     source = RegistrySource(app[STORE], clock=clock.wall)
     signing_key = load_signing_key(config.roster_key_path())
     ledger = RosterLedger(app[STORE].engine, clock=clock)
-    publisher = RosterPublisher(source, ingest, signing_key, ledger, clock=clock)
+    publisher = RosterPublisher(source, downlink, signing_key, ledger, clock=clock)
     app[ROSTERS] = publisher
     # Passages shared between a site's lanes, signed with the key they pin for rosters (hub.site).
-    site = SiteRelay(app[STORE], ingest, signing_key, clock=clock, sync_interval_s=config.site_sync_s)
+    site = SiteRelay(app[STORE], downlink, signing_key, clock=clock, sync_interval_s=config.site_sync_s)
     app[SITE] = site
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)

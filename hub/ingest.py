@@ -1,4 +1,10 @@
-"""From the broker to the store: a shared subscription, batches, and storage acknowledgements.
+"""From the broker to the store: validate, store each record exactly once, acknowledge.
+
+The ingest is the receiver of the hub's broker link (:class:`hub.mqtt_link.MqttLink`, which it
+makes and names the subscriptions of): each batch of received messages is classified, its events
+stored in one transaction (:func:`hub.events.journal.store_events`, where each (device, seq) is
+stored once), and each touched lane acknowledged. What goes down to the lanes otherwise is the
+downlink's (:mod:`hub.downlink`).
 
 Events and heartbeats come through MQTT v5 shared subscriptions, so several hub instances split
 one stream. Presence uses a plain subscription: it is retained, and a spec-compliant broker
@@ -13,23 +19,18 @@ simply never acknowledged, and the controller sends it again.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import random
 import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol, cast
 
-import aiomqtt
-from paho.mqtt.subscribeoptions import SubscribeOptions
-
-from hub.errors import BrokerUnavailable, HubError, StoreError
+from hub.errors import StoreError
 from hub.events.journal import store_events
 from hub.inbound import Accepted, Rejected, classify
+from hub.mqtt_link import MqttLink, Publisher
 from hub.store import JournalRecord, SeqConflict, Store
-from sitegate.tasks import cancel_until_done
 from wire.clock import Clock, SystemClock
 from wire.codec import encode
 from wire.message_errors import TopicError
@@ -37,10 +38,6 @@ from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, Stora
 from wire.topics import UP_CHANNELS, Channel, parse_topic, shared, subscription, topic_for
 
 log = logging.getLogger(__name__)
-
-BACKOFF_MIN_S = 0.2
-BACKOFF_MAX_S = 30.0
-KEEPALIVE_S = 30
 
 
 StoredHook = Callable[[Sequence[JournalRecord]], None]
@@ -50,36 +47,6 @@ the commit and before the batch's acks; must not block (the site relay only sort
 ChannelHandler = Callable[[str, bytes], Awaitable[str | None]]
 """Takes (topic, payload) of an up channel the ingest does not store itself; returns a reason to
 dead-letter the message, or None."""
-"""Takes a roster status message (topic, payload); returns why it is refused, or None."""
-
-
-class Publisher(Protocol):
-    """The part of an MQTT client that acknowledging needs (``aiomqtt.Client`` is one)."""
-
-    async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None: ...
-
-
-class Inbox(asyncio.Queue[aiomqtt.Message]):
-    """The queue aiomqtt delivers received messages into, made by the ingest so that its batch
-    loop can take everything waiting at once. Taking them one by one through ``client.messages``
-    costs a Task and an ``asyncio.wait`` per message, and the hub receives thousands a second.
-
-    Unbounded, like aiomqtt's own (whose bound drops messages): paho reads whatever the broker
-    sends, so a backlog moves from the broker into this queue (bench/ingest.py: 80,000 messages
-    at the peak). MQTT v5 flow control would bound it (a Receive Maximum, and PUBACKs only after
-    each batch), but mosquitto 2.0.11 sent a burst far past it (21,000 unacknowledged with a
-    limit of 2,000, measured), and paho's manual acks are not part of aiomqtt's API."""
-
-    def take(self, limit: int) -> list[aiomqtt.Message]:
-        """Up to ``limit`` waiting messages, oldest first, without waiting."""
-        taken: list[aiomqtt.Message] = []
-        while len(taken) < limit and not self.empty():
-            taken.append(self.get_nowait())
-        return taken
-
-
-class SubscriptionRefused(HubError):
-    """The broker answered SUBACK with a failure (no shared subscriptions, or an ACL)."""
 
 
 @dataclasses.dataclass
@@ -102,7 +69,8 @@ class IngestCounters:
 
 
 class Ingest:
-    """Run with ``async with Ingest(...)``: a background task connects, reconnects and ingests."""
+    """Run with ``async with Ingest(...)``: its link (:attr:`link`) connects, reconnects and hands
+    it each batch (:meth:`handle_batch`)."""
 
     def __init__(
         self,
@@ -130,11 +98,6 @@ class Ingest:
         self._on_stored = on_stored
         self._store = store
         self._clock = clock or SystemClock()
-        self._tls_context = tls_context
-        self._host, self._port, self._client_id = host, port, client_id
-        self._batch_max = batch_max
-        self._batch_window = batch_window
-        self._rng = rng or random.Random()
         self.subscriptions = [
             shared(share_group, subscription("up", Channel.EVENT)),
             shared(share_group, subscription("up", Channel.HEARTBEAT)),
@@ -145,114 +108,41 @@ class Ingest:
             if channel in (Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE) or channel not in UP_CHANNELS:
                 raise ValueError(f"no handler may take the {channel.value!r} channel")
             self.subscriptions.append(shared(share_group, subscription("up", channel)))
-        self._live: aiomqtt.Client | None = None
         self._counters = IngestCounters()
-        self._ready = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self.link = MqttLink(
+            host=host,
+            port=port,
+            client_id=client_id,
+            subscriptions=self.subscriptions,
+            receiver=self.handle_batch,
+            batch_max=batch_max,
+            batch_window=batch_window,
+            rng=rng,
+            tls_context=tls_context,
+        )
+        """The hub's one broker connection; the downlink (:class:`hub.downlink.Downlink`) publishes on it."""
 
     @property
     def connected(self) -> bool:
         """Connected and subscribed: messages can arrive."""
-        return self._ready.is_set()
+        return self.link.connected
 
     @property
     def counters(self) -> IngestCounters:
-        return dataclasses.replace(self._counters)
+        return dataclasses.replace(self._counters, connections=self.link.connections)
 
     async def wait_connected(self) -> None:
         """Until connected and subscribed; wrap in ``asyncio.timeout`` to bound it."""
-        await self._ready.wait()
+        await self.link.wait_connected()
 
     async def __aenter__(self) -> Ingest:
-        self._task = asyncio.create_task(self.run(), name="hub-ingest")
+        await self.link.__aenter__()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        await cancel_until_done([task])
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential with equal jitter: never a tight loop, never every hub in the same second."""
-        ceiling = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2.0**attempt)
-        return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
-
-    async def run(self) -> None:
-        """Connect, ingest until the link drops, back off, again; ends only when cancelled."""
-        attempt = 0
-        while True:
-            try:
-                client, inbox = self._client()
-                async with client:
-                    await self._subscribe(client)
-                    self._live = client
-                    attempt = 0
-                    self._counters.connections += 1
-                    self._ready.set()
-                    log.info("ingest subscribed on %s:%d as %s", self._host, self._port, self._client_id)
-                    await self._batches(client, inbox)
-            except* (aiomqtt.MqttError, SubscriptionRefused) as group:
-                log.warning("ingest link to %s:%d lost: %s", self._host, self._port, _summary(group))
-            except* Exception:
-                log.exception("ingest failed unexpectedly; reconnecting")
-            finally:
-                self._ready.clear()
-                self._live = None
-            delay = self._backoff(attempt)
-            attempt += 1
-            await asyncio.sleep(delay)
-
-    def _client(self) -> tuple[aiomqtt.Client, Inbox]:
-        """A client, and the queue it delivers into (handed to it as its ``queue_type``)."""
-        inbox = Inbox()
-        client = aiomqtt.Client(
-            self._host,
-            self._port,
-            identifier=self._client_id,
-            protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=True,
-            keepalive=KEEPALIVE_S,
-            timeout=10,
-            tls_context=self._tls_context,
-            queue_type=cast("type[asyncio.Queue[aiomqtt.Message]]", lambda maxsize=0: inbox),
-        )
-        # A batch acknowledges every device it touched at once; that is expected, not a warning.
-        client.pending_calls_threshold = 10_000
-        return client, inbox
-
-    async def _subscribe(self, client: aiomqtt.Client) -> None:
-        topics = [(topic, SubscribeOptions(qos=1)) for topic in self.subscriptions]
-        granted = await client.subscribe(topics)
-        failed = [t for t, code in zip(self.subscriptions, granted, strict=False) if _is_failure(code)]
-        if failed:
-            raise SubscriptionRefused(f"broker refused {', '.join(failed)}")
-
-    async def _batches(self, client: aiomqtt.Client, inbox: Inbox) -> None:
-        """Each batch starts with a wait on ``client.messages``, which also ends when the link
-        drops (with MqttError, which ends the connection); then it takes what is waiting and
-        what comes within the batch window from the inbox directly, up to ``batch_max``."""
-        loop = asyncio.get_running_loop()
-        messages = client.messages
-        while True:
-            batch = [await anext(messages)]
-            deadline = loop.time() + self._batch_window
-            while len(batch) < self._batch_max:
-                waiting = inbox.take(self._batch_max - len(batch))
-                if waiting:
-                    batch += waiting
-                    continue
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                try:
-                    async with asyncio.timeout(remaining):
-                        batch.append(await inbox.get())  # a Queue.get gives up nothing when cancelled
-                except TimeoutError:
-                    break
-            await self.handle_batch(client, [(m.topic.value, m.payload) for m in batch])
+        await self.link.__aexit__(exc_type, exc, tb)
 
     async def handle_batch(self, client: Publisher, messages: Sequence[tuple[str, object]]) -> None:
         """One batch of (topic, payload): dead-letter the bad, store the records, ack, record status.
@@ -374,17 +264,6 @@ class Ingest:
         if refused is not None:
             await self._reject(topic, raw, refused)
 
-    async def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        """Publish down to a device over the ingest's own (reconnecting) link; the commands and
-        the roster publisher use it. Raises :class:`BrokerUnavailable` while the link is down."""
-        client = self._live
-        if client is None or not self.connected:
-            raise BrokerUnavailable("the hub is not connected to the broker")
-        try:
-            await client.publish(topic, payload, qos=qos, retain=retain)
-        except aiomqtt.MqttError as err:
-            raise BrokerUnavailable(f"publish failed: {err}") from err
-
     async def _reject(self, topic: str, payload: bytes, reason: str) -> None:
         """Dead-letter and log the reason; never the payload, which may hold personal data."""
         self._counters.rejected += 1
@@ -401,15 +280,3 @@ def _channel_of(topic: str) -> Channel | None:
         return parse_topic(topic).channel
     except TopicError:
         return None
-
-
-def _is_failure(code: object) -> bool:
-    """SUBACK codes: paho gives ReasonCode objects on MQTT v5, ints (0x80 = failure) on v3."""
-    is_failure = getattr(code, "is_failure", None)
-    if isinstance(is_failure, bool):
-        return is_failure
-    return isinstance(code, int) and code >= 0x80
-
-
-def _summary(group: BaseExceptionGroup[BaseException]) -> str:
-    return "; ".join(str(err) or type(err).__name__ for err in group.exceptions)

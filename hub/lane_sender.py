@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 
 class Sender(Protocol):
-    """The part of an MQTT client a lane sender needs (``aiomqtt.Client`` and the ingest's
-    :meth:`hub.ingest.Ingest.publish` are ones)."""
+    """The part of an MQTT client a lane sender needs (``aiomqtt.Client`` and the hub's
+    :class:`hub.downlink.Downlink` are ones)."""
 
     async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None: ...
 

@@ -35,6 +35,7 @@ from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
+from hub.downlink import Downlink
 from hub.events.internal import InternalEventReads
 from hub.events.records import EventFilters
 from hub.rosters import MemorySource, RosterLedger, RosterPublisher, public_key_b64
@@ -163,7 +164,7 @@ async def site(tmp_path: Path, database_url: str, emulator: IdModuleEmulator) ->
             await create_account(store, role=Role.OPERATOR, username="ops")
             source.assign(PROJECT, DEVICE)
             async with RosterPublisher(
-                source, client.app[INGEST], ED25519_KEY, ledger, resend_after_s=0.5
+                source, Downlink(client.app[INGEST].link), ED25519_KEY, ledger, resend_after_s=0.5
             ) as pub:
                 handlers[Channel.ROSTER_STATUS] = pub.on_status_message
                 yield Site(client, broker, source, pub, emulator, tmp_path, offset)
