@@ -5,8 +5,12 @@ elsewhere is referenced, not copied:
 - IDOR: every read and write of every role against the scope matrix (tests/hub/test_scope_matrix.py
   with tests/hub/scope_matrix/);
 - CSRF in the console: tests/console/test_console.py
-  ``test_a_forged_form_without_the_session_token_is_refused`` (and :func:`test_csrf_*` here);
-- XSS in the console's charts: tests/console/test_charts.py (and :func:`test_xss_*` here).
+  ``test_a_forged_form_without_the_session_token_is_refused`` (in a browser), and
+  test_console_attacks.py here (``test_csrf_*``);
+- XSS in the console: tests/console/test_charts.py (the charts), and test_console_attacks.py here
+  (``test_xss_*``).
+
+Login attacks are in test_login_attacks.py.
 
 The HTTP server's limits (partial requests, slow headers, connection caps) are in
 test_http_limits.py; the demo's in test_demo_hygiene.py.
