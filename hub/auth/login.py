@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -75,7 +76,10 @@ class InvalidCredentials(LoginRefused):
 class TooManyTries(LoginRefused):
     def __init__(self, retry_after_s: float) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(f"too many login attempts: try again in {max(1, round(retry_after_s))} s")
+        seconds = max(1, math.ceil(retry_after_s))
+        super().__init__(
+            f"登录尝试过于频繁，请 {seconds} 秒后再试 (too many login attempts: try again in {seconds} s)"
+        )
 
 
 class AccountDisabled(LoginRefused):

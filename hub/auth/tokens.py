@@ -1,7 +1,7 @@
 """Bearer tokens: opaque random strings handed out at login, stored only as their SHA-256.
 
 A token says nothing by itself (no claims to forge, nothing to decode): the hub looks its digest
-up on every request, so logging out, disabling or locking an account takes effect at once on
+up on every request, so logging out or disabling an account takes effect at once on
 every hub instance. A leaked ``auth_tokens`` table logs nobody in: 256 random bits need no slow
 hash, only one that cannot be reversed.
 """
@@ -50,7 +50,6 @@ class Session:
     expires_at: datetime
     display_name: str
     disabled: bool
-    locked_until: datetime | None
 
 
 async def issue(conn: AsyncConnection, account_id: int, *, now: datetime, lifetime_s: float) -> IssuedToken:
@@ -74,8 +73,8 @@ async def revoke(conn: AsyncConnection, token_sha256: str) -> bool:
 
 
 async def lookup(conn: AsyncConnection, token: str) -> Session | None:
-    """The session behind ``token`` whatever its state (expired, account disabled or locked: the
-    caller decides what each means); None for a token the hub never issued or has revoked."""
+    """The session behind ``token`` whatever its state (expired, account disabled: the caller
+    decides what each means); None for a token the hub never issued or has revoked."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     t, a = auth_tokens.c, accounts.c
@@ -91,7 +90,6 @@ async def lookup(conn: AsyncConnection, token: str) -> Session | None:
             a.project_id,
             a.display_name,
             a.disabled,
-            a.locked_until,
         )
         .select_from(auth_tokens.join(accounts, a.id == t.account_id))
         .where(t.token_sha256 == digest(token))
@@ -105,7 +103,6 @@ async def lookup(conn: AsyncConnection, token: str) -> Session | None:
         expires_at=row.expires_at,
         display_name=row.display_name,
         disabled=bool(row.disabled),
-        locked_until=row.locked_until,
     )
 
 
