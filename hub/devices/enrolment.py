@@ -24,10 +24,10 @@ from hub.errors import NotFound
 from hub.store import Store
 from hub.store.schema import devices, gates
 from provisioning.enrolment import (
+    EnrolledGate,
     EnrolmentBundle,
     EnrolmentRefused,
     EnrolmentRequest,
-    Gate,
     IssuedToken,
     TokenRecord,
 )
@@ -70,7 +70,7 @@ class Enrolments:
                     f"gate {row.device_id} is registered for direction {row.direction!r}; a lane controller "
                     "drives one direction (in or out): register one gate per lane",
                 )
-            gate = Gate(row.device_id, row.project_id, row.lane, Direction(row.direction))
+            gate = EnrolledGate(row.device_id, row.project_id, row.lane, Direction(row.direction))
             issued = registrar.issue_token(
                 gate, issued_by=self._principal.username, now=now, lifetime=lifetime
             )
