@@ -97,7 +97,15 @@ def server_options(limits: HttpLimits) -> dict[str, Any]:
     """aiohttp's own knobs, for :class:`aiohttp.web.AppRunner`. Its keep-alive timer starts when a
     connection opens and restarts after each answer, and closes a connection still waiting for a
     whole request head: that is the header timeout (aiohttp 3.14, web_protocol.connection_made)."""
-    return {"keepalive_timeout": limits.header_timeout_s, "max_field_size": 8190, "max_line_size": 8190}
+    return {
+        "keepalive_timeout": limits.header_timeout_s,
+        "max_field_size": 8190,
+        "max_line_size": 8190,
+        # After an answer sent before its request's body was read whole (a 408, a 413), aiohttp
+        # keeps reading that body this long (10 s by default): a trickled body's connection is
+        # held no longer than the body timeout allows.
+        "lingering_time": min(limits.body_timeout_s, 2.0),
+    }
 
 
 class ConnectionCap:
