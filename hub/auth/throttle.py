@@ -10,6 +10,7 @@ stranger only, and a name that exists and one that does not are slowed alike.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,20 @@ class RateLimit:
             del self._buckets[key]
 
 
+def client_key(address: str) -> str:
+    """What tries are counted by for one client: its IPv4 address, or its IPv6 /64 (one host
+    is handed a whole /64 and could take a fresh address for every try)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
 @dataclass(slots=True)
 class _Failures:
     count: int
@@ -67,7 +82,8 @@ class LoginThrottle:
     """Per (typed name, client): ``free`` wrong passwords in a row are answered at once; after
     them each try must wait 1 s, 2 s, 4 s ... at most ``max_delay_s`` after the previous failure.
     A success, or ``max_delay_s`` x 4 without a failure, starts afresh. Besides, one client may try
-    ``per_client_per_minute`` logins a minute whatever the names (:class:`RateLimit`)."""
+    ``per_client_per_minute`` logins a minute whatever the names (:class:`RateLimit`). A client
+    is its :func:`client_key`."""
 
     def __init__(
         self,
@@ -88,6 +104,7 @@ class LoginThrottle:
     def wait(self, username: str, client: str) -> float:
         """0 if this try may check a password now (spending one of the client's tries), else the
         seconds to wait; a try told to wait costs no argon2 work and leaves the count as it is."""
+        client = client_key(client)
         entry = self._failures.get((username, client))
         now = self._clock()
         if entry is not None and entry.not_before > now:
@@ -96,7 +113,7 @@ class LoginThrottle:
 
     def failed(self, username: str, client: str) -> None:
         now = self._clock()
-        key = (username, client)
+        key = (username, client_key(client))
         entry = self._failures.pop(key, None)
         if entry is None or now - entry.last > 4 * self._max_delay_s:
             entry = _Failures(0, now, now)
@@ -109,4 +126,4 @@ class LoginThrottle:
             del self._failures[next(iter(self._failures))]  # the least recently failed
 
     def succeeded(self, username: str, client: str) -> None:
-        self._failures.pop((username, client), None)
+        self._failures.pop((username, client_key(client)), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.auth.throttle import LoginThrottle, RateLimit
+from hub.auth.throttle import LoginThrottle, RateLimit, client_key
 
 
 class Mono:
@@ -62,3 +62,18 @@ def test_login_failures_are_forgotten_after_a_quiet_while() -> None:
     mono.now += 21  # more than 4 x max_delay_s without a failure
     throttle.failed("ann", "1.1.1.1")
     assert throttle.wait("ann", "1.1.1.1") == 1  # the first delay again, not the third
+
+
+def test_an_ipv6_client_is_its_64_and_an_ipv4_one_its_address() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_key("198.51.100.7") == "198.51.100.7"
+    assert client_key("unknown") == "unknown"
+
+
+def test_a_fresh_ipv6_address_per_try_is_still_one_client() -> None:
+    mono = Mono()
+    throttle = LoginThrottle(free=1, max_delay_s=60, per_client_per_minute=3, clock=mono)
+    waits = [throttle.wait(f"name-{n}", f"2001:db8::{n:x}") for n in range(4)]
+    assert waits[:3] == [0, 0, 0] and waits[3] > 0
