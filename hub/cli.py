@@ -85,7 +85,9 @@ async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
     (:mod:`hub.api.limits`): the header timeout and the connection caps. The caller cleans the
     runner up, also when this raises."""
     cap = limits.ConnectionCap(
-        config.http.max_connections, config.http.max_connections_per_client, config.http.trusted_proxies
+        limits.connection_limit(config.http.max_connections),
+        config.http.max_connections_per_client,
+        config.http.trusted_proxies,
     )
     app[limits.CONNECTION_CAP] = cap
     runner = web.AppRunner(app, handle_signals=False, **limits.server_options(config.http))

@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 import logging
 import math
+import resource
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -106,6 +107,32 @@ def server_options(limits: HttpLimits) -> dict[str, Any]:
         # held no longer than the body timeout allows.
         "lingering_time": min(limits.body_timeout_s, 2.0),
     }
+
+
+FD_HEADROOM = 256
+"""File descriptors kept for everything but client connections: the database pool, the broker
+link, log files, the keys read at start."""
+
+
+def connection_limit(wanted: int, soft_fd_limit: int | None = None) -> int:
+    """``wanted``, or fewer when the process may not open that many files: past the limit each
+    accept fails with EMFILE and asyncio logs a traceback for each (the issue's 181 MB a minute),
+    while the cap refuses quietly."""
+    if soft_fd_limit is None:
+        soft_fd_limit, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft_fd_limit == resource.RLIM_INFINITY:
+        return wanted
+    usable = max(16, soft_fd_limit - FD_HEADROOM)
+    if wanted > usable:
+        log.warning(
+            "[http] max_connections %d is more than this process may open (RLIMIT_NOFILE %d): capped at %d;"
+            " raise LimitNOFILE to allow more",
+            wanted,
+            soft_fd_limit,
+            usable,
+        )
+        return usable
+    return wanted
 
 
 class ConnectionCap:

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
-from hub.api.limits import client_address, too_many
+from hub.api.limits import FD_HEADROOM, client_address, connection_limit, too_many
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("fd00::1/128"))
 
@@ -48,3 +48,11 @@ def test_too_many_says_when_to_come_back_in_whole_seconds() -> None:
     assert response.status == 429
     assert response.headers["Retry-After"] == "1"
     assert too_many(61.5).headers["Retry-After"] == "62"
+
+
+def test_the_connection_cap_stays_below_the_file_descriptor_limit(caplog: pytest.LogCaptureFixture) -> None:
+    """Past RLIMIT_NOFILE every accept fails with a logged traceback; the cap must come first."""
+    assert connection_limit(2000, soft_fd_limit=1024) == 1024 - FD_HEADROOM
+    assert "LimitNOFILE" in caplog.text
+    assert connection_limit(2000, soft_fd_limit=65536) == 2000
+    assert connection_limit(2000, soft_fd_limit=100) == 16
