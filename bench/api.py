@@ -106,6 +106,7 @@ EVENT_COLUMNS = (
     "alert",
     "warnings",
     "received_at",
+    "corrected_time",
 )
 COPY_ROWS = 100_000
 EXPORT_TIMEOUT_S = 3600.0
@@ -313,6 +314,7 @@ def event_rows(city: City, events: int, now: datetime, rng: random.Random) -> It
                 False,
                 "",
                 when,
+                when,  # synchronised lanes: the corrected time is the wall time, as the ingest stores it
             )
         made += len(swipes)
 

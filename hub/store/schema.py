@@ -67,7 +67,8 @@ access_events = Table(
     Column("warnings", String(255), nullable=False, server_default=""),
     Column("received_at", UtcDateTime, nullable=False),
     # wall_time as the lane's boot time line puts it (hub.store.timeline): what presence and
-    # attendance are derived from. NULL only on rows from before it was kept (read as wall_time).
+    # attendance are derived from. Every writer fills it (migration 0005 gave older rows their
+    # wall time); nullable only because the column came after the table.
     Column("corrected_time", UtcDateTime, nullable=True),
     # Exactly once at the hub: the key the controller numbers its journal by.
     UniqueConstraint("device_id", "seq"),
