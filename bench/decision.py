@@ -19,7 +19,7 @@ the real ``save_roster`` into a lane directory next to a real TOML configuration
   (built with espeak-ng and sox first) played by ``aplay -D null``. Same goal as without: the
   feedback runs in its own threads, after the relay. ``feedback`` says what they got through.
 * ``boot_ready_s`` / ``rss_mb``: a child process that imports the controller, runs ``build_service``
-  on the configuration (loading the roster through tinydb) and prints "ready"; wall time from Popen
+  on the configuration (loading the roster file) and prints "ready"; wall time from Popen
   to that line (median of ``--boots``) and the child's peak RSS (VmHWM) at that point. VmHWM, not
   ``RUSAGE_CHILDREN``: a child's ru_maxrss also counts the parent's pages it had before exec.
 
