@@ -5,7 +5,8 @@ its latest occurrence in the past (certificates made at the pinned instant must 
 for mosquitto, which keeps the real clock), starts pytest with ``tests/anyhour`` on
 ``PYTHONPATH`` (its ``sitecustomize`` pins the interpreter and every Python child) and the plugin
 that re-pins at each test's start. The pins are the edges of the default working hours, the
-middle of the night, the day's last second and a run in which every test crosses midnight.
+middle of the night, and the day's last second: each test is re-pinned there at its start, and
+these tests start a broker, a hub or lanes, so each runs across a local midnight.
 
     python -m tests.anyhour.run            # every pin
     python -m tests.anyhour.run 00:30      # one pin
@@ -34,8 +35,7 @@ PINS: dict[str, clock_time] = {
     "00:30": clock_time(0, 30),
     "05:59:59": clock_time(5, 59, 59),
     "20:00:00": clock_time(20, 0, 0),
-    "23:59:59": clock_time(23, 59, 59),
-    "midnight": clock_time(23, 59, 58),  # every test starts 2 s before a local midnight
+    "23:59:59": clock_time(23, 59, 59),  # each test runs across a local midnight
 }
 
 RUN_LIMIT_S = 600.0
