@@ -29,10 +29,21 @@ class WireError(ValueError):
         for location, message in self.problems:
             parts = location.split(".") if location else []
             shown = ".".join(
-                p if p in known or (indices and p.isdigit()) else "<unexpected key>" for p in parts
+                p if p in known or (indices and _list_index(p)) else "<unexpected key>" for p in parts
             )
             problems.append(f"{shown or '<payload>'}: {said(message)}")
         return "; ".join(problems)
+
+
+_LONGEST_INDEX = 5
+"""No list in a payload of at most ``wire.codec.MAX_PAYLOAD_BYTES`` (16 KiB) has an index of more
+digits (tests/wire/test_message_errors.py holds the two together)."""
+
+
+def _list_index(part: str) -> bool:
+    """A list index, not a sender's dict key made of digits (an ID number with a digit check
+    character is 18 digits: pydantic names a dict's key the way it names a list's index)."""
+    return part.isascii() and part.isdigit() and len(part) <= _LONGEST_INDEX
 
 
 class TopicError(ValueError):
