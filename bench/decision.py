@@ -57,13 +57,13 @@ import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, date, datetime, timedelta, tzinfo  # noqa: E402
+from datetime import date, datetime, timedelta  # noqa: E402
 from datetime import time as time_of_day  # noqa: E402
 from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
+from bench._lane_clock import BenchClock  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log, read_line  # noqa: E402
 from controller.board import load_board  # noqa: E402
 from controller.cli import build_service  # noqa: E402
@@ -120,35 +120,6 @@ print("ready", len(service.roster), hwm_kb, imported, ready, flush=True)
 service.outputs.close()
 service.journal.close()
 """
-
-
-class BenchClock:
-    """The lane's clock for the bench: today's date at the site, from BENCH_TIME_OF_DAY on,
-    ticking with the monotonic clock (a run of minutes stays well inside the day). A
-    ``controller.clock.LaneClock``: the service judges hours and dates by it and stamps events."""
-
-    boot_id = "bench-decision-boot"
-
-    def __init__(self, zone: str = TIMEZONE) -> None:
-        self.zone: tzinfo = ZoneInfo(zone)
-        today = datetime.now(self.zone).date()  # the only reading of the real clock: its date
-        self._start = datetime.combine(today, BENCH_TIME_OF_DAY, tzinfo=self.zone).astimezone(UTC)
-        self._start_ns = time.monotonic_ns()
-
-    def wall(self) -> datetime:
-        return self._start + timedelta(microseconds=(time.monotonic_ns() - self._start_ns) // 1000)
-
-    def now(self) -> datetime:
-        return self.wall().astimezone(self.zone)
-
-    def today(self) -> date:
-        return self.now().date()
-
-    def mono_ns(self) -> int:
-        return time.monotonic_ns()
-
-    def synced(self) -> bool:
-        return True
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -511,7 +482,7 @@ BOOT_WAIT_S = 60.0
 
 
 def run(life: Lifetime, root: Path, args: argparse.Namespace, started: float) -> dict[str, object]:
-    clock = BenchClock()
+    clock = BenchClock("bench-decision-boot", BENCH_TIME_OF_DAY)
     rng = random.Random(args.seed)
     life.step(f"building {args.roster_size} synthetic people in {root}")
     population = Population(rng, args.roster_size, max(2000, args.roster_size // 10), clock.now())

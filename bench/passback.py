@@ -56,7 +56,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, date, datetime, timedelta, tzinfo  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 from typing import Any  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
@@ -67,6 +67,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench._common import BoundedHub  # noqa: E402
+from bench._lane_clock import BenchClock  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
 from bench.propagation import GC_FIRST17, PASSWORD, Api  # noqa: E402
 from controller.cli import build_service  # noqa: E402
@@ -95,34 +96,6 @@ LANE_READY_S = 60.0
 SETTLE_S = 0.05
 """A pause between samples: people do not pass gates back to back, and the previous passage's
 messages (acks, heartbeats) should not queue in front of the next one's."""
-
-
-class BenchClock:
-    """The lanes' one clock: today's date at the site, from 10:00 on, ticking with the monotonic
-    clock (a ``controller.clock.LaneClock``)."""
-
-    boot_id = "bench-passback-boot"
-
-    def __init__(self, zone: str = TIMEZONE) -> None:
-        self.zone: tzinfo = ZoneInfo(zone)
-        today = datetime.now(self.zone).date()  # the only reading of the real clock: its date
-        self._start = datetime.combine(today, LANE_TIME_OF_DAY, tzinfo=self.zone).astimezone(UTC)
-        self._start_ns = time.monotonic_ns()
-
-    def wall(self) -> datetime:
-        return self._start + timedelta(microseconds=(time.monotonic_ns() - self._start_ns) // 1000)
-
-    def now(self) -> datetime:
-        return self.wall().astimezone(self.zone)
-
-    def today(self) -> date:
-        return self.now().date()
-
-    def mono_ns(self) -> int:
-        return time.monotonic_ns()
-
-    def synced(self) -> bool:
-        return True
 
 
 @dataclass
@@ -260,7 +233,7 @@ def lane_config(workdir: Path, name: str, port: int, public_key: str) -> Path:
 async def start_lanes(
     life: Lifetime, workdir: Path, port: int, public_key: str, people: int
 ) -> tuple[dict[str, Watched], list[asyncio.Task[None]], list[MockFactory]]:
-    clock = BenchClock()
+    clock = BenchClock("bench-passback-boot", LANE_TIME_OF_DAY)
     lanes: dict[str, Watched] = {}
     tasks: list[asyncio.Task[None]] = []
     pins: list[MockFactory] = []
