@@ -5,7 +5,7 @@ decision tables reflect it.
         [--deadline-s S] [--sample-timeout-s 10] [--smoke]
 
 Starts its own mosquitto and a hub process (SQLite) and builds a site through the hub's API the
-way the notice's accounts do it (as bench/propagation.py does): the city registers the district,
+way the notice's accounts do it (bench/_site.py, shared with bench/propagation.py): the city registers the district,
 the general contractor and the permit, the contractor's enterprise account starts the project's
 registration (报备), its project account places three gates (two entry lanes and an exit lane) and
 assigns ``--people`` synthetic workers.
@@ -63,13 +63,11 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import aiohttp  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench._common import BoundedHub  # noqa: E402
 from bench._lane_clock import BenchClock  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
-from bench.propagation import GC_FIRST17, PASSWORD, Api  # noqa: E402
+from bench._site import PASSWORD, Api, register_site, register_worker, site_key  # noqa: E402
 from controller.cli import build_service  # noqa: E402
 from controller.config import load_config  # noqa: E402
 from controller.core.cards import IdentityCard  # noqa: E402
@@ -77,11 +75,7 @@ from controller.core.decision import Lane, decide  # noqa: E402
 from controller.core.passback import Passage  # noqa: E402
 from controller.service import LaneService, _swipe_facts  # noqa: E402
 from hardware.emulators.identities import synthetic_identity  # noqa: E402
-from hub.registry.keyfile import default_data_key_path, load_data_key  # noqa: E402
-from hub.registry.uscc import with_check_character  # noqa: E402
-from hub.registry.vault import IdVault  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
-from hub.store.schema import projects  # noqa: E402
 from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.models import Decision, Reason  # noqa: E402
@@ -130,43 +124,16 @@ class Watched:
 
 async def build_site(api: Api, people: int, rng: random.Random) -> list[tuple[str, IdentityCard]]:
     """The site through the API, its three gates placed and ``people`` workers assigned."""
-    city = await api.login("city-admin")
-    await city.call("POST", "/api/v1/districts", {"code": "330106", "name": "Xihu"})
-    number = with_check_character(GC_FIRST17)
-    gc = await city.call(
-        "POST",
-        "/api/v1/enterprises",
-        {
-            "number": number,
-            "name": "Bench General Contracting Co.",
-            "kind": "general_contractor",
-            "district": "330106",
-            "local": True,
-            "password": PASSWORD,
-        },
+    site = await register_site(
+        api,
+        project_id=PROJECT_ID,
+        permit_number="330106202611250102",
+        name="Bench Yard",
+        address="2 Bench Road",
+        department="bench-pb-project",
     )
-    await city.call(
-        "POST",
-        "/api/v1/projects",
-        {
-            "id": PROJECT_ID,
-            "permit_number": "330106202611250102",
-            "name": "Bench Yard",
-            "district": "330106",
-            "address": "2 Bench Road",
-            "gc_enterprise_id": gc["id"],
-            "permit_issued_on": "2026-11-01",
-        },
-    )
-    enterprise = await api.login(number)
-    await enterprise.call(
-        "POST",
-        f"/api/v1/projects/{PROJECT_ID}/registration",
-        {"account": {"username": "bench-pb-project", "password": PASSWORD}},
-    )
-    project = await api.login("bench-pb-project")
     for name, (device_id, direction) in LANES.items():
-        await project.call(
+        await site.project.call(
             "POST",
             f"/api/v1/projects/{PROJECT_ID}/gates",
             {"device_id": device_id, "lane": name[:8], "direction": direction, "name": "East gate"},
@@ -175,44 +142,19 @@ async def build_site(api: Api, people: int, rng: random.Random) -> list[tuple[st
     today = datetime.now(ZoneInfo(TIMEZONE)).date()
     for _ in range(people):
         card = synthetic_identity(rng, valid_to=None)  # a long-term card: never expired on the day
-        person = await city.call(
-            "POST",
-            "/api/v1/persons",
-            {
-                "card_kind": card.kind.value,
-                "id_number": card.id_number,
-                "name": card.name,
-                "nation": card.nation or None,
-                "birth_date": card.birth_date.isoformat() if card.birth_date else None,
-                "enterprise_id": gc["id"],
-                "category": "worker",
-            },
-        )
-        await project.call(
+        person_id = await register_worker(site, card)
+        await site.project.call(
             "POST",
             f"/api/v1/projects/{PROJECT_ID}/assignments",
             {
-                "person_id": person["id"],
-                "enterprise_id": gc["id"],
+                "person_id": person_id,
+                "enterprise_id": site.gc_enterprise_id,
                 "role": "worker",
                 "entry_date": (today - timedelta(days=1)).isoformat(),  # whichever day the lanes live on
             },
         )
-        registered.append((str(person["id"]), card))
+        registered.append((person_id, card))
     return registered
-
-
-async def site_key(database: Path) -> bytes:
-    vault = IdVault(load_data_key(default_data_key_path(f"sqlite+aiosqlite:///{database}"), create=False))
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
-    try:
-        async with engine.connect() as conn:
-            sealed = (
-                await conn.execute(select(projects.c.site_key_cipher).where(projects.c.id == PROJECT_ID))
-            ).scalar_one()
-    finally:
-        await engine.dispose()
-    return vault.open_site_key(PROJECT_ID, sealed)
 
 
 def lane_config(workdir: Path, name: str, port: int, public_key: str) -> Path:
@@ -331,7 +273,7 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
         async with aiohttp.ClientSession() as session:
             life.step(f"building the site through the API ({args.people} workers, three gates)")
             people = await build_site(Api(session, hub.base_url, life), args.people, rng)
-        (workdir / "site.key").write_text((await site_key(database)).hex())
+        (workdir / "site.key").write_text((await site_key(database, PROJECT_ID)).hex())
         life.step("starting the three lanes")
         lanes, tasks, pins = await start_lanes(life, workdir, broker.port, public_key, args.people)
         latencies: list[float] = []

@@ -56,11 +56,10 @@ import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import aiohttp  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench._common import BoundedHub  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
+from bench._site import PASSWORD, Api, Site, register_site, register_worker, site_key  # noqa: E402
 from controller.config import MqttConfig, PolicyConfig  # noqa: E402
 from controller.core.decision import Lane, Swipe, Verdict, decide  # noqa: E402
 from controller.core.policy import Policy  # noqa: E402
@@ -69,11 +68,7 @@ from controller.journal import Journal  # noqa: E402
 from controller.roster_sync import RosterSync  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
 from hardware.emulators.identities import synthetic_identity  # noqa: E402
-from hub.registry.keyfile import default_data_key_path, load_data_key  # noqa: E402
-from hub.registry.uscc import with_check_character  # noqa: E402
-from hub.registry.vault import IdVault  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
-from hub.store.schema import projects  # noqa: E402
 from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.clock import Clock, SystemClock  # noqa: E402
@@ -86,9 +81,6 @@ GOAL_P99_MS = 500.0
 PROJECT_ID = "PROP-0001"
 LANES = {"lane-prop-in": Direction.IN, "lane-prop-out": Direction.OUT}
 LANE_NAMES = {Direction.IN: "entry", Direction.OUT: "exit"}
-PASSWORD = "bench-password-0001"
-GC_FIRST17 = "91330106MA2B00001"  # a synthetic unified social credit code, less its check character
-API_TIMEOUT_S = 60.0
 LANE_CONNECT_S = 30.0
 BACKGROUND_TIMEOUT_S = 120.0
 
@@ -173,78 +165,18 @@ async def start_lane(
     return lane, runner
 
 
-class Api:
-    def __init__(self, session: aiohttp.ClientSession, base: str, life: Lifetime) -> None:
-        self.session = session
-        self.base = base
-        self.life = life
-        self.headers: dict[str, str] = {}
-
-    async def login(self, username: str, password: str = PASSWORD) -> Api:
-        body = await self.call("POST", "/api/v1/auth/login", {"username": username, "password": password})
-        other = Api(self.session, self.base, self.life)
-        other.headers = {"Authorization": f"Bearer {body['token']}"}
-        return other
-
-    async def call(self, method: str, path: str, body: Any = None) -> Any:
-        limit, text = self.life.limit(API_TIMEOUT_S)
-        if limit <= 0:
-            self.life.fail(f"the hub's answer to {method} {path} {text}")
-        try:
-            async with self.session.request(
-                method,
-                self.base + path,
-                json=body,
-                headers=self.headers,
-                timeout=aiohttp.ClientTimeout(total=limit),
-            ) as response:
-                answer = await response.json()
-        except TimeoutError:
-            self.life.fail(f"the hub's answer to {method} {path} {text}")
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {answer}")
-        return answer
-
-
-async def build_site(api: Api, people: int, rng: random.Random) -> tuple[Api, list[tuple[str, str]]]:
+async def build_site(api: Api, people: int, rng: random.Random) -> tuple[Site, list[tuple[str, str]]]:
     """The site through the API; the registered people as (person id, ID number)."""
-    city = await api.login("city-admin")
-    await city.call("POST", "/api/v1/districts", {"code": "330106", "name": "Xihu"})
-    number = with_check_character(GC_FIRST17)
-    gc = await city.call(
-        "POST",
-        "/api/v1/enterprises",
-        {
-            "number": number,
-            "name": "Bench General Contracting Co.",
-            "kind": "general_contractor",
-            "district": "330106",
-            "local": True,
-            "password": PASSWORD,
-        },
+    site = await register_site(
+        api,
+        project_id=PROJECT_ID,
+        permit_number="330106202611250101",
+        name="Bench Tower",
+        address="1 Bench Road",
+        department="bench-gc-project",
     )
-    await city.call(
-        "POST",
-        "/api/v1/projects",
-        {
-            "id": PROJECT_ID,
-            "permit_number": "330106202611250101",
-            "name": "Bench Tower",
-            "district": "330106",
-            "address": "1 Bench Road",
-            "gc_enterprise_id": gc["id"],
-            "permit_issued_on": "2026-11-01",
-        },
-    )
-    enterprise = await api.login(number)
-    await enterprise.call(
-        "POST",
-        f"/api/v1/projects/{PROJECT_ID}/registration",
-        {"account": {"username": "bench-gc-project", "password": PASSWORD}},
-    )
-    project = await api.login("bench-gc-project")
     for device_id, direction in LANES.items():
-        await project.call(
+        await site.project.call(
             "POST",
             f"/api/v1/projects/{PROJECT_ID}/gates",
             {"device_id": device_id, "lane": device_id[-3:], "direction": direction.value, "name": "Gate 1"},
@@ -252,44 +184,17 @@ async def build_site(api: Api, people: int, rng: random.Random) -> tuple[Api, li
     registered = []
     for _ in range(people):
         card = synthetic_identity(rng)
-        person = await city.call(
-            "POST",
-            "/api/v1/persons",
-            {
-                "card_kind": card.kind.value,
-                "id_number": card.id_number,
-                "name": card.name,
-                "nation": card.nation or None,
-                "birth_date": card.birth_date.isoformat() if card.birth_date else None,
-                "enterprise_id": gc["id"],
-                "category": "worker",
-            },
-        )
-        registered.append((person["id"], card.id_number))
-    project.gc_enterprise_id = gc["id"]  # type: ignore[attr-defined]
-    return project, registered
+        registered.append((await register_worker(site, card), card.id_number))
+    return site, registered
 
 
-async def site_key(database: Path) -> bytes:
-    vault = IdVault(load_data_key(default_data_key_path(f"sqlite+aiosqlite:///{database}"), create=False))
-    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
-    try:
-        async with engine.connect() as conn:
-            sealed = (
-                await conn.execute(select(projects.c.site_key_cipher).where(projects.c.id == PROJECT_ID))
-            ).scalar_one()
-    finally:
-        await engine.dispose()
-    return vault.open_site_key(PROJECT_ID, sealed)
-
-
-async def assign(project: Api, person_id: str, clock: Clock) -> None:
-    await project.call(
+async def assign(site: Site, person_id: str, clock: Clock) -> None:
+    await site.project.call(
         "POST",
         f"/api/v1/projects/{PROJECT_ID}/assignments",
         {
             "person_id": person_id,
-            "enterprise_id": project.gc_enterprise_id,  # type: ignore[attr-defined]
+            "enterprise_id": site.gc_enterprise_id,
             "role": "worker",
             "entry_date": clock.today().isoformat(),  # the site's day, whatever the machine's zone
         },
@@ -342,8 +247,8 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
         async with aiohttp.ClientSession() as session:
             api = Api(session, hub.base_url, life)
             life.step(f"building the site through the API ({people} people)")
-            project, registered = await build_site(api, people, rng)
-            key = await site_key(database)
+            site, registered = await build_site(api, people, rng)
+            key = await site_key(database, PROJECT_ID)
             lanes, runners = [], []
             try:
                 life.step("starting the lanes")
@@ -356,7 +261,7 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 background, measured = registered[: people - samples], registered[people - samples :]
                 life.step(f"assigning {len(background)} people before measuring")
                 for person_id, _ in background:
-                    await assign(project, person_id, clock)
+                    await assign(site, person_id, clock)
                 if background:
                     person_id, id_number = background[-1]
                     last = credential_hash(key, id_number)
@@ -366,7 +271,7 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 for person_id, id_number in measured:
                     digest = credential_hash(key, id_number)
                     started = time.perf_counter()
-                    await assign(project, person_id, clock)
+                    await assign(site, person_id, clock)
                     await until_admitted(life, lanes, person_id, digest, args.sample_timeout_s)
                     latencies.append((time.perf_counter() - started) * 1000)
                 entries = len(lanes[0].roster)
