@@ -5,10 +5,10 @@ decision tables reflect it.
         [--deadline-s S] [--sample-timeout-s 10] [--smoke]
 
 Starts its own mosquitto and a hub process (SQLite) and builds a site through the hub's API the
-way the notice's accounts do it (bench/_site.py, shared with bench/propagation.py): the city registers the district,
-the general contractor and the permit, the contractor's enterprise account starts the project's
-registration (报备), its project account places three gates (two entry lanes and an exit lane) and
-assigns ``--people`` synthetic workers.
+way the notice's accounts do it (bench/_site.py, shared with bench/propagation.py): the city
+registers the district, the general contractor and the permit, the contractor's enterprise
+account starts the project's registration (报备), its project account places three gates (two
+entry lanes and an exit lane) and assigns ``--people`` synthetic workers.
 
 The three lanes run in this process, each the real lane service as ``sitegate controller run``
 builds it (``controller.cli.build_service``: its SQLite journal, its uplink, roster sync and site
