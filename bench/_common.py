@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from bench._lifetime import budget
 from hub.store import Store
-from hub.store.schema import access_events
+from hub.store.schema import access_events, districts, enterprises, gates, projects
 from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
 from sitegate.postgres import PostgresServer
@@ -37,6 +37,10 @@ STORES: Final = ("sqlite", "postgres")
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+BENCH_PROJECT = "P-BENCH"
+"""The project of the benches' events (:func:`access_event`)."""
 
 
 def access_event(
@@ -57,7 +61,7 @@ def access_event(
         mono_ns=seq * 1_000_000,
         wall_time=wall_time or datetime.now(UTC),
         clock_synced=False,
-        project_id="P-BENCH",
+        project_id=BENCH_PROJECT,
         lane="A1",
         direction=direction,
         decision=Decision.GRANTED if granted else Decision.DENIED,
@@ -239,3 +243,42 @@ def print_profile(path: Path, lines: int = 30) -> None:
     stats = pstats.Stats(str(path), stream=sys.stderr)
     stats.sort_stats("cumulative").print_stats(lines)
     stats.sort_stats("tottime").print_stats(lines)
+
+
+async def place_devices(url: str, devices: list[str]) -> None:
+    """The hub attributes each event from its device's placement (hub.events.attribution) and
+    refuses an unplaced device's: the simulated controllers are placed at gates of the events'
+    project, for both directions (the workload's passages go in, then out)."""
+    now = datetime.now(UTC)
+    async with await Store.open(url) as store, store.write("bench placements") as conn:
+        await conn.execute(districts.insert().values(code="110199", name="Bench district"))
+        await conn.execute(
+            enterprises.insert().values(
+                id="ent-bench",
+                number="91110199000000000X",
+                name="Bench GC",
+                kind="general_contractor",
+                district="110199",
+                local=True,
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            projects.insert().values(
+                id=BENCH_PROJECT,
+                permit_number="permit-bench",
+                name="Bench project",
+                district="110199",
+                address="bench",
+                gc_enterprise_id="ent-bench",
+                site_key_cipher=b"sealed",
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            gates.insert(),
+            [
+                {"device_id": d, "project_id": BENCH_PROJECT, "lane": "A1", "direction": "both", "name": d}
+                for d in devices
+            ],
+        )

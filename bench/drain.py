@@ -33,7 +33,7 @@ import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from bench._common import STORES, Hub, access_event, database, stored_keys, tally  # noqa: E402
+from bench._common import STORES, Hub, access_event, database, place_devices, stored_keys, tally  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime, log  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
 from controller.journal import Journal  # noqa: E402
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         life.step(f"starting the {args.store} store, mosquitto and the hub")
         with database(args.store, root) as url, Mosquitto() as broker:
             with Hub(url, broker, state_dir=root, log_path=root / "hub.log"):
+                asyncio.run(place_devices(url, [DEVICE]))
                 life.step("draining the backlog into the hub")
                 drain_s = asyncio.run(drain(life, journal, broker, args.events))
                 life.step("stopping the hub")

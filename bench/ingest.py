@@ -90,6 +90,7 @@ from bench._common import (  # noqa: E402
     database,
     device_ids,
     link_drops,
+    place_devices,
     print_profile,
     run_dir,
     split,
@@ -457,6 +458,7 @@ async def measure(
                 hubs.enter_context(
                     Hub(url, broker, state_dir=workdir, log_path=path, profile_path=None if n else profile)
                 )
+            await place_devices(url, devices)
             async with AckWatcher(life, broker, published) as acks:
                 life.step(
                     f"hub: publishing {args.events} events to {args.hubs} hub process(es) ({args.store})"

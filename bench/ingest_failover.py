@@ -59,6 +59,7 @@ from bench._common import (  # noqa: E402
     database,
     device_ids,
     link_drops,
+    place_devices,
     run_dir,
     stored_keys,
     tail,
@@ -189,6 +190,7 @@ async def failover(
     # fresh PostgreSQL at once collide on CREATE TABLE).
     life.step("starting two hubs")
     with victim, survivor:
+        await place_devices(url, list(lanes.journals))
         life.step(f"two hubs up on one shared subscription ({args.store}); lanes start journaling")
         async with lanes.running():
             journaling = asyncio.create_task(lanes.journal(args.events, args.rate))

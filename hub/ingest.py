@@ -27,7 +27,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 
 from hub.errors import StoreError
+from hub.events.attribution import Refusal, attribute, refused_in_place
 from hub.events.journal import store_events
+from hub.events.placements import open_commands_for, placements_of
 from hub.inbound import Accepted, Rejected, classify
 from hub.mqtt_link import MqttLink, Publisher
 from hub.store import JournalRecord, SeqConflict, Store
@@ -60,6 +62,8 @@ class IngestCounters:
     lane_events: int = 0
     duplicates: int = 0
     rejected: int = 0
+    unplaced: int = 0
+    """Records refused because their device has no placement (not dead-lettered, not acknowledged)."""
     batches: int = 0
     heartbeats: int = 0
     presence: int = 0
@@ -166,10 +170,50 @@ class Ingest:
                 events.append((outcome, outcome.message))
             else:
                 status.append(outcome.message)
+        events = await self._attributed(events)
         if events:
             await self._publish_acks(client, await self._store_events(events))
         for message in status:
             await self._record_status(message)
+
+    async def _attributed(
+        self, items: Sequence[tuple[Accepted, JournalRecord]]
+    ) -> list[tuple[Accepted, JournalRecord]]:
+        """Each record as the registry attributes it (:mod:`hub.events.attribution`), placements
+        read once for the batch. A record that contradicts its device's placement is dead-lettered
+        with the reason and an ``attribution_refused`` alert stored at its seq instead (the lane is
+        acknowledged and forgets it). An unplaced device's records are neither stored nor
+        acknowledged, and not dead-lettered either: the lane keeps them and resends them until the
+        device is placed, which would otherwise fill the dead letters."""
+        if not items:
+            return []
+        records = [record for _, record in items]
+        try:
+            async with self._store.read("attribution") as conn:
+                placements = await placements_of(conn, {r.device_id for r in records})
+                opens = await open_commands_for(conn, records)
+        except StoreError as err:
+            self._counters.store_failures += 1
+            log.error("could not read the placements of %d events (%s); unacknowledged", len(items), err)
+            return []
+        kept: list[tuple[Accepted, JournalRecord]] = []
+        unplaced: set[str] = set()
+        for accepted, record in items:
+            placement = placements.get(record.device_id)
+            outcome = attribute(record, placement, opens.get(record.device_id, ()))
+            if not isinstance(outcome, Refusal):
+                kept.append((accepted, outcome))
+            elif placement is None:
+                unplaced.add(record.device_id)
+            else:
+                await self._reject(accepted.topic, accepted.payload, outcome.reason)
+                kept.append((accepted, refused_in_place(record, placement)))
+        if unplaced:
+            self._counters.unplaced += len(items) - len(kept)
+            log.warning(
+                "refused the events of %d unplaced devices: %s", len(unplaced), ", ".join(sorted(unplaced))
+            )
+        return kept
 
     async def _store_events(self, items: Sequence[tuple[Accepted, JournalRecord]]) -> dict[str, int]:
         """Store and return each touched device's watermark; {} when nothing may be acknowledged."""

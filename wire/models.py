@@ -152,6 +152,10 @@ class LaneEventType(StrEnum):
     CLOCK_STEP = "clock_step"
     """The lane's wall clock jumped away from its monotonic time line by ``step_s`` seconds (an NTP
     step, a person setting the clock, a Pi without a real-time clock): an alert, never a passage."""
+    ATTRIBUTION_REFUSED = "attribution_refused"
+    """Recorded by the hub, never sent by a lane: the lane's record at this seq contradicted the
+    registry's placement of the device (or named an operator the hub sent no command for), so it
+    was dead-lettered and this alert stored in its place, under the registry's project and lane."""
 
 
 PERSON_LANE_EVENTS = frozenset(
@@ -162,7 +166,13 @@ granted, ``passback_expired`` the person whose inside-state was forgotten."""
 
 
 ALERT_LANE_EVENTS = frozenset(
-    {LaneEventType.FORCED_PASSAGE, LaneEventType.FIRE_ALARM, LaneEventType.TAMPER, LaneEventType.CLOCK_STEP}
+    {
+        LaneEventType.FORCED_PASSAGE,
+        LaneEventType.FIRE_ALARM,
+        LaneEventType.TAMPER,
+        LaneEventType.CLOCK_STEP,
+        LaneEventType.ATTRIBUTION_REFUSED,
+    }
 )
 
 

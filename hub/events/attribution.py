@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from wire.models import AccessEvent, LaneEvent, LaneEventType
+from wire.models import AccessEvent, Direction, LaneEvent, LaneEventType
 
 JournalRecord = AccessEvent | LaneEvent
 
@@ -68,13 +68,16 @@ UNPLACED = Refusal(
 def attribute(
     record: JournalRecord, placement: Placement | None, opens: Sequence[OpenCommand] = ()
 ) -> JournalRecord | Refusal:
-    """The record as the registry attributes it, or why it is refused.
+    """The record as the registry attributes it (the payload itself, once every field it claims
+    agrees with the registry: no copy per event), or why it is refused.
 
     ``placement`` is the device's gate (None: unplaced); ``opens`` the ``remote_open`` commands
     the hub issued to the device (consulted only for a ``remote_open``).
     """
     if placement is None or placement.device_id != record.device_id:
         return UNPLACED
+    if isinstance(record, LaneEvent) and record.type is LaneEventType.ATTRIBUTION_REFUSED:
+        return _contradicts("type", "only the hub records attribution_refused")
     if record.project_id != placement.project_id:
         return _contradicts(
             "project_id", f"the registry places the device on project {placement.project_id!r}"
@@ -89,7 +92,29 @@ def attribute(
             return _contradicts("operator", "the hub sent the device no remote_open this event can answer")
         if record.operator != command.operator:
             return _contradicts("operator", "the hub's command log names another operator")
-    return record.model_copy(update={"project_id": placement.project_id, "lane": placement.lane})
+    return record  # its project and lane are the registry's (checked above), its direction the gate's
+
+
+def refused_in_place(record: JournalRecord, placement: Placement) -> LaneEvent:
+    """What the hub stores at a refused record's seq: an ``attribution_refused`` alert under the
+    registry's project and lane, with the lane's own times (the record's content goes to the dead
+    letters). Filling the seq keeps the device's watermark contiguous, so the lane is acknowledged
+    and forgets the record, and a resend is a duplicate of the alert, not a second one."""
+    direction = record.direction if placement.direction == BOTH_DIRECTIONS else Direction(placement.direction)
+    return LaneEvent(
+        device_id=record.device_id,
+        seq=record.seq,
+        boot_id=record.boot_id,
+        mono_ns=record.mono_ns,
+        wall_time=record.wall_time,
+        clock_synced=record.clock_synced,
+        clock_stepped=record.clock_stepped,
+        project_id=placement.project_id,
+        lane=placement.lane,
+        direction=direction,
+        type=LaneEventType.ATTRIBUTION_REFUSED,
+        alert=True,
+    )
 
 
 def answered_command(at: datetime, opens: Sequence[OpenCommand]) -> OpenCommand | None:

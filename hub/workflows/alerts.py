@@ -12,7 +12,10 @@ instance would miss):
 - ``lane_fault``: a lane heard from lately whose latest heartbeat says its journal cannot be
   written (a full or failing disk: it refuses everyone until a write succeeds);
 - ``clock_step``: a lane whose wall clock jumped (a ``clock_step`` lane event received within
-  :attr:`AlertSettings.watchlist_window`): its times are corrected by the hub, the clock needs a look.
+  :attr:`AlertSettings.watchlist_window`): its times are corrected by the hub, the clock needs a look;
+- ``attribution_refused``: a lane that published a record contradicting its registered placement
+  (another project, direction or lane, or an operator the hub sent no command for), received within
+  the same window: the record was dead-lettered (:mod:`hub.events.attribution`).
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
@@ -55,6 +58,7 @@ KINDS: Final = (
     "order_overdue",
     "lane_fault",
     "clock_step",
+    "attribution_refused",
 )
 
 
@@ -185,7 +189,8 @@ class Alerts:
         return result
 
     async def lanes_faulty(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
-        """``lane_fault`` and ``clock_step`` of the gates the account may see (the module's rules)."""
+        """``lane_fault``, ``clock_step`` and ``attribution_refused`` of the gates the account may see
+        (the module's rules)."""
         g, d, e = gates.c, devices.c, lane_events.c
         scope = [
             device_clause(self._principal, g.device_id),
@@ -198,9 +203,13 @@ class Alerts:
             .order_by(g.project_id, g.device_id)
         )
         steps = (
-            select(g.device_id, g.project_id, g.name, g.lane, e.received_at, e.step_s)
+            select(g.device_id, g.project_id, g.name, g.lane, e.type, e.received_at, e.step_s)
             .select_from(gates.join(lane_events, e.device_id == g.device_id))
-            .where(e.type == "clock_step", e.received_at >= now - self._settings.watchlist_window, *scope)
+            .where(
+                e.type.in_(("clock_step", "attribution_refused")),
+                e.received_at >= now - self._settings.watchlist_window,
+                *scope,
+            )
             .order_by(g.project_id, g.device_id, e.received_at)
         )
         async with self._store.read("alerts") as conn:
@@ -231,6 +240,20 @@ class Alerts:
                 details={"gate": row.name, "lane": row.lane, "step_s": row.step_s},
             )
             for row in stepped
+            if row.type == "clock_step"
+        ]
+        result += [
+            Alert(
+                kind="attribution_refused",
+                project_id=row.project_id,
+                at=row.received_at,
+                subject=row.device_id,
+                message=f"gate {row.name} (lane {row.lane}) sent a record that contradicts its placement; "
+                "it was refused: check the lane's configuration, or whether it is what it claims",
+                details={"gate": row.name, "lane": row.lane},
+            )
+            for row in stepped
+            if row.type == "attribution_refused"
         ]
         return result
 

@@ -11,11 +11,13 @@ from hub.inbound import Accepted
 from hub.ingest import Ingest
 from hub.store import JournalRecord, Store
 from tests.hub.factories import make_event, make_lane_event
+from tests.support.placed import place_lanes
 from wire.codec import decode, encode
 from wire.models import LaneEventType, StorageAck
 from wire.topics import Channel, topic_for
 
 EVENT_TOPIC = topic_for("lane-t01", Channel.EVENT)
+PLACED = [("lane-t01", "proj-1"), ("lane-t02", "proj-1")]
 
 
 class RecordingPublisher:
@@ -37,6 +39,7 @@ def make_ingest(store: Store) -> Ingest:
 
 async def test_a_batch_is_stored_acknowledged_and_its_bad_input_dead_lettered(store: Store) -> None:
     ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
     publisher = RecordingPublisher()
     other = topic_for("lane-t02", Channel.EVENT)
     await ingest.handle_batch(
@@ -61,6 +64,7 @@ async def test_a_batch_is_stored_acknowledged_and_its_bad_input_dead_lettered(st
 
 async def test_a_row_the_database_refuses_does_not_hold_back_the_rest(store: Store) -> None:
     ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
     poison = make_event(2).model_copy(update={"mono_ns": 2**64})  # past classify's guard, on purpose
     items = [
         (Accepted(EVENT_TOPIC, b"synthetic", event), event)
@@ -76,6 +80,7 @@ async def test_a_row_the_database_refuses_does_not_hold_back_the_rest(store: Sto
 
 async def test_both_kinds_in_one_batch_are_stored_and_acknowledged_together(store: Store) -> None:
     ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
     publisher = RecordingPublisher()
     records: list[JournalRecord] = [
         make_event(1),
@@ -93,6 +98,7 @@ async def test_a_seq_reused_by_the_other_kind_is_dead_lettered_not_counted_as_a_
     store: Store,
 ) -> None:
     ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
     publisher = RecordingPublisher()
     reuse = make_lane_event(2, LaneEventType.TAMPER)
     await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(make_event(s))) for s in (1, 2)])
@@ -107,6 +113,7 @@ async def test_a_seq_reused_by_the_other_kind_is_dead_lettered_not_counted_as_a_
 
 async def test_an_alert_is_logged_once_as_a_warning(store: Store, caplog: pytest.LogCaptureFixture) -> None:
     ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
     publisher = RecordingPublisher()
     alarm = encode(make_lane_event(1, LaneEventType.FIRE_ALARM))
     quiet = encode(make_lane_event(2, LaneEventType.LANE_DISABLED))

@@ -29,6 +29,7 @@ from sitegate.mosquitto import Mosquitto
 from sitegate.netutil import spawn, stop_group
 from tests.hub.factories import BASE_TIME, eventually, make_event, make_lane_event
 from tests.support.accounts import headers_for_new_account
+from tests.support.placed import place_lanes
 from wire.codec import decode, encode
 from wire.models import Heartbeat, LaneEventType, PresenceState, PresenceStatus, ReaderState, StorageAck
 from wire.topics import Channel, topic_for
@@ -43,6 +44,8 @@ CONNECT_TIMEOUT_S = 5
 @pytest.fixture
 async def hub(broker: Mosquitto, database_url: str) -> AsyncIterator[Client]:
     headers = await headers_for_new_account(database_url)  # a city account: sees everything
+    async with await Store.open(database_url) as store:
+        await place_lanes(store)
     config = HubConfig(
         database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
     )
@@ -264,6 +267,7 @@ async def test_two_instances_split_one_stream_and_store_each_event_once(
     broker: Mosquitto, database_url: str
 ) -> None:
     async with await Store.open(database_url) as store:
+        await place_lanes(store)
         instances = [
             Ingest(
                 store,

@@ -18,6 +18,7 @@ from hub.site.passages import derive_recent
 from hub.store import JournalRecord, Store
 from tests.hub.factories import BASE_TIME, make_event, make_lane_event
 from tests.support.clock import FakeClock
+from tests.support.placed import place_lanes
 from tests.support.registry_rows import contractor_with_projects, place_gates
 from wire.codec import encode
 from wire.models import AccessEvent, Direction, Heartbeat, LaneEvent, LaneEventType, ReaderState
@@ -337,6 +338,7 @@ async def test_the_ingest_hands_each_committed_batch_to_its_hook(store: Store) -
         on_stored=lambda r: seen.append(list(r)),
     )
     topic = topic_for("lane-t01", Channel.EVENT)
+    await place_lanes(store)
     first, reuse = make_event(1), make_lane_event(1, LaneEventType.TAMPER)  # the same seq, the other kind
     await ingest.handle_batch(Acks(), [(topic, encode(first)), (topic, encode(first))])
     await ingest.handle_batch(Acks(), [(topic, encode(reuse)), (topic, encode(make_event(2)))])

@@ -31,10 +31,12 @@ from hardware.emulators.identities import synthetic_identity
 from hub.api.keys import STORE
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.store import Store
 from hub.store.schema import attendance, presence
 from sitegate.mosquitto import Mosquitto
 from tests.support.accounts import headers_for_new_account
 from tests.support.clock import FakeClock, site_time
+from tests.support.placed import place_at_gates
 from wire.credential import credential_hash
 from wire.models import AccessEvent
 from wire.roles import RosterRole
@@ -84,10 +86,22 @@ def make_lane(root: Path, name: str, direction: str, broker: Mosquitto, register
     return Lane(service, clock, emulator, events)
 
 
+PLACED = [
+    ("lane-ck-in", "P-IT", "in", "in"),
+    ("lane-ck-out", "P-IT", "ut", "out"),
+    ("lane-df-in", "P-IT", "in", "in"),  # tests.integration.test_full_disk_lane's
+]
+"""The integration lanes the hub knows: (device, project, lane, direction), as :func:`make_lane`
+configures them (the lane label is the name's last two characters)."""
+
+
 async def started_hub(broker: Mosquitto, tmp_path: Path) -> TestClient:
-    """The hub on SQLite in ``tmp_path``, on ``broker``, its API logged in as a city account."""
+    """The hub on SQLite in ``tmp_path``, on ``broker``, its API logged in as a city account, the
+    lanes of :data:`PLACED` placed."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     headers = await headers_for_new_account(database_url, username="city-duty")
+    async with await Store.open(database_url) as store:
+        await place_at_gates(store, PLACED)
     config = HubConfig(
         database_url=database_url, mqtt_host=broker.host, mqtt_port=broker.port, batch_window_s=0.005
     )

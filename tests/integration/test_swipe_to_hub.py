@@ -27,9 +27,11 @@ from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.identities import synthetic_identity
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.store import Store
 from sitegate.mosquitto import Mosquitto
 from tests.support.accounts import headers_for_new_account
 from tests.support.clock import FakeClock, site_time
+from tests.support.placed import place_lanes
 from wire.codec import encode
 from wire.credential import credential_hash
 from wire.models import AccessEvent
@@ -66,6 +68,8 @@ async def until(predicate, within_s: float = 10.0) -> None:
 async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
     headers = await headers_for_new_account(database_url, username=DUTY)  # the API's reader: the city
+    async with await Store.open(database_url) as store:
+        await place_lanes(store, [("lane-it-1", "P-IT")], direction="in")
     app = create_app(
         HubConfig(
             database_url=database_url,

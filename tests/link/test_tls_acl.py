@@ -29,10 +29,12 @@ from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.config import HubConfig
 from hub.events.internal import InternalEventReads
+from hub.store import Store
 from provisioning.ca import CertificateAuthority
 from sitegate.mosquitto import Mosquitto
 from tests.controller.test_journal import make_event
 from tests.link.conftest import Identity, enrol, hub_identity
+from tests.support.placed import place_lanes
 from wire.topics import Channel, shared, subscription, topic_for
 
 pytestmark = pytest.mark.broker
@@ -276,6 +278,8 @@ async def test_a_lanes_uplink_drains_into_the_hubs_store_over_tls(
         cert_file=lane.cert_file,
         key_file=lane.key_file,
     )
+    async with await Store.open(hub_config.database_url) as store:
+        await place_lanes(store, [("lane-a1", "P1")], direction="in")
     app = create_app(hub_config)
     async with TestClient[web.Request, web.Application](TestServer(app)):
         async with asyncio.timeout(WAIT_S):

@@ -14,6 +14,7 @@ from hub.events.attribution import (
     Refusal,
     answered_command,
     attribute,
+    refused_in_place,
 )
 from tests.hub.factories import BASE_TIME, make_event, make_lane_event
 from wire.models import Direction, LaneEvent, LaneEventType
@@ -102,3 +103,19 @@ def test_the_answered_command_is_the_latest_issued_before_the_event_and_not_expi
 def test_a_lane_clock_slightly_behind_still_matches_its_command() -> None:
     at = BASE_TIME + timedelta(seconds=100)
     assert answered_command(at, [_command("operator-1", issued_s=130)]) is not None
+
+
+def test_a_lane_may_not_report_an_attribution_refusal_itself() -> None:
+    refusal = attribute(make_lane_event(1, LaneEventType.ATTRIBUTION_REFUSED), PLACED)
+    assert isinstance(refusal, Refusal) and refusal.reason.startswith("type ")
+
+
+def test_a_refused_record_is_replaced_by_an_alert_under_the_registrys_placement() -> None:
+    event = make_event(3, project_id="proj-2", direction=Direction.OUT)
+    stored = refused_in_place(event, PLACED)
+    assert (stored.device_id, stored.seq, stored.wall_time) == (event.device_id, 3, event.wall_time)
+    assert (stored.project_id, stored.lane, stored.direction) == ("proj-1", "A1", Direction.IN)
+    assert stored.type is LaneEventType.ATTRIBUTION_REFUSED and stored.alert
+    assert stored.person_id is None
+    both = Placement("lane-t01", "proj-1", "A1", "both")
+    assert refused_in_place(event, both).direction is Direction.OUT

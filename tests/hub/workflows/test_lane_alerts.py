@@ -3,7 +3,7 @@ are alerts, through the account's scope; both stores."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from hub.events.journal import store_events
 from hub.workflows import alerts
@@ -37,3 +37,21 @@ async def test_a_full_disk_and_a_stepped_clock_are_alerts(api: Api) -> None:
     healthy = _beat("lane-a-in", at_ten)  # the disk took a write again: the next heartbeat clears it
     await api.store.record_heartbeat(healthy, received_at=at_ten)
     assert await kinds("gc-a") == []
+
+
+async def test_a_refused_attribution_is_an_alert_for_the_owners_of_the_lane_it_came_from(api: Api) -> None:
+    at_ten = w.at(w.DAY, 10)
+    refused = make_lane_event(
+        902, LaneEventType.ATTRIBUTION_REFUSED, device_id="lane-b-in", project_id="proj-b"
+    )
+    await store_events(api.store, [refused], received_at=at_ten - timedelta(minutes=30))
+    settings = alerts.AlertSettings()
+
+    async def refusals(who: str, now: datetime = at_ten) -> list[tuple[str, str]]:
+        found = await alerts.Alerts(api.store, api.principals[who], settings).alerts(now=now)
+        return sorted((a.kind, a.subject) for a in found if a.kind == "attribution_refused")
+
+    assert await refusals("gc-a") == []
+    assert await refusals("gc-b") == [("attribution_refused", "lane-b-in")]
+    assert await refusals("city") == [("attribution_refused", "lane-b-in")]
+    assert await refusals("gc-b", now=at_ten + settings.watchlist_window) == []
