@@ -21,9 +21,11 @@ import pytest
 from controller.config import MqttConfig
 from controller.journal import Journal
 from controller.uplink import Uplink
+from hub.store import Store
 from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.controller.test_journal import make_event
+from tests.support.placed import place_lanes
 from wire.models import AccessEvent
 
 pytestmark = pytest.mark.broker
@@ -34,6 +36,13 @@ def events_for(device_id: str):
         return make_event(seq).model_copy(update={"device_id": device_id})
 
     return build
+
+
+async def placed(db: Path, devices: list[str]) -> None:
+    """The lanes placed at their gates (project P1, lane A1, entry: what ``make_event`` claims):
+    the hub stores only what a placed device sends (hub.events.attribution)."""
+    async with await Store.open(f"sqlite+aiosqlite:///{db}") as store:
+        await place_lanes(store, [(device, "P1") for device in devices], direction="in")
 
 
 def stored_seqs(db: Path, device_id: str) -> list[int]:
@@ -69,6 +78,7 @@ async def test_ten_thousand_offline_events_arrive_exactly_once(broker: Mosquitto
     for _ in range(10_000):
         journal.append(events_for("lane-off-1"))  # the link is down all this time
     db = tmp_path / "hub.sqlite3"
+    await placed(db, ["lane-off-1"])
     with HubLauncher(db, broker.host, broker.port):
         async with uplinks(broker, {"lane-off-1": journal}) as links:
             started = time.monotonic()
@@ -89,6 +99,7 @@ async def test_hub_killed_mid_ingest_and_broker_restarted_mid_drain(
         for _ in range(3_000):
             journal.append(events_for(device))
     db = tmp_path / "hub.sqlite3"
+    await placed(db, devices)
     async with uplinks(broker, journals):
         with HubLauncher(db, broker.host, broker.port) as hub:
             await until(lambda: any(j.acked_through > 200 for j in journals.values()), 30, "first acks")

@@ -70,13 +70,17 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     headers = await headers_for_new_account(database_url, username=DUTY)  # the API's reader: the city
     async with await Store.open(database_url) as store:
         await place_lanes(store, [("lane-it-1", "P-IT")], direction="in")
+    # One time for the site, as NTP gives the hub and its lanes: the hub matches a lane's
+    # remote_open to the command it issued by their times (hub.events.attribution).
+    clock = FakeClock(LANE_TIME)
     app = create_app(
         HubConfig(
             database_url=database_url,
             mqtt_host=broker.host,
             mqtt_port=broker.port,
             batch_window_s=0.005,
-        )
+        ),
+        clock=clock,
     )
     client = TestClient(TestServer(app), headers=headers)
     await client.start_server()
@@ -97,9 +101,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
         f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
     )
     pins = MockFactory()
-    lane = build_service(
-        load_config(tmp_path / "controller.toml"), pin_factory=pins, clock=FakeClock(LANE_TIME)
-    )
+    lane = build_service(load_config(tmp_path / "controller.toml"), pin_factory=pins, clock=clock)
     events: list[AccessEvent] = []
     lane.observers.append(lambda record: events.append(record) if isinstance(record, AccessEvent) else None)
     lane.registered = registered  # type: ignore[attr-defined]
