@@ -78,6 +78,7 @@ from controller.feedback.prompts import build_all  # noqa: E402
 from controller.roster_store import load_roster, save_roster  # noqa: E402
 from controller.service import LaneService, _swipe_facts  # noqa: E402
 from hardware.emulators.identities import HANGZHOU_DISTRICTS, bad_check_digit  # noqa: E402
+from wire.clock import SITE_ZONE  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.idnumber import validate_id_number, with_check_digit  # noqa: E402
 from wire.models import AccessEvent, CardKind, Decision  # noqa: E402
@@ -92,7 +93,6 @@ GOALS = {
 }
 PROJECT_ID = "BENCH-0001"
 DEVICE_ID = "lane-bench-a1"
-TIMEZONE = "Asia/Shanghai"
 BENCH_TIME_OF_DAY = time_of_day(10, 0)
 """Where the lane's clock starts: inside the default working hours, far from midnight."""
 SITE_KEY = bytes(range(100, 132))  # a fixed synthetic key: the bench holds no secrets
@@ -225,7 +225,7 @@ def write_lane(root: Path, population: Population) -> Path:
                 f'site_key_file = "{root / "site.key"}"',
                 'board = "rpi4"',
                 'pin_factory = "mock"',
-                f'timezone = "{TIMEZONE}"',
+                f'timezone = "{SITE_ZONE.key}"',
                 "relay_pulse_s = 1.0",
                 "[readers.id_module]",
                 f'port = "{root / "never-opened-tty"}"',  # the bench calls handle() directly

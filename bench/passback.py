@@ -59,7 +59,6 @@ from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime, timedelta  # noqa: E402
 from datetime import time as clock_time  # noqa: E402
 from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 import aiohttp  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
@@ -78,13 +77,13 @@ from hardware.emulators.identities import synthetic_identity  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
 from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
+from wire.clock import SITE_ZONE  # noqa: E402
 from wire.models import Decision, Reason  # noqa: E402
 
 GOAL_P99_MS = 300.0
 PROJECT_ID = "PASSBACK-0001"
 LANES = {"entry-1": ("lane-pb-in1", "in"), "entry-2": ("lane-pb-in2", "in"), "exit": ("lane-pb-out1", "out")}
 ENTRIES = ("entry-1", "entry-2")
-TIMEZONE = "Asia/Shanghai"
 LANE_TIME_OF_DAY = clock_time(10, 0)
 LANE_READY_S = 60.0
 SETTLE_S = 0.05
@@ -139,7 +138,7 @@ async def build_site(api: Api, people: int, rng: random.Random) -> list[tuple[st
             {"device_id": device_id, "lane": name[:8], "direction": direction, "name": "East gate"},
         )
     registered = []
-    today = datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = datetime.now(SITE_ZONE).date()
     for _ in range(people):
         card = synthetic_identity(rng, valid_to=None)  # a long-term card: never expired on the day
         person_id = await register_worker(site, card)
