@@ -16,6 +16,9 @@ class DeviceStatus:
     presence_generation: int | None
     presence_at: datetime | None
     last_heartbeat: Mapping[str, Any] | None
+    enrolled_at: datetime | None = None
+    revoked_at: datetime | None = None
+    """Set while the device is revoked: the hub refuses its events and the broker its certificate."""
     # The lane's last roster report and the newest version of its project (roster lag = the gap).
     roster_applied: int | None = None
     roster_current: int | None = None

@@ -65,6 +65,11 @@ class StoredEvent:
     corrected_time: datetime | None
     """``wall_time`` as the lane's boot time line places it (hub.store.timeline): what presence and
     attendance use; differs from ``wall_time`` only where the lane's clock stepped."""
+    clock_suspect: bool
+    """Its time is not believed (far in the future of its receipt, or before the device's
+    enrolment): kept, but out of presence and attendance."""
+    flag: str | None
+    """Something the hub noticed and stored anyway, e.g. ``not_in_roster``."""
     # The row id only orders equal wall times; it is not part of the public record.
     row_id: int = field(repr=False, compare=False)
 
@@ -87,6 +92,9 @@ class StoredLaneEvent:
     received_at: datetime
     step_s: float | None
     """On ``clock_step``: how far the lane's wall clock jumped, in seconds (+ forward)."""
+    command_id: str | None
+    """On ``remote_open``: the hub's command it answers."""
+    clock_suspect: bool
     row_id: int = field(repr=False, compare=False)
 
 

@@ -87,6 +87,11 @@ class Assignment:
     pass_from: datetime | None = None
     """A visitor's pass window (both or neither): when the lanes admit the visitor."""
     pass_until: datetime | None = None
+    team_id: str | None = None
+    """班组, when the person works in one."""
+    entry_read_device: str | None = None
+    """The office reader whose card read registered the entry (进场登记); None: typed by hand."""
+    exit_read_device: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

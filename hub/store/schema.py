@@ -70,6 +70,12 @@ access_events = Table(
     # attendance are derived from. Every writer fills it (migration 0005 gave older rows their
     # wall time); nullable only because the column came after the table.
     Column("corrected_time", UtcDateTime, nullable=True),
+    # Its time is not to be believed (far in the future of its receipt, or before the device was
+    # enrolled): kept, but out of presence and attendance (migration 0006, issue 13).
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
+    # Something the hub noticed but stored anyway, e.g. ``not_in_roster``: a grant for a person
+    # the lane's roster could not have held (migration 0006).
+    Column("flag", String(32), nullable=True),
     # Exactly once at the hub: the key the controller numbers its journal by.
     UniqueConstraint("device_id", "seq"),
     Index(None, "project_id", "wall_time"),
@@ -101,6 +107,9 @@ lane_events = Table(
     Column("operator", String(64), nullable=True),
     # clock_step: how far the lane's wall clock jumped (seconds, + forward); NULL for everything else.
     Column("step_s", Float, nullable=True),
+    # remote_open: the hub's command it answers (device_commands.command_id); NULL otherwise.
+    Column("command_id", String(32), nullable=True),
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
     Column("received_at", UtcDateTime, nullable=False),
     # Unique per table; that a seq is not also an access event's is checked by the store
     # (hub/store/journal.py) under the device's watermark lock.
@@ -156,6 +165,10 @@ devices = Table(
     Column("presence_generation", BigInteger, nullable=True),
     Column("presence_at", UtcDateTime, nullable=True),
     Column("last_heartbeat", JsonType, nullable=True),
+    # When the hub first enrolled the device, and when it revoked it (NULL: not revoked; a new
+    # enrolment clears it). The ingest refuses a revoked device's events itself (migration 0006).
+    Column("enrolled_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
 )
 
 roster_versions = Table(
@@ -304,9 +317,29 @@ assignments = Table(
     # between these instants, whatever the working hours say.
     Column("pass_from", UtcDateTime, nullable=True),
     Column("pass_until", UtcDateTime, nullable=True),
+    # 班组: the team the person works in (teams of the assignment's enterprise on the project).
+    Column("team_id", String(32), ForeignKey("teams.id"), nullable=True),
+    # 进场/离场登记 by reading the card: the office reader (a lane in registration mode) whose read
+    # the registration used; NULL when the ID number was typed (the console says so).
+    Column("entry_read_device", String(63), nullable=True),
+    Column("exit_read_device", String(63), nullable=True),
     Index(None, "project_id", "person_id"),
     Index(None, "person_id"),
     Index(None, "project_id", "enterprise_id"),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    # 班组 under a subcontractor (or the GC itself) on one project, with a leader (班组长).
+    Column("id", String(32), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("enterprise_id", String(32), ForeignKey("enterprises.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("leader_person_id", String(32), ForeignKey("persons.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("project_id", "enterprise_id", "name"),
+    Index(None, "project_id"),
 )
 
 gates = Table(
@@ -337,6 +370,8 @@ accounts = Table(
     Column("locked_until", UtcDateTime, nullable=True),
     Column("disabled", Boolean, nullable=False, server_default=false()),
     Column("created_at", UtcDateTime, nullable=False),
+    # The console's language for this account (zh-CN | en); NULL: from Accept-Language, else zh-CN.
+    Column("locale", String(8), nullable=True),
 )
 
 auth_tokens = Table(

@@ -140,6 +140,8 @@ async def test_lane_events_are_listed_newest_first_with_a_cursor(client: Client)
         "operator": None,
         "received_at": first["items"][0]["received_at"],
         "step_s": None,
+        "command_id": None,
+        "clock_suspect": False,
     }
     rest = await client.get("/api/v1/lane-events", params={"limit": "2", "cursor": first["next_cursor"]})
     body = await rest.json()
