@@ -67,7 +67,7 @@ class CommandRunner:
         if action is Action.REMOTE_OPEN:
             if self.service.disabled:
                 return self._result(command, False, "lane is disabled; enable it first")
-            self.service.remote_open(command.operator)
+            self.service.remote_open(command.operator, command.command_id)
             return self._result(command, True, "arm released")
         if action in (Action.DISABLE_LANE, Action.ENABLE_LANE):
             self.service.set_disabled(action is Action.DISABLE_LANE)

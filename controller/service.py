@@ -271,6 +271,7 @@ class LaneService:
         operator: str | None = None,
         person_id: str | None = None,
         step_s: float | None = None,
+        command_id: str | None = None,
     ) -> LaneEvent | None:
         """Journal what the lane did or saw; the record, or None if it could not be journaled. The
         gate has already acted: a journal failure is logged, never allowed to undo or block that."""
@@ -278,7 +279,8 @@ class LaneService:
         log.log(log_at, "lane %s: %s%s", self.config.lane, kind.value, f" (seq {ref_seq})" if ref_seq else "")
         try:
             record = self.journal.append(
-                lambda seq: self._lane_event(seq, kind, ref_seq, operator, person_id, step_s), passage=passage
+                lambda seq: self._lane_event(seq, kind, ref_seq, operator, person_id, step_s, command_id),
+                passage=passage,
             )
         except (JournalError, sqlite3.Error, OSError) as err:
             self.journal_fault = str(err)
@@ -301,6 +303,7 @@ class LaneService:
         operator: str | None,
         person_id: str | None = None,
         step_s: float | None = None,
+        command_id: str | None = None,
     ) -> LaneEvent:
         mono_ns, wall, synced, stepped = (
             self.clock.mono_ns(),
@@ -324,6 +327,7 @@ class LaneService:
             ref_seq=ref_seq,
             alert=kind in ALERT_LANE_EVENTS,
             operator=operator,
+            command_id=command_id,
             person_id=person_id,
             clock_stepped=stepped,
             step_s=step_s,
@@ -419,9 +423,10 @@ class LaneService:
         self.disabled = disabled
         self._report(LaneEventType.LANE_DISABLED if disabled else LaneEventType.LANE_ENABLED)
 
-    def remote_open(self, operator: str) -> None:
-        """Journaled like a swipe (who opened it is on the record), then the arm is released."""
-        if self._report(LaneEventType.REMOTE_OPEN, operator=operator) is None:
+    def remote_open(self, operator: str, command_id: str) -> None:
+        """Journaled like a swipe (who opened it, and the hub's command it answers, are on the
+        record: the hub attributes it by that id, never by time), then the arm is released."""
+        if self._report(LaneEventType.REMOTE_OPEN, operator=operator, command_id=command_id) is None:
             return  # not recorded, so not opened
         self._indication = indication_for(Reason.GRANTED)
         self._awaiting = None

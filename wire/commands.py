@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from wire.models import DeviceId, Label, WireModel
-
-COMMAND_ID_PATTERN = r"^[0-9a-f]{32}$"
+from wire.models import CommandId, DeviceId, Label, WireModel
 
 
 class Action(StrEnum):
@@ -34,7 +32,7 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 class Command(WireModel):
     kind: Literal["command"] = "command"
-    command_id: Annotated[str, Field(pattern=COMMAND_ID_PATTERN)]
+    command_id: CommandId
     device_id: DeviceId
     action: Action
     operator: Label
@@ -53,7 +51,7 @@ class Command(WireModel):
 
 class CommandResult(WireModel):
     kind: Literal["command_result"] = "command_result"
-    command_id: Annotated[str, Field(pattern=COMMAND_ID_PATTERN)]
+    command_id: CommandId
     device_id: DeviceId
     action: Action
     ok: bool

@@ -10,7 +10,7 @@ decides how far to trust ``wall_time``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -19,9 +19,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 HEX_DIGEST_PATTERN = r"^[0-9a-f]{64}$"
+COMMAND_ID_PATTERN = r"^[0-9a-f]{32}$"
 
 DeviceId = Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
 ProjectId = Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
+CommandId = Annotated[str, Field(pattern=COMMAND_ID_PATTERN)]
+"""A command's id (:class:`wire.commands.Command`), as a ``remote_open`` lane event names it."""
 INT64_MAX = 2**63 - 1
 Sequence = Annotated[int, Field(ge=1, le=INT64_MAX)]
 Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
@@ -197,6 +200,11 @@ class LaneEvent(WireModel):
     ref_seq: Sequence | None = None
     alert: bool = False
     operator: Label | None = None
+    command_id: CommandId | None = None
+    """On ``remote_open``: the hub's command the opening answers (the hub takes the operator from
+    its own record of it). Optional on the wire, refused elsewhere: a lane's journal decodes its
+    unsent records with this model, and a ``remote_open`` journaled before lanes sent command ids
+    must still load and be sent; the hub refuses one without an id (no command it can answer)."""
     clock_stepped: bool = False
     """As on :class:`AccessEvent`: the lane's time line does not vouch for ``wall_time``."""
     step_s: float | None = None
@@ -210,6 +218,8 @@ class LaneEvent(WireModel):
     def _ref_where_it_belongs(self) -> LaneEvent:
         if (self.type is LaneEventType.REMOTE_OPEN) != (self.operator is not None):
             raise ValueError("an operator goes with remote_open and nothing else")
+        if self.command_id is not None and self.type is not LaneEventType.REMOTE_OPEN:
+            raise ValueError("a command_id goes with remote_open and nothing else")
         if self.person_id is not None and self.type not in PERSON_LANE_EVENTS:
             raise ValueError(f"{self.type.value} cannot name a person")
         needs_ref = self.type in (LaneEventType.PASSAGE_CONFIRMED, LaneEventType.NOT_PASSED)
@@ -224,6 +234,65 @@ class LaneEvent(WireModel):
 
 JournalRecord = Annotated[AccessEvent | LaneEvent, Field(discriminator="kind")]
 """What travels on a device's event channel: either kind, told apart by ``kind``."""
+
+
+CARD_READ_PROBLEMS = frozenset({Reason.INVALID_ID_NUMBER, Reason.CARD_EXPIRED})
+"""What an office reader says is wrong with a card it read: the checks a lane makes before any
+roster lookup (the ID number's check digit, the card's validity), so the form can say so."""
+
+_CardText = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""A field of the card's text block as the module decoded it (may be empty): printable only."""
+
+
+class OfficeCardRead(WireModel):
+    """A card read at an office reader (a lane in registration mode, 进场/离场登记), for the console's
+    form to prefill: the card's text block, decoded, sent to the hub on purpose.
+
+    Personal data, unlike everything else a lane sends: the ID number whole (the form needs it to
+    register the person), the name, the address. It travels over the device's TLS link on its own
+    channel, is never journaled on the lane (a read that does not reach the hub is read again), and
+    the hub keeps it in memory for minutes only. The photo (1024 bytes of WLT, about 1.4 KB as
+    base64) is not sent: nothing at the hub can decode it without the vendor's licensed library, and
+    a picture the form cannot show is personal data moved for nothing.
+
+    ``read_id`` names the read (random, per read): QoS 1 may deliver it twice, the hub keeps it once.
+    ``problem`` is the lane's own finding (:data:`CARD_READ_PROBLEMS`), ``None`` for a good card.
+    """
+
+    kind: Literal["card_read"] = "card_read"
+    device_id: DeviceId
+    read_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    read_at: AwareDatetime
+    clock_synced: bool
+    card_kind: CardKind
+    name: _CardText
+    english_name: Annotated[str, Field(max_length=128, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    gender: Literal["1", "2", ""] = ""
+    nation: Annotated[str, Field(max_length=8, pattern=r"^[0-9A-Z]*$")] = ""
+    """GB 3304 nation code on a resident card (``01`` 汉); GB/T 2659 nationality on a foreigner's."""
+    birth_date: date | None = None
+    address: Annotated[str, Field(max_length=140, pattern=r"^[^\x00-\x1f\x7f]*$")] = ""
+    id_number: Annotated[str, Field(min_length=1, max_length=18, pattern=r"^[0-9A-Za-z]+$")]
+    issuer: _CardText = ""
+    valid_from: date | None = None
+    valid_to: date | None = None
+    """``None``: long-term (长期)."""
+    problem: Reason | None = None
+
+    @model_validator(mode="after")
+    def _a_card_problem(self) -> OfficeCardRead:
+        if self.card_kind is CardKind.CARD_UID:
+            raise ValueError("an office read is a certified ID-module read, never a card UID")
+        if self.problem is not None and self.problem not in CARD_READ_PROBLEMS:
+            raise ValueError(f"{self.problem.value!r} is not a card problem")
+        return self
+
+    def __repr__(self) -> str:  # never the ID number, name or address in a log or a traceback
+        return (
+            f"OfficeCardRead(device_id={self.device_id!r}, read_id={self.read_id!r}, problem={self.problem})"
+        )
+
+    __str__ = __repr__
 
 
 class ReaderState(StrEnum):
@@ -281,7 +350,7 @@ class StorageAck(WireModel):
     at: AwareDatetime
 
 
-Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck
+Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck | OfficeCardRead
 
 
 def utc_now() -> datetime:

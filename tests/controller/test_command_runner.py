@@ -74,6 +74,7 @@ async def test_remote_open_is_journaled_with_the_operator_and_releases_the_arm(h
     assert outbox.results[0] == outbox.results[1]
     opened = [e for e in lane_events(service) if e.type is LaneEventType.REMOTE_OPEN]
     assert len(opened) == 1 and opened[0].operator == "gc-0042-op"
+    assert opened[0].command_id == outbox.results[0].command_id  # the hub attributes it by this id
     assert service.pins.pin(17).state is True  # type: ignore[attr-defined]
     assert service.outputs.pulses == 1
 

@@ -1,10 +1,12 @@
+import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from controller.journal import Journal, JournalError
-from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
+from wire.models import AccessEvent, CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 
 def make_event(seq: int) -> AccessEvent:
@@ -77,3 +79,34 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(JournalError, match="cannot be opened"):
         Journal(path)
+
+
+def test_a_remote_open_journaled_before_command_ids_still_loads(tmp_path: Path) -> None:
+    """A lane upgraded with a remote_open unsent: its stored payload has no ``command_id`` key. It
+    loads (and is sent; the hub refuses it, having no command to answer), not a journal that fails
+    to decode and so never sends again."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    opened = journal.append(
+        lambda seq: LaneEvent(
+            device_id="lane-a1",
+            seq=seq,
+            boot_id="0f1e2d3c-boot",
+            mono_ns=1000,
+            wall_time=datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+            clock_synced=True,
+            project_id="P1",
+            lane="A1",
+            direction=Direction.IN,
+            type=LaneEventType.REMOTE_OPEN,
+            operator="gc-0042-op",
+        )
+    )
+    journal.close()
+    old = opened.model_dump(mode="json", exclude={"command_id"})
+    with sqlite3.connect(tmp_path / "j.sqlite3") as db:
+        db.execute("UPDATE events SET payload = ? WHERE seq = ?", (json.dumps(old).encode(), opened.seq))
+    db.close()
+
+    [loaded] = Journal(tmp_path / "j.sqlite3").pending(0, 10)
+    assert isinstance(loaded, LaneEvent)
+    assert loaded.type is LaneEventType.REMOTE_OPEN and loaded.command_id is None

@@ -246,3 +246,9 @@ def test_operator_only_on_remote_open() -> None:
         LaneEvent(**base, type="remote_open")
     with pytest.raises(ValueError, match="operator goes with remote_open"):
         LaneEvent(**base, type="tamper", operator="op-1")
+    with pytest.raises(ValueError, match="command_id goes with remote_open"):
+        LaneEvent(**base, type="tamper", command_id="ab" * 16)
+    with pytest.raises(ValueError, match="command_id"):
+        LaneEvent(**base, type="remote_open", operator="op-1", command_id="not-a-command-id")
+    opened = LaneEvent(**base, type="remote_open", operator="op-1", command_id="ab" * 16)
+    assert decode(Channel.EVENT, encode(opened)) == opened
