@@ -19,8 +19,16 @@ INVALID_ID_NUMBER = "invalid_id_number"
 BIRTH_DATE_MISMATCH = "birth_date_mismatch"
 EXIT_BEFORE_ENTRY = "exit_before_entry"
 INVALID_ENTERPRISE_NUMBER = "invalid_enterprise_number"
+GATE_DIRECTION_BOTH = "gate_direction_both"
+"""A gate placed with direction ``both``: a lane controller drives one direction (issue 14)."""
 MODEL_ERROR_CODES = frozenset(
-    {INVALID_ID_NUMBER, BIRTH_DATE_MISMATCH, EXIT_BEFORE_ENTRY, INVALID_ENTERPRISE_NUMBER}
+    {
+        INVALID_ID_NUMBER,
+        BIRTH_DATE_MISMATCH,
+        EXIT_BEFORE_ENTRY,
+        INVALID_ENTERPRISE_NUMBER,
+        GATE_DIRECTION_BOTH,
+    }
 )
 """Validation failures specific enough to be their own API code rather than ``invalid_body``."""
 

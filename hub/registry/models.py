@@ -32,6 +32,7 @@ from hub.auth.passwords import MAX_PASSWORD_LENGTH, WeakPassword, check_strength
 from hub.refusals import (
     BIRTH_DATE_MISMATCH,
     EXIT_BEFORE_ENTRY,
+    GATE_DIRECTION_BOTH,
     INVALID_ENTERPRISE_NUMBER,
     INVALID_ID_NUMBER,
 )
@@ -295,9 +296,15 @@ class AssignmentExit(In):
 
 
 class GateDirection(StrEnum):
+    """The one way a gate's lane lets people through: a lane controller drives one direction.
+
+    A ``both`` gate is refused here, up front, rather than accepted and then refused when its lane
+    enrols (issue 14). Databases from before may still hold ``both`` rows: attribution
+    (:mod:`hub.events.attribution`) and the site map still read them as either way, and enrolment
+    refuses them with ``gate_direction`` until the gate is placed again with ``in`` or ``out``."""
+
     IN = "in"
     OUT = "out"
-    BOTH = "both"
 
 
 class GateIn(In):
@@ -305,6 +312,17 @@ class GateIn(In):
     lane: Annotated[Label, Field(max_length=32)]
     direction: GateDirection
     name: Name64
+
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _one_direction(cls, value: object) -> object:
+        if value == "both":
+            raise PydanticCustomError(
+                GATE_DIRECTION_BOTH,
+                "一条通道只能是一个方向：in（进场）或 out（离场），不能是 both；进、出各登记一个闸机 / "
+                "a lane drives one direction, in or out, not both: register one gate per lane",
+            )
+        return value
 
 
 class InspectionIn(In):

@@ -29,6 +29,7 @@ from hub.registry.models import (
     DistrictIn,
     EnterpriseIn,
     EnterpriseKind,
+    GateDirection,
     GateIn,
     PartyIn,
     PartyRole,
@@ -310,7 +311,7 @@ class _Planter:
         placed = 0
         for project_id, devices in gates.items():
             for n, device_id in enumerate(devices, start=1):
-                direction = ("in", "out")[n % 2 == 0] if len(devices) > 1 else "both"
+                direction = GateDirection.OUT if n % 2 == 0 else GateDirection.IN  # a lone lane: in
                 data = GateIn(device_id=device_id, lane=f"lane-{n}", direction=direction, name=f"{n}号通道")
                 await self._registry.acting_for(self._city).place_gate(project_id, data)
                 placed += 1

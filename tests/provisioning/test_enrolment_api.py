@@ -139,6 +139,28 @@ async def test_tokens_only_for_the_accounts_own_gates(client: Client) -> None:
     assert status == 401
 
 
+async def test_gates_placed_in_and_out_over_the_api_enrol(client: Client) -> None:
+    """A gate is placed with one direction (``both`` is refused up front, tests/hub/registry);
+    each of an ``in`` and an ``out`` gate then enrols its lane with that direction. The ``both``
+    row above (lane-hz0042-a9) stands for an old database: refused at enrolment, as before."""
+    async with client.app[STORE].write("test: 报备") as conn:
+        await conn.execute(projects.update().where(projects.c.id == "P-0042").values(registered_at=utc_now()))
+    ops = await bearer(client, "ops")
+    for device_id, direction in (("lane-hz0042-b1", "in"), ("lane-hz0042-b2", "out")):
+        gate = {
+            "device_id": device_id,
+            "lane": device_id[-2:].upper(),
+            "direction": direction,
+            "name": "东门",
+        }
+        status, body = await post(client, "/api/v1/projects/P-0042/gates", gate, ops)
+        assert status == 201, body
+        token = await new_token(client, device_id)
+        status, bundle = await post(client, "/api/v1/enrolments", {"token": token, "csr": csr(device_id)})
+        assert status == 201, bundle
+        assert (bundle["lane"]["device_id"], bundle["lane"]["direction"]) == (device_id, direction)
+
+
 async def test_revocation_by_the_operator_is_audited(client: Client) -> None:
     token = await new_token(client)
     await post(client, "/api/v1/enrolments", {"token": token, "csr": csr()})

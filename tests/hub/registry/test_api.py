@@ -156,7 +156,7 @@ async def test_from_permit_to_inspection_over_http(client: Client, http_world: W
     )
     assert ended["exit_date"] == "2026-06-30" and ended["entry_date"] == "2026-04-10"
     # The operator places the lanes; the supervisor files an inspection the GC reads.
-    gate = {"device_id": "lane-c1", "lane": "north-1", "direction": "both", "name": "北门"}
+    gate = {"device_id": "lane-c1", "lane": "north-1", "direction": "in", "name": "北门"}
     assert (await call(client, "POST", "/api/v1/projects/site-c/gates", world.operator, gate, 201))[
         "lane"
     ] == "north-1"
@@ -499,3 +499,19 @@ async def test_persons_and_assignments_page_over_http(client: Client, http_world
                 break
             query = f"?limit=4&cursor={page['next_cursor']}"
         assert len(seen) == len(set(seen)) == total, path
+
+
+async def test_a_gate_for_both_directions_is_refused_up_front(client: Client, http_world: World) -> None:
+    """A lane controller drives one direction: ``both`` is refused when the gate is placed or
+    changed (naming the field, in Chinese first), not later when its lane enrols."""
+    world = http_world
+    gates = "/api/v1/projects/site-a/gates"
+    gate = {"device_id": "lane-d1", "lane": "east-1", "direction": "both", "name": "东门"}
+    message = await error(client, "POST", gates, world.operator, gate, 422, "gate_direction_both")
+    assert message.startswith("direction: 一条通道只能是一个方向") and "one gate per lane" in message
+    assert (await call(client, "GET", gates, world.operator))["items"] == []
+    placed = await call(client, "POST", gates, world.operator, {**gate, "direction": "out"}, 201)
+    assert placed["direction"] == "out"
+    await error(client, "POST", gates, world.operator, {**gate, "lane": "east-2"}, 422, "gate_direction_both")
+    [kept] = (await call(client, "GET", gates, world.operator))["items"]
+    assert (kept["lane"], kept["direction"]) == ("east-1", "out")

@@ -167,7 +167,10 @@ def test_assignment_dates_in_order() -> None:
 
 
 def test_gates_and_watchlist() -> None:
-    assert GateIn(device_id="lane-a1", lane="east-1", direction="both", name="东门").direction == "both"
+    assert GateIn(device_id="lane-a1", lane="east-1", direction="out", name="东门").direction == "out"
+    with pytest.raises(ValidationError) as err:
+        GateIn(device_id="lane-a1", lane="east-1", direction="both", name="东门")  # type: ignore[arg-type]
+    assert problems(err) == [("gate_direction_both", ("direction",))]
     with pytest.raises(ValidationError) as err:
         GateIn(device_id="Lane_A1", lane="east-1", direction="in", name="东门")
     assert problems(err)[0][1] == ("device_id",)
