@@ -200,7 +200,7 @@ class Ingest:
         unplaced: set[str] = set()
         for accepted, record in items:
             placement = placements.get(record.device_id)
-            outcome = attribute(record, placement, opens.get(record.device_id, ()))
+            outcome = attribute(record, placement, opens)
             if not isinstance(outcome, Refusal):
                 kept.append((accepted, outcome))
             elif placement is None:

@@ -3,9 +3,11 @@
 A lane's certificate proves which device published, nothing more: the payload's project, lane,
 direction and operator are what the device *claims*. The hub decides them from its own records
 instead, the device's registered placement (its row in ``gates``) and, for a ``remote_open``, the
-hub's own log of the commands it sent that device. Pure (records in, a value out) so each rule is
-testable without a store; the ingest looks the placements up once per batch and dead-letters a
-:class:`Refusal` with its reason.
+hub's own record of the command the event names by id (``command_id``: never matched by time, so a
+lane whose clock is hours off still has its opening attributed, and two commands close together are
+never confused). Pure (records in, a value out) so each rule is testable without a store; the ingest
+looks the placements and commands up once per batch and dead-letters a :class:`Refusal` with its
+reason.
 
 Reasons name the field and what the registry says (project ids and lane labels are not personal
 data), never a person or an operator's account name.
@@ -13,20 +15,16 @@ data), never a person or an operator's account name.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
+from wire.commands import Action
 from wire.models import AccessEvent, Direction, LaneEvent, LaneEventType
 
 JournalRecord = AccessEvent | LaneEvent
 
 BOTH_DIRECTIONS = "both"
 """A gate registered with this direction passes people either way: the event's own is kept."""
-
-COMMAND_CLOCK_SLACK = timedelta(minutes=2)
-"""How far the lane's clock may differ from the hub's when a ``remote_open`` is matched to the
-command it answers: a lane slightly behind records the opening a little before the hub issued it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +40,15 @@ class Placement:
 
 @dataclass(frozen=True, slots=True)
 class OpenCommand:
-    """A ``remote_open`` the hub issued to a device, from its command log."""
+    """A command the hub issued, from its command log, as a ``remote_open`` names it by id."""
 
+    command_id: str
+    device_id: str
+    action: str
     operator: str
-    issued_at: datetime
-    expires_at: datetime
+    answered_by: int | None = None
+    """The seq of the device's one ``remote_open`` that answers the command: the one stored
+    already, else the batch's first (:func:`claimed`); any other seq naming it is a replay."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +68,13 @@ UNPLACED = Refusal(
 
 
 def attribute(
-    record: JournalRecord, placement: Placement | None, opens: Sequence[OpenCommand] = ()
+    record: JournalRecord, placement: Placement | None, commands: Mapping[str, OpenCommand] | None = None
 ) -> JournalRecord | Refusal:
     """The record as the registry attributes it (the payload itself, once every field it claims
     agrees with the registry: no copy per event), or why it is refused.
 
-    ``placement`` is the device's gate (None: unplaced); ``opens`` the ``remote_open`` commands
-    the hub issued to the device (consulted only for a ``remote_open``).
+    ``placement`` is the device's gate (None: unplaced); ``commands`` the hub's commands the
+    batch's ``remote_open`` events name, by id (consulted only for a ``remote_open``).
     """
     if placement is None or placement.device_id != record.device_id:
         return UNPLACED
@@ -87,12 +89,43 @@ def attribute(
     if placement.direction != BOTH_DIRECTIONS and record.direction.value != placement.direction:
         return _contradicts("direction", f"the registry's gate is {placement.direction!r} only")
     if isinstance(record, LaneEvent) and record.type is LaneEventType.REMOTE_OPEN:
-        command = answered_command(record.wall_time, opens)
-        if command is None:
-            return _contradicts("operator", "the hub sent the device no remote_open this event can answer")
-        if record.operator != command.operator:
-            return _contradicts("operator", "the hub's command log names another operator")
+        refusal = _unanswered(record, (commands or {}).get(record.command_id or ""))
+        if refusal is not None:
+            return refusal
     return record  # its project and lane are the registry's (checked above), its direction the gate's
+
+
+def _unanswered(record: LaneEvent, command: OpenCommand | None) -> Refusal | None:
+    """Why ``record`` (a ``remote_open``) answers no command of the hub's, or None when it does.
+    The operator stored is the command's: the payload's is only compared with it."""
+    if record.command_id is None:
+        return _contradicts("command_id", "a remote_open must name the hub's command it answers")
+    if command is None or command.device_id != record.device_id:
+        return _contradicts("command_id", "the hub sent the device no command by that id")
+    if command.action != Action.REMOTE_OPEN.value:
+        return _contradicts("command_id", f"the hub's command by that id is a {command.action}")
+    if command.answered_by != record.seq:
+        return _contradicts("command_id", f"the command was answered already, by seq {command.answered_by}")
+    if record.operator != command.operator:
+        return _contradicts("operator", "the hub's command names another operator")
+    return None
+
+
+def claimed(commands: Iterable[OpenCommand], records: Iterable[JournalRecord]) -> dict[str, OpenCommand]:
+    """``commands`` by id, each with the seq that answers it: the stored answer's, else the lowest
+    seq of its device's ``remote_open`` events in ``records`` naming it (a lane answers a command
+    once: the hub's first sight of an answer is the answer, a later seq a replay)."""
+    firsts: dict[tuple[str, str], int] = {}
+    for r in records:
+        if isinstance(r, LaneEvent) and r.type is LaneEventType.REMOTE_OPEN and r.command_id is not None:
+            key = (r.device_id, r.command_id)
+            firsts[key] = min(r.seq, firsts.get(key, r.seq))
+    return {
+        c.command_id: c
+        if c.answered_by is not None
+        else replace(c, answered_by=firsts.get((c.device_id, c.command_id)))
+        for c in commands
+    }
 
 
 def refused_in_place(record: JournalRecord, placement: Placement) -> LaneEvent:
@@ -115,18 +148,6 @@ def refused_in_place(record: JournalRecord, placement: Placement) -> LaneEvent:
         type=LaneEventType.ATTRIBUTION_REFUSED,
         alert=True,
     )
-
-
-def answered_command(at: datetime, opens: Sequence[OpenCommand]) -> OpenCommand | None:
-    """The command a ``remote_open`` recorded at ``at`` answers: the latest issued no later than
-    ``at`` (allowing the lane's clock :data:`COMMAND_CLOCK_SLACK` behind the hub's) that had not
-    expired by then (the lane refuses an expired command, so it never opens for one)."""
-    candidates = [
-        c
-        for c in opens
-        if c.issued_at <= at + COMMAND_CLOCK_SLACK and at - COMMAND_CLOCK_SLACK <= c.expires_at
-    ]
-    return max(candidates, key=lambda c: c.issued_at, default=None)
 
 
 def _contradicts(field: str, registry_says: str) -> Refusal:

@@ -1,8 +1,9 @@
 """The registry's side of attribution (:mod:`hub.events.attribution`), read for one batch at once.
 
-One query for the placements of every device in a batch, and one for the ``remote_open`` commands
-of the devices whose batch holds a ``remote_open`` (none in the usual batch): never a query per
-event, which the ingest's throughput could not afford. Unscoped: the ingest is the hub itself.
+One query for the placements of every device in a batch, and one for the commands the batch's
+``remote_open`` events name by id (none in the usual batch), with the ``remote_open`` already
+stored for each: never a query per event, which the ingest's throughput could not afford.
+Unscoped: the ingest is the hub itself.
 
 The registry keeps a device's current placement only (``gates`` has no history), so "the
 placement at the event's time" is the placement when the batch arrives; a gate deleted since
@@ -13,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.events.attribution import COMMAND_CLOCK_SLACK, OpenCommand, Placement
-from hub.store.schema import device_commands, gates
-from wire.commands import Action
+from hub.events.attribution import OpenCommand, Placement, claimed
+from hub.store.schema import device_commands, gates, lane_events
 from wire.models import AccessEvent, LaneEvent, LaneEventType
 
 
@@ -33,22 +33,32 @@ async def placements_of(conn: AsyncConnection, device_ids: Collection[str]) -> d
 
 async def open_commands_for(
     conn: AsyncConnection, records: Sequence[AccessEvent | LaneEvent]
-) -> Mapping[str, list[OpenCommand]]:
-    """The ``remote_open`` commands the hub issued to each device that reports a ``remote_open``
-    in ``records``, around those events' times; no query when none does."""
-    opens = [r for r in records if isinstance(r, LaneEvent) and r.type is LaneEventType.REMOTE_OPEN]
-    if not opens:
+) -> Mapping[str, OpenCommand]:
+    """The hub's commands that the ``remote_open`` events in ``records`` name, by id, each with
+    the seq of the device's ``remote_open`` that answers it (:func:`~hub.events.attribution.claimed`);
+    no query when the batch holds none. An id the hub never issued is absent.
+
+    The stored answer is found through ``lane_events``' (type, wall_time) index: ``remote_open``
+    is a rare type, so the rows walked are the hub's remote opens, not the device's passages."""
+    named = {
+        r.command_id
+        for r in records
+        if isinstance(r, LaneEvent) and r.type is LaneEventType.REMOTE_OPEN and r.command_id is not None
+    }
+    if not named:
         return {}
-    earliest = min(r.wall_time for r in opens) - COMMAND_CLOCK_SLACK
-    latest = max(r.wall_time for r in opens) + COMMAND_CLOCK_SLACK
-    c = device_commands.c
-    query = select(c.device_id, c.operator, c.issued_at, c.expires_at).where(
-        c.device_id.in_(sorted({r.device_id for r in opens})),
-        c.action == Action.REMOTE_OPEN.value,
-        c.issued_at <= latest,
-        c.expires_at >= earliest,
+    c, e = device_commands.c, lane_events.c
+    answer = and_(
+        e.type == LaneEventType.REMOTE_OPEN.value, e.command_id == c.command_id, e.device_id == c.device_id
     )
-    found: dict[str, list[OpenCommand]] = {}
-    for device_id, operator, issued_at, expires_at in (await conn.execute(query)).all():
-        found.setdefault(device_id, []).append(OpenCommand(operator, issued_at, expires_at))
-    return found
+    query = (
+        select(c.command_id, c.device_id, c.action, c.operator, e.seq)
+        .select_from(device_commands.outerjoin(lane_events, answer))
+        .where(c.command_id.in_(sorted(named)))
+        .order_by(c.command_id, e.seq)
+    )
+    found: dict[str, OpenCommand] = {}
+    for command_id, device_id, action, operator, seq in (await conn.execute(query)).all():
+        answered_by = None if seq is None else int(seq)
+        found.setdefault(command_id, OpenCommand(command_id, device_id, action, operator, answered_by))
+    return claimed(found.values(), records)

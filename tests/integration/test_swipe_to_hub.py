@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiomqtt
@@ -46,6 +47,10 @@ DUTY = "city-duty"
 """The account the site's API client is logged in as."""
 LANE_TIME = site_time(2026, 11, 24, 10, 0)
 """The lane's clock: a working morning, whatever the hour the suite runs at."""
+HUB_TIME = LANE_TIME + timedelta(hours=3)
+"""The hub's clock, hours ahead of its lane's (a lane that lost NTP): the hub attributes a
+remote_open by the command id it answers, never by time. Ahead, not behind: a lane hours ahead
+would refuse every command as expired on its own clock, before any opening."""
 
 
 @dataclass
@@ -70,9 +75,6 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
     headers = await headers_for_new_account(database_url, username=DUTY)  # the API's reader: the city
     async with await Store.open(database_url) as store:
         await place_lanes(store, [("lane-it-1", "P-IT")], direction="in")
-    # One time for the site, as NTP gives the hub and its lanes: the hub matches a lane's
-    # remote_open to the command it issued by their times (hub.events.attribution).
-    clock = FakeClock(LANE_TIME)
     app = create_app(
         HubConfig(
             database_url=database_url,
@@ -80,7 +82,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
             mqtt_port=broker.port,
             batch_window_s=0.005,
         ),
-        clock=clock,
+        clock=FakeClock(HUB_TIME),
     )
     client = TestClient(TestServer(app), headers=headers)
     await client.start_server()
@@ -101,7 +103,9 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
         f'[mqtt]\nhost = "{broker.host}"\nport = {broker.port}\n'
     )
     pins = MockFactory()
-    lane = build_service(load_config(tmp_path / "controller.toml"), pin_factory=pins, clock=clock)
+    lane = build_service(
+        load_config(tmp_path / "controller.toml"), pin_factory=pins, clock=FakeClock(LANE_TIME)
+    )
     events: list[AccessEvent] = []
     lane.observers.append(lambda record: events.append(record) if isinstance(record, AccessEvent) else None)
     lane.registered = registered  # type: ignore[attr-defined]

@@ -72,32 +72,88 @@ async def test_a_fire_alarm_claiming_another_project_is_refused(store: Store) ->
     await _refused_in_place(store, "project_id")
 
 
-def _remote_open(seq: int, operator: str) -> LaneEvent:
-    event = make_lane_event(seq, LaneEventType.LANE_ENABLED, device_id=LANE_X, project_id="proj-x")
-    return LaneEvent.model_validate({**event.model_dump(), "type": "remote_open", "operator": operator})
+COMMAND_ID = "0" * 32
 
 
-async def test_a_remote_open_naming_an_operator_who_sent_no_command_is_refused(store: Store) -> None:
-    issued = BASE_TIME
+def _remote_open(
+    seq: int, operator: str = "operator-1", command_id: str = COMMAND_ID, *, hours_off: int = 0
+) -> LaneEvent:
+    event = make_lane_event(
+        seq,
+        LaneEventType.LANE_ENABLED,
+        device_id=LANE_X,
+        project_id="proj-x",
+        wall_time=BASE_TIME + timedelta(hours=hours_off, seconds=seq),
+    )
+    return LaneEvent.model_validate(
+        {**event.model_dump(), "type": "remote_open", "operator": operator, "command_id": command_id}
+    )
+
+
+async def _issue(store: Store, command_id: str = COMMAND_ID, device_id: str = LANE_X) -> None:
+    """The hub's record of a remote open it sent ``device_id`` for operator-1, at BASE_TIME."""
     async with store.write("test command") as conn:
         await command_log.record(
             conn,
             Command(
-                command_id="0" * 32,
-                device_id=LANE_X,
+                command_id=command_id,
+                device_id=device_id,
                 action=Action.REMOTE_OPEN,
                 operator="operator-1",
-                issued_at=issued,
-                expires_at=issued + timedelta(minutes=1),
+                issued_at=BASE_TIME,
+                expires_at=BASE_TIME + timedelta(minutes=1),
             ),
         )
+
+
+async def _remote_opens(store: Store) -> list[tuple[int, str | None]]:
+    events = (await InternalEventReads(store).lane_events(limit=10)).items
+    return sorted((e.seq, e.operator) for e in events if e.type == "remote_open")
+
+
+async def test_a_remote_open_naming_an_operator_who_sent_no_command_is_refused(store: Store) -> None:
+    await _issue(store)
     await _publish(store, _remote_open(1, "operator-2"))
     await _refused_in_place(store, "operator")
     await _publish(store, _remote_open(2, "operator-1"))  # the command's own operator: stored
-    opened = [
-        e for e in (await InternalEventReads(store).lane_events(limit=10)).items if e.type == "remote_open"
-    ]
-    assert [(e.seq, e.operator) for e in opened] == [(2, "operator-1")]
+    assert await _remote_opens(store) == [(2, "operator-1")]
+
+
+async def test_a_remote_open_from_a_lane_whose_clock_is_hours_off_is_attributed(store: Store) -> None:
+    await _issue(store)
+    _, acks = await _publish(store, _remote_open(1, hours_off=-3))
+    assert await _remote_opens(store) == [(1, "operator-1")]
+    assert await InternalEventReads(store).dead_letters() == []
+    assert [(a.device_id, a.through_seq) for _, a in acks.acks] == [(LANE_X, 1)]
+
+
+async def test_a_remote_open_naming_a_forged_command_id_is_refused(store: Store) -> None:
+    await _issue(store)
+    await _publish(store, _remote_open(1, command_id="f" * 32))
+    await _refused_in_place(store, "command_id")
+
+
+async def test_a_remote_open_naming_another_lanes_command_is_refused(store: Store) -> None:
+    await _issue(store, device_id="lane-y01")
+    await _publish(store, _remote_open(1))
+    await _refused_in_place(store, "command_id")
+
+
+async def test_a_replayed_command_id_is_refused_and_a_resend_is_a_duplicate(store: Store) -> None:
+    await _issue(store)
+    await _publish(store, _remote_open(1))
+    ingest, _ = await _publish(store, _remote_open(1), _remote_open(2))  # a resend, then a replay
+    assert ingest.counters.duplicates == 1
+    [letter] = await InternalEventReads(store).dead_letters()
+    assert letter.reason.startswith("command_id in the payload contradicts the registry")
+    assert await _remote_opens(store) == [(1, "operator-1")]
+
+
+async def test_a_command_id_answered_twice_in_one_batch_opens_once(store: Store) -> None:
+    await _issue(store)
+    await _publish(store, _remote_open(2), _remote_open(1))
+    assert await _remote_opens(store) == [(1, "operator-1")]
+    assert len(await InternalEventReads(store).dead_letters()) == 1
 
 
 async def test_a_lane_whose_gate_was_deleted_stores_nothing_and_is_not_acknowledged(store: Store) -> None:

@@ -12,8 +12,8 @@ from hub.events.attribution import (
     OpenCommand,
     Placement,
     Refusal,
-    answered_command,
     attribute,
+    claimed,
     refused_in_place,
 )
 from tests.hub.factories import BASE_TIME, make_event, make_lane_event
@@ -22,14 +22,26 @@ from wire.models import Direction, LaneEvent, LaneEventType
 PLACED = Placement(device_id="lane-t01", project_id="proj-1", lane="A1", direction="in")
 
 
-def _remote_open(operator: str, seconds: int = 10) -> LaneEvent:
-    event = make_lane_event(5, LaneEventType.LANE_ENABLED, wall_time=BASE_TIME + timedelta(seconds=seconds))
-    return LaneEvent.model_validate({**event.model_dump(), "type": "remote_open", "operator": operator})
+COMMAND_ID = "c0" * 16
 
 
-def _command(operator: str, issued_s: int, ttl_s: int = 60) -> OpenCommand:
-    issued = BASE_TIME + timedelta(seconds=issued_s)
-    return OpenCommand(operator=operator, issued_at=issued, expires_at=issued + timedelta(seconds=ttl_s))
+def _remote_open(
+    operator: str, seconds: int = 10, *, seq: int = 5, command_id: str | None = COMMAND_ID
+) -> LaneEvent:
+    event = make_lane_event(seq, LaneEventType.LANE_ENABLED, wall_time=BASE_TIME + timedelta(seconds=seconds))
+    return LaneEvent.model_validate(
+        {**event.model_dump(), "type": "remote_open", "operator": operator, "command_id": command_id}
+    )
+
+
+def _command(
+    operator: str = "operator-1",
+    *,
+    device_id: str = "lane-t01",
+    action: str = "remote_open",
+    answered_by: int | None = 5,
+) -> dict[str, OpenCommand]:
+    return {COMMAND_ID: OpenCommand(COMMAND_ID, device_id, action, operator, answered_by)}
 
 
 def test_an_event_that_agrees_with_its_placement_is_stored_as_the_registry_says() -> None:
@@ -77,32 +89,71 @@ def test_a_gate_for_both_directions_keeps_the_events_own(direction: Direction) -
 
 def test_a_remote_open_takes_the_operator_of_the_command_it_answers() -> None:
     event = _remote_open("operator-1")
-    assert attribute(event, PLACED, [_command("operator-1", issued_s=5)]) == event
+    assert attribute(event, PLACED, _command("operator-1")) == event
 
 
-def test_a_remote_open_naming_an_operator_who_sent_no_command_is_refused() -> None:
-    refusal = attribute(_remote_open("operator-2"), PLACED, [_command("operator-1", issued_s=5)])
-    assert isinstance(refusal, Refusal) and refusal.reason.startswith("operator ")
+@pytest.mark.parametrize("hours", [-3, 3, 24 * 400])
+def test_a_remote_open_is_matched_by_id_whatever_the_lanes_clock_says(hours: int) -> None:
+    event = _remote_open("operator-1", seconds=hours * 3600)
+    assert attribute(event, PLACED, _command("operator-1")) == event
+
+
+def test_a_remote_open_naming_an_operator_other_than_the_commands_is_refused() -> None:
+    refusal = attribute(_remote_open("operator-2"), PLACED, _command("operator-1"))
+    assert isinstance(refusal, Refusal) and refusal.contradiction and refusal.reason.startswith("operator ")
     assert "operator-1" not in refusal.reason and "operator-2" not in refusal.reason
 
 
-def test_a_remote_open_with_no_command_behind_it_is_refused() -> None:
-    refusal = attribute(_remote_open("operator-1"), PLACED, [])
-    assert isinstance(refusal, Refusal) and refusal.reason.startswith("operator ")
+def _refusal_of(event: LaneEvent, commands: dict[str, OpenCommand]) -> str:
+    refusal = attribute(event, PLACED, commands)
+    assert isinstance(refusal, Refusal) and refusal.contradiction
+    return refusal.reason
 
 
-def test_the_answered_command_is_the_latest_issued_before_the_event_and_not_expired() -> None:
-    at = BASE_TIME + timedelta(seconds=600)
-    old = _command("operator-1", issued_s=0, ttl_s=60)  # expired long before
-    current = _command("operator-2", issued_s=590)
-    future = _command("operator-3", issued_s=900)  # issued after the opening
-    assert answered_command(at, [old, current, future]) == current
-    assert answered_command(at, [old, future]) is None
+def test_a_remote_open_naming_no_command_is_refused() -> None:
+    """What a lane journaled before it sent command ids: no command the hub can take it from."""
+    assert _refusal_of(_remote_open("operator-1", command_id=None), _command()).startswith("command_id ")
 
 
-def test_a_lane_clock_slightly_behind_still_matches_its_command() -> None:
-    at = BASE_TIME + timedelta(seconds=100)
-    assert answered_command(at, [_command("operator-1", issued_s=130)]) is not None
+def test_a_forged_command_id_is_refused() -> None:
+    assert "no command by that id" in _refusal_of(
+        _remote_open("operator-1", command_id="f0" * 16), _command()
+    )
+
+
+def test_another_devices_command_is_refused() -> None:
+    reason = _refusal_of(_remote_open("operator-1"), _command(device_id="lane-t02"))
+    assert "no command by that id" in reason
+
+
+def test_a_command_other_than_a_remote_open_is_refused() -> None:
+    assert "is a reboot" in _refusal_of(_remote_open("operator-1"), _command(action="reboot"))
+
+
+def test_a_second_remote_open_answering_one_command_is_a_replay() -> None:
+    replay = _remote_open("operator-1", seq=9)
+    assert "answered already, by seq 5" in _refusal_of(replay, _command(answered_by=5))
+
+
+def test_the_batchs_first_remote_open_claims_an_unanswered_command() -> None:
+    first, again = _remote_open("operator-1", seq=7), _remote_open("operator-1", seq=8)
+    unanswered = _command(answered_by=None)[COMMAND_ID]
+    commands = claimed([unanswered], [again, first, make_event(6)])
+    assert commands[COMMAND_ID].answered_by == 7
+    assert attribute(first, PLACED, commands) == first
+    assert attribute(first, PLACED, commands) == first  # a resend of the answer: the store's duplicate
+    assert isinstance(attribute(again, PLACED, commands), Refusal)
+
+
+def test_a_stored_answer_keeps_its_claim() -> None:
+    answered = _command(answered_by=3)[COMMAND_ID]
+    assert claimed([answered], [_remote_open("operator-1", seq=4)])[COMMAND_ID].answered_by == 3
+
+
+def test_another_devices_remote_open_does_not_claim_a_command() -> None:
+    unanswered = _command(answered_by=None)[COMMAND_ID]
+    foreign = _remote_open("operator-1").model_copy(update={"device_id": "lane-t02"})
+    assert claimed([unanswered], [foreign])[COMMAND_ID].answered_by is None
 
 
 def test_a_lane_may_not_report_an_attribution_refusal_itself() -> None:
