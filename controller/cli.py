@@ -26,6 +26,7 @@ from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError
 from controller.outputs import LaneOutputs
 from controller.readers.serial_module import SerialIdModule
+from controller.registration import OfficeReader, masked_show
 from controller.roster_store import load_roster
 from controller.roster_sync import RosterSync
 from controller.selftest import report, run_selftest
@@ -169,6 +170,14 @@ def build_service(
     commands = CommandRunner(service, uplink.send, executed=executed, resync=resync, restart=_restart_service)
     uplink.on(Channel.COMMAND, commands)
     _site_link(config, service, uplink)
+    if config.mode == "registration":
+        service.office = OfficeReader(
+            config.device_id,
+            send=uplink.send,
+            now=service.time.now,
+            synced=clock.synced,
+            show=masked_show(service.feedback) if service.feedback is not None else None,
+        )
     log.info(
         "lane %s (%s, %s) ready: roster v%d with %d entries, journal backlog %d",
         config.lane,

@@ -228,6 +228,11 @@ class ControllerConfig(_Section):
     """With a rotation sensor: how long a granted person has to pass before it is "granted, not passed"."""
     rotation_sensor: bool = True
     """Use the board's rotation input (if the board has one) to confirm passages."""
+    mode: Literal["access", "registration"] = "access"
+    """``registration``: an office reader (进场/离场登记) at the site office, not a turnstile. It
+    reads cards and sends each read to the hub for the console's registration form
+    (:mod:`controller.registration`); it decides nothing, opens no relay and journals no access
+    event. Placed at a gate of its project and enrolled like any lane."""
     readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()

@@ -33,7 +33,7 @@ from controller.core.decision import Lane, Swipe, Verdict, decide
 from controller.core.gate import Effect, GateInput, GateState, Turnstile
 from controller.core.indication import SYSTEM_FAULT, indication_for
 from controller.core.passback import Passage, PassbackBook
-from controller.core.policy import AntiPassback
+from controller.core.policy import AntiPassback, Policy
 from controller.core.roster import Roster
 from controller.device_state import DeviceState
 from controller.feedback.names import person_of
@@ -41,6 +41,7 @@ from controller.feedback.state import LaneFacts
 from controller.inputs import LaneInputs
 from controller.journal import Journal, JournalError, Record
 from controller.outputs import LaneOutputs
+from controller.registration import OfficeReader
 from controller.site_sync import SiteLink
 from controller.supervision import Notifier, supervise
 from controller.uplink import Uplink
@@ -127,9 +128,13 @@ class LaneService:
         monotonic line, the line when it steps (controller.core.timeline)."""
         self.uplink = uplink
         self.observers = list(observers)
-        self.policy = config.policy.to_policy()
+        self.bootstrap_policy = config.policy.to_policy()
+        """The configuration's policy: only until the first roster that carries the project's site rules."""
         journal.stamp_untimed(clock.wall())  # passages journaled before they carried a time
         self.passback = PassbackBook(journal.passage_records())
+        self.office: OfficeReader | None = None
+        """Set (by ``build_service``) on a lane in registration mode: each card read goes to the
+        hub for the registration form instead of being decided (:mod:`controller.registration`)."""
         self.site: SiteLink | None = None
         """The lane's link to its site (set by ``build_service`` when passages are shared): its
         siblings' passages reach ``passback`` through it, and it says whether to trust them."""
@@ -145,6 +150,11 @@ class LaneService:
         self.started_ns = clock.mono_ns()
         self.decisions = 0
         self.read_failures = 0
+
+    @property
+    def policy(self) -> Policy:
+        """The site rules signed with the running roster (swapped in with it), else the bootstrap."""
+        return self.roster.policy or self.bootstrap_policy
 
     def handle(self, card: CardRead) -> AccessEvent:
         digest, kind, swipe = _swipe_facts(card, self.site_key, self.roster, self.passback)
@@ -385,6 +395,12 @@ class LaneService:
                     self.feedback.decided(Reason.UNREADABLE_CARD)
                 continue
             if not isinstance(card, IdentityCard | CardUid):
+                continue
+            if self.office is not None:  # registration mode (controller.registration): read, never decide
+                if isinstance(card, IdentityCard):
+                    await self.office.read(card)
+                elif self.feedback is not None:
+                    self.feedback.decided(Reason.CREDENTIAL_NOT_ACCEPTED)  # a UID names nobody to register
                 continue
             try:
                 self.handle(card)

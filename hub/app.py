@@ -21,6 +21,7 @@ from aiohttp import web
 
 from hub.api import enrolment, limits, workflows
 from hub.api.auth_middleware import auth_middleware
+from hub.api.card_reads import CARD_READS
 from hub.api.error_responses import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
@@ -30,6 +31,7 @@ from hub.devices.command_desk import CommandDesk
 from hub.downlink import Downlink
 from hub.ingest import ChannelHandler, Ingest
 from hub.paho_tables import install as share_paho_property_tables
+from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry import IdVault, RegistryDesk, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
@@ -60,6 +62,7 @@ def create_app(
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
     limits.install(app)
+    app[CARD_READS] = CardReads(clock=app[CLOCK])  # in memory only: personal data for minutes
     setup_routes(app)
     app.on_startup.append(workflows.open_vault)
     app.cleanup_ctx.append(_store_lifetime)
@@ -154,6 +157,7 @@ async def _ingest_lifetime(
             Channel.ROSTER_STATUS: roster_status,
             Channel.SITE_REQUEST: site_request,
             **handlers,
+            Channel.CARD_READ: CardReadIngest(app[STORE], app[CARD_READS]),
         },
         clock=clock,
         on_stored=stored,

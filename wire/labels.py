@@ -31,6 +31,16 @@ class LaneState(StrEnum):
     """The lane cannot record passages (its journal): it refuses everyone; the site office must come."""
 
 
+class OfficeRead(StrEnum):
+    """What an office reader (a lane in registration mode, 进场/离场登记) says after a card: it
+    decides nothing, it only reads the card for the site office's form."""
+
+    CARD_READ = "card_read"
+    """Sent to the hub: the form shows it (with the card's problem, if it has one)."""
+    NOT_SENT = "card_read_not_sent"
+    """The link to the hub is down: the read went nowhere, the card must be read again."""
+
+
 class Tone(StrEnum):
     """How the screen colours an entry: a worker reads green and red before any word."""
 
@@ -57,8 +67,8 @@ class WorkerLabel:
     tone: Tone
 
 
-Subject = Reason | LaneState
-"""What a label is for: a decision's reason, or the lane's state while idle."""
+Subject = Reason | LaneState | OfficeRead
+"""What a label is for: a decision's reason, the lane's state while idle, or an office reader's read."""
 
 
 def _label(
@@ -180,6 +190,18 @@ LABELS: dict[Subject, WorkerLabel] = {
         ("系统故障", "System fault"),
         ("暂停通行，请联系项目部", "No passage for now: call the site office"),
         ("系统故障，请联系项目部", "System fault, please call the site office"),
+    ),
+    OfficeRead.CARD_READ: _label(
+        N,  # not green: nobody is let through anything
+        ("已读卡", "Card read"),
+        ("请在电脑上核对并确认登记", "Check and confirm the registration on the computer"),
+        ("已读卡", "Card read"),
+    ),
+    OfficeRead.NOT_SENT: _label(
+        R,
+        ("读卡未上传", "Card read not sent"),
+        ("网络离线，请恢复网络后重新读卡", "Offline: read the card again once the network is back"),
+        ("网络离线，请重新读卡", "Offline, please read the card again"),
     ),
 }
 del P, R, N, A

@@ -27,6 +27,8 @@ class Channel(StrEnum):
     COMMAND_RESULT = "command_result"
     SITE_REQUEST = "site_request"
     """A lane asks for its site's news (on every connection): the hub answers on ``site``."""
+    CARD_READ = "card_read"
+    """An office reader's card read (:class:`wire.models.OfficeCardRead`), for the registration form."""
     # hub → device
     ACK = "ack"
     ROSTER = "roster"
@@ -44,6 +46,7 @@ UP_CHANNELS = frozenset(
         Channel.ROSTER_STATUS,
         Channel.COMMAND_RESULT,
         Channel.SITE_REQUEST,
+        Channel.CARD_READ,
     }
 )
 DOWN_CHANNELS = frozenset({Channel.ACK, Channel.ROSTER, Channel.COMMAND, Channel.SITE})

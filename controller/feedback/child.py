@@ -25,7 +25,7 @@ from typing import Any
 from controller.feedback.build import FeedbackSetup, local_feedback
 from controller.feedback.names import MaskedName
 from controller.feedback.worker import Feedback
-from wire.labels import LaneState, Subject
+from wire.labels import LaneState, OfficeRead, Subject
 from wire.models import Reason
 
 log = logging.getLogger("sitegate.feedback")
@@ -64,9 +64,8 @@ def _report(feedback: Feedback, stop: threading.Event) -> None:
 
 def dispatch(feedback: Feedback, message: dict[str, Any]) -> None:
     if "show" in message:
-        subject: Subject = (
-            Reason(message["show"]) if message.get("kind") == "reason" else LaneState(message["show"])
-        )
+        kinds: dict[str, type[Subject]] = {"reason": Reason, "office": OfficeRead}
+        subject: Subject = kinds.get(message.get("kind", ""), LaneState)(message["show"])
         person = message.get("person")
         feedback._show(subject, MaskedName(person) if person else None, int(message["level"]))
     elif "idle" in message:

@@ -23,7 +23,7 @@ from controller.feedback.build import FeedbackSetup
 from controller.feedback.names import MaskedName
 from controller.feedback.worker import Feedback, _Fault
 from wire.clock import Clock
-from wire.labels import LaneState, Subject
+from wire.labels import LaneState, OfficeRead, Subject
 from wire.models import Reason
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,13 @@ class FeedbackProcess(Feedback):
         self._write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
 
     def _show(self, subject: Subject, person: MaskedName | None, level: int) -> None:
-        kind = "reason" if isinstance(subject, Reason) else "state"
+        kind = (
+            "reason"
+            if isinstance(subject, Reason)
+            else "office"
+            if isinstance(subject, OfficeRead)
+            else "state"
+        )
         self._send({"show": subject.value, "kind": kind, "person": person, "level": level})
 
     def _idle(self, state: LaneState, speak: bool, level: int) -> None:

@@ -28,7 +28,7 @@ from controller.feedback.screens import Screen, screen_for
 from controller.feedback.state import LaneFacts, lane_state
 from controller.feedback.voice import Levels, Player, Prompts
 from wire.clock import Clock
-from wire.labels import LaneState, Subject
+from wire.labels import LaneState, OfficeRead, Subject
 from wire.models import Direction, Reason
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,10 @@ class Feedback:
     def decided(self, reason: Reason, person: MaskedName | None = None) -> None:
         """A decision to show and say; returns at once, whatever the display and the sound card do."""
         self._show(reason, person, self.level())
+
+    def office_read(self, subject: OfficeRead, person: MaskedName | None = None) -> None:
+        """An office reader's card read (registration mode): "card read", or "not sent"."""
+        self._show(subject, person, self.level())
 
     def lane_state(self, state: LaneState) -> None:
         """The idle screen; a change is spoken, except the return to ready from starting up."""

@@ -47,6 +47,9 @@ ASSIGN: Final = frozenset({Role.GC_PROJECT, Role.SUB_PROJECT, Role.ENTERPRISE})
 LOOKUP_PERSON: Final = REGISTER_PERSON | ASSIGN
 """Only those who register or assign people find an already registered one by ID number (by
 need: throttled per account and audited, hub.api.registry and hub.registry.people)."""
+CARD_READS: Final = (Role.GC_PROJECT, Role.SUB_PROJECT)
+"""The office readers' card reads (进场/离场登记 with the card, whole ID numbers): the project
+departments that register people on their project, each on its own (:mod:`hub.api.card_reads`)."""
 PLACE_GATE: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.OPERATOR})
 READ_GATES: Final = frozenset(Role)
 """Gates are devices: the operator sees them too (but not the people behind them)."""

@@ -6,15 +6,15 @@ import re
 
 import pytest
 
-from wire.labels import DIRECTION_NAMES, LABELS, LaneState, Tone, label_for
+from wire.labels import DIRECTION_NAMES, LABELS, LaneState, OfficeRead, Tone, label_for
 from wire.models import Direction, Reason
 
-SUBJECTS = [*Reason, *LaneState]
+SUBJECTS = [*Reason, *LaneState, *OfficeRead]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.mark.parametrize("subject", SUBJECTS, ids=str)
-def test_every_reason_and_idle_state_has_both_languages(subject: Reason | LaneState) -> None:
+def test_every_reason_and_idle_state_has_both_languages(subject: Reason | LaneState | OfficeRead) -> None:
     label = label_for(subject)
     for text in (label.verdict, label.next_step, label.spoken):
         assert HAN.search(text.zh), f"{subject}: {text.zh!r} is not Chinese"
