@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import random
 import ssl
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 
@@ -242,10 +243,16 @@ class Ingest:
         self._counters.lane_events += result.new_lane_events
         self._counters.duplicates += result.duplicates
         if self._on_stored is not None:
+            # A seq conflict was not stored; a clock-suspect record is no passage to pass on.
             refused = {(c.device_id, c.seq, c.kind) for c in result.conflicts}
             records = (
-                [r for _, r in items if (r.device_id, r.seq, r.kind) not in refused]
-                if refused
+                [
+                    r
+                    for _, r in items
+                    if (r.device_id, r.seq, r.kind) not in refused
+                    and (r.device_id, r.seq) not in result.suspect
+                ]
+                if refused or result.suspect
                 else [r for _, r in items]
             )
             try:
@@ -254,6 +261,8 @@ class Ingest:
                 log.exception("the stored-batch hook failed")
         for alert in result.alerts:
             log.warning("alert from %s lane %s: %s", alert.device_id, alert.lane, alert.type.value)
+        for device_id, count in sorted(Counter(device_id for device_id, _ in result.suspect).items()):
+            log.warning("%d records from %s stored clock-suspect (time not believed)", count, device_id)
         await self._reject_conflicts(items, result.conflicts)
         return dict(result.watermarks)
 

@@ -211,10 +211,12 @@ migration 0005 (which gave older rows their wall time)."""
 
 
 def _passage_query() -> Any:
+    """Granted events of registered people whose time is believed: a ``clock_suspect`` event
+    (hub.events.time_bounds) is kept in the record but is never a passage."""
     a = access_events.c
     return select(
         a.project_id, a.person_id, _PASSAGE_TIME.label("wall_time"), a.device_id, a.direction
-    ).where(a.decision == GRANTED, a.person_id.is_not(None))
+    ).where(a.decision == GRANTED, a.person_id.is_not(None), a.clock_suspect.is_(False))
 
 
 _PASSAGES_OF_DAY = _passage_query().where(

@@ -102,7 +102,8 @@ class Oversight:
             return await statistics.registration(conn, district)
 
     async def entries_per_hour(self, project_id: str, day: date) -> list[int]:
-        """Granted ``in`` passages per site-local hour of ``day`` (24 values) the account may see."""
+        """Granted ``in`` passages per site-local hour of ``day`` (24 values) the account may see;
+        a ``clock_suspect`` event is not a passage (hub.events.time_bounds)."""
         a = access_events.c
         start = datetime.combine(day, time(0), tzinfo=SITE_ZONE)
         query = select(a.wall_time).where(
@@ -111,6 +112,7 @@ class Oversight:
             a.decision == "granted",
             a.wall_time >= start,
             a.wall_time < start + timedelta(days=1),
+            a.clock_suspect.is_(False),
             self._person_records(a.project_id, a.person_id),
         )
         async with self._store.read("entries_per_hour") as conn:

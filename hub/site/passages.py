@@ -13,7 +13,9 @@ tables keep neither ``passage`` nor the person on a lane event, so the same rule
 they do keep. A device that reported any passage outcome (confirmed or not passed) in the window
 has a rotation sensor: its grants count only through a ``passage_confirmed`` that refers to them.
 Any other device counts its grants as passages. Only each person's latest passage is sent: a lane
-takes nothing older than what it holds anyway.
+takes nothing older than what it holds anyway. A record whose time the hub does not believe
+(``clock_suspect``, :mod:`hub.events.time_bounds`) is never a passage: the ingest leaves it out of
+the live batch, the catch-up out of its reads.
 """
 
 from __future__ import annotations
@@ -129,13 +131,17 @@ async def recent_passages(
                 a.wall_time >= since - GRANT_BEFORE_OUTCOME,
                 a.decision == Decision.GRANTED.value,
                 a.person_id.is_not(None),
+                a.clock_suspect.is_(False),
             )
         )
     ).all()
     outcomes = (
         await conn.execute(
             select(e.device_id, e.seq, e.type, e.ref_seq, e.wall_time).where(
-                e.device_id.in_(devices), e.wall_time >= since, e.type.in_(_OUTCOMES)
+                e.device_id.in_(devices),
+                e.wall_time >= since,
+                e.type.in_(_OUTCOMES),
+                e.clock_suspect.is_(False),
             )
         )
     ).all()

@@ -10,7 +10,7 @@ a seq keeps it; a record of the other kind with the same seq comes back as a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -29,12 +29,24 @@ Key = tuple[str, int]
 TABLES: Mapping[str, Table] = {"access_event": access_events, "lane_event": lane_events}
 
 
-def _row(record: JournalRecord, received_at: datetime, times: Mapping[Key, datetime]) -> dict[str, Any]:
+Suspect = Callable[[JournalRecord, datetime], bool]
+"""Whether a record's time, at its corrected time, is not to be believed (the caller's policy:
+:mod:`hub.events.time_bounds`); such a record is stored with ``clock_suspect`` set."""
+
+
+def _believed(record: JournalRecord, at: datetime) -> bool:
+    return False
+
+
+def _row(
+    record: JournalRecord, received_at: datetime, times: Mapping[Key, datetime], suspect: Set[Key]
+) -> dict[str, Any]:
     """Enumerations as their values; an access event's soft warnings as comma-separated codes and
-    its corrected time (:mod:`hub.store.timeline`)."""
+    its corrected time (:mod:`hub.store.timeline`); either kind's ``clock_suspect``."""
     row = record.model_dump(mode="json", exclude={"kind", "wall_time"})
     row["wall_time"] = record.wall_time
     row["received_at"] = received_at
+    row["clock_suspect"] = (record.device_id, record.seq) in suspect
     if isinstance(record, AccessEvent):
         row["warnings"] = ",".join(row["warnings"])
         row["corrected_time"] = times[(record.device_id, record.seq)]
@@ -98,11 +110,12 @@ async def _insert(
     records: Sequence[JournalRecord],
     received_at: datetime,
     times: Mapping[Key, datetime],
+    suspect: Set[Key],
 ) -> set[Key]:
     """Insert each kind into its table; returns the keys that were not stored before."""
     new: set[Key] = set()
     for kind, table in TABLES.items():
-        rows = [_row(r, received_at, times) for r in records if r.kind == kind]
+        rows = [_row(r, received_at, times, suspect) for r in records if r.kind == kind]
         if not rows:
             continue
         statement = (
@@ -115,11 +128,17 @@ async def _insert(
 
 
 async def store(
-    conn: AsyncConnection, records: Sequence[JournalRecord], received_at: datetime
+    conn: AsyncConnection,
+    records: Sequence[JournalRecord],
+    received_at: datetime,
+    suspect: Suspect = _believed,
 ) -> tuple[StoreResult, list[tuple[AccessEvent, datetime]]]:
     """Store ``records`` (in the caller's write transaction) and advance the devices' watermarks;
-    the result and the access events that were new, each with its corrected time (what derived
-    tables must follow, in the same transaction: :func:`hub.events.journal.store_events` does both).
+    the result and the access events that were new and believed, each with its corrected time
+    (what derived tables must follow, in the same transaction:
+    :func:`hub.events.journal.store_events` does both). A record ``suspect`` judges at its
+    corrected time is stored with ``clock_suspect`` set and listed in the result's ``suspect``,
+    never among the access events to derive from.
 
     Watermark rows are locked in device order before any row is written and rows go in sorted
     by (device, seq), so two hub instances storing overlapping batches on PostgreSQL wait for
@@ -132,11 +151,12 @@ async def store(
     candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records, locked))
     ordered = [candidates[key] for key in sorted(candidates)]
     times = await clocks.correct(conn, ordered)
-    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at, times)
+    doubted = {(r.device_id, r.seq) for r in ordered if suspect(r, times[(r.device_id, r.seq)])}
+    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at, times, doubted)
     new_access = [
         (r, times[(r.device_id, r.seq)])
         for r in ordered
-        if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new
+        if isinstance(r, AccessEvent) and (r.device_id, r.seq) in new - doubted
     ]
     states = await sequences.advance_all(conn, seqs, locked)
     new_lane = [r for r in ordered if isinstance(r, LaneEvent) and (r.device_id, r.seq) in new]
@@ -148,5 +168,6 @@ async def store(
         new_lane_events=len(new_lane),
         alerts=tuple(r for r in new_lane if r.alert),
         conflicts=tuple(conflicts),
+        suspect=frozenset(doubted),
     )
     return result, new_access

@@ -37,7 +37,9 @@ class StoreResult:
     of either kind, are now stored. ``new`` counts records of both kinds, ``new_lane_events``
     the lane events among them, and ``alerts`` lists the newly stored lane events that raise an
     alert (a resent one is not listed again). ``conflicts`` are not duplicates: see
-    :class:`SeqConflict`.
+    :class:`SeqConflict`. ``suspect`` holds the (device, seq) of every record of the batch whose
+    time was not believed (stored with ``clock_suspect``; a resent copy is judged again and
+    listed too, so nothing downstream takes it for a passage).
     """
 
     new: int
@@ -47,6 +49,7 @@ class StoreResult:
     new_lane_events: int
     alerts: tuple[LaneEvent, ...]
     conflicts: tuple[SeqConflict, ...]
+    suspect: frozenset[tuple[str, int]] = frozenset()
 
 
 NOTHING_STORED = StoreResult(

@@ -15,7 +15,11 @@ instance would miss):
   :attr:`AlertSettings.watchlist_window`): its times are corrected by the hub, the clock needs a look;
 - ``attribution_refused``: a lane that published a record contradicting its registered placement
   (another project, direction or lane, or an operator the hub sent no command for), received within
-  the same window: the record was dead-lettered (:mod:`hub.events.attribution`).
+  the same window: the record was dead-lettered (:mod:`hub.events.attribution`);
+- ``clock_suspect``: a lane whose records, received within the same window, carry times the hub
+  does not believe (far in the future of their receipt, or before the device was enrolled:
+  :mod:`hub.events.time_bounds`): kept, but counted in no presence or attendance. One alert per
+  batch (records received together) per device.
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
@@ -28,11 +32,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, person_record_clause
 from hub.derive.days import local_day
+from hub.events.time_bounds import EPOCH
 from hub.oversight.queries import active_on
 from hub.store import Store
 from hub.store.schema import (
@@ -46,6 +52,7 @@ from hub.store.schema import (
     projects,
     rectification_orders,
 )
+from hub.store.types import UtcDateTime
 from hub.workflows import orders
 from hub.workflows.records import Alert
 from hub.workflows.targets import MANAGER
@@ -59,6 +66,7 @@ KINDS: Final = (
     "lane_fault",
     "clock_step",
     "attribution_refused",
+    "clock_suspect",
 )
 
 
@@ -189,8 +197,8 @@ class Alerts:
         return result
 
     async def lanes_faulty(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
-        """``lane_fault``, ``clock_step`` and ``attribution_refused`` of the gates the account may see
-        (the module's rules)."""
+        """``lane_fault``, ``clock_step``, ``attribution_refused`` and ``clock_suspect`` of the gates
+        the account may see (the module's rules)."""
         g, d, e = gates.c, devices.c, lane_events.c
         scope = [
             device_clause(self._principal, g.device_id),
@@ -217,6 +225,7 @@ class Alerts:
                 r for r in (await conn.execute(heard)).all() if (r.last_heartbeat or {}).get("journal_fault")
             ]
             stepped = (await conn.execute(steps)).all()
+            suspect = await _suspect_batches(conn, scope, now - self._settings.watchlist_window)
         result = [
             Alert(
                 kind="lane_fault",
@@ -254,6 +263,27 @@ class Alerts:
             )
             for row in stepped
             if row.type == "attribution_refused"
+        ]
+        result += [
+            Alert(
+                kind="clock_suspect",
+                project_id=batch.project_id,
+                at=batch.received_at,
+                subject=batch.device_id,
+                message=f"闸机 {batch.name}（通道 {batch.lane}）{batch.records} 条记录时间不可信："
+                "已保存，不计入在场与考勤；请检查其时钟 · "
+                f"gate {batch.name} (lane {batch.lane}) sent {batch.records} records stamped "
+                f"{batch.earliest:%Y-%m-%d %H:%M} to {batch.latest:%Y-%m-%d %H:%M} UTC, times the hub "
+                "does not believe: kept, but not counted on site or in attendance; check its clock",
+                details={
+                    "gate": batch.name,
+                    "lane": batch.lane,
+                    "records": batch.records,
+                    "earliest": batch.earliest.isoformat(),
+                    "latest": batch.latest.isoformat(),
+                },
+            )
+            for batch in suspect
         ]
         return result
 
@@ -320,3 +350,68 @@ class Alerts:
                 )
             )
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class _SuspectBatch:
+    device_id: str
+    project_id: str
+    name: str
+    lane: str
+    received_at: datetime
+    records: int
+    earliest: datetime
+    latest: datetime
+
+
+async def _suspect_batches(
+    conn: AsyncConnection, scope: list[ColumnElement[bool]], since: datetime
+) -> list[_SuspectBatch]:
+    """The clock-suspect records of either kind received since ``since`` at the gates ``scope``
+    admits, one entry per device and batch (a batch's records share their ``received_at``).
+
+    A suspect record's time lies after the window's start (the future) or before its device's
+    enrolment or the epoch (hub.events.time_bounds): both are ranges of the ``wall_time`` indexes
+    that hold few rows besides the last day's, so this reads no more than ``watchlist_hits``.
+    """
+    g, d = gates.c, devices.c
+    floor = func.coalesce(d.enrolled_at, literal(EPOCH, UtcDateTime()))
+    batches: dict[tuple[str, datetime], _SuspectBatch] = {}
+    for table in (access_events, lane_events):
+        t = table.c
+        query = (
+            select(
+                g.device_id,
+                g.project_id,
+                g.name,
+                g.lane,
+                t.received_at,
+                func.count().label("records"),
+                func.min(t.wall_time).label("earliest"),
+                func.max(t.wall_time).label("latest"),
+            )
+            .select_from(
+                gates.join(table, t.device_id == g.device_id).outerjoin(devices, d.device_id == g.device_id)
+            )
+            .where(
+                t.clock_suspect.is_(True),
+                t.received_at >= since,
+                or_(t.wall_time >= since, t.wall_time < floor),
+                *scope,
+            )
+            .group_by(g.device_id, g.project_id, g.name, g.lane, t.received_at)
+        )
+        for row in (await conn.execute(query)).all():
+            key = (row.device_id, row.received_at)
+            held = batches.get(key)
+            batches[key] = _SuspectBatch(
+                row.device_id,
+                row.project_id,
+                row.name,
+                row.lane,
+                row.received_at,
+                row.records + (held.records if held else 0),
+                min(row.earliest, held.earliest) if held else row.earliest,
+                max(row.latest, held.latest) if held else row.latest,
+            )
+    return [batches[key] for key in sorted(batches)]

@@ -65,7 +65,8 @@ class NationalUpload:
         cursor: str | None = None,
         limit: int = 500,
     ) -> tuple[dict[str, object], str | None]:
-        """One page of ``{"project_code", "datalist": [...]}`` in time order, and the next cursor."""
+        """One page of ``{"project_code", "datalist": [...]}`` in time order, and the next cursor.
+        A ``clock_suspect`` event (hub.events.time_bounds) is attendance nowhere, so not here."""
         principal = self._principal
         check_role(principal, UPLOADERS)
         start = datetime.combine(since, time(0), tzinfo=SITE_ZONE)
@@ -75,6 +76,7 @@ class NationalUpload:
             a.project_id == project_id,
             a.decision == "granted",
             a.person_id.is_not(None),
+            a.clock_suspect.is_(False),
             a.wall_time >= start,
             a.wall_time < end,
         ]
