@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from controller.registration import office_read
 from hardware.emulators.identities import synthetic_identity
 from hub.registration_reads import KEEP_S, CardReadIngest, CardReads
 from hub.store import Store
@@ -16,26 +17,16 @@ from hub.store.schema import dead_letters, devices
 from tests.support.clock import FakeClock
 from tests.support.placed import place_at_gates
 from wire.codec import encode
-from wire.models import CardKind, OfficeCardRead
+from wire.models import OfficeCardRead
 from wire.topics import Channel, topic_for
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 
 def a_read(device_id: str = "office-1", read_id: str = "1" * 32, seed: int = 1) -> OfficeCardRead:
+    """A synthetic card as an office reader sends it (controller.registration)."""
     card = synthetic_identity(random.Random(seed))
-    return OfficeCardRead(
-        device_id=device_id,
-        read_id=read_id,
-        read_at=NOW,
-        clock_synced=True,
-        card_kind=CardKind.RESIDENT,
-        name=card.name,
-        id_number=card.id_number,
-        birth_date=card.birth_date,
-        valid_from=card.valid_from,
-        valid_to=card.valid_to,
-    )
+    return office_read(card, device_id=device_id, read_id=read_id, now=NOW, synced=True)
 
 
 def test_a_reader_holds_its_latest_read_and_a_duplicate_once() -> None:

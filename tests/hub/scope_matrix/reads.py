@@ -395,6 +395,14 @@ CASES = [
              heartbeats_read, heartbeats_of(d) if d != LANE_GHOST else allowed({}, default=404))
         for d in (LANE_P1, LANE_P2, LANE_SPARE, LANE_GHOST)
     ),
+    # The office readers' card reads (hub/api/card_reads.py): the project departments that register
+    # people, on their own project only (the world holds no read: what a read shows, and to whom, is
+    # tests/hub/test_card_reads_api.py's and tests/integration/test_office_reader.py's).
+    *(
+        Case(f"card-reads-{p}", "GET", f"/api/v1/projects/{p}/card-reads?wait_s=0", f"{PROJECT}/card-reads",
+             field_of("items"), allowed({w: [] if p == P1 else 404 for w in ("gc_project", "sub_project")}))
+        for p in (P1, P2)
+    ),
 ]  # fmt: skip
 
 COVERED_ELSEWHERE = {
