@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from hub.events.journal import store_events
 from hub.workflows import alerts
-from tests.hub.factories import make_lane_event
+from tests.hub.factories import make_event, make_lane_event
 from tests.hub.oversight import world as w
 from tests.hub.workflows.conftest import Api
 from tests.hub.workflows.test_national_and_alerts import _beat
@@ -55,3 +55,41 @@ async def test_a_refused_attribution_is_an_alert_for_the_owners_of_the_lane_it_c
     assert await refusals("gc-b") == [("attribution_refused", "lane-b-in")]
     assert await refusals("city") == [("attribution_refused", "lane-b-in")]
     assert await refusals("gc-b", now=at_ten + settings.watchlist_window) == []
+
+
+async def test_clock_suspect_records_are_one_alert_per_batch_for_the_owners_of_the_lane(api: Api) -> None:
+    """Issue 13, item 3: a lane that sends times the hub does not believe (2099, 1971) alerts its
+    owners once per batch, whatever the batch holds; a believed record alerts nobody."""
+    at_ten = w.at(w.DAY, 10)
+    stamped = datetime(2099, 1, 1, 8, tzinfo=w.at(w.DAY, 0).tzinfo)
+    first = [
+        make_event(801, device_id="lane-b-in", project_id="proj-b", wall_time=stamped),
+        make_lane_event(802, LaneEventType.FIRE_ALARM, device_id="lane-b-in", project_id="proj-b").model_copy(
+            update={"wall_time": stamped + timedelta(minutes=1)}
+        ),
+        make_event(803, device_id="lane-b-in", project_id="proj-b", wall_time=at_ten - timedelta(hours=1)),
+    ]
+    await store_events(api.store, first, received_at=at_ten - timedelta(hours=1))
+    old = make_event(804, device_id="lane-b-in", project_id="proj-b", wall_time=stamped.replace(year=1971))
+    await store_events(api.store, [old], received_at=at_ten - timedelta(minutes=10))
+    believed = make_event(
+        1, device_id="lane-a-in", project_id="proj-a", wall_time=at_ten - timedelta(minutes=5)
+    )
+    await store_events(api.store, [believed], received_at=at_ten - timedelta(minutes=5))
+    settings = alerts.AlertSettings()
+
+    async def suspect(who: str, now: datetime = at_ten) -> list[tuple[str, int, str]]:
+        found = await alerts.Alerts(api.store, api.principals[who], settings).alerts(now=now)
+        return [
+            (a.subject or "", int(str(a.details["records"])), str(a.details["earliest"])[:4])
+            for a in found
+            if a.kind == "clock_suspect"
+        ]
+
+    assert await suspect("gc-a") == []
+    assert await suspect("gc-b") == [("lane-b-in", 2, "2099"), ("lane-b-in", 1, "1971")]
+    assert await suspect("city") == await suspect("gc-b")
+    [batch] = [a for a in await alerts.Alerts(api.store, api.principals["gc-b"], settings).alerts(now=at_ten)
+               if a.kind == "clock_suspect" and a.details["records"] == 2]  # fmt: skip
+    assert batch.message.startswith("闸机") and "2099-01-01" in batch.message
+    assert await suspect("gc-b", now=at_ten + settings.watchlist_window) == []
