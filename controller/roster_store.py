@@ -7,7 +7,8 @@ against ~0.1 s for this file's whole save (``bench/roster_sync.py``'s ``lane_sav
 and a lane applies a new roster within a second of it arriving. The format is this module's alone:
 it writes and reads it with :mod:`json` over :mod:`controller.atomic_storage`.
 
-One JSON object with three members: ``meta`` (``{"1": {"version": ..., "project_id": ...}}``),
+One JSON object with three members: ``meta`` (``{"1": {"version": ..., "project_id": ...}}``,
+with ``"rules"``, the project's site rules in their wire form, when the roster came with them),
 ``entries`` and ``watchlist`` (``{"1": {"h": hash}, ...}``). An entries document holds a run of
 rows, ``{"rows": [row, ...]}``, each row in the wire's form (:data:`wire.roster.Row`): a snapshot
 is written with each verified chunk's rows as they came, so applying 100,000 people costs no
@@ -28,13 +29,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from controller.atomic_storage import AtomicJSONStorage, DamagedFile
+from controller.core.policy import Policy
 from controller.core.roster import EMPTY_ROSTER, Columns, ColumnsJoiner, Roster, RosterEntry, RosterIndex
 from controller.roster_rows import columns_of_rows, encode_columns
+from controller.roster_rules import policy_of, rules_of
+from wire.roster import RosterRules
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +72,25 @@ def _hook(doc: dict[str, Any]) -> Any:
     return doc
 
 
-def _meta(version: int, project_id: str) -> bytes:
-    return json.dumps(
-        {"1": {"version": version, "project_id": project_id}}, ensure_ascii=False, separators=(",", ":")
-    ).encode()
+def _meta(version: int, project_id: str, policy: Policy | None) -> bytes:
+    meta: dict[str, Any] = {"version": version, "project_id": project_id}
+    if policy is not None:
+        meta["rules"] = rules_of(policy).model_dump(mode="json")
+    return json.dumps({"1": meta}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def save_row_arrays(
-    path: Path, version: int, project_id: str, arrays: Iterable[bytes], watchlist: Iterable[str] = ()
+    path: Path,
+    version: int,
+    project_id: str,
+    arrays: Iterable[bytes],
+    watchlist: Iterable[str] = (),
+    policy: Policy | None = None,
 ) -> None:
     """The whole roster in one atomic write, its entries given as JSON arrays of rows, written as
-    they are: the caller has parsed and checked every one (a snapshot's verified chunks)."""
-    pieces = [b'{"meta":', _meta(version, project_id), b',"entries":{']
+    they are: the caller has parsed and checked every one (a snapshot's verified chunks).
+    ``policy``: the site rules that came with the roster, written beside it."""
+    pieces = [b'{"meta":', _meta(version, project_id, policy), b',"entries":{']
     for number, array in enumerate(arrays, start=1):
         pieces += (b'%s"%d":{"rows":' % (b"," if number > 1 else b"", number), array, b"}")
     listed = {str(i): {"h": h} for i, h in enumerate(sorted(set(watchlist)), start=1)}
@@ -88,10 +101,15 @@ def save_row_arrays(
 
 
 def save_columns(
-    path: Path, version: int, project_id: str, columns: Columns, watchlist: Iterable[str] = ()
+    path: Path,
+    version: int,
+    project_id: str,
+    columns: Columns,
+    watchlist: Iterable[str] = (),
+    policy: Policy | None = None,
 ) -> None:
     """The whole roster in one atomic write, from the core's columns."""
-    save_row_arrays(path, version, project_id, encode_columns(columns), watchlist)
+    save_row_arrays(path, version, project_id, encode_columns(columns), watchlist, policy)
 
 
 def save_roster(
@@ -150,7 +168,15 @@ def _parse(path: Path) -> Roster:
         roster = Roster.of_columns(version, project_id, joiner.joined(), watchlist)
     except (KeyError, ValueError, TypeError) as err:
         raise DamagedFile(path, f"bad entry ({type(err).__name__}: {err})") from err
-    return roster
+    rules = meta[0].get("rules")
+    if rules is None:
+        return roster
+    try:
+        return replace(roster, policy=policy_of(RosterRules.model_validate(rules)))
+    except ValidationError as err:  # pydantic's, before ValueError: it is one
+        raise DamagedFile(path, f"bad site rules ({err.error_count()} problems)") from err
+    except ValueError as err:
+        raise DamagedFile(path, f"bad site rules ({err})") from err
 
 
 def load_roster(path: Path) -> LoadedRoster:

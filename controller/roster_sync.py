@@ -17,6 +17,11 @@ file is written from those verified bytes, not by serialising 100,000 entries ag
 store (atomic: the file holds the old version or the new one) in a worker thread, so the lane keeps
 deciding meanwhile, *then* swaps ``service.roster`` whole, and reports every outcome on the lane's
 ``roster_status`` channel: the version it runs, or what was wrong and whether it wants a snapshot.
+
+The project's site rules ride in the signed manifest or delta (:class:`wire.roster.RosterRules`):
+they become the roster's :attr:`~controller.core.roster.Roster.policy` before it is ready, are saved
+in the same file and swapped in by the same assignment, so a decision sees the entries and the
+rules of one version. A forged or altered rules change fails the signature like any roster.
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from controller.core.roster import ColumnsJoiner, Roster
 from controller.roster_rows import columns_of_rows
+from controller.roster_rules import policy_of
 from controller.roster_store import save_columns, save_row_arrays
 from wire.message_errors import WireError
 from wire.roster import (
@@ -237,8 +243,10 @@ class RosterAssembler:
             roster = Roster.of_columns(
                 manifest.version, self.project_id, assembly.joiner.joined(), assembly.watchlist
             )
+            policy = None if manifest.rules is None else policy_of(manifest.rules)
         except ValueError as err:
             return Refused(str(err), False)
+        roster = replace(roster, policy=policy)
         return Ready(roster, tuple(part for part in assembly.parts if part is not None and part != b"[]"))
 
     def _delta(self, delta: RosterDelta, current: Roster) -> Outcome:
@@ -253,13 +261,18 @@ class RosterAssembler:
             upserts = columns_of_rows([item.row() for item in delta.upserts])
         except ValueError as err:
             return Refused(f"{name} holds a bad entry ({err})", False)
+        try:
+            policy = current.policy if delta.rules is None else policy_of(delta.rules)
+        except ValueError as err:
+            return Refused(f"{name} holds site rules this lane cannot apply ({err})", False)
         watchlist = (current.watchlist | set(delta.watchlist_add)) - set(delta.watchlist_remove)
         if self._assembly is not None and self._assembly.manifest.version <= delta.to_version:
             self._assembly = None
         joiner = ColumnsJoiner(2)
         joiner.add(0, running.columns.without({*delta.removals, *upserts.hashes}))
         joiner.add(1, upserts)  # out of hash order: the index sorts them in
-        return Ready(Roster.of_columns(delta.to_version, self.project_id, joiner.joined(), watchlist), None)
+        roster = Roster.of_columns(delta.to_version, self.project_id, joiner.joined(), watchlist)
+        return Ready(replace(roster, policy=policy), None)
 
 
 def _problem(text: str) -> str:
@@ -351,11 +364,18 @@ class RosterSync:
         roster = ready.roster
         if ready.row_arrays is not None:
             save_row_arrays(
-                self.roster_path, roster.version, self.project_id, ready.row_arrays, roster.watchlist
+                self.roster_path,
+                roster.version,
+                self.project_id,
+                ready.row_arrays,
+                roster.watchlist,
+                roster.policy,
             )
         else:
             columns = roster.entries.columns
-            save_columns(self.roster_path, roster.version, self.project_id, columns, roster.watchlist)
+            save_columns(
+                self.roster_path, roster.version, self.project_id, columns, roster.watchlist, roster.policy
+            )
         return roster
 
     def _arm_timer(self) -> None:

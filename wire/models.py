@@ -75,6 +75,10 @@ class Caveat(StrEnum):
     """Hard anti-passback saw the person inside, but the lane had not heard from its site's other
     lanes within its bound (controller config ``[site] sibling_silence_s``): the exit that would
     have cleared them may be on its way, so the lane admitted them instead of locking them out."""
+    NIGHT_WORK = "night_work"
+    """Outside the role's working hours, but inside a night-work permit's window on one of its
+    dates (夜间施工, the project's site rules): admitted. Which permit is the hub's to say, from the
+    rules in force at ``wall_time`` (the lane ran the rules of the roster it reported)."""
 
 
 class CardKind(StrEnum):

@@ -20,6 +20,13 @@ call. At ~110 bytes an entry, a 100,000-person roster is ~11 MB: about 170 chunk
 Checking a row's fields on the lane is :mod:`controller.roster_rows`'s; the line-at-a-time
 reference versions of the encoder and the cutter live in the tests (``tests/support/roster_reference.py``).
 
+A project's site rules (:class:`RosterRules`: working hours per role, anti-passback, night-work
+permits) travel in the manifest and the delta, so the one signature covers them with the entries
+and a lane swaps them in with the roster they came with. A manifest without rules (a project whose
+rules were never set, an older hub) leaves the lane on its configuration's bootstrap policy; a delta
+without rules keeps the rules of the version it applies to. ``rules`` is left out of a message, and
+of the bytes signed, when it is None: a roster without rules is the same message as before rules.
+
 Pure: pydantic and the standard library.
 """
 
@@ -29,7 +36,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NotRequired, Required
 
@@ -38,6 +45,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
     model_serializer,
@@ -187,6 +195,78 @@ def row_of(fields: Mapping[str, Any]) -> Row:
     return (*head, _iso(pass_from), _iso(pass_until))
 
 
+HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
+"""Site-local ``"HH:MM-HH:MM"``; an end before the start spans midnight."""
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+MAX_NIGHT_WORK = 64
+"""Night-work permits one project's rules carry at once (the hub keeps the current ones)."""
+
+AntiPassbackMode = Literal["off", "soft", "hard"]
+"""The values of the lane's ``controller.core.policy.AntiPassback``."""
+Hours = Annotated[str, Field(pattern=HOURS_PATTERN)]
+TimeOfDay = Annotated[str, Field(pattern=TIME_OF_DAY_PATTERN)]
+
+
+def hours_problem(text: str) -> str | None:
+    """Why a well-formed ``"HH:MM-HH:MM"`` is not a window (its two ends are the same), or None."""
+    start, end = text.split("-")
+    return f"start and end of {text!r} are the same" if start == end else None
+
+
+def clock_time(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+class NightWorkWindow(WireModel):
+    """A night-work permit (夜间施工): its number, the site-local dates it covers (a window that
+    spans midnight counts for the date it starts on), its window, and the roles it admits (none
+    named: every role with working hours)."""
+
+    permit: Label
+    first_date: date
+    last_date: date
+    hours: Hours
+    roles: Annotated[tuple[RosterRole, ...], Field(max_length=len(RosterRole))] = ()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> NightWorkWindow:
+        if self.last_date < self.first_date:
+            raise ValueError("last_date is before first_date")
+        problem = hours_problem(self.hours)
+        if problem is not None:
+            raise ValueError(f"hours: {problem}")
+        if len(set(self.roles)) != len(self.roles):
+            raise ValueError("roles names a role twice")
+        return self
+
+
+class RosterRules(WireModel):
+    """A project's site rules as the hub signs them with its roster (the lane's policy)."""
+
+    anti_passback: AntiPassbackMode = "hard"
+    accept_uid_only: bool = False
+    working_hours: Mapping[RosterRole, Hours] = {RosterRole.WORKER: "06:00-20:00"}
+    """Roles absent have no hour limit."""
+    inside_expires_at: TimeOfDay | None = None
+    """When an unexited entry stops counting for anti-passback; None: the end of the working day."""
+    night_work: Annotated[tuple[NightWorkWindow, ...], Field(max_length=MAX_NIGHT_WORK)] = ()
+
+    @model_validator(mode="after")
+    def _real_hours(self) -> RosterRules:
+        for role, text in self.working_hours.items():
+            problem = hours_problem(text)
+            if problem is not None:
+                raise ValueError(f"working_hours.{role.value}: {problem}")
+        return self
+
+
+def _without_absent_rules(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    fields = handler(value)
+    if isinstance(fields, dict) and fields.get("rules", ...) is None:
+        del fields["rules"]
+    return fields
+
+
 class RosterManifest(Signed):
     """Announces version ``version`` of a project's roster; the chunks follow, in any order."""
 
@@ -198,6 +278,12 @@ class RosterManifest(Signed):
         tuple[Annotated[str, Field(pattern=HEX_DIGEST_PATTERN)], ...], Field(max_length=MAX_CHUNKS)
     ]
     chunk_size_limit: Annotated[int, Field(ge=1, le=CHUNK_BYTES)] = CHUNK_BYTES
+    rules: RosterRules | None = None
+    """The project's site rules with this version; None: none set (the lane's bootstrap policy)."""
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_absent_rules(self, handler)
 
 
 class RosterChunk(WireModel):
@@ -230,6 +316,12 @@ class RosterDelta(Signed):
     removals: tuple[CredentialHash, ...] = ()
     watchlist_add: tuple[CredentialHash, ...] = ()
     watchlist_remove: tuple[CredentialHash, ...] = ()
+    rules: RosterRules | None = None
+    """The site rules of ``to_version``; None: those of ``from_version``, unchanged."""
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _without_absent_rules(self, handler)
 
     @model_validator(mode="after")
     def _coherent(self) -> RosterDelta:

@@ -16,6 +16,10 @@ lane cannot vouch that it has heard every passage its sibling lanes recorded
 (``Lane.passback_verified`` false, see :class:`controller.core.passback.SiteView`), the objection is
 soft and carries the :attr:`~wire.models.Caveat.PASSBACK_UNVERIFIED` caveat: the person is admitted
 and the record says why.
+
+Working hours yield the same way to a night-work permit (夜间施工) on its dates: outside hours
+inside a permit's window is admitted with ``outside_hours`` and the :attr:`~wire.models.Caveat.NIGHT_WORK`
+caveat, so the record shows the night work without a new field on the event.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from controller.core.policy import AntiPassback, Policy
+from controller.core.policy import AntiPassback, Policy, night_permit
 from controller.core.roster import RosterEntry
 from wire.models import Caveat, Decision, Direction, Reason
 from wire.roles import RosterRole
@@ -136,9 +140,11 @@ def _within_hours(swipe: Swipe, lane: Lane) -> Objection | None:
             return Objection(Reason.OUTSIDE_HOURS)
         return None
     window = lane.policy.working_hours.get(entry.role)
-    if window is not None and not window.contains(lane.now.time()):
-        return Objection(Reason.OUTSIDE_HOURS)
-    return None
+    if window is None or window.contains(lane.now.time()):
+        return None
+    if night_permit(lane.policy.night_work, entry.role, lane.now) is not None:
+        return Objection(Reason.OUTSIDE_HOURS, hard=False, caveat=Caveat.NIGHT_WORK)
+    return Objection(Reason.OUTSIDE_HOURS)
 
 
 def _anti_passback(swipe: Swipe, lane: Lane) -> Objection | None:

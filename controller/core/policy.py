@@ -5,13 +5,18 @@ Defaults are the conservative choice for a construction site: hard anti-passback
 binding key, never proof of identity: a lane needs the ID module's certified read unless the
 project decides otherwise), and an "inside" that no exit has cleared forgotten at the end of the
 working day (20:00), so a missed exit never locks anyone out beyond that day.
+
+Night work (夜间施工): a project with a night-work permit for some dates admits the permitted roles
+outside their working hours, inside the permit's window, on those dates (:func:`night_permit`).
+The hub sets all of this per project and signs it with the roster
+(:mod:`controller.roster_rules`); a lane's own configuration holds only the bootstrap default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -43,6 +48,46 @@ class TimeWindow:
         return moment >= self.start or moment < self.end
 
 
+def parse_window(text: str) -> TimeWindow:
+    """``"HH:MM-HH:MM"`` (checked by the caller's pattern) as a window; ValueError when the two ends
+    are the same."""
+    start, end = (time.fromisoformat(part) for part in text.split("-"))
+    return TimeWindow(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class NightWork:
+    """A night-work permit (夜间施工许可): its window, on the site-local dates it covers.
+
+    A window that spans midnight counts for the date it starts on: a permit for 1-3 March with
+    22:00-06:00 admits from 22:00 on 1 March to 06:00 on 4 March, and not at 01:00 on 1 March.
+    """
+
+    permit: str
+    first_date: date
+    last_date: date
+    window: TimeWindow
+    roles: frozenset[RosterRole] = frozenset()
+    """The roles it admits; empty: every role whose hours would refuse."""
+
+    def covers(self, role: RosterRole, moment: datetime) -> bool:
+        """``moment`` is site-local (the lane's ``now``)."""
+        if self.roles and role not in self.roles:
+            return False
+        clock = moment.time()
+        if not self.window.contains(clock):
+            return False
+        starts_on = moment.date()
+        if self.window.end < self.window.start and clock < self.window.end:
+            starts_on -= timedelta(days=1)  # the early hours belong to the night that began yesterday
+        return self.first_date <= starts_on <= self.last_date
+
+
+def night_permit(night_work: tuple[NightWork, ...], role: RosterRole, moment: datetime) -> NightWork | None:
+    """The first permit that admits ``role`` at site-local ``moment``, or None."""
+    return next((permit for permit in night_work if permit.covers(role, moment)), None)
+
+
 DEFAULT_HOURS: Mapping[RosterRole, TimeWindow] = MappingProxyType(
     {RosterRole.WORKER: TimeWindow(time(6), time(20))}
 )
@@ -66,3 +111,6 @@ class Policy:
     inside_expires_at: time | None = time(20)
     """Site-local time of day after which an entry recorded before it no longer counts for
     anti-passback (see :mod:`controller.core.passback`); None keeps it until an exit."""
+    night_work: tuple[NightWork, ...] = ()
+    """Night-work permits: outside their hours, the roles they name are admitted inside a permit's
+    window on its dates (with a warning on the record, see :mod:`controller.core.decision`)."""

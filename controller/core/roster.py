@@ -25,6 +25,7 @@ from datetime import date, datetime
 from itertools import compress, islice, pairwise
 from operator import lt
 
+from controller.core.policy import Policy
 from wire.roles import RosterRole
 
 
@@ -243,6 +244,9 @@ class Roster:
     project_id: str
     entries: RosterIndex = field(default_factory=lambda: RosterIndex(EMPTY_COLUMNS))
     watchlist: frozenset[str] = frozenset()
+    policy: Policy | None = None
+    """The project's site rules signed with this version; None: none came with it (the lane's
+    configured bootstrap policy applies). On the roster, so one swap changes both."""
 
     @classmethod
     def build(

@@ -55,6 +55,11 @@ READ_GATES: Final = frozenset(Role)
 """Gates are devices: the operator sees them too (but not the people behind them)."""
 FILE_INSPECTION: Final = frozenset({Role.SUPERVISION_PROJECT})
 READ_INSPECTIONS: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.SUPERVISION_PROJECT})
+WRITE_SITE_RULES: Final = frozenset({Role.GC_PROJECT, Role.OPERATOR})
+"""A project's site rules (working hours, anti-passback, night work): its GC project department,
+or the hub's operator (who sets up a site's lanes); each write is signed to the lanes with the roster."""
+READ_SITE_RULES: Final = WRITE_SITE_RULES | {Role.CITY, Role.DISTRICT, Role.SUPERVISION_PROJECT}
+"""The writers, supervision and the authorities (each through hub.auth.scope.site_rules_clause)."""
 
 # -- the workflows -----------------------------------------------------------------------------
 

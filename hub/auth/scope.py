@@ -161,6 +161,14 @@ def device_clause(principal: Principal, device_col: ColumnElement[str]) -> Colum
     return device_col.in_(select(gates.c.device_id).where(project_clause(principal, gates.c.project_id)))
 
 
+def site_rules_clause(principal: Principal, project_col: ColumnElement[str]) -> ColumnElement[bool]:
+    """A project's site rules: what its lanes run, so the operator, who sets up lanes, reads
+    every project's (they name no one); everyone else those of the projects they see."""
+    if principal.role is Role.OPERATOR:
+        return true()
+    return project_clause(principal, project_col)
+
+
 def order_clause(principal: Principal) -> ColumnElement[bool]:
     """Rectification orders (the row's own ``district``, project and enterprise)."""
     o = rectification_orders.c

@@ -23,6 +23,7 @@ from wire.roster import (
     RosterDelta,
     RosterItem,
     RosterManifest,
+    RosterRules,
 )
 from wire.signing import Signer
 
@@ -50,6 +51,7 @@ def snapshot_of(
         entries=len(content),
         chunk_hashes=body.chunk_hashes,
         chunk_size_limit=chunk_bytes,
+        rules=content.rules,
         issued_at=_issued(issued_at),
     )
     chunks = tuple(
@@ -73,9 +75,10 @@ def compile_snapshot(
     *,
     chunk_bytes: int = CHUNK_BYTES,
     issued_at: datetime | None = None,
+    rules: RosterRules | None = None,
 ) -> tuple[RosterManifest, tuple[RosterChunk, ...]]:
     """The whole roster as a signed manifest and its chunks (RosterDataError for bad entries)."""
-    content = roster_content(project_id, entries, watchlist)
+    content = roster_content(project_id, entries, watchlist, rules)
     return snapshot_of(content, version, signing_key, chunk_bytes=chunk_bytes, issued_at=issued_at)
 
 
@@ -89,9 +92,13 @@ def compile_delta(
     issued_at: datetime | None = None,
 ) -> RosterDelta | None:
     """``previous`` (version ``from_version``) → ``current`` as one signed delta, or None when the
-    change is too big for one (then a snapshot is cheaper for everyone)."""
+    change is too big for one (then a snapshot is cheaper for everyone). The delta carries the
+    current rules whole whenever there are any (a few hundred bytes: a lane never has to know
+    which rules a version before had); rules dropped altogether take a snapshot."""
     if previous.project_id != current.project_id:
         raise ValueError("a delta joins two versions of one project's roster")
+    if current.rules is None and previous.rules is not None:
+        return None
     limit = min(max_changes, MAX_DELTA_CHANGES)
     before, after = previous.rows, current.rows
     upserts = [row for credential_hash, row in after.items() if before.get(credential_hash) != row]
@@ -110,6 +117,7 @@ def compile_delta(
         removals=tuple(removals),
         watchlist_add=tuple(listed),
         watchlist_remove=tuple(unlisted),
+        rules=current.rules,
         issued_at=_issued(issued_at),
     )
     return Signer(signing_key).sign(delta)

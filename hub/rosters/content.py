@@ -1,15 +1,21 @@
-"""A project's roster as the hub compiles it: checked entries by credential hash, and a watchlist.
+"""A project's roster as the hub compiles it: checked entries by credential hash, a watchlist, and
+the project's site rules (:class:`wire.roster.RosterRules`, None when never set).
 
 The registry hands over plain mappings; every one is checked here, against the same wire model a
 lane reads, before anything is signed: a bad entry is the hub's error to report (naming the entry
 by position and hash prefix, never its values), not something a lane should find in a signed
 roster. Entries are kept as wire rows, tuples that compare in nanoseconds, so telling two versions
 apart for a delta costs a dictionary walk, not 100,000 model comparisons.
+
+The content's digest (what :class:`~hub.rosters.ledger.RosterLedger` mints a version for) covers
+the rules too, so a change of rules alone is a new version, pushed like any other; a project
+without rules has the digest it had before rules existed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -21,6 +27,7 @@ from hub.errors import HubError
 from wire.roster import (
     CHUNK_BYTES,
     CredentialHash,
+    RosterRules,
     Row,
     body_bytes,
     check_item_mappings,
@@ -47,6 +54,7 @@ class RosterContent:
     project_id: str
     rows: Mapping[str, Row]
     watchlist: frozenset[str]
+    rules: RosterRules | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -62,7 +70,10 @@ class Body:
 
 
 def roster_content(
-    project_id: str, entries: Iterable[tuple[str, Mapping[str, Any]]], watchlist: Iterable[str]
+    project_id: str,
+    entries: Iterable[tuple[str, Mapping[str, Any]]],
+    watchlist: Iterable[str],
+    rules: RosterRules | None = None,
 ) -> RosterContent:
     pairs = list(entries)
     docs = [{**entry, "credential_hash": credential_hash} for credential_hash, entry in pairs]
@@ -97,7 +108,7 @@ def roster_content(
     except ValidationError as err:
         problems = [f"watchlist {e['loc'][0]}: {e['msg']}" for e in err.errors(include_input=False)]
         raise RosterDataError(project_id, problems) from err
-    return RosterContent(project_id, MappingProxyType(rows), listed)
+    return RosterContent(project_id, MappingProxyType(rows), listed, rules)
 
 
 def _where(pairs: list[tuple[str, Mapping[str, Any]]], error: Any) -> str:
@@ -117,4 +128,11 @@ def body_of(content: RosterContent, chunk_bytes: int = CHUNK_BYTES) -> Body:
     for chunk in chunks:
         digest.update(chunk)
         hashes.append(hashlib.sha256(chunk).hexdigest())
+    if content.rules is not None:  # after the body, whose lines all end in "\n": no ambiguity
+        digest.update(b"rules:" + rules_bytes(content.rules))
     return Body(chunks, tuple(hashes), digest.hexdigest())
+
+
+def rules_bytes(rules: RosterRules) -> bytes:
+    """The rules' one byte form (sorted keys, compact), for the digest."""
+    return json.dumps(rules.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()

@@ -167,8 +167,9 @@ class RosterPublisher:
     async def _refresh(self, project_id: str) -> tuple[Release, bool]:
         entries = await self._source.entries(project_id)
         watchlist = list(await self._source.watchlist(project_id))
+        rules = await self._source.rules(project_id)
         # Validating and serialising 100,000 entries takes a while: not on the loop the ingest shares.
-        content, body = await asyncio.to_thread(compile_content, project_id, entries, watchlist)
+        content, body = await asyncio.to_thread(compile_content, project_id, entries, watchlist, rules)
         version, minted = await self._ledger.mint(project_id, body.digest, len(content))
         previous = self._releases.get(project_id)
         if previous is not None and previous.version == version and not minted:

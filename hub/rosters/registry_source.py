@@ -17,8 +17,10 @@ from typing import Any
 
 from hub.registry.internal import InternalRegistryReads
 from hub.rosters.source import Entry
+from hub.site_rules.rules import roster_rules
 from hub.store import Store
 from wire.clock import SITE_ZONE, SystemClock
+from wire.roster import RosterRules
 
 ENDED_KEPT_DAYS = 30
 
@@ -42,6 +44,7 @@ class RegistrySource:
         """``clock``: a wall-clock reading (the app's ``clock.wall``; the system's when not given)
         that decides which assignment is in force today."""
         self._registry = InternalRegistryReads(store)  # unscoped: the hub compiles every site's roster
+        self._store = store
         self._clock = clock or SystemClock().wall
 
     async def entries(self, project_id: str) -> list[Entry]:
@@ -69,6 +72,10 @@ class RegistrySource:
         """Credential hashes of watchlisted people with an assignment on the project (a lane then
         denies them with ``watchlisted`` and raises an alert, whatever their assignment says)."""
         return await self._registry.watchlisted_hashes(project_id)
+
+    async def rules(self, project_id: str) -> RosterRules | None:
+        """The project's site rules (:mod:`hub.site_rules`), signed with its roster; None: never set."""
+        return await roster_rules(self._store, project_id)
 
     async def devices(self, project_id: str) -> Collection[str]:
         return await self._registry.devices_of(project_id)

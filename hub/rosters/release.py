@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.rosters.compile import compile_delta, snapshot_of
 from hub.rosters.content import Body, RosterContent, body_of, roster_content
 from hub.rosters.source import Entry
-from wire.roster import encode_roster
+from wire.roster import RosterRules, encode_roster
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,10 @@ class Release:
 
 
 def compile_content(
-    project_id: str, entries: list[Entry], watchlist: list[str]
+    project_id: str, entries: list[Entry], watchlist: list[str], rules: RosterRules | None = None
 ) -> tuple[RosterContent, Body]:
     """Checked content and its body; CPU-bound, so the publisher runs it in a worker thread."""
-    content = roster_content(project_id, entries, watchlist)
+    content = roster_content(project_id, entries, watchlist, rules)
     return content, body_of(content)
 
 

@@ -1,4 +1,5 @@
-"""Where the roster compiler gets its facts: who is on a project, who is flagged, which lanes.
+"""Where the roster compiler gets its facts: who is on a project, who is flagged, the project's
+site rules (signed with its roster), which lanes.
 
 The registry implements :class:`RosterSource` (:mod:`hub.rosters.registry_source`, what the hub
 runs); :class:`MemorySource` stands in where a test or a bench wants rosters without a registry
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+from wire.roster import RosterRules
+
 Entry = tuple[str, Mapping[str, Any]]
 """(credential hash, fields of a :class:`wire.roster.RosterItem` other than the hash)."""
 
@@ -19,6 +22,10 @@ class RosterSource(Protocol):
     async def entries(self, project_id: str) -> list[Entry]: ...
 
     async def watchlist(self, project_id: str) -> Collection[str]: ...
+
+    async def rules(self, project_id: str) -> RosterRules | None:
+        """The project's site rules; None when never set (its lanes keep their bootstrap policy)."""
+        ...
 
     async def devices(self, project_id: str) -> Collection[str]: ...
 
@@ -30,6 +37,7 @@ class MemorySource:
         self._entries: dict[str, dict[str, dict[str, Any]]] = {}
         self._watchlist: dict[str, set[str]] = {}
         self._devices: dict[str, set[str]] = {}
+        self._rules: dict[str, RosterRules] = {}
 
     def put(self, project_id: str, credential_hash: str, **fields: Any) -> None:
         self._entries.setdefault(project_id, {})[credential_hash] = dict(fields)
@@ -40,6 +48,9 @@ class MemorySource:
     def flag(self, project_id: str, credential_hash: str) -> None:
         self._watchlist.setdefault(project_id, set()).add(credential_hash)
 
+    def set_rules(self, project_id: str, rules: RosterRules) -> None:
+        self._rules[project_id] = rules
+
     def assign(self, project_id: str, device_id: str) -> None:
         self._devices.setdefault(project_id, set()).add(device_id)
 
@@ -48,6 +59,9 @@ class MemorySource:
 
     async def watchlist(self, project_id: str) -> Collection[str]:
         return frozenset(self._watchlist.get(project_id, ()))
+
+    async def rules(self, project_id: str) -> RosterRules | None:
+        return self._rules.get(project_id)
 
     async def devices(self, project_id: str) -> Collection[str]:
         return frozenset(self._devices.get(project_id, ()))

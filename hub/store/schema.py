@@ -342,6 +342,25 @@ teams = Table(
     Index(None, "project_id"),
 )
 
+site_rules = Table(
+    "site_rules",
+    metadata,
+    # A project's site rules (hub.site_rules), signed with its roster to the lanes; no row: never set,
+    # the lanes keep their configuration's bootstrap policy.
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    # controller.core.policy.AntiPassback: off | soft | hard
+    Column("anti_passback", String(8), nullable=False),
+    Column("accept_uid_only", Boolean, nullable=False),
+    # Site-local "HH:MM"; NULL: the end of the working day.
+    Column("inside_expires_at", String(5), nullable=True),
+    # {"worker": "06:00-20:00", ...}: roster role -> site-local "HH:MM-HH:MM"; absent: no limit.
+    Column("working_hours", JsonType, nullable=False),
+    # 夜间施工: [{"permit", "first_date", "last_date", "hours", "roles"}, ...] (wire.roster.NightWorkWindow).
+    Column("night_work", JsonType, nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 gates = Table(
     "gates",
     metadata,

@@ -134,7 +134,7 @@ async def test_denials_never_move_the_relay(
 async def test_card_uid_alone_is_refused_unless_the_project_accepts_it(service: LaneService) -> None:
     event = service.handle(CardUid("04a1b2c3"))
     assert (event.reason, event.person_id) == (Reason.CREDENTIAL_NOT_ACCEPTED, "p-2")
-    service.policy = Policy(accept_uid_only=True)
+    service.bootstrap_policy = Policy(accept_uid_only=True)
     assert service.handle(CardUid("04a1b2c3")).decision is Decision.GRANTED
 
 
