@@ -37,6 +37,7 @@ from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.site import SiteRelay
 from hub.store import JournalRecord, Store
+from provisioning.registrar import BrokerNotTold
 from wire.clock import Clock, SystemClock
 from wire.topics import Channel
 
@@ -104,7 +105,7 @@ async def _crl_renewal(app: web.Application) -> AsyncIterator[None]:
             try:
                 await asyncio.to_thread(desk.registrar.publish_revocations)
                 log.info("broker CRL and ACL re-issued")
-            except OSError as err:  # a full disk or a vanished directory must not stop the hub
+            except BrokerNotTold as err:  # a full disk or a vanished directory must not stop the hub
                 log.error("could not re-issue the broker's CRL: %s", err)
             await asyncio.sleep(CRL_RENEWAL_S)
 

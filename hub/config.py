@@ -22,6 +22,9 @@ from hub.tls import tls_context
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/hub.db"
 DEFAULT_SHARE_GROUP = "sitegate-hub"
+DEFAULT_BROKER_FILES_DIR = Path("/var/lib/sitegate-broker")
+"""Where a production hub writes the broker's CRL and ACL: the directory mosquitto reads them from
+and ``firmware/systemd/sitegate-broker-reload.path`` watches (tests/firmware check they agree)."""
 
 # An MQTT topic level: no separators, no wildcards.
 _SHARE_GROUP_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
@@ -103,6 +106,12 @@ class HubConfig(BaseModel):
     (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""
     mqtt_cert_file: Path | None = None
     mqtt_key_file: Path | None = None
+    broker_files_dir: Path = DEFAULT_BROKER_FILES_DIR
+    """The broker's CRL (``ca.crl``) and ACL (``acl``), rewritten by the hub on every revocation:
+    the one setting the broker's config and the reload path unit must name too."""
+    broker_pid_file: Path | None = None
+    """None (production): writing the files is telling the broker, systemd's path unit reloads it.
+    A file holding the broker's pid (the demo's, the tests'): the hub sends it SIGHUP itself."""
 
     @model_validator(mode="after")
     def _tls_files_together(self) -> HubConfig:

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 
+from hub.devices.revocation import revoked_among
 from hub.errors import StoreError
 from hub.events.attribution import Refusal, attribute, refused_in_place
 from hub.events.journal import store_events
@@ -65,6 +66,8 @@ class IngestCounters:
     rejected: int = 0
     unplaced: int = 0
     """Records refused because their device has no placement (not dead-lettered, not acknowledged)."""
+    revoked: int = 0
+    """Messages of any kind refused because their device is revoked (not stored, not acknowledged)."""
     batches: int = 0
     heartbeats: int = 0
     presence: int = 0
@@ -158,7 +161,7 @@ class Ingest:
         self._counters.batches += 1
         events: list[tuple[Accepted, JournalRecord]] = []
         status: list[Heartbeat | PresenceStatus] = []
-        for topic, payload in messages:
+        for topic, payload in await self._not_revoked(messages):
             channel = _channel_of(topic)
             handler = self._handlers.get(channel) if channel is not None else None
             if handler is not None:
@@ -176,6 +179,31 @@ class Ingest:
             await self._publish_acks(client, await self._store_events(events))
         for message in status:
             await self._record_status(message)
+
+    async def _not_revoked(self, messages: Sequence[tuple[str, object]]) -> Sequence[tuple[str, object]]:
+        """The batch without the messages of revoked devices (the hub's own record, read once a
+        batch by the topic's device: the broker's ACL binds that to the certificate). Theirs are
+        neither stored, acknowledged, recorded nor handed to a handler, and not dead-lettered (a
+        revoked lane would fill the dead letters); nothing at all when the record cannot be read."""
+        devices = {device for device in (_device_of(topic) for topic, _ in messages) if device is not None}
+        try:
+            async with self._store.read("revocations") as conn:
+                revoked = await revoked_among(conn, devices)
+        except StoreError as err:
+            self._counters.store_failures += 1
+            log.error("could not read revocations for %d messages (%s); unacknowledged", len(messages), err)
+            return []
+        if not revoked:
+            return messages
+        kept = [(topic, payload) for topic, payload in messages if _device_of(topic) not in revoked]
+        self._counters.revoked += len(messages) - len(kept)
+        log.warning(
+            "refused %d messages of %d revoked devices: %s",
+            len(messages) - len(kept),
+            len(revoked),
+            ", ".join(sorted(revoked)),
+        )
+        return kept
 
     async def _attributed(
         self, items: Sequence[tuple[Accepted, JournalRecord]]
@@ -326,6 +354,13 @@ class Ingest:
         except StoreError as err:
             self._counters.store_failures += 1
             log.error("could not keep a dead letter from %r: %s", topic, err)
+
+
+def _device_of(topic: str) -> str | None:
+    try:
+        return parse_topic(topic).device_id
+    except TopicError:
+        return None
 
 
 def _channel_of(topic: str) -> Channel | None:

@@ -84,12 +84,16 @@ def _hub_identity(ca: CertificateAuthority, home: Path) -> tuple[Path, Path, Pat
     return home / "ca.crt", home / "tls.crt", home / "tls.key"
 
 
-def _hub_config(root: Path, ca: CertificateAuthority) -> Path:
-    """The hub's TOML: its own certificate from the CA, so it speaks TLS to the broker like the lanes."""
+def _hub_config(root: Path, ca: CertificateAuthority, broker: Mosquitto) -> Path:
+    """The hub's TOML: its own certificate from the CA, so it speaks TLS to the broker like the lanes;
+    the broker's CRL and ACL where the broker reads them, and its pid, so that a revocation reaches
+    it (issue 13: the demo's revocation answered 200 and no broker was told)."""
     ca_file, cert_file, key_file = _hub_identity(ca, root / "hub-tls")
+    assert broker.tls is not None
     hub_toml = root / "hub.toml"
     hub_toml.write_text(
         f'mqtt_ca_file = "{ca_file}"\nmqtt_cert_file = "{cert_file}"\nmqtt_key_file = "{key_file}"\n'
+        f'broker_files_dir = "{broker.tls.acl_file.parent}"\nbroker_pid_file = "{broker.pid_file}"\n'
     )
     return hub_toml
 
@@ -371,7 +375,7 @@ async def run_demo(
         print("  registry " + "\n           ".join(populated.summary))
         broker = stack.enter_context(demo_broker(ca))
         print(f"  broker  mqtts://{broker.host}:{broker.port} (TLS, the production listener and ACL)")
-        hub_toml = _hub_config(root, ca)
+        hub_toml = _hub_config(root, ca, broker)
         hub = stack.enter_context(
             HubLauncher(database, broker.host, broker.port, config=hub_toml, log=root / "hub.log")
         )

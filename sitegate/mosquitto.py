@@ -88,6 +88,12 @@ class Mosquitto:
     def log_path(self) -> Path:
         return self.workdir / "mosquitto.log"
 
+    @property
+    def pid_file(self) -> Path:
+        """The broker's pid while it runs, for a hub that reloads it itself (``broker_pid_file``:
+        mosquitto writes its own only when it daemonises)."""
+        return self.workdir / "mosquitto.pid"
+
     def config_text(self) -> str:
         if self.tls is None:
             listener = f"listener {self.port} {self.host}\nallow_anonymous true"
@@ -121,6 +127,7 @@ class Mosquitto:
         # could fill up and block the broker).
         with self.log_path.open("ab") as log:
             self._proc = spawn([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log)
+        self.pid_file.write_text(f"{self._proc.pid}\n", encoding="ascii")
         try:
             wait_for_port(self.host, self.port, timeout)
         except TimeoutError as err:
@@ -136,12 +143,14 @@ class Mosquitto:
     def stop(self) -> None:
         """SIGTERM to the broker's process group, SIGKILL after 5 s; safe to call again."""
         proc, self._proc = self._proc, None
+        self.pid_file.unlink(missing_ok=True)
         if proc is not None:
             stop_group(proc, grace=5.0)
 
     def kill(self) -> None:
         """SIGKILL to the broker's process group: no clean shutdown, the way a machine loses it."""
         proc, self._proc = self._proc, None
+        self.pid_file.unlink(missing_ok=True)
         if proc is not None:
             stop_group(proc, sig=signal.SIGKILL, grace=0)
 

@@ -6,7 +6,10 @@ and revocation of a device.
 - ``POST /api/v1/enrolments`` (no login: the token is the authority): a token and a CSR in, the
   :class:`~provisioning.enrolment.EnrolmentBundle` out;
 - ``POST /api/v1/devices/{device_id}/revocation`` (hub operator, city station, or the GC project
-  account of the lane's project): every certificate of the device revoked, the broker told.
+  account of the lane's project): every certificate of the device revoked, the broker told. 200
+  only once the revocation is committed *and* the broker was told (its files written and, where
+  the hub reloads it, reloaded); a broker that could not be told is a 503 ``broker_not_told``
+  naming what failed, while the revocation holds and the hub refuses the device all the same.
 
 The rules live in :mod:`provisioning` (pure core, the CA's ledger) and the database's side, with
 the audit line of each action in the action's own transaction, in :mod:`hub.devices.enrolment`;
@@ -49,12 +52,11 @@ from provisioning.enrolment import (
     device_of_token,
 )
 from provisioning.ledger import UnknownDevice
-from provisioning.registrar import BrokerFiles, Registrar
+from provisioning.registrar import BrokerFiles, BrokerNotTold, Registrar, sighup_pid_file
 from wire.clock import SystemClock
 from wire.models import DEVICE_ID_PATTERN
 
 CA_DIR = "ca"
-BROKER_DIR = "broker"
 SiteKeyLookup = Callable[[str], Awaitable[bytes]]
 
 
@@ -86,21 +88,15 @@ def desk_from_config(
     :meth:`CertificateAuthority.create`), else None (the routes then answer 503).
 
     Lanes are told the broker the hub itself uses (``mqtt_host``/``mqtt_port``). Revocations are
-    written to ``<state dir>/broker/{ca.crl,acl}`` when that directory exists (the broker reads them
-    there; ``firmware/systemd/sitegate-broker-reload.path`` reloads it); ``open_site_key`` opens a
+    written to ``ca.crl`` and ``acl`` in ``broker_files_dir`` (the broker reads them there;
+    ``firmware/systemd/sitegate-broker-reload.path`` watches them and reloads it), and with a
+    ``broker_pid_file`` the hub sends the broker SIGHUP itself; ``open_site_key`` opens a
     project's sealed site key (``IdVault.open_site_key``)."""
     state_dir = state_dir or config.state_dir()
     ca_dir = state_dir / CA_DIR
     if not (ca_dir / CA_CERT_NAME).exists():
         return None
-    broker_dir = state_dir / BROKER_DIR
-    files = BrokerFiles(broker_dir / "ca.crl", broker_dir / "acl") if broker_dir.is_dir() else None
-    registrar = Registrar(
-        CertificateAuthority.load(ca_dir),
-        broker=BrokerAddress(host=config.mqtt_host, port=config.mqtt_port),
-        roster_public_key=public_key_b64(load_signing_key(config.roster_key_path())),
-        broker_files=files,
-    )
+    registrar = registrar_from_config(config, ca_dir)
 
     async def site_key(project_id: str) -> bytes:
         sealed = await InternalDeviceReads(store).sealed_site_key(project_id)
@@ -109,6 +105,18 @@ def desk_from_config(
         return open_site_key(project_id, sealed)
 
     return EnrolmentDesk(registrar, site_key, clock or SystemClock().wall)
+
+
+def registrar_from_config(config: HubConfig, ca_dir: Path) -> Registrar:
+    """The registrar of the CA in ``ca_dir``, telling the broker the way ``config`` says."""
+    pid_file = config.broker_pid_file
+    return Registrar(
+        CertificateAuthority.load(ca_dir),
+        broker=BrokerAddress(host=config.mqtt_host, port=config.mqtt_port),
+        roster_public_key=public_key_b64(load_signing_key(config.roster_key_path())),
+        broker_files=BrokerFiles.in_directory(config.broker_files_dir),
+        reload=None if pid_file is None else sighup_pid_file(pid_file),
+    )
 
 
 def _desk(request: web.Request) -> EnrolmentDesk:
@@ -181,9 +189,48 @@ async def revoke(request: web.Request) -> web.Response:
         desk = _desk(request)
         now = desk.clock()
         try:
-            return now, await asyncio.to_thread(desk.registrar.revoke, device_id, now)
+            return now, await asyncio.to_thread(desk.registrar.revoke_in_ledger, device_id, now)
         except UnknownDevice:
             raise ApiError(404, "not_found", f"no certificate was ever issued to {device_id}") from None
 
     serials = await Enrolments(request.app[STORE], principal).revoke(device_id, revoke_certificates)
-    return json_response({"device_id": device_id, "revoked_serials": [str(s) for s in serials]})
+    revoked = {"device_id": device_id, "revoked_serials": [str(s) for s in serials], "hub_refuses": True}
+    try:
+        told = await tell_broker(_desk(request).registrar)
+    except BrokerNotTold as err:
+        return broker_not_told(err, revoked)
+    return json_response({**revoked, "broker": told})
+
+
+async def revoke_removed_lane(request: web.Request, device_id: str) -> web.Response | None:
+    """After a gate's removal (which committed the hub's own revocation mark and its audit line):
+    the lane's certificates revoked in the CA's ledger and the broker told. None when that is done
+    or there is nothing to do (no CA here, no certificate ever issued to the lane); else the 503."""
+    desk = request.app.get(DESK)
+    if desk is None:
+        return None
+    try:
+        serials = await asyncio.to_thread(desk.registrar.revoke_in_ledger, device_id, desk.clock())
+    except UnknownDevice:
+        return None
+    try:
+        await tell_broker(desk.registrar)
+    except BrokerNotTold as err:
+        done = {"device_id": device_id, "gate_removed": True, "revoked_serials": [str(s) for s in serials]}
+        return broker_not_told(err, {**done, "hub_refuses": True})
+    return None
+
+
+async def tell_broker(registrar: Registrar) -> str:
+    """The ledger's revocations to the broker (files, then its reload); how it was told, or
+    :class:`BrokerNotTold`. Off the loop: it signs a CRL and writes files."""
+    return await asyncio.to_thread(registrar.publish_revocations)
+
+
+def broker_not_told(err: BrokerNotTold, done: dict[str, object]) -> web.Response:
+    """503: what was done (``done``, the hub's refusal among it) and what failed, never a 200."""
+    message = (
+        f"设备已吊销，中心已拒收其数据，但未能通知消息服务器：{err} "
+        f"(revoked, and the hub refuses the device, but the broker was not told: {err})"
+    )
+    return json_response({"error": {"code": "broker_not_told", "message": message}, **done}, status=503)

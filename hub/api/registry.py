@@ -19,6 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from hub.api.body import NotJson, parse_json, read_body
+from hub.api.enrolment import revoke_removed_lane
 from hub.api.error_responses import ApiError
 from hub.api.keys import REGISTRY
 from hub.api.limits import LOOKUP_LIMIT, too_many
@@ -255,4 +256,5 @@ async def remove_gate(request: web.Request) -> web.Response:
     registry = _registry(request)
     project_id, device_id = request.match_info["project_id"], request.match_info["device_id"]
     await registry.remove_gate(project_id, device_id)
-    return web.Response(status=204)
+    untold = await revoke_removed_lane(request, device_id)  # a Response is falsy: no `or` here
+    return web.Response(status=204) if untold is None else untold

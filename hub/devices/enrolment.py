@@ -7,6 +7,10 @@ The rules live in :mod:`provisioning` (tokens, the CA's ledger); the HTTP edge i
 project it sees (:func:`hub.auth.scope.project_clause`), a revocation only of a lane it sees
 (:func:`hub.auth.scope.device_clause`). :func:`enrol_by_token` has no account: the token is the
 authority, checked by the registrar before it is called.
+
+A revocation is the hub's own record too (``devices.revoked_at``, set in the revocation's
+transaction; :mod:`hub.devices.revocation`): the ingest refuses the device from the commit on,
+whether or not the broker was told. Telling the broker is the caller's next step, after the commit.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sqlalchemy import select
 from hub.auth import audit
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, project_clause
+from hub.devices.revocation import mark_enrolled, mark_revoked
 from hub.errors import NotFound
 from hub.store import Store
 from hub.store.schema import devices, gates
@@ -85,8 +90,9 @@ class Enrolments:
         return issued
 
     async def revoke(self, device_id: str, revoke_certificates: RevokeCertificates) -> Sequence[int]:
-        """Every certificate of a lane the account sees, revoked with its audit line; NotFound
-        (before ``revoke_certificates`` runs) for a lane it does not see.
+        """Every certificate of a lane the account sees, revoked with its audit line and the
+        hub's own mark (the ingest refuses the device from the commit on); NotFound (before
+        ``revoke_certificates`` runs) for a lane it does not see.
 
         A lane at a gate, or one the hub has heard from: a lane taken off its gate is no longer
         any project's, but still the operator's and the city's (device_clause), and its
@@ -103,6 +109,7 @@ class Enrolments:
             if (await conn.execute(visible.union(heard))).first() is None:
                 raise NotFound(f"device {device_id} is not a lane you can see")
             now, serials = await revoke_certificates()
+            await mark_revoked(conn, device_id, now)
             await audit.record(
                 conn,
                 self._principal,
@@ -124,9 +131,10 @@ async def enrol_by_token(
     now: datetime,
 ) -> EnrolmentBundle:
     """Sign the lane's CSR and spend ``token`` (already checked), with the audit line, in one
-    transaction. No account: the lane's token is the authority."""
+    transaction; a revocation of the device is lifted. No account: the lane's token is the authority."""
     async with store.write("enrol a lane") as conn:
         bundle = await asyncio.to_thread(registrar.enrol, request, site_key=site_key, now=now)
+        await mark_enrolled(conn, token.gate.device_id, now)
         await audit.record(
             conn,
             None,

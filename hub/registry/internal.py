@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from hub.auth.principal import Principal, Role
 from hub.refusals import Missing
 from hub.store import Store
-from hub.store.schema import accounts, assignments, gates, persons
+from hub.store.schema import accounts, assignments, devices, gates, persons
 
 
 class InternalRegistryReads:
@@ -57,7 +57,13 @@ class InternalRegistryReads:
             return frozenset((await conn.execute(query)).scalars())
 
     async def devices_of(self, project_id: str) -> Collection[str]:
-        query = select(gates.c.device_id).where(gates.c.project_id == project_id)
+        """The project's lanes the hub sends rosters to: placed, and not revoked."""
+        g, d = gates.c, devices.c
+        query = (
+            select(g.device_id)
+            .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
+            .where(g.project_id == project_id, d.revoked_at.is_(None))
+        )
         async with self._store.read("roster devices") as conn:
             return frozenset((await conn.execute(query)).scalars())
 

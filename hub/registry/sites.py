@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from hub.auth import audit
 from hub.auth.principal import Role
+from hub.devices.revocation import mark_revoked
 from hub.refusals import (
     DeviceAlreadyPlaced,
     Forbidden,
@@ -196,6 +198,9 @@ class ProjectWrites(RegistryBase):
         return Created(gate, created=placed_at is None)
 
     async def remove_gate(self, project_id: str, device_id: str) -> None:
+        """Take the lane off its gate, and revoke it (issue 13: a lane whose gate was deleted must
+        not go on publishing): the hub's own mark and its audit line commit with the removal; the
+        CA's side (its certificates, the broker's files) is the caller's next step."""
         may.check_role(self._principal, may.PLACE_GATE)
         may.check_own_project(self._principal, project_id, "remove gates")
         async with self._store.write("registry.remove_gate") as conn:
@@ -208,6 +213,15 @@ class ProjectWrites(RegistryBase):
             if result.rowcount == 0:
                 raise Missing("gate", f"{device_id} of project {project_id}")
             await self._audit(conn, "gate.remove", project_id, {"device_id": device_id})
+            await mark_revoked(conn, device_id, self._clock.wall())
+            await audit.record(
+                conn,
+                self._principal,
+                "device.revoke",
+                at=self._clock.wall(),
+                target=device_id,
+                detail={"reason": "gate removed", "project_id": project_id},
+            )
         await self._roster_changes.notify([project_id])
 
     async def file_inspection(self, project_id: str, data: InspectionIn) -> Inspection:

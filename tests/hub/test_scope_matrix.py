@@ -45,7 +45,7 @@ from hub.registry import IdVault, load_data_key
 from hub.store.schema import projects
 from provisioning.ca import CertificateAuthority
 from provisioning.enrolment import BrokerAddress
-from provisioning.registrar import Registrar
+from provisioning.registrar import BrokerFiles, Registrar
 from sitegate.mosquitto import Mosquitto
 from tests.hub.clocked import token_headers_at
 from tests.hub.scope_matrix.reads import (
@@ -112,6 +112,7 @@ async def open_world(
             ca,
             broker=BrokerAddress(host=broker.host, port=broker.port),
             roster_public_key="A" * 43 + "=",
+            broker_files=BrokerFiles.in_directory(directory),  # a revocation answers 200 once written
         )
         clock = FakeClock(NOW)
         app = create_app(config, clock=clock)

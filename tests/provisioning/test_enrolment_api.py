@@ -185,14 +185,17 @@ async def test_without_a_ca_enrolment_is_unavailable(database_url: str, tmp_path
 async def test_a_hub_with_a_ca_in_its_state_directory_serves_enrolments(
     database_url: str, tmp_path: Path
 ) -> None:
-    """The desk as the app factory builds it: CA and broker files in the state directory, the
-    site key opened from the registry's sealed column with the hub's vault."""
+    """The desk as the app factory builds it: the CA in the state directory, the broker files in
+    ``broker_files_dir``, the site key opened from the registry's sealed column with the hub's vault."""
     vault = IdVault(bytes(range(32)))
     state = tmp_path / "state"
     ca = CertificateAuthority.create(state / "ca")
     (state / "broker").mkdir()
     config = HubConfig(
-        database_url=database_url, mqtt_port=free_port(), roster_signing_key_file=tmp_path / "roster.key"
+        database_url=database_url,
+        mqtt_port=free_port(),
+        roster_signing_key_file=tmp_path / "roster.key",
+        broker_files_dir=state / "broker",
     )
     async with await Store.open(database_url) as store:
         assert desk_from_config(config, store, vault.open_site_key, state_dir=tmp_path / "nothing") is None
