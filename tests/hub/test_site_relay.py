@@ -359,3 +359,41 @@ async def test_the_ingest_hands_each_committed_batch_to_its_hook(store: Store) -
 
     await failing.handle_batch(Recording(), [(topic, encode(make_event(3)))])
     assert acks == [topic_for("lane-t01", Channel.ACK)]  # stored, so acknowledged all the same
+
+
+async def test_a_clock_suspect_passage_is_relayed_neither_live_nor_from_the_record(
+    relay: tuple[SiteRelay, Sender], placed: Store
+) -> None:
+    """Issue 13, item 3: a passage stamped 2099 must not leave its person inside at every lane of
+    the site (the lanes' anti-passback keeps the newest passage, as presence did)."""
+    relaying, sender = relay
+    seen: list[list[JournalRecord]] = []
+
+    class Acks:
+        async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+            pass
+
+    ingest = Ingest(
+        placed,
+        host="127.0.0.1",
+        port=1,
+        client_id="t",
+        share_group="t",
+        on_stored=lambda r: seen.append(list(r)),
+    )
+    came = grant(1, "lane-in1", "p-1", passage=True).model_copy(
+        update={"wall_time": BASE_TIME - timedelta(hours=1), "project_id": "P1", "lane": "in1"}
+    )
+    forged = came.model_copy(update={"seq": 2, "wall_time": BASE_TIME.replace(year=2099)})
+    went = grant(1, "lane-out1", "p-1", passage=True, direction=Direction.OUT).model_copy(
+        update={"wall_time": BASE_TIME - timedelta(minutes=30), "project_id": "P1", "lane": "ut1"}
+    )
+    published = [(topic_for(e.device_id, Channel.EVENT), encode(e)) for e in (came, forged, went)]
+    await ingest.handle_batch(Acks(), published)
+    assert [[(r.device_id, r.seq) for r in batch] for batch in seen] == [[("lane-in1", 1), ("lane-out1", 1)]]
+    assert await relaying.on_request_message(topic_for("lane-in1", Channel.SITE_REQUEST), request()) is None
+    await until(lambda: len(sender.syncs("lane-in1")) == 1)
+    [caught_up] = sender.relays("lane-in1")
+    assert [(p.person_id, p.direction, p.device_id) for p in caught_up.passages] == [
+        ("p-1", Direction.OUT, "lane-out1")  # the real exit is p-1's latest, not the 2099 entry
+    ]
