@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from controller.core.policy import AntiPassback, Policy, TimeWindow, end_of_working_day
+from controller.core.policy import AntiPassback, Policy, TimeWindow, end_of_working_day, parse_window
 from wire.credential import MIN_SITE_KEY_BYTES
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
 from wire.roles import RosterRole
@@ -107,7 +107,10 @@ TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class PolicyConfig(_Section):
-    """The project's policy; later pushed by the hub with the roster, for now set per lane."""
+    """The bootstrap policy: what the lane decides by until its roster brings the project's site
+    rules, which the hub signs with it (set per project in the hub: ``PUT
+    /api/v1/projects/{id}/site-rules``). A lane whose roster came with rules ignores this section; it
+    stays for a lane without a pinned roster key and for rosters from before rules existed."""
 
     anti_passback: AntiPassback = AntiPassback.HARD
     accept_uid_only: bool = False
@@ -130,10 +133,7 @@ class PolicyConfig(_Section):
         return value
 
     def to_policy(self) -> Policy:
-        hours = {}
-        for role, text in self.working_hours.items():
-            start, end = (time.fromisoformat(part) for part in text.split("-"))
-            hours[role] = TimeWindow(start, end)
+        hours = {role: parse_window(text) for role, text in self.working_hours.items()}
         expires = (
             time.fromisoformat(self.inside_expires_at)
             if self.inside_expires_at is not None

@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -54,6 +53,7 @@ from sitegate.demo_lanes import (
     provision,
     rosters_current,
     running,
+    shift_hours,
     sites_caught_up,
     with_demo_settings,
 )
@@ -297,10 +297,9 @@ async def _enrol_lanes(
     base: str,
     root: Path,
     clock: LaneClock,
-    started: datetime,
 ) -> dict[str, Lane]:
     """Each lane provisioned with a token of the project department's (both at once), then built
-    on the demo's clock, with workers' hours laid around ``started`` (when the shift was laid)."""
+    on the demo's clock; its policy comes with its roster (the project's site rules)."""
     emulators = {name: stack.enter_context(IdModuleEmulator()) for name in LANES}
     configs = await asyncio.gather(
         *(
@@ -310,7 +309,7 @@ async def _enrol_lanes(
     )
     lanes: dict[str, Lane] = {}
     for (name, gate), config in zip(LANES.items(), configs, strict=True):
-        lanes[name] = build_lane(name, with_demo_settings(config, started), emulators[name], clock)
+        lanes[name] = build_lane(name, with_demo_settings(config), emulators[name], clock)
         print(
             f"  lane    {name:<5} {gate.device_id} ({gate.lane}, {gate.direction.value}) enrolled: "
             f"certificate, site key and roster key from the hub; reader {emulators[name].port}"
@@ -370,7 +369,15 @@ async def run_demo(
         url = f"sqlite+aiosqlite:///{database}"
         data_key = HubConfig(database_url=url).data_key_path()
         populated = await populate(
-            url, data_key, ACCOUNT, shift, list(LANES.values()), seed=seed, people=people, today=now.date()
+            url,
+            data_key,
+            ACCOUNT,
+            shift,
+            list(LANES.values()),
+            seed=seed,
+            people=people,
+            today=now.date(),
+            worker_hours=shift_hours(now),
         )
         print("  registry " + "\n           ".join(populated.summary))
         broker = stack.enter_context(demo_broker(ca))
@@ -387,7 +394,7 @@ async def run_demo(
         async with aiohttp.ClientSession(headers=auth) as session:
             print(f"  hub     {base}  (log: {root / 'hub.log'}; account {ACCOUNT})")
             async with aiohttp.ClientSession(headers=gc) as department:
-                lanes = await _enrol_lanes(stack, department, base, root, clock, now)
+                lanes = await _enrol_lanes(stack, department, base, root, clock)
             async with running(lanes):
                 version = await rosters_current(lanes, session, base)
                 roster = lanes["entry"].service.roster

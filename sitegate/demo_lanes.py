@@ -11,8 +11,10 @@ outside its root (:func:`provisioning.layout.rebased`).
 Provisioning writes what a real lane needs; a demo wants a few settings of its own, applied on top
 of the written file by :func:`with_demo_settings` (a site manager would put the same keys in
 ``controller.toml``): a short relay pulse and passage timeout and a faster reader poll so the
-shift plays quickly, hard anti-passback, and workers' hours laid around the demo's own clock so
-the shift plays the same at any hour.
+shift plays quickly. The project's site rules (hard anti-passback, workers' hours laid around the
+demo's own clock so the shift plays the same at any hour: :func:`shift_hours`) are not among them:
+they are seeded into the hub's registry (:mod:`sitegate.demo_registry`) and come to the lanes
+signed with the roster, as a site manager sets them in the console.
 
 The lanes then receive the project's roster from the hub over MQTT (:mod:`controller.roster_sync`);
 :func:`rosters_current` waits until each runs the version the hub holds, and
@@ -114,20 +116,23 @@ def _provision(base: str, token: str, device_id: str, root: Path, port: str) -> 
     return rebased(load_config(root / CONFIG.relative_to("/")), root)
 
 
-def with_demo_settings(config: ControllerConfig, now: datetime) -> ControllerConfig:
-    """The provisioned configuration with the demo's own settings on top, checked by the same
-    model as the file (a bad value fails here, not mid-shift).
+def shift_hours(now: datetime) -> str:
+    """The workers' hours of the demo's project: the twelve hours around ``now`` (the site's local
+    time the shift was laid at). Laid late in the evening or early in the morning they run past
+    midnight, written as a window whose end comes before its start ("17:59-05:59"): the policy
+    reads that as a night shift, not as an empty or invalid window, so the shift plays the same at
+    any hour."""
+    return f"{now - timedelta(hours=6):%H:%M}-{now + timedelta(hours=6):%H:%M}"
 
-    Workers' hours are the twelve hours around ``now`` (the site's local time the shift was laid
-    at). Laid late in the evening or early in the morning they run past midnight, written as a
-    window whose end comes before its start ("17:59-05:59"): the policy reads that as a night
-    shift, not as an empty or invalid window, so the shift plays the same at any hour."""
-    hours = f"{now - timedelta(hours=6):%H:%M}-{now + timedelta(hours=6):%H:%M}"
+
+def with_demo_settings(config: ControllerConfig) -> ControllerConfig:
+    """The provisioned configuration with the demo's own settings on top, checked by the same
+    model as the file (a bad value fails here, not mid-shift). No policy: the project's site rules
+    come with the roster."""
     settings = config.model_dump()
     settings.update(relay_pulse_s=0.3, passage_timeout_s=1.0)
     assert settings["readers"]["id_module"] is not None, "the demo's lanes read cards with the ID module"
     settings["readers"]["id_module"]["poll_interval_s"] = 0.05
-    settings["policy"].update(anti_passback="hard", working_hours={"worker": hours})
     settings["mqtt"]["heartbeat_s"] = 5
     return ControllerConfig.model_validate(settings)
 

@@ -7,8 +7,11 @@ demo's project, registered, with its parties and its lanes at its gates. Then, a
 accounts would: the city registers the shift's people (managers of the project's general
 contractor, workers of its labour subcontractor, visitors from its specialist subcontractor), the
 project department assigns each with the dates or the pass window of its case, and the city puts
-one on the watchlist. The hub, started next on the same database and data key, compiles the
-project's roster from these rows, signs it and pushes it to the lanes; nothing here touches a lane.
+one on the watchlist. Each registered project's department sets its site rules (hub.site_rules):
+the defaults, and on the demo's project hard anti-passback with the workers' hours laid around the
+demo's clock. The hub, started next on the same database and data key, compiles each project's
+roster from these rows with its rules, signs it and pushes it to the lanes; nothing here touches a
+lane, and no lane's configuration holds a policy of the demo's.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ from hub.registry.models import (
 from hub.registry.records import Enterprise
 from hub.registry.seed import seed_registry
 from hub.rosters.registry_source import RegistrySource
+from hub.site_rules import SiteRulesIn
 from hub.store import Store
 from sitegate.demo_script import Shift, ShiftPerson
+from wire.roles import RosterRole
 
 T = TypeVar("T")
 WATCHLIST_REASON = "证件核查中（演示）"
@@ -73,9 +78,11 @@ async def populate(
     seed: int,
     people: int,
     today: date,
+    worker_hours: str | None = None,
 ) -> Populated:
     """The world, the shift's people and the project's gates, as ``city_account`` (a city station
-    account that already exists) and the accounts the seed hands out."""
+    account that already exists) and the accounts the seed hands out; every registered project's
+    site rules, the demo's with ``worker_hours`` (the default hours when not given)."""
     async with await Store.open(database_url) as store:
         # Production argon2 parameters from the start (issue 13): a cheap hash until first login
         # made those accounts answer a wrong password faster than others, telling them apart.
@@ -86,6 +93,7 @@ async def populate(
         for gate in gates:  # the seed numbers its lanes; the demo's have their own names
             await registry.acting_for(city).place_gate(shift.project_id, gate)
         department = await _register_shift(registry, city, shift)
+        await _set_site_rules(registry, city, shift.project_id, worker_hours)
         summary = await _summary(registry, store, city, shift.project_id, gates)
     return Populated(seeded.accounts, department.username, summary)
 
@@ -124,6 +132,20 @@ async def _register_shift(registry: RegistryDesk, city: Principal, shift: Shift)
                 registered.id, WatchlistIn(flag=True, reason=WATCHLIST_REASON)
             )
     return department
+
+
+async def _set_site_rules(
+    registry: RegistryDesk, city: Principal, demo_project: str, worker_hours: str | None
+) -> None:
+    """Each registered project's rules, set by its general contractor's department as in the console."""
+    for project in await registry.acting_for(city).projects(registered=True):
+        rules = SiteRulesIn(anti_passback="hard")
+        if project.id == demo_project and worker_hours is not None:
+            rules = SiteRulesIn(anti_passback="hard", working_hours={RosterRole.WORKER: worker_hours})
+        for party in await registry.acting_for(city).parties(project.id):
+            if party.role == EnterpriseKind.GENERAL_CONTRACTOR and party.account is not None:
+                department = await registry.account_principal(party.account)
+                await registry.acting_for(department).set_site_rules(project.id, rules)
 
 
 def _person_in(person: ShiftPerson, employer: Enterprise, position: Position | None) -> PersonIn:

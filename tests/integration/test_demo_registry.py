@@ -1,6 +1,7 @@
 """The demo's registry, without the lanes: the synthetic city and the shift's people written
-through the hub's Registry, the roster the hub compiles from them, and the controller's own rules
-on that roster giving each scripted swipe its reason. Both stores, and at any hour: a shift laid in
+through the hub's Registry, the roster the hub compiles from them with the project's site rules,
+and the controller's own rules on that roster, under those site rules, giving each scripted swipe
+its reason. Both stores, and at any hour: a shift laid in
 the morning, just before midnight (its swipes fall on the next day) and before dawn."""
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from controller.config import ControllerConfig, parse_config
+from controller.config import ControllerConfig, PolicyConfig, parse_config
 from controller.core.decision import Lane, Swipe, decide
+from controller.core.policy import parse_window
 from controller.core.roster import Roster
 from controller.roster_rows import columns_of_rows
+from controller.roster_rules import policy_of
 from hub.auth.principal import Role
 from hub.registry import IdVault, load_data_key
 from hub.rosters.registry_source import RegistrySource
 from hub.rosters.release import compile_content
+from hub.site_rules import SiteRulesIn
 from hub.store import Store
 from hub.store.schema import gates, projects
 from sitegate.demo import LANES
-from sitegate.demo_lanes import with_demo_settings
+from sitegate.demo_lanes import shift_hours, with_demo_settings
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, build_shift
 from tests.support.accounts import create_account
@@ -54,7 +58,15 @@ async def test_every_scripted_reason_follows_from_the_registry(
         await create_account(store, role=Role.CITY, username="city-duty")
     key = tmp_path / "hub-data.key"
     populated = await populate(
-        database_url, key, "city-duty", shift, list(LANES.values()), seed=7, people=20, today=laid.date()
+        database_url,
+        key,
+        "city-duty",
+        shift,
+        list(LANES.values()),
+        seed=7,
+        people=20,
+        today=laid.date(),
+        worker_hours=shift_hours(laid),
     )
     assert populated.accounts[populated.department] == "gc_project"
     districts, projects_line, project_line = populated.summary
@@ -70,16 +82,19 @@ async def test_every_scripted_reason_follows_from_the_registry(
             placed = (await conn.execute(select(gates.c.device_id, gates.c.lane, gates.c.direction))).all()
         source = RegistrySource(store, clock=lambda: laid)
         entries, listed = await source.entries(project), list(await source.watchlist(project))
+        rules = await source.rules(project)
     assert sorted(placed) == [("lane-hz0042-a1", "A1", "in"), ("lane-hz0042-a2", "A2", "out")]
     site_key = IdVault(load_data_key(key)).open_site_key(project, sealed)
-    content, _ = compile_content(project, entries, listed)
+    content, _ = compile_content(project, entries, listed, rules)
     roster = Roster.of_columns(1, project, columns_of_rows(list(content.rows.values())), content.watchlist)
     for person in shift.people:  # everyone the department registered is on the lanes' roster
         assert roster.lookup(credential_hash(site_key, person.card.id_number)) is not None, person.label
 
-    # The lane's rules on that roster, for every entry swipe that needs no memory of earlier ones.
-    config = with_demo_settings(_config(tmp_path), laid)
-    lane = Lane(Direction.IN, laid + judged_after, config.policy.to_policy())
+    # The lane's rules on that roster, under the site rules it came with (the lane's configuration
+    # holds no policy of the demo's), for every entry swipe that needs no memory of earlier ones.
+    assert with_demo_settings(_config(tmp_path)).policy == PolicyConfig()
+    assert content.rules is not None and content.rules.anti_passback == "hard"
+    lane = Lane(Direction.IN, laid + judged_after, policy_of(content.rules))
     checked = set()
     for swipe in shift.swipes["entry"]:
         if swipe.expected is Reason.ANTI_PASSBACK:
@@ -98,18 +113,18 @@ async def test_every_scripted_reason_follows_from_the_registry(
     }
 
 
-def test_workers_hours_laid_at_any_minute_hold_for_the_shift(tmp_path: Path) -> None:
+def test_workers_hours_laid_at_any_minute_hold_for_the_shift() -> None:
     """Laid around the demo's clock, the hours are always a real window holding the whole shift;
     late in the day they run past midnight as a night shift ("17:59-05:59"), never an empty one."""
-    config = _config(tmp_path)
     midnight = site_time(2026, 11, 25)
     for minute in range(0, 24 * 60, 7):
         laid = midnight + timedelta(minutes=minute, seconds=59)
-        hours = with_demo_settings(config, laid).policy.to_policy().working_hours[RosterRole.WORKER]
+        hours = parse_window(
+            SiteRulesIn(working_hours={RosterRole.WORKER: shift_hours(laid)}).working_hours["worker"]
+        )
         for moment in (laid, laid + SHIFT_TAKES):
             assert hours.contains(moment.time()), (laid, hours)
-    late = with_demo_settings(config, site_time(2026, 11, 25, 23, 59, 59)).policy.working_hours
-    assert late[RosterRole.WORKER] == "17:59-05:59"
+    assert shift_hours(site_time(2026, 11, 25, 23, 59, 59)) == "17:59-05:59"
 
 
 def _facts(swipe: ScriptedSwipe, site_key: bytes, roster: Roster) -> Swipe:
