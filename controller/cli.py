@@ -34,6 +34,7 @@ from controller.service import CardSource, LaneService
 from controller.site_sync import SiteLink
 from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
+from sitegate.clitext import plain_help
 from wire.topics import Channel
 
 log = logging.getLogger("sitegate.controller")
@@ -220,7 +221,7 @@ async def _run(config: ControllerConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sitegate controller", description=__doc__)
+    parser = argparse.ArgumentParser(prog="sitegate controller", description=plain_help(__doc__))
     parser.add_argument(
         "command", nargs="?", default="run", choices=["run", "check-config", "selftest", "fail-secure"]
     )

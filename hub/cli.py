@@ -1,5 +1,5 @@
 """``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT;
-``sitegate hub account create ...`` makes an account (:mod:`hub.cli_accounts`).
+``sitegate hub account create|list ...`` makes and lists accounts (:mod:`hub.cli_accounts`).
 
 Settings come from defaults, then ``--config FILE`` (TOML, the keys of :class:`HubConfig`), then
 flags. Logs go to stderr; the URL the API listens on goes to stdout once it is listening, so a
@@ -21,6 +21,7 @@ from hub.api import limits
 from hub.app import create_app
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
+from sitegate.clitext import plain_error
 from wire.clock import Clock, SystemClock
 
 log = logging.getLogger("hub")
@@ -41,8 +42,9 @@ _FLAGS: list[tuple[str, type, str]] = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sitegate hub",
-        description="Run the SiteGate regional hub.",
-        epilog="'sitegate hub account create --help': make an account (the first one: --role city).",
+        description="运行 SiteGate 区域 hub / Run the SiteGate regional hub.",
+        epilog="'sitegate hub account create --help': make an account (the first one: --role city); "
+        "'sitegate hub account list': the accounts.",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with hub settings")
     for name, kind, text in _FLAGS:
@@ -70,12 +72,12 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     try:
         config = load_config(args.config, {name: getattr(args, name) for name, _, _ in _FLAGS})
     except HubError as err:
-        print(f"sitegate hub: {err}", file=sys.stderr)
+        print(f"sitegate hub: 设置有误 / bad settings: {plain_error(err)}", file=sys.stderr)
         return 2
     try:
         asyncio.run(serve(config, clock))
     except (HubError, OSError) as err:
-        log.error("hub stopped: %s", err)
+        log.error("hub stopped: %s", plain_error(err))
         return 1
     return 0
 

@@ -54,6 +54,7 @@ from provisioning.install import (
     reboot_pending,
 )
 from provisioning.layout import CONFIG, DATA_DIR, SERVICE_USER, Writer, rebased, service_owner
+from sitegate.clitext import plain_help
 
 MIN_PYTHON = (3, 11)
 EXIT_REBOOT = 3
@@ -65,7 +66,9 @@ CHANGES = ("wrote", "linked", "made", "owner fixed")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sitegate provision", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="sitegate provision", description=plain_help(__doc__.split("\n\n")[0])
+    )
     parser.add_argument("--hub", help="the hub's address, https://... (http only for a hub on loopback)")
     parser.add_argument(
         "--token", help=f"the one-time enrolment token from the project's account (or ${TOKEN_ENV})"

@@ -45,6 +45,7 @@ from provisioning.ca import (
     write_key,
     write_public,
 )
+from sitegate.clitext import plain_help
 from sitegate.demo_lanes import (
     DemoError,
     Lane,
@@ -435,7 +436,7 @@ def _fresh_lane_quiet(record: logging.LogRecord) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sitegate demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="sitegate demo", description=plain_help(__doc__))
     parser.add_argument("--serve", action="store_true", help="keep everything running after the shift")
     parser.add_argument("--seed", type=int, default=20261124, help="seed of the synthetic city and shift")
     parser.add_argument(

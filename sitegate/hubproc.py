@@ -43,6 +43,7 @@ def create_account(database: Path | str, username: str, password: str, *, role: 
     the first one: ``sitegate hub account create``, the password on stdin."""
     args = [sys.executable, "-m", "sitegate.cli", "hub", "account", "create", "--role", role]
     args += ["--username", username, "--password-file", "-", "--database-url", _database_url(database)]
+    args.append("--create-database")
     proc = spawn(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _, errors = proc.communicate(password.encode(), timeout=60)

@@ -17,11 +17,17 @@ from hub.store.schema import accounts, audit_log
 PASSWORD = "a long enough city password"
 
 
+def create_args(secret: Path) -> list[str]:
+    """A new city account ``station`` in a new database (the test's own file)."""
+    args = ["account", "create", "--role", "city", "--username", "station", "--password-file", str(secret)]
+    return [*args, "--create-database"]
+
+
 def test_create_the_first_city_account(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
     secret = tmp_path / "password"
     secret.write_text(PASSWORD + "\n")
-    args = ["account", "create", "--role", "city", "--username", "station", "--password-file", str(secret)]
+    args = create_args(secret)
     assert main([*args, "--database-url", url]) == 0
     out = capsys.readouterr()
     assert "station" in out.out
@@ -56,7 +62,7 @@ def test_bad_accounts_are_refused(
     secret = tmp_path / "password"
     secret.write_text(password)
     url = f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-    args = ["account", "create", "--role", "city", "--username", "station", "--password-file", str(secret)]
+    args = create_args(secret)
     assert main([*args, "--database-url", url, *extra]) == code
     assert says in capsys.readouterr().err
 
