@@ -34,7 +34,7 @@ from controller.service import CardSource, LaneService
 from controller.site_sync import SiteLink
 from controller.supervision import Notifier, watchdog_interval
 from controller.uplink import Uplink
-from sitegate.clitext import plain_help
+from sitegate.clitext import plain_error, plain_help
 from wire.topics import Channel
 
 log = logging.getLogger("sitegate.controller")
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         load_board(config.board)
         config.read_site_key()
     except (ConfigError, BoardError) as err:
-        print(f"configuration error: {err}", file=sys.stderr)
+        print(f"configuration error: {plain_error(err)}", file=sys.stderr)
         return 2
     if args.command == "check-config":
         print(f"{args.config}: OK (lane {config.lane}, device {config.device_id})")
@@ -252,6 +252,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(_run(config))
     except JournalError as err:
-        print(f"journal error: {err}", file=sys.stderr)
+        print(f"journal error: {plain_error(err)}", file=sys.stderr)
         return 1
     return 0

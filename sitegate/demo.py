@@ -45,7 +45,7 @@ from provisioning.ca import (
     write_key,
     write_public,
 )
-from sitegate.clitext import plain_help
+from sitegate.clitext import plain_error, plain_help
 from sitegate.demo_lanes import (
     DemoError,
     Lane,
@@ -461,5 +461,5 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 0
         except (RuntimeError, TimeoutError, HubError) as err:
-            print(f"demo failed: {err}", file=sys.stderr)
+            print(f"demo failed: {plain_error(err)}", file=sys.stderr)
             return 1
