@@ -19,7 +19,10 @@ instance would miss):
 - ``clock_suspect``: a lane whose records, received within the same window, carry times the hub
   does not believe (far in the future of their receipt, or before the device was enrolled:
   :mod:`hub.events.time_bounds`): kept, but counted in no presence or attendance. One alert per
-  batch (records received together) per device.
+  batch (records received together) per device;
+- ``not_in_roster``: a grant, within the last :attr:`AlertSettings.watchlist_window`, for a person
+  the roster could not hold (no assignment running that day, watchlisted): stored and flagged so
+  (:mod:`hub.events.roster_check`), the arm opened; the lane's roster or the lane needs a look.
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
@@ -38,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, person_record_clause
 from hub.derive.days import local_day
+from hub.events.roster_check import NOT_IN_ROSTER
 from hub.events.time_bounds import EPOCH
 from hub.oversight.queries import active_on
 from hub.store import Store
@@ -67,6 +71,7 @@ KINDS: Final = (
     "clock_step",
     "attribution_refused",
     "clock_suspect",
+    "not_in_roster",
 )
 
 
@@ -92,6 +97,7 @@ class Alerts:
         if personal:
             found += await self.managers_absent(now=now, project_id=project_id)
             found += await self.watchlist_hits(now=now, project_id=project_id)
+            found += await self.roster_misses(now=now, project_id=project_id)
         found += await self.gates_offline(now=now, project_id=project_id)
         found += await self.lanes_faulty(now=now, project_id=project_id)
         if personal:
@@ -324,6 +330,38 @@ class Alerts:
                 )
             )
         return result
+
+    async def roster_misses(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
+        """``not_in_roster`` grants (the module's rules), through the person's scope: they name one."""
+        a, per = access_events.c, persons.c
+        query = (
+            select(a.project_id, a.device_id, a.lane, a.wall_time, a.person_id, per.name)
+            .select_from(access_events.outerjoin(persons, per.id == a.person_id))
+            .where(
+                a.flag == NOT_IN_ROSTER,
+                a.wall_time >= now - self._settings.watchlist_window,
+                a.wall_time <= now,
+                person_record_clause(self._principal, a.project_id, a.person_id),
+                *([a.project_id == project_id] if project_id else []),
+            )
+            .order_by(a.wall_time.desc(), a.id.desc())
+            .limit(200)
+        )
+        async with self._store.read("alerts") as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            Alert(
+                kind="not_in_roster",
+                project_id=row.project_id,
+                at=row.wall_time,
+                subject=row.person_id,
+                message=f"lane {row.lane} ({row.device_id}) admitted {row.name or 'an unknown person id'} "
+                f"at {row.wall_time.astimezone(SITE_ZONE):%m-%d %H:%M}, whom the roster could not hold: "
+                "check the lane's roster, or whether the lane is what it claims",
+                details={"device_id": row.device_id, "lane": row.lane, "person_id": row.person_id},
+            )
+            for row in rows
+        ]
 
     async def orders_overdue(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
         filters = orders.OrderFilters(overdue=True, project_id=project_id)
