@@ -1,6 +1,7 @@
 # Two set-up commands: `make demo` and `make test`. Each installs what is missing first: Debian packages
-# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests, Chromium for the console tests, shellcheck,
-# mmdebstrap/debootstrap for the bare-OS provisioning test), the virtualenv in .venv/, and the project itself.
+# (mosquitto, pcscd + vpcd, socat, PostgreSQL for the hub tests, Chromium and a CJK font for the console
+# tests, shellcheck, mmdebstrap/debootstrap for the bare-OS provisioning test), the virtualenv in .venv/,
+# the project itself, and the console's compiled message catalogs.
 
 PYTHON   ?= python3
 VENV     := .venv
@@ -8,7 +9,7 @@ PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
             chromium chromium-driver shellcheck mmdebstrap debootstrap \
-            espeak-ng sox alsa-utils fonts-wqy-zenhei
+            espeak-ng sox alsa-utils fonts-wqy-zenhei fonts-noto-cjk
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
 # pytest-xdist: one worker more than there are cores (the tests wait on brokers, hubs and lanes about
@@ -26,7 +27,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # How long each test module took last time: a parallel run starts the longest first (tests/support/ordering.py).
 export SITEGATE_TEST_DURATIONS := $(abspath $(VENV))/test-durations.json
 
-.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean prompts
+.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean prompts catalogs i18n-extract
 
 demo: venv
 	$(VENV)/bin/sitegate demo $(ARGS)
@@ -58,7 +59,24 @@ PROMPTS_DIR ?= var/prompts
 prompts: venv
 	$(PY) -m controller.feedback.prompts $(PROMPTS_DIR)
 
-venv: system-deps $(STAMP)
+venv: system-deps $(STAMP) catalogs
+
+# The console's languages (hub/console/i18n.py): each messages.po compiled to its .mo, which the
+# console loads (the .mo files are build products, not committed). `make i18n-extract` after marking
+# new strings: it re-extracts messages.pot (babel.cfg) and merges it into every messages.po; then
+# write the zh_CN msgstr of each new entry (tests/console/test_catalogs.py fails until they are).
+LOCALES  := hub/console/locale
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALES)/*/LC_MESSAGES/messages.po))
+catalogs: $(CATALOGS)
+
+$(LOCALES)/%/LC_MESSAGES/messages.mo: $(LOCALES)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@ -l $*
+
+i18n-extract: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -o $(LOCALES)/messages.pot --no-location --sort-output \
+	  --project=SiteGate .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-fuzzy-matching \
+	  --ignore-obsolete
 
 # Installs only the Debian packages that are not there yet (dpkg-query is cheap; apt-get update is not).
 system-deps:

@@ -50,6 +50,8 @@ class Session:
     expires_at: datetime
     display_name: str
     disabled: bool
+    locale: str | None = None
+    """The account's console language (``accounts.locale``); None: from the browser's."""
 
 
 async def issue(conn: AsyncConnection, account_id: int, *, now: datetime, lifetime_s: float) -> IssuedToken:
@@ -90,6 +92,7 @@ async def lookup(conn: AsyncConnection, token: str) -> Session | None:
             a.project_id,
             a.display_name,
             a.disabled,
+            a.locale,
         )
         .select_from(auth_tokens.join(accounts, a.id == t.account_id))
         .where(t.token_sha256 == digest(token))
@@ -103,6 +106,7 @@ async def lookup(conn: AsyncConnection, token: str) -> Session | None:
         expires_at=row.expires_at,
         display_name=row.display_name,
         disabled=bool(row.disabled),
+        locale=row.locale,
     )
 
 

@@ -49,6 +49,8 @@ ACCESS_LOG = (
     text("cursor"),
 )
 MONTH = (month("month"),)
+LANG = (text("lang"),)
+"""A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
 
 
 CONSOLE_STATIC: Final = "/console/static"
@@ -58,13 +60,14 @@ CONSOLE_ROUTES: Final = (
     _page("GET", "/console/login", session.login_form, OPEN),
     _page("POST", "/console/login", session.login, OPEN),
     _page("POST", "/console/logout", session.logout),
+    _page("POST", "/console/language", session.set_language),
     _page("GET", "/console/", views_oversight.overview),
     _page("GET", "/console/devices", views_devices.board),
     _page("GET", "/console/devices/{device_id}", views_devices.device),
     _page("GET", "/console/projects", views_projects.project_list),
     _page("GET", PROJECT, views_projects.project_page, params=DAY),
     _page("GET", PROJECT + "/access-log", views_projects.access_log, params=ACCESS_LOG),
-    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv, params=ACCESS_LOG),
+    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv, params=(*ACCESS_LOG, *LANG)),
     _page("GET", PROJECT + "/attendance", views_projects.attendance_day, params=(*DAY, text("cursor"))),
     _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
     _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
@@ -88,7 +91,7 @@ CONSOLE_ROUTES: Final = (
         "GET",
         "/console/summaries/{which:projects|districts}.csv",
         views_oversight.summaries_csv,
-        params=MONTH,
+        params=(*MONTH, *LANG),
     ),
 )
 """The console's rows of the route table (:mod:`hub.api.routes`). Every signed-in role may open

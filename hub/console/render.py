@@ -1,5 +1,10 @@
 """Pages from Jinja2 templates (autoescaped), with what every page needs: the account, its
-navigation, the CSRF token for its forms; and the console's errors as pages, not JSON."""
+navigation, the CSRF token for its forms, its language; and the console's errors as pages, not JSON.
+
+One Jinja2 environment per language (:mod:`hub.console.i18n`), each with that language's Babel
+catalog installed through ``jinja2.ext.i18n`` (newstyle gettext: ``{{ _('Text %(n)s', n=x) }}``),
+its ``local`` filter for times (:mod:`hub.console.times`) and its ``label`` for codes
+(:mod:`hub.console.labels`)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -18,40 +24,78 @@ from hub.api.error_responses import ApiError
 from hub.api.registry import _STATUS as REGISTRY_STATUS
 from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session
+from hub.console import labels, times
+from hub.console.i18n import N_, Locale, choose_locale, parse_locale, translations
 from hub.errors import InvalidQuery, NotFound
 from hub.refusals import Refusal
-from wire.clock import SITE_ZONE
 
 TEMPLATES: Final = Path(__file__).resolve().parent / "templates"
 STATIC: Final = Path(__file__).resolve().parent / "static"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-ENV: Final = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(("html",)),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+@functools.cache
+def environment(locale: Locale) -> Environment:
+    """The templates in ``locale``: its catalog, its time formats, its labels."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html",)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["local"] = functools.partial(_local, locale=locale)
+    env.filters["instant"] = _instant
+    env.globals["label"] = functools.partial(labels.label, locale)
+    env.globals["locale"] = locale
+    env.globals["locales"] = tuple(Locale)
+    return env
 
 
-def _local(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if value is None else value.astimezone(SITE_ZONE).strftime(pattern)
+def _local(value: Any, form: times.Form = "datetime", *, locale: Locale) -> str:
+    return times.local(value, locale, form)
 
 
-ENV.filters["local"] = _local
+def _instant(value: str | None) -> datetime | None:
+    """An ISO instant (an alert's details carry them as text) back to a datetime, for ``local``."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def locale_of(request: web.Request) -> Locale:
+    """The request's language: a CSV's ``?lang=``, else the account's, else the browser's, else zh-CN."""
+    asked = parse_locale(request.query.get("lang"))
+    if asked is not None:
+        return asked
+    session: Session | None = request.get(SESSION_KEY)
+    return choose_locale(session.locale if session else None, request.headers.get("Accept-Language"))
+
+
+def gettext_of(request: web.Request) -> Callable[..., str]:
+    """The request's gettext for Python-side text (an error message, a chart's title):
+    ``_('%(n)s min', n=5)`` as in the templates."""
+    catalog = translations(locale_of(request))
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = catalog.gettext(message)
+        return text % variables if variables else text
+
+    return gettext
+
 
 AUTHORITIES: Final = frozenset({Role.CITY, Role.DISTRICT})
 NAV: Final[tuple[tuple[str, str, frozenset[Role]], ...]] = (
-    ("Overview", "/console/", frozenset(Role)),
-    ("Devices", "/console/devices", frozenset(Role)),
-    ("Projects", "/console/projects", frozenset(Role) - {Role.OPERATOR}),
-    ("Statistics", "/console/statistics", AUTHORITIES),
-    ("Inspections", "/console/inspections", AUTHORITIES | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}),
-    ("Orders", "/console/orders", frozenset(Role) - {Role.OPERATOR, Role.SUB_PROJECT}),
-    ("Deductions", "/console/deductions", frozenset(Role) - {Role.OPERATOR}),
-    ("Summaries", "/console/summaries", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Overview"), "/console/", frozenset(Role)),
+    (N_("Devices"), "/console/devices", frozenset(Role)),
+    (N_("Projects"), "/console/projects", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Statistics"), "/console/statistics", AUTHORITIES),
+    (N_("Inspections"), "/console/inspections", AUTHORITIES | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}),
+    (N_("Orders"), "/console/orders", frozenset(Role) - {Role.OPERATOR, Role.SUB_PROJECT}),
+    (N_("Deductions"), "/console/deductions", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Summaries"), "/console/summaries", frozenset(Role) - {Role.OPERATOR}),
 )
+"""The header's menu: (msgid, where, who sees it); the template translates each label."""
 
 
 def csrf_token(session: Session) -> str:
@@ -76,21 +120,28 @@ async def checked_form(request: web.Request) -> dict[str, str]:
     form = await request.post()
     sent = form.get("csrf")
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(session_of(request))):
-        raise ApiError(403, "csrf", "the form's security token is missing or stale; reload the page")
+        message = N_("The form's security token is missing or stale: reload the page and try again.")
+        raise ApiError(403, "csrf", message)
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
     session: Session | None = request.get(SESSION_KEY)
     who = session.principal if session else None
-    nav = [(label, href) for label, href, roles in NAV if who is not None and who.role in roles]
-    page = ENV.get_template(template).render(
-        me=who,
-        display_name=session.display_name if session else "",
-        nav=nav,
-        path=request.path,
-        csrf=csrf_token(session) if session else "",
-        **context,
+    _ = gettext_of(request)
+    nav = [(_(label), href) for label, href, roles in NAV if who is not None and who.role in roles]
+    locale = locale_of(request)
+    page = (
+        environment(locale)
+        .get_template(template)
+        .render(
+            me=who,
+            display_name=session.display_name if session else "",
+            nav=nav,
+            path=request.path,
+            csrf=csrf_token(session) if session else "",
+            **context,
+        )
     )
     return web.Response(
         text=page,
@@ -108,20 +159,25 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
 
 
 def page(handler: Handler) -> Handler:
-    """A console handler whose refusals become an error page with the API's message."""
+    """A console handler whose refusals become an error page with the API's message, in the
+    request's language where the catalog has it (the console's own, marked with ``N_``)."""
 
     @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except ApiError as err:
-            return render(request, "error.html", status=err.status, message=err.message)
+            message = gettext_of(request)(err.message)
+            return render(request, "error.html", status=err.status, message=message)
         except Refusal as err:
             status = next(s for kind, s in REGISTRY_STATUS.items() if isinstance(err, kind))
-            return render(request, "error.html", status=status, message=err.message)
+            return render(request, "error.html", status=status, message=gettext_of(request)(err.message))
         except NotFound as err:
-            return render(request, "error.html", status=404, message=f"{err.what} not found")
+            _ = gettext_of(request)
+            return render(request, "error.html", status=404, message=_("Not found: %(what)s", what=err.what))
         except InvalidQuery as err:
-            return render(request, "error.html", status=400, message=f"{err.parameter}: {err.message}")
+            _ = gettext_of(request)
+            message = _("%(field)s: %(problem)s", field=_(err.parameter), problem=_(err.message))
+            return render(request, "error.html", status=400, message=message)
 
     return wrapped

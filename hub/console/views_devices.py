@@ -12,7 +12,7 @@ from aiohttp import web
 from hub.api import present
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.console import charts
-from hub.console.render import page, principal, render
+from hub.console.render import gettext_of, page, principal, render
 from hub.devices.devices import Devices
 from hub.devices.records import DeviceStatus
 from hub.workflows import heartbeats
@@ -66,8 +66,9 @@ async def device(request: web.Request) -> web.Response:
     lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
     points = await lane_history.history(device_id, since=since)
     labels = [p.minute.astimezone(SITE_ZONE).strftime("%H:%M") for p in points]
-    backlog = charts.line("Journal backlog (events)", labels, [p.journal_backlog for p in points])
-    skew = charts.line("Clock skew (seconds)", labels, [abs(p.clock_skew_s) for p in points])
+    _ = gettext_of(request)
+    backlog = charts.line(_("Journal backlog (events)"), labels, [p.journal_backlog for p in points])
+    skew = charts.line(_("Clock skew (seconds)"), labels, [abs(p.clock_skew_s) for p in points])
     return render(
         request,
         "device.html",

@@ -5,7 +5,7 @@ monthly summaries (printable, with CSV). Writes go through the same functions as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 from multidict import MultiDict
@@ -16,7 +16,9 @@ from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.params import form_params_of, params_of
 from hub.api.workflows import alert_settings
 from hub.auth.principal import Role
-from hub.console.render import AUTHORITIES, checked_form, page, principal, render
+from hub.console import csv_export
+from hub.console.i18n import N_
+from hub.console.render import AUTHORITIES, checked_form, gettext_of, locale_of, page, principal, render
 from hub.console.views_projects import month_of
 from hub.derive.days import local_day, local_today
 from hub.oversight.oversight import Oversight
@@ -27,16 +29,55 @@ from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, 
 from hub.workflows.records import DistrictMonth, ProjectMonth
 from hub.workflows.summary import Summaries
 
+FIELDS: Final = {
+    "inspected_on": N_("Inspected on"),
+    "findings": N_("Findings"),
+    "project_id": N_("Project"),
+    "enterprise_id": N_("Enterprise id"),
+    "person_id": N_("Person id"),
+    "subject": N_("Subject"),
+    "requirements": N_("Requirements"),
+    "deadline": N_("Deadline"),
+    "response": N_("Response"),
+    "note": N_("Note"),
+    "new_deadline": N_("New deadline (if sent back)"),
+    "points": N_("Points"),
+    "reason": N_("Reason"),
+    "order_id": N_("From order"),
+}
+"""The forms' fields by the names the API's models give them, as their labels read."""
+PROBLEMS: Final = {
+    "missing": N_("required"),
+    "int_parsing": N_("must be a whole number"),
+    "greater_than_equal": N_("is too small"),
+    "less_than_equal": N_("is too large"),
+    "string_too_long": N_("is too long"),
+    "string_pattern_mismatch": N_("contains characters that are not allowed"),
+    "date_from_datetime_parsing": N_("must be a date"),
+    "date_parsing": N_("must be a date"),
+}
+"""pydantic's error types, in words; others keep the model's own message."""
 
-def _model(model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]) -> Any:
-    """A form's non-empty fields through the API's model; its complaints as a 422 page."""
+
+def _model(
+    request: web.Request, model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]
+) -> Any:
+    """A form's non-empty fields through the API's model; its complaints, in the request's
+    language, as a 422 page."""
     data = {name: form[name].strip() for name in fields if form.get(name, "").strip()}
     try:
         return model.model_validate(data)
     except ValidationError as err:
+        _ = gettext_of(request)
         problems = err.errors(include_input=False, include_url=False, include_context=False)
         message = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg'].removeprefix('Value error, ')}"
+            _(
+                "%(field)s: %(problem)s",
+                field=_(FIELDS.get(str(e["loc"][0]), str(e["loc"][0]))) if e["loc"] else _("form"),
+                problem=_(PROBLEMS[e["type"]])
+                if e["type"] in PROBLEMS
+                else e["msg"].removeprefix("Value error, "),
+            )
             for e in problems
         )
         raise ApiError(422, "invalid_form", message) from None
@@ -54,9 +95,8 @@ async def overview(request: web.Request) -> web.Response:
 async def statistics(request: web.Request) -> web.Response:
     who = principal(request)
     if who.role not in AUTHORITIES:
-        raise ApiError(
-            403, "forbidden", "registration statistics are for the city station and district bureaus"
-        )
+        message = N_("Registration statistics are for the city station and the district bureaus.")
+        raise ApiError(403, "forbidden", message)
     figures = await Oversight(request.app[STORE], who).registration(who.district)
     unregistered = await request.app[REGISTRY].acting_for(who).projects(registered=False)
     return render(request, "statistics.html", figures=figures, unregistered=unregistered)
@@ -79,7 +119,7 @@ async def inspections(request: web.Request) -> web.Response:
 async def file_inspection(request: web.Request) -> web.StreamResponse:
     who = principal(request)
     form = await checked_form(request)
-    data = _model(InspectionIn, form, ("inspected_on", "findings"))
+    data = _model(request, InspectionIn, form, ("inspected_on", "findings"))
     await request.app[REGISTRY].acting_for(who).file_inspection(str(who.project_id), data)
     raise web.HTTPSeeOther("/console/inspections")
 
@@ -110,7 +150,9 @@ async def order_list(request: web.Request) -> web.Response:
 @page
 async def issue_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    data = _model(OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline"))
+    data = _model(
+        request, OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline")
+    )
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], principal(request)).issue(data, now=now)
     raise web.HTTPSeeOther(f"/console/orders/{order.id}")
@@ -119,7 +161,7 @@ async def issue_order(request: web.Request) -> web.StreamResponse:
 def _order_id(request: web.Request) -> int:
     text = request.match_info["order_id"]
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
-        raise ApiError(404, "not_found", f"order {text} not found")
+        raise ApiError(404, "not_found", N_("No such order."))
     return int(text)
 
 
@@ -144,7 +186,7 @@ async def order_page(request: web.Request) -> web.Response:
 @page
 async def respond_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    data = _model(ResponseIn, form, ("response",))
+    data = _model(request, ResponseIn, form, ("response",))
     order_id = _order_id(request)
     now = request.app[CLOCK].wall()
     await orders.Orders(request.app[STORE], principal(request)).respond(order_id, data, now=now)
@@ -155,7 +197,7 @@ async def respond_order(request: web.Request) -> web.StreamResponse:
 async def review_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     form["accept"] = "true" if form.get("verdict") == "accept" else "false"
-    data = _model(ReviewIn, form, ("accept", "note", "new_deadline"))
+    data = _model(request, ReviewIn, form, ("accept", "note", "new_deadline"))
     order_id = _order_id(request)
     now = request.app[CLOCK].wall()
     await orders.Orders(request.app[STORE], principal(request)).review(order_id, data, now=now)
@@ -180,7 +222,7 @@ async def deduction_list(request: web.Request) -> web.Response:
 async def deduct(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     fields = ("enterprise_id", "person_id", "project_id", "points", "reason", "order_id")
-    data = _model(DeductionIn, form, fields)
+    data = _model(request, DeductionIn, form, fields)
     now = request.app[CLOCK].wall()
     await deductions.Deductions(request.app[STORE], principal(request)).deduct(data, now=now)
     raise web.HTTPSeeOther("/console/deductions")
@@ -189,7 +231,7 @@ async def deduct(request: web.Request) -> web.StreamResponse:
 async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], list[DistrictMonth]]:
     who = principal(request)
     if not who.sees_personal_data:
-        raise ApiError(403, "forbidden", "summaries count people: not for the hub operator's account")
+        raise ApiError(403, "forbidden", N_("Summaries count people: not for the hub operator's account."))
     today = local_today(request.app[CLOCK])
     month = month_of(params_of(request), today)
     summaries = Summaries(request.app[STORE], who)
@@ -214,7 +256,7 @@ async def summaries_csv(request: web.Request) -> web.Response:
     which = request.match_info["which"]
     rows, kind = (districts, DistrictMonth) if which == "districts" else (projects, ProjectMonth)
     return web.Response(
-        text=csvfile.to_csv(rows, kind),
+        text=csv_export.relabel(csvfile.to_csv(rows, kind), locale_of(request)),
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{which}-summary_{month:%Y-%m}.csv"'},

@@ -15,8 +15,9 @@ from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.oversight import stream_csv
 from hub.api.params import Params, form_params_of, params_of
 from hub.api.workflows import VAULT, alert_settings
-from hub.console import charts
-from hub.console.render import page, principal, render
+from hub.console import charts, csv_export, times
+from hub.console.i18n import N_
+from hub.console.render import gettext_of, locale_of, page, principal, render
 from hub.derive.days import local_day, local_today
 from hub.errors import InvalidQuery, NotFound
 from hub.events.event_records import EventRecords
@@ -33,17 +34,17 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
-def _day(params: Params, today: date, name: str = "date") -> date:
+def _day(params: Params, today: date, name: str = N_("date")) -> date:
     """The day asked for, else ``today`` (the site's, by the app's clock)."""
     value = params.text(name)
     if value is None:
         return today
     if not _DAY.match(value):
-        raise InvalidQuery(name, "must be a date YYYY-MM-DD")
+        raise InvalidQuery(name, N_("must be a date YYYY-MM-DD"))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidQuery(name, "must be a date YYYY-MM-DD") from None
+        raise InvalidQuery(name, N_("must be a date YYYY-MM-DD")) from None
 
 
 def month_of(params: Params, today: date) -> date:
@@ -56,7 +57,7 @@ def month_of(params: Params, today: date) -> date:
             raise ValueError(value)
         return date.fromisoformat(value + "-01")
     except ValueError:
-        raise InvalidQuery("month", "must be a month YYYY-MM") from None
+        raise InvalidQuery(N_("month"), N_("must be a month YYYY-MM")) from None
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
@@ -69,7 +70,8 @@ async def _project(request: web.Request) -> Any:
     project_id = request.match_info["project_id"]
     who = principal(request)
     if not await Oversight(request.app[STORE], who).project_visible(project_id):
-        raise NotFound(f"project {project_id!r} not found")
+        _ = gettext_of(request)
+        raise NotFound(_("Project %(id)s not found.", id=project_id))
     return await request.app[REGISTRY].acting_for(who).project(project_id)
 
 
@@ -95,7 +97,9 @@ async def project_page(request: web.Request) -> web.Response:
     found = await Alerts(request.app[STORE], who, alert_settings(request)).alerts(
         now=now, project_id=project.id
     )
-    chart = charts.bars(f"Entries per hour, {day.isoformat()}", [f"{h:02d}" for h in range(24)], per_hour)
+    _ = gettext_of(request)
+    title = _("Entries per hour, %(day)s", day=times.local(day, locale_of(request), "date"))
+    chart = charts.bars(title, [f"{h:02d}" for h in range(24)], per_hour)
     return render(
         request,
         "project.html",
@@ -153,7 +157,8 @@ async def access_log_csv(request: web.Request) -> web.StreamResponse:
     who = principal(request)
     _, filters, day = _log_filters(request, project.id)
     pages = Oversight(request.app[STORE], who).export_pages(filters)
-    return await stream_csv(request, pages, f"access-log_{project.id}_{day.isoformat()}.csv")
+    relabelled = csv_export.relabel_pages(pages, locale_of(request))
+    return await stream_csv(request, relabelled, f"access-log_{project.id}_{day.isoformat()}.csv")
 
 
 @page

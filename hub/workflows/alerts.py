@@ -326,7 +326,12 @@ class Alerts:
                     at=row.wall_time,
                     subject=row.person_id or row.device_id,
                     message=f"watchlist hit: {who} at lane {row.lane} ({row.device_id}), {local}",
-                    details={"device_id": row.device_id, "lane": row.lane, "person_id": row.person_id},
+                    details={
+                        "device_id": row.device_id,
+                        "lane": row.lane,
+                        "person_id": row.person_id,
+                        "name": row.name,
+                    },
                 )
             )
         return result

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from hub.events.journal import store_events
 from hub.registry import default_data_key_path
 from hub.store import Store
-from hub.store.schema import inspections
+from hub.store.schema import accounts, inspections
 from hub.workflows import deductions, orders
 from hub.workflows.models import DeductionIn, OrderIn, ResponseIn
 from sitegate.hubproc import HubLauncher, HubProcess
@@ -50,6 +51,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
 PASSWORD = TEST_PASSWORD
 AT = NOON
 """The instant the world is built at and the hub's clock stands at."""
+LANGUAGE_ACCOUNTS = {"gc-a-en": "en", "gc-a-browser": None, "gc-a-switch": None, "gc-a-forged": None}
+"""More accounts of the GC department (each test that changes or reads a language has its own):
+(username -> accounts.locale)."""
 
 
 @dataclass
@@ -66,10 +70,11 @@ class Console:
     def base(self) -> str:
         return self.hub.base_url
 
-    def login(self, username: str, *, phone: bool = False) -> Any:
-        """A fresh browser context (its own cookies) logged in as ``username``; returns its page."""
+    def login(self, username: str, *, phone: bool = False, locale: str = "zh-CN") -> Any:
+        """A fresh browser context (its own cookies) logged in as ``username``; returns its page.
+        ``locale`` is the browser's language (its ``Accept-Language``)."""
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        context = self.browser.new_context(viewport=viewport, accept_downloads=True, locale="zh-CN")
+        context = self.browser.new_context(viewport=viewport, accept_downloads=True, locale=locale)
         page = context.new_page()
         page.goto(f"{self.base}/console/login")
         page.fill("input[name=username]", username)
@@ -105,6 +110,15 @@ async def build_world(database: Path) -> tuple[w.World, int, int]:
                 store, role=p.role, username=username, district=p.district,
                 enterprise_id=p.enterprise_id, project_id=p.project_id,
             )  # fmt: skip
+        for username, locale in LANGUAGE_ACCOUNTS.items():
+            made = await create_account(
+                store, role=w.GC_A.role, username=username, enterprise_id=w.GC_A.enterprise_id,
+                project_id=w.GC_A.project_id,
+            )  # fmt: skip
+            async with store.write("test account locale") as conn:
+                await conn.execute(
+                    update(accounts).where(accounts.c.id == made.account_id).values(locale=locale)
+                )
         hit = make_event(
             900, device_id="lane-a-in", project_id="proj-a", wall_time=now - timedelta(minutes=20),
             granted=False, reason=Reason.WATCHLISTED,
