@@ -2,7 +2,9 @@
 that claim another project, direction or operator, or publishes after its gate was deleted. The
 ingest (on a real store, acks caught by a recording publisher) attributes from the registry: the
 lie is dead-lettered, an ``attribution_refused`` alert is stored at its seq under the lane's real
-project, and nothing is stored under the project it claimed."""
+project, and nothing is stored under the project it claimed. A remote open is the hub's only if it
+names, by id, a remote_open command the hub sent that lane and no other seq has answered; a grant
+for someone no roster holds is kept (the arm opened) but flagged ``not_in_roster``."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from hub.devices import command_log
 from hub.events.internal import InternalEventReads
+from hub.events.roster_check import NOT_IN_ROSTER
 from hub.ingest import Ingest
 from hub.store import JournalRecord, Store
-from hub.store.schema import gates
+from hub.store.schema import access_events, gates
 from tests.hub.factories import BASE_TIME, make_event, make_lane_event
 from tests.hub.test_batches import RecordingPublisher
 from tests.support.placed import place_at_gates
@@ -170,3 +173,15 @@ async def test_a_lane_whose_gate_was_deleted_stores_nothing_and_is_not_acknowled
     assert acks.acks == []
     assert ingest.counters.unplaced == 2
     assert await reads.dead_letters() == []  # the lane keeps them; resends would fill the dead letters
+
+
+async def test_a_grant_for_a_person_no_roster_holds_is_stored_flagged(store: Store) -> None:
+    """The arm opened, so the record is kept and acknowledged, but flagged for the owners: the
+    lane granted someone with no assignment on its project (a tampered roster, or a forged grant)."""
+    _, acks = await _publish(
+        store, make_event(1, device_id=LANE_X, project_id="proj-x", person_id="per-forged")
+    )
+    assert [(a.device_id, a.through_seq) for _, a in acks.acks] == [(LANE_X, 1)]
+    async with store.read("test flags") as conn:
+        flags = (await conn.execute(select(access_events.c.person_id, access_events.c.flag))).all()
+    assert [tuple(row) for row in flags] == [("per-forged", NOT_IN_ROSTER)]
