@@ -9,6 +9,6 @@ them unscoped for the roster compiler.
 """
 
 from hub.site_rules.model import NightWorkIn, SiteRules, SiteRulesIn, problems_of
-from hub.site_rules.rules import SiteRuleWrites, roster_rules
 
-__all__ = ["NightWorkIn", "SiteRuleWrites", "SiteRules", "SiteRulesIn", "problems_of", "roster_rules"]
+# hub.site_rules.rules is not imported here: it is a part of hub.registry.Registry, which imports it.
+__all__ = ["NightWorkIn", "SiteRules", "SiteRulesIn", "problems_of"]

@@ -21,7 +21,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -104,11 +105,13 @@ class NightWorkIn(_Model):
     hours: Hours
     roles: Annotated[tuple[RosterRole, ...], AfterValidator(_roles)] = ()
 
-    @model_validator(mode="after")
-    def _in_order(self) -> NightWorkIn:
-        if self.last_date < self.first_date:
+    @field_validator("last_date")
+    @classmethod
+    def _in_order(cls, value: date, info: ValidationInfo) -> date:
+        first = info.data.get("first_date")
+        if first is not None and value < first:
             raise _refuse("夜间施工的结束日期早于开始日期", "last_date is before first_date")
-        return self
+        return value
 
 
 class SiteRulesIn(_Model):
@@ -122,12 +125,13 @@ class SiteRulesIn(_Model):
     """Site-local HH:MM after which an unexited entry stops counting; None: the end of the working day."""
     night_work: Annotated[tuple[NightWorkIn, ...], Field(max_length=MAX_NIGHT_WORK)] = ()
 
-    @model_validator(mode="after")
-    def _permits_once(self) -> SiteRulesIn:
-        numbers = [permit.permit for permit in self.night_work]
+    @field_validator("night_work")
+    @classmethod
+    def _permits_once(cls, value: tuple[NightWorkIn, ...]) -> tuple[NightWorkIn, ...]:
+        numbers = [permit.permit for permit in value]
         if len(set(numbers)) != len(numbers):
             raise _refuse("夜间施工许可证号重复", "a night-work permit is listed twice")
-        return self
+        return value
 
     def to_wire(self) -> RosterRules:
         """What the roster carries to the lanes (signed with it)."""
