@@ -53,6 +53,12 @@ ChannelHandler = Callable[[str, bytes], Awaitable[str | None]]
 dead-letter the message, or None."""
 
 
+EVERY_INSTANCE = frozenset({Channel.CARD_READ})
+"""Handled channels every hub instance receives (a plain subscription, not a shared one): what
+an instance keeps in its own memory for its API, the office readers' card reads
+(:mod:`hub.registration_reads`), which a form may poll on any instance."""
+
+
 @dataclasses.dataclass
 class IngestCounters:
     """Since this process started; each hub instance counts only what it handled.
@@ -115,7 +121,10 @@ class Ingest:
         for channel in self._handlers:
             if channel in (Channel.EVENT, Channel.HEARTBEAT, Channel.PRESENCE) or channel not in UP_CHANNELS:
                 raise ValueError(f"no handler may take the {channel.value!r} channel")
-            self.subscriptions.append(shared(share_group, subscription("up", channel)))
+            topic_filter = subscription("up", channel)
+            self.subscriptions.append(
+                topic_filter if channel in EVERY_INSTANCE else shared(share_group, topic_filter)
+            )
         self._counters = IngestCounters()
         self.link = MqttLink(
             host=host,

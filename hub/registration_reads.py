@@ -11,10 +11,9 @@ decides the project, and the read of an unplaced or revoked device is refused (c
 logged by device, never stored). A read is the latest of its reader: a reader holds one read, the
 one the manager just laid on it.
 
-Several hub instances: the ingest takes the ``card_read`` channel through its shared subscription
-like every handled channel, so a read is held by the one instance that received it, and a form
-polling another does not see it: a known limit of a hub run as several instances (one instance,
-the default, is not affected) until the ingest can subscribe a channel plainly, as it does presence.
+Several hub instances: the ingest subscribes the ``card_read`` channel plainly, not shared
+(:data:`hub.ingest.EVERY_INSTANCE`), so every instance holds every read and a form polling any of
+them sees it.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from controller.service import LaneService
 from hardware.emulators.id_module import IdModuleEmulator
 from hardware.emulators.identities import synthetic_identity
 from hub.api.card_reads import CARD_READS
-from hub.api.keys import STORE
+from hub.api.keys import INGEST, STORE
 from hub.app import create_app
 from hub.auth.principal import Role
 from hub.config import HubConfig
@@ -65,6 +65,7 @@ class Site:
     access: Lane
     headers: dict[str, str]
     broker: Mosquitto
+    config: HubConfig
 
 
 def write_config(directory: Path, broker: Mosquitto, *, device: str, lane: str, mode: str, port: str) -> None:
@@ -129,7 +130,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
             running_lane(tmp_path / "access", broker, clock, device="lane-it", lane="A1", mode="access") as access,
         ):  # fmt: skip
             await until(lambda: office.service.uplink.connected and access.service.uplink.connected)  # type: ignore[union-attr]
-            yield Site(hub, clock, office, access, headers, broker)
+            yield Site(hub, clock, office, access, headers, broker, config)
 
 
 async def until(predicate, within_s: float = 10.0) -> None:
@@ -210,3 +211,19 @@ async def test_a_read_expires(site: Site) -> None:
     assert len((await reads(site, wait_s=10))["items"]) == 1
     site.clock.advance(timedelta(seconds=KEEP_S + 1))
     assert (await reads(site))["items"] == []
+
+
+async def test_every_hub_instance_holds_the_read(site: Site) -> None:
+    """Hub instances split the event stream (shared subscriptions), but each holds the reads in its
+    own memory: a form polling any of them must see the read."""
+    second = site.config.model_copy(update={"mqtt_client_id": "sitegate-hub-2"})
+    async with TestClient(TestServer(create_app(second, clock=site.clock))) as other:
+        await other.app[INGEST].wait_connected()
+        for n in range(4):  # one instance only would, with a shared subscription, miss some of them
+            site.office.emulator.present(synthetic_identity(random.Random(20 + n)))
+            await until(lambda n=n: site.office.service.office.sent == n + 1)  # type: ignore[union-attr]
+            site.office.emulator.remove()
+            await asyncio.sleep(0.15)
+        await asyncio.sleep(0.3)
+        for hub in (site.hub, other):
+            assert hub.app[CARD_READS].counters.held == 4
