@@ -322,14 +322,16 @@ def test_the_record_reads_as_the_lanes_recorded_it() -> None:
     ]
 
 
-async def test_the_ingest_hands_each_committed_batch_to_its_hook(store: Store) -> None:
-    seen: list[list[JournalRecord]] = []
+class Acks:
+    """Takes the ingest's acks and drops them."""
 
-    class Acks:
-        async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
-            pass
+    async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
+        pass
 
-    ingest = Ingest(
+
+def hooked(store: Store, seen: list[list[JournalRecord]]) -> Ingest:
+    """An ingest (no broker) whose stored-batch hook appends each batch's records to ``seen``."""
+    return Ingest(
         store,
         host="127.0.0.1",
         port=1,
@@ -337,6 +339,11 @@ async def test_the_ingest_hands_each_committed_batch_to_its_hook(store: Store) -
         share_group="t",
         on_stored=lambda r: seen.append(list(r)),
     )
+
+
+async def test_the_ingest_hands_each_committed_batch_to_its_hook(store: Store) -> None:
+    seen: list[list[JournalRecord]] = []
+    ingest = hooked(store, seen)
     topic = topic_for("lane-t01", Channel.EVENT)
     await place_lanes(store)
     first, reuse = make_event(1), make_lane_event(1, LaneEventType.TAMPER)  # the same seq, the other kind
@@ -368,19 +375,7 @@ async def test_a_clock_suspect_passage_is_relayed_neither_live_nor_from_the_reco
     the site (the lanes' anti-passback keeps the newest passage, as presence did)."""
     relaying, sender = relay
     seen: list[list[JournalRecord]] = []
-
-    class Acks:
-        async def publish(self, topic: str, payload: bytes, qos: int = 0) -> None:
-            pass
-
-    ingest = Ingest(
-        placed,
-        host="127.0.0.1",
-        port=1,
-        client_id="t",
-        share_group="t",
-        on_stored=lambda r: seen.append(list(r)),
-    )
+    ingest = hooked(placed, seen)
     came = grant(1, "lane-in1", "p-1", passage=True).model_copy(
         update={"wall_time": BASE_TIME - timedelta(hours=1), "project_id": "P1", "lane": "in1"}
     )
