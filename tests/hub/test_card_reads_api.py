@@ -29,7 +29,8 @@ from hub.config import HubConfig
 from hub.registration_reads import KEEP_S
 from hub.store.schema import assignments, audit_log, persons
 from sitegate.mosquitto import Mosquitto
-from tests.support.accounts import create_account, token_headers
+from tests.hub.clocked import token_headers_at
+from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
 from tests.support.placed import place_at_gates
 from wire.models import OfficeCardRead, Reason
@@ -71,7 +72,7 @@ async def desk(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Desk]:
                 store, role=role, username=who, project_id=project,
                 enterprise_id="ent-gc" if project else None,
             )  # fmt: skip
-            headers[who] = await token_headers(store, principal)
+            headers[who] = await token_headers_at(store, principal, clock)
         yield Desk(client, clock, headers)
 
 

@@ -35,7 +35,8 @@ from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.registration_reads import KEEP_S
 from sitegate.mosquitto import Mosquitto
-from tests.support.accounts import create_account, token_headers
+from tests.hub.clocked import token_headers_at
+from tests.support.accounts import create_account
 from tests.support.clock import FakeClock, site_time
 from tests.support.placed import place_at_gates
 from wire.codec import encode
@@ -123,7 +124,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
         principal = await create_account(
             store, role=Role.GC_PROJECT, username="gc-it", enterprise_id="ent-gc", project_id=PROJECT
         )
-        headers = await token_headers(store, principal)
+        headers = await token_headers_at(store, principal, clock)
         async with (
             running_lane(tmp_path / "office", broker, clock, device="office-it", lane="O1", mode="registration")
             as office,
