@@ -21,7 +21,7 @@ from hub.workflows.models import OrderAction, OrderStatus
 from wire.commands import Action
 from wire.labels import LABELS as WORKER_LABELS
 from wire.labels import Text
-from wire.models import CardKind, Decision, Direction, PresenceState, ReaderState, Reason
+from wire.models import CardKind, Decision, Direction, LaneEventType, PresenceState, ReaderState, Reason
 from wire.roles import RosterRole
 
 
@@ -184,6 +184,24 @@ COMMAND: Final = _table(
 )
 """Commands to a lane."""
 
+LANE_EVENT: Final = _table(
+    {
+        LaneEventType.PASSAGE_CONFIRMED: ("已通过", "Passage confirmed"),
+        LaneEventType.NOT_PASSED: ("验证通过但未通行", "Granted, not passed"),
+        LaneEventType.FORCED_PASSAGE: ("强行通过", "Forced passage"),
+        LaneEventType.FIRE_ALARM: ("火警", "Fire alarm"),
+        LaneEventType.FIRE_ALARM_CLEARED: ("火警解除", "Fire alarm cleared"),
+        LaneEventType.TAMPER: ("设备被拆动", "Tamper"),
+        LaneEventType.LANE_DISABLED: ("通道已停用", "Lane disabled"),
+        LaneEventType.LANE_ENABLED: ("通道已启用", "Lane enabled"),
+        LaneEventType.REMOTE_OPEN: ("远程开闸", "Remote open"),
+        LaneEventType.PASSBACK_EXPIRED: ("在场状态过期清除", "Passback state expired"),
+        LaneEventType.CLOCK_STEP: ("时钟跳变", "Clock jumped"),
+        LaneEventType.ATTRIBUTION_REFUSED: ("记录与登记不符", "Record contradicts placement"),
+    }
+)
+"""What a lane reports besides decisions (its journal's lane events)."""
+
 
 class AlertKind(StrEnum):
     """The alert kinds of :data:`hub.workflows.alerts.KINDS` (a test keeps the two the same)."""
@@ -262,6 +280,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "reason": REASON,
     "card_kind": CARD_KIND,
     "command": COMMAND,
+    "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
     "district": DISTRICT,
 }
@@ -284,6 +303,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "reason": Reason,
     "card_kind": CardKind,
     "command": Action,
+    "lane_event": LaneEventType,
     "alert_kind": AlertKind,
     "district": District,
 }

@@ -50,6 +50,7 @@ def environment(locale: Locale) -> Environment:
     env.filters["instant"] = _instant
     env.globals["label"] = functools.partial(labels.label, locale)
     env.globals["locale"] = locale
+    env.globals["four_managers"] = frozenset(p.value for p in labels.FOUR_MANAGERS)
     env.globals["locales"] = tuple(Locale)
     return env
 
