@@ -6,6 +6,23 @@ It signs in with the API's login and keeps the token in an HttpOnly, SameSite=St
 the authentication middleware accepts for /console/* only (the API keeps its bearer header);
 every form carries a per-session CSRF token. Each page reads through the same scoped queries as
 the API: a role sees exactly what its API calls would return.
+
+Chinese first (issue 14). Adding a page:
+
+- every word in a template is a msgid in English: ``{{ _('On site now') }}``, with values as named
+  placeholders, ``{{ _('Order %(id)s', id=order.id) }}`` (never ``_()`` around data: gettext output
+  is trusted markup); in Python, ``_ = gettext_of(request)`` then ``_('...', name=value)``, and
+  ``N_('...')`` marks a msgid kept in a constant (a menu entry, an error message) for the view to
+  translate where it is shown (:func:`render.page` translates refusal messages so);
+- every code through ``label(kind, code)`` in templates (:func:`labels.label` in Python): a new
+  kind of code gets a table in :mod:`labels` (Chinese, English) and its enum in ``ENUMS``, so the
+  tests check every member has both words;
+- every time through ``value | local(form)`` (forms in :data:`times.PATTERNS`: ``datetime``,
+  ``date``, ``time``, ``short``, ``month``...): Beijing time, as the reader's language writes it;
+- then ``make i18n-extract`` (messages.pot and each messages.po), write the new ``msgstr`` in
+  ``locale/zh_CN/LC_MESSAGES/messages.po`` (en may stay empty: the msgid is the English), and
+  ``make catalogs``; ``tests/console/test_catalogs.py`` fails while a Chinese one is missing;
+- a browser test asserts the page's Chinese (the default) words.
 """
 
 from __future__ import annotations
