@@ -21,7 +21,11 @@ async def test_the_hub_reissues_the_broker_crl_at_start(tmp_path: Path) -> None:
     CertificateAuthority.create(tmp_path / "ca")
     (tmp_path / "broker").mkdir()
     crl_file = tmp_path / "broker" / "ca.crl"
-    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+    config = HubConfig(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        mqtt_port=free_port(),
+        broker_files_dir=tmp_path / "broker",
+    )
     async with TestClient(TestServer(create_app(config))):
         deadline = time.monotonic() + 10
         while not crl_file.exists():  # written by the renewal task, in a thread, at start
@@ -36,7 +40,11 @@ async def test_the_hub_reissues_the_broker_crl_at_start(tmp_path: Path) -> None:
 
 async def test_a_hub_without_a_ca_writes_no_crl(tmp_path: Path) -> None:
     (tmp_path / "broker").mkdir()
-    config = HubConfig(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}", mqtt_port=free_port())
+    config = HubConfig(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
+        mqtt_port=free_port(),
+        broker_files_dir=tmp_path / "broker",
+    )
     async with TestClient(TestServer(create_app(config))):
         pass
     assert not (tmp_path / "broker" / "ca.crl").exists()

@@ -312,7 +312,9 @@ def _enrolled(device: str, project: str) -> Prepare:
 
 def _revoked(device: str) -> Callable[[Any, Cell], None]:
     def made(answer: Any, cell: Cell) -> None:
-        assert answer == {"device_id": device, "revoked_serials": [cell.values["serial"]]}
+        assert (answer["device_id"], answer["revoked_serials"]) == (device, [cell.values["serial"]])
+        assert answer["hub_refuses"] is True
+        assert answer["broker"].startswith("CRL and ACL written")  # 200 only once the broker was told
 
     return made
 
