@@ -141,12 +141,13 @@ class CardReadIngest:
 
     async def _take(self, topic: str, payload: bytes) -> str | None:
         try:
-            device_id = parse_topic(topic).device_id
-            message = decode(parse_topic(topic).channel, payload)
+            parsed = parse_topic(topic)
+            message = decode(parsed.channel, payload)
         except (TopicError, WireError) as err:
             return str(err)
         if not isinstance(message, OfficeCardRead):
             return f"a {type(message).__name__} on the card_read channel"
+        device_id = parsed.device_id
         if message.device_id != device_id:
             return "the read names another device than its topic"
         try:
