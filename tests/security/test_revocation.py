@@ -243,9 +243,11 @@ async def test_a_revoked_lane_is_silenced_refused_at_reconnect_and_let_back_in_b
         assert body["broker"] == "CRL and ACL written and the broker reloaded"
         await asyncio.sleep(0.3)  # SIGHUP is asynchronous: mosquitto rereads its files in its loop
 
-        # (a) the session still open publishes: nothing stored, nothing acknowledged.
+        # (a) the session still open publishes: nothing stored, nothing acknowledged. The broker's
+        # reloaded ACL stopped it: the hub never even received it.
         assert await publish_and_collect_acks(mqtt, [2], wait=QUIET_S) == []
         assert await site.stored_seqs() == [1]
+        assert site.client.app[INGEST].counters.revoked == 0
 
     # (b) the CRL refuses the certificate's next connection.
     assert not await connects(site, lane)
@@ -349,3 +351,42 @@ async def test_a_revoked_devices_status_heartbeats_and_presence_are_not_recorded
         async with store.read("test") as conn:
             heard = (await conn.execute(select(devices.c.device_id, devices.c.last_seen_at))).all()
         assert {device for device, seen in heard if seen is not None} == {"lane-r02"}
+
+
+def test_the_demo_hub_tells_the_demo_broker(tmp_path: Path) -> None:
+    """Item 10 with item 2: the demo's hub writes the CRL and ACL where the demo's broker reads them
+    and reloads it (its revocation answered 200 while no broker was told)."""
+    from hub.config import load_config
+    from provisioning.registrar import BrokerFiles, BrokerNotTold
+    from sitegate.demo import _hub_config, demo_broker
+
+    ca = CertificateAuthority.create(tmp_path / "ca")
+    with demo_broker(ca) as broker:
+        assert broker.tls is not None
+        assert broker.tls.crl_file is not None
+        toml = _hub_config(tmp_path, ca, broker)
+        config = load_config(toml, {"roster_signing_key_file": tmp_path / "roster.key"})
+        registrar = registrar_from_config(config, tmp_path / "ca")
+        assert registrar.broker_files == BrokerFiles(broker.tls.crl_file, broker.tls.acl_file)
+        assert registrar.publish_revocations() == "CRL and ACL written and the broker reloaded"
+    with pytest.raises(BrokerNotTold):  # its directory and pid file are gone with it
+        registrar.publish_revocations()
+
+
+async def test_a_revoked_lane_is_sent_no_roster(database_url: str) -> None:
+    """The roster publisher's lanes (its source's ``devices``): placed and not revoked; a new
+    enrolment puts the lane back."""
+    from hub.devices.revocation import mark_enrolled, mark_revoked
+    from hub.registry.internal import InternalRegistryReads
+    from tests.support.placed import place_at_gates
+
+    async with await Store.open(database_url) as store:
+        await place_at_gates(store, [("lane-r01", "proj-r", "A1", "in"), ("lane-r02", "proj-r", "A2", "in")])
+        reads = InternalRegistryReads(store)
+        assert set(await reads.devices_of("proj-r")) == {"lane-r01", "lane-r02"}
+        async with store.write("revoke") as conn:
+            await mark_revoked(conn, "lane-r01", utc_now())
+        assert set(await reads.devices_of("proj-r")) == {"lane-r02"}
+        async with store.write("enrol") as conn:
+            await mark_enrolled(conn, "lane-r01", utc_now())
+        assert set(await reads.devices_of("proj-r")) == {"lane-r01", "lane-r02"}
