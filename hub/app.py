@@ -162,6 +162,7 @@ async def _ingest_lifetime(
         },
         clock=clock,
         on_stored=stored,
+        time_bounds=config.time_bounds(),
     )
     # Down to the lanes, over the ingest's broker link (one connection for both ways).
     downlink = Downlink(ingest.link)

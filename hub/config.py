@@ -11,14 +11,16 @@ import secrets
 import socket
 import ssl
 import tomllib
-from datetime import time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationError, model_validator
 
 from hub.errors import ConfigError
+from hub.events.time_bounds import EPOCH, FUTURE_SKEW, TimeBounds
 from hub.tls import tls_context
+from wire.clock import SITE_ZONE
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/hub.db"
 DEFAULT_SHARE_GROUP = "sitegate-hub"
@@ -101,6 +103,12 @@ class HubConfig(BaseModel):
     # are and when the hub last heard from each; a lane whose word is older than its own bound
     # ([site] sibling_silence_s, 90 s by default) degrades hard anti-passback to soft.
     site_sync_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    # Time bounds on events (hub.events.time_bounds): how far a lane's clock may run ahead of the
+    # hub's (and a record come before its device's enrolment) before its time is not believed;
+    # the site-local day before which no time is (for devices enrolled before the hub kept
+    # enrolment times). A record out of bounds is kept, flagged clock_suspect, counted nowhere.
+    clock_tolerance_s: Annotated[float, Field(ge=0, le=24 * 3600)] = FUTURE_SKEW.total_seconds()
+    clock_epoch: date = EPOCH.date()
     mqtt_ca_file: Path | None = None
     """The CA that signed the broker's certificate; with ``mqtt_cert_file`` and ``mqtt_key_file``
     (the hub's identity, the CN the broker's ACL names) the broker link is TLS."""
@@ -135,6 +143,15 @@ class HubConfig(BaseModel):
         if self.database_url.startswith(prefix) and self.database_url != prefix + ":memory:":
             return Path(self.database_url[len(prefix) :]).parent
         return Path("var")
+
+    def time_bounds(self) -> TimeBounds:
+        """The one tolerance stands for the lane's clock disagreeing with the hub's, both ways."""
+        tolerance = timedelta(seconds=self.clock_tolerance_s)
+        return TimeBounds(
+            future_skew=tolerance,
+            enrolment_slack=tolerance,
+            epoch=datetime.combine(self.clock_epoch, time(), SITE_ZONE),
+        )
 
     def roster_key_path(self) -> Path:
         return self.roster_signing_key_file or self.state_dir() / "roster-signing.key"

@@ -32,6 +32,7 @@ from hub.errors import StoreError
 from hub.events.attribution import Refusal, attribute, refused_in_place
 from hub.events.journal import store_events
 from hub.events.placements import open_commands_for, placements_of
+from hub.events.time_bounds import DEFAULT_BOUNDS, TimeBounds
 from hub.inbound import Accepted, Rejected, classify
 from hub.mqtt_link import MqttLink, Publisher
 from hub.store import JournalRecord, SeqConflict, Store
@@ -101,6 +102,7 @@ class Ingest:
         handlers: Mapping[Channel, ChannelHandler] | None = None,
         clock: Clock | None = None,
         on_stored: StoredHook | None = None,
+        time_bounds: TimeBounds = DEFAULT_BOUNDS,
     ) -> None:
         """``tls_context`` carries the hub's certificate: the broker's ACL lets that identity read
         every device's up topics and write their down topics. ``handlers`` take the up channels the
@@ -108,8 +110,10 @@ class Ingest:
         a handler for it is given. ``clock`` dates the acks (the system's when not given; the
         store stamps what it receives with its own, the app's); batch windows and reconnect
         backoff are timed on the loop's monotonic clock. ``on_stored`` sees each committed
-        batch's records (the site relay passes their passages on to the site's other lanes)."""
+        batch's records (the site relay passes their passages on to the site's other lanes).
+        ``time_bounds``: which event times the hub believes (:mod:`hub.events.time_bounds`)."""
         self._on_stored = on_stored
+        self._time_bounds = time_bounds
         self._store = store
         self._clock = clock or SystemClock()
         self.subscriptions = [
@@ -256,7 +260,7 @@ class Ingest:
     async def _store_events(self, items: Sequence[tuple[Accepted, JournalRecord]]) -> dict[str, int]:
         """Store and return each touched device's watermark; {} when nothing may be acknowledged."""
         try:
-            result = await store_events(self._store, [event for _, event in items])
+            result = await store_events(self._store, [event for _, event in items], bounds=self._time_bounds)
         except StoreError as err:
             if err.transient:
                 self._counters.store_failures += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from hub.cli import main
 from hub.config import DEFAULT_SHARE_GROUP, HubConfig, load_config
 from hub.errors import ConfigError
+from hub.events.time_bounds import DEFAULT_BOUNDS
 
 
 def test_flags_override_the_file_which_overrides_defaults(tmp_path: Path) -> None:
@@ -45,3 +47,15 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--mqtt-port", "not-a-number"]) == 2
     assert main(["--config", str(tmp_path / "missing.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_time_bounds_are_one_tolerance_and_a_site_local_epoch(tmp_path: Path) -> None:
+    assert HubConfig().time_bounds() == DEFAULT_BOUNDS
+    path = tmp_path / "hub.toml"
+    path.write_text("clock_tolerance_s = 120\nclock_epoch = 2025-01-01\n")
+    bounds = load_config(path).time_bounds()
+    assert (bounds.future_skew, bounds.enrolment_slack) == (timedelta(minutes=2), timedelta(minutes=2))
+    assert bounds.epoch == datetime(2024, 12, 31, 16, tzinfo=UTC)  # midnight in Beijing
+    path.write_text("clock_tolerance_s = -1\n")
+    with pytest.raises(ConfigError, match="clock_tolerance_s"):
+        load_config(path)

@@ -15,13 +15,19 @@ from sqlalchemy import select
 from hub import derive
 from hub.events.internal import InternalEventReads
 from hub.events.journal import store_events
+from hub.events.time_bounds import TimeBounds
+from hub.ingest import Ingest
 from hub.store import Store
 from hub.store.schema import access_events, attendance, devices, lane_events, presence
 from tests.hub.derive.lanes import Lanes
-from tests.hub.factories import make_lane_event
+from tests.hub.factories import make_event, make_lane_event
+from tests.hub.test_batches import RecordingPublisher
 from tests.support.clock import FakeClock
+from tests.support.placed import place_lanes
 from wire.clock import SITE_ZONE
+from wire.codec import encode
 from wire.models import AccessEvent, Direction, LaneEventType
+from wire.topics import Channel, topic_for
 
 PROJECT, ENTRY, EXIT, WHO = "proj-tb", "lane-tb-in", "lane-tb-out", "per-tb-1"
 IN, OUT = Direction.IN, Direction.OUT
@@ -198,3 +204,17 @@ async def test_a_resent_suspect_record_is_listed_again_and_stored_once(store: St
     again = await store_events(store, [forged], received_at=on(DAY, 9))
     assert (first.new, first.suspect) == (1, {(ENTRY, forged.seq)})
     assert (again.new, again.duplicates, again.suspect) == (0, 1, {(ENTRY, forged.seq)})
+
+
+async def test_the_ingest_judges_by_the_bounds_it_was_given(store: Store) -> None:
+    """The hub's configured tolerance (``clock_tolerance_s``) reaches the store through the ingest."""
+    await place_lanes(store, [(ENTRY, PROJECT)])
+    clock_of(store).set(on(DAY, 8))
+    ahead = make_event(1, device_id=ENTRY, project_id=PROJECT, wall_time=on(DAY, 8, 5))  # 5 min ahead
+    topic = topic_for(ENTRY, Channel.EVENT)
+    default = Ingest(store, host="127.0.0.1", port=1, client_id="t", share_group="t")
+    await default.handle_batch(RecordingPublisher(), [(topic, encode(ahead))])
+    strict = TimeBounds(future_skew=timedelta(minutes=1), enrolment_slack=timedelta(minutes=1))
+    tight = Ingest(store, host="127.0.0.1", port=1, client_id="t2", share_group="t", time_bounds=strict)
+    await tight.handle_batch(RecordingPublisher(), [(topic, encode(ahead.model_copy(update={"seq": 2})))])
+    assert await suspect_flags(store) == {(ENTRY, 1): False, (ENTRY, 2): True}
