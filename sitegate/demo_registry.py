@@ -37,7 +37,7 @@ from hub.registry.models import (
 from hub.registry.records import Enterprise
 from hub.registry.seed import seed_registry
 from hub.rosters.registry_source import RegistrySource
-from hub.site_rules import SiteRulesIn
+from hub.site_rules import DEFAULT_RULES, SiteRulesIn
 from hub.store import Store
 from sitegate.demo_script import Shift, ShiftPerson
 from wire.roles import RosterRole
@@ -139,9 +139,10 @@ async def _set_site_rules(
 ) -> None:
     """Each registered project's rules, set by its general contractor's department as in the console."""
     for project in await registry.acting_for(city).projects(registered=True):
-        rules = SiteRulesIn(anti_passback="hard")
+        rules = DEFAULT_RULES
         if project.id == demo_project and worker_hours is not None:
-            rules = SiteRulesIn(anti_passback="hard", working_hours={RosterRole.WORKER: worker_hours})
+            hours = {RosterRole.WORKER: worker_hours}
+            rules = SiteRulesIn.model_validate({**DEFAULT_RULES.model_dump(), "working_hours": hours})
         for party in await registry.acting_for(city).parties(project.id):
             if party.role == EnterpriseKind.GENERAL_CONTRACTOR and party.account is not None:
                 department = await registry.account_principal(party.account)

@@ -8,7 +8,7 @@ in Chinese first); :mod:`hub.site_rules.rules` reads and writes them for one acc
 them unscoped for the roster compiler.
 """
 
-from hub.site_rules.model import NightWorkIn, SiteRules, SiteRulesIn, problems_of
+from hub.site_rules.model import DEFAULT_RULES, NightWorkIn, SiteRules, SiteRulesIn, problems_of
 
 # hub.site_rules.rules is not imported here: it is a part of hub.registry.Registry, which imports it.
-__all__ = ["NightWorkIn", "SiteRules", "SiteRulesIn", "problems_of"]
+__all__ = ["DEFAULT_RULES", "NightWorkIn", "SiteRules", "SiteRulesIn", "problems_of"]

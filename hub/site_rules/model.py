@@ -115,15 +115,17 @@ class NightWorkIn(_Model):
 
 
 class SiteRulesIn(_Model):
-    """A project's site rules, whole (a PUT replaces them all; an absent field takes its default)."""
+    """A project's site rules, whole: a PUT replaces them all, so every field but
+    ``inside_expires_at`` is required (a client that forgot ``night_work`` must not clear the
+    permits). :data:`DEFAULT_RULES` are the lane's own defaults."""
 
-    anti_passback: Annotated[AntiPassbackMode, BeforeValidator(_anti_passback)] = "hard"
-    accept_uid_only: bool = False
-    working_hours: dict[RosterRole, Hours] = Field(default_factory=lambda: dict(DEFAULT_WORKING_HOURS))
+    anti_passback: Annotated[AntiPassbackMode, BeforeValidator(_anti_passback)]
+    accept_uid_only: bool
+    working_hours: dict[RosterRole, Hours]
     """Roles absent have no hour limit (visitors are held to their pass window whatever this says)."""
     inside_expires_at: TimeOfDay = None
     """Site-local HH:MM after which an unexited entry stops counting; None: the end of the working day."""
-    night_work: Annotated[tuple[NightWorkIn, ...], Field(max_length=MAX_NIGHT_WORK)] = ()
+    night_work: Annotated[tuple[NightWorkIn, ...], Field(max_length=MAX_NIGHT_WORK)]
 
     @field_validator("night_work")
     @classmethod
@@ -151,6 +153,12 @@ class SiteRulesIn(_Model):
                 for permit in self.night_work
             ),
         )
+
+
+DEFAULT_RULES: Final = SiteRulesIn(
+    anti_passback="hard", accept_uid_only=False, working_hours=DEFAULT_WORKING_HOURS, night_work=()
+)
+"""What a project's rules read as before any write: ``controller.config.PolicyConfig``'s defaults."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from hub.refusals import Missing
 from hub.registry import permissions as may
 from hub.registry import rows
 from hub.registry.base import RegistryBase
-from hub.site_rules.model import SiteRules, SiteRulesIn
+from hub.site_rules.model import DEFAULT_RULES, SiteRules, SiteRulesIn
 from hub.store import Store
 from hub.store.schema import projects, site_rules
 from wire.roster import RosterRules
@@ -55,7 +55,7 @@ class SiteRuleWrites(RegistryBase):
                 raise Missing("project", project_id)
             row = await _row(conn, project_id)
         if row is None:
-            return SiteRules(project_id, SiteRulesIn(), None, None)
+            return SiteRules(project_id, DEFAULT_RULES, None, None)
         return SiteRules(project_id, _rules_in(row), row.updated_by, row.updated_at)
 
     async def set_site_rules(self, project_id: str, data: SiteRulesIn) -> SiteRules:

@@ -22,7 +22,7 @@ from hub.auth.principal import Role
 from hub.registry import IdVault, load_data_key
 from hub.rosters.registry_source import RegistrySource
 from hub.rosters.release import compile_content
-from hub.site_rules import SiteRulesIn
+from hub.site_rules import DEFAULT_RULES, SiteRulesIn
 from hub.store import Store
 from hub.store.schema import gates, projects
 from sitegate.demo import LANES
@@ -35,7 +35,6 @@ from wire.clock import SITE_ZONE
 from wire.credential import credential_hash
 from wire.idnumber import validate_id_number
 from wire.models import Direction, Reason
-from wire.roles import RosterRole
 
 SHIFT_TAKES = timedelta(minutes=10)
 """Longer than the demo's shift plays: its last swipes are judged this long after it was laid."""
@@ -120,7 +119,9 @@ def test_workers_hours_laid_at_any_minute_hold_for_the_shift() -> None:
     for minute in range(0, 24 * 60, 7):
         laid = midnight + timedelta(minutes=minute, seconds=59)
         hours = parse_window(
-            SiteRulesIn(working_hours={RosterRole.WORKER: shift_hours(laid)}).working_hours["worker"]
+            SiteRulesIn.model_validate(
+                {**DEFAULT_RULES.model_dump(), "working_hours": {"worker": shift_hours(laid)}}
+            ).working_hours["worker"]
         )
         for moment in (laid, laid + SHIFT_TAKES):
             assert hours.contains(moment.time()), (laid, hours)

@@ -230,6 +230,10 @@ class Case:
     body: dict[str, Any] | None = None
 
 
+def unset_rules(body: Any, world: World) -> tuple[str, str | None]:
+    return body["project_id"], body["updated_by"]
+
+
 EVENTS = "/api/v1/access-events"
 COUNTS = "/api/v1/access-events/counts"
 LANE = "/api/v1/lane-events"
@@ -361,6 +365,16 @@ CASES = [
         Case(f"inspections-{p}", "GET", f"/api/v1/projects/{p}/inspections", f"{PROJECT}/inspections",
              each("items", "findings"), inspections_of(p))
         for p in (P1, P2)
+    ),
+    # Site rules: never set in this world, so the defaults, to the writers, supervision and the authorities.
+    *(
+        Case(f"site-rules-{p}", "GET", f"/api/v1/projects/{p}/site-rules", f"{PROJECT}/site-rules", unset_rules,
+             allowed(expect))
+        for p, expect in (
+            (P1, dict.fromkeys(("city", "district", "gc_project", "supervision_project", "operator"), (P1, None))),
+            (P2, {"city": (P2, None), "district": 404, "gc_project": 404, "supervision_project": 404, "operator": (P2, None)}),
+            ("P-0009", dict.fromkeys(("city", "district", "gc_project", "supervision_project", "operator"), 404)),
+        )
     ),
     # The workflows (hub/api/workflows.py).
     Case("orders", "GET", "/api/v1/rectification-orders", "/api/v1/rectification-orders", each("items", "subject"), ORDERS_SEEN_BY),

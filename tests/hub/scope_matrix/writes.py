@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hub.registry import mask
@@ -30,6 +30,7 @@ from tests.hub.scope_world import (
     fresh_number,
     fresh_order,
     fresh_project,
+    username,
 )
 from tests.support.accounts import TEST_PASSWORD
 
@@ -337,6 +338,23 @@ def _answer_is(**expected: Any) -> Callable[[Any, Cell], None]:
 
 
 REVOCATION = "/api/v1/devices/{device_id}/revocation"
+SITE_RULES = f"{PROJECT}/site-rules"
+
+
+def _site_rules(cell: Cell) -> dict[str, Any]:
+    """The cell's own permit number: what the readers look for."""
+    night = {"permit": f"NW-{cell.slot}", "first_date": DAY, "last_date": DAY, "hours": "22:00-06:00"}
+    return {"anti_passback": "soft", "accept_uid_only": False, "working_hours": {}, "night_work": [night]}
+
+
+def _rules_by(answer: Any, cell: Cell) -> None:
+    assert (answer["updated_by"], datetime.fromisoformat(answer["updated_at"])) == (username(cell.who), NOW)
+
+
+def _permit_found(body: Any, answer: Any, cell: Cell) -> Any:
+    return [night["permit"] for night in body["night_work"]] == [f"NW-{cell.slot}"] or None
+
+
 ASSIGNERS = ("gc_project", "sub_project", "enterprise_sub")
 PLACERS = ("city", "operator", "district", "gc_project")
 GATES_P1 = (*P1_READERS, "operator")
@@ -500,4 +518,15 @@ WRITES = [
     ),
     Write(f"revoke-{LANE_GHOST}", "POST", REVOCATION.format(device_id=LANE_GHOST), REVOCATION,  # unknown: 404, not 503
           allowed({"city": 404, "operator": 404, "gc_project": 404}), fixed({})),
+    # Site rules: the GC's department on its own project, the operator on any; signed to the lanes with the roster.
+    *(
+        Write(f"site-rules-on-{p}", "PUT", f"/api/v1/projects/{p}/site-rules", SITE_RULES, allowed(expect), _site_rules,
+              made=_rules_by, seen=Seen(lambda a, c, p=p: f"/api/v1/projects/{p}/site-rules", _permit_found, seers(*who)))
+        for p, expect, who in (
+            (P1, {"gc_project": 200, "operator": 200}, ("city", "district", "gc_project", "supervision_project", "operator")),
+            (P2, {"gc_project": 403, "operator": 200}, ("city", "operator")),
+        )
+    ),
+    Write("site-rules-of-no-project", "PUT", "/api/v1/projects/P-0009/site-rules", SITE_RULES,
+          allowed({"gc_project": 403, "operator": 404}), _site_rules),
 ]  # fmt: skip

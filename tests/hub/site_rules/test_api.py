@@ -92,7 +92,9 @@ async def test_a_second_write_replaces_the_first_whole(
 ) -> None:
     await call(client, clock, "PUT", "site-a", http_world.gc_project, RULES)
     clock.advance(60)
-    status, answer = await call(client, clock, "PUT", "site-a", http_world.operator, {"anti_passback": "off"})
+    status, answer = await call(
+        client, clock, "PUT", "site-a", http_world.operator, {**DEFAULTS, "anti_passback": "off"}
+    )
     assert status == 200
     assert answer == {
         "project_id": "site-a",

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from controller.config import PolicyConfig
 from controller.core.policy import AntiPassback, NightWork, TimeWindow
 from controller.roster_rules import policy_of, rules_of
-from hub.site_rules import SiteRulesIn, problems_of
+from hub.site_rules import DEFAULT_RULES, SiteRulesIn, problems_of
 from wire.roles import RosterRole
 
 PERMIT = {
@@ -30,7 +30,7 @@ def refused(data: dict[str, Any]) -> list[str]:
 
 
 def test_the_defaults_are_the_lanes_bootstrap_policy() -> None:
-    assert policy_of(SiteRulesIn().to_wire()) == PolicyConfig().to_policy()
+    assert policy_of(DEFAULT_RULES.to_wire()) == PolicyConfig().to_policy()
 
 
 def test_the_wire_form_is_the_policy_the_lane_runs() -> None:
@@ -96,13 +96,20 @@ def test_each_refusal_names_its_field_in_chinese_first(data: dict[str, Any], pro
     assert all(line.endswith(")") and "(" in line for line in problems)  # the English follows
 
 
+def test_a_put_names_every_rule_but_the_expiry() -> None:
+    problems = refused({})
+    assert problems == [
+        f"{field}: 缺少此项 (Field required)"
+        for field in ("anti_passback", "accept_uid_only", "working_hours", "night_work")
+    ]
+
+
 def test_a_refusal_never_quotes_the_input() -> None:
     problems = refused({"night_work": [{**PERMIT, "hours": "secret-22:00"}]})
     assert not any("secret" in line for line in problems)
 
 
 def test_a_leap_day_permit_is_a_date_like_any_other() -> None:
-    rules = SiteRulesIn.model_validate(
-        {"night_work": [{**PERMIT, "first_date": "2028-02-29", "last_date": "2028-02-29"}]}
-    )
+    leap = {**PERMIT, "first_date": "2028-02-29", "last_date": "2028-02-29"}
+    rules = SiteRulesIn.model_validate({**DEFAULT_RULES.model_dump(), "night_work": [leap]})
     assert rules.night_work[0].first_date == date(2028, 2, 29)
