@@ -92,6 +92,28 @@ def page_query(
     return select(table).where(*clauses).order_by(t.wall_time.desc(), t.id.desc()).limit(limit + 1)
 
 
+def newer_page_query(
+    table: Table, filters: Filters, cursor: str, limit: int, scope: ColumnElement[bool]
+) -> Select[Any]:
+    """The page before ``cursor`` (a row a newest-first page began with): the rows just newer than
+    it, oldest first (the caller turns them round), one more than asked for (more newer ones).
+
+    Paging back towards the present without holding every page seen: a console's "newer" link
+    carries the first row of the page it is on, as its "older" link carries the last.
+    """
+    if limit < 1:
+        raise InvalidQuery("limit", "must be at least 1")
+    t = table.c
+    before_time, before_id = decode_cursor(cursor)
+    clauses = [
+        *where_clauses(table, filters),
+        scope,
+        t.wall_time >= before_time,
+        or_(t.wall_time > before_time, and_(t.wall_time == before_time, t.id > before_id)),
+    ]
+    return select(table).where(*clauses).order_by(t.wall_time.asc(), t.id.asc()).limit(limit + 1)
+
+
 def to_page(rows: Sequence[Row[Any]], limit: int, record: Callable[..., Item]) -> Page[Item]:
     """``record`` is the stored-record class: it takes every column but ``id`` by name, plus ``row_id``."""
     items = [_to_record(row, record) for row in rows[:limit]]

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
-from hub.store.schema import assignments, enterprises
+from hub.store.schema import assignments, enterprises, teams
 
 PRESENCE_STALE_AFTER = timedelta(hours=18)
 """Longer than any shift: an ``in`` older than this is a swipe-out that was never recorded."""
@@ -34,6 +34,20 @@ def latest_enterprise(column: Any, project_id: Any, person_col: Any) -> Any:
     return (
         select(column)
         .select_from(assignments.join(enterprises, e.id == a.enterprise_id))
+        .where(a.project_id == project_id, a.person_id == person_col)
+        .order_by(a.entry_date.desc(), a.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def latest_team(project_id: Any, person_col: Any) -> Any:
+    """The name of the team (班组) of the person's latest assignment to the project; NULL when that
+    assignment names none."""
+    a, t = assignments.c, teams.c
+    return (
+        select(t.name)
+        .select_from(assignments.outerjoin(teams, t.id == a.team_id))
         .where(a.project_id == project_id, a.person_id == person_col)
         .order_by(a.entry_date.desc(), a.id.desc())
         .limit(1)
