@@ -21,6 +21,8 @@ EXIT_BEFORE_ENTRY = "exit_before_entry"
 INVALID_ENTERPRISE_NUMBER = "invalid_enterprise_number"
 GATE_DIRECTION_BOTH = "gate_direction_both"
 """A gate placed with direction ``both``: a lane controller drives one direction (issue 14)."""
+GATE_DIRECTION_KIND = "gate_direction_kind"
+"""A lane placed without its direction, or an office reader with one (issue 14)."""
 MODEL_ERROR_CODES = frozenset(
     {
         INVALID_ID_NUMBER,
@@ -28,6 +30,7 @@ MODEL_ERROR_CODES = frozenset(
         EXIT_BEFORE_ENTRY,
         INVALID_ENTERPRISE_NUMBER,
         GATE_DIRECTION_BOTH,
+        GATE_DIRECTION_KIND,
     }
 )
 """Validation failures specific enough to be their own API code rather than ``invalid_body``."""

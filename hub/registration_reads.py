@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from hub.errors import StoreError
+from hub.events.attribution import OFFICE_READER
 from hub.store import Store
 from hub.store.schema import devices, gates
 from wire.clock import Clock
@@ -156,19 +157,20 @@ class CardReadIngest:
             return f"its placement could not be read ({err})"
         if placement is None:
             self._reads.forget_device(device_id)
-            return "the device is not placed at a gate, or is revoked"
+            return "the device is not placed at an office reader's gate, or is revoked"
         project_id, lane = placement
         self._reads.hold(message, project_id=project_id, lane=lane)
         return None
 
 
 async def _placement(store: Store, device_id: str) -> tuple[str, str] | None:
-    """(project, lane) of the device's gate; None when it has none or its certificate is revoked."""
+    """(project, lane) of the device's gate; None when it has none, its gate is not an office
+    reader's (a turnstile lane's card is never a registration), or its certificate is revoked."""
     g, d = gates.c, devices.c
     query = (
         select(g.project_id, g.lane, d.revoked_at)
         .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
-        .where(g.device_id == device_id)
+        .where(g.device_id == device_id, g.kind == OFFICE_READER)
     )
     async with store.read("card read placement") as conn:
         row = (await conn.execute(query)).first()

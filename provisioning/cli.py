@@ -211,8 +211,8 @@ def _enrol(
     lane = bundle.lane
     broker = f"{bundle.broker.host}:{bundle.broker.port}"
     detail = (
-        f"{device_id}: project {lane.project_id}, lane {lane.lane} ({lane.direction.value}), broker {broker}"
-        + trimmed
+        f"{device_id}: project {lane.project_id}, lane {lane.lane} ({lane.direction or 'office reader'}), "
+        f"broker {broker}" + trimmed
     )
     return Check("enrolment", True, detail), config
 

@@ -29,7 +29,7 @@ from cryptography.x509.oid import NameOID
 
 from controller.config import ControllerConfig, parse_config
 from provisioning.ca import generate_key, make_csr
-from provisioning.enrolment import EnrolmentBundle, EnrolmentRequest
+from provisioning.enrolment import EnrolmentBundle, EnrolmentRequest, LaneSettings
 from provisioning.layout import CA_CERT, CONFIG, DATA_DIR, DEVICE_CERT, DEVICE_KEY, SITE_KEY, Writer
 
 ENROL_PATH = "/api/v1/enrolments"
@@ -181,6 +181,19 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
+def _mode_lines(lane: LaneSettings) -> list[str]:
+    """The gate's kind as the registry placed it: a turnstile lane's direction, or the site
+    office's reader (``mode = "registration"``), whose ``direction`` only satisfies the parser:
+    it passes nobody."""
+    if lane.mode == "registration":
+        return [
+            'mode = "registration"',
+            'direction = "in"  # unused: an office reader reads cards for 进场/离场登记 and passes nobody',
+        ]
+    assert lane.direction is not None  # LaneSettings: an access lane has its direction
+    return [f'direction = "{lane.direction.value}"']
+
+
 def config_text(bundle: EnrolmentBundle, choices: LaneChoices) -> str:
     """The lane's controller.toml (run-time paths), checked by the controller's parser."""
     lane = bundle.lane
@@ -190,7 +203,7 @@ def config_text(bundle: EnrolmentBundle, choices: LaneChoices) -> str:
         f"device_id = {_toml_string(lane.device_id)}",
         f"project_id = {_toml_string(lane.project_id)}",
         f"lane = {_toml_string(lane.lane)}",
-        f'direction = "{lane.direction.value}"',
+        *_mode_lines(lane),
         f'data_dir = "{DATA_DIR}"',
         f'site_key_file = "{SITE_KEY}"',
         f"board = {_toml_string(choices.board)}",

@@ -24,9 +24,9 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
 
@@ -35,6 +35,8 @@ DEFAULT_TOKEN_LIFETIME = timedelta(hours=24)
 MAX_TOKEN_LIFETIME = timedelta(days=14)
 MAX_TOKEN_LENGTH = 128
 MAX_CSR_LENGTH = 4096
+LaneMode = Literal["access", "registration"]
+"""The controller's ``mode`` (:class:`controller.config.ControllerConfig`)."""
 _TOKEN = re.compile(r"^([a-z0-9][a-z0-9-]{1,62})\.([A-Za-z0-9_-]{32,64})$")
 
 
@@ -122,7 +124,11 @@ class EnrolledGate:
     device_id: str
     project_id: str
     lane: str
-    direction: Direction
+    direction: Direction | None
+    """The lane's one direction; None for an office reader."""
+    mode: LaneMode = "access"
+    """The registry's kind of gate, as the controller's ``mode``: ``access`` for a turnstile lane,
+    ``registration`` for the site office's card reader (进场/离场登记)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +199,18 @@ class LaneSettings(_Model):
     device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     project_id: Annotated[str, Field(pattern=PROJECT_ID_PATTERN)]
     lane: Annotated[str, Field(min_length=1, max_length=32)]
-    direction: Direction
+    direction: Direction | None
+    """None for an office reader, which passes nobody."""
+    mode: LaneMode = "access"
+    """What the registry placed at the gate; ``sitegate provision`` writes it into the lane's
+    configuration. Left out of the answer when ``access`` (:func:`answer_json`), so a lane
+    provisioned by an older ``sitegate provision`` still reads its answer."""
+
+    @model_validator(mode="after")
+    def _a_lane_has_a_direction(self) -> LaneSettings:
+        if self.mode == "access" and self.direction is None:
+            raise ValueError("direction: a turnstile lane needs its direction (in or out)")
+        return self
 
 
 class EnrolmentBundle(_Model):
@@ -227,6 +244,15 @@ def bundle_for(
         roster_public_key=roster_public_key,
         site_key=site_key.hex(),
         lane=LaneSettings(
-            device_id=gate.device_id, project_id=gate.project_id, lane=gate.lane, direction=gate.direction
+            device_id=gate.device_id,
+            project_id=gate.project_id,
+            lane=gate.lane,
+            direction=gate.direction,
+            mode=gate.mode,
         ),
     )
+
+
+def answer_json(bundle: EnrolmentBundle) -> dict[str, object]:
+    """The bundle as the hub answers it: a default ``mode`` left out (see :class:`LaneSettings`)."""
+    return bundle.model_dump(mode="json", exclude_defaults=True)

@@ -75,7 +75,8 @@ def _token_to_json(record: TokenRecord) -> dict[str, Any]:
         "device_id": gate.device_id,
         "project_id": gate.project_id,
         "lane": gate.lane,
-        "direction": gate.direction.value,
+        "direction": None if gate.direction is None else gate.direction.value,
+        "mode": gate.mode,
         "issued_by": record.issued_by,
         "issued_at": record.issued_at.isoformat(),
         "expires_at": record.expires_at.isoformat(),
@@ -85,7 +86,9 @@ def _token_to_json(record: TokenRecord) -> dict[str, Any]:
 
 
 def _token_from_json(digest: str, raw: dict[str, Any]) -> TokenRecord:
-    gate = EnrolledGate(raw["device_id"], raw["project_id"], raw["lane"], Direction(raw["direction"]))
+    direction = None if raw["direction"] is None else Direction(raw["direction"])
+    mode = raw.get("mode", "access")  # a ledger from before office readers: every gate a lane
+    gate = EnrolledGate(raw["device_id"], raw["project_id"], raw["lane"], direction, mode)
     serial = raw.get("certificate_serial")
     return TokenRecord(
         digest,

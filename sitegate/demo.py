@@ -312,7 +312,7 @@ async def _enrol_lanes(
     for (name, gate), config in zip(LANES.items(), configs, strict=True):
         lanes[name] = build_lane(name, with_demo_settings(config), emulators[name], clock)
         print(
-            f"  lane    {name:<5} {gate.device_id} ({gate.lane}, {gate.direction.value}) enrolled: "
+            f"  lane    {name:<5} {gate.device_id} ({gate.lane}, {gate.direction or gate.kind}) enrolled: "
             f"certificate, site key and roster key from the hub; reader {emulators[name].port}"
         )
     return lanes

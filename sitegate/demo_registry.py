@@ -189,7 +189,7 @@ async def _summary(
     source = RegistrySource(store)
     entries, listed = await source.entries(project_id), await source.watchlist(project_id)
     by_kind = ", ".join(f"{kinds[kind]} {label}" for kind, label in _KINDS.items())
-    lanes = ", ".join(f"{g.device_id} ({g.lane}, {g.direction.value})" for g in gates)
+    lanes = ", ".join(f"{g.device_id} ({g.lane}, {g.direction or g.kind})" for g in gates)
     return (
         f"{len(districts)} districts; {len(firms)} enterprises: {by_kind} ({outside} from outside the city)",
         f"{len(registered) + len(unregistered)} projects: {len(registered)} registered (报备), "

@@ -49,6 +49,7 @@ from provisioning.enrolment import (
     BrokerAddress,
     EnrolmentRefused,
     EnrolmentRequest,
+    answer_json,
     device_of_token,
 )
 from provisioning.ledger import UnknownDevice
@@ -174,7 +175,7 @@ async def enrol(request: web.Request) -> web.Response:
         )
     except EnrolmentRefused as err:
         raise _refused(err) from None
-    return json_response(bundle.model_dump(mode="json"), status=201)
+    return json_response(answer_json(bundle), status=201)
 
 
 async def revoke(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ from hub.auth.principal import Principal
 from hub.auth.scope import device_clause, project_clause
 from hub.devices.revocation import mark_enrolled, mark_revoked
 from hub.errors import NotFound
+from hub.events.attribution import OFFICE_READER
 from hub.store import Store
 from hub.store.schema import devices, gates
 from provisioning.enrolment import (
@@ -62,20 +63,23 @@ class Enrolments:
         """A one-time token for the gate ``device_id`` of a project the account sees; NotFound
         for any other gate, :class:`GateDirectionRefused` for a gate no lane can drive."""
         g = gates.c
-        query = select(g.device_id, g.project_id, g.lane, g.direction).where(
+        query = select(g.device_id, g.project_id, g.lane, g.direction, g.kind).where(
             g.device_id == device_id, project_clause(self._principal, g.project_id)
         )
         async with self._store.write("issue enrolment token") as conn:
             row = (await conn.execute(query)).first()
             if row is None:
                 raise NotFound(f"gate {device_id} not found in your project")
-            if row.direction not in {d.value for d in Direction}:
+            if row.kind == OFFICE_READER:
+                gate = EnrolledGate(row.device_id, row.project_id, row.lane, None, "registration")
+            elif row.direction not in {d.value for d in Direction}:
                 raise GateDirectionRefused(
                     "gate_direction",
                     f"gate {row.device_id} is registered for direction {row.direction!r}; a lane controller "
                     "drives one direction (in or out): register one gate per lane",
                 )
-            gate = EnrolledGate(row.device_id, row.project_id, row.lane, Direction(row.direction))
+            else:
+                gate = EnrolledGate(row.device_id, row.project_id, row.lane, Direction(row.direction))
             issued = registrar.issue_token(
                 gate, issued_by=self._principal.username, now=now, lifetime=lifetime
             )

@@ -25,6 +25,8 @@ JournalRecord = AccessEvent | LaneEvent
 
 BOTH_DIRECTIONS = "both"
 """A gate registered with this direction passes people either way: the event's own is kept."""
+OFFICE_READER = "office_reader"
+"""A gate of this kind (:class:`hub.registry.models.GateKind`) reads cards for registration only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,10 @@ class Placement:
     device_id: str
     project_id: str
     lane: str
-    direction: str
-    """``in``, ``out`` or ``both``."""
+    direction: str | None
+    """``in``, ``out`` or ``both``; None for an office reader."""
+    kind: str = "lane"
+    """``lane``, or ``office_reader``: the site office's card reader, which records no passage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,8 @@ def attribute(
         return UNPLACED
     if isinstance(record, LaneEvent) and record.type is LaneEventType.ATTRIBUTION_REFUSED:
         return _contradicts("type", "only the hub records attribution_refused")
+    if placement.kind == OFFICE_READER:
+        return _contradicts("kind", "the device is the site office's card reader, which records no passage")
     if record.project_id != placement.project_id:
         return _contradicts(
             "project_id", f"the registry places the device on project {placement.project_id!r}"
@@ -133,7 +139,8 @@ def refused_in_place(record: JournalRecord, placement: Placement) -> LaneEvent:
     registry's project and lane, with the lane's own times (the record's content goes to the dead
     letters). Filling the seq keeps the device's watermark contiguous, so the lane is acknowledged
     and forgets the record, and a resend is a duplicate of the alert, not a second one."""
-    direction = record.direction if placement.direction == BOTH_DIRECTIONS else Direction(placement.direction)
+    either = placement.direction in (BOTH_DIRECTIONS, None)  # None: an office reader
+    direction = record.direction if either else Direction(str(placement.direction))
     return LaneEvent(
         device_id=record.device_id,
         seq=record.seq,

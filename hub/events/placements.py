@@ -27,7 +27,9 @@ async def placements_of(conn: AsyncConnection, device_ids: Collection[str]) -> d
     if not device_ids:
         return {}
     g = gates.c
-    query = select(g.device_id, g.project_id, g.lane, g.direction).where(g.device_id.in_(sorted(device_ids)))
+    query = select(g.device_id, g.project_id, g.lane, g.direction, g.kind).where(
+        g.device_id.in_(sorted(device_ids))
+    )
     return {row.device_id: Placement(*row) for row in (await conn.execute(query)).all()}
 
 

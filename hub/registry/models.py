@@ -33,6 +33,7 @@ from hub.refusals import (
     BIRTH_DATE_MISMATCH,
     EXIT_BEFORE_ENTRY,
     GATE_DIRECTION_BOTH,
+    GATE_DIRECTION_KIND,
     INVALID_ENTERPRISE_NUMBER,
     INVALID_ID_NUMBER,
 )
@@ -309,8 +310,20 @@ class GateDirection(StrEnum):
 
 class GateIn(In):
     device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
+class GateKind(StrEnum):
+    """What stands at a gate: a turnstile lane, or the site office's card reader (进场/离场登记,
+    :mod:`hub.registration_reads`), which reads cards for the console's form and passes nobody.
+    The registry's word, carried to the device in its enrolment answer: the hub takes card reads
+    only from an office reader and access events only from a lane."""
+
+    LANE = "lane"
+    OFFICE_READER = "office_reader"
+
+
     lane: Annotated[Label, Field(max_length=32)]
-    direction: GateDirection
+    kind: GateKind = GateKind.LANE
+    direction: Annotated[GateDirection | None, Field(validate_default=True)] = None
+    """A lane's one direction; an office reader has none."""
     name: Name64
 
     @field_validator("direction", mode="before")
@@ -326,5 +339,21 @@ class GateIn(In):
 
 
 class InspectionIn(In):
+    @field_validator("direction")
+    @classmethod
+    def _direction_of_kind(cls, value: GateDirection | None, info: ValidationInfo) -> GateDirection | None:
+        kind = info.data.get("kind")
+        if kind is GateKind.LANE and value is None:
+            raise PydanticCustomError(
+                GATE_DIRECTION_KIND,
+                "闸机通道须选择方向：in（进场）或 out（离场） / a lane needs its direction: in or out",
+            )
+        if kind is GateKind.OFFICE_READER and value is not None:
+            raise PydanticCustomError(
+                GATE_DIRECTION_KIND,
+                "项目部登记读卡器没有方向，请不要填写 / an office reader has no direction: leave it out",
+            )
+        return value
+
     inspected_on: date
     findings: Annotated[str, Field(min_length=1, max_length=4000)]

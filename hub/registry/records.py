@@ -99,8 +99,11 @@ class GateRecord:
     device_id: str
     project_id: str
     lane: str
-    direction: str
+    direction: str | None
+    """``in`` or ``out`` (``both`` on rows from before issue 14); None for an office reader."""
     name: str
+    kind: str = "lane"
+    """``lane`` or ``office_reader`` (:class:`hub.registry.models.GateKind`)."""
 
 
 @dataclass(frozen=True, slots=True)

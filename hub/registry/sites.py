@@ -178,7 +178,8 @@ class ProjectWrites(RegistryBase):
         """Place a lane's controller at the project's site, or move it to another lane there."""
         may.check_role(self._principal, may.PLACE_GATE)
         may.check_own_project(self._principal, project_id, "place gates")
-        gate = GateRecord(data.device_id, project_id, data.lane, data.direction.value, data.name)
+        direction = None if data.direction is None else data.direction.value
+        gate = GateRecord(data.device_id, project_id, data.lane, direction, data.name, data.kind.value)
         async with self._store.write("registry.place_gate") as conn:
             project = await self._registered_project(conn, project_id)
             may.check_district(self._principal, project.district, "place gates")
@@ -186,7 +187,7 @@ class ProjectWrites(RegistryBase):
             placed_at = await conn.scalar(query)
             if placed_at is not None and placed_at != project_id:
                 raise DeviceAlreadyPlaced(data.device_id, placed_at)
-            values = {"lane": gate.lane, "direction": gate.direction, "name": gate.name}
+            values = {"lane": gate.lane, "direction": gate.direction, "name": gate.name, "kind": gate.kind}
             if placed_at is None:
                 insert = gates.insert().values(device_id=gate.device_id, project_id=project_id, **values)
                 await rows.insert_unique(conn, insert, lambda _: DeviceAlreadyPlaced(gate.device_id))

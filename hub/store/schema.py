@@ -367,8 +367,10 @@ gates = Table(
     Column("device_id", String(63), primary_key=True),
     Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
     Column("lane", String(32), nullable=False),
-    Column("direction", String(8), nullable=False),  # in | out | both
+    Column("direction", String(8), nullable=True),  # in | out | both; NULL: an office reader
     Column("name", String(64), nullable=False),
+    # lane (a turnstile lane) | office_reader (进场/离场登记 at the site office: reads cards, passes nobody)
+    Column("kind", String(16), nullable=False, server_default="lane"),
     Index(None, "project_id"),
 )
 

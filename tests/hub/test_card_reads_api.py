@@ -32,7 +32,7 @@ from sitegate.mosquitto import Mosquitto
 from tests.hub.clocked import token_headers_at
 from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
-from tests.support.placed import place_at_gates
+from tests.support.placed import make_office_readers, place_at_gates
 from wire.models import OfficeCardRead, Reason
 
 pytestmark = pytest.mark.broker
@@ -59,6 +59,7 @@ async def desk(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Desk]:
     async with TestClient(TestServer(create_app(config, clock=clock))) as client:
         store = client.app[STORE]
         await place_at_gates(store, [("office-1", "P1", "O1", "in"), ("office-2", "P2", "O1", "in")])
+        await make_office_readers(store, ["office-1", "office-2"])
         accounts = {
             "gc_p1": (Role.GC_PROJECT, "P1"),
             "sub_p1": (Role.SUB_PROJECT, "P1"),

@@ -15,7 +15,7 @@ from hub.registration_reads import KEEP_S, CardReadIngest, CardReads
 from hub.store import Store
 from hub.store.schema import dead_letters, devices
 from tests.support.clock import FakeClock
-from tests.support.placed import place_at_gates
+from tests.support.placed import make_office_readers, place_at_gates
 from wire.codec import encode
 from wire.models import OfficeCardRead
 from wire.topics import Channel, topic_for
@@ -80,6 +80,7 @@ async def _dead_letters(store: Store) -> int:
 
 async def test_the_ingest_attributes_from_the_registry_and_never_keeps_a_refusal(store: Store) -> None:
     await place_at_gates(store, [("office-1", "P1", "O1", "in"), ("office-r", "P1", "O2", "in")])
+    await make_office_readers(store, ["office-1", "office-r"])
     async with store.write("revoke") as conn:
         await conn.execute(devices.insert().values(device_id="office-r", revoked_at=NOW))
     reads = CardReads(clock=FakeClock(NOW))

@@ -38,7 +38,7 @@ from sitegate.mosquitto import Mosquitto
 from tests.hub.clocked import token_headers_at
 from tests.support.accounts import create_account
 from tests.support.clock import FakeClock, site_time
-from tests.support.placed import place_at_gates
+from tests.support.placed import make_office_readers, place_at_gates
 from wire.codec import encode
 from wire.models import AccessEvent, CardKind, OfficeCardRead
 from wire.topics import Channel, topic_for
@@ -121,6 +121,7 @@ async def site(broker: Mosquitto, tmp_path: Path) -> AsyncIterator[Site]:
                 ("office-other", OTHER, "O1", "in"),
             ],
         )
+        await make_office_readers(store, ["office-it", "office-other"])
         principal = await create_account(
             store, role=Role.GC_PROJECT, username="gc-it", enterprise_id="ent-gc", project_id=PROJECT
         )

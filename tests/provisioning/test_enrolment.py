@@ -78,6 +78,7 @@ def test_an_enrolment_returns_everything_the_lane_needs(registrar: Registrar) ->
         "project_id": "P-0042",
         "lane": "A1",
         "direction": "in",
+        "mode": "access",
     }
 
 

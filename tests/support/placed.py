@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
+
 from hub.store import Store
+from hub.store.schema import gates
 from tests.hub.factories import BASE_TIME
 from tests.support.registry_rows import contractor_with_projects, place_gates
 
@@ -34,3 +37,14 @@ async def place_at_gates(store: Store, gates: Iterable[tuple[str, str, str, str]
             now=BASE_TIME,
         )
         await place_gates(conn, [(d, p, lane, direction, f"gate {d}") for d, p, lane, direction in gates])
+
+
+async def make_office_readers(store: Store, device_ids: Iterable[str]) -> None:
+    """The placed gates of ``device_ids`` made the site office's card readers (no direction): the
+    hub takes card reads from these only (:mod:`hub.registration_reads`)."""
+    async with store.write("test office readers") as conn:
+        await conn.execute(
+            update(gates)
+            .where(gates.c.device_id.in_(list(device_ids)))
+            .values(kind="office_reader", direction=None)
+        )
