@@ -125,5 +125,10 @@ ENROLMENT_ROUTES: Final = (
         "Revoke a lane's certificate",
         "devices",
         (DEVICE,),
+        description=(
+            "From the commit on, the hub refuses whatever the lane sends. 200 only once the broker was "
+            "told too (its CRL and ACL written and reloaded); 503 broker_not_told otherwise, naming what "
+            "failed, while the revocation holds."
+        ),
     ),
 )
