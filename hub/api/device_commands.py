@@ -24,6 +24,7 @@ from hub.api.params import params_of
 from hub.api.principal import principal_of
 from hub.api.respond import json_response
 from hub.devices.devices import Devices
+from hub.devices.revocation import DeviceRevoked
 from wire.commands import Action, LogLevel
 from wire.models import DEVICE_ID_PATTERN
 
@@ -52,7 +53,12 @@ async def issue_command(request: web.Request) -> web.Response:
     device_id = _device_id(request)
     body = await json_body(request, CommandRequest)
     desk = request.app[COMMANDS]
-    record = await desk.issue(principal, device_id, body.action, ttl_s=body.ttl_s, log_level=body.log_level)
+    try:
+        record = await desk.issue(
+            principal, device_id, body.action, ttl_s=body.ttl_s, log_level=body.log_level
+        )
+    except DeviceRevoked as err:
+        raise ApiError(409, err.code, err.message) from None
     if body.wait_s:
         record = await desk.wait_for_result(record.command_id, body.wait_s)
     status = 200 if record.result_at is not None else 202

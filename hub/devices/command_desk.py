@@ -19,6 +19,7 @@ from hub.auth.principal import Principal
 from hub.devices import command_log
 from hub.devices.devices import Devices
 from hub.devices.records import CommandRecord
+from hub.devices.revocation import DeviceRevoked, revoked_among
 from hub.errors import NotFound
 from hub.store import Store
 from wire.clock import Clock, SystemClock
@@ -53,7 +54,8 @@ class CommandDesk:
         log_level: LogLevel | None = None,
     ) -> CommandRecord:
         """Recorded (with its audit line, in one transaction) before it is sent: a lane's answer
-        always finds its command in the log. The operator is the account that asked."""
+        always finds its command in the log. The operator is the account that asked.
+        :class:`DeviceRevoked` for a revoked lane: nothing is recorded or sent."""
         await Devices(self._store, principal).require_visible(device_id)
         now = self._clock.wall()
         command = Command(
@@ -69,6 +71,8 @@ class CommandDesk:
         if log_level is not None:
             detail["log_level"] = log_level
         async with self._store.write("record_command") as conn:
+            if await revoked_among(conn, {device_id}):
+                raise DeviceRevoked(device_id)
             await command_log.record(conn, command)
             await audit.record(
                 conn, principal, "command.issue", at=now, target=f"device:{device_id}", detail=detail

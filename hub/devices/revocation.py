@@ -14,8 +14,19 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.refusals import Conflict
 from hub.store.dialect import insert_for
 from hub.store.schema import devices
+
+
+class DeviceRevoked(Conflict):
+    """The hub sends a revoked device nothing (a command, say) until it enrols again."""
+
+    code = "device_revoked"
+
+    def __init__(self, device_id: str) -> None:
+        self.device_id = device_id
+        super().__init__(f"设备已吊销，不再向其发送指令 (device {device_id} is revoked: no command is sent)")
 
 
 async def mark_revoked(conn: AsyncConnection, device_id: str, at: datetime) -> None:

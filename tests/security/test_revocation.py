@@ -297,6 +297,13 @@ async def test_a_broker_that_cannot_be_told_is_an_error_and_the_hub_refuses_the_
             select(func.count()).select_from(audit_log).where(audit_log.c.action == "device.revoke")
         )
     assert audited == 1  # the revocation holds: it is not rolled back because the broker was not told
+    response = await site.client.post(
+        f"/api/v1/devices/{DEVICE}/commands",
+        json={"action": "reboot", "wait_s": 0},
+        headers=await bearer(site.client, "ops"),
+    )
+    body = await response.json()
+    assert (response.status, body["error"]["code"]) == (409, "device_revoked")  # and it is sent no command
 
 
 @pytest.mark.serial
