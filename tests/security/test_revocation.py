@@ -325,6 +325,21 @@ async def test_deleting_a_gate_revokes_its_lane(site: Site) -> None:
     assert ("device.revoke", DEVICE) in [tuple(row) for row in rows]
 
 
+async def test_deleting_a_gate_whose_broker_cannot_be_told_says_so(untold_site: Site) -> None:
+    """The gate is gone and the hub refuses its lane, but the answer is no 204: the broker was not told."""
+    site = untold_site
+    await site.enrol("first")
+    response = await site.client.delete(
+        f"/api/v1/projects/{PROJECT}/gates/{DEVICE}", headers=await bearer(site.client, "gc-0042")
+    )
+    body = await response.json()
+    assert (response.status, body["error"]["code"]) == (503, "broker_not_told"), body
+    assert (body["gate_removed"], body["hub_refuses"], len(body["revoked_serials"])) == (True, True, 1)
+    async with site.store.read("test") as conn:
+        revoked_at = await conn.scalar(select(devices.c.revoked_at).where(devices.c.device_id == DEVICE))
+    assert revoked_at is not None
+
+
 async def test_a_revoked_devices_status_heartbeats_and_presence_are_not_recorded(database_url: str) -> None:
     """The ingest on its own (no broker): whatever a revoked device sends is refused, counted, and
     neither stored, acknowledged, recorded nor dead-lettered; its neighbour's is untouched."""
