@@ -18,7 +18,7 @@ from types import MappingProxyType
 from sqlalchemy import select
 
 from hub.store import Store
-from hub.store.schema import gates
+from hub.store.schema import devices, gates
 from wire.models import Direction
 
 GATES_TTL_S = 10.0
@@ -85,9 +85,16 @@ class SiteMap:
             if sites is not None and self._monotonic() - self._read_at < self._ttl_s:
                 return sites
             started, changes = self._monotonic(), self._changes
-            g = gates.c
+            g, d = gates.c, devices.c
+            # A revoked lane is no one's sibling: it is sent no sync, and its silence (the hub
+            # refuses what it sends) must not soften its siblings' anti-passback.
+            query = (
+                select(g.device_id, g.project_id, g.direction)
+                .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
+                .where(d.revoked_at.is_(None))
+            )
             async with self._store.read("site placements") as conn:
-                rows = (await conn.execute(select(g.device_id, g.project_id, g.direction))).all()
+                rows = (await conn.execute(query)).all()
             placements = {str(d): Placement(str(d), str(p), str(direction)) for d, p, direction in rows}
             lanes: dict[str, list[str]] = {}
             for placed in placements.values():

@@ -395,11 +395,12 @@ def test_the_demo_hub_tells_the_demo_broker(tmp_path: Path) -> None:
         registrar.publish_revocations()
 
 
-async def test_a_revoked_lane_is_sent_no_roster(database_url: str) -> None:
-    """The roster publisher's lanes (its source's ``devices``): placed and not revoked; a new
-    enrolment puts the lane back."""
+async def test_a_revoked_lane_is_sent_no_roster_nor_site_sync(database_url: str) -> None:
+    """The roster publisher's lanes (its source's ``devices``) and the site relay's: placed and not
+    revoked; a new enrolment puts the lane back."""
     from hub.devices.revocation import mark_enrolled, mark_revoked
     from hub.registry.internal import InternalRegistryReads
+    from hub.site.gates import SiteMap
     from tests.support.placed import place_at_gates
 
     async with await Store.open(database_url) as store:
@@ -409,6 +410,10 @@ async def test_a_revoked_lane_is_sent_no_roster(database_url: str) -> None:
         async with store.write("revoke") as conn:
             await mark_revoked(conn, "lane-r01", utc_now())
         assert set(await reads.devices_of("proj-r")) == {"lane-r02"}
+        # Nor site syncs: it is no lane's sibling (its silence must not soften their anti-passback).
+        site = await SiteMap(store, ttl_s=0).current()
+        assert (site.siblings("lane-r02"), site.siblings("lane-r01")) == ((), ())
         async with store.write("enrol") as conn:
             await mark_enrolled(conn, "lane-r01", utc_now())
         assert set(await reads.devices_of("proj-r")) == {"lane-r01", "lane-r02"}
+        assert (await SiteMap(store, ttl_s=0).current()).siblings("lane-r02") == ("lane-r01",)
