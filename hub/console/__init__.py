@@ -36,9 +36,9 @@ from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
 from hub.auth.permissions import EVERY_ROLE
 from hub.auth.principal import Role
-from hub.console import session, views_devices, views_oversight, views_projects
+from hub.console import session, views_devices, views_oversight, views_projects, views_site
 from hub.workflows.models import OrderStatus
-from wire.models import Decision, Direction
+from wire.models import Decision, Direction, Reason
 
 PROJECT = "/console/projects/{project_id}"
 
@@ -58,13 +58,19 @@ def _page(
 
 
 DAY = (day("date"),)
+WHO = (text("name"), text("person_key"), text("enterprise"))
+"""Who a page is narrowed to: a name, an ID number's blind index (hub.console.views_site), an enterprise."""
+DAYS = (day("from"), day("to"))
+PAGES = (text("older"), text("newer"))
 ACCESS_LOG = (
-    *DAY,
+    *DAYS,
     choice("direction", Direction),
     choice("decision", Decision),
-    text("person_id"),
-    text("cursor"),
+    choice("reason", Reason),
+    *WHO,
+    *PAGES,
 )
+ATTENDANCE = (*DAYS, *WHO, *PAGES)
 MONTH = (month("month"),)
 LANG = (text("lang"),)
 """A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
@@ -83,9 +89,16 @@ CONSOLE_ROUTES: Final = (
     _page("GET", "/console/devices/{device_id}", views_devices.device),
     _page("GET", "/console/projects", views_projects.project_list),
     _page("GET", PROJECT, views_projects.project_page, params=DAY),
-    _page("GET", PROJECT + "/access-log", views_projects.access_log, params=ACCESS_LOG),
-    _page("GET", PROJECT + "/access-log.csv", views_projects.access_log_csv, params=(*ACCESS_LOG, *LANG)),
-    _page("GET", PROJECT + "/attendance", views_projects.attendance_day, params=(*DAY, text("cursor"))),
+    _page("GET", PROJECT + "/on-site", views_site.on_site, params=WHO),
+    _page("POST", PROJECT + "/on-site", views_site.search),
+    _page("GET", PROJECT + "/access-log", views_site.access_log, params=ACCESS_LOG),
+    _page("POST", PROJECT + "/access-log", views_site.search),
+    _page("GET", PROJECT + "/access-log.csv", views_site.access_log_export, params=(*ACCESS_LOG, *LANG)),
+    _page("GET", PROJECT + "/access-log.xlsx", views_site.access_log_export, params=(*ACCESS_LOG, *LANG)),
+    _page("GET", PROJECT + "/attendance", views_site.attendance, params=ATTENDANCE),
+    _page("POST", PROJECT + "/attendance", views_site.search),
+    _page("GET", PROJECT + "/attendance.csv", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
+    _page("GET", PROJECT + "/attendance.xlsx", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
     _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
     _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
     _page("GET", "/console/statistics", views_oversight.statistics),

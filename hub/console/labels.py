@@ -232,6 +232,29 @@ ALERT_KIND: Final = _table(
 )
 
 
+class RecordNote(StrEnum):
+    """Why an access-log row reads differently from a plain passage (``LogEntry.note`` of
+    hub.oversight.site_records): its time is not believed (issue 13), or the hub flagged it."""
+
+    CLOCK_SUSPECT = "clock_suspect"
+    NOT_IN_ROSTER = "not_in_roster"
+
+
+RECORD_NOTE: Final = _table(
+    {
+        RecordNote.CLOCK_SUSPECT: (
+            "记录时间不可信：不计入在场人员和考勤",
+            "Record time not believed: not counted on site or in attendance",
+        ),
+        RecordNote.NOT_IN_ROSTER: (
+            "名单外人员放行：已计入，请核查通道名单",
+            "Admitted without a roster entry: counted; check the lane's roster",
+        ),
+    }
+)
+"""The access log's and its exports' notes on a row, in words."""
+
+
 class District(StrEnum):
     """Hangzhou's districts (行政区划代码), as the registry seeds them and ID numbers begin."""
 
@@ -283,6 +306,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
     "district": DISTRICT,
+    "record_note": RECORD_NOTE,
 }
 """Every table by the name templates use: ``label('position', m.position)``."""
 
@@ -306,6 +330,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "lane_event": LaneEventType,
     "alert_kind": AlertKind,
     "district": District,
+    "record_note": RecordNote,
 }
 """The codes each table must cover, for the tests."""
 

@@ -1,35 +1,29 @@
 """A project's pages, for its GC and supervision departments (and everyone above who sees it):
-headcount by enterprise and role, managers on duty, entries per hour, the access-log browser
-with CSV export, daily and monthly attendance. Every number comes from the oversight API's own
-scoped reads (hub.oversight.oversight.Oversight), never from a filter in a template."""
+headcount by enterprise and role, managers on duty, entries per hour, monthly attendance (the
+people on site, the access log and daily attendance by name are :mod:`hub.console.views_site`'s).
+Every number comes from the oversight API's own scoped reads (hub.oversight.oversight.Oversight),
+never from a filter in a template."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from hub.api.keys import CLOCK, REGISTRY, STORE
-from hub.api.oversight import stream_csv
-from hub.api.params import Params, form_params_of, params_of
+from hub.api.params import Params, params_of
 from hub.api.workflows import VAULT, alert_settings
-from hub.console import charts, csv_export, times
+from hub.console import charts, times
 from hub.console.i18n import N_
 from hub.console.render import gettext_of, locale_of, page, principal, render
 from hub.derive.days import local_day, local_today
 from hub.errors import InvalidQuery, NotFound
-from hub.events.event_records import EventRecords
-from hub.events.records import EventFilters
 from hub.oversight.oversight import Oversight
-from hub.oversight.records import AttendanceFilters
 from hub.workflows import national
 from hub.workflows.alerts import Alerts
-from wire.clock import SITE_ZONE
-from wire.models import Decision, Direction
 
-LOG_PAGE = 50
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -60,12 +54,7 @@ def month_of(params: Params, today: date) -> date:
         raise InvalidQuery(N_("month"), N_("must be a month YYYY-MM")) from None
 
 
-def _bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=SITE_ZONE)
-    return start, start + timedelta(days=1)
-
-
-async def _project(request: web.Request) -> Any:
+async def project_in_url(request: web.Request) -> Any:
     """The project in the URL, if the account sees it; 404 exactly as for one that does not exist."""
     project_id = request.match_info["project_id"]
     who = principal(request)
@@ -85,7 +74,7 @@ async def project_list(request: web.Request) -> web.Response:
 
 @page
 async def project_page(request: web.Request) -> web.Response:
-    project = await _project(request)
+    project = await project_in_url(request)
     who = principal(request)
     params = params_of(request)
     now = request.app[CLOCK].wall()
@@ -114,69 +103,9 @@ async def project_page(request: web.Request) -> web.Response:
     )
 
 
-def _log_filters(request: web.Request, project_id: str) -> tuple[Params, EventFilters, date]:
-    """The browser's form (empty fields are "any"), as the access-event listing's filters."""
-    params = form_params_of(request)
-    day = _day(params, local_today(request.app[CLOCK]))
-    since, until = _bounds(day)
-    filters = EventFilters(
-        project_id=project_id,
-        person_id=params.text("person_id"),
-        direction=params.choice("direction", Direction),
-        decision=params.choice("decision", Decision),
-        since=since,
-        until=until,
-    )
-    return params, filters, day
-
-
-@page
-async def access_log(request: web.Request) -> web.Response:
-    project = await _project(request)
-    who = principal(request)
-    params, filters, day = _log_filters(request, project.id)
-    events = EventRecords(request.app[STORE], who)
-    found = await events.access_events(filters, params.text("cursor"), LOG_PAGE)
-    query = {k: v for k, v in request.query.items() if k != "cursor" and v}
-    return render(
-        request,
-        "access_log.html",
-        project=project,
-        day=day,
-        events=found.items,
-        next_cursor=found.next_cursor,
-        query=query,
-        directions=[d.value for d in Direction],
-        decisions=[d.value for d in Decision],
-    )
-
-
-@page
-async def access_log_csv(request: web.Request) -> web.StreamResponse:
-    project = await _project(request)
-    who = principal(request)
-    _, filters, day = _log_filters(request, project.id)
-    pages = Oversight(request.app[STORE], who).export_pages(filters)
-    relabelled = csv_export.relabel_pages(pages, locale_of(request))
-    return await stream_csv(request, relabelled, f"access-log_{project.id}_{day.isoformat()}.csv")
-
-
-@page
-async def attendance_day(request: web.Request) -> web.Response:
-    project = await _project(request)
-    who = principal(request)
-    params = params_of(request)
-    day = _day(params, local_today(request.app[CLOCK]))
-    filters = AttendanceFilters(since=day, until=day, project_id=project.id)
-    found = await Oversight(request.app[STORE], who).attendance(filters, params.text("cursor"), 200)
-    return render(
-        request, "attendance.html", project=project, day=day, rows=found.items, next_cursor=found.next_cursor
-    )
-
-
 @page
 async def attendance_month(request: web.Request) -> web.Response:
-    project = await _project(request)
+    project = await project_in_url(request)
     who = principal(request)
     month = month_of(params_of(request), local_today(request.app[CLOCK]))
     report = await Oversight(request.app[STORE], who).monthly(project.id, month)
@@ -186,7 +115,7 @@ async def attendance_month(request: web.Request) -> web.Response:
 @page
 async def worker_attendance(request: web.Request) -> web.Response:
     """The national platform's upload for one day, as a JSON download (the roles that may)."""
-    project = await _project(request)
+    project = await project_in_url(request)
     who = principal(request)
     now = request.app[CLOCK].wall()
     day = _day(params_of(request), local_day(now))

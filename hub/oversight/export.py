@@ -93,7 +93,9 @@ def page_statement(
     )
 
 
-def _safe(value: str | None) -> str:
+def neutralise(value: str | None) -> str:
+    """A text cell a spreadsheet cannot run: one starting as a formula gets a leading apostrophe
+    (also the console's CSV and xlsx downloads, hub.console.site_exports); None is empty."""
     if value is None:
         return ""
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
@@ -111,15 +113,15 @@ def to_csv(rows: Sequence[Any], *, header: bool) -> str:
                 row.wall_time.astimezone(SITE_ZONE).isoformat(),
                 row.project_id,
                 row.device_id,
-                _safe(row.gate),
+                neutralise(row.gate),
                 row.lane,
                 row.direction,
                 row.decision,
                 row.reason,
                 row.warnings,
                 row.person_id or "",
-                _safe(row.person_name),
-                _safe(row.enterprise_name),
+                neutralise(row.person_name),
+                neutralise(row.enterprise_name),
                 "true" if row.clock_synced else "false",
             )
         )

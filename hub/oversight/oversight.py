@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import person_record_clause, project_clause
-from hub.derive.days import AttendanceDay, local_day
+from hub.derive.days import AttendanceDay
 from hub.errors import NotFound
 from hub.events.records import EventFilters
 from hub.oversight import cursor, export, statistics
@@ -36,6 +36,7 @@ from hub.oversight.queries import (
     active_on,
     held_assignment,
     latest_enterprise,
+    present,
 )
 from hub.oversight.records import (
     AttendanceFilters,
@@ -173,9 +174,7 @@ class Oversight:
             )
             .where(
                 p.project_id == project_id,
-                p.on_site.is_(True),
-                p.event_time >= now - PRESENCE_STALE_AFTER,
-                active_on(a, local_day(now)),
+                *present(p, a, now),
                 self._person_records(p.project_id, p.person_id),
             )
             # Latest assignment last: the dict below keeps it.

@@ -5,11 +5,12 @@ connection, no account; :class:`hub.oversight.oversight.Oversight` runs them und
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
+from hub.derive.days import local_day
 from hub.store.schema import assignments, enterprises, teams
 
 PRESENCE_STALE_AFTER = timedelta(hours=18)
@@ -20,6 +21,12 @@ MANAGER_ROLE = "manager"
 def active_on(a: Any, day: date) -> ColumnElement[bool]:
     """The assignment (columns ``a``) runs on ``day``: entry reached, exit not passed."""
     return and_(a.entry_date <= day, or_(a.exit_date.is_(None), a.exit_date >= day))
+
+
+def present(p: Any, a: Any, now: datetime) -> list[ColumnElement[bool]]:
+    """The headcount's rules on ``presence`` columns ``p`` joined to a held assignment ``a``: the
+    latest passage an ``in``, younger than :data:`PRESENCE_STALE_AFTER`, the assignment running today."""
+    return [p.on_site.is_(True), p.event_time >= now - PRESENCE_STALE_AFTER, active_on(a, local_day(now))]
 
 
 def held_assignment() -> Any:

@@ -17,27 +17,20 @@ or stored anywhere. Whole ID numbers are opened only for the roles with the need
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from datetime import datetime, time, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import enterprise_clause, person_record_clause, project_clause
-from hub.derive.days import local_day
 from hub.errors import NotFound
 from hub.events.queries import newer_page_query, page_query
 from hub.events.records import EventFilters
 from hub.oversight import cursor as attendance_cursor
-from hub.oversight.queries import (
-    PRESENCE_STALE_AFTER,
-    active_on,
-    held_assignment,
-    latest_enterprise,
-    latest_team,
-)
+from hub.oversight.queries import held_assignment, latest_enterprise, latest_team, present
 from hub.oversight.site_records import (
     AttendanceEntry,
     AttendanceQuery,
@@ -68,6 +61,7 @@ from hub.store.schema import (
 )
 from wire.clock import SITE_ZONE
 
+T = TypeVar("T")
 EXPORT_PAGE: Final = 1000
 """Rows per read while an export runs: each page its own short read."""
 
@@ -150,9 +144,7 @@ class SiteLog:
             )
             .where(
                 p.project_id == project_id,
-                p.on_site.is_(True),
-                p.event_time >= now - PRESENCE_STALE_AFTER,
-                active_on(a, local_day(now)),
+                *present(p, a, now),
                 self._scope(p.project_id, p.person_id),
             )
             .order_by(p.person_id, a.entry_date, a.id)  # latest assignment last: the dict keeps it
@@ -205,17 +197,11 @@ class SiteLog:
             rows = (await conn.execute(self._named_events(query))).all()
         return _two_way([self._log_entry(row) for row in rows], limit, older, newer)
 
-    async def access_log_pages(
+    def access_log_pages(
         self, filters: LogFilters, page_rows: int = EXPORT_PAGE
     ) -> AsyncGenerator[list[LogEntry], None]:
         """Every row the filters match, newest first, a page per read (an export's rows)."""
-        after: str | None = None
-        while True:
-            found = await self.access_log(filters, older=after, limit=page_rows)
-            yield found.items
-            if found.older is None:
-                return
-            after = found.older
+        return _every_page(lambda after: self.access_log(filters, older=after, limit=page_rows))
 
     # -- attendance ------------------------------------------------------------------------------
 
@@ -266,16 +252,10 @@ class SiteLog:
             rows = (await conn.execute(query)).all()
         return _two_way([self._attendance_entry(row) for row in rows], limit, older, newer)
 
-    async def attendance_pages(
+    def attendance_pages(
         self, asked: AttendanceQuery, page_rows: int = EXPORT_PAGE
     ) -> AsyncGenerator[list[AttendanceEntry], None]:
-        after: str | None = None
-        while True:
-            found = await self.attendance(asked, older=after, limit=page_rows)
-            yield found.items
-            if found.older is None:
-                return
-            after = found.older
+        return _every_page(lambda after: self.attendance(asked, older=after, limit=page_rows))
 
     # -- pickers ---------------------------------------------------------------------------------
 
@@ -386,6 +366,19 @@ def _counts(names: Any) -> tuple[GroupCount, ...]:
     return tuple(
         GroupCount(name, n) for name, n in sorted(counted.items(), key=lambda item: (-item[1], item[0] or ""))
     )
+
+
+async def _every_page(
+    read: Callable[[str | None], Awaitable[TwoWayPage[T]]],
+) -> AsyncGenerator[list[T], None]:
+    """Each page ``read`` gives, following its ``older`` links from the first to the last."""
+    after: str | None = None
+    while True:
+        found = await read(after)
+        yield found.items
+        if found.older is None:
+            return
+        after = found.older
 
 
 def _two_way(entries: Sequence[Any], limit: int, older: str | None, newer: str | None) -> TwoWayPage[Any]:

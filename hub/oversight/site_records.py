@@ -124,9 +124,10 @@ class LogEntry:
     cursor: str = field(repr=False, compare=False)
 
     @property
-    def not_counted(self) -> str | None:
-        """Why this passage counts in no presence or attendance, as a code (None: it counts as
-        any passage does): ``clock_suspect`` first, else the hub's flag."""
+    def note(self) -> str | None:
+        """What a reader must know of this row, as a code (hub.console.labels.RecordNote), None
+        for a plain passage: ``clock_suspect`` first (it counts in no presence or attendance),
+        else the hub's flag (``not_in_roster``: counted as any passage, and an alert)."""
         if self.clock_suspect:
             return "clock_suspect"
         return self.flag

@@ -54,7 +54,7 @@ def test_operator_sees_devices_and_no_personal_data(console: Console) -> None:
     shot(page, "operator-devices")
     page.click("#devices >> text=lane-a-in")
     assert page.locator("svg.chart polyline").count() == 2  # backlog and clock skew
-    assert "共 30 分钟" in page.locator("main h2").first.inner_text()
+    assert "共 30 分钟" in page.locator("main h2#heartbeats").inner_text()
     shot(page, "operator-device-lane-a-in")
     for path in ("/console/projects", "/console/projects/proj-a", "/console/summaries", "/console/orders"):
         response = page.goto(console.base + path)
@@ -81,7 +81,8 @@ def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) ->
     assert "在场人员" in page.locator(".subnav").inner_text()
     shot(page, "gc-project")
     page.click(".subnav >> text=进出记录")
-    page.fill("input[name=date]", "2025-05-05")
+    page.fill("input[name=from]", "2025-05-05")
+    page.fill("input[name=to]", "2025-05-05")
     page.click("form.filters button[type=submit]")
     assert page.locator("#events tbody tr").count() == 7  # proj-a passages on the 5th
     page.select_option("select[name=direction]", "out")
@@ -94,14 +95,15 @@ def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) ->
     saved = tmp_path / "log.csv"
     download.value.save_as(saved)
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert len(rows) == 3 and {r["方向"] for r in rows} == {"出"} and rows[0]["项目编号"] == "proj-a"
+    assert len(rows) == 3 and {r["方向"] for r in rows} == {"出"} and rows[0]["闸机"] == "东门出"
     assert rows[0]["时间（北京时间）"].startswith("2025-05-05 ")
     english = page.request.get(console.base + page.locator("#csv").get_attribute("href") + "&lang=en")
     rows = list(csv.DictReader(io.StringIO(english.body().decode("utf-8-sig"))))
     assert len(rows) == 3 and {r["Direction"] for r in rows} == {"Out"}
     page.click(".subnav >> text=每日考勤")
-    page.fill("input[name=date]", "2025-05-05")
-    page.click("form.inline button")
+    page.fill("input[name=from]", "2025-05-05")
+    page.fill("input[name=to]", "2025-05-05")
+    page.click("form.filters button[type=submit]")
     assert page.locator("#attendance tbody tr").count() == 3
     shot(page, "gc-attendance-day")
     page.click(".subnav >> text=月度考勤")
@@ -201,9 +203,9 @@ def test_subcontractor_and_other_district_see_only_their_part(console: Console) 
     page = console.login("sub-a")
     assert "整改" not in nav_labels(page) and "报备统计" not in nav_labels(page)
     assert "分包项目部" in page.locator("form.who").inner_text()
-    page.goto(f"{console.base}/console/projects/proj-a/access-log?date=2025-05-05")
-    people = set(page.locator("#events tbody td:last-child").all_inner_texts())
-    assert people == {"per-w1", "per-w2"}  # its own workers only; no manager, no unregistered card
+    page.goto(f"{console.base}/console/projects/proj-a/access-log?from=2025-05-05&to=2025-05-05")
+    people = set(page.locator("#events tbody td.name").all_inner_texts())
+    assert people == {"王伟", "李芳"}  # its own workers only; no manager, no unregistered card
     shot(page, "sub-access-log")
     page.context.close()
     page = console.login("district-gongshu")

@@ -5,10 +5,9 @@ with the need, each account's scope."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
 
 from hub.auth.principal import Principal
 from hub.errors import NotFound
@@ -16,9 +15,9 @@ from hub.oversight.site_log import SiteLog
 from hub.oversight.site_records import AttendanceQuery, Days, LogFilters, PersonFilter
 from hub.registry.vault import IdVault
 from hub.store import Store
-from hub.store.schema import assignments, persons, teams
 from tests.hub.clocked import NOON
 from tests.hub.oversight import world as w
+from tests.hub.oversight.named_world import name_the_world
 from wire.models import Direction, Reason
 
 VAULT = IdVault(bytes(range(32)))
@@ -31,24 +30,7 @@ async def world(store: Store) -> w.World:
     """The oversight world, its ID numbers sealed and indexed under :data:`VAULT`, and a team
     (钢筋班 of ent-sub1) that per-w1 works in."""
     built = await w.build(store, NOON)
-    async with store.write("site log world") as conn:
-        for person_id, number in zip(w.PERSONS, built.id_numbers, strict=True):
-            await conn.execute(
-                update(persons)
-                .where(persons.c.id == person_id)
-                .values(id_cipher=VAULT.seal_id(person_id, number), id_index=VAULT.blind_index(number))
-            )
-        await conn.execute(
-            teams.insert().values(
-                id="team-rebar", project_id="proj-a", enterprise_id="ent-sub1", name="钢筋班",
-                leader_person_id="per-w1", created_at=datetime(2025, 1, 1, tzinfo=UTC),
-            )
-        )  # fmt: skip
-        await conn.execute(
-            update(assignments)
-            .where(assignments.c.person_id == "per-w1", assignments.c.project_id == "proj-a")
-            .values(team_id="team-rebar")
-        )
+    await name_the_world(store, built, VAULT, seal=True)
     return built
 
 
