@@ -201,6 +201,13 @@ class EnrolmentLedger:
             state.revoked_devices.setdefault(device_id, now)
             return serials
 
+    def tokens_of(self, device_id: str) -> list[TokenRecord]:
+        """The tokens issued for the gate ``device_id``, oldest first (digests only: what the
+        console shows of a gate's provisioning)."""
+        with self._locked(write=False) as state:
+            found = [t for t in state.tokens.values() if t.gate.device_id == device_id]
+        return sorted(found, key=lambda t: t.issued_at)
+
     def certificates(self) -> list[CertificateRecord]:
         with self._locked(write=False) as state:
             return list(state.certificates)

@@ -36,7 +36,7 @@ from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
 from hub.auth.permissions import EVERY_ROLE
 from hub.auth.principal import Role
-from hub.console import session, views_devices, views_oversight, views_projects, views_site
+from hub.console import session, views_devices, views_gates, views_oversight, views_projects, views_site
 from hub.workflows.models import OrderStatus
 from wire.models import Decision, Direction, Reason
 
@@ -72,6 +72,10 @@ ACCESS_LOG = (
 )
 ATTENDANCE = (*DAYS, *WHO, *PAGES)
 MONTH = (month("month"),)
+GATES_PAGE = (text("edit"), text("remove"))
+"""The gate being changed, or whose removal is being confirmed (the second step before the POST)."""
+LANE_PAGE = (text("confirm"), text("command"))
+"""The command being confirmed (the second step before the POST), or the one whose answer is awaited."""
 LANG = (text("lang"),)
 """A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
 
@@ -86,7 +90,8 @@ CONSOLE_ROUTES: Final = (
     _page("POST", "/console/language", session.set_language),
     _page("GET", "/console/", views_oversight.overview),
     _page("GET", "/console/devices", views_devices.board),
-    _page("GET", "/console/devices/{device_id}", views_devices.device),
+    _page("GET", "/console/devices/{device_id}", views_devices.device, params=LANE_PAGE),
+    _page("POST", "/console/devices/{device_id}/commands", views_devices.send_command),
     _page("GET", "/console/projects", views_projects.project_list),
     _page("GET", PROJECT, views_projects.project_page, params=DAY),
     _page("GET", PROJECT + "/on-site", views_site.on_site, params=WHO),
@@ -101,6 +106,11 @@ CONSOLE_ROUTES: Final = (
     _page("GET", PROJECT + "/attendance.xlsx", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
     _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
     _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
+    _page("GET", PROJECT + "/gates", views_gates.gates_page, params=GATES_PAGE),
+    _page("POST", PROJECT + "/gates", views_gates.add_gate),
+    _page("POST", PROJECT + "/gates/{device_id}", views_gates.change_gate),
+    _page("POST", PROJECT + "/gates/{device_id}/removal", views_gates.remove_gate),
+    _page("POST", PROJECT + "/gates/{device_id}/token", views_gates.issue_token),
     _page("GET", "/console/statistics", views_oversight.statistics),
     _page("GET", "/console/inspections", views_oversight.inspections),
     _page("POST", "/console/inspections", views_oversight.file_inspection),

@@ -16,7 +16,8 @@ from typing import Final
 
 from hub.auth.principal import Role
 from hub.console.i18n import Locale
-from hub.registry.models import EnterpriseKind, GateDirection, PartyRole, PersonCategory, Position
+from hub.devices.provisioning_state import ProvisioningState
+from hub.registry.models import EnterpriseKind, GateDirection, GateKind, PartyRole, PersonCategory, Position
 from hub.workflows.models import OrderAction, OrderStatus
 from wire.commands import Action
 from wire.labels import LABELS as WORKER_LABELS
@@ -146,6 +147,26 @@ GATE_DIRECTION: Final = _table(
     }
 )
 
+GATE_KIND: Final = _table(
+    {
+        GateKind.LANE: ("闸机通道", "Turnstile lane"),
+        GateKind.OFFICE_READER: ("项目部登记读卡器", "Site office card reader"),
+    }
+)
+"""What stands at a gate (the office reader: 进场/离场登记 at the site office)."""
+
+PROVISIONING: Final = _table(
+    {
+        ProvisioningState.AWAITING_TOKEN: ("待签发注册令牌", "No token yet"),
+        ProvisioningState.TOKEN_ISSUED: ("已签发令牌，待安装", "Token issued, not yet enrolled"),
+        ProvisioningState.ENROLLED: ("已注册，尚未上线", "Enrolled, not yet heard from"),
+        ProvisioningState.ONLINE: ("在线", "Online"),
+        ProvisioningState.OFFLINE: ("离线", "Offline"),
+        ProvisioningState.REVOKED: ("已吊销", "Revoked"),
+    }
+)
+"""Where a gate's lane stands in its provisioning (hub.devices.provisioning_state)."""
+
 DECISION: Final = _table(
     {
         Decision.GRANTED: ("通过", "Granted"),
@@ -183,6 +204,31 @@ COMMAND: Final = _table(
     }
 )
 """Commands to a lane."""
+
+class LaneAnswer(StrEnum):
+    """What a lane answers a command (``CommandResult.detail``, controller/command_runner.py)."""
+
+    ARM_RELEASED = "arm released"
+    DISABLED_FIRST = "lane is disabled; enable it first"
+    DISABLED = "lane disabled"
+    ENABLED = "lane enabled"
+    ROSTER_REQUESTED = "full roster requested"
+    EXPIRED = "expired before it reached the lane; not executed"
+    NO_ROSTER_SYNC = "this lane has no roster sync configured"
+
+
+LANE_ANSWER: Final = _table(
+    {
+        LaneAnswer.ARM_RELEASED: ("已开闸", "Arm released"),
+        LaneAnswer.DISABLED_FIRST: ("通道已停用，请先启用", "The lane is disabled: enable it first"),
+        LaneAnswer.DISABLED: ("通道已停用", "Lane disabled"),
+        LaneAnswer.ENABLED: ("通道已启用", "Lane enabled"),
+        LaneAnswer.ROSTER_REQUESTED: ("已请求完整名单", "Full roster requested"),
+        LaneAnswer.EXPIRED: ("指令到达通道前已过期，未执行", "Expired before it reached the lane; not done"),
+        LaneAnswer.NO_ROSTER_SYNC: ("该通道未配置名单同步", "This lane has no roster sync configured"),
+    }
+)
+"""A lane's answer to a command, in words (an answer not listed is shown as the lane wrote it)."""
 
 LANE_EVENT: Final = _table(
     {
@@ -299,10 +345,13 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "reader_state": READER_STATE,
     "direction": DIRECTION,
     "gate_direction": GATE_DIRECTION,
+    "gate_kind": GATE_KIND,
+    "provisioning": PROVISIONING,
     "decision": DECISION,
     "reason": REASON,
     "card_kind": CARD_KIND,
     "command": COMMAND,
+    "lane_answer": LANE_ANSWER,
     "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
     "district": DISTRICT,
@@ -323,10 +372,13 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "reader_state": ReaderState,
     "direction": Direction,
     "gate_direction": GateDirection,
+    "gate_kind": GateKind,
+    "provisioning": ProvisioningState,
     "decision": Decision,
     "reason": Reason,
     "card_kind": CardKind,
     "command": Action,
+    "lane_answer": LaneAnswer,
     "lane_event": LaneEventType,
     "alert_kind": AlertKind,
     "district": District,

@@ -1,24 +1,46 @@
 """The device-health board (every lane the account sees, refreshing itself) and a lane's page with
-its heartbeat history as charts. The operator's pages, and every other role's for its lanes."""
+its heartbeat history as charts. The operator's pages, and every other role's for its lanes.
+
+A lane's page also commands it (issue 14): remote open (远程开闸), disable, enable, resync, for the
+roles the API lets command (``COMMAND_ROLES``). Each is two steps with no script: the button asks
+(``?confirm=<action>``, a GET that changes nothing), the confirmation POSTs. The command goes
+through the hub's command desk (recorded with its account and audit line before it is sent, the
+operator journaled by the lane); the page then shows its answer, refreshing itself while the lane
+has not answered and the command has not expired, and the lane's command history names who asked."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
 from hub.api import present
-from hub.api.keys import CLOCK, CONFIG, STORE
+from hub.api.error_responses import ApiError
+from hub.api.keys import CLOCK, COMMANDS, CONFIG, STORE
+from hub.api.params import params_of
+from hub.auth.permissions import COMMAND_ROLES
 from hub.console import charts
-from hub.console.render import gettext_of, page, principal, render
+from hub.console.i18n import N_
+from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.devices.devices import Devices
-from hub.devices.records import DeviceStatus
+from hub.devices.records import CommandRecord, DeviceStatus
+from hub.errors import NotFound
 from hub.workflows import heartbeats
 from wire.clock import SITE_ZONE
+from wire.commands import Action
 
 REFRESH_S = 10
+LANE_ACTIONS: Final = (Action.REMOTE_OPEN, Action.DISABLE_LANE, Action.ENABLE_LANE, Action.RESYNC)
+"""What the console asks of a lane; the rest (reboot, log level) stay the API's."""
+COMMAND_TTL_S: Final = 30.0
+"""A command's life: a lane refuses it after that (a late remote open opens nothing)."""
+ANSWER_WAIT_S: Final = 3.0
+"""How long the confirmation's POST waits for the lane's answer before showing the page anyway."""
+ANSWER_REFRESH_S: Final = 2
+"""The page's refresh while a command awaits its answer."""
+HISTORY: Final = 20
 
 
 def _health(status: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str, Any]:
@@ -58,9 +80,61 @@ async def board(request: web.Request) -> web.Response:
     return render(request, "devices.html", rows=rows, offline=offline, refresh=REFRESH_S, now=now)
 
 
+async def _history(request: web.Request, device_id: str) -> list[CommandRecord]:
+    """The lane's commands, newest first; none for a lane the hub never heard from."""
+    try:
+        return await Devices(request.app[STORE], principal(request)).commands(device_id, HISTORY)
+    except NotFound:
+        return []
+
+
+def _action(text: str | None) -> Action | None:
+    return next((a for a in LANE_ACTIONS if a.value == text), None)
+
+
+def _awaited(history: list[CommandRecord], command_id: str | None, now: datetime) -> dict[str, Any] | None:
+    """The command whose answer the page shows (``?command=``): answered, awaited, or expired."""
+    record = next((c for c in history if c.command_id == command_id), None)
+    if record is None:
+        return None
+    state = (
+        "answered" if record.result_at is not None else "expired" if now >= record.expires_at else "waiting"
+    )
+    return {"record": record, "state": state}
+
+
+@page
+async def send_command(request: web.Request) -> web.Response:
+    """The confirmation's POST: the command issued as the signed-in account, a short wait for the
+    answer, then the lane's page showing it (a reload does not send it again)."""
+    form = await checked_form(request)
+    device_id = request.match_info["device_id"]
+    action = _action(form.get("action"))
+    if principal(request).role not in COMMAND_ROLES:
+        raise ApiError(403, "forbidden", N_("Your account may not command lanes."))
+    if action is None or form.get("confirmed") != "yes":
+        raise ApiError(400, "invalid_form", N_("Confirm the command on the lane's page first."))
+    desk = request.app[COMMANDS]
+    record = await desk.issue(principal(request), device_id, action, ttl_s=COMMAND_TTL_S)
+    await desk.wait_for_result(record.command_id, ANSWER_WAIT_S)
+    raise web.HTTPSeeOther(f"/console/devices/{device_id}?command={record.command_id}#command")
+
+
 @page
 async def device(request: web.Request) -> web.Response:
     device_id = request.match_info["device_id"]
+    asked = params_of(request)
+    now = request.app[CLOCK].wall()
+    history = await _history(request, device_id)
+    may_command = principal(request).role in COMMAND_ROLES
+    confirming = _action(asked.text("confirm")) if may_command else None
+    awaited = _awaited(history, asked.text("command"), now)
+    if confirming is not None:
+        refresh = None  # a confirmation waits for its reader
+    elif awaited is not None and awaited["state"] == "waiting":
+        refresh = ANSWER_REFRESH_S
+    else:
+        refresh = REFRESH_S * 3
     rows = {row["device_id"]: row for row in await _rows(request)}
     since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
     lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
@@ -79,5 +153,9 @@ async def device(request: web.Request) -> web.Response:
         backlog_chart=backlog,
         skew_chart=skew,
         window_h=int(heartbeats.DEFAULT_WINDOW / timedelta(hours=1)),
-        refresh=REFRESH_S * 3,
+        refresh=refresh,
+        history=history,
+        actions=[a.value for a in LANE_ACTIONS] if may_command else [],
+        confirming=confirming.value if confirming else None,
+        awaited=awaited,
     )
