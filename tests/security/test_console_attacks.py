@@ -5,7 +5,8 @@ test_charts.py)."""
 
 from __future__ import annotations
 
-from hub.console.render import ENV
+from hub.console.i18n import Locale
+from hub.console.render import environment
 from tests.hub.registry.conftest import Client, World
 from tests.support.accounts import TEST_PASSWORD
 
@@ -45,5 +46,7 @@ async def test_xss_a_typed_name_is_escaped_on_the_login_page(client: Client, htt
 
 def test_xss_every_console_template_is_autoescaped() -> None:
     """What the registry holds (names, reasons) is typed by its users: each page escapes it."""
-    for name in ENV.list_templates(extensions=["html"]):
-        assert ENV.autoescape is True or ENV.autoescape(name), name  # type: ignore[operator]
+    for locale in Locale:
+        env = environment(locale)
+        for name in env.list_templates(extensions=["html"]):
+            assert env.autoescape is True or env.autoescape(name), (locale, name)  # type: ignore[operator]
