@@ -243,3 +243,60 @@ class OrderTargetMismatch(Invalid):
 
     def __init__(self, order_id: int, why: str) -> None:
         super().__init__(f"order_id: order {order_id} {why}")
+
+
+# 班组 (teams, issue 14): the registry's team refusals name the field, Chinese first.
+
+
+class TeamNameTaken(Conflict):
+    code = "team_name_taken"
+    field = "name"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"name: 该企业在本项目已有名为“{name}”的班组 / the enterprise already has a team named {name!r} "
+            "on this project"
+        )
+
+
+class TeamHasMembers(Conflict):
+    code = "team_has_members"
+    field = "team_id"
+
+    def __init__(self, team_id: str, members: int) -> None:
+        super().__init__(
+            f"team_id: 班组 {team_id} 仍有 {members} 名成员，请先调出 / team {team_id} still has {members} "
+            "member(s): move them out first"
+        )
+
+
+class TeamOfAnotherEnterprise(Invalid):
+    code = "team_of_another_enterprise"
+    field = "team_id"
+
+    def __init__(self, team_id: str, enterprise_id: str) -> None:
+        super().__init__(
+            f"team_id: 班组 {team_id} 不属于该人员进场的企业 {enterprise_id} / "
+            f"team {team_id} is not a team of enterprise {enterprise_id}, which the person works for here"
+        )
+
+
+class LeaderNotAssigned(Invalid):
+    code = "leader_not_assigned"
+    field = "person_id"
+
+    def __init__(self, person_id: str, enterprise_id: str) -> None:
+        super().__init__(
+            f"person_id: 班组长须是该企业在本项目登记在场的人员，{person_id} 不是 / the leader must be "
+            f"assigned to the project through enterprise {enterprise_id}; person {person_id} is not"
+        )
+
+
+class CardReadMismatch(Invalid):
+    """A registration that says it used a card read, for another person than the card's."""
+
+    code = "card_read_mismatch"
+    field = "read"
+
+    def __init__(self) -> None:
+        super().__init__("read: 所读证件与登记人员不符 / the card read is not this person's card")

@@ -112,6 +112,16 @@ class CardReads:
                 return []
         return found
 
+    def held(self, project_id: str, number: int) -> HeldRead | None:
+        """The project's read ``number`` while it is held (not expired, not used, not replaced by
+        its reader's next read): what a registration form confirms with."""
+        return next((h for h in self.since(project_id, number - 1) if h.number == number), None)
+
+    def use(self, held: HeldRead) -> None:
+        """A registration used ``held``: no form is offered it again (a read is used once)."""
+        if self._latest.get(held.read.device_id) is held:
+            del self._latest[held.read.device_id]
+
     def _forget_expired(self) -> None:
         oldest = self._clock.wall() - self._keep
         for device_id in [d for d, h in self._latest.items() if h.received_at < oldest]:

@@ -46,11 +46,12 @@ async def card_reads(request: web.Request) -> web.Response:
         raise ApiError(404, "not_found", f"project {project_id} not found")
     after = params.integer("after")
     shown = await desk.reads(project_id, after, float(params.integer("wait_s")))
-    items = [_item(read, principal) for read in shown]
+    items = [item_of(read, principal) for read in shown]
     return json_response({"items": items, "last": shown[-1].held.number if shown else after})
 
 
-def _item(shown: ShownRead, principal: Principal) -> dict[str, Any]:
+def item_of(shown: ShownRead, principal: Principal) -> dict[str, Any]:
+    """One read as the form gets it (the API's answer, and the console's registration page)."""
     held, person_id, assignment_id = shown.held, shown.person_id, shown.assignment_id
     read = held.read
     whole = principal.role in ASSIGN  # the form registers with it; nobody else gets this far

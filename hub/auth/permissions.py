@@ -50,6 +50,9 @@ need: throttled per account and audited, hub.api.registry and hub.registry.peopl
 CARD_READS: Final = (Role.GC_PROJECT, Role.SUB_PROJECT)
 """The office readers' card reads (进场/离场登记 with the card, whole ID numbers): the project
 departments that register people on their project, each on its own (:mod:`hub.api.card_reads`)."""
+TEAMS: Final = frozenset({Role.GC_PROJECT, Role.SUB_PROJECT})
+"""班组: the GC's project department for every party enterprise of its project, a subcontractor's
+department for its own (make, rename, remove a team, set its leader, put an assignment in it)."""
 PLACE_GATE: Final = frozenset({Role.CITY, Role.DISTRICT, Role.GC_PROJECT, Role.OPERATOR})
 READ_GATES: Final = frozenset(Role)
 """Gates are devices: the operator sees them too (but not the people behind them)."""

@@ -134,6 +134,25 @@ def person_clause(principal: Principal, person_id_col: ColumnElement[str]) -> Co
     return person_id_col.in_(select(assignments.c.person_id).where(on_project))
 
 
+def team_clause(
+    principal: Principal, project_col: ColumnElement[str], enterprise_col: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """班组 (teams): whoever sees the project's whole record sees its teams; a subcontractor's
+    department and an enterprise account where it is a subcontractor only its own enterprise's."""
+    role = principal.role
+    if role is Role.SUB_PROJECT:
+        return and_(
+            project_col == _need(principal.project_id), enterprise_col == _need(principal.enterprise_id)
+        )
+    if role is Role.ENTERPRISE:
+        enterprise_id = _need(principal.enterprise_id)
+        return or_(
+            project_col.in_(_party_projects(enterprise_id, *_WHOLE_RECORD_PARTY_ROLES)),
+            and_(enterprise_col == enterprise_id, project_col.in_(_party_projects(enterprise_id))),
+        )
+    return project_clause(principal, project_col)
+
+
 def enterprise_clause(principal: Principal, enterprise_id_col: ColumnElement[str]) -> ColumnElement[bool]:
     """Enterprises: public facts (number, name, kind), so every personal-data role may list those
     it deals with; an operator none."""

@@ -32,11 +32,22 @@ from typing import Final
 
 from aiohttp import web
 
+from hub.api import card_reads
 from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
-from hub.auth.permissions import EVERY_ROLE
+from hub.api.rows import card_reads as card_read_rows
+from hub.auth.permissions import CARD_READS, EVERY_ROLE
 from hub.auth.principal import Role
-from hub.console import session, views_devices, views_gates, views_oversight, views_projects, views_site
+from hub.console import (
+    session,
+    views_devices,
+    views_gates,
+    views_oversight,
+    views_projects,
+    views_registration,
+    views_site,
+    views_teams,
+)
 from hub.workflows.models import OrderStatus
 from wire.models import Decision, Direction, Reason
 
@@ -72,6 +83,10 @@ ACCESS_LOG = (
 )
 ATTENDANCE = (*DAYS, *WHO, *PAGES)
 MONTH = (month("month"),)
+CARD_READ_POLL = card_read_rows.ROUTES[0].params
+"""The registration page's script polls the API's own long poll here, with the session cookie."""
+REGISTRATION = (text("read"), text("done"), text("left"))
+"""The read shown (its number, or ``latest``), and the registration just made."""
 GATES_PAGE = (text("edit"), text("remove"))
 """The gate being changed, or whose removal is being confirmed (the second step before the POST)."""
 LANE_PAGE = (text("confirm"), text("command"))
@@ -106,6 +121,14 @@ CONSOLE_ROUTES: Final = (
     _page("GET", PROJECT + "/attendance.xlsx", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
     _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
     _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
+    _page("GET", PROJECT + "/registration", views_registration.registration_page, params=REGISTRATION),
+    _page("POST", PROJECT + "/registration/entry", views_registration.register_entry),
+    _page("POST", PROJECT + "/registration/exit", views_registration.register_exit),
+    _page("GET", PROJECT + "/card-reads", card_reads.card_reads, CARD_READS, params=CARD_READ_POLL),
+    _page("GET", PROJECT + "/teams", views_teams.teams_page),
+    _page("POST", PROJECT + "/teams", views_teams.create_team),
+    _page("POST", PROJECT + "/teams/members", views_teams.put_in_team),
+    _page("POST", PROJECT + "/teams/{team_id}", views_teams.change_team),
     _page("GET", PROJECT + "/gates", views_gates.gates_page, params=GATES_PAGE),
     _page("POST", PROJECT + "/gates", views_gates.add_gate),
     _page("POST", PROJECT + "/gates/{device_id}", views_gates.change_gate),

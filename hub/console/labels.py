@@ -16,6 +16,7 @@ from typing import Final
 
 from hub.auth.principal import Role
 from hub.console.i18n import Locale
+from hub.console.nations import NATION, Nation
 from hub.devices.provisioning_state import ProvisioningState
 from hub.registry.models import EnterpriseKind, GateDirection, GateKind, PartyRole, PersonCategory, Position
 from hub.workflows.models import OrderAction, OrderStatus
@@ -350,6 +351,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "decision": DECISION,
     "reason": REASON,
     "card_kind": CARD_KIND,
+    "nation": NATION,
     "command": COMMAND,
     "lane_answer": LANE_ANSWER,
     "lane_event": LANE_EVENT,
@@ -377,6 +379,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "decision": Decision,
     "reason": Reason,
     "card_kind": CardKind,
+    "nation": Nation,
     "command": Action,
     "lane_answer": LaneAnswer,
     "lane_event": LaneEventType,

@@ -269,6 +269,8 @@ class AssignmentIn(In):
     the lanes admit the visitor from ``pass_from`` until ``pass_until``, whatever the working
     hours. A visitor without one is refused at the gate as outside hours."""
     pass_until: AwareDatetime | None = None
+    team_id: RowId | None = None
+    """班组: a team of the assignment's enterprise on the project (hub.registry.teams)."""
 
     @model_validator(mode="after")
     def _in_order(self) -> AssignmentIn:
@@ -308,8 +310,6 @@ class GateDirection(StrEnum):
     OUT = "out"
 
 
-class GateIn(In):
-    device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
 class GateKind(StrEnum):
     """What stands at a gate: a turnstile lane, or the site office's card reader (进场/离场登记,
     :mod:`hub.registration_reads`), which reads cards for the console's form and passes nobody.
@@ -320,6 +320,8 @@ class GateKind(StrEnum):
     OFFICE_READER = "office_reader"
 
 
+class GateIn(In):
+    device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     lane: Annotated[Label, Field(max_length=32)]
     kind: GateKind = GateKind.LANE
     direction: Annotated[GateDirection | None, Field(validate_default=True)] = None
@@ -337,8 +339,6 @@ class GateKind(StrEnum):
             )
         return value
 
-
-class InspectionIn(In):
     @field_validator("direction")
     @classmethod
     def _direction_of_kind(cls, value: GateDirection | None, info: ValidationInfo) -> GateDirection | None:
@@ -355,5 +355,7 @@ class InspectionIn(In):
             )
         return value
 
+
+class InspectionIn(In):
     inspected_on: date
     findings: Annotated[str, Field(min_length=1, max_length=4000)]

@@ -24,6 +24,7 @@ from hub.refusals import (
 from hub.registry import permissions as may
 from hub.registry import rows
 from hub.registry.base import RegistryBase, mint
+from hub.registry.card_evidence import CardEvidence, read_device
 from hub.registry.models import (
     AssignmentExit,
     AssignmentIn,
@@ -35,6 +36,7 @@ from hub.registry.records import (
     Assignment,
     Person,
 )
+from hub.registry.teams import check_team
 from hub.registry.vault import mask
 from hub.store.schema import (
     assignments,
@@ -134,9 +136,13 @@ class PersonWrites(RegistryBase):
         await self._roster_changes.notify(projects_of_person)
         return self._person(row)
 
-    async def assign(self, project_id: str, data: AssignmentIn) -> Assignment:
+    async def assign(
+        self, project_id: str, data: AssignmentIn, *, card: CardEvidence | None = None
+    ) -> Assignment:
         """进场: a person on a project through a party enterprise, hashed under the site key; a
-        visitor with the pass window the lanes admit them in."""
+        visitor with the pass window the lanes admit them in. ``card``: the office reader's read
+        the registration used (进场登记 with the card), recorded as ``entry_read_device`` when it
+        is the person's card (:mod:`hub.registry.card_evidence`)."""
         may.check_role(self._principal, may.ASSIGN)
         may.check_own_project(self._principal, project_id, "assign people")
         may.check_own_enterprise(self._principal, data.enterprise_id, "assign people")
@@ -161,6 +167,9 @@ class PersonWrites(RegistryBase):
                     f"person {person.id} is not on enterprise {self._principal.enterprise_id}'s staff"
                 )
             await _check_overlap(conn, project_id, person.id, data.entry_date, data.exit_date)
+            if data.team_id is not None:
+                await check_team(conn, data.team_id, project_id, data.enterprise_id)
+            entry_read_device = read_device(self._vault, card, person.id_index)
             site_key = self._vault.open_site_key(project_id, project.site_key_cipher)
             hashed = credential_hash(site_key, self._vault.open_id(person.id, person.id_cipher))
             values = {
@@ -173,6 +182,8 @@ class PersonWrites(RegistryBase):
                 "created_at": now,
                 "pass_from": data.pass_from,
                 "pass_until": data.pass_until,
+                "team_id": data.team_id,
+                "entry_read_device": entry_read_device,
             }
             result = await conn.execute(assignments.insert().values(**values, credential_hash=hashed))
             assignment = Assignment(id=rows.inserted_id(result), **values)
@@ -180,8 +191,12 @@ class PersonWrites(RegistryBase):
         await self._roster_changes.notify([project_id])
         return assignment
 
-    async def end_assignment(self, assignment_id: int, data: AssignmentExit) -> Assignment:
-        """退场: set (or move) the exit date; the lanes stop admitting the person after it."""
+    async def end_assignment(
+        self, assignment_id: int, data: AssignmentExit, *, card: CardEvidence | None = None
+    ) -> Assignment:
+        """退场: set (or move) the exit date; the lanes stop admitting the person after it.
+        ``card``: the office reader's read of 离场登记, recorded as ``exit_read_device`` (a
+        registration without one clears it)."""
         may.check_role(self._principal, may.ASSIGN)
         a = rows.ASSIGNMENT.c
         async with self._store.write("registry.end_assignment") as conn:
@@ -196,13 +211,21 @@ class PersonWrites(RegistryBase):
             await _check_overlap(
                 conn, row.project_id, row.person_id, row.entry_date, data.exit_date, besides=assignment_id
             )
+            index = await conn.scalar(select(persons.c.id_index).where(persons.c.id == row.person_id))
+            exit_read_device = read_device(self._vault, card, str(index))
             await conn.execute(
-                assignments.update().where(assignments.c.id == assignment_id).values(exit_date=data.exit_date)
+                assignments.update()
+                .where(assignments.c.id == assignment_id)
+                .values(exit_date=data.exit_date, exit_read_device=exit_read_device)
             )
-            detail = {"exit_date": data.exit_date.isoformat(), "was": _iso(row.exit_date)}
+            detail = {
+                "exit_date": data.exit_date.isoformat(),
+                "was": _iso(row.exit_date),
+                "exit_read_device": exit_read_device,
+            }
             await self._audit(conn, "assignment.exit", str(assignment_id), detail)
         await self._roster_changes.notify([row.project_id])
-        return _with_exit(row, data.exit_date)
+        return _with_exit(row, data.exit_date, exit_read_device)
 
 
 async def _check_overlap(
@@ -230,8 +253,8 @@ async def _check_overlap(
         raise AssignmentOverlaps(clash.id, clash.entry_date, clash.exit_date)
 
 
-def _with_exit(row: Row[Any], exit_date: date) -> Assignment:
-    return Assignment(**{**row._mapping, "exit_date": exit_date})
+def _with_exit(row: Row[Any], exit_date: date, exit_read_device: str | None) -> Assignment:
+    return Assignment(**{**row._mapping, "exit_date": exit_date, "exit_read_device": exit_read_device})
 
 
 def _iso(value: date | None) -> str | None:

@@ -25,6 +25,7 @@ from hub.auth.permissions import (
     READERS,
     REGISTER_PERSON,
     REGISTER_PROJECT,
+    TEAMS,
     WATCHLIST,
 )
 from hub.auth.principal import Principal, Role
@@ -44,6 +45,7 @@ __all__ = [
     "READ_INSPECTIONS",
     "REGISTER_PERSON",
     "REGISTER_PROJECT",
+    "TEAMS",
     "WATCHLIST",
     "check_district",
     "check_own_enterprise",

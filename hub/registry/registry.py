@@ -4,7 +4,8 @@
 "everything" registry) and is one face over the parts that do the work: reads
 (:mod:`hub.registry.reads`), organisations (:mod:`hub.registry.organisations`), people and their
 assignments (:mod:`hub.registry.people`), projects, parties, gates and inspections
-(:mod:`hub.registry.sites`), and each project's site rules (:mod:`hub.site_rules.rules`).
+(:mod:`hub.registry.sites`), each project's site rules (:mod:`hub.site_rules.rules`), and its
+teams, 班组 (:mod:`hub.registry.teams`, :mod:`hub.registry.team_reads`).
 
 Every write is one transaction (:meth:`Store.write`) that also writes its audit line, so a write
 that fails leaves nothing behind, neither half a registration nor an account without its party.
@@ -28,13 +29,17 @@ from hub.registry.people import PersonWrites
 from hub.registry.reads import RegistryReads
 from hub.registry.roster_changes import RosterChanges, RosterListener
 from hub.registry.sites import ProjectWrites
+from hub.registry.team_reads import TeamReads
+from hub.registry.teams import TeamWrites
 from hub.registry.vault import IdVault
 from hub.site_rules.rules import SiteRuleWrites
 from hub.store import Store
 from wire.clock import Clock, SystemClock
 
 
-class Registry(RegistryReads, OrganisationWrites, PersonWrites, ProjectWrites, SiteRuleWrites):
+class Registry(
+    RegistryReads, OrganisationWrites, PersonWrites, ProjectWrites, SiteRuleWrites, TeamReads, TeamWrites
+):
     """The registry as one account reads and writes it (see the module's docstring)."""
 
 

@@ -52,6 +52,7 @@ from hub.store.schema import (
     project_parties,
     projects,
     rectification_orders,
+    teams,
 )
 from provisioning.ca import generate_key, make_csr
 from provisioning.enrolment import EnrolledGate, EnrolmentRequest
@@ -397,6 +398,17 @@ async def fresh_assignment(store: Store, project: str, person: str, through: str
     return int(result.inserted_primary_key[0])
 
 
+async def fresh_team(store: Store, team_id: str, project: str, enterprise: str) -> str:
+    """A team (班组) of ``enterprise`` on ``project``, with no leader and no members."""
+    async with store.write("matrix: fresh team") as conn:
+        await conn.execute(
+            teams.insert().values(
+                id=team_id, project_id=project, enterprise_id=enterprise, name=team_id, created_at=BASE_TIME
+            )
+        )
+    return team_id
+
+
 async def fresh_order(
     store: Store, issuer: Principal, subject: str, project: str | None, enterprise: str | None, district: str,
     *, responded: bool = False,
@@ -429,7 +441,7 @@ def fresh_number(slot: int) -> str:
 
 WRITTEN_BY_THE_API: tuple[Table, ...] = (
     districts, enterprises, persons, projects, project_parties, assignments, gates, accounts,
-    audit_log, inspections, rectification_orders, order_actions, credit_deductions, device_commands,
+    audit_log, inspections, rectification_orders, order_actions, credit_deductions, device_commands, teams,
 )  # fmt: skip
 """Every table an API write changes (the roster tables are left out: the roster publisher writes
 them in the background after an allowed write, whenever it gets to it)."""

@@ -308,6 +308,7 @@ PATH_VALUES = {
     "order_id": "1",
     "assignment_id": "1",
     "enterprise_id": "ent-sub",
+    "team_id": "team-any",  # the body is refused before the team is looked for
 }
 
 

@@ -409,6 +409,14 @@ CASES = [
              heartbeats_read, heartbeats_of(d) if d != LANE_GHOST else allowed({}, default=404))
         for d in (LANE_P1, LANE_P2, LANE_SPARE, LANE_GHOST)
     ),
+    # Teams (班组): the world has none; every reader of the project gets the empty list.
+    *(
+        Case(f"teams-{p}", "GET", f"/api/v1/projects/{p}/teams", f"{PROJECT}/teams", field_of("items"),
+             per_project(p, lambda who: []))
+        for p in (P1, P2)
+    ),
+    Case("team-none", "GET", "/api/v1/teams/team-none", "/api/v1/teams/{team_id}", field_of("id"),
+         per_project(P1, lambda who: 404)),
     # The office readers' card reads (hub/api/card_reads.py): the project departments that register
     # people, on their own project only (the world holds no read: what a read shows, and to whom, is
     # tests/hub/test_card_reads_api.py's and tests/integration/test_office_reader.py's).

@@ -30,6 +30,7 @@ from tests.hub.scope_world import (
     fresh_number,
     fresh_order,
     fresh_project,
+    fresh_team,
     username,
 )
 from tests.support.accounts import TEST_PASSWORD
@@ -355,6 +356,37 @@ def _permit_found(body: Any, answer: Any, cell: Cell) -> Any:
     return [night["permit"] for night in body["night_work"]] == [f"NW-{cell.slot}"] or None
 
 
+def _team_of(project: str, enterprise: str) -> Prepare:
+    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
+        return {"team": await fresh_team(world.store, f"team-w{cell.slot}", project, enterprise)}
+
+    return prepare
+
+
+def _teamed(project: str, person: str, through: str, team_enterprise: str) -> Prepare:
+    """A one-day assignment (as :func:`_holding`) and a team for it, of ``team_enterprise``."""
+
+    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
+        held = await _holding(project, person, through)(world, cell)
+        return {**held, **await _team_of(project, team_enterprise)(world, cell)}
+
+    return prepare
+
+
+def _team_seen(project: str, *who: str) -> Seen:
+    return Seen(lambda a, c: f"/api/v1/projects/{project}/teams", is_in("items", "id", the("id")), seers(*who))
+
+
+def _renamed(answer: Any, cell: Cell) -> None:
+    assert (answer["id"], answer["name"]) == (cell.values["team"], f"r{cell.slot}")
+
+
+def _in_team(answer: Any, cell: Cell) -> None:
+    assert (answer["id"], answer["team_id"]) == (cell.values["assignment"], cell.values["team"])
+
+
+TEAM, TEAMS = "/api/v1/teams/{team_id}", f"{PROJECT}/teams"
+TEAMERS = ("gc_project", "sub_project")
 ASSIGNERS = ("gc_project", "sub_project", "enterprise_sub")
 PLACERS = ("city", "operator", "district", "gc_project")
 GATES_P1 = (*P1_READERS, "operator")
@@ -529,4 +561,33 @@ WRITES = [
     ),
     Write("site-rules-of-no-project", "PUT", "/api/v1/projects/P-0009/site-rules", SITE_RULES,
           allowed({"gc_project": 403, "operator": 404}), _site_rules),
+    # Teams (班组): the GC's department for a contractor of its project, a subcontractor's for its own.
+    Write("team-on-P1-of-ent-sub", "POST", f"/api/v1/projects/{P1}/teams", TEAMS, allowed(dict.fromkeys(TEAMERS, 201)),
+          lambda c: {"enterprise_id": "ent-sub", "name": f"t{c.slot}"}, seen=_team_seen(P1, *P1_READERS)),
+    Write("team-on-P1-of-ent-gc", "POST", f"/api/v1/projects/{P1}/teams", TEAMS, allowed({"gc_project": 201, "sub_project": 403}),
+          lambda c: {"enterprise_id": "ent-gc", "name": f"t{c.slot}"},
+          seen=_team_seen(P1, "city", "district", "enterprise_gc", "gc_project", "supervision_project")),
+    Write("team-on-P1-of-ent-sup", "POST", f"/api/v1/projects/{P1}/teams", TEAMS, allowed({"gc_project": 422, "sub_project": 403}),
+          lambda c: {"enterprise_id": "ent-sup", "name": f"t{c.slot}"}),  # supervision has no teams
+    Write("team-on-P2", "POST", f"/api/v1/projects/{P2}/teams", TEAMS, allowed(dict.fromkeys(TEAMERS, 403)),
+          lambda c: {"enterprise_id": "ent-sub", "name": f"t{c.slot}"}),
+    *(
+        Write(f"team-rename-of-{e}", "PATCH", "/api/v1/teams/{team}", TEAM, allowed(expect), lambda c: {"name": f"r{c.slot}"},
+              _team_of(P1, e), made=_renamed)
+        for e, expect in (("ent-sub", dict.fromkeys(TEAMERS, 200)), ("ent-gc", {"gc_project": 200, "sub_project": 404}))
+    ),
+    Write("team-delete", "DELETE", "/api/v1/teams/{team}", TEAM, allowed(dict.fromkeys(TEAMERS, 204)),
+          prepare=_team_of(P1, "ent-sub")),
+    Write("team-delete-on-P2", "DELETE", "/api/v1/teams/{team}", TEAM, allowed(dict.fromkeys(TEAMERS, 404)),
+          prepare=_team_of(P2, "ent-sub")),
+    *(
+        Write(f"team-leader-{p}", "PUT", "/api/v1/teams/{team}/leader", f"{TEAM}/leader", allowed(expect),
+              fixed({"person_id": p}), _team_of(P1, "ent-sub"), made=_answer_is(leader_person_id=p))
+        for p, expect in (("per-sub1", dict.fromkeys(TEAMERS, 200)), ("per-gc1", dict.fromkeys(TEAMERS, 422)))
+    ),
+    *(
+        Write(f"team-of-assignment-{e}", "PUT", "/api/v1/assignments/{assignment}/team", "/api/v1/assignments/{assignment_id}/team",
+              allowed(expect), lambda c: {"team_id": c.values["team"]}, _teamed(P1, "per-sub1", "ent-sub", e), made=_in_team)
+        for e, expect in (("ent-sub", dict.fromkeys(TEAMERS, 200)), ("ent-gc", dict.fromkeys(TEAMERS, 422)))
+    ),
 ]  # fmt: skip
