@@ -46,6 +46,7 @@ from hub.console import (
     views_projects,
     views_registration,
     views_site,
+    views_site_rules,
     views_teams,
 )
 from hub.workflows.models import OrderStatus
@@ -134,6 +135,10 @@ CONSOLE_ROUTES: Final = (
     _page("POST", PROJECT + "/gates/{device_id}", views_gates.change_gate),
     _page("POST", PROJECT + "/gates/{device_id}/removal", views_gates.remove_gate),
     _page("POST", PROJECT + "/gates/{device_id}/token", views_gates.issue_token),
+    _page("GET", PROJECT + "/site-rules", views_site_rules.site_rules),
+    _page("POST", PROJECT + "/site-rules", views_site_rules.save_site_rules),
+    _page("POST", PROJECT + "/site-rules/night-work", views_site_rules.add_night_work),
+    _page("POST", PROJECT + "/site-rules/night-work/remove", views_site_rules.remove_night_work),
     _page("GET", "/console/statistics", views_oversight.statistics),
     _page("GET", "/console/inspections", views_oversight.inspections),
     _page("POST", "/console/inspections", views_oversight.file_inspection),

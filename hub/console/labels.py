@@ -302,6 +302,25 @@ RECORD_NOTE: Final = _table(
 """The access log's and its exports' notes on a row, in words."""
 
 
+class AntiPassback(StrEnum):
+    """The site rules' anti-passback modes (``wire.roster.AntiPassbackMode``, the lane's
+    ``controller.core.policy.AntiPassback``), as an enum for the completeness tests."""
+
+    HARD = "hard"
+    SOFT = "soft"
+    OFF = "off"
+
+
+ANTI_PASSBACK: Final = _table(
+    {
+        AntiPassback.HARD: ("硬防反潜回：未出场不得再次进场", "Hard: no second entry before an exit"),
+        AntiPassback.SOFT: ("软防反潜回：放行但记录违规", "Soft: admitted, the violation recorded"),
+        AntiPassback.OFF: ("关闭", "Off"),
+    }
+)
+"""A project's anti-passback mode (site rules), in the words site managers use (防反潜回)."""
+
+
 class District(StrEnum):
     """Hangzhou's districts (行政区划代码), as the registry seeds them and ID numbers begin."""
 
@@ -357,6 +376,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
     "district": DISTRICT,
+    "anti_passback": ANTI_PASSBACK,
     "record_note": RECORD_NOTE,
 }
 """Every table by the name templates use: ``label('position', m.position)``."""
@@ -385,6 +405,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "lane_event": LaneEventType,
     "alert_kind": AlertKind,
     "district": District,
+    "anti_passback": AntiPassback,
     "record_note": RecordNote,
 }
 """The codes each table must cover, for the tests."""

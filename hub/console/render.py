@@ -22,9 +22,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from hub.api.auth_middleware import SESSION_KEY
 from hub.api.error_responses import ApiError
 from hub.api.registry import _STATUS as REGISTRY_STATUS
+from hub.auth.permissions import READ_SITE_RULES
 from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session
-from hub.console import labels, times
+from hub.console import cards, labels, times
 from hub.console.i18n import N_, Locale, choose_locale, parse_locale, translations
 from hub.errors import InvalidQuery, NotFound
 from hub.refusals import Refusal
@@ -52,6 +53,7 @@ def environment(locale: Locale) -> Environment:
     env.globals["locale"] = locale
     env.globals["four_managers"] = frozenset(p.value for p in labels.FOUR_MANAGERS)
     env.globals["locales"] = tuple(Locale)
+    env.globals["site_rules_readers"] = READ_SITE_RULES
     return env
 
 
@@ -145,7 +147,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **context:
         )
     )
     return web.Response(
-        text=page,
+        text=cards.label_cells(page),
         status=status,
         content_type="text/html",
         charset="utf-8",

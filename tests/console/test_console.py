@@ -53,7 +53,7 @@ def test_operator_sees_devices_and_no_personal_data(console: Console) -> None:
     assert page.locator("#devices .pill").first.inner_text() in ("在线", "离线")
     shot(page, "operator-devices")
     page.click("#devices >> text=lane-a-in")
-    assert page.locator("svg.chart polyline").count() == 2  # backlog and clock skew
+    assert page.locator("svg.chart.wide polyline").count() == 2  # backlog and clock skew
     assert "共 30 分钟" in page.locator("main h2#heartbeats").inner_text()
     shot(page, "operator-device-lane-a-in")
     for path in ("/console/projects", "/console/projects/proj-a", "/console/summaries", "/console/orders"):
@@ -74,7 +74,7 @@ def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) ->
     # On site now: w1, m1, m2 (w2 left, w3 stale, x's assignment ended); enterprises named.
     assert page.locator("#on-site").inner_text() == "3"
     assert "西湖建工集团" in page.locator("#by-enterprise").inner_text()
-    assert page.locator("svg.chart rect.bar").count() == 24
+    assert page.locator("svg.chart.wide rect.bar").count() == 24
     assert "刘静" in page.locator("#managers").inner_text()
     assert "作业人员" in page.locator("#by-role").inner_text()  # roster roles in words
     assert "worker" not in page.locator("#by-role").inner_text()
