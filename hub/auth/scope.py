@@ -11,6 +11,8 @@ The rules (the notice's hierarchy):
   the supervisor, only its own people where it is a subcontractor; its own staff anywhere;
 - GC and supervision project accounts: their whole project;
 - subcontractor project account: its own enterprise's people on its project (and the lanes of it);
+- teams (班组): as the project's whole record; a subcontractor's department, or an enterprise where it
+  is a subcontractor, its own enterprise's teams only;
 - rectification orders: city all; a district bureau those it oversees (the row's ``district``, set
   at issue); an order to a project every account that sees the project except a subcontractor's
   department (the general contractor answers it); an order to an enterprise that enterprise;

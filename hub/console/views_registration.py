@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -260,14 +260,26 @@ async def _person_of(
     return person_id
 
 
-@page
-async def register_entry(request: web.Request) -> web.StreamResponse:
-    """进场登记: the person onto the project, with the card read as evidence when there is one."""
+async def _posted(request: web.Request) -> tuple[str, Entered, Registry, HeldRead | None]:
+    """A registration form's project, what it sent (CSRF checked), the registry, and its read."""
     _registrar(request)
     project_id = request.match_info["project_id"]
     entered = Entered(await checked_form(request))
     registry = request.app[REGISTRY].acting_for(principal(request))
-    held = _held(request, project_id, entered)
+    return project_id, entered, registry, _held(request, project_id, entered)
+
+
+def _done(request: web.Request, held: HeldRead | None, said: str) -> NoReturn:
+    """The read is used up (once), and the page again, saying what was registered: a clear form."""
+    if held is not None:
+        request.app[CARD_READS].use(held)
+    raise web.HTTPSeeOther(f"/console/projects/{request.match_info['project_id']}/registration?{said}")
+
+
+@page
+async def register_entry(request: web.Request) -> web.StreamResponse:
+    """进场登记: the person onto the project, with the card read as evidence when there is one."""
+    project_id, entered, registry, held = await _posted(request)
     id_number = held.read.id_number if held else entered.get("id_number").strip()
     enterprise = _pick_enterprise(entered.get("enterprise"), await _enterprises(registry, project_id))
     _ = gettext_of(request)
@@ -297,19 +309,13 @@ async def register_entry(request: web.Request) -> web.StreamResponse:
     except Refusal as err:
         _refused(request, entered, err)
         return await _again(request, entry=entered, held=held)
-    if held is not None:
-        request.app[CARD_READS].use(held)
-    raise web.HTTPSeeOther(f"/console/projects/{project_id}/registration?done={made.id}")
+    _done(request, held, f"done={made.id}")
 
 
 @page
 async def register_exit(request: web.Request) -> web.StreamResponse:
     """离场登记: the exit date of the person's running assignment, read from the card or picked."""
-    _registrar(request)
-    project_id = request.match_info["project_id"]
-    entered = Entered(await checked_form(request))
-    registry = request.app[REGISTRY].acting_for(principal(request))
-    held = _held(request, project_id, entered)
+    project_id, entered, registry, held = await _posted(request)
     exit_date = _date(entered, "exit_date", request, required=True)
     if entered.errors or exit_date is None:
         return await _again(request, leaving=entered, held=held)
@@ -327,9 +333,7 @@ async def register_exit(request: web.Request) -> web.StreamResponse:
     except Refusal as err:
         _refused(request, entered, err)
         return await _again(request, leaving=entered, held=held)
-    if held is not None:
-        request.app[CARD_READS].use(held)
-    raise web.HTTPSeeOther(f"/console/projects/{project_id}/registration?left={assignment_id}")
+    _done(request, held, f"left={assignment_id}")
 
 
 async def _running(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth import audit
 from hub.auth.accounts import AccountExists, insert_account
 from hub.auth.principal import Principal, Role
-from hub.auth.scope import project_clause
+from hub.auth.scope import person_record_clause, project_clause
 from hub.refusals import InvalidAccount, Missing, ProjectNotRegistered, UsernameTaken
 from hub.registry import rows
 from hub.registry.models import AccountIn
@@ -135,6 +135,16 @@ class RegistryBase:
             select(pp.role).where(pp.project_id == project_id, pp.enterprise_id == enterprise_id)
         )
         return role
+
+    async def _assignment_to_change(self, conn: AsyncConnection, assignment_id: int) -> Row[Any]:
+        """The assignment, locked, if the account sees its person on its project; 404 otherwise."""
+        a = rows.ASSIGNMENT.c
+        visible = person_record_clause(self._principal, a.project_id, a.person_id)
+        query = select(*rows.ASSIGNMENT_COLUMNS).where(a.id == assignment_id, visible).with_for_update()
+        row = (await conn.execute(query)).first()
+        if row is None:
+            raise Missing("assignment", assignment_id)
+        return row
 
     async def _need_visible_project(self, conn: AsyncConnection, project_id: str) -> None:
         """404 for a project that does not exist or that the account cannot see (the same answer)."""

@@ -11,7 +11,7 @@ from sqlalchemy import Row, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.principal import Role
-from hub.auth.scope import person_clause, person_record_clause
+from hub.auth.scope import person_clause
 from hub.refusals import (
     AssignmentOverlaps,
     ExitBeforeEntry,
@@ -198,13 +198,8 @@ class PersonWrites(RegistryBase):
         ``card``: the office reader's read of 离场登记, recorded as ``exit_read_device`` (a
         registration without one clears it)."""
         may.check_role(self._principal, may.ASSIGN)
-        a = rows.ASSIGNMENT.c
         async with self._store.write("registry.end_assignment") as conn:
-            visible = person_record_clause(self._principal, a.project_id, a.person_id)
-            query = select(*rows.ASSIGNMENT_COLUMNS).where(a.id == assignment_id, visible).with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                raise Missing("assignment", assignment_id)
+            row = await self._assignment_to_change(conn, assignment_id)
             may.check_own_enterprise(self._principal, row.enterprise_id, "end assignments")
             if data.exit_date < row.entry_date:
                 raise ExitBeforeEntry(row.entry_date, data.exit_date)

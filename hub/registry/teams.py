@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.auth.scope import person_record_clause, team_clause
+from hub.auth.scope import team_clause
 from hub.refusals import (
     LeaderNotAssigned,
     Missing,
@@ -119,13 +119,8 @@ class TeamWrites(RegistryBase):
     async def put_in_team(self, assignment_id: int, data: AssignmentTeamIn) -> Assignment:
         """An assignment into a team of its own enterprise on its own project, or out of any."""
         may.check_role(self._principal, may.TEAMS)
-        a = rows.ASSIGNMENT.c
         async with self._store.write("registry.put_in_team") as conn:
-            visible = person_record_clause(self._principal, a.project_id, a.person_id)
-            query = select(*rows.ASSIGNMENT_COLUMNS).where(a.id == assignment_id, visible).with_for_update()
-            row = (await conn.execute(query)).first()
-            if row is None:
-                raise Missing("assignment", assignment_id)
+            row = await self._assignment_to_change(conn, assignment_id)
             may.check_own_project(self._principal, row.project_id, "put people in teams")
             may.check_own_enterprise(self._principal, row.enterprise_id, "put people in teams")
             if data.team_id is not None:
