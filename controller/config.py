@@ -232,7 +232,9 @@ class ControllerConfig(_Section):
     """``registration``: an office reader (进场/离场登记) at the site office, not a turnstile. It
     reads cards and sends each read to the hub for the console's registration form
     (:mod:`controller.registration`); it decides nothing, opens no relay and journals no access
-    event. Placed at a gate of its project and enrolled like any lane."""
+    event. The registry's word: a gate of kind ``office_reader``, whose enrolment answer carries
+    the mode and ``sitegate provision`` writes it here; the hub takes card reads from office
+    readers only."""
     readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
     policy: PolicyConfig = PolicyConfig()
