@@ -287,6 +287,27 @@ def test_without_script_the_read_button_brings_the_read(desk: Desk) -> None:
     context.close()
 
 
+def test_a_subcontractor_registers_its_own_people_and_picks_one_leaving(desk: Desk) -> None:
+    person = desk.person(3)
+    page = desk.console.login("sub-a")
+    page.goto(desk.console.base + PAGE)
+    offered = page.eval_on_selector_all("#enterprise-choices option", "options => options.map(o => o.value)")
+    assert len(offered) == 1 and offered[0].startswith(SUB_NAME)  # its own enterprise only
+    page.fill("#entry-form input[name=id_number]", person.id_number)
+    page.fill("#entry-form input[name=enterprise]", offered[0])
+    page.click("#confirm-entry")
+    assert "未经读卡登记" in page.inner_text("#done")
+    page.select_option("#exit-form select[name=assignment]", label=f"{person.name} · {SUB_NAME} · 作业人员")
+    page.click("#confirm-exit")
+    page.wait_for_selector("#done-exit")
+    left = desk.assignment(person)
+    assert (left["exit_date"], left["exit_read_device"]) == (
+        AT.astimezone(SITE_ZONE).date().isoformat(),
+        None,
+    )
+    page.context.close()
+
+
 def test_the_registration_page_on_a_phone(desk: Desk) -> None:
     page = desk.console.login("gc-a", phone=True)
     page.goto(desk.console.base + PAGE)
