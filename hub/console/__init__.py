@@ -94,6 +94,9 @@ LANE_PAGE = (text("confirm"), text("command"))
 """The command being confirmed (the second step before the POST), or the one whose answer is awaited."""
 LANG = (text("lang"),)
 """A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
+MONTHLY = (*MONTH, *WHO)
+MONTHLY_FILE = (*MONTHLY, *LANG)
+MONTHLY_PATH = PROJECT + "/attendance/monthly"
 
 
 CONSOLE_STATIC: Final = "/console/static"
@@ -120,7 +123,10 @@ CONSOLE_ROUTES: Final = (
     _page("POST", PROJECT + "/attendance", views_site.search),
     _page("GET", PROJECT + "/attendance.csv", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
     _page("GET", PROJECT + "/attendance.xlsx", views_site.attendance_export, params=(*ATTENDANCE, *LANG)),
-    _page("GET", PROJECT + "/attendance/monthly", views_projects.attendance_month, params=MONTH),
+    _page("GET", PROJECT + "/attendance/monthly", views_site.attendance_month, params=MONTHLY),
+    _page("POST", PROJECT + "/attendance/monthly", views_site.search),
+    _page("GET", MONTHLY_PATH + ".csv", views_site.attendance_month_export, params=MONTHLY_FILE),
+    _page("GET", MONTHLY_PATH + ".xlsx", views_site.attendance_month_export, params=MONTHLY_FILE),
     _page("GET", PROJECT + "/worker-attendance.json", views_projects.worker_attendance, params=DAY),
     _page("GET", PROJECT + "/registration", views_registration.registration_page, params=REGISTRATION),
     _page("POST", PROJECT + "/registration/entry", views_registration.register_entry),

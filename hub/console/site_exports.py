@@ -22,13 +22,13 @@ from openpyxl import Workbook
 from hub.console.i18n import Locale
 from hub.console.labels import label, words
 from hub.oversight.export import BOM, neutralise
-from hub.oversight.site_records import AttendanceEntry, LogEntry
+from hub.oversight.site_records import AttendanceEntry, LogEntry, MonthEntry
 from hub.registry.vault import mask
 from wire.clock import SITE_ZONE
 from wire.labels import Text
 
 Row = tuple[str | int | float, ...]
-Entry = TypeVar("Entry", LogEntry, AttendanceEntry)
+Entry = TypeVar("Entry", LogEntry, AttendanceEntry, MonthEntry)
 
 UNREGISTERED: Final = Text("（未登记的卡）", "(unregistered card)")
 LOG_HEADER: Final = (
@@ -52,6 +52,18 @@ ATTENDANCE_HEADER: Final = (
     Text("班组", "Team"),
     Text("首次进场（北京时间）", "First in (Beijing)"),
     Text("最后离场（北京时间）", "Last out (Beijing)"),
+    Text("通行次数", "Passages"),
+    Text("在场小时", "Hours on site"),
+)
+
+
+MONTH_HEADER: Final = (
+    Text("月份", "Month"),
+    Text("姓名", "Name"),
+    Text("身份证号", "ID number"),
+    Text("所属企业", "Enterprise"),
+    Text("班组", "Team"),
+    Text("出勤天数", "Days present"),
     Text("通行次数", "Passages"),
     Text("在场小时", "Hours on site"),
 )
@@ -97,6 +109,19 @@ def attendance_row(entry: AttendanceEntry, locale: Locale, *, whole_ids: bool) -
         neutralise(entry.team_name),
         _time(entry.first_in),
         _time(entry.last_out),
+        entry.passages,
+        round(entry.seconds_on_site / 3600, 2),
+    )
+
+
+def month_row(entry: MonthEntry, *, whole_ids: bool) -> Row:
+    return (
+        entry.month.strftime("%Y-%m"),
+        neutralise(entry.name),
+        shown_id(entry.id_number, whole=whole_ids),
+        neutralise(entry.enterprise_name),
+        neutralise(entry.team_name),
+        entry.days_present,
         entry.passages,
         round(entry.seconds_on_site / 3600, 2),
     )

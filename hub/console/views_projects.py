@@ -1,6 +1,6 @@
 """A project's pages, for its GC and supervision departments (and everyone above who sees it):
-headcount by enterprise and role, managers on duty, entries per hour, monthly attendance (the
-people on site, the access log and daily attendance by name are :mod:`hub.console.views_site`'s).
+headcount by enterprise and role, managers on duty, entries per hour (the people on site, the
+access log and attendance by name are :mod:`hub.console.views_site`'s).
 Every number comes from the oversight API's own scoped reads (hub.oversight.oversight.Oversight),
 never from a filter in a template."""
 
@@ -18,7 +18,7 @@ from hub.api.workflows import VAULT, alert_settings
 from hub.console import charts, times
 from hub.console.i18n import N_
 from hub.console.render import gettext_of, locale_of, page, principal, render
-from hub.derive.days import local_day, local_today
+from hub.derive.days import local_day
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight.oversight import Oversight
 from hub.workflows import national
@@ -101,15 +101,6 @@ async def project_page(request: web.Request) -> web.Response:
         alerts=found,
         may_upload=who.role in national.UPLOADERS,
     )
-
-
-@page
-async def attendance_month(request: web.Request) -> web.Response:
-    project = await project_in_url(request)
-    who = principal(request)
-    month = month_of(params_of(request), local_today(request.app[CLOCK]))
-    report = await Oversight(request.app[STORE], who).monthly(project.id, month)
-    return render(request, "attendance_month.html", project=project, month=month, report=report)
 
 
 @page

@@ -13,10 +13,11 @@ parameter, so a filtered page, its pages and its downloads are links.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from hub.api.workflows import VAULT
 from hub.console import site_exports
 from hub.console.i18n import N_
 from hub.console.render import checked_form, gettext_of, locale_of, page, principal, render
-from hub.console.views_projects import project_in_url
+from hub.console.views_projects import month_of, project_in_url
 from hub.derive.days import local_today
 from hub.errors import InvalidQuery
 from hub.oversight.export import MAX_SPAN
@@ -48,8 +49,10 @@ KEPT: Final[dict[str, tuple[str, ...]]] = {
     "on-site": ("enterprise",),
     "access-log": ("from", "to", "direction", "decision", "reason", "enterprise"),
     "attendance": ("from", "to", "enterprise"),
+    "monthly": ("month", "enterprise"),
 }
-"""The filters each page's form sends besides the search field (its route declares them)."""
+"""The filters each page's form sends besides the search field (its route declares them), by the
+last part of the page's path."""
 
 
 @dataclass
@@ -117,14 +120,15 @@ async def _site_page(request: web.Request) -> tuple[Any, Params, Asked, SiteLog]
 @page
 async def search(request: web.Request) -> web.StreamResponse:
     """The filter form, POSTed: back to the page with the filters in its URL, an ID number as its
-    blind index, a name as itself."""
-    await project_in_url(request)
+    blind index (the search audited), a name as itself."""
+    project = await project_in_url(request)
     form = await checked_form(request)
     which = request.path.rsplit("/", 1)[-1]
     query = {name: form[name].strip() for name in KEPT[which] if form.get(name, "").strip()}
     typed = form.get("who", "").strip()
     if ID_NUMBER.match(typed):
         query["person_key"] = request.app[VAULT].blind_index(typed)
+        await _site_log(request).note_id_search(project.id, query["person_key"], at=request.app[CLOCK].wall())
     elif typed:
         query["name"] = typed
     raise web.HTTPSeeOther(request.path + ("?" + urlencode(query) if query else ""))
@@ -198,6 +202,48 @@ async def attendance(request: web.Request) -> web.Response:
         found=found,
         enterprises=await log.enterprises(project.id),
         export_days=EXPORT_DAYS,
+    )
+
+
+async def _month(request: web.Request) -> tuple[Any, Asked, SiteLog, date]:
+    """The monthly page's project, filters (its days: the month's) and month (its first day)."""
+    project, params, asked, log = await _site_page(request)
+    month = month_of(params, local_today(request.app[CLOCK]))
+    following = (month + timedelta(days=32)).replace(day=1)
+    return project, dataclasses.replace(asked, days=Days(month, following - timedelta(days=1))), log, month
+
+
+@page
+async def attendance_month(request: web.Request) -> web.Response:
+    project, asked, log, month = await _month(request)
+    found = await log.monthly(project.id, month, asked.who)
+    return render(
+        request,
+        "attendance_month.html",
+        project=project,
+        month=month,
+        asked=asked,
+        people=found,
+        enterprises=await log.enterprises(project.id),
+        export_days=EXPORT_DAYS,
+    )
+
+
+async def _one_page(entries: list[Any]) -> AsyncGenerator[list[Any], None]:
+    yield entries
+
+
+@page
+async def attendance_month_export(request: web.Request) -> web.StreamResponse:
+    project, asked, log, month = await _month(request)
+    locale, whole = locale_of(request), principal(request).sees_full_id_numbers
+    return await _download(
+        request,
+        gettext_of(request)("Monthly attendance"),
+        site_exports.header(site_exports.MONTH_HEADER, locale),
+        _one_page(await log.monthly(project.id, month, asked.who)),
+        lambda entry: site_exports.month_row(entry, whole_ids=whole),
+        f"attendance-month_{project.id}_{month:%Y-%m}",
     )
 
 

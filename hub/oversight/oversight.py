@@ -36,6 +36,7 @@ from hub.oversight.queries import (
     active_on,
     held_assignment,
     latest_enterprise,
+    month_totals,
     present,
 )
 from hub.oversight.records import (
@@ -293,23 +294,7 @@ class Oversight:
     async def _monthly(self, conn: AsyncConnection, project_id: str, month: date) -> MonthlyReport:
         t, per = attendance.c, persons.c
         first = month.replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
-        totals = (
-            select(
-                t.person_id,
-                func.count().label("days_present"),
-                func.sum(t.seconds_on_site).label("seconds_on_site"),
-                func.sum(t.passages).label("passages"),
-            )
-            .where(
-                t.project_id == project_id,
-                t.day >= first,
-                t.day < following,
-                self._person_records(t.project_id, t.person_id),
-            )
-            .group_by(t.person_id)
-            .subquery()
-        )
+        totals = month_totals(project_id, first, self._person_records(t.project_id, t.person_id))
         e, person_id = enterprises.c, totals.c.person_id
         query = (
             select(

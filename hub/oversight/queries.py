@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from hub.derive.days import local_day
-from hub.store.schema import assignments, enterprises, teams
+from hub.store.schema import assignments, attendance, enterprises, teams
 
 PRESENCE_STALE_AFTER = timedelta(hours=18)
 """Longer than any shift: an ``in`` older than this is a swipe-out that was never recorded."""
@@ -59,4 +59,22 @@ def latest_team(project_id: Any, person_col: Any) -> Any:
         .order_by(a.entry_date.desc(), a.id.desc())
         .limit(1)
         .scalar_subquery()
+    )
+
+
+def month_totals(project_id: str, first: date, scope: ColumnElement[bool]) -> Any:
+    """Per person of the project in the calendar month starting ``first``: ``days_present``,
+    ``seconds_on_site`` and ``passages`` from ``attendance``, as a subquery; ``scope`` on its columns."""
+    t = attendance.c
+    following = (first + timedelta(days=32)).replace(day=1)
+    return (
+        select(
+            t.person_id,
+            func.count().label("days_present"),
+            func.sum(t.seconds_on_site).label("seconds_on_site"),
+            func.sum(t.passages).label("passages"),
+        )
+        .where(t.project_id == project_id, t.day >= first, t.day < following, scope)
+        .group_by(t.person_id)
+        .subquery()
     )

@@ -18,20 +18,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, null, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, literal, null, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.auth import audit
 from hub.auth.principal import Principal, Role
 from hub.auth.scope import enterprise_clause, person_record_clause, project_clause
 from hub.errors import NotFound
 from hub.events.queries import newer_page_query, page_query
 from hub.events.records import EventFilters
 from hub.oversight import cursor as attendance_cursor
-from hub.oversight.queries import held_assignment, latest_enterprise, latest_team, present
+from hub.oversight.queries import held_assignment, latest_enterprise, latest_team, month_totals, present
 from hub.oversight.site_records import (
+    NOBODY_IN_PARTICULAR,
     AttendanceEntry,
     AttendanceQuery,
     Days,
@@ -39,6 +41,7 @@ from hub.oversight.site_records import (
     GroupCount,
     LogEntry,
     LogFilters,
+    MonthEntry,
     OnSite,
     OnSitePerson,
     PersonFilter,
@@ -252,10 +255,68 @@ class SiteLog:
             rows = (await conn.execute(query)).all()
         return _two_way([self._attendance_entry(row) for row in rows], limit, older, newer)
 
+    async def monthly(
+        self, project_id: str, month: date, who: PersonFilter = NOBODY_IN_PARTICULAR
+    ) -> list[MonthEntry]:
+        """Per person of the project: days present, time on site and passages in the calendar
+        month of ``month``, by enterprise, team and name (a month's people fit one page)."""
+        t, per = attendance.c, persons.c
+        first = month.replace(day=1)
+        totals = month_totals(project_id, first, self._scope(t.project_id, t.person_id))
+        person_id = totals.c.person_id
+        clauses = _person_clauses(who)
+        if who.enterprise_id is not None:
+            clauses.append(_works_for(who.enterprise_id, literal(project_id), person_id))
+        e = enterprises.c
+        enterprise_name = latest_enterprise(e.name, project_id, person_id).label("enterprise_name")
+        team_name = latest_team(project_id, person_id).label("team_name")
+        query = (
+            select(
+                person_id,
+                per.name,
+                per.id_masked,
+                self._cipher(),
+                enterprise_name,
+                team_name,
+                totals.c.days_present,
+                totals.c.seconds_on_site,
+                totals.c.passages,
+            )
+            .select_from(totals.join(persons, per.id == person_id))
+            .where(*clauses)
+            .order_by(enterprise_name, team_name.asc().nulls_last(), per.name, person_id)
+        )
+        async with self._store.read("site_log.monthly") as conn:
+            await self._need_project(conn, project_id)
+            rows = (await conn.execute(query)).all()
+        return [
+            MonthEntry(
+                month=first,
+                person_id=row.person_id,
+                name=row.name,
+                id_number=self._id_number(row),
+                enterprise_name=row.enterprise_name,
+                team_name=row.team_name,
+                days_present=int(row.days_present),
+                seconds_on_site=int(row.seconds_on_site),
+                passages=int(row.passages),
+            )
+            for row in rows
+        ]
+
     def attendance_pages(
         self, asked: AttendanceQuery, page_rows: int = EXPORT_PAGE
     ) -> AsyncGenerator[list[AttendanceEntry], None]:
         return _every_page(lambda after: self.attendance(asked, older=after, limit=page_rows))
+
+    async def note_id_search(self, project_id: str, id_key: str, *, at: datetime) -> None:
+        """An audit line for a search by ID number (its blind index, never the number), as the
+        registry's lookup leaves one: a search tells whoever makes it whom a number belongs to."""
+        async with self._store.write("site_log.id_search") as conn:
+            await self._need_project(conn, project_id)
+            detail = {"id_index": id_key}
+            action = "site_log.id_search"
+            await audit.record(conn, self._principal, action, at=at, target=project_id, detail=detail)
 
     # -- pickers ---------------------------------------------------------------------------------
 

@@ -149,6 +149,22 @@ class AttendanceEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthEntry:
+    """One person's calendar month on the project."""
+
+    month: date
+    """Its first day."""
+    person_id: str = field(repr=False)
+    name: str | None
+    id_number: str | None
+    enterprise_name: str | None
+    team_name: str | None
+    days_present: int
+    seconds_on_site: int
+    passages: int
+
+
+@dataclass(frozen=True, slots=True)
 class AttendanceQuery:
     project_id: str
     days: Days

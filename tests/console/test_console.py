@@ -108,7 +108,7 @@ def test_gc_department_pages_and_csv_export(console: Console, tmp_path: Path) ->
     shot(page, "gc-attendance-day")
     page.click(".subnav >> text=月度考勤")
     page.fill("input[name=month]", "2025-05")
-    page.click("form.inline button")
+    page.click("form.filters button[type=submit]")
     assert "出勤 4 人天" in page.locator("#month-totals").inner_text()
     assert "2025年5月" in page.locator("h1").inner_text()
     shot(page, "gc-attendance-month")

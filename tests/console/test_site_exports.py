@@ -16,7 +16,7 @@ import pytest
 
 from hub.console import site_exports
 from hub.console.i18n import Locale
-from hub.oversight.site_records import AttendanceEntry, LogEntry
+from hub.oversight.site_records import AttendanceEntry, LogEntry, MonthEntry
 from tests.console.site_entries import ENTRY as SAMPLE
 from tests.console.site_entries import MASKED, NUMBER
 
@@ -75,6 +75,18 @@ def test_an_attendance_row() -> None:
         3,
         1.5,
     )
+
+
+def test_a_month_row() -> None:
+    month = MonthEntry(
+        month=date(2025, 5, 1), person_id="per-w1", name="王伟", id_number=NUMBER, enterprise_name="拱墅劳务有限公司",
+        team_name="钢筋班", days_present=2, seconds_on_site=7200, passages=6,
+    )  # fmt: skip
+    assert site_exports.month_row(month, whole_ids=False) == (
+        "2025-05", "王伟", MASKED, "拱墅劳务有限公司", "钢筋班", 2, 6, 2.0,
+    )  # fmt: skip
+    assert site_exports.month_row(month, whole_ids=True)[2] == NUMBER
+    assert len(site_exports.MONTH_HEADER) == len(site_exports.month_row(month, whole_ids=True))
 
 
 @pytest.mark.parametrize(

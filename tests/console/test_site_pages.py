@@ -94,6 +94,16 @@ def phone_fits(console: Console, username: str, path: str, name: str) -> None:
     page.context.close()
 
 
+def follow(page: Any, link: str) -> None:
+    with page.expect_navigation():
+        page.click(link)
+
+
+def submit(page: Any) -> None:
+    """The filter form, POSTed and redirected: wait for the page it lands on before reading it."""
+    follow(page, "form.filters button[type=submit]")
+
+
 def download(page: Any, selector: str, saved: Path) -> Path:
     with page.expect_download() as started:
         page.click(selector)
@@ -115,7 +125,7 @@ def xlsx_rows(path: Path) -> tuple[list[str], list[list[Any]]]:
 def test_gc_on_site_by_name_with_counts_and_search(site: Console) -> None:
     page = site.login("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a")
-    page.click(".subnav >> text=在场人员")
+    follow(page, ".subnav >> text=在场人员")
     assert page.locator("h1").inner_text().startswith("在场人员")
     # w1, m1, m2 on site (w2 left, w3 stale, x's assignment ended; the suspect entry counts for nobody)
     assert sorted(column(page, "people", ".name")) == sorted(["王伟", "刘静", "陈磊"])
@@ -129,12 +139,12 @@ def test_gc_on_site_by_name_with_counts_and_search(site: Console) -> None:
     no_internal_ids(page)
     shot(page, "site-gc-on-site")
     page.fill("input[name=who]", "刘")
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert column(page, "people", ".name") == ["刘静"]
     assert page.locator("#on-site-count").inner_text() == "3"  # the counts stay the site's
     number = number_of(site, "per-m2")
     page.fill("input[name=who]", number)
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert column(page, "people", ".name") == ["陈磊"]
     assert number not in page.url and "person_key=" in page.url
     assert "已按所查身份证号筛选" in page.locator("form.filters").inner_text()
@@ -150,15 +160,15 @@ def test_gc_access_log_filters_pages_and_exports(site: Console, tmp_path: Path) 
     assert "东门出" in page.locator("#events").inner_text()
     no_internal_ids(page)
     page.select_option("select[name=direction]", "out")
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert set(column(page, "events", ":nth-child(3)")) == {"出"}
     assert sorted(column(page, "events", ".name")) == sorted(["刘静", "王伟", "王伟", "王伟"])
     page.select_option("select[name=enterprise]", label="西湖建工集团")
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert column(page, "events", ".name") == ["刘静"]
     page.select_option("select[name=enterprise]", "")
     page.fill("input[name=who]", "王伟")
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert column(page, "events", ".name") == ["王伟", "王伟", "王伟"]
     assert page.locator("input[name=who]").input_value() == "王伟"  # what was typed is kept
     shot(page, "site-gc-access-log")
@@ -177,12 +187,12 @@ def test_pages_go_older_and_come_back_newer(site: Console) -> None:
     page.goto(f"{site.base}/console/projects/proj-a/access-log?from=2025-05-10&to=2025-05-10")
     first = column(page, "events", ":first-child")
     assert len(first) == 50 and page.locator("#newer-page").count() == 0
-    page.click("#older-page")
+    follow(page, "#older-page")
     older = column(page, "events", ":first-child")
     assert len(older) == BUSY_PASSAGES - 50 and page.locator("#older-page").count() == 0
     assert older[0] < first[-1]  # the same day, earlier times
     shot(page, "site-gc-access-log-older")
-    page.click("#newer-page")
+    follow(page, "#newer-page")
     assert column(page, "events", ":first-child") == first
     assert page.locator("#newer-page").count() == 0
     page.context.close()
@@ -234,7 +244,7 @@ def test_a_district_bureau_sees_whole_id_numbers_in_attendance(site: Console, tm
     assert sorted(names) == sorted(["王伟", "王伟", "刘静", "李芳"])
     assert number_of(site, "per-m1") in column(page, "attendance", ".id-number")
     page.select_option("select[name=enterprise]", label="拱墅劳务有限公司")
-    page.click("form.filters button[type=submit]")
+    submit(page)
     assert sorted(column(page, "attendance", ".name")) == sorted(["王伟", "王伟", "李芳"])
     shot(page, "site-district-attendance")
     saved = csv_rows(download(page, "#csv", tmp_path / "attendance.csv"))
@@ -265,4 +275,22 @@ def test_a_bad_range_is_named_beside_its_field(site: Console) -> None:
         f"{site.base}/console/projects/proj-a/access-log.csv?from=2025-01-01&to=2025-05-06"
     )
     assert response.status == 400
+    page.context.close()
+
+
+def test_the_month_by_name_team_and_enterprise_with_its_downloads(site: Console, tmp_path: Path) -> None:
+    page = site.login("gc-a")
+    page.goto(f"{site.base}/console/projects/proj-a/attendance/monthly?month=2025-05")
+    assert "2025年5月" in page.locator("h1").inner_text()
+    assert column(page, "monthly", ".name") == ["王伟", "李芳", "刘静"]  # by enterprise, team, name
+    assert "钢筋班" in page.locator("#monthly tbody tr", has_text="王伟").inner_text()
+    no_internal_ids(page)
+    page.select_option("select[name=enterprise]", label="西湖建工集团")
+    submit(page)
+    assert column(page, "monthly", ".name") == ["刘静"]
+    assert "2025年5月" in page.locator("h1").inner_text()  # the month is kept
+    shot(page, "site-gc-attendance-month")
+    head, rows = xlsx_rows(download(page, "#xlsx", tmp_path / "month.xlsx"))
+    assert head[:3] == ["月份", "姓名", "身份证号"] and [r[:2] for r in rows] == [["2025-05", "刘静"]]
+    assert [r["姓名"] for r in csv_rows(download(page, "#csv", tmp_path / "month.csv"))] == ["刘静"]
     page.context.close()

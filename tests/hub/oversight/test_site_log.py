@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from hub.auth.audit import AuditLog
 from hub.auth.principal import Principal
 from hub.errors import NotFound
 from hub.oversight.site_log import SiteLog
@@ -110,7 +111,8 @@ async def test_the_access_log_has_names_enterprise_team_and_gate(store: Store, w
 async def test_the_access_log_filters_narrow(
     store: Store, world: w.World, narrow: dict[str, object], expected: list[str]
 ) -> None:
-    filters = LogFilters("proj-a", narrow.pop("days", FIFTH), **narrow)  # type: ignore[arg-type]
+    given = dict(narrow)  # the parameter's own dict serves each store's run
+    filters = LogFilters("proj-a", given.pop("days", FIFTH), **given)  # type: ignore[arg-type]
     page = await SiteLog(store, w.SUP_A, VAULT).access_log(filters)
     assert [e.name for e in page.items] == expected
 
@@ -193,3 +195,35 @@ async def test_attendance_days_bound_the_rows(store: Store, world: w.World) -> N
         AttendanceQuery("proj-a", Days(w.DAY + timedelta(days=9), w.DAY + timedelta(days=9)))
     )
     assert none.items == [] and none.older is None and none.newer is None
+
+
+async def test_a_search_by_id_number_leaves_an_audit_line_with_its_index_only(
+    store: Store, world: w.World
+) -> None:
+    number = number_of(world, "per-w2")
+    key = VAULT.blind_index(number)
+    await SiteLog(store, w.SUP_A, VAULT).note_id_search("proj-a", key, at=world.now)
+    lines = (await AuditLog(store, w.SUP_A).lines(action="site_log.id_search")).items
+    assert [(line.username, line.target, line.detail) for line in lines] == [
+        (w.SUP_A.username, "proj-a", {"id_index": key})
+    ]
+    assert number not in repr(lines)
+    with pytest.raises(NotFound):  # nor may it be left against a project out of scope
+        await SiteLog(store, w.GC_B, VAULT).note_id_search("proj-a", key, at=world.now)
+
+
+async def test_a_month_by_name_enterprise_and_team(store: Store, world: w.World) -> None:
+    log = SiteLog(store, w.GC_A, VAULT)
+    may = await log.monthly("proj-a", date(2025, 5, 20))
+    assert [(m.name, m.enterprise_name, m.team_name, m.days_present, m.passages) for m in may] == [
+        ("王伟", "拱墅劳务有限公司", "钢筋班", 2, 6),
+        ("李芳", "拱墅劳务有限公司", None, 1, 1),
+        ("刘静", "西湖建工集团", None, 1, 2),
+    ]
+    assert all(m.month == date(2025, 5, 1) and m.id_number in world.id_masked for m in may)
+    assert [m.name for m in await log.monthly("proj-a", w.DAY, PersonFilter(enterprise_id="ent-gc1"))] == [
+        "刘静"
+    ]
+    by_number = PersonFilter(id_key=VAULT.blind_index(number_of(world, "per-w2")))
+    assert [m.name for m in await log.monthly("proj-a", w.DAY, by_number)] == ["李芳"]
+    assert [m.name for m in await SiteLog(store, w.SUB_A, VAULT).monthly("proj-a", w.DAY)] == ["王伟", "李芳"]
