@@ -17,6 +17,7 @@ was typed kept.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 from hub.api.card_reads import CARD_READS, item_of
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, REGISTRY, STORE
+from hub.api.limits import LOOKUP_LIMIT, TOO_MANY_MESSAGE
 from hub.api.params import params_of
 from hub.api.workflows import VAULT
 from hub.auth.permissions import CARD_READS as REGISTRARS
@@ -244,12 +246,17 @@ def _invalid(request: web.Request, entered: Entered, err: ValidationError) -> No
 
 
 async def _person_of(
-    request: web.Request, registry: Registry, entered: Entered, id_number: str
+    request: web.Request, registry: Registry, entered: Entered, id_number: str, *, typed: bool
 ) -> str | None:
-    """The registered person with ``id_number`` (the blind index, audited), or an error beside it."""
+    """The registered person with ``id_number`` (the blind index, audited), or an error beside it.
+    A ``typed`` number is throttled as the API's lookups are (a card on the reader is not)."""
     _ = gettext_of(request)
     if not id_number:
         entered.errors["id_number"] = _("Read the card, or type the ID number.")
+        return None
+    if typed and (wait := request.app[LOOKUP_LIMIT].take(str(registry.principal.account_id))) > 0:
+        # A typed number is a lookup like persons/lookup's, throttled per account the same way.
+        entered.errors["id_number"] = TOO_MANY_MESSAGE.format(seconds=max(1, math.ceil(wait)))
         return None
     person_id = await registry.find_person(id_number)
     if person_id is None:
@@ -289,7 +296,7 @@ async def register_entry(request: web.Request) -> web.StreamResponse:
     exit_date = _date(entered, "exit_date", request, required=False)
     if entered.errors:
         return await _again(request, entry=entered, held=held)
-    person_id = await _person_of(request, registry, entered, id_number)
+    person_id = await _person_of(request, registry, entered, id_number, typed=held is None)
     if person_id is None or enterprise is None or entry_date is None:
         return await _again(request, entry=entered, held=held)
     try:
@@ -324,7 +331,7 @@ async def register_exit(request: web.Request) -> web.StreamResponse:
         assignment_id: int | None = int(picked)
     else:
         number = held.read.id_number if held else entered.get("id_number").strip()
-        assignment_id = await _running(request, registry, entered, project_id, number)
+        assignment_id = await _running(request, registry, entered, project_id, number, typed=held is None)
     if assignment_id is None:
         return await _again(request, leaving=entered, held=held)
     try:
@@ -337,10 +344,16 @@ async def register_exit(request: web.Request) -> web.StreamResponse:
 
 
 async def _running(
-    request: web.Request, registry: Registry, entered: Entered, project_id: str, id_number: str
+    request: web.Request,
+    registry: Registry,
+    entered: Entered,
+    project_id: str,
+    id_number: str,
+    *,
+    typed: bool,
 ) -> int | None:
     """The assignment of the person with ``id_number`` on the project that has not ended."""
-    person_id = await _person_of(request, registry, entered, id_number)
+    person_id = await _person_of(request, registry, entered, id_number, typed=typed)
     if person_id is None:
         return None
     today = _today(request)
