@@ -78,6 +78,12 @@ def client_address(request: web.BaseRequest, proxies: Iterable[Network]) -> str:
     return peer
 
 
+def from_trusted_proxy(request: web.Request) -> bool:
+    """Whether the request came through one of the app's ``[http] trusted_proxies``, whose
+    forwarding headers may then be believed."""
+    return _trusted(peer_address(request), request.app[CONFIG].http.trusted_proxies)
+
+
 def client_of(request: web.Request) -> str:
     """The client's address by the app's ``[http] trusted_proxies``."""
     return client_address(request, request.app[CONFIG].http.trusted_proxies)

@@ -12,15 +12,18 @@ same domain objects as the API (the registry, :class:`hub.devices.enrolment.Enro
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from aiohttp import web
+from yarl import URL
 
 from hub.api.enrolment import DESK, EnrolmentDesk, revoke_removed_lane
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, CONFIG, REGISTRY, STORE
+from hub.api.limits import from_trusted_proxy
 from hub.api.params import params_of
 from hub.api.present import liveness
 from hub.auth.permissions import ENROLMENT_TOKEN_ROLES, PLACE_GATE, READERS
@@ -38,6 +41,24 @@ from provisioning.enrolment import DEFAULT_TOKEN_LIFETIME, EnrolmentRefused, Iss
 from provisioning.ledger import CertificateRecord
 
 TOKEN_LIFETIME: Final = DEFAULT_TOKEN_LIFETIME
+_HOST: Final = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
+"""A host (name, IPv4 or bracketed IPv6) and port, as X-Forwarded-Host may carry; nothing else."""
+
+
+def hub_url(request: web.Request) -> str:
+    """This hub's address for the Pi: the one the site manager's browser reached, so the Pi is
+    told the address people already use. Behind a trusted proxy (``[http] trusted_proxies``) that
+    terminates TLS, the scheme and host it says it received (X-Forwarded-Proto, X-Forwarded-Host):
+    the hub itself is spoken to in plain HTTP there, and ``sitegate provision`` refuses plain HTTP
+    to anything but a loopback hub."""
+    origin = request.url.origin()
+    if not from_trusted_proxy(request):
+        return str(origin)
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    host = request.headers.get("X-Forwarded-Host", "").split(",")[0].strip()
+    scheme = proto if proto in ("http", "https") else origin.scheme
+    authority = host if _HOST.fullmatch(host) else request.host
+    return str(URL.build(scheme=scheme, authority=authority))
 
 
 def _path(project_id: str) -> str:
@@ -101,7 +122,7 @@ async def _show(
     token = None
     if issued is not None:
         _ = gettext_of(request)
-        command = lane_setup.setup_command(str(request.url.origin()), issued.token)
+        command = lane_setup.setup_command(hub_url(request), issued.token)
         qr = lane_setup.qr_svg(command, title=_("QR code of the setup command"))
         token = {"device_id": issued.record.gate.device_id, "expires_at": issued.record.expires_at}
         token.update(token=issued.token, command=command, qr=qr)

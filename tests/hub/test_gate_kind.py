@@ -5,27 +5,37 @@ kind whose access events it refuses as a contradiction."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from controller.config import parse_config
+from hub.auth.principal import Role
+from hub.devices.enrolment import Enrolments
 from hub.events.attribution import Placement, Refusal, attribute
 from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry.models import GateDirection, GateIn, GateKind
 from hub.store import Store
+from provisioning.ca import CertificateAuthority, generate_key, make_csr
 from provisioning.device import LaneChoices, config_text
 from provisioning.enrolment import (
     BrokerAddress,
     EnrolledGate,
     EnrolmentBundle,
+    EnrolmentRequest,
     LaneSettings,
     answer_json,
     bundle_for,
 )
+from provisioning.registrar import BrokerFiles, Registrar
 from tests.hub.factories import make_event, make_lane_event
 from tests.hub.test_registration_reads import NOW, a_read
+from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
 from tests.support.placed import make_office_readers, place_at_gates
+from tests.support.registry_rows import GC
 from wire.codec import encode
 from wire.models import Direction
 from wire.topics import Channel, topic_for
@@ -102,3 +112,25 @@ async def test_the_hub_takes_card_reads_from_office_readers_only(store: Store) -
         assert await handler(topic_for(device, Channel.CARD_READ), encode(a_read(device, read_id))) is None
     assert [held.read.device_id for held in reads.since("P1")] == ["office-1"]
     assert reads.counters.refused == 1
+
+
+async def test_an_office_readers_token_enrols_it_in_registration_mode(store: Store, tmp_path: Path) -> None:
+    await place_at_gates(store, [("office-1", "P1", "O1", "in")])
+    await make_office_readers(store, ["office-1"])
+    gc = await create_account(
+        store, role=Role.GC_PROJECT, username="gc-p1", enterprise_id=GC, project_id="P1"
+    )
+    registrar = Registrar(
+        CertificateAuthority.create(tmp_path / "ca"),
+        broker=BrokerAddress(host="broker.example", port=8883),
+        roster_public_key="A" * 43 + "=",
+        broker_files=BrokerFiles(crl_file=tmp_path / "ca.crl", acl_file=tmp_path / "acl"),
+    )
+    issued = await Enrolments(store, gc).issue_token(
+        registrar, "office-1", lifetime=timedelta(hours=1), now=NOW
+    )
+    assert (issued.record.gate.direction, issued.record.gate.mode) == (None, "registration")
+    # the CA's ledger keeps the mode (a file, read again for the enrolment)
+    request = EnrolmentRequest(token=issued.token, csr=make_csr("office-1", generate_key()).decode())
+    bundle = registrar.enrol(request, site_key=bytes(32), now=NOW + timedelta(minutes=1))
+    assert (bundle.lane.mode, bundle.lane.direction, bundle.lane.lane) == ("registration", None, "O1")
