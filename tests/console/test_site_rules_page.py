@@ -49,6 +49,15 @@ def error_beside(page: Any, field: str) -> str:
     return str(page.locator(f"label:has([name={field}]) .field-error").inner_text())
 
 
+def add_permit(page: Any, permit: str, first: str, last: str, hours: str) -> None:
+    """The night-work form filled and sent (opened first if closed)."""
+    if not page.locator("#add-night-work").is_visible():
+        page.click("#night-work summary")
+    for name, value in (("permit", permit), ("first_date", first), ("last_date", last), ("hours", hours)):
+        page.fill(f"input[name=night_{name}]", value)
+    page.click("#add-night-work button[type=submit]")
+
+
 def test_the_gc_department_reads_the_rules_in_chinese_and_a_wrong_form_keeps_what_was_typed(
     console: Console,
 ) -> None:
@@ -89,12 +98,8 @@ def test_a_night_work_permit_is_added_refused_beside_its_field_and_removed(conso
     page = rules_page(console, "gc-a")
     permit = "夜施许字-2026-0615"
     page.click("#night-work summary")
-    page.fill("input[name=night_permit]", permit)
-    page.fill("input[name=night_first_date]", "2026-06-20")
-    page.fill("input[name=night_last_date]", "2026-06-16")
-    page.fill("input[name=night_hours]", "22:00-05:00")
     page.check("input[name=night_role_worker]")
-    page.click("#add-night-work button[type=submit]")
+    add_permit(page, permit, "2026-06-20", "2026-06-16", "22:00-05:00")
     assert error_beside(page, "night_last_date") == "夜间施工的结束日期早于开始日期"
     assert page.locator("input[name=night_permit]").input_value() == permit
     assert page.locator("input[name=night_role_worker]").is_checked()
@@ -109,12 +114,7 @@ def test_a_night_work_permit_is_added_refused_beside_its_field_and_removed(conso
         "作业人员",
     ]
 
-    page.click("#night-work summary")
-    page.fill("input[name=night_permit]", permit)
-    page.fill("input[name=night_first_date]", "2026-07-01")
-    page.fill("input[name=night_last_date]", "2026-07-02")
-    page.fill("input[name=night_hours]", "21:00-23:00")
-    page.click("#add-night-work button[type=submit]")
+    add_permit(page, permit, "2026-07-01", "2026-07-02", "21:00-23:00")
     assert error_beside(page, "night_permit") == "夜间施工许可证号重复"
 
     page.goto(console.base + RULES)
