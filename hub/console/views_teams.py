@@ -7,6 +7,7 @@ comes back beside its field, in the reader's language, with what was typed kept.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from hub.console.views_registration import (
     _roster,
     _today,
 )
+from hub.errors import InvalidQuery
 from hub.refusals import Refusal
 from hub.registry import Registry
 from hub.registry.team_models import AssignmentTeamIn, TeamIn, TeamLeaderIn, TeamRename
@@ -48,7 +50,8 @@ async def _page(
     project_id = request.match_info["project_id"]
     registry = _registry(request)
     project = await registry.project(project_id)
-    counts = await registry.team_headcount(project_id, request.app[CLOCK].wall())
+    day = _asked_day(request) if request.method == "GET" else _today(request)
+    counts = await registry.team_headcount(project_id, request.app[CLOCK].wall(), day)
     may_change = registry.principal.role in TEAMS
     roster = await _roster(registry, project_id, _today(request)) if may_change else []
     enterprises = await _enterprises(registry, project_id) if may_change else []
@@ -58,6 +61,7 @@ async def _page(
         status=status,
         project=project,
         counts=counts,
+        day=day,
         may_change=may_change,
         roster=roster,
         enterprises=[f"{e.name}（{e.number}）" for e in enterprises],
@@ -66,9 +70,19 @@ async def _page(
     )
 
 
+def _asked_day(request: web.Request) -> date:
+    asked = params_of(request).text("date")
+    if not asked:
+        return _today(request)
+    try:
+        return date.fromisoformat(asked)
+    except ValueError:
+        raise InvalidQuery(N_("date"), N_("must be a date YYYY-MM-DD")) from None
+
+
 @page
 async def teams_page(request: web.Request) -> web.Response:
-    params_of(request)
+    """Members and who came on ``?date=`` (the site's today by default); on site is always now."""
     return await _page(request)
 
 

@@ -31,6 +31,11 @@ def test_a_team_made_filled_led_and_counted(console: Console) -> None:
     row = page.locator("#teams tr:has-text('钢筋一班')")
     assert "王伟" in row.inner_text()
     assert row.locator(".members").inner_text() == "1"
+    page.fill("#team-day input[name=date]", "2024-12-31")  # before 王伟's entry on the project
+    page.click("#team-day button")
+    assert page.locator("#teams tr:has-text('钢筋一班') .members").inner_text() == "0"
+    assert "出勤（2024年12月31日）" in page.inner_text("#teams thead")
+    page.goto(console.base + TEAMS)
 
     page.fill("#new-team input[name=enterprise]", SUB_NAME)
     page.fill("#new-team input[name=name]", "钢筋一班")  # taken: refused beside the name, kept
