@@ -7,7 +7,7 @@ ID numbers masked unless the role has the need. Desktop and phone screenshots of
 
 The console's world (tests/console/conftest.py) gets, while its hub runs: the people's real blind
 indexes (the hub's data key), a team 钢筋班 that 王伟 works in, 60 passages on 10 May 2025 (two
-pages), and one passage stamped in the future the hub does not believe.
+pages), and an entry by 张敏 stamped in the future, which the hub does not believe.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def _add_to_world(database: Path, world: w.World) -> None:
             for n in range(BUSY_PASSAGES)
         ]
         suspect = make_event(
-            7000, device_id="lane-a-in", project_id="proj-a", person_id="per-w1", wall_time=SUSPECT_AT,
+            7000, device_id="lane-a-in", project_id="proj-a", person_id="per-w3", wall_time=SUSPECT_AT,
             direction=Direction.IN,
         ).model_copy(update={"boot_id": "boot-0002"})  # fmt: skip
         await store_events(store, [*busy, suspect])
@@ -127,7 +127,7 @@ def test_gc_on_site_by_name_with_counts_and_search(site: Console) -> None:
     page.goto(f"{site.base}/console/projects/proj-a")
     follow(page, ".subnav >> text=在场人员")
     assert page.locator("h1").inner_text().startswith("在场人员")
-    # w1, m1, m2 on site (w2 left, w3 stale, x's assignment ended; the suspect entry counts for nobody)
+    # w1, m1, m2 on site (w2 left, x's assignment ended; w3's in is stale and his later, clock-suspect one counts nowhere)
     assert sorted(column(page, "people", ".name")) == sorted(["王伟", "刘静", "陈磊"])
     assert page.locator("#on-site-count").inner_text() == "3"
     assert "拱墅劳务有限公司" in page.locator("#by-enterprise").inner_text()
