@@ -217,6 +217,15 @@ def test_supervision_reads_the_whole_log_and_exports_it(site: Console, tmp_path:
     head, rows = xlsx_rows(download(page, "#xlsx", tmp_path / "log.xlsx"))
     assert "身份证号" in head and len(rows) == 9
     assert all("*" in str(r[head.index("身份证号")]) for r in rows)  # supervision: masked
+    english = page.request.get(site.base + page.locator("#xlsx").get_attribute("href") + "&lang=en")
+    sheet = openpyxl.load_workbook(io.BytesIO(english.body()), read_only=True).active
+    assert sheet is not None
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))][:4] == [
+        "Time (Beijing)",
+        "Gate",
+        "Lane",
+        "Direction",
+    ]
     page.context.close()
     phone_fits(
         site, "sup-a", f"/console/projects/proj-a/access-log?{FIFTH}", "phone-site-supervision-access-log"
