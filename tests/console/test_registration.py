@@ -81,6 +81,12 @@ class Desk:
     def person(self, n: int) -> Person:
         return self.people[n]
 
+    def roster_entries(self) -> int | None:
+        """How many entries proj-a's newest roster version (the lanes' roster) holds."""
+        with contextlib.closing(sqlite3.connect(self.database)) as db:
+            row = db.execute("SELECT entries FROM roster_versions WHERE project_id = 'proj-a'").fetchone()
+        return None if row is None else int(row[0])
+
     def assignment(self, person: Person) -> Any:
         """The person's assignment on proj-a, as stored (read beside the hub: the browser's driver
         holds this thread's event loop)."""
@@ -214,6 +220,7 @@ def test_a_card_read_at_the_office_reaches_the_form_and_registers_the_person(des
     shot(page, "registration-desktop")
     page.fill("#entry-form input[name=enterprise]", SUB_NAME)
     page.select_option("#entry-form select[name=role]", "worker")
+    entries = desk.roster_entries()
     page.click("#confirm-entry")
     page.wait_for_selector("#done")
     done = page.inner_text("#done")
@@ -227,6 +234,11 @@ def test_a_card_read_at_the_office_reaches_the_form_and_registers_the_person(des
         OFFICE,
         None,
     )
+    for _ in range(200):  # the lanes' roster takes the person (the publisher mints in the background)
+        if desk.roster_entries() == (entries or 0) + 1:
+            break
+        page.wait_for_timeout(50)
+    assert desk.roster_entries() == (entries or 0) + 1
 
     present(desk, person)  # 离场登记: the same card again
     page.wait_for_selector(f"#read-name:has-text('{person.name}')", timeout=20_000)
