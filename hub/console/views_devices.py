@@ -23,6 +23,7 @@ from hub.api.params import params_of
 from hub.auth.permissions import COMMAND_ROLES
 from hub.console import charts
 from hub.console.i18n import N_
+from hub.console.lane_states import provisioning_for
 from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.devices.devices import Devices
 from hub.devices.records import CommandRecord, DeviceStatus
@@ -136,6 +137,8 @@ async def device(request: web.Request) -> web.Response:
     else:
         refresh = REFRESH_S * 3
     rows = {row["device_id"]: row for row in await _rows(request)}
+    gate = await Devices(request.app[STORE], principal(request)).gate_of(device_id)
+    provisioning = (await provisioning_for(request, [device_id]))[device_id] if gate else None
     since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
     lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
     points = await lane_history.history(device_id, since=since)
@@ -158,4 +161,6 @@ async def device(request: web.Request) -> web.Response:
         actions=[a.value for a in LANE_ACTIONS] if may_command else [],
         confirming=confirming.value if confirming else None,
         awaited=awaited,
+        gate=gate,
+        provisioning=provisioning,
     )

@@ -11,7 +11,6 @@ same domain objects as the API (the registry, :class:`hub.devices.enrolment.Enro
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,25 +19,22 @@ from typing import Any, Final
 from aiohttp import web
 from yarl import URL
 
-from hub.api.enrolment import DESK, EnrolmentDesk, revoke_removed_lane
+from hub.api.enrolment import DESK, revoke_removed_lane
 from hub.api.error_responses import ApiError
-from hub.api.keys import CLOCK, CONFIG, REGISTRY, STORE
+from hub.api.keys import REGISTRY, STORE
 from hub.api.limits import from_trusted_proxy
 from hub.api.params import params_of
-from hub.api.present import liveness
 from hub.auth.permissions import ENROLMENT_TOKEN_ROLES, PLACE_GATE, READERS
 from hub.console import gate_form, lane_setup
 from hub.console.i18n import N_
+from hub.console.lane_states import provisioning_for
 from hub.console.render import checked_form, gettext_of, locale_of, page, principal, render
-from hub.devices.devices import Devices
 from hub.devices.enrolment import Enrolments
-from hub.devices.provisioning_state import LaneProvisioning, provisioning_of
-from hub.devices.records import DeviceStatus
+from hub.devices.provisioning_state import LaneProvisioning
 from hub.registry import Registry
 from hub.registry.models import GateDirection, GateKind
 from hub.registry.records import GateRecord
-from provisioning.enrolment import DEFAULT_TOKEN_LIFETIME, EnrolmentRefused, IssuedToken, TokenRecord
-from provisioning.ledger import CertificateRecord
+from provisioning.enrolment import DEFAULT_TOKEN_LIFETIME, EnrolmentRefused, IssuedToken
 
 TOKEN_LIFETIME: Final = DEFAULT_TOKEN_LIFETIME
 _HOST: Final = re.compile(r"[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
@@ -70,34 +66,11 @@ def _registry(request: web.Request) -> Registry:
     return registry
 
 
-def _ledger(
-    desk: EnrolmentDesk | None, device_ids: Sequence[str]
-) -> tuple[list[TokenRecord], list[CertificateRecord]]:
-    """The CA's record of these gates (none on a hub without a CA). Files under a lock: off the loop."""
-    if desk is None:
-        return [], []
-    ledger = desk.registrar.ledger
-    tokens = [token for device_id in device_ids for token in ledger.tokens_of(device_id)]
-    return tokens, ledger.certificates()
-
-
 async def _lanes(
     request: web.Request, gates: Sequence[GateRecord]
 ) -> list[tuple[GateRecord, LaneProvisioning]]:
-    who = principal(request)
-    statuses: dict[str, DeviceStatus] = {
-        s.device_id: s for s in await Devices(request.app[STORE], who).statuses()
-    }
-    desk = request.app.get(DESK)
-    tokens, certificates = await asyncio.to_thread(_ledger, desk, [g.device_id for g in gates])
-    now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
-    found = []
-    for gate in gates:
-        status = statuses.get(gate.device_id)
-        online = status is not None and liveness(status, now, keepalive) == "online"
-        state = provisioning_of(gate.device_id, status, tokens, certificates, online=online, now=now)
-        found.append((gate, state))
-    return found
+    states = await provisioning_for(request, [g.device_id for g in gates])
+    return [(gate, states[gate.device_id]) for gate in gates]
 
 
 async def _show(

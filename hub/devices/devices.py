@@ -15,10 +15,10 @@ from sqlalchemy import ColumnElement, Select, select
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause
 from hub.devices import command_log
-from hub.devices.records import CommandRecord, DeviceStatus
+from hub.devices.records import CommandRecord, DeviceStatus, LaneGate
 from hub.errors import NotFound
 from hub.store import Store
-from hub.store.schema import devices, roster_status, roster_versions
+from hub.store.schema import devices, gates, roster_status, roster_versions
 
 
 class Devices:
@@ -45,6 +45,17 @@ class Devices:
             raise NotFound(
                 f"device {device_id} not found (never connected, or not among this account's lanes)"
             )
+
+    async def gate_of(self, device_id: str) -> LaneGate | None:
+        """The gate the lane stands at; None when it stands at none, or the account does not see
+        it (the same answer, as for :meth:`require_visible`)."""
+        g = gates.c
+        query = select(g.device_id, g.project_id, g.name, g.lane, g.kind, g.direction).where(
+            g.device_id == device_id, device_clause(self._principal, g.device_id)
+        )
+        async with self._store.read("gate of a lane") as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else LaneGate(**row._mapping)
 
     async def commands(self, device_id: str, limit: int = 50) -> list[CommandRecord]:
         """The lane's commands, newest first; NotFound as :meth:`require_visible`."""

@@ -37,3 +37,15 @@ class CommandRecord:
     result_ok: bool | None
     result_detail: str | None
     result_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LaneGate:
+    """The gate a lane stands at, as its page names it (a lane the account sees)."""
+
+    device_id: str
+    project_id: str
+    name: str
+    lane: str
+    kind: str
+    direction: str | None

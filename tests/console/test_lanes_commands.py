@@ -76,6 +76,9 @@ async def test_the_gc_department_opens_disables_and_enables_a_lane(site: Site) -
     async with async_api.async_playwright() as playwright:
         browser = await _browser(playwright)
         page = await _login(browser, site, GC_ACCOUNT)
+        gate = await page.inner_text("#gate")  # its gate, linked to the project's gates page
+        assert "gate lane-it-1" in gate and "闸机通道" in gate and "在线" in gate
+        assert await page.get_attribute("#gate a", "href") == "/console/projects/P-IT/gates#gate-lane-it-1"
         assert [await b.inner_text() for b in await page.query_selector_all("#commands button")] == [
             "远程开闸",
             "停用通道",

@@ -57,10 +57,10 @@ class Hub:
     def base(self) -> str:
         return str(self.client.make_url("")).rstrip("/")
 
-    async def login(self, username: str, *, phone: bool = False) -> Any:
+    async def login(self, username: str, *, phone: bool = False, locale: str = "zh-CN") -> Any:
         viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
         # bypass_csp: only so a test can forge a form value the page never offers
-        context = await self.browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
+        context = await self.browser.new_context(viewport=viewport, locale=locale, bypass_csp=True)
         page = await context.new_page()
         await page.goto(f"{self.base}/console/login")
         await page.fill("input[name=username]", username)
@@ -186,6 +186,17 @@ async def test_the_gc_department_adds_gates_and_both_is_refused_beside_the_field
     await phone.goto(hub.base + GATES)
     assert "闸机与通道" in await phone.inner_text("h1")
     await shot(phone, "gates-gc-phone")
+
+
+async def test_in_english_the_refusal_is_the_registrys_english_half(hub: Hub) -> None:
+    page = await hub.login("gc-gates", locale="en")
+    await page.goto(hub.base + GATES)
+    assert await page.inner_text("h1") == f"Gates and lanes {PROJECT}"
+    assert "No token yet" in await page.inner_text(f"#gate-{EAST}")
+    await page.eval_on_selector("#add select[name=direction]", "s => s.add(new Option('both', 'both'))")
+    await _add(page, "North", "B1", "lane", "both")
+    error = await page.inner_text("#error-direction")
+    assert "a lane drives one direction" in error and "不能" not in error
 
 
 async def test_a_token_comes_with_the_setup_command_and_its_qr_code(hub: Hub) -> None:
