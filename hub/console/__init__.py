@@ -131,7 +131,7 @@ CONSOLE_ROUTES: Final = (
     _page("GET", PROJECT + "/registration", views_registration.registration_page, params=REGISTRATION),
     _page("POST", PROJECT + "/registration/entry", views_registration.register_entry),
     _page("POST", PROJECT + "/registration/exit", views_registration.register_exit),
-    _page("GET", PROJECT + "/card-reads", card_reads.card_reads, CARD_READS, params=CARD_READ_POLL),
+    _page("GET", PROJECT + "/card-reads.json", card_reads.card_reads, CARD_READS, params=CARD_READ_POLL),
     _page("GET", PROJECT + "/teams", views_teams.teams_page, params=DAY),
     _page("POST", PROJECT + "/teams", views_teams.create_team),
     _page("POST", PROJECT + "/teams/members", views_teams.put_in_team),

@@ -3,7 +3,7 @@ office reader's read (a lane in registration mode, :mod:`hub.registration_reads`
 
 The page works without script: its "读取 / read" button asks for the latest read held for the
 project, and the server renders it prefilled. With ``static/registration.js`` the page long-polls
-the reads (``GET …/card-reads``, the API's own handler served under /console so the session cookie
+the reads (``GET …/card-reads.json``, the API's own handler served under /console so the session cookie
 authenticates it) and shows a read within a second of the card touching the reader. Either way the
 form names the read by its number; confirming takes the hub's own copy of that read (never what the
 browser says it read), registers with it as the evidence (:mod:`hub.registry.card_evidence`:
