@@ -132,3 +132,10 @@ async def test_only_the_registering_departments_open_the_page(client: Client, ht
     assert response.status == 200
     page = await client.get("/console/projects/site-a/registration")
     assert page.status == 403 and "只有项目部" in await page.text()
+
+
+async def test_the_page_in_english_for_a_browser_asking_for_it(client: Client, http_world: World) -> None:
+    await signed_in(client, "site-a-gc")
+    page = await client.get("/console/projects/site-a/registration", headers={"Accept-Language": "en"})
+    text = await page.text()
+    assert "Registration onto the project (进场登记)" in text and "Registered without a card read" in text
