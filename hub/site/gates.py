@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from sqlalchemy import select
 
+from hub.events.attribution import OFFICE_READER
 from hub.store import Store
 from hub.store.schema import devices, gates
 from wire.models import Direction
@@ -87,11 +88,13 @@ class SiteMap:
             started, changes = self._monotonic(), self._changes
             g, d = gates.c, devices.c
             # A revoked lane is no one's sibling: it is sent no sync, and its silence (the hub
-            # refuses what it sends) must not soften its siblings' anti-passback.
+            # refuses what it sends) must not soften its siblings' anti-passback. Nor is the site
+            # office's card reader, which passes nobody (switched off at night, it must not
+            # soften the turnstiles' anti-passback either).
             query = (
                 select(g.device_id, g.project_id, g.direction)
                 .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
-                .where(d.revoked_at.is_(None))
+                .where(d.revoked_at.is_(None), g.kind != OFFICE_READER)
             )
             async with self._store.read("site placements") as conn:
                 rows = (await conn.execute(query)).all()

@@ -17,6 +17,7 @@ from hub.devices.enrolment import Enrolments
 from hub.events.attribution import Placement, Refusal, attribute
 from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry.models import GateDirection, GateIn, GateKind
+from hub.site.gates import SiteMap
 from hub.store import Store
 from provisioning.ca import CertificateAuthority, generate_key, make_csr
 from provisioning.device import LaneChoices, config_text
@@ -134,3 +135,15 @@ async def test_an_office_readers_token_enrols_it_in_registration_mode(store: Sto
     request = EnrolmentRequest(token=issued.token, csr=make_csr("office-1", generate_key()).decode())
     bundle = registrar.enrol(request, site_key=bytes(32), now=NOW + timedelta(minutes=1))
     assert (bundle.lane.mode, bundle.lane.direction, bundle.lane.lane) == ("registration", None, "O1")
+
+
+async def test_an_office_reader_is_no_turnstiles_sibling(store: Store) -> None:
+    """Site-wide anti-passback: an office reader is sent no site sync, and its silence (switched
+    off at night) does not soften the turnstiles' hard anti-passback."""
+    await place_at_gates(
+        store, [("lane-1", "P1", "A1", "in"), ("lane-2", "P1", "A2", "out"), ("office-1", "P1", "O1", "in")]
+    )
+    await make_office_readers(store, ["office-1"])
+    site = await SiteMap(store, ttl_s=0).current()
+    assert site.siblings("lane-1") == ("lane-2",)
+    assert site.placement("office-1") is None
