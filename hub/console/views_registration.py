@@ -18,7 +18,6 @@ was typed kept.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NoReturn
 
@@ -33,6 +32,7 @@ from hub.api.params import params_of
 from hub.api.workflows import VAULT
 from hub.auth.permissions import CARD_READS as REGISTRARS
 from hub.auth.principal import Role
+from hub.console.form_errors import MODEL_PROBLEMS, Entered, invalid, refused
 from hub.console.i18n import N_
 from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.refusals import Refusal
@@ -61,21 +61,10 @@ _FIELD_OF = {
 _MESSAGES = {
     "assignment_overlaps": ("entry_date", N_("This person is already on the project for these dates.")),
     "enterprise_not_party": ("enterprise", N_("This enterprise is not a party to the project.")),
-    "exit_before_entry": ("exit_date", N_("The exit date is before the entry date.")),
+    "exit_before_entry": ("exit_date", MODEL_PROBLEMS["exit_before_entry"]),
     "forbidden": ("form", N_("Your account may not register this person (not your enterprise's staff).")),
 }
 """The registry's older refusals (English only) in the console's own words."""
-
-
-@dataclass
-class Entered:
-    """What the manager typed or picked, kept when the form comes back with errors."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def get(self, name: str, default: str = "") -> str:
-        return self.values.get(name, default)
 
 
 def _registrar(request: web.Request) -> None:
@@ -223,26 +212,7 @@ def _date(entered: Entered, name: str, request: web.Request, *, required: bool) 
 
 
 def _refused(request: web.Request, entered: Entered, err: Refusal) -> None:
-    """A registry refusal beside its field: the console's words for the older ones, the
-    registry's Chinese-first message for the rest."""
-    _ = gettext_of(request)
-    known = _MESSAGES.get(err.code)
-    if known is not None:
-        entered.errors[known[0]] = _(known[1])
-        return
-    named = getattr(err, "field", None) or err.message.partition(":")[0]
-    entered.errors[_FIELD_OF.get(named, "form")] = _(err.message)
-
-
-def _invalid(request: web.Request, entered: Entered, err: ValidationError) -> None:
-    _ = gettext_of(request)
-    for problem in err.errors(include_input=False, include_url=False, include_context=False):
-        where = str(problem["loc"][0]) if problem["loc"] else "form"
-        if problem["type"] == "exit_before_entry":
-            where, message = "exit_date", _("The exit date is before the entry date.")
-        else:
-            message = problem["msg"].removeprefix("Value error, ")
-        entered.errors.setdefault(_FIELD_OF.get(where, "form"), message)
+    refused(request, entered, err, _FIELD_OF, _MESSAGES)
 
 
 async def _person_of(
@@ -311,7 +281,7 @@ async def register_entry(request: web.Request) -> web.StreamResponse:
         card = CardEvidence(held.read.device_id, id_number) if held else None
         made = await registry.assign(project_id, data, card=card)
     except ValidationError as err:
-        _invalid(request, entered, err)
+        invalid(request, entered, err, _FIELD_OF)
         return await _again(request, entry=entered, held=held)
     except Refusal as err:
         _refused(request, entered, err)

@@ -16,11 +16,11 @@ from pydantic import ValidationError
 from hub.api.keys import CLOCK, REGISTRY
 from hub.api.params import params_of
 from hub.auth.permissions import TEAMS
+from hub.console.form_errors import Entered, invalid, refused
 from hub.console.i18n import N_
 from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.console.views_registration import (
     PICK_ENTERPRISE,
-    Entered,
     _enterprises,
     _pick_enterprise,
     _roster,
@@ -87,20 +87,10 @@ async def teams_page(request: web.Request) -> web.Response:
 
 
 def _refused(request: web.Request, entered: Entered, err: Refusal | ValidationError) -> None:
-    _ = gettext_of(request)
     if isinstance(err, ValidationError):
-        for problem in err.errors(include_input=False, include_url=False, include_context=False):
-            where = str(problem["loc"][0]) if problem["loc"] else "form"
-            entered.errors.setdefault(
-                _FIELDS.get(where, "form"), problem["msg"].removeprefix("Value error, ")
-            )
-        return
-    older = _OLDER.get(err.code)
-    if older is not None:
-        entered.errors[older[0]] = _(older[1])
-        return
-    named = getattr(err, "field", None) or err.message.partition(":")[0]
-    entered.errors[_FIELDS.get(named, "form")] = _(err.message)
+        invalid(request, entered, err, _FIELDS)
+    else:
+        refused(request, entered, err, _FIELDS, _OLDER)
 
 
 async def _change(request: web.Request, form_key: str, write: Any) -> web.StreamResponse:

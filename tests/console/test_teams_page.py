@@ -42,6 +42,9 @@ def test_a_team_made_filled_led_and_counted(console: Console) -> None:
     page.click("#new-team button[type=submit]")
     assert "已有名为“钢筋一班”的班组" in page.inner_text("#new-team")
     assert page.input_value("#new-team input[name=name]") == "钢筋一班"
+    page.fill("#new-team input[name=name]", "")
+    page.click("#new-team button[type=submit]")
+    assert "必填" in page.inner_text("#new-team")
     shot(page, "teams-desktop")
     page.context.close()
 
