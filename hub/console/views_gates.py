@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
@@ -97,8 +97,8 @@ async def _show(
         _ = gettext_of(request)
         command = lane_setup.setup_command(hub_url(request), issued.token)
         qr = lane_setup.qr_svg(command, title=_("QR code of the setup command"))
-        token = {"device_id": issued.record.gate.device_id, "expires_at": issued.record.expires_at}
-        token.update(token=issued.token, command=command, qr=qr)
+        gate, expires_at = issued.record.gate, issued.record.expires_at
+        token = {"device_id": gate.device_id, "expires_at": expires_at, "command": command, "qr": qr}
     return render(
         request,
         "gates.html",
@@ -116,7 +116,6 @@ async def _show(
         directions=[d.value for d in GateDirection],
         may_place=who.role in PLACE_GATE,
         may_token=who.role in ENROLMENT_TOKEN_ROLES and request.app.get(DESK) is not None,
-        lifetime_h=int(TOKEN_LIFETIME / timedelta(hours=1)),
     )
 
 
