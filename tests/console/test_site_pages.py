@@ -277,6 +277,8 @@ def test_a_bad_range_is_named_beside_its_field(site: Console) -> None:
     page.goto(f"{site.base}/console/projects/proj-a/attendance?from=2025-05-06&to=2025-05-05")
     assert "不能早于起始日期" in page.locator("#error-to").inner_text()
     assert page.locator("input[name=from]").input_value() == "2025-05-06"
+    assert page.locator("input[name=to]").get_attribute("aria-invalid") == "true"
+    assert page.locator("input[name=from]").get_attribute("aria-invalid") is None
     assert page.locator("#csv").count() == 0
     page.goto(f"{site.base}/console/projects/proj-a/access-log?from=2025-01-01&to=2025-05-06")
     assert "一次导出最多 31 天" in page.locator("#no-export").inner_text()
