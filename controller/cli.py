@@ -168,7 +168,14 @@ def build_service(
     if sync is not None:
         uplink.on_connect(sync.report)  # the hub learns at every connection which version this lane runs
     executed = ExecutedCommands(config.data_dir / "commands.json")  # survives a restart: no second open
-    commands = CommandRunner(service, uplink.send, executed=executed, resync=resync, restart=_restart_service)
+    commands = CommandRunner(
+        service,
+        uplink.send,
+        executed=executed,
+        resync=resync,
+        restart=_restart_service,
+        hub_time=uplink.hub_time,
+    )
     uplink.on(Channel.COMMAND, commands)
     _site_link(config, service, uplink)
     if config.mode == "registration":

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from controller.executed_commands import ExecutedCommands
+from controller.hub_time import HubTime
 from controller.service import LaneService
 from wire.codec import decode, encode
 from wire.commands import Action, Command, CommandResult
@@ -34,7 +36,11 @@ class CommandRunner:
         executed: ExecutedCommands,
         resync: Callable[[], Awaitable[None]] | None = None,
         restart: Callable[[], None] | None = None,
+        hub_time: HubTime | None = None,
     ) -> None:
+        """``hub_time`` (the uplink's, from the hub's acks) judges a command's expiry on the hub's
+        clock, which set it; without it, or before the first ack, the lane's wall clock does."""
+        self._hub_time = hub_time
         self.service = service
         self._send = send
         self._resync = resync
@@ -56,11 +62,16 @@ class CommandRunner:
         if result.ok and command.action is Action.REBOOT and previous is None and self._restart is not None:
             self._restart()
 
+    def _now(self) -> datetime:
+        clock = self.service.clock
+        hub_now = self._hub_time.now(clock.mono_ns()) if self._hub_time is not None else None
+        return hub_now if hub_now is not None else clock.wall()
+
     async def _execute(self, command: Command) -> CommandResult:
         device_id = self.service.config.device_id
         if command.device_id != device_id:
             return self._result(command, False, f"command is for {command.device_id}, this is {device_id}")
-        if self.service.clock.wall() > command.expires_at:  # the lane's clock, as for its swipes
+        if self._now() > command.expires_at:
             return self._result(command, False, "expired before it reached the lane; not executed")
         log.info("lane %s: %s by %s", self.service.config.lane, command.action.value, command.operator)
         action = command.action

@@ -30,6 +30,7 @@ from typing import Any
 import aiomqtt
 
 from controller.config import MqttConfig
+from controller.hub_time import HubTime
 from controller.journal import Journal
 from controller.tls import tls_context
 from sitegate.backoff import backoff_delays
@@ -86,6 +87,8 @@ class Uplink:
         self._client: aiomqtt.Client | None = None
         self._generation = 0
         self.hub_through = 0
+        self.hub_time = HubTime()
+        """The hub's time from its acks: what the command runner judges a command's expiry by."""
         """The highest watermark the hub has acknowledged (in memory: the journal may not take it)."""
         self.journal_fault: str | None = None
         """Why the latest journal write of the uplink failed; None once one has succeeded."""
@@ -280,6 +283,7 @@ class Uplink:
                 log.warning("ignored a storage ack for another device")
                 continue
             self.hub_through = max(self.hub_through, ack.through_seq)
+            self.hub_time.observe(ack.at, self._clock.mono_ns())
             self._forget()
             self._acked.set()
 

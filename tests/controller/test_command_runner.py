@@ -16,6 +16,7 @@ from controller.cli import build_service
 from controller.command_runner import CommandRunner
 from controller.config import parse_config
 from controller.executed_commands import ExecutedCommands
+from controller.hub_time import HubTime
 from controller.service import LaneService
 from sitegate.mosquitto import Mosquitto
 from sitegate.tasks import cancel_until_done
@@ -90,6 +91,30 @@ async def test_expired_and_misaddressed_commands_are_refused(handler, service) -
     assert outbox.results[0].at == service.clock.wall()  # answered on the lane's clock
     assert "is for lane-zz9" in outbox.results[1].detail
     assert service.outputs.pulses == 0
+
+
+@pytest.mark.parametrize("lane_off_by_h", [3, -3])
+async def test_expiry_is_judged_on_the_hubs_clock_as_its_acks_give_it(
+    service: LaneService,  # noqa: F811
+    lane_off_by_h: int,
+) -> None:
+    """A lane whose wall clock is hours off (an unsynchronised boot) judges a command by the hub's
+    time from its last ack: a fresh command runs whether the lane runs ahead or behind, and one the
+    hub let expire is refused. Without an ack the lane's own clock is all it has."""
+    outbox = Outbox()
+    hub_time = HubTime()
+    executed = ExecutedCommands(service.config.data_dir / "commands.json")
+    run = CommandRunner(service, outbox.send, executed=executed, hub_time=hub_time)
+    hub_now = service.clock.wall() - timedelta(hours=lane_off_by_h)
+    await run(command(Action.DISABLE_LANE, now=hub_now))  # no ack heard yet: the lane's clock
+    assert outbox.results[-1].ok is (lane_off_by_h < 0)
+    hub_time.observe(hub_now, service.clock.mono_ns())
+    service.clock.advance(5)  # the hub's clock went on 5 s too
+    await run(command(Action.ENABLE_LANE, now=hub_now + timedelta(seconds=5)))
+    assert outbox.results[-1].ok, outbox.results[-1].detail
+    await run(command(Action.DISABLE_LANE, now=hub_now - timedelta(seconds=30), expires_in_s=30))
+    assert outbox.results[-1].ok is False and "expired" in outbox.results[-1].detail
+    assert not service.disabled
 
 
 async def test_disable_enable_and_log_level(handler, service) -> None:  # noqa: F811

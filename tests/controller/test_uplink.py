@@ -7,6 +7,7 @@ import contextlib
 import random
 import sqlite3
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import aiomqtt
@@ -95,6 +96,8 @@ async def test_events_flow_and_are_forgotten_only_after_storage_ack(
             uplink.notify()
             await until(lambda: journal.acked_through == 51)
             assert any(p.state is PresenceState.ONLINE for p in hub.presence)
+            heard = uplink.hub_time.now(time.monotonic_ns())  # the acks' time, for command expiry
+            assert heard is not None and abs(heard - utc_now()) < timedelta(seconds=30)
 
 
 async def test_silent_hub_gets_everything_again(broker: Mosquitto, tmp_path: Path) -> None:

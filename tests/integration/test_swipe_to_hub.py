@@ -49,8 +49,10 @@ LANE_TIME = site_time(2026, 11, 24, 10, 0)
 """The lane's clock: a working morning, whatever the hour the suite runs at."""
 HUB_TIME = LANE_TIME + timedelta(hours=3)
 """The hub's clock, hours ahead of its lane's (a lane that lost NTP): the hub attributes a
-remote_open by the command id it answers, never by time. Ahead, not behind: a lane hours ahead
-would refuse every command as expired on its own clock, before any opening."""
+remote_open by the command id it answers, never by time (the remote open of
+test_commands_end_to_end runs on this site). A lane judges a command's expiry on the hub's time
+from its acks (controller.hub_time); before its first ack, only its own clock, so a lane hours ahead
+would refuse a command sent before it stored anything."""
 
 
 @dataclass
