@@ -38,7 +38,7 @@ from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.refusals import Refusal
 from hub.registration_desk import RegistrationDesk
 from hub.registration_reads import HeldRead
-from hub.registry import Assignment, Enterprise, Registry
+from hub.registry import Assignment, Enterprise, Person, Registry
 from hub.registry.card_evidence import CardEvidence
 from hub.registry.models import AssignmentExit, AssignmentIn
 from wire.clock import SITE_ZONE
@@ -125,20 +125,22 @@ async def _roster(registry: Registry, project_id: str, today: date) -> list[dict
     """The project's assignments that have not ended, newest first, with names, enterprise and
     team in words, and whether each was registered with a card read."""
     assignments = (await registry.assignments(project_id, limit=500)).items
-    names = {p.id: p.name for p in (await registry.persons(limit=500)).items}
+    people = {p.id: p for p in (await registry.persons(limit=500)).items}
     enterprises = {e.id: e.name for e in (await registry.enterprises(limit=500)).items}
     teams = {t.id: t.name for t in await registry.teams(project_id)}
     current = [a for a in assignments if a.exit_date is None or a.exit_date >= today]
     current.sort(key=lambda a: (a.entry_date, a.id), reverse=True)
-    return [_roster_row(a, names, enterprises, teams) for a in current[:ROSTER_SHOWN]]
+    return [_roster_row(a, people, enterprises, teams) for a in current[:ROSTER_SHOWN]]
 
 
 def _roster_row(
-    a: Assignment, names: dict[str, str], enterprises: dict[str, str], teams: dict[str, str]
+    a: Assignment, people: dict[str, Person], enterprises: dict[str, str], teams: dict[str, str]
 ) -> dict[str, Any]:
+    person = people.get(a.person_id)
     return {
+        "position": person.position if person is not None and a.role == RosterRole.MANAGER else None,
         "assignment": a,
-        "name": names.get(a.person_id, ""),
+        "name": person.name if person is not None else "",
         "enterprise": enterprises.get(a.enterprise_id, ""),
         "team": teams.get(a.team_id or "", ""),
     }

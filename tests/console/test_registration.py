@@ -258,6 +258,7 @@ def test_a_typed_id_number_is_registered_and_marked(desk: Desk) -> None:
     page = desk.console.login("gc-a")
     page.goto(desk.console.base + PAGE)
     assert "未经读卡登记" in page.inner_text("#entry-form")
+    assert "项目经理" in page.inner_text("#roster tr:has-text('刘静')")  # a manager's position (四类人员)
     page.fill("#entry-form input[name=id_number]", person.id_number)
     page.fill("#entry-form input[name=enterprise]", "不存在的公司")
     page.click("#confirm-entry")
