@@ -197,6 +197,9 @@ def test_hours_changed_in_the_console_reach_the_api_and_a_signed_roster_version(
     assert applied.locator("td").all_inner_texts()[:3] == ["东门进", "A1", str(version)]
     assert page.locator("#lanes tbody tr.behind", has_text="东门出").count() == 1
     shot(page, "site-rules-delivered")
+    devices = page.request.get(f"{console.base}/api/v1/devices", headers={"Authorization": f"Bearer {token}"})
+    lane = next(d for d in devices.json()["devices"] if d["device_id"] == LANE)
+    assert (lane["roster"]["current_version"], lane["roster"]["applied_version"]) == (version, version)
 
 
 @pytest.mark.parametrize("username", ["sup-a", "district-xihu"])
