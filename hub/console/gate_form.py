@@ -5,7 +5,8 @@ about (pure: no request, no store).
 The model is the one judge, as for the API (``both`` is its refusal, Chinese first, and a lane
 without a direction or an office reader with one); its messages are written ``中文 / English`` and
 :func:`in_language` picks the reader's half. pydantic's own complaints (a name missing, too long)
-are the console's words (``PROBLEMS``, translated by the caller's gettext). Nothing typed is lost:
+are the console's words (:data:`hub.console.form_errors.MODEL_PROBLEMS`, as on the other
+forms; translated by the caller's gettext). Nothing typed is lost:
 the page shows the form's own values again beside the complaints.
 
 No device id is ever typed: a new gate's is minted here from its project and kind (it is what the
@@ -22,19 +23,12 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from hub.console.i18n import N_, Locale
+from hub.console.form_errors import MODEL_PROBLEMS
+from hub.console.i18n import Locale
 from hub.registry.models import GateIn, GateKind
 
 FIELDS: Final = ("name", "lane", "kind", "direction")
 """The form's fields, which are the model's."""
-PROBLEMS: Final = {
-    "missing": N_("required"),
-    "string_too_short": N_("required"),
-    "string_too_long": N_("is too long"),
-    "string_pattern_mismatch": N_("contains characters that are not allowed"),
-    "enum": N_("choose one of the offered values"),
-}
-"""pydantic's error types in words; the model's own refusals keep their (bilingual) message."""
 _NOT_ID: Final = re.compile(r"[^a-z0-9]+")
 DEVICE_PREFIX: Final = {GateKind.LANE: "lane", GateKind.OFFICE_READER: "office"}
 
@@ -82,7 +76,8 @@ def complaints(err: ValidationError, locale: Locale, gettext: Callable[[str], st
         loc = problem["loc"]
         name = str(loc[0]) if loc and str(loc[0]) in FIELDS else "form"
         kind = problem["type"]
-        text = gettext(PROBLEMS[kind]) if kind in PROBLEMS else in_language(problem["msg"], locale)
+        known = MODEL_PROBLEMS.get(kind)
+        text = gettext(known) if known else in_language(problem["msg"], locale)
         found.setdefault(name, text)
     return found
 

@@ -48,10 +48,10 @@ def test_both_is_refused_beside_the_direction_in_the_readers_language(locale: Lo
 
 def test_missing_fields_are_the_consoles_words_beside_each() -> None:
     outcome = read({"kind": "lane"}, "lane-x-1", Locale.ZH_CN, gettext)
-    assert outcome.errors["name"] == outcome.errors["lane"] == "«required»"
+    assert outcome.errors["name"] == outcome.errors["lane"] == "«Required.»"
     assert "须选择方向" in outcome.errors["direction"]
     assert read({"name": "n", "lane": "A", "kind": "gate"}, "lane-x-1", Locale.ZH_CN, gettext).errors == {
-        "kind": "«choose one of the offered values»"
+        "kind": "«Pick one of the choices.»"
     }
 
 
