@@ -62,8 +62,8 @@ def create_app(
     app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
-    limits.install(app)
     app[CARD_READS] = CardReads(clock=app[CLOCK])  # in memory only: personal data for minutes
+    limits.install(app)
     setup_routes(app)
     app.on_startup.append(workflows.open_vault)
     app.cleanup_ctx.append(_store_lifetime)
@@ -157,8 +157,8 @@ async def _ingest_lifetime(
             Channel.COMMAND_RESULT: command_result,
             Channel.ROSTER_STATUS: roster_status,
             Channel.SITE_REQUEST: site_request,
-            **handlers,
             Channel.CARD_READ: CardReadIngest(app[STORE], app[CARD_READS]),
+            **handlers,
         },
         clock=clock,
         on_stored=stored,

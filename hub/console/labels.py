@@ -206,6 +206,7 @@ COMMAND: Final = _table(
 )
 """Commands to a lane."""
 
+
 class LaneAnswer(StrEnum):
     """What a lane answers a command (``CommandResult.detail``, controller/command_runner.py)."""
 
@@ -376,8 +377,8 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
     "district": DISTRICT,
-    "anti_passback": ANTI_PASSBACK,
     "record_note": RECORD_NOTE,
+    "anti_passback": ANTI_PASSBACK,
 }
 """Every table by the name templates use: ``label('position', m.position)``."""
 
@@ -405,8 +406,8 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "lane_event": LaneEventType,
     "alert_kind": AlertKind,
     "district": District,
-    "anti_passback": AntiPassback,
     "record_note": RecordNote,
+    "anti_passback": AntiPassback,
 }
 """The codes each table must cover, for the tests."""
 

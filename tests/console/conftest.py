@@ -65,6 +65,8 @@ class Console:
     """Open, to the GC department's project: for it to answer."""
     responded_id: int
     """Answered by the GC department already: for the city to review."""
+    broker: Mosquitto | None = None
+    """The hub's broker (plain, anonymous): for a test that plays a lane."""
     database: Path | None = None
     """The hub's SQLite file: for a module that adds to the world while the hub runs."""
 
@@ -170,6 +172,6 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     ):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            yield Console(hub, browser, world, order_id, responded_id, database=database)
+            yield Console(hub, browser, world, order_id, responded_id, broker, database=database)
         finally:
             browser.close()

@@ -374,7 +374,9 @@ def _teamed(project: str, person: str, through: str, team_enterprise: str) -> Pr
 
 
 def _team_seen(project: str, *who: str) -> Seen:
-    return Seen(lambda a, c: f"/api/v1/projects/{project}/teams", is_in("items", "id", the("id")), seers(*who))
+    return Seen(
+        lambda a, c: f"/api/v1/projects/{project}/teams", is_in("items", "id", the("id")), seers(*who)
+    )
 
 
 def _renamed(answer: Any, cell: Cell) -> None:
