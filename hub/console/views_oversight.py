@@ -5,6 +5,7 @@ monthly summaries (printable, with CSV). Writes go through the same functions as
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from aiohttp import web
@@ -17,11 +18,26 @@ from hub.api.params import form_params_of, params_of
 from hub.api.workflows import alert_settings
 from hub.auth.principal import Role
 from hub.console import csv_export
+from hub.console import oversight_targets as targets
+from hub.console.form_errors import Entered, invalid, refused
 from hub.console.i18n import N_
+from hub.console.labels import label
+from hub.console.oversight_forms import (
+    DEDUCTION_FIELDS,
+    MODEL_FIELDS,
+    OLDER_REFUSALS,
+    ORDER_FIELDS,
+    Picking,
+    blank,
+    deduction_data,
+    order_data,
+)
+from hub.console.pickers import Candidate, Picked, Widget, resolve_field, widget
 from hub.console.render import AUTHORITIES, checked_form, gettext_of, locale_of, page, principal, render
 from hub.console.views_projects import month_of
 from hub.derive.days import local_day, local_today
 from hub.oversight.oversight import Oversight
+from hub.refusals import Refusal
 from hub.registry.models import InspectionIn
 from hub.workflows import csvfile, deductions, orders
 from hub.workflows.alerts import Alerts
@@ -32,18 +48,9 @@ from hub.workflows.summary import Summaries
 FIELDS: Final = {
     "inspected_on": N_("Inspected on"),
     "findings": N_("Findings"),
-    "project_id": N_("Project"),
-    "enterprise_id": N_("Enterprise id"),
-    "person_id": N_("Person id"),
-    "subject": N_("Subject"),
-    "requirements": N_("Requirements"),
-    "deadline": N_("Deadline"),
     "response": N_("Response"),
     "note": N_("Note"),
     "new_deadline": N_("New deadline (if sent back)"),
-    "points": N_("Points"),
-    "reason": N_("Reason"),
-    "order_id": N_("From order"),
 }
 """The forms' fields by the names the API's models give them, as their labels read."""
 PROBLEMS: Final = {
@@ -124,8 +131,15 @@ async def file_inspection(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/console/inspections")
 
 
-@page
-async def order_list(request: web.Request) -> web.Response:
+async def _order_targets(request: web.Request) -> tuple[list[Candidate], list[Candidate]]:
+    """The projects and enterprises this account may address an order or a deduction to."""
+    who = principal(request)
+    registry = request.app[REGISTRY].acting_for(who)
+    projects = await registry.projects()
+    return targets.projects_of(projects), await targets.enterprises(registry, who, projects)
+
+
+async def _orders_page(request: web.Request, picking: Picking | None = None) -> web.Response:
     who = principal(request)
     given = MultiDict((k, v) for k, v in request.query.items() if v)
     params = form_params_of(request)
@@ -134,13 +148,21 @@ async def order_list(request: web.Request) -> web.Response:
     )
     now = request.app[CLOCK].wall()
     found = await orders.Orders(request.app[STORE], who).listing(filters, now=now, limit=200)
-    projects = await request.app[REGISTRY].acting_for(who).projects() if who.role in orders.ISSUERS else []
+    may_issue = who.role in orders.ISSUERS
+    if may_issue and picking is None:
+        projects, enterprises = await _order_targets(request)
+        picking = blank(ORDER_FIELDS)
+        picking.widgets = {
+            "project": widget("project", projects),
+            "enterprise": widget("enterprise", enterprises),
+        }
     return render(
         request,
         "orders.html",
+        status=422 if picking is not None and not picking.ok else 200,
         orders=found.items,
-        may_issue=who.role in orders.ISSUERS,
-        projects=projects,
+        may_issue=may_issue,
+        form=picking,
         statuses=[s.value for s in OrderStatus],
         query=dict(given),
         today=local_day(now),
@@ -148,14 +170,41 @@ async def order_list(request: web.Request) -> web.Response:
 
 
 @page
+async def order_list(request: web.Request) -> web.Response:
+    return await _orders_page(request)
+
+
+def _submitted(request: web.Request, model: type[BaseModel], data: dict[str, str], picking: Picking) -> Any:
+    """The form's data as ``model``, or None with each problem beside its field (the model's
+    complaint about a missing recipient only when no picker has said what is wrong already)."""
+    try:
+        valid = model.model_validate(data)
+    except ValidationError as err:
+        found = Entered()
+        invalid(request, found, err, MODEL_FIELDS)
+        if not picking.ok:
+            found.errors.pop("form", None)
+        for name, message in found.errors.items():
+            picking.entered.errors.setdefault(name, message)
+        return None
+    return valid if picking.ok else None
+
+
+@page
 async def issue_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    data = _model(
-        request, OrderIn, form, ("project_id", "enterprise_id", "subject", "requirements", "deadline")
-    )
-    now = request.app[CLOCK].wall()
-    order = await orders.Orders(request.app[STORE], principal(request)).issue(data, now=now)
-    raise web.HTTPSeeOther(f"/console/orders/{order.id}")
+    projects, enterprises = await _order_targets(request)
+    data, picking = order_data(form, projects, enterprises, gettext_of(request))
+    order_in = _submitted(request, OrderIn, data, picking)
+    if order_in is not None:
+        now = request.app[CLOCK].wall()
+        try:
+            order = await orders.Orders(request.app[STORE], principal(request)).issue(order_in, now=now)
+        except Refusal as err:
+            refused(request, picking.entered, err, MODEL_FIELDS, OLDER_REFUSALS)
+        else:
+            raise web.HTTPSeeOther(f"/console/orders/{order.id}")
+    return await _orders_page(request, picking)
 
 
 def _order_id(request: web.Request) -> int:
@@ -204,28 +253,63 @@ async def review_order(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/console/orders/{order_id}")
 
 
-@page
-async def deduction_list(request: web.Request) -> web.Response:
+async def _deductions_page(request: web.Request, picking: Picking | None = None) -> web.Response:
     who = principal(request)
     every = deductions.DeductionFilters()
     found = await deductions.Deductions(request.app[STORE], who).listing(every, limit=200)
+    may_deduct = who.role in deductions.DEDUCTORS
+    from_orders: list[Any] = []
+    if may_deduct:
+        now = request.app[CLOCK].wall()
+        every_order = orders.OrderFilters()
+        from_orders = (
+            await orders.Orders(request.app[STORE], who).listing(every_order, now=now, limit=200)
+        ).items
+        if picking is None:
+            projects, enterprises = await _order_targets(request)
+            picking = blank(DEDUCTION_FIELDS, {"order": request.query.get("order_id", "")})
+            picking.widgets = {
+                "enterprise": widget("enterprise", enterprises),
+                "project": widget("project", projects),
+                "leader": Widget("leader", None),
+            }
     return render(
         request,
         "deductions.html",
+        status=422 if picking is not None and not picking.ok else 200,
         deductions=found.items,
-        may_deduct=who.role in deductions.DEDUCTORS,
-        order_id=request.query.get("order_id", ""),
+        may_deduct=may_deduct,
+        form=picking,
+        from_orders=from_orders,
     )
+
+
+@page
+async def deduction_list(request: web.Request) -> web.Response:
+    return await _deductions_page(request)
 
 
 @page
 async def deduct(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    fields = ("enterprise_id", "person_id", "project_id", "points", "reason", "order_id")
-    data = _model(request, DeductionIn, form, fields)
-    now = request.app[CLOCK].wall()
-    await deductions.Deductions(request.app[STORE], principal(request)).deduct(data, now=now)
-    raise web.HTTPSeeOther("/console/deductions")
+    projects, enterprises = await _order_targets(request)
+    registry = request.app[REGISTRY].acting_for(principal(request))
+    project = resolve_field(form, "project", projects)
+    leaders_of = {}
+    if isinstance(project, Picked):
+        key = project.candidate.key
+        leaders_of[key] = await targets.leaders(registry, key, partial(label, locale_of(request), "position"))
+    data, picking = deduction_data(form, projects, enterprises, leaders_of, gettext_of(request))
+    deduction_in = _submitted(request, DeductionIn, data, picking)
+    if deduction_in is not None:
+        now = request.app[CLOCK].wall()
+        try:
+            await deductions.Deductions(request.app[STORE], principal(request)).deduct(deduction_in, now=now)
+        except Refusal as err:
+            refused(request, picking.entered, err, MODEL_FIELDS, OLDER_REFUSALS)
+        else:
+            raise web.HTTPSeeOther("/console/deductions")
+    return await _deductions_page(request, picking)
 
 
 async def _summaries(request: web.Request) -> tuple[Any, list[ProjectMonth], list[DistrictMonth]]:

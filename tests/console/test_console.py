@@ -131,7 +131,7 @@ def test_a_forged_form_without_the_session_token_is_refused(console: Console) ->
     page = console.login("district-xihu")
     response = page.request.post(
         f"{console.base}/console/deductions",
-        form={"enterprise_id": "ent-gc1", "points": "9", "reason": "forged"},
+        form={"enterprise": "西湖建工集团", "points": "9", "reason": "forged"},
     )
     assert response.status == 403
     page.goto(f"{console.base}/console/deductions")
@@ -171,10 +171,18 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
     page.click("nav >> text=信用扣分")
     assert "西湖建工集团" in page.locator("#deductions").inner_text()
     page.click("details summary")
-    page.fill("#deduct input[name=person_id]", "per-m1")
-    page.fill("#deduct input[name=project_id]", "proj-a")
+    # No id typed: the project picked by its name and permit number, the leader by name.
+    page.select_option("#deduct select[name=project_pick]", label="测试工程 proj-a（3301002025010000）")
+    page.fill("#deduct input[name=leader]", "王五")
     page.fill("#deduct input[name=points]", "3")
     page.fill("#deduct textarea[name=reason]", "项目经理不在岗")
+    page.click("#deduct button")
+    assert page.locator("#deduct #error-leader").inner_text() == "该项目没有匹配的管理人员。"
+    assert page.locator("#deduct input[name=leader]").get_attribute("aria-invalid") == "true"
+    assert page.locator("#deduct input[name=leader]").input_value() == "王五"
+    assert page.locator("#deduct textarea[name=reason]").input_value() == "项目经理不在岗"
+    shot(page, "city-deduction-leader-not-found")
+    page.fill("#deduct input[name=leader]", "刘静")
     page.click("#deduct button")
     assert "刘静" in page.locator("#deductions").inner_text()
     shot(page, "city-deductions")
@@ -277,4 +285,42 @@ def test_the_language_switch_needs_the_form_token(console: Console) -> None:
     assert response.status == 403
     page.goto(f"{console.base}/console/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.context.close()
+
+
+def test_a_district_bureau_picks_an_order_s_enterprise_by_name_only_among_its_own(console: Console) -> None:
+    """Issue 14: no id typed. 西湖's bureau sees the enterprises registered in 西湖 or working on
+    its projects (拱墅劳务 on proj-a), not 运河建设 (拱墅, on proj-b only): typed or picked, that
+    one is not found, beside the field, in Chinese, with everything typed kept."""
+    page = console.login("district-xihu")
+    page.goto(f"{console.base}/console/orders")
+    page.click("details summary")
+    choices = page.locator("#issue-order select[name=enterprise_pick] option").all_inner_texts()
+    assert "拱墅劳务有限公司（91330100MA00000001）" in choices
+    assert not [c for c in choices if "运河建设公司" in c]
+    csrf = page.locator("#issue-order input[name=csrf]").input_value()
+    order = {"csrf": csrf, "subject": "劳务实名制", "requirements": "补录", "deadline": "2099-01-01"}
+    typed = page.request.post(f"{console.base}/console/orders", form={**order, "enterprise": "运河建设公司"})
+    assert typed.status == 422
+    assert "未找到匹配的企业（仅限本账号可处理的企业）。" in typed.text()
+    assert 'value="劳务实名制"' in typed.text()
+    several = page.request.post(f"{console.base}/console/orders", form={**order, "enterprise": "公司"})
+    assert several.status == 422
+    assert "有多个匹配项，请在下面选择一个。" in several.text()
+    assert 'name="enterprise_pick" value="ent-sub1"' in several.text()
+    page.select_option(
+        "#issue-order select[name=enterprise_pick]", label="拱墅劳务有限公司（91330100MA00000001）"
+    )
+    page.fill("#issue-order input[name=subject]", "劳务实名制")
+    page.fill("#issue-order textarea[name=requirements]", "补录劳务人员进场登记")
+    page.fill("#issue-order input[name=deadline]", "2099-01-01")
+    page.select_option("#issue-order select[name=project_pick]", label="测试工程 proj-a（3301002025010000）")
+    page.click("#issue-order button")
+    assert page.locator("#issue-order #error-enterprise").inner_text() == "下发给项目或企业，二者只选其一。"
+    assert page.locator("#issue-order input[name=subject]").input_value() == "劳务实名制"
+    shot(page, "district-order-errors")
+    page.select_option("#issue-order select[name=project_pick]", value="")
+    page.click("#issue-order button")
+    assert re.search(r"/console/orders/\d+$", page.url)
+    assert "拱墅劳务有限公司" in page.locator("main").inner_text()
     page.context.close()

@@ -25,7 +25,7 @@ async def test_csrf_a_form_without_the_session_token_is_refused(client: Client, 
     """A page on another site can make a logged-in browser POST (the cookie is SameSite=Strict
     too); without the form's token, tied to the session, nothing is written."""
     await _console_login(client, http_world.district.username)
-    forged = {"enterprise_id": http_world.gc.id, "points": "9", "reason": "forged"}
+    forged = {"enterprise_pick": http_world.gc.id, "points": "9", "reason": "forged"}
     response = await client.post("/console/deductions", data=forged)
     assert response.status == 403
     response = await client.post("/console/deductions", data={**forged, "csrf": "0" * 64})
