@@ -18,6 +18,9 @@ Gettext = Callable[[str], str]
 
 ORDER_FIELDS: Final = ("project", "enterprise", "subject", "requirements", "deadline")
 DEDUCTION_FIELDS: Final = ("enterprise", "leader", "project", "points", "reason", "order")
+INSPECTION_FIELDS: Final = ("inspected_on", "findings")
+ANSWER_FIELDS: Final = ("response", "note", "new_deadline")
+"""An order's response (the recipient's) and review (the issuer's): one of them on its page."""
 MODEL_FIELDS: Final = {
     "project_id": "project",
     "enterprise_id": "enterprise",
@@ -28,6 +31,11 @@ MODEL_FIELDS: Final = {
     "deadline": "deadline",
     "points": "points",
     "reason": "reason",
+    "inspected_on": "inspected_on",
+    "findings": "findings",
+    "response": "response",
+    "note": "note",
+    "new_deadline": "new_deadline",
 }
 """The models' fields -> the forms' inputs."""
 NOT_FOUND: Final = {
@@ -38,6 +46,8 @@ NOT_FOUND: Final = {
 SEVERAL: Final = N_("Several match: pick one below.")
 OLDER_REFUSALS: Final = {
     "deadline_in_past": ("deadline", N_("The deadline is before today.")),
+    "order_not_open": ("form", N_("This order is not open: it has been answered or closed already.")),
+    "order_not_responded": ("form", N_("This order has no response to review.")),
     "outside_district": ("form", N_("This is outside your district.")),
     "not_a_project_leader": ("leader", N_("Not a manager assigned to this project.")),
     "order_target_mismatch": ("order", N_("The order is to someone else than this deduction.")),
@@ -47,6 +57,11 @@ OLDER_REFUSALS: Final = {
     "unknown_person": ("leader", NOT_FOUND["leader"]),
 }
 """The workflows' refusals (English only) in the console's words, beside their field."""
+REVIEW_REFUSALS: Final = {
+    **OLDER_REFUSALS,
+    "deadline_in_past": ("new_deadline", N_("The deadline is before today.")),
+}
+"""A review's deadline is the new one it sends the order back with."""
 
 
 @dataclass
@@ -86,7 +101,7 @@ def take(
     return None
 
 
-def _texts(form: Mapping[str, str], names: Sequence[str]) -> dict[str, str]:
+def texts(form: Mapping[str, str], names: Sequence[str]) -> dict[str, str]:
     return {name: form[name].strip() for name in names if form.get(name, "").strip()}
 
 
@@ -103,7 +118,7 @@ def order_data(
     both = N_("To a project or to an enterprise, not both.")
     neither = N_("Pick the project or the enterprise the order is to.")
     _exactly_one(picking, {"project": bool(project), "enterprise": bool(enterprise)}, both, neither, gettext)
-    data = _texts(form, ("subject", "requirements", "deadline"))
+    data = texts(form, ("subject", "requirements", "deadline"))
     return _keyed(data, {"project_id": project, "enterprise_id": enterprise}), picking
 
 
@@ -131,7 +146,7 @@ def deduction_data(
     neither = N_("Pick the enterprise, or a project leader below.")
     chosen = {"enterprise": bool(enterprise), "leader": bool(leader) or wants_leader}
     _exactly_one(picking, chosen, both, neither, gettext)
-    data = _texts(form, ("points", "reason", "order"))
+    data = texts(form, ("points", "reason", "order"))
     if "order" in data:
         data["order_id"] = data.pop("order")
     return _keyed(data, {"enterprise_id": enterprise, "person_id": leader, "project_id": project}), picking
@@ -152,3 +167,19 @@ def _exactly_one(
 def _keyed(data: dict[str, str], picked: Mapping[str, Candidate | None]) -> dict[str, str]:
     """``data`` with the picked candidates' keys under the model's field names."""
     return data | {name: candidate.key for name, candidate in picked.items() if candidate is not None}
+
+
+def review_data(form: Mapping[str, str], gettext: Gettext) -> tuple[dict[str, str], Picking]:
+    """An issuer's review (``ReviewIn``'s fields): the verdict is the button pressed; a response
+    sent back needs a note, and only one sent back takes a new deadline (the model's rules,
+    said beside their fields before the model says them in English)."""
+    picking = blank(ANSWER_FIELDS, form)
+    accept = form.get("verdict") == "accept"
+    data = {"accept": "true" if accept else "false"} | texts(form, ("note", "new_deadline"))
+    if not accept and "note" not in data:
+        picking.entered.errors["note"] = gettext(
+            N_("Sending a response back needs a note saying what is still wrong.")
+        )
+    if accept and "new_deadline" in data:
+        picking.entered.errors["new_deadline"] = gettext(N_("Only an order sent back takes a new deadline."))
+    return data, picking

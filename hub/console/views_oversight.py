@@ -5,8 +5,10 @@ monthly summaries (printable, with CSV). Writes go through the same functions as
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from functools import partial
-from typing import Any, Final
+from typing import Any
 
 from aiohttp import web
 from multidict import MultiDict
@@ -23,14 +25,19 @@ from hub.console.form_errors import Entered, invalid, refused
 from hub.console.i18n import N_
 from hub.console.labels import label
 from hub.console.oversight_forms import (
+    ANSWER_FIELDS,
     DEDUCTION_FIELDS,
+    INSPECTION_FIELDS,
     MODEL_FIELDS,
     OLDER_REFUSALS,
     ORDER_FIELDS,
+    REVIEW_REFUSALS,
     Picking,
     blank,
     deduction_data,
     order_data,
+    review_data,
+    texts,
 )
 from hub.console.pickers import Candidate, Picked, Widget, resolve_field, widget
 from hub.console.render import AUTHORITIES, checked_form, gettext_of, locale_of, page, principal, render
@@ -44,50 +51,6 @@ from hub.workflows.alerts import Alerts
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import DistrictMonth, ProjectMonth
 from hub.workflows.summary import Summaries
-
-FIELDS: Final = {
-    "inspected_on": N_("Inspected on"),
-    "findings": N_("Findings"),
-    "response": N_("Response"),
-    "note": N_("Note"),
-    "new_deadline": N_("New deadline (if sent back)"),
-}
-"""The forms' fields by the names the API's models give them, as their labels read."""
-PROBLEMS: Final = {
-    "missing": N_("required"),
-    "int_parsing": N_("must be a whole number"),
-    "greater_than_equal": N_("is too small"),
-    "less_than_equal": N_("is too large"),
-    "string_too_long": N_("is too long"),
-    "string_pattern_mismatch": N_("contains characters that are not allowed"),
-    "date_from_datetime_parsing": N_("must be a date"),
-    "date_parsing": N_("must be a date"),
-}
-"""pydantic's error types, in words; others keep the model's own message."""
-
-
-def _model(
-    request: web.Request, model: type[BaseModel], form: dict[str, str], fields: tuple[str, ...]
-) -> Any:
-    """A form's non-empty fields through the API's model; its complaints, in the request's
-    language, as a 422 page."""
-    data = {name: form[name].strip() for name in fields if form.get(name, "").strip()}
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        _ = gettext_of(request)
-        problems = err.errors(include_input=False, include_url=False, include_context=False)
-        message = "; ".join(
-            _(
-                "%(field)s: %(problem)s",
-                field=_(FIELDS.get(str(e["loc"][0]), str(e["loc"][0]))) if e["loc"] else _("form"),
-                problem=_(PROBLEMS[e["type"]])
-                if e["type"] in PROBLEMS
-                else e["msg"].removeprefix("Value error, "),
-            )
-            for e in problems
-        )
-        raise ApiError(422, "invalid_form", message) from None
 
 
 @page
@@ -109,26 +72,51 @@ async def statistics(request: web.Request) -> web.Response:
     return render(request, "statistics.html", figures=figures, unregistered=unregistered)
 
 
-@page
-async def inspections(request: web.Request) -> web.Response:
+async def _inspections_page(request: web.Request, filing: Picking | None = None) -> web.Response:
     who = principal(request)
     registry = request.app[REGISTRY].acting_for(who)
     found = []
-    for project in await registry.projects():
+    projects = await registry.projects()
+    for project in projects:
         found += [(project, record) for record in await registry.inspections(project.id)]
     found.sort(key=lambda pair: pair[1].inspected_on, reverse=True)
+    may_file = who.role is Role.SUPERVISION_PROJECT
+    own = next((p for p in projects if p.id == who.project_id), None)
     return render(
-        request, "inspections.html", inspections=found, may_file=who.role is Role.SUPERVISION_PROJECT
+        request,
+        "inspections.html",
+        status=_status(filing),
+        inspections=found,
+        may_file=may_file,
+        project=own,
+        form=filing or blank(INSPECTION_FIELDS),
     )
+
+
+@page
+async def inspections(request: web.Request) -> web.Response:
+    return await _inspections_page(request)
 
 
 @page
 async def file_inspection(request: web.Request) -> web.StreamResponse:
     who = principal(request)
     form = await checked_form(request)
-    data = _model(request, InspectionIn, form, ("inspected_on", "findings"))
-    await request.app[REGISTRY].acting_for(who).file_inspection(str(who.project_id), data)
-    raise web.HTTPSeeOther("/console/inspections")
+    filing = blank(INSPECTION_FIELDS, form)
+    data = _submitted(request, InspectionIn, texts(form, INSPECTION_FIELDS), filing)
+    if data is not None:
+        try:
+            await request.app[REGISTRY].acting_for(who).file_inspection(str(who.project_id), data)
+        except Refusal as err:
+            refused(request, filing.entered, err, MODEL_FIELDS, OLDER_REFUSALS)
+        else:
+            raise web.HTTPSeeOther("/console/inspections")
+    return await _inspections_page(request, filing)
+
+
+def _status(picking: Picking | None) -> int:
+    """A form sent back with problems is a 422 page (the form, its errors beside the fields)."""
+    return 422 if picking is not None and not picking.ok else 200
 
 
 async def _order_targets(request: web.Request) -> tuple[list[Candidate], list[Candidate]]:
@@ -159,7 +147,7 @@ async def _orders_page(request: web.Request, picking: Picking | None = None) -> 
     return render(
         request,
         "orders.html",
-        status=422 if picking is not None and not picking.ok else 200,
+        status=_status(picking),
         orders=found.items,
         may_issue=may_issue,
         form=picking,
@@ -214,8 +202,7 @@ def _order_id(request: web.Request) -> int:
     return int(text)
 
 
-@page
-async def order_page(request: web.Request) -> web.Response:
+async def _order_page(request: web.Request, answer: Picking | None = None) -> web.Response:
     who = principal(request)
     now = request.app[CLOCK].wall()
     order = await orders.Orders(request.app[STORE], who).get(_order_id(request), now=now)
@@ -224,33 +211,59 @@ async def order_page(request: web.Request) -> web.Response:
     return render(
         request,
         "order.html",
+        status=_status(answer),
         order=order,
         deductions=found.items,
         may_respond=who.role in orders.RESPONDERS and order.status == OrderStatus.OPEN.value,
         may_review=who.role in orders.ISSUERS and order.status == OrderStatus.RESPONDED.value,
         may_deduct=who.role in deductions.DEDUCTORS,
+        form=answer or blank(ANSWER_FIELDS),
     )
+
+
+@page
+async def order_page(request: web.Request) -> web.Response:
+    return await _order_page(request)
+
+
+Step = Callable[[orders.Orders, int, Any, datetime], Awaitable[object]]
+"""One step of an order's workflow (respond, review) with the form's data, at ``now``."""
+
+
+async def _answer_order(
+    request: web.Request, answer: Picking, data: Any, refusals: Mapping[str, tuple[str, str]], step: Step
+) -> web.StreamResponse:
+    """The order's page after ``step`` (a redirect), or again with its problems beside the fields."""
+    order_id = _order_id(request)
+    if data is not None:
+        now = request.app[CLOCK].wall()
+        try:
+            await step(orders.Orders(request.app[STORE], principal(request)), order_id, data, now)
+        except Refusal as err:
+            refused(request, answer.entered, err, MODEL_FIELDS, refusals)
+        else:
+            raise web.HTTPSeeOther(f"/console/orders/{order_id}")
+    return await _order_page(request, answer)
 
 
 @page
 async def respond_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    data = _model(request, ResponseIn, form, ("response",))
-    order_id = _order_id(request)
-    now = request.app[CLOCK].wall()
-    await orders.Orders(request.app[STORE], principal(request)).respond(order_id, data, now=now)
-    raise web.HTTPSeeOther(f"/console/orders/{order_id}")
+    answer = blank(ANSWER_FIELDS, form)
+    data = _submitted(request, ResponseIn, texts(form, ("response",)), answer)
+    return await _answer_order(
+        request, answer, data, OLDER_REFUSALS, lambda o, order_id, d, now: o.respond(order_id, d, now=now)
+    )
 
 
 @page
 async def review_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    form["accept"] = "true" if form.get("verdict") == "accept" else "false"
-    data = _model(request, ReviewIn, form, ("accept", "note", "new_deadline"))
-    order_id = _order_id(request)
-    now = request.app[CLOCK].wall()
-    await orders.Orders(request.app[STORE], principal(request)).review(order_id, data, now=now)
-    raise web.HTTPSeeOther(f"/console/orders/{order_id}")
+    review, answer = review_data(form, gettext_of(request))
+    data = _submitted(request, ReviewIn, review, answer)
+    return await _answer_order(
+        request, answer, data, REVIEW_REFUSALS, lambda o, order_id, d, now: o.review(order_id, d, now=now)
+    )
 
 
 async def _deductions_page(request: web.Request, picking: Picking | None = None) -> web.Response:
@@ -276,7 +289,7 @@ async def _deductions_page(request: web.Request, picking: Picking | None = None)
     return render(
         request,
         "deductions.html",
-        status=422 if picking is not None and not picking.ok else 200,
+        status=_status(picking),
         deductions=found.items,
         may_deduct=may_deduct,
         form=picking,

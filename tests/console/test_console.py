@@ -161,6 +161,16 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
     shot(page, "city-inspections")
     page.click("nav >> text=整改")
     page.click(f'#orders a[href="/console/orders/{console.responded_id}"]')
+    page.fill("#review input[name=new_deadline]", "2000-01-01")
+    page.click("#review button[value=reject]")  # sent back without a note, to a past deadline
+    assert page.locator("#review #error-note").inner_text() == "退回整改回复时须填写说明，写明仍需整改的内容。"
+    assert page.locator("#review input[name=new_deadline]").input_value() == "2000-01-01"
+    page.fill("#review textarea[name=note]", "仍缺二月记录")
+    page.click("#review button[value=reject]")
+    assert page.locator("#review #error-new_deadline").inner_text() == "整改期限早于今天。"
+    assert page.locator("#review textarea[name=note]").input_value() == "仍缺二月记录"
+    shot(page, "city-review-errors")
+    page.fill("#review input[name=new_deadline]", "")
     page.fill("#review textarea[name=note]", "同意销项")
     page.click("#review button[value=accept]")
     assert "已销项" in page.locator("#status").inner_text()

@@ -4,7 +4,7 @@ are checked in Chinese by the browser tests)."""
 
 from __future__ import annotations
 
-from hub.console.oversight_forms import NOT_FOUND, SEVERAL, deduction_data, order_data
+from hub.console.oversight_forms import NOT_FOUND, SEVERAL, deduction_data, order_data, review_data
 from hub.console.pickers import Candidate
 
 PROJECTS = [
@@ -98,3 +98,24 @@ def test_a_deduction_from_both_an_enterprise_and_a_leader_is_refused_beside_the_
     form = {**DEDUCTION, "enterprise": "西湖建工集团", "project": "西湖文化广场", "leader": "刘静"}
     _, picking = deduction_data(form, PROJECTS, ENTERPRISES, LEADERS, same)
     assert set(picking.entered.errors) == {"leader"}
+
+
+def test_a_review_sending_back_without_a_note_asks_for_one_beside_the_note() -> None:
+    data, picking = review_data({"verdict": "reject", "new_deadline": "2025-06-01"}, same)
+    assert picking.entered.errors == {
+        "note": "Sending a response back needs a note saying what is still wrong."
+    }
+    assert picking.entered.get("new_deadline") == "2025-06-01"
+    assert data["accept"] == "false"
+
+
+def test_a_review_accepting_with_a_new_deadline_is_refused_beside_it() -> None:
+    _, picking = review_data({"verdict": "accept", "note": "同意", "new_deadline": "2025-06-01"}, same)
+    assert set(picking.entered.errors) == {"new_deadline"}
+
+
+def test_a_review_sent_back_with_a_note_and_a_deadline() -> None:
+    form = {"verdict": "reject", "note": "仍缺记录", "new_deadline": "2025-06-01"}
+    data, picking = review_data(form, same)
+    assert picking.ok
+    assert data == {"accept": "false", "note": "仍缺记录", "new_deadline": "2025-06-01"}
