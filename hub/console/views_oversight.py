@@ -271,6 +271,7 @@ async def _deductions_page(request: web.Request, picking: Picking | None = None)
     every = deductions.DeductionFilters()
     found = await deductions.Deductions(request.app[STORE], who).listing(every, limit=200)
     may_deduct = who.role in deductions.DEDUCTORS
+    visible = await request.app[REGISTRY].acting_for(who).projects()
     from_orders: list[Any] = []
     if may_deduct:
         now = request.app[CLOCK].wall()
@@ -294,6 +295,7 @@ async def _deductions_page(request: web.Request, picking: Picking | None = None)
         may_deduct=may_deduct,
         form=picking,
         from_orders=from_orders,
+        project_names={p.id: p.name for p in visible},
     )
 
 

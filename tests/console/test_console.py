@@ -180,6 +180,7 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
     shot(page, "city-order-closed")
     page.click("nav >> text=信用扣分")
     assert "西湖建工集团" in page.locator("#deductions").inner_text()
+    assert "ent-gc1" not in page.locator("#deductions").inner_text()  # names, not internal ids
     page.click("details summary")
     # No id typed: the project picked by its name and permit number, the leader by name.
     page.select_option("#deduct select[name=project_pick]", label="测试工程 proj-a（3301002025010000）")
