@@ -58,7 +58,6 @@ async def leaders(
 ) -> list[Candidate]:
     """The managers ever assigned to ``project_id``, told apart by their position (in words,
     ``position``) and enterprise."""
-    names = {e.id: e.name for e in await _every_enterprise(registry)}
     found: dict[str, Candidate] = {}
     cursor: str | None = None
     while True:
@@ -66,7 +65,8 @@ async def leaders(
         for a in page.items:
             if a.role == MANAGER and a.person_id not in found:
                 person = await registry.person(a.person_id)
-                told = (position(person.position) if person.position else "", names.get(a.enterprise_id, ""))
+                employer = await registry.enterprise(a.enterprise_id)
+                told = (position(person.position) if person.position else "", employer.name)
                 detail = " · ".join(x for x in told if x)
                 found[a.person_id] = Candidate(a.person_id, person.name, (), detail)
         if page.next_cursor is None:
