@@ -430,7 +430,108 @@ inspections = Table(
     Column("inspected_on", Date, nullable=False),
     Column("findings", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # routine (日常巡查) | special (专项检查) | unannounced (飞行检查); supervision's are routine.
+    Column("kind", String(16), nullable=False, server_default="routine"),
+    # The notice's checklist: {item: {"ok": bool, "note": str}} over 工作网络, 报备, 进离场读卡, 考勤,
+    # 管理人员到岗, 用工状况 (hub.workflows decides the items); NULL for inspections made before it.
+    Column("checklist", JsonType, nullable=True),
     Index(None, "project_id", "inspected_on"),
+)
+
+inspection_photos = Table(
+    "inspection_photos",
+    metadata,
+    # The photo itself is a file outside the database (named by its sha256); this is its record.
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("inspection_id", IdType, ForeignKey("inspections.id"), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("uploaded_by", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index(None, "inspection_id"),
+)
+
+# 通报: a numbered document of an authority (通报表扬 commendation / 通报批评 criticism).
+bulletins = Table(
+    "bulletins",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    # The document number as printed, e.g. 杭建实名通〔2026〕3号; unique city-wide.
+    Column("number", String(64), nullable=False, unique=True),
+    # commendation | criticism
+    Column("kind", String(16), nullable=False),
+    # The issuing authority: a district bureau (its code) or the city station (NULL).
+    Column("district", String(12), ForeignKey("districts.code"), nullable=True),
+    Column("title", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("issuer_account_id", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "district", "issued_on"),
+)
+
+bulletin_parties = Table(
+    "bulletin_parties",
+    metadata,
+    Column("bulletin_id", IdType, ForeignKey("bulletins.id"), primary_key=True),
+    # project | enterprise | person
+    Column("party_kind", String(16), primary_key=True),
+    Column("party_id", String(64), primary_key=True),
+    Index(None, "party_kind", "party_id"),
+)
+
+# The notice's sanction for refusing real-name management: no 标准化样板工地 award or related honours
+# for the period, for a project, an enterprise or a manager.
+sanctions = Table(
+    "sanctions",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    # project | enterprise | person
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("bulletin_id", IdType, ForeignKey("bulletins.id"), nullable=True),
+    Column("district", String(12), ForeignKey("districts.code"), nullable=True),
+    Column("recorded_by", IdType, ForeignKey("accounts.id"), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index(None, "subject_kind", "subject_id"),
+)
+
+# The notice's annex: each district bureau's contacts (分管领导, 部门领导, 日常联系人), printed on reports.
+district_contacts = Table(
+    "district_contacts",
+    metadata,
+    Column("district", String(12), ForeignKey("districts.code"), primary_key=True),
+    # leader_in_charge (分管领导) | department_head (部门领导) | daily_contact (日常联系人)
+    Column("role", String(32), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("title", String(64), nullable=True),
+    Column("phone", String(32), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", IdType, ForeignKey("accounts.id"), nullable=False),
+)
+
+# Alerts that leave the building: one row per (alert, target), retried with backoff until delivered.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    # What was raised, stable across reads (kind + what it is about + when), so it is sent once.
+    Column("alert_key", String(200), nullable=False),
+    # webhook | email
+    Column("channel", String(16), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("payload", JsonType, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    UniqueConstraint("alert_key", "channel", "target"),
+    Index(None, "delivered_at", "next_attempt_at"),
 )
 
 # Derived as events arrive (hub.derive), in the ingest's transaction: who is on site now and each
@@ -490,6 +591,8 @@ rectification_orders = Table(
     Column("issued_by", String(64), nullable=False),
     Column("responded_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
+    # The inspection the order was issued from, when it was (整改 from a 检查 in one step).
+    Column("inspection_id", IdType, ForeignKey("inspections.id"), nullable=True),
     Index(None, "district", "id"),
     Index(None, "project_id"),
     Index(None, "enterprise_id"),
