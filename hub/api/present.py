@@ -62,7 +62,11 @@ OFFLINE_AFTER_KEEPALIVES = 1.5
 def liveness(record: DeviceStatus, now: datetime, keepalive_s: float) -> str:
     """``online`` only while the device's own last word was ``online`` *and* it has been heard
     from recently: a crashed device whose last will was lost still goes offline on time.
-    Derived on every read, so no hub instance keeps a timer another would need."""
+    Derived on every read, so no hub instance keeps a timer another would need. ``revoked``
+    above all: the broker may keep a revoked lane's session open (its ACL denies every publish),
+    so its presence can still read online while the hub refuses whatever it says."""
+    if record.revoked_at is not None:
+        return "revoked"
     if record.presence_state != "online" or record.last_seen_at is None:
         return "offline"
     silent_s = (now - record.last_seen_at).total_seconds()
@@ -78,6 +82,8 @@ def device(record: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str,
         "presence_at": _time(record.presence_at),
         "last_seen_at": _time(record.last_seen_at),
         "last_heartbeat": record.last_heartbeat,
+        "enrolled_at": _time(record.enrolled_at),
+        "revoked_at": _time(record.revoked_at),
         "roster": {
             "applied_version": record.roster_applied,
             "current_version": record.roster_current,

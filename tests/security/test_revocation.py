@@ -249,6 +249,12 @@ async def test_a_revoked_lane_is_silenced_refused_at_reconnect_and_let_back_in_b
         assert await site.stored_seqs() == [1]
         assert site.client.app[INGEST].counters.revoked == 0
 
+        # The device list says revoked while the broker still holds the session open (its presence
+        # reads online): an operator must not take it for a working lane.
+        listed = await site.client.get("/api/v1/devices", headers=await bearer(site.client, "ops"))
+        (record,) = [d for d in (await listed.json())["devices"] if d["device_id"] == DEVICE]
+        assert record["status"] == "revoked" and record["revoked_at"] is not None
+
     # (b) the CRL refuses the certificate's next connection.
     assert not await connects(site, lane)
 
