@@ -71,6 +71,8 @@ ORDER_ISSUERS: Final = frozenset({Role.CITY, Role.DISTRICT})
 ORDER_RESPONDERS: Final = frozenset({Role.ENTERPRISE, Role.GC_PROJECT})
 DEDUCTORS: Final = frozenset({Role.CITY, Role.DISTRICT})
 """Credit deductions (信用扣分)."""
+BULLETIN_ISSUERS: Final = frozenset({Role.CITY, Role.DISTRICT})
+"""通报 (commendations and criticisms) and the eligibility sanctions (no 标准化样板工地 award)."""
 UPLOADERS: Final = FULL_ID_ROLES | {Role.GC_PROJECT}
 """The national platform's attendance upload (whole ID numbers): the authorities, or the
 project's own general contractor department."""

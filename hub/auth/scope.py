@@ -18,6 +18,9 @@ The rules (the notice's hierarchy):
   department (the general contractor answers it); an order to an enterprise that enterprise;
 - credit deductions: against an enterprise that enterprise, against a person the employer; both
   also the departments of the project named (a subcontractor's only for its own);
+- 通报 (bulletins): city all; a district bureau those it issued and those about a project in its
+  district; an enterprise those naming it or one of its staff; a project department those naming
+  its project;
 - the audit log: the city station every line, every other account the lines it made.
 
 A domain object (``Registry``, ``Oversight``, ``Orders``...) is built with a required principal and
@@ -228,6 +231,34 @@ def deduction_clause(principal: Principal) -> ColumnElement[bool]:
     if role is Role.SUB_PROJECT:
         return and_(on_project, own)
     return on_project
+
+
+def bulletin_clause(
+    principal: Principal, bulletin_id: ColumnElement[int], issuer_district: ColumnElement[str | None]
+) -> ColumnElement[bool]:
+    """通报, by their issuer and the parties they name (``bulletin_parties``)."""
+    role = principal.role
+    if role is Role.CITY:
+        return true()
+    if role is Role.OPERATOR:
+        return false()
+    bp = schema.bulletin_parties.c
+
+    def naming(kind: str, ids: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists().where(bp.bulletin_id == bulletin_id, bp.party_kind == kind, ids)
+
+    if role is Role.DISTRICT:
+        district = _need(principal.district)
+        return or_(
+            issuer_district == district, naming("project", bp.party_id.in_(_district_projects(district)))
+        )
+    if role is Role.ENTERPRISE:
+        enterprise_id = _need(principal.enterprise_id)
+        staff = select(persons.c.id).where(persons.c.enterprise_id == enterprise_id)
+        return or_(
+            naming("enterprise", bp.party_id == enterprise_id), naming("person", bp.party_id.in_(staff))
+        )
+    return naming("project", bp.party_id == _need(principal.project_id))
 
 
 def audit_clause(principal: Principal) -> ColumnElement[bool]:
