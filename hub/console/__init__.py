@@ -45,6 +45,7 @@ from hub.console import (
     views_oversight,
     views_projects,
     views_registration,
+    views_reports,
     views_site,
     views_site_rules,
     views_teams,
@@ -95,6 +96,9 @@ LANE_PAGE = (text("confirm"), text("command"))
 LANG = (text("lang"),)
 """A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
 MONTHLY = (*MONTH, *WHO)
+DISTRICT = (text("district"),)
+"""The city station's choice of one district (a bureau's own whatever it asks)."""
+REPORT = (*MONTH, *DISTRICT)
 MONTHLY_FILE = (*MONTHLY, *LANG)
 MONTHLY_PATH = PROJECT + "/attendance/monthly"
 
@@ -167,6 +171,11 @@ CONSOLE_ROUTES: Final = (
         views_oversight.summaries_csv,
         params=(*MONTH, *LANG),
     ),
+    _page("GET", "/console/reports", views_reports.report_page, params=REPORT),
+    _page("GET", "/console/reports/report.pdf", views_reports.report_pdf, params=(*REPORT, *LANG)),
+    _page("GET", "/console/reports/report.xlsx", views_reports.report_xlsx, params=(*REPORT, *LANG)),
+    _page("GET", "/console/contacts", views_reports.contacts_page, params=DISTRICT),
+    _page("POST", "/console/contacts", views_reports.save_contact),
 )
 """The console's rows of the route table (:mod:`hub.api.routes`). Every signed-in role may open
 every page: a page shows what the account's role and scope allow, and refuses (an error page, not

@@ -19,6 +19,7 @@ from hub.console.i18n import Locale
 from hub.console.nations import NATION, Nation
 from hub.devices.provisioning_state import ProvisioningState
 from hub.registry.models import EnterpriseKind, GateDirection, GateKind, PartyRole, PersonCategory, Position
+from hub.workflows.contacts import ContactRole
 from hub.workflows.models import OrderAction, OrderStatus
 from wire.commands import Action
 from wire.labels import LABELS as WORKER_LABELS
@@ -353,6 +354,15 @@ DISTRICT: Final = _table(
 )
 """District codes by name; a district the registry holds under another code shows its code."""
 
+CONTACT_ROLE: Final = _table(
+    {
+        ContactRole.LEADER_IN_CHARGE: ("分管领导", "Leader in charge"),
+        ContactRole.DEPARTMENT_HEAD: ("部门领导", "Department head"),
+        ContactRole.DAILY_CONTACT: ("日常联系人", "Day-to-day contact"),
+    }
+)
+"""The lines of the district bureaus' contacts (the notice's annex)."""
+
 TABLES: Final[dict[str, dict[str, Text]]] = {
     "role": ROLE,
     "roster_role": ROSTER_ROLE,
@@ -376,6 +386,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "lane_answer": LANE_ANSWER,
     "lane_event": LANE_EVENT,
     "alert_kind": ALERT_KIND,
+    "contact_role": CONTACT_ROLE,
     "district": DISTRICT,
     "record_note": RECORD_NOTE,
     "anti_passback": ANTI_PASSBACK,
@@ -405,6 +416,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "lane_answer": LaneAnswer,
     "lane_event": LaneEventType,
     "alert_kind": AlertKind,
+    "contact_role": ContactRole,
     "district": District,
     "record_note": RecordNote,
     "anti_passback": AntiPassback,

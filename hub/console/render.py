@@ -97,6 +97,7 @@ NAV: Final[tuple[tuple[str, str, frozenset[Role]], ...]] = (
     (N_("Orders"), "/console/orders", frozenset(Role) - {Role.OPERATOR, Role.SUB_PROJECT}),
     (N_("Deductions"), "/console/deductions", frozenset(Role) - {Role.OPERATOR}),
     (N_("Summaries"), "/console/summaries", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Monthly report"), "/console/reports", AUTHORITIES),
 )
 """The header's menu: (msgid, where, who sees it); the template translates each label."""
 
