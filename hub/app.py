@@ -26,6 +26,7 @@ from hub.api.error_responses import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
+from hub.changes import CHANGES, Changes
 from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
 from hub.downlink import Downlink
@@ -63,6 +64,7 @@ def create_app(
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
     app[CARD_READS] = CardReads(clock=app[CLOCK])  # in memory only: personal data for minutes
+    app[CHANGES] = Changes()  # the live screens' "something was stored" (hub.console.views_screen)
     limits.install(app)
     setup_routes(app)
     app.on_startup.append(workflows.open_vault)
@@ -143,6 +145,7 @@ async def _ingest_lifetime(
 
     def stored(records: Sequence[JournalRecord]) -> None:
         app[SITE].stored(records)
+        app[CHANGES].changed()
 
     ingest = Ingest(
         app[STORE],

@@ -32,11 +32,11 @@ from typing import Final
 
 from aiohttp import web
 
-from hub.api import card_reads
+from hub.api import card_reads, screen_events
 from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
 from hub.api.rows import card_reads as card_read_rows
-from hub.auth.permissions import CARD_READS, EVERY_ROLE
+from hub.auth.permissions import AUTHORITIES, CARD_READS, EVERY_ROLE
 from hub.auth.principal import Role
 from hub.console import (
     session,
@@ -46,6 +46,7 @@ from hub.console import (
     views_projects,
     views_registration,
     views_reports,
+    views_screen,
     views_site,
     views_site_rules,
     views_teams,
@@ -150,6 +151,9 @@ CONSOLE_ROUTES: Final = (
     _page("POST", PROJECT + "/site-rules/night-work", views_site_rules.add_night_work),
     _page("POST", PROJECT + "/site-rules/night-work/remove", views_site_rules.remove_night_work),
     _page("GET", "/console/statistics", views_oversight.statistics),
+    _page("GET", "/console/screen", views_screen.screen),
+    _page("GET", "/console/screen.json", views_screen.screen_json),
+    _page("GET", "/console/screen/events", screen_events.screen_events, AUTHORITIES),
     _page("GET", "/console/inspections", views_oversight.inspections),
     _page("POST", "/console/inspections", views_oversight.file_inspection),
     _page(

@@ -93,6 +93,7 @@ NAV: Final[tuple[tuple[str, str, frozenset[Role]], ...]] = (
     (N_("Devices"), "/console/devices", frozenset(Role)),
     (N_("Projects"), "/console/projects", frozenset(Role) - {Role.OPERATOR}),
     (N_("Statistics"), "/console/statistics", AUTHORITIES),
+    (N_("Live screen"), "/console/screen", AUTHORITIES),
     (N_("Inspections"), "/console/inspections", AUTHORITIES | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}),
     (N_("Orders"), "/console/orders", frozenset(Role) - {Role.OPERATOR, Role.SUB_PROJECT}),
     (N_("Deductions"), "/console/deductions", frozenset(Role) - {Role.OPERATOR}),
