@@ -41,6 +41,7 @@ from hub.auth.principal import Role
 from hub.console import (
     session,
     views_devices,
+    views_enterprise,
     views_gates,
     views_oversight,
     views_projects,
@@ -151,6 +152,7 @@ CONSOLE_ROUTES: Final = (
     _page("POST", PROJECT + "/site-rules/night-work", views_site_rules.add_night_work),
     _page("POST", PROJECT + "/site-rules/night-work/remove", views_site_rules.remove_night_work),
     _page("GET", "/console/statistics", views_oversight.statistics),
+    _page("GET", views_enterprise.PATH, views_enterprise.departments),
     _page("GET", "/console/screen", views_screen.screen),
     _page("GET", "/console/screen.json", views_screen.screen_json),
     _page("GET", "/console/screen/events", screen_events.screen_events, AUTHORITIES),

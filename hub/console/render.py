@@ -26,6 +26,7 @@ from hub.auth.permissions import READ_SITE_RULES
 from hub.auth.principal import Principal, Role
 from hub.auth.tokens import Session
 from hub.console import cards, labels, times
+from hub.console.alert_links import alert_links
 from hub.console.i18n import N_, Locale, choose_locale, parse_locale, translations
 from hub.errors import InvalidQuery, NotFound
 from hub.refusals import Refusal
@@ -54,6 +55,7 @@ def environment(locale: Locale) -> Environment:
     env.globals["four_managers"] = frozenset(p.value for p in labels.FOUR_MANAGERS)
     env.globals["locales"] = tuple(Locale)
     env.globals["site_rules_readers"] = READ_SITE_RULES
+    env.globals["alert_links"] = alert_links
     return env
 
 
@@ -92,6 +94,7 @@ NAV: Final[tuple[tuple[str, str, frozenset[Role]], ...]] = (
     (N_("Overview"), "/console/", frozenset(Role)),
     (N_("Devices"), "/console/devices", frozenset(Role)),
     (N_("Projects"), "/console/projects", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Project departments"), "/console/departments", frozenset({Role.ENTERPRISE})),
     (N_("Statistics"), "/console/statistics", AUTHORITIES),
     (N_("Live screen"), "/console/screen", AUTHORITIES),
     (N_("Inspections"), "/console/inspections", AUTHORITIES | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}),

@@ -28,6 +28,7 @@ from hub.console.render import checked_form, gettext_of, page, principal, render
 from hub.devices.devices import Devices
 from hub.devices.records import CommandRecord, DeviceStatus
 from hub.errors import NotFound
+from hub.refusals import Missing
 from hub.workflows import heartbeats
 from wire.clock import SITE_ZONE
 from wire.commands import Action
@@ -141,7 +142,12 @@ async def device(request: web.Request) -> web.Response:
     provisioning = (await provisioning_for(request, [device_id]))[device_id] if gate else None
     since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW
     lane_history = heartbeats.Heartbeats(request.app[STORE], principal(request))
-    points = await lane_history.history(device_id, since=since)
+    try:
+        points = await lane_history.history(device_id, since=since)
+    except Missing:
+        if gate is None:
+            raise
+        points = []  # placed at a gate and never heard from (its "gate offline" alert links here)
     labels = [p.minute.astimezone(SITE_ZONE).strftime("%H:%M") for p in points]
     _ = gettext_of(request)
     backlog = charts.line(_("Journal backlog (events)"), labels, [p.journal_backlog for p in points])

@@ -107,7 +107,7 @@ class EnterpriseOversight:
         async with self._store.read("enterprise_departments") as conn:
             found = await self._projects(conn)
             ids = [d.project_id for d in found]
-            figures: dict[str, dict[str, int]] = defaultdict(dict)
+            figures: dict[str, dict[str, Any]] = defaultdict(dict)
             if ids:
                 reads = (self._lanes(ids, now), self._headcount(ids, now), self._managers(ids, today))
                 for query in (*reads, self._orders(ids, today)):
@@ -137,7 +137,7 @@ class EnterpriseOversight:
     def _lanes(self, ids: list[str], now: datetime) -> Select[Any]:
         g, d = gates.c, devices.c
         enrolled = and_(d.enrolled_at.is_not(None), d.revoked_at.is_(None))
-        online = and_(enrolled, d.last_seen_at >= now - self._offline_after)
+        online = and_(d.revoked_at.is_(None), d.last_seen_at >= now - self._offline_after)  # as the alerts
         return (
             select(
                 g.project_id,
