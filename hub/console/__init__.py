@@ -40,6 +40,7 @@ from hub.auth.permissions import AUTHORITIES, CARD_READS, EVERY_ROLE
 from hub.auth.principal import Role
 from hub.console import (
     session,
+    views_bulletins,
     views_devices,
     views_enterprise,
     views_gates,
@@ -170,6 +171,10 @@ CONSOLE_ROUTES: Final = (
     _page("POST", "/console/orders/{order_id}/review", views_oversight.review_order),
     _page("GET", "/console/deductions", views_oversight.deduction_list),
     _page("POST", "/console/deductions", views_oversight.deduct),
+    _page("GET", "/console/bulletins", views_bulletins.bulletin_list),
+    _page("POST", "/console/bulletins", views_bulletins.issue_bulletin),
+    _page("GET", "/console/bulletins/{bulletin_id}.pdf", views_bulletins.bulletin_pdf),
+    _page("GET", "/console/bulletins/{bulletin_id}", views_bulletins.bulletin_page),
     _page("GET", "/console/summaries", views_oversight.summaries, params=MONTH),
     _page(
         "GET",

@@ -19,6 +19,7 @@ from hub.console.i18n import Locale
 from hub.console.nations import NATION, Nation
 from hub.devices.provisioning_state import ProvisioningState
 from hub.registry.models import EnterpriseKind, GateDirection, GateKind, PartyRole, PersonCategory, Position
+from hub.workflows.bulletins import BulletinKind
 from hub.workflows.contacts import ContactRole
 from hub.workflows.models import OrderAction, OrderStatus
 from wire.commands import Action
@@ -363,6 +364,14 @@ CONTACT_ROLE: Final = _table(
 )
 """The lines of the district bureaus' contacts (the notice's annex)."""
 
+BULLETIN_KIND: Final = _table(
+    {
+        BulletinKind.COMMENDATION: ("通报表扬", "Commendation"),
+        BulletinKind.CRITICISM: ("通报批评", "Criticism"),
+    }
+)
+"""通报 (hub.workflows.bulletins)."""
+
 TABLES: Final[dict[str, dict[str, Text]]] = {
     "role": ROLE,
     "roster_role": ROSTER_ROLE,
@@ -390,6 +399,7 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "district": DISTRICT,
     "record_note": RECORD_NOTE,
     "anti_passback": ANTI_PASSBACK,
+    "bulletin_kind": BULLETIN_KIND,
 }
 """Every table by the name templates use: ``label('position', m.position)``."""
 
@@ -420,6 +430,7 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "district": District,
     "record_note": RecordNote,
     "anti_passback": AntiPassback,
+    "bulletin_kind": BulletinKind,
 }
 """The codes each table must cover, for the tests."""
 

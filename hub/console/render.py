@@ -100,6 +100,7 @@ NAV: Final[tuple[tuple[str, str, frozenset[Role]], ...]] = (
     (N_("Inspections"), "/console/inspections", AUTHORITIES | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}),
     (N_("Orders"), "/console/orders", frozenset(Role) - {Role.OPERATOR, Role.SUB_PROJECT}),
     (N_("Deductions"), "/console/deductions", frozenset(Role) - {Role.OPERATOR}),
+    (N_("Bulletins"), "/console/bulletins", frozenset(Role) - {Role.OPERATOR}),
     (N_("Summaries"), "/console/summaries", frozenset(Role) - {Role.OPERATOR}),
     (N_("Monthly report"), "/console/reports", AUTHORITIES),
 )

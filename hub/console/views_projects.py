@@ -18,6 +18,7 @@ from hub.api.workflows import VAULT, alert_settings
 from hub.console import charts, times
 from hub.console.i18n import N_
 from hub.console.render import gettext_of, locale_of, page, principal, render
+from hub.console.sanction_badges import sanctions_shown
 from hub.derive.days import local_day
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight.oversight import Oversight
@@ -100,6 +101,12 @@ async def project_page(request: web.Request) -> web.Response:
         entries=sum(per_hour),
         alerts=found,
         may_upload=who.role in national.UPLOADERS,
+        sanctions=await sanctions_shown(
+            request,
+            projects=[project.id],
+            enterprises={m.enterprise_id for m in managers},
+            persons=[m.person_id for m in managers],
+        ),
     )
 
 

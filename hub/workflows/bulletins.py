@@ -27,10 +27,10 @@ from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth import audit, permissions
-from hub.auth.principal import Role
+from hub.auth.principal import Principal, Role
 from hub.auth.scope import bulletin_clause
 from hub.derive.days import local_day
-from hub.refusals import NotAProjectLeader, OutsideDistrict, UnknownReference
+from hub.refusals import DeadlineInPast, NotAProjectLeader, OutsideDistrict, UnknownReference
 from hub.registry.models import In
 from hub.registry.permissions import check_role
 from hub.registry.rows import inserted_id
@@ -43,6 +43,7 @@ from hub.store.schema import (
     enterprises,
     persons,
     projects,
+    sanctions,
 )
 from hub.workflows.models import LongText, Subject
 from hub.workflows.targets import MANAGER, TargetChecks
@@ -79,6 +80,13 @@ class PartyIn(In):
     id: PartyId
 
 
+class SanctionTerms(In):
+    """A sanction a 通报 announces for each party it names, from its date through ``ends_on``."""
+
+    reason: LongText
+    ends_on: date
+
+
 class BulletinIn(In):
     """A 通报 as its issuer writes it: the number and date are the hub's."""
 
@@ -86,6 +94,7 @@ class BulletinIn(In):
     title: Subject
     body: LongText
     parties: Annotated[tuple[PartyIn, ...], Field(min_length=1, max_length=MAX_PARTIES)]
+    sanction: SanctionTerms | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +118,44 @@ class Bulletin:
     issued_on: date
     issued_by: str
     parties: tuple[Party, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionRow:
+    subject_kind: str
+    subject_id: str
+    reason: str
+    starts_on: date
+    ends_on: date
+
+
+async def insert_sanction(
+    conn: AsyncConnection, principal: Principal, row: SanctionRow, *, bulletin_id: int | None, now: datetime
+) -> int:
+    """One sanction, audited, in the caller's transaction (a 通报's, or one recorded alone)."""
+    result = await conn.execute(
+        sanctions.insert().values(
+            subject_kind=row.subject_kind,
+            subject_id=row.subject_id,
+            reason=row.reason,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            bulletin_id=bulletin_id,
+            district=principal.district if principal.role is Role.DISTRICT else None,
+            recorded_by=principal.account_id,
+            recorded_at=now,
+        )
+    )
+    sanction_id = inserted_id(result)
+    detail = {
+        "subject": [row.subject_kind, row.subject_id],
+        "period": [row.starts_on.isoformat(), row.ends_on.isoformat()],
+        "bulletin_id": bulletin_id,
+    }
+    await audit.record(
+        conn, principal, "workflow.sanction", at=now, target=f"sanction:{sanction_id}", detail=detail
+    )
+    return sanction_id
 
 
 def authority_prefix(district_name: str | None) -> str:
@@ -169,6 +216,17 @@ class Bulletins(TargetChecks):
                 bulletin_parties.insert(),
                 [{"bulletin_id": bulletin_id, "party_kind": p.kind, "party_id": p.id} for p in parties],
             )
+            if data.sanction is not None:
+                if data.sanction.ends_on < issued_on:
+                    raise DeadlineInPast(data.sanction.ends_on, issued_on)
+                for p in parties:
+                    await insert_sanction(
+                        conn,
+                        principal,
+                        SanctionRow(p.kind, p.id, data.sanction.reason, issued_on, data.sanction.ends_on),
+                        bulletin_id=bulletin_id,
+                        now=now,
+                    )
             detail = {"number": number, "kind": data.kind.value, "parties": [[p.kind, p.id] for p in parties]}
             await audit.record(
                 conn, principal, "workflow.bulletin", at=now, target=f"bulletin:{bulletin_id}", detail=detail

@@ -19,15 +19,13 @@ from pydantic import model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.auth import audit, permissions
-from hub.auth.principal import Role
+from hub.auth import permissions
 from hub.auth.scope import bulletin_clause
 from hub.refusals import UnknownReference
 from hub.registry.models import In
 from hub.registry.permissions import check_role
-from hub.registry.rows import inserted_id
 from hub.store.schema import bulletins, sanctions
-from hub.workflows.bulletins import Bulletins, PartyId, PartyIn, PartyKind
+from hub.workflows.bulletins import Bulletins, PartyId, PartyIn, PartyKind, SanctionRow, insert_sanction
 from hub.workflows.models import LongText
 
 RECORDERS: Final = permissions.BULLETIN_ISSUERS
@@ -87,28 +85,10 @@ class Sanctions(Bulletins):
             await self._party(conn, PartyIn(kind=data.subject_kind, id=data.subject_id))
             if data.bulletin_id is not None:
                 await self._readable_bulletin(conn, data.bulletin_id)
-            result = await conn.execute(
-                sanctions.insert().values(
-                    subject_kind=data.subject_kind.value,
-                    subject_id=data.subject_id,
-                    reason=data.reason,
-                    starts_on=data.starts_on,
-                    ends_on=data.ends_on,
-                    bulletin_id=data.bulletin_id,
-                    district=principal.district if principal.role is Role.DISTRICT else None,
-                    recorded_by=principal.account_id,
-                    recorded_at=now,
-                )
+            terms = SanctionRow(
+                data.subject_kind.value, data.subject_id, data.reason, data.starts_on, data.ends_on
             )
-            sanction_id = inserted_id(result)
-            detail = {
-                "subject": [data.subject_kind.value, data.subject_id],
-                "period": [data.starts_on.isoformat(), data.ends_on.isoformat()],
-                "bulletin_id": data.bulletin_id,
-            }
-            await audit.record(
-                conn, principal, "workflow.sanction", at=now, target=f"sanction:{sanction_id}", detail=detail
-            )
+            sanction_id = await insert_sanction(conn, principal, terms, bulletin_id=data.bulletin_id, now=now)
             row = (await conn.execute(_query().where(sanctions.c.id == sanction_id))).one()
             return _sanction(row)
 
@@ -130,6 +110,15 @@ class Sanctions(Bulletins):
         for row in rows:
             found.setdefault(row.subject_id, []).append(_sanction(row))
         return found
+
+    async def of_bulletin(self, bulletin_id: int) -> list[Sanction]:
+        """The sanctions a 通报 the account can read announced (printed on it)."""
+        check_role(self._principal, READERS)
+        s, b = sanctions.c, bulletins.c
+        readable = select(b.id).where(b.id == bulletin_id, bulletin_clause(self._principal, b.id, b.district))
+        async with self._store.read("workflows.sanctions") as conn:
+            rows = (await conn.execute(_query().where(s.bulletin_id.in_(readable)).order_by(s.id))).all()
+        return [_sanction(row) for row in rows]
 
     async def _readable_bulletin(self, conn: AsyncConnection, bulletin_id: int) -> None:
         b = bulletins.c
