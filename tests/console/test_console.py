@@ -163,7 +163,9 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
     page.click(f'#orders a[href="/console/orders/{console.responded_id}"]')
     page.fill("#review input[name=new_deadline]", "2000-01-01")
     page.click("#review button[value=reject]")  # sent back without a note, to a past deadline
-    assert page.locator("#review #error-note").inner_text() == "退回整改回复时须填写说明，写明仍需整改的内容。"
+    assert (
+        page.locator("#review #error-note").inner_text() == "退回整改回复时须填写说明，写明仍需整改的内容。"
+    )
     assert page.locator("#review input[name=new_deadline]").input_value() == "2000-01-01"
     page.fill("#review textarea[name=note]", "仍缺二月记录")
     page.click("#review button[value=reject]")
