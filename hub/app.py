@@ -16,6 +16,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -26,6 +27,7 @@ from hub.api.error_responses import error_middleware
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
+from hub.background import BackgroundTasks
 from hub.changes import CHANGES, Changes
 from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
@@ -38,6 +40,8 @@ from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.site import SiteRelay
 from hub.store import JournalRecord, Store
+from hub.workflows.alerts import AlertSettings
+from hub.workflows.deliveries import Deliveries, keep_delivering
 from provisioning.registrar import BrokerNotTold
 from wire.clock import Clock, SystemClock
 from wire.topics import Channel
@@ -70,6 +74,7 @@ def create_app(
     app.on_startup.append(workflows.open_vault)
     app.cleanup_ctx.append(_store_lifetime)
     app.cleanup_ctx.append(_crl_renewal)
+    app.cleanup_ctx.append(_alert_deliveries)
     app.on_startup.append(_warn_without_accounts)
     app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
@@ -118,6 +123,26 @@ async def _crl_renewal(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _alert_deliveries(app: web.Application) -> AsyncIterator[None]:
+    """Alerts to the configured webhooks and e-mail (hub.workflows.deliveries), when there are any."""
+    config = app[CONFIG]
+    if not config.deliveries.any:
+        yield
+        return
+    tasks = BackgroundTasks("alert deliveries", log)
+    alert_settings = AlertSettings(
+        manager_due_by=config.alert_manager_due_by,
+        gate_offline_after=timedelta(seconds=config.alert_gate_offline_after_s),
+        watchlist_window=timedelta(hours=config.alert_watchlist_window_h),
+    )
+    async with Deliveries(app[STORE], config.deliveries, alert_settings, clock=app[CLOCK]) as deliveries:
+        tasks.spawn(keep_delivering(deliveries, config.deliveries.interval_s), name="alert-deliveries")
+        try:
+            yield
+        finally:
+            await tasks.stop()
 
 
 async def _warn_without_accounts(app: web.Application) -> None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationErro
 from hub.errors import ConfigError
 from hub.events.time_bounds import EPOCH, FUTURE_SKEW, TimeBounds
 from hub.tls import tls_context
+from hub.workflows.delivery_settings import DeliverySettings
 from wire.clock import SITE_ZONE
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/hub.db"
@@ -90,6 +91,8 @@ class HubConfig(BaseModel):
     client: ``login_max_failures`` wrong passwords in a row are answered at once; after them each
     try waits twice as long as the one before (1 s, 2 s, ...), at most ``login_lockout_s``."""
     http: HttpLimits = HttpLimits()
+    deliveries: DeliverySettings = DeliverySettings()
+    """``[deliveries]``: alerts sent to webhooks and e-mail (hub.workflows.delivery_settings)."""
     roster_signing_key_file: Path | None = None
     """The Ed25519 key rosters are signed with (made on first start, mode 0600); lanes pin its
     public half. None: ``roster-signing.key`` in :meth:`state_dir`."""
