@@ -123,6 +123,9 @@ class HubConfig(BaseModel):
     broker_pid_file: Path | None = None
     """None (production): writing the files is telling the broker, systemd's path unit reloads it.
     A file holding the broker's pid (the demo's, the tests'): the hub sends it SIGHUP itself."""
+    photos_dir: Path | None = None
+    """Where inspections' photos are kept, outside the database, each file named by its sha256
+    (hub.workflows.photos). None: ``photos/`` in :meth:`state_dir`."""
 
     @model_validator(mode="after")
     def _tls_files_together(self) -> HubConfig:
@@ -161,6 +164,9 @@ class HubConfig(BaseModel):
 
     def data_key_path(self) -> Path:
         return self.data_key_file or self.state_dir() / "hub-data.key"
+
+    def photos_path(self) -> Path:
+        return self.photos_dir or self.state_dir() / "photos"
 
     def mqtt_tls_context(self) -> ssl.SSLContext | None:
         """None for a plain broker link; loaded once at start, so a bad file stops the hub there."""

@@ -22,7 +22,17 @@ from hub.api.auth_middleware import PUBLIC_PATHS
 from hub.api.params import ACCEPTED, by_name
 from hub.api.principal import check_roles
 from hub.api.route import Handler, Open, Route
-from hub.api.rows import card_reads, devices, health, oversight, registry, site_rules, teams, workflows
+from hub.api.rows import (
+    bulletins,
+    card_reads,
+    devices,
+    health,
+    oversight,
+    registry,
+    site_rules,
+    teams,
+    workflows,
+)
 from hub.auth.principal import Role
 from hub.console import CONSOLE_ROUTES, CONSOLE_STATIC
 from hub.console.render import STATIC
@@ -37,6 +47,7 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     *card_reads.ROUTES,  # the office readers' card reads, for the registration form
     *site_rules.ROUTES,  # each project's site rules, signed to its lanes with the roster
     *teams.ROUTES,  # 班组: teams, their leaders, headcount and attendance by team
+    *bulletins.ROUTES,  # 通报 and eligibility sanctions
 )
 ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 

@@ -44,6 +44,7 @@ from hub.console import (
     views_devices,
     views_enterprise,
     views_gates,
+    views_inspections,
     views_oversight,
     views_projects,
     views_registration,
@@ -157,8 +158,13 @@ CONSOLE_ROUTES: Final = (
     _page("GET", "/console/screen", views_screen.screen),
     _page("GET", "/console/screen.json", views_screen.screen_json),
     _page("GET", "/console/screen/events", screen_events.screen_events, AUTHORITIES),
-    _page("GET", "/console/inspections", views_oversight.inspections),
-    _page("POST", "/console/inspections", views_oversight.file_inspection),
+    _page("GET", "/console/inspections", views_inspections.inspection_list),
+    _page("POST", "/console/inspections", views_inspections.record_inspection),
+    _page("GET", "/console/inspections/{inspection_id}", views_inspections.inspection_page),
+    _page("POST", "/console/inspections/{inspection_id}/order", views_inspections.issue_order),
+    _page(
+        "GET", "/console/inspections/{inspection_id}/photos/{photo_id}", views_inspections.inspection_photo
+    ),
     _page(
         "GET",
         "/console/orders",

@@ -1,5 +1,5 @@
 """The authorities' pages and the workflows' forms: registration statistics, projects with a
-permit but no real-name registration, inspections, rectification orders, credit deductions and
+permit but no real-name registration, rectification orders, credit deductions and
 monthly summaries (printable, with CSV). Writes go through the same functions as the API
 (hub.workflows, the registry), each behind the form's CSRF token."""
 
@@ -18,7 +18,6 @@ from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.params import form_params_of, params_of
 from hub.api.workflows import alert_settings
-from hub.auth.principal import Role
 from hub.console import csv_export
 from hub.console import oversight_targets as targets
 from hub.console.form_errors import Entered, invalid, refused
@@ -27,7 +26,6 @@ from hub.console.labels import label
 from hub.console.oversight_forms import (
     ANSWER_FIELDS,
     DEDUCTION_FIELDS,
-    INSPECTION_FIELDS,
     MODEL_FIELDS,
     OLDER_REFUSALS,
     ORDER_FIELDS,
@@ -45,7 +43,6 @@ from hub.console.views_projects import month_of
 from hub.derive.days import local_day, local_today
 from hub.oversight.oversight import Oversight
 from hub.refusals import Refusal
-from hub.registry.models import InspectionIn
 from hub.workflows import csvfile, deductions, orders
 from hub.workflows.alerts import Alerts
 from hub.workflows.models import DeductionIn, OrderIn, OrderStatus, ResponseIn, ReviewIn
@@ -70,48 +67,6 @@ async def statistics(request: web.Request) -> web.Response:
     figures = await Oversight(request.app[STORE], who).registration(who.district)
     unregistered = await request.app[REGISTRY].acting_for(who).projects(registered=False)
     return render(request, "statistics.html", figures=figures, unregistered=unregistered)
-
-
-async def _inspections_page(request: web.Request, filing: Picking | None = None) -> web.Response:
-    who = principal(request)
-    registry = request.app[REGISTRY].acting_for(who)
-    found = []
-    projects = await registry.projects()
-    for project in projects:
-        found += [(project, record) for record in await registry.inspections(project.id)]
-    found.sort(key=lambda pair: pair[1].inspected_on, reverse=True)
-    may_file = who.role is Role.SUPERVISION_PROJECT
-    own = next((p for p in projects if p.id == who.project_id), None)
-    return render(
-        request,
-        "inspections.html",
-        status=_status(filing),
-        inspections=found,
-        may_file=may_file,
-        project=own,
-        form=filing or blank(INSPECTION_FIELDS),
-    )
-
-
-@page
-async def inspections(request: web.Request) -> web.Response:
-    return await _inspections_page(request)
-
-
-@page
-async def file_inspection(request: web.Request) -> web.StreamResponse:
-    who = principal(request)
-    form = await checked_form(request)
-    filing = blank(INSPECTION_FIELDS, form)
-    data = _submitted(request, InspectionIn, texts(form, INSPECTION_FIELDS), filing)
-    if data is not None:
-        try:
-            await request.app[REGISTRY].acting_for(who).file_inspection(str(who.project_id), data)
-        except Refusal as err:
-            refused(request, filing.entered, err, MODEL_FIELDS, OLDER_REFUSALS)
-        else:
-            raise web.HTTPSeeOther("/console/inspections")
-    return await _inspections_page(request, filing)
 
 
 def _status(picking: Picking | None) -> int:

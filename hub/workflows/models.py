@@ -43,11 +43,15 @@ class OrderIn(In):
     subject: Subject
     requirements: LongText
     deadline: date
+    inspection_id: OrderId | None = None
+    """The inspection the order comes from (a project's: the order's own project)."""
 
     @model_validator(mode="after")
     def _one_target(self) -> OrderIn:
         if (self.project_id is None) == (self.enterprise_id is None):
             raise ValueError("give exactly one of project_id and enterprise_id (the order's recipient)")
+        if self.inspection_id is not None and self.project_id is None:
+            raise ValueError("inspection_id: an order from an inspection is to the inspected project")
         return self
 
 

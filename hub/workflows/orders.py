@@ -29,11 +29,18 @@ from hub.auth.principal import Principal, Role
 from hub.auth.scope import order_clause
 from hub.derive.days import local_day
 from hub.page import Page
-from hub.refusals import DeadlineInPast, Forbidden, Missing, OrderNotOpen, OrderNotResponded
+from hub.refusals import (
+    DeadlineInPast,
+    Forbidden,
+    Missing,
+    OrderNotOpen,
+    OrderNotResponded,
+    UnknownReference,
+)
 from hub.registry.paging import decode_key, encode_key
 from hub.registry.permissions import check_role
 from hub.registry.rows import inserted_id
-from hub.store.schema import enterprises, order_actions, projects, rectification_orders
+from hub.store.schema import enterprises, inspections, order_actions, projects, rectification_orders
 from hub.workflows.models import OrderAction, OrderIn, OrderStatus, ResponseIn, ReviewIn
 from hub.workflows.records import Order, OrderStep
 from hub.workflows.targets import TargetChecks
@@ -94,6 +101,14 @@ async def _history(conn: AsyncConnection, order_id: int) -> tuple[OrderStep, ...
     return tuple(OrderStep(**row._mapping) for row in rows)
 
 
+async def _check_inspection(conn: AsyncConnection, inspection_id: int, project_id: str) -> None:
+    """An order from an inspection is addressed to the inspected project."""
+    i = inspections.c
+    found = await conn.scalar(select(i.id).where(i.id == inspection_id, i.project_id == project_id))
+    if found is None:
+        raise UnknownReference("inspection_id", "inspection", f"{inspection_id} of project {project_id}")
+
+
 async def _update(conn: AsyncConnection, order_id: int, **values: Any) -> None:
     o = rectification_orders.c
     await conn.execute(rectification_orders.update().where(o.id == order_id).values(**values))
@@ -111,6 +126,8 @@ class Orders(TargetChecks):
         async with self._store.write("workflows.issue_order") as conn:
             if data.project_id is not None:
                 target = await self._project_target(conn, data.project_id, "order a rectification of")
+                if data.inspection_id is not None:
+                    await _check_inspection(conn, data.inspection_id, data.project_id)
             else:
                 assert data.enterprise_id is not None  # OrderIn holds exactly one
                 target = await self._enterprise_target(conn, data.enterprise_id, "order a rectification of")
@@ -126,6 +143,7 @@ class Orders(TargetChecks):
                     issued_at=now,
                     issuer_account_id=principal.account_id,
                     issued_by=principal.username,
+                    inspection_id=data.inspection_id,
                 )
             )
             order_id = inserted_id(result)

@@ -35,6 +35,8 @@ class Order:
     escalated: bool
     """Overdue, so flagged to the city station whoever issued it."""
     history: tuple[OrderStep, ...] = ()
+    inspection_id: int | None = None
+    """The inspection the order was issued from (hub.workflows.inspections), if any."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,10 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(600)]
 PHONE = {"width": 390, "height": 844}
 ACCOUNTS = ("gc-a", "city", "sup-a", "operator")
 """Who opens a page: the first of these it answers with a page (a role that sees the most first)."""
-EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in"}
+EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in", "inspection_id": "1"}
 """A value for each path parameter of a console page (``order_id`` comes from the world)."""
-DOWNLOAD = re.compile(r"\.(csv|xlsx|json)$")
+DOWNLOAD = re.compile(r"\.(csv|xlsx|json)$|/photos/\{photo_id\}$")
+"""Files, not pages: downloads, and an inspection's photos (an image each)."""
 PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 PAGES = sorted(

@@ -381,6 +381,12 @@ CASES = [
     Case("orders-overdue", "GET", "/api/v1/rectification-orders?overdue=true", "/api/v1/rectification-orders",
          each("items", "subject"), only(ORDERS_SEEN_BY, OVERDUE)),
     *(order_case(subject) for subject in ("o-p1", "o-p2", "o-sub")),
+    # 通报 and sanctions: the world has none (the writes make and find them); every reader gets in.
+    Case("bulletins", "GET", "/api/v1/bulletins", "/api/v1/bulletins", each("items", "number"), readers(lambda who: frozenset())),
+    Case("bulletin-unknown", "GET", "/api/v1/bulletins/999999", "/api/v1/bulletins/{bulletin_id}", each("items", "number"),
+         readers(lambda who: 404)),
+    Case("sanctions-P1", "GET", f"/api/v1/sanctions?subject_kind=project&subject_id={P1}", "/api/v1/sanctions",
+         each("items", "reason"), readers(lambda who: frozenset())),
     Case("deductions", "GET", "/api/v1/credit-deductions?limit=500", "/api/v1/credit-deductions", each("items", "reason"),
          DEDUCTIONS_SEEN_BY),
     Case("deductions-P2", "GET", f"/api/v1/credit-deductions?project_id={P2}", "/api/v1/credit-deductions",

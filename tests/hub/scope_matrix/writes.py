@@ -301,6 +301,33 @@ def _deduction_seen(*who: str) -> Seen:
     )
 
 
+def _bulletin(kind: str, party: str) -> Callable[[Cell], dict[str, Any]]:
+    return lambda c: {
+        "kind": "criticism", "title": f"w-{c.slot}", "body": "x", "parties": [{"kind": kind, "id": party}],
+    }  # fmt: skip
+
+
+def _bulletin_seen(by: Callable[[str], dict[str, Any]]) -> Seen:
+    """Found by opening the 通报 itself (404 for an account outside it)."""
+    return Seen(
+        lambda a, c: f"/api/v1/bulletins/{a['id']}", lambda body, a, c: body["id"] == a["id"] or None, by
+    )
+
+
+def _sanction(subject: str) -> Callable[[Cell], dict[str, Any]]:
+    return lambda c: {
+        "subject_kind": "project", "subject_id": subject, "reason": f"w-{c.slot}", "starts_on": c.day, "ends_on": c.day,
+    }  # fmt: skip
+
+
+def _sanction_seen(subject: str, *who: str) -> Seen:
+    return Seen(
+        lambda a, c: f"/api/v1/sanctions?subject_kind=project&subject_id={subject}&date={c.day}",
+        is_in("items", "id", the("id")),
+        seers(*who),
+    )
+
+
 async def _hidden_order(world: World, cell: Cell) -> dict[str, Any]:
     return {"order_id": world.seeded.orders["o-p2"]}
 
@@ -535,6 +562,19 @@ WRITES = [
     Write("deduction-on-a-D2-order", "POST", "/api/v1/credit-deductions", "/api/v1/credit-deductions",
           allowed({"city": 201, "district": 422}), _deduct(enterprise_id="ent-sub"), _hidden_order,  # the bureau cannot see the order
           seen=_deduction_seen("city", "district", "enterprise_sub")),  # ent-sub's own district oversees it
+    # 通报: by the city or a bureau about what it oversees; read by the issuer and the parties named.
+    Write("bulletin-about-P1", "POST", "/api/v1/bulletins", "/api/v1/bulletins", allowed({"city": 201, "district": 201}),
+          _bulletin("project", P1), seen=_bulletin_seen(seers("city", "district", "gc_project", "sub_project", "supervision_project"))),
+    Write("bulletin-about-P2", "POST", "/api/v1/bulletins", "/api/v1/bulletins", allowed({"city": 201, "district": 403}),
+          _bulletin("project", P2), seen=_bulletin_seen(seers("city"))),
+    Write("bulletin-about-ent-sub", "POST", "/api/v1/bulletins", "/api/v1/bulletins", allowed({"city": 201, "district": 201}),
+          _bulletin("enterprise", "ent-sub"),  # a bureau reads the 通报 it issued, not the city's about an enterprise
+          seen=_bulletin_seen(lambda writer: {"city": True, "enterprise_sub": True} | ({"district": True} if writer == "district" else {}))),
+    # Sanctions: recorded like a 通报; asked about by every reader (about what its pages show).
+    Write("sanction-on-P1", "POST", "/api/v1/sanctions", "/api/v1/sanctions", allowed({"city": 201, "district": 201}),
+          _sanction(P1), seen=_sanction_seen(P1, *P1_READERS)),
+    Write("sanction-on-P2", "POST", "/api/v1/sanctions", "/api/v1/sanctions", allowed({"city": 201, "district": 403}),
+          _sanction(P2), seen=_sanction_seen(P2, *P1_READERS)),
     # Enrolment: tokens by the GC's department for its own gates; revocation by the operator, the city, that department.
     *(
         Write(f"token-for-{d}", "POST", "/api/v1/enrolment-tokens", "/api/v1/enrolment-tokens", allowed(expect),

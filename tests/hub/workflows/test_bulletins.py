@@ -139,3 +139,26 @@ async def test_sanctions_in_force(api: Api) -> None:
             {"subject_kind": "project", "subject_id": "proj-a", "reason": "x",
              "starts_on": today, "ends_on": today - timedelta(days=1)}
         )  # fmt: skip
+
+
+async def test_over_http_a_bulletin_with_its_sanctions(api: Api) -> None:
+    today = api.clock.today()
+    body = {
+        "kind": "criticism",
+        "title": "关于拒不落实实名制管理的通报",
+        "body": "现予通报批评。",
+        "parties": [{"kind": "project", "id": "proj-a"}, {"kind": "person", "id": "per-m1"}],
+        "sanction": {"reason": "拒不落实实名制管理", "ends_on": (today + timedelta(days=30)).isoformat()},
+    }
+    made = await api.ok("district-xihu", "POST", "/api/v1/bulletins", 201, json=body)
+    assert made["issued_on"] == today.isoformat() and made["number"].startswith("西湖建实名通〔")
+    for kind, subject in (("project", "proj-a"), ("person", "per-m1")):
+        params = {"subject_kind": kind, "subject_id": subject}
+        found = (await api.ok("gc-a", "GET", "/api/v1/sanctions", params=params))["items"]
+        assert [(s["bulletin_number"], s["starts_on"]) for s in found] == [
+            (made["number"], today.isoformat())
+        ]
+    past = {**body, "sanction": {"reason": "x", "ends_on": (today - timedelta(days=1)).isoformat()}}
+    await api.error("city", "POST", "/api/v1/bulletins", 422, "deadline_in_past", json=past)
+    assert [b["id"] for b in (await api.ok("city", "GET", "/api/v1/bulletins"))["items"]] == [made["id"]]
+    await api.error("district-gongshu", "GET", f"/api/v1/bulletins/{made['id']}", 404, "not_found")
