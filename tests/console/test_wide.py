@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.console import test_phone as phone
 from tests.console.conftest import Console
-from tests.console.test_phone import PAGES, PARAMETER
+from tests.console.test_phone import PAGES
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(600)]
 
@@ -26,8 +27,8 @@ LAPTOP = {"width": 1366, "height": 768}
 DOWNLOAD = re.compile(r"\.(csv|xlsx|json|pdf)$")
 """Not pages: downloads (the PDFs too)."""
 ACCOUNTS = ("city", "district-xihu", "ent-gc1", "operator")
-EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in", "inspection_id": "1"}
-"""A value for each path parameter (``order_id`` comes from the world)."""
+EXAMPLES = {"inspection_id": "1"}
+"""Path parameters test_phone has no example for (the world's one inspection)."""
 NONE_OF_THESE = frozenset(
     {
         "/console/login",  # before signing in: opened anonymously below
@@ -48,15 +49,10 @@ OVERFLOW = """() => ({
 
 
 def concrete(path: str, console: Console) -> str:
-    def value(match: Any) -> str:
-        name = match.group(1)
-        if name == "order_id":
-            return str(console.order_id)
-        if name not in EXAMPLES:
-            pytest.fail(f"{path}: no example {name} in tests/console/test_wide.py EXAMPLES")
-        return EXAMPLES[name]
-
-    return PARAMETER.sub(value, path)
+    """``path`` with test_phone's examples (a project, a lane, the world's order) and an inspection's."""
+    for name, value in EXAMPLES.items():
+        path = path.replace(f"{{{name}}}", value)
+    return phone.concrete(path, console)
 
 
 @pytest.fixture(scope="module")
