@@ -25,6 +25,7 @@ from hub.api.route import Handler, Open, Route
 from hub.api.rows import (
     bulletins,
     card_reads,
+    contacts,
     devices,
     health,
     oversight,
@@ -48,6 +49,7 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     *site_rules.ROUTES,  # each project's site rules, signed to its lanes with the roster
     *teams.ROUTES,  # 班组: teams, their leaders, headcount and attendance by team
     *bulletins.ROUTES,  # 通报 and eligibility sanctions
+    *contacts.ROUTES,  # the district bureaus' contacts (the notice's annex)
 )
 ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 

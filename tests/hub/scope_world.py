@@ -42,6 +42,7 @@ from hub.store.schema import (
     audit_log,
     credit_deductions,
     device_commands,
+    district_contacts,
     districts,
     enterprises,
     gates,
@@ -442,6 +443,7 @@ def fresh_number(slot: int) -> str:
 WRITTEN_BY_THE_API: tuple[Table, ...] = (
     districts, enterprises, persons, projects, project_parties, assignments, gates, accounts,
     audit_log, inspections, rectification_orders, order_actions, credit_deductions, device_commands, teams,
+    district_contacts,
 )  # fmt: skip
 """Every table an API write changes (the roster tables are left out: the roster publisher writes
 them in the background after an allowed write, whenever it gets to it)."""

@@ -62,6 +62,7 @@ from tests.hub.scope_matrix.writes import WRITES, Cell, Seen, Write
 from tests.hub.scope_world import (
     ACCOUNTS,
     ANONYMOUS,
+    D1,
     LANE_P1,
     NOW,
     P1,
@@ -309,6 +310,8 @@ PATH_VALUES = {
     "assignment_id": "1",
     "enterprise_id": "ent-sub",
     "team_id": "team-any",  # the body is refused before the team is looked for
+    "district": D1,
+    "role": "daily_contact",
 }
 
 

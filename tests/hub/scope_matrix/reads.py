@@ -387,6 +387,9 @@ CASES = [
          readers(lambda who: 404)),
     Case("sanctions-P1", "GET", f"/api/v1/sanctions?subject_kind=project&subject_id={P1}", "/api/v1/sanctions",
          each("items", "reason"), readers(lambda who: frozenset())),
+    # The bureaus' contacts: the world has none (the writes make and find them); only the city and the bureau get in.
+    Case("district-contacts", "GET", "/api/v1/district-contacts", "/api/v1/district-contacts", each("items", "phone"),
+         allowed({"city": frozenset(), "district": frozenset()})),
     Case("deductions", "GET", "/api/v1/credit-deductions?limit=500", "/api/v1/credit-deductions", each("items", "reason"),
          DEDUCTIONS_SEEN_BY),
     Case("deductions-P2", "GET", f"/api/v1/credit-deductions?project_id={P2}", "/api/v1/credit-deductions",

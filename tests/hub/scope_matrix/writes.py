@@ -366,6 +366,14 @@ def _answer_is(**expected: Any) -> Callable[[Any, Cell], None]:
 
 
 REVOCATION = "/api/v1/devices/{device_id}/revocation"
+CONTACTS = "/api/v1/district-contacts/{district}/{role}"
+
+
+def _contact(cell: Cell) -> dict[str, Any]:
+    """The cell's own phone number: what the readers look for."""
+    return {"name": f"联系人{cell.slot}", "title": "科员", "phone": f"0571-{cell.slot:08d}"}
+
+
 SITE_RULES = f"{PROJECT}/site-rules"
 
 
@@ -575,6 +583,12 @@ WRITES = [
           _sanction(P1), seen=_sanction_seen(P1, *P1_READERS)),
     Write("sanction-on-P2", "POST", "/api/v1/sanctions", "/api/v1/sanctions", allowed({"city": 201, "district": 403}),
           _sanction(P2), seen=_sanction_seen(P2, *P1_READERS)),
+    # The bureaus' contacts (the notice's annex): a bureau its own district's, the city any; read by the city and that bureau.
+    *(
+        Write(f"contacts-of-{d}", "PUT", f"/api/v1/district-contacts/{d}/daily_contact", CONTACTS, allowed(expect),
+              _contact, seen=Seen(lambda a, c: "/api/v1/district-contacts", is_in("items", "phone", the("phone")), seers(*who)))
+        for d, expect, who in ((D1, {"city": 200, "district": 200}, ("city", "district")), (D2, {"city": 200, "district": 403}, ("city",)))
+    ),
     # Enrolment: tokens by the GC's department for its own gates; revocation by the operator, the city, that department.
     *(
         Write(f"token-for-{d}", "POST", "/api/v1/enrolment-tokens", "/api/v1/enrolment-tokens", allowed(expect),
