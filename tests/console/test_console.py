@@ -146,10 +146,13 @@ def test_city_reviews_statistics_orders_deductions_and_summaries(console: Consol
         "设备",
         "项目",
         "报备统计",
+        "大屏",
         "检查记录",
         "整改",
         "信用扣分",
+        "通报",
         "按月汇总",
+        "月度报表",
     ]
     shot(page, "city-overview")
     page.click("nav >> text=报备统计")
