@@ -5,7 +5,7 @@ shown by the stylesheet's ``td::before``).
 
 The pages are the console's own GET routes (:data:`hub.console.CONSOLE_ROUTES`), so a page added
 later is checked without anyone adding it here; a route with a path parameter this module has no
-example for fails until one is added to :data:`EXAMPLES`. Downloads (CSV, xlsx, JSON) are not pages,
+example for fails until one is added to :data:`EXAMPLES`. Downloads (CSV, xlsx, JSON, PDF) are not pages,
 nor the API's handlers the console serves for its scripts (the card reads' long poll)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ACCOUNTS = ("gc-a", "city", "sup-a", "operator", "ent-gc1")
 """Who opens a page: the first of these it answers with a page (a role that sees the most first)."""
 EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in", "inspection_id": "1"}
 """A value for each path parameter of a console page (``order_id`` comes from the world)."""
-DOWNLOAD = re.compile(r"\.(csv|xlsx|json)$|/photos/\{photo_id\}$")
+DOWNLOAD = re.compile(r"\.(csv|xlsx|json|pdf)$|/photos/\{photo_id\}$")
 """Files, not pages: downloads, and an inspection's photos (an image each)."""
 PARAMETER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
