@@ -28,6 +28,7 @@ from hub.api.rows import (
     contacts,
     devices,
     health,
+    inspections,
     oversight,
     registry,
     site_rules,
@@ -49,6 +50,7 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     *site_rules.ROUTES,  # each project's site rules, signed to its lanes with the roster
     *teams.ROUTES,  # 班组: teams, their leaders, headcount and attendance by team
     *bulletins.ROUTES,  # 通报 and eligibility sanctions
+    *inspections.ROUTES,  # inspections by the authorities, their checklist and photos
     *contacts.ROUTES,  # the district bureaus' contacts (the notice's annex)
 )
 ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)

@@ -25,6 +25,7 @@ from tests.hub.scope_matrix.seen import (
     DISTRICT_MONTH,
     ENTERPRISES_SEEN,
     FULL,
+    INSPECTORS,
     LANE_EVENTS_SEEN,
     LOOKERS_UP,
     MASKED,
@@ -390,6 +391,13 @@ CASES = [
     # The bureaus' contacts: the world has none (the writes make and find them); only the city and the bureau get in.
     Case("district-contacts", "GET", "/api/v1/district-contacts", "/api/v1/district-contacts", each("items", "phone"),
          allowed({"city": frozenset(), "district": frozenset()})),
+    # Inspections by the authorities: read by whoever reads the project's (its scope).
+    Case("inspections", "GET", "/api/v1/inspections", "/api/v1/inspections", each("items", "findings"),
+         allowed({"city": frozenset({"i-p1", "i-p2"}), **dict.fromkeys(INSPECTORS[1:], frozenset({"i-p1"}))})),
+    Case("inspection-unknown", "GET", "/api/v1/inspections/999999", "/api/v1/inspections/{inspection_id}",
+         field_of("findings"), allowed(dict.fromkeys(INSPECTORS, 404))),
+    Case("inspection-photo-unknown", "GET", "/api/v1/inspections/999999/photos/1",
+         "/api/v1/inspections/{inspection_id}/photos/{photo_id}", field_of("findings"), allowed(dict.fromkeys(INSPECTORS, 404))),
     Case("deductions", "GET", "/api/v1/credit-deductions?limit=500", "/api/v1/credit-deductions", each("items", "reason"),
          DEDUCTIONS_SEEN_BY),
     Case("deductions-P2", "GET", f"/api/v1/credit-deductions?project_id={P2}", "/api/v1/credit-deductions",

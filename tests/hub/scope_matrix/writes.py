@@ -328,6 +328,23 @@ def _sanction_seen(subject: str, *who: str) -> Seen:
     )
 
 
+def _inspection(project: str, kind: str) -> Callable[[Cell], dict[str, Any]]:
+    items = ("network", "filing", "card_reads", "attendance", "managers_present", "employment")
+    return lambda c: {
+        "project_id": project, "kind": kind, "inspected_on": DAY, "findings": f"w-{c.slot}",
+        "checklist": {item: {"ok": True} for item in items},
+    }  # fmt: skip
+
+
+def _inspection_seen(*who: str) -> Seen:
+    """Found by opening the inspection (404 outside the project's scope)."""
+    return Seen(
+        lambda a, c: f"/api/v1/inspections/{a['id']}",
+        lambda body, a, c: body["id"] == a["id"] or None,
+        seers(*who),
+    )
+
+
 async def _hidden_order(world: World, cell: Cell) -> dict[str, Any]:
     return {"order_id": world.seeded.orders["o-p2"]}
 
@@ -526,6 +543,14 @@ WRITES = [
               seen=Seen(lambda a, c: f"/api/v1/projects/{P1}/inspections", is_in("items", "id", the("id")), seers(*INSPECTORS)))
         for p, expect in ((P1, {"supervision_project": 201}), (P2, {}))
     ),
+    # Inspections by the authorities: a bureau in its district, the city anywhere, supervision routine ones on its own.
+    Write("special-inspection-of-P1", "POST", "/api/v1/inspections", "/api/v1/inspections",
+          allowed({"city": 201, "district": 201}), _inspection(P1, "special"), seen=_inspection_seen(*INSPECTORS)),
+    Write("routine-inspection-of-P1", "POST", "/api/v1/inspections", "/api/v1/inspections",
+          allowed({"city": 201, "district": 201, "supervision_project": 201}), _inspection(P1, "routine"),
+          seen=_inspection_seen(*INSPECTORS)),
+    Write("routine-inspection-of-P2", "POST", "/api/v1/inspections", "/api/v1/inspections",
+          allowed({"city": 201}), _inspection(P2, "routine"), seen=_inspection_seen("city")),
     # Rectification orders: issued by the city or a bureau (in its district), answered by the recipient.
     Write("order-to-P1", "POST", "/api/v1/rectification-orders", "/api/v1/rectification-orders",
           allowed({"city": 201, "district": 201}), _order(project_id=P1), seen=_order_seen(seers(*ORDER_P1_READERS))),
