@@ -70,7 +70,8 @@ async def project_list(request: web.Request) -> web.Response:
     who = principal(request)
     params_of(request)
     found = await request.app[REGISTRY].acting_for(who).projects()
-    return render(request, "projects.html", projects=found)
+    shown = await sanctions_shown(request, projects=[p.id for p in found])
+    return render(request, "projects.html", projects=found, sanctions=shown)
 
 
 @page

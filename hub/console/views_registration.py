@@ -35,6 +35,7 @@ from hub.auth.principal import Role
 from hub.console.form_errors import MODEL_PROBLEMS, Entered, invalid, refused
 from hub.console.i18n import N_
 from hub.console.render import checked_form, gettext_of, page, principal, render
+from hub.console.sanction_badges import sanctions_shown
 from hub.refusals import Refusal
 from hub.registration_desk import RegistrationDesk
 from hub.registration_reads import HeldRead
@@ -161,6 +162,7 @@ async def _render(
     today = _today(request)
     enterprises = await _enterprises(registry, project_id)
     roster = await _roster(registry, project_id, today)
+    managers = [r["assignment"].person_id for r in roster if r["assignment"].role != RosterRole.WORKER]
     done = request.query.get("done", "")
     return render(
         request,
@@ -174,6 +176,12 @@ async def _render(
         teams=[t for t in await registry.teams(project_id) if t.enterprise_id in {e.id for e in enterprises}],
         roles=[r.value for r in ROLES],
         roster=roster,
+        sanctions=await sanctions_shown(
+            request,
+            projects=[project_id],
+            enterprises={r["assignment"].enterprise_id for r in roster},
+            persons=managers,
+        ),
         done=next((r for r in roster if str(r["assignment"].id) == done), None),
         done_exit=request.query.get("left", ""),
     )

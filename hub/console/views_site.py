@@ -30,6 +30,7 @@ from hub.api.workflows import VAULT
 from hub.console import site_exports
 from hub.console.i18n import N_
 from hub.console.render import checked_form, gettext_of, locale_of, page, principal, render
+from hub.console.sanction_badges import sanctions_shown
 from hub.console.views_projects import month_of, project_in_url
 from hub.derive.days import local_today
 from hub.errors import InvalidQuery
@@ -37,6 +38,7 @@ from hub.oversight.export import MAX_SPAN
 from hub.oversight.site_log import SiteLog
 from hub.oversight.site_records import AttendanceQuery, Days, LogFilters, PersonFilter
 from wire.models import Decision, Direction, Reason
+from wire.roles import RosterRole
 
 LOG_PAGE: Final = 50
 ATTENDANCE_PAGE: Final = 100
@@ -138,14 +140,20 @@ async def search(request: web.Request) -> web.StreamResponse:
 async def on_site(request: web.Request) -> web.Response:
     project, _, asked, log = await _site_page(request)
     found = await log.on_site(project.id, request.app[CLOCK].wall())
+    people = found.narrowed(asked.who)
     return render(
         request,
         "on_site.html",
         project=project,
         on_site=found,
-        people=found.narrowed(asked.who),
+        people=people,
         asked=asked,
         enterprises=await log.enterprises(project.id),
+        sanctions=await sanctions_shown(
+            request,
+            enterprises={p.enterprise_id for p in people},
+            persons=[p.person_id for p in people if p.role != RosterRole.WORKER],
+        ),
     )
 
 

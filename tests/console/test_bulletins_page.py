@@ -1,8 +1,8 @@
 """通报 in Chromium: 西湖's bureau issues a 通报批评 naming a project and its manager (picked by name)
 with a sanction; the printable page carries the issuer, number, date, recipients, text and seal
 block (screenshot, print media); its PDF has the text in an embedded CJK font; the project's GC
-department lists it and sees the sanction beside the project and the manager; 拱墅's bureau cannot
-open it."""
+department lists it and sees the sanction beside the project (its page, the projects list) and the
+manager (the project page, on site now, the registration roster); 拱墅's bureau cannot open it."""
 
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
     assert "标准化样板工地" in gc.inner_text("#project-sanctions")
     assert gc.locator('#managers [data-sanction="person:per-m1"]').count() >= 1
     shot(gc, "project-sanctioned")
+    gc.goto(f"{console.base}/console/projects")
+    assert gc.locator('#projects [data-sanction="project:proj-a"]').count() == 1
+    gc.goto(f"{console.base}/console/projects/proj-a/on-site")
+    assert gc.locator('#people [data-sanction="person:per-m1"]').count() == 1
+    gc.goto(f"{console.base}/console/projects/proj-a/registration")
+    assert gc.locator('#roster [data-sanction="person:per-m1"]').count() >= 1
 
     other = console.login("district-gongshu")
     response = other.goto(url)
