@@ -24,8 +24,9 @@ from hub.console.i18n import N_
 from hub.console.labels import label
 from hub.console.oversight_forms import Picking, blank
 from hub.console.pdf import render_pdf
-from hub.console.pickers import Candidate, Picked, Widget, resolve_field, widget
+from hub.console.pickers import Picked, Widget, resolve_field, widget
 from hub.console.render import checked_form, gettext_of, locale_of, page, principal, render
+from hub.console.views_oversight import order_targets
 from hub.refusals import Refusal
 from hub.workflows.bulletins import ISSUERS, BulletinIn, BulletinKind, Bulletins
 from hub.workflows.sanctions import Sanctions
@@ -86,20 +87,12 @@ async def bulletin_pdf(request: web.Request) -> web.Response:
     )
 
 
-async def _recipients(request: web.Request) -> tuple[list[Candidate], list[Candidate]]:
-    """The projects and enterprises this account may name in a 通报 (as in an order)."""
-    who = principal(request)
-    registry = request.app[REGISTRY].acting_for(who)
-    projects = await registry.projects()
-    return targets.projects_of(projects), await targets.enterprises(registry, who, projects)
-
-
 async def _list_page(request: web.Request, picking: Picking | None = None) -> web.Response:
     who = principal(request)
     found = await Bulletins(request.app[STORE], who).listing()
     may_issue = who.role in ISSUERS
     if may_issue and picking is None:
-        projects, enterprises = await _recipients(request)
+        projects, enterprises = await order_targets(request)
         picking = blank(BULLETIN_FIELDS, {"kind": BulletinKind.CRITICISM.value})
         picking.widgets = {
             "project": widget("project", projects),
@@ -126,7 +119,7 @@ async def bulletin_list(request: web.Request) -> web.Response:
 async def issue_bulletin(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
     who = principal(request)
-    projects, enterprises = await _recipients(request)
+    projects, enterprises = await order_targets(request)
     project = resolve_field(form, "project", projects)
     leaders_of = {}
     if isinstance(project, Picked):

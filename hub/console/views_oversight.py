@@ -74,8 +74,8 @@ def _status(picking: Picking | None) -> int:
     return 422 if picking is not None and not picking.ok else 200
 
 
-async def _order_targets(request: web.Request) -> tuple[list[Candidate], list[Candidate]]:
-    """The projects and enterprises this account may address an order or a deduction to."""
+async def order_targets(request: web.Request) -> tuple[list[Candidate], list[Candidate]]:
+    """The projects and enterprises this account may address an order, a deduction or a 通报 to."""
     who = principal(request)
     registry = request.app[REGISTRY].acting_for(who)
     projects = await registry.projects()
@@ -93,7 +93,7 @@ async def _orders_page(request: web.Request, picking: Picking | None = None) -> 
     found = await orders.Orders(request.app[STORE], who).listing(filters, now=now, limit=200)
     may_issue = who.role in orders.ISSUERS
     if may_issue and picking is None:
-        projects, enterprises = await _order_targets(request)
+        projects, enterprises = await order_targets(request)
         picking = blank(ORDER_FIELDS)
         picking.widgets = {
             "project": widget("project", projects),
@@ -136,7 +136,7 @@ def _submitted(request: web.Request, model: type[BaseModel], data: dict[str, str
 @page
 async def issue_order(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    projects, enterprises = await _order_targets(request)
+    projects, enterprises = await order_targets(request)
     data, picking = order_data(form, projects, enterprises, gettext_of(request))
     order_in = _submitted(request, OrderIn, data, picking)
     if order_in is not None:
@@ -235,7 +235,7 @@ async def _deductions_page(request: web.Request, picking: Picking | None = None)
             await orders.Orders(request.app[STORE], who).listing(every_order, now=now, limit=200)
         ).items
         if picking is None:
-            projects, enterprises = await _order_targets(request)
+            projects, enterprises = await order_targets(request)
             picking = blank(DEDUCTION_FIELDS, {"order": request.query.get("order_id", "")})
             picking.widgets = {
                 "enterprise": widget("enterprise", enterprises),
@@ -262,7 +262,7 @@ async def deduction_list(request: web.Request) -> web.Response:
 @page
 async def deduct(request: web.Request) -> web.StreamResponse:
     form = await checked_form(request)
-    projects, enterprises = await _order_targets(request)
+    projects, enterprises = await order_targets(request)
     registry = request.app[REGISTRY].acting_for(principal(request))
     project = resolve_field(form, "project", projects)
     leaders_of = {}
