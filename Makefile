@@ -9,7 +9,9 @@ PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
             chromium chromium-driver shellcheck mmdebstrap debootstrap \
-            espeak-ng sox alsa-utils fonts-wqy-zenhei fonts-noto-cjk
+            espeak-ng sox alsa-utils fonts-wqy-zenhei fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+# libpango*: weasyprint (the console's PDFs, hub/console/pdf.py, a pip dependency) lays text out with
+# pango through cffi; fonts-noto-cjk is the CJK face its documents name and embed.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
 # pytest-xdist: one worker more than there are cores (the tests wait on brokers, hubs and lanes about
