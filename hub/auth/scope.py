@@ -269,6 +269,16 @@ def audit_clause(principal: Principal) -> ColumnElement[bool]:
     return audit_log.c.account_id == principal.account_id
 
 
+def district_contact_clause(principal: Principal) -> ColumnElement[bool]:
+    """The bureaus' contacts (the notice's annex): the city station every district's, a bureau its
+    own district's, no other account any (hub.workflows.contacts lets only those two in)."""
+    if principal.role is Role.CITY:
+        return true()
+    if principal.role is Role.DISTRICT:
+        return schema.district_contacts.c.district == _need(principal.district)
+    return false()
+
+
 def _need(value: str | None) -> str:
     if value is None:  # Principal.__post_init__ makes this impossible; kept for the type checker
         raise ValueError("account scope is incomplete")

@@ -17,11 +17,12 @@ from enum import StrEnum
 from typing import Annotated, Final
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth import audit, permissions
-from hub.auth.principal import Principal, Role
+from hub.auth.principal import Principal
+from hub.auth.scope import district_contact_clause
 from hub.refusals import UnknownReference
 from hub.registry.models import In
 from hub.registry.permissions import check_district, check_role
@@ -65,13 +66,6 @@ class DistrictContact:
     updated_at: datetime
 
 
-def contact_clause(principal: Principal) -> ColumnElement[bool]:
-    """The rows ``principal`` reads: every district's for the city, its own for a bureau."""
-    if principal.role is Role.CITY:
-        return true()
-    return district_contacts.c.district == principal.district
-
-
 def _contact(row: object) -> DistrictContact:
     m = row._mapping  # type: ignore[attr-defined]
     return DistrictContact(
@@ -101,7 +95,7 @@ class DistrictContacts:
     async def contacts(self, district: str | None = None) -> list[DistrictContact]:
         """The rows in scope (of ``district`` if given), by district then the annex's order."""
         c = district_contacts.c
-        where = [contact_clause(self._principal)]
+        where = [district_contact_clause(self._principal)]
         if district is not None:
             where.append(c.district == district)
         async with self._store.read("contacts.list") as conn:
