@@ -127,11 +127,15 @@ def principal(request: web.Request) -> Principal:
 async def checked_form(request: web.Request) -> dict[str, str]:
     """The POSTed form, once its CSRF token matches the session's; 403 otherwise."""
     form = await request.post()
-    sent = form.get("csrf")
+    check_csrf(request, form.get("csrf"))
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def check_csrf(request: web.Request, sent: object) -> None:
+    """403 unless ``sent`` is the session's CSRF token (a form read another way checks it too)."""
     if not isinstance(sent, str) or not hmac.compare_digest(sent, csrf_token(session_of(request))):
         message = N_("The form's security token is missing or stale: reload the page and try again.")
         raise ApiError(403, "csrf", message)
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def render(request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:

@@ -11,7 +11,6 @@ beside its field without the hub holding it whole; the photos are checked by con
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 from typing import Any, Final
 
@@ -26,7 +25,7 @@ from hub.console.form_errors import MODEL_PROBLEMS, refused
 from hub.console.i18n import N_
 from hub.console.oversight_forms import MODEL_FIELDS, OLDER_REFUSALS, Picking, blank, take
 from hub.console.pickers import widget
-from hub.console.render import checked_form, csrf_token, gettext_of, page, principal, render, session_of
+from hub.console.render import check_csrf, checked_form, gettext_of, page, principal, render
 from hub.derive.days import local_day
 from hub.refusals import Refusal
 from hub.workflows import orders, photos
@@ -104,10 +103,7 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], list[bytes],
                 problem = problem or "size"
             else:
                 files.append(bytes(kept))
-    sent = fields.get("csrf", "")
-    if not hmac.compare_digest(sent, csrf_token(session_of(request))):
-        message = N_("The form's security token is missing or stale: reload the page and try again.")
-        raise ApiError(403, "csrf", message)
+    check_csrf(request, fields.get("csrf"))
     return fields, files, problem
 
 

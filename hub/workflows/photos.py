@@ -5,7 +5,9 @@ browser's ``Content-Type`` claims; one larger than :data:`MAX_PHOTO_BYTES`, or a
 one inspection, is refused before anything is written. A kept photo is a file in the configured
 directory (``HubConfig.photos_dir``) named by its sha256, written to a temporary file in the
 same directory and renamed into place, so a reader never sees half a photo and the same photo
-twice is one file. The database holds only its record (``inspection_photos``).
+twice is one file. The database holds only its record (``inspection_photos``); a file is written
+before the record's transaction, so a refused or failed write may leave a file no record names
+(harmless: it is never served, and the same photo sent again is that file).
 """
 
 from __future__ import annotations

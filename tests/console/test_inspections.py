@@ -88,7 +88,7 @@ def test_the_city_inspects_any_district(console: Console) -> None:
     page.context.close()
 
 
-def test_supervision_records_routine_patrols_on_its_own_project(console: Console) -> None:
+def test_supervision_records_routine_patrols_on_its_own_project(console: Console, tmp_path: Path) -> None:
     page = console.login("sup-a")
     page.goto(f"{console.base}/console/inspections")
     form = page.locator("#record-inspection")
@@ -98,8 +98,13 @@ def test_supervision_records_routine_patrols_on_its_own_project(console: Console
     page.fill("input[name=inspected_on]", TODAY)
     page.check("input[name=attendance_ok][value=problem]")  # a problem without a note
     page.fill("textarea[name=findings]", "考勤记录不全")
+    large = tmp_path / "large.jpg"
+    large.write_bytes(b"\xff\xd8\xff\xe0" + bytes(5 * 1024 * 1024))  # a JPEG one cap and 4 bytes long
+    page.set_input_files("input[name=photos]", str(large))
     page.click("#record-inspection button[type=submit]")
     assert page.locator("#error-attendance_note").inner_text() == "有问题的项目须填写说明。"
+    assert page.locator("#error-photos").inner_text() == "每张照片不得超过 5 MB。"
+    page.set_input_files("input[name=photos]", [])
     page.fill("input[name=attendance_note]", "两名工人无考勤")
     page.click("#record-inspection button[type=submit]")
     page.wait_for_url(f"{console.base}/console/inspections/*")
