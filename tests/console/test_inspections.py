@@ -65,6 +65,9 @@ def test_a_district_inspects_with_a_photo_and_orders_from_it_in_one_step(
     order_form.locator("button[type=submit]").click()
     page.wait_for_url(f"{console.base}/console/orders/*")
     order_path = page.url.removeprefix(console.base)
+    assert page.locator("#from-inspection a").get_attribute("href") == inspection_url.removeprefix(
+        console.base
+    )
     page.goto(inspection_url)
     assert page.locator(f'#orders a[href="{order_path}"]').count() == 1
 
