@@ -28,6 +28,7 @@ from hub.registry import default_data_key_path
 from hub.store import Store
 from hub.store.schema import accounts, inspections
 from hub.workflows import deductions, orders
+from hub.workflows.bulletins import BulletinIn, BulletinKind, Bulletins, PartyIn, PartyKind
 from hub.workflows.models import DeductionIn, OrderIn, ResponseIn
 from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
@@ -155,6 +156,11 @@ async def build_world(database: Path) -> tuple[w.World, int, int]:
                     findings="实名制考勤正常; 东门闸机读卡偶有延迟", created_at=now,
                 )
             )  # fmt: skip
+        praise = BulletinIn(
+            kind=BulletinKind.COMMENDATION, title="关于实名制管理先进项目的通报", body="该项目实名制管理规范，予以通报表扬。",
+            parties=(PartyIn(kind=PartyKind.PROJECT, id="proj-a"),),
+        )  # fmt: skip
+        await Bulletins(store, xihu).issue(praise, now=now)  # bulletin 1
     return world, order.id, answered.id
 
 

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.timeout(600)]
 PHONE = {"width": 390, "height": 844}
 ACCOUNTS = ("gc-a", "city", "sup-a", "operator", "ent-gc1")
 """Who opens a page: the first of these it answers with a page (a role that sees the most first)."""
-EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in", "inspection_id": "1"}
+EXAMPLES = {"project_id": "proj-a", "device_id": "lane-a-in", "inspection_id": "1", "bulletin_id": "1"}
 """A value for each path parameter of a console page (``order_id`` comes from the world)."""
 DOWNLOAD = re.compile(r"\.(csv|xlsx|json|pdf)$|/photos/\{photo_id\}$")
 """Files, not pages: downloads, and an inspection's photos (an image each)."""
