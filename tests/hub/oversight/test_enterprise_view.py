@@ -40,8 +40,16 @@ async def known_world(store: Store) -> None:
         await conn.execute(
             devices.insert(),
             [
-                {"device_id": "lane-a-in", "enrolled_at": enrolled, "last_seen_at": now - timedelta(minutes=1)},
-                {"device_id": "lane-a-out", "enrolled_at": enrolled, "last_seen_at": now - timedelta(hours=1)},
+                {
+                    "device_id": "lane-a-in",
+                    "enrolled_at": enrolled,
+                    "last_seen_at": now - timedelta(minutes=1),
+                },
+                {
+                    "device_id": "lane-a-out",
+                    "enrolled_at": enrolled,
+                    "last_seen_at": now - timedelta(hours=1),
+                },
             ],
         )
         await conn.execute(update(persons).where(persons.c.id == "per-m1").values(position="project_manager"))
@@ -66,7 +74,9 @@ async def known_world(store: Store) -> None:
 
 async def test_the_general_contractors_departments(store: Store) -> None:
     await known_world(store)
-    view = await EnterpriseOversight(store, w.ENTERPRISE_GC1, gate_offline_after=OFFLINE_AFTER).departments(NOON)
+    view = await EnterpriseOversight(store, w.ENTERPRISE_GC1, gate_offline_after=OFFLINE_AFTER).departments(
+        NOON
+    )
     a, c = view.departments
     assert a == Department(
         "proj-a", "测试工程 proj-a", w.XIHU, "general_contractor", registered=True,
@@ -81,7 +91,9 @@ async def test_the_general_contractors_departments(store: Store) -> None:
 
 async def test_a_subcontractor_sees_its_own_people_only(store: Store) -> None:
     await known_world(store)
-    view = await EnterpriseOversight(store, w.ENTERPRISE_SUB1, gate_offline_after=OFFLINE_AFTER).departments(NOON)
+    view = await EnterpriseOversight(store, w.ENTERPRISE_SUB1, gate_offline_after=OFFLINE_AFTER).departments(
+        NOON
+    )
     (a,) = view.departments
     assert (a.project_id, a.party_role) == ("proj-a", "subcontractor")
     assert (a.headcount, a.managers_registered, a.managers_present) == (1, 0, 0)
