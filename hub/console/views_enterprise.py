@@ -14,6 +14,7 @@ from hub.api.workflows import alert_settings
 from hub.auth.principal import Role
 from hub.console.i18n import N_
 from hub.console.render import page, principal, render
+from hub.console.sanction_badges import sanctions_shown
 from hub.oversight.enterprise_view import EnterpriseOversight
 
 PATH = "/console/departments"
@@ -29,4 +30,11 @@ async def departments(request: web.Request) -> web.Response:
         request.app[STORE], who, gate_offline_after=alert_settings(request).gate_offline_after
     )
     view = await reads.departments(request.app[CLOCK].wall())
-    return render(request, "departments.html", view=view)
+    sanctions = await sanctions_shown(
+        request,
+        projects=[d.project_id for d in view.departments],
+        enterprises=[who.enterprise_id] if who.enterprise_id else [],
+    )
+    return render(
+        request, "departments.html", view=view, sanctions=sanctions, enterprise_id=who.enterprise_id
+    )

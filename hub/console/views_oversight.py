@@ -39,6 +39,7 @@ from hub.console.oversight_forms import (
 )
 from hub.console.pickers import Candidate, Picked, Widget, resolve_field, widget
 from hub.console.render import AUTHORITIES, checked_form, gettext_of, locale_of, page, principal, render
+from hub.console.sanction_badges import sanctions_shown
 from hub.console.views_projects import month_of
 from hub.derive.days import local_day, local_today
 from hub.oversight.oversight import Oversight
@@ -99,10 +100,16 @@ async def _orders_page(request: web.Request, picking: Picking | None = None) -> 
             "project": widget("project", projects),
             "enterprise": widget("enterprise", enterprises),
         }
+    sanctions = await sanctions_shown(
+        request,
+        projects=[o.project_id for o in found.items if o.project_id],
+        enterprises=[o.enterprise_id for o in found.items if o.enterprise_id],
+    )
     return render(
         request,
         "orders.html",
         status=_status(picking),
+        sanctions=sanctions,
         orders=found.items,
         may_issue=may_issue,
         form=picking,
@@ -242,10 +249,16 @@ async def _deductions_page(request: web.Request, picking: Picking | None = None)
                 "project": widget("project", projects),
                 "leader": Widget("leader", None),
             }
+    sanctions = await sanctions_shown(
+        request,
+        enterprises=[d.enterprise_id for d in found.items if d.enterprise_id],
+        persons=[d.person_id for d in found.items if d.person_id],
+    )
     return render(
         request,
         "deductions.html",
         status=_status(picking),
+        sanctions=sanctions,
         deductions=found.items,
         may_deduct=may_deduct,
         form=picking,

@@ -72,6 +72,11 @@ def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
     assert gc.locator('#people [data-sanction="person:per-m1"]').count() == 1
     gc.goto(f"{console.base}/console/projects/proj-a/registration")
     assert gc.locator('#roster [data-sanction="person:per-m1"]').count() >= 1
+    gc.goto(f"{console.base}/console/orders")  # the orders to the project carry it too
+    assert gc.locator('[data-sanction="project:proj-a"]').count() >= 1
+    enterprise = console.login("ent-gc1")  # and the GC enterprise's view of its departments
+    enterprise.goto(f"{console.base}/console/departments")
+    assert enterprise.locator('#departments [data-sanction="project:proj-a"]').count() == 1
 
     other = console.login("district-gongshu")
     response = other.goto(url)
