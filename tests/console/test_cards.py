@@ -47,8 +47,8 @@ def test_a_header_cannot_break_out_of_its_attribute() -> None:
 
 def test_a_rendered_page_is_labelled() -> None:
     html = environment(Locale.ZH_CN).get_template("inspections.html").render(
-        me=None, display_name="", nav=[], path="/console/inspections", csrf="", may_file=False,
-        inspections=[],
+        me=None, display_name="", nav=[], path="/console/inspections", csrf="", may_inspect=False,
+        inspections=[], own_name={}, form=None, kinds=[], kind_names={}, items=[],
     )  # fmt: skip
     assert 'data-label="' not in html  # the one row spans the table
     assert labels(label_cells(html)) == [None]

@@ -83,3 +83,21 @@ async def test_each_save_is_audited(api: Api) -> None:
 def test_a_line_needs_a_name_and_a_phone_number(fields: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         ContactIn(**fields)
+
+
+@pytest.mark.parametrize(
+    ("district", "role", "status"),
+    [
+        (w.XIHU, "a" * 65, 404),  # the fuzzer's: a 500 before (the role was not checked)
+        (w.XIHU, "secretary", 404),
+        ("0", "daily_contact", 422),  # no such district: the registry's refusal, naming the field
+    ],
+)
+async def test_a_line_for_a_role_or_district_that_does_not_exist_is_refused_naming_it(
+    api: Api, district: str, role: str, status: int
+) -> None:
+    code, body = await api.call(
+        "city", "PUT", f"/api/v1/district-contacts/{district}/{role}", json=DAILY.model_dump()
+    )
+    assert code == status, body
+    assert body["error"]["code"] in {"not_found", "unknown_district"}
