@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,13 +33,18 @@ def sqlite_url(tmp_path: Any) -> str:
 
 async def _served(url: str, **http: Any) -> AsyncIterator[tuple[web.Application, int]]:
     port = free_port()
-    config = HubConfig(database_url=url, mqtt_port=free_port(), http_port=port, http=http)
-    app = create_app(config)
-    runner = await start(app, config)
-    try:
-        yield app, port
-    finally:
-        await runner.cleanup()
+    # The broker's port is bound here and never listened on, so the hub's link is refused for the
+    # whole test: a merely free port was once taken by another test's broker under xdist, and the
+    # link's 200 "unexpected disconnection" futures drowned the noise check below.
+    with socket.socket() as no_broker:
+        no_broker.bind(("127.0.0.1", 0))
+        config = HubConfig(database_url=url, mqtt_port=no_broker.getsockname()[1], http_port=port, http=http)
+        app = create_app(config)
+        runner = await start(app, config)
+        try:
+            yield app, port
+        finally:
+            await runner.cleanup()
 
 
 async def _healthz(port: int, source: str = "127.0.0.1") -> int:
