@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -190,16 +190,7 @@ class Alerts:
             else:
                 minutes = int((now - row.last_seen_at).total_seconds() // 60)
                 message = f"gate {row.name} (lane {row.lane}) silent for {minutes} min"
-            result.append(
-                Alert(
-                    kind="gate_offline",
-                    project_id=row.project_id,
-                    at=row.last_seen_at,
-                    subject=row.device_id,
-                    message=message,
-                    details={"gate": row.name, "lane": row.lane},
-                )
-            )
+            result.append(_gate_alert("gate_offline", row, row.last_seen_at, message))
         return result
 
     async def lanes_faulty(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
@@ -233,61 +224,51 @@ class Alerts:
             stepped = (await conn.execute(steps)).all()
             suspect = await _suspect_batches(conn, scope, now - self._settings.watchlist_window)
         result = [
-            Alert(
-                kind="lane_fault",
-                project_id=row.project_id,
-                at=row.last_seen_at,
-                subject=row.device_id,
-                message=f"gate {row.name} (lane {row.lane}) cannot record passages (journal write failing): "
+            _gate_alert(
+                "lane_fault",
+                row,
+                row.last_seen_at,
+                f"gate {row.name} (lane {row.lane}) cannot record passages (journal write failing): "
                 "nobody passes there; call it in",
-                details={"gate": row.name, "lane": row.lane},
             )
             for row in faulty
         ]
         result += [
-            Alert(
-                kind="clock_step",
-                project_id=row.project_id,
-                at=row.received_at,
-                subject=row.device_id,
-                message=f"gate {row.name} (lane {row.lane}) clock jumped {row.step_s or 0:+.0f} s; "
+            _gate_alert(
+                "clock_step",
+                row,
+                row.received_at,
+                f"gate {row.name} (lane {row.lane}) clock jumped {row.step_s or 0:+.0f} s; "
                 "its times are corrected from its own clock",
-                details={"gate": row.name, "lane": row.lane, "step_s": row.step_s},
+                step_s=row.step_s,
             )
             for row in stepped
             if row.type == "clock_step"
         ]
         result += [
-            Alert(
-                kind="attribution_refused",
-                project_id=row.project_id,
-                at=row.received_at,
-                subject=row.device_id,
-                message=f"gate {row.name} (lane {row.lane}) sent a record that contradicts its placement; "
+            _gate_alert(
+                "attribution_refused",
+                row,
+                row.received_at,
+                f"gate {row.name} (lane {row.lane}) sent a record that contradicts its placement; "
                 "it was refused: check the lane's configuration, or whether it is what it claims",
-                details={"gate": row.name, "lane": row.lane},
             )
             for row in stepped
             if row.type == "attribution_refused"
         ]
         result += [
-            Alert(
-                kind="clock_suspect",
-                project_id=batch.project_id,
-                at=batch.received_at,
-                subject=batch.device_id,
-                message=f"闸机 {batch.name}（通道 {batch.lane}）{batch.records} 条记录时间不可信："
+            _gate_alert(
+                "clock_suspect",
+                batch,
+                batch.received_at,
+                f"闸机 {batch.name}（通道 {batch.lane}）{batch.records} 条记录时间不可信："
                 "已保存，不计入在场与考勤；请检查其时钟 · "
                 f"gate {batch.name} (lane {batch.lane}) sent {batch.records} records stamped "
                 f"{batch.earliest:%Y-%m-%d %H:%M} to {batch.latest:%Y-%m-%d %H:%M} UTC, times the hub "
                 "does not believe: kept, but not counted on site or in attendance; check its clock",
-                details={
-                    "gate": batch.name,
-                    "lane": batch.lane,
-                    "records": batch.records,
-                    "earliest": batch.earliest.isoformat(),
-                    "latest": batch.latest.isoformat(),
-                },
+                records=batch.records,
+                earliest=batch.earliest.isoformat(),
+                latest=batch.latest.isoformat(),
             )
             for batch in suspect
         ]
@@ -393,6 +374,23 @@ class Alerts:
                 )
             )
         return result
+
+
+Detail = str | int | float | bool | None
+"""One value of :attr:`Alert.details`."""
+
+
+def _gate_alert(kind: str, row: Any, at: datetime | None, message: str, **more: Detail) -> Alert:
+    """An alert about one gate's lane (``row`` has its device_id, project_id, name and lane): the
+    device is the subject, the gate's name and lane lead its details, then ``more``."""
+    return Alert(
+        kind=kind,
+        project_id=row.project_id,
+        at=at,
+        subject=row.device_id,
+        message=message,
+        details={"gate": row.name, "lane": row.lane, **more},
+    )
 
 
 @dataclass(frozen=True, slots=True)

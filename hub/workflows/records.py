@@ -110,7 +110,8 @@ class UploadRecord:
 @dataclass(frozen=True, slots=True)
 class Alert:
     kind: str
-    """manager_absent | gate_offline | watchlist_hit | order_overdue"""
+    """manager_absent | gate_offline | lane_fault | clock_step | attribution_refused | clock_suspect |
+    watchlist_hit | not_in_roster | order_overdue (hub.workflows.alerts)"""
     project_id: str | None
     at: datetime | None
     """When it happened (a hit, a gate last heard from, a deadline passed); None if never."""
