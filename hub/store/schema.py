@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 from hub.store.types import IdType, JsonType, UtcDateTime
@@ -651,4 +652,97 @@ heartbeat_history = Table(
     Column("readers_ok", Boolean, nullable=False),
     Column("cpu_temp_c", Float, nullable=True),
     Column("free_disk_mb", Float, nullable=False),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The national and provincial worker platforms (migration 0011, issue 19): a project's settings,
+# and what the uploader (hub.platform) has registered and uploaded there. States are plain strings
+# (hub.platform.states): queued | sending | sent | accepted | failed. An event's upload is keyed by
+# the access event's own identity (device_id, seq), not a foreign key: access_events may be
+# partitioned, and the key is what makes an event go up once.
+# ---------------------------------------------------------------------------------------------
+
+platform_settings = Table(
+    "platform_settings",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    # national (全国建筑工人管理服务信息平台) | provincial (the province's platform, same protocol)
+    Column("variant", String(16), nullable=False),
+    Column("endpoint", String(300), nullable=False),
+    # The code the platform assigned to the project (projectCode), not the hub's project id.
+    Column("project_code", String(64), nullable=False),
+    Column("appid", String(64), nullable=False),
+    # AES-GCM of the appsecret under the hub's data key, like an ID number; never shown back.
+    Column("appsecret_cipher", LargeBinary, nullable=False),
+    # Attendance from this site day on is uploaded (the platform takes no history before it).
+    Column("upload_from", Date, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("updated_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+platform_teams = Table(
+    "platform_teams",
+    metadata,
+    # 班组 registered with Team.Add: the platform's teamSysNo once accepted.
+    Column("team_id", String(32), ForeignKey("teams.id"), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("team_sys_no", String(64), nullable=True),
+    Column("request_serial_code", String(64), nullable=True),
+    Column("message", String(500), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "project_id", "state"),
+)
+
+platform_workers = Table(
+    "platform_workers",
+    metadata,
+    # A person registered on the project with ProjectWorker.Add, in the team named.
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("person_id", String(32), ForeignKey("persons.id"), primary_key=True),
+    Column("team_id", String(32), ForeignKey("teams.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("request_serial_code", String(64), nullable=True),
+    Column("message", String(500), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "project_id", "state"),
+)
+
+platform_uploads = Table(
+    "platform_uploads",
+    metadata,
+    # One row per access event taken for the platform (WorkerAttendance.Add).
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("device_id", String(63), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("person_id", String(32), nullable=False),
+    Column("team_id", String(32), nullable=False),
+    Column("event_time", UtcDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("request_serial_code", String(64), nullable=True),
+    Column("message", String(500), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("device_id", "seq"),
+    Index(None, "project_id", "state", "next_attempt_at"),
+    Index(None, "request_serial_code"),
+)
+
+platform_status = Table(
+    "platform_status",
+    metadata,
+    # The uploader's last word per project, for the console and the API.
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("last_success_at", UtcDateTime, nullable=True),
+    Column("last_attempt_at", UtcDateTime, nullable=True),
+    Column("last_message", String(500), nullable=True),
+    Column("requests", BigInteger, nullable=False, server_default="0"),
 )
