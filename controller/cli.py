@@ -130,7 +130,7 @@ def build_service(
     clock = clock or SystemClock(config.timezone)
     board = load_board(config.board)
     site_key = config.read_site_key()
-    journal = Journal(config.journal_path)
+    journal = Journal(config.journal_path, retention=config.journal.retention())
     loaded = load_roster(config.roster_path)
     if loaded.fault:
         log.error("roster fault: %s", loaded.fault)

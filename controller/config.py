@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from controller.core.policy import AntiPassback, Policy, TimeWindow, end_of_working_day, parse_window
+from controller.journal import Retention
 from wire.credential import MIN_SITE_KEY_BYTES
 from wire.models import DEVICE_ID_PATTERN, PROJECT_ID_PATTERN, Direction
 from wire.roles import RosterRole
@@ -155,6 +156,25 @@ class SiteConfig(_Section):
     90 s: the hub confirms every 15 s and lanes beat every 30 s, so a lost heartbeat is tolerated."""
 
 
+class JournalConfig(_Section):
+    """How long acknowledged events stay on the lane (invariant 11), so that a hub restored from a
+    backup can ask for them again (controller.journal.Retention)."""
+
+    keep_acked_days: Annotated[float, Field(ge=0, le=90)] = 7.0
+    """Counted on the hub's clock from the ack; 0 forgets at the ack, as lanes once did."""
+    keep_acked_max_events: Annotated[int, Field(ge=0, le=10_000_000)] = 200_000
+    """The disk's bound: at most this many acknowledged events kept (~500 bytes each)."""
+    keep_acked_min_free_mb: Annotated[float, Field(ge=0)] = 100.0
+    """While the disk has less free space than this, acknowledged events are not kept."""
+
+    def retention(self) -> Retention:
+        return Retention(
+            keep_s=self.keep_acked_days * 86_400,
+            max_events=self.keep_acked_max_events,
+            min_free_mb=self.keep_acked_min_free_mb,
+        )
+
+
 DEFAULT_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 """Debian's fonts-wqy-zenhei (installed by the image build and ``make``): CJK, bitmaps at small sizes."""
 
@@ -237,6 +257,7 @@ class ControllerConfig(_Section):
     readers only."""
     readers: ReadersConfig
     mqtt: MqttConfig = MqttConfig()
+    journal: JournalConfig = JournalConfig()
     policy: PolicyConfig = PolicyConfig()
     site: SiteConfig = SiteConfig()
     display: DisplayConfig = DisplayConfig()

@@ -12,12 +12,22 @@ happened, in microseconds since the epoch) than the row held. ``device_id`` name
 recorded it (NULL: this lane). A journal from before passages were shared has neither column: it
 is migrated in place when opened (``PRAGMA user_version`` 0 → 1), its rows untimed until the lane
 stamps them (:meth:`Journal.stamp_untimed`).
+
+Acknowledged is not forgotten at once (invariant 11): an event the hub acknowledged stays for a
+window (:class:`Retention`, 7 days by default) so that a hub restored from a backup can ask for it
+again (:meth:`Journal.rewind`, on the hub's :class:`wire.models.ResendRequest`). The window is
+measured on the hub's clock (the ``at`` of its acks, kept per minute in ``acks``), never on the
+Pi's, which has no RTC; it is bounded by disk: at most ``max_events`` acknowledged events are
+kept, and none while the disk's free space is under ``min_free_mb``. ``backlog`` and ``pending``
+see only what the hub has not acknowledged.
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -39,14 +49,49 @@ CREATE TABLE IF NOT EXISTS passages (
 INSERT OR IGNORE INTO meta (key, value) VALUES
     ('last_seq', 0), ('acked_through', 0), ('generation', 0), ('site_sync_us', 0);
 """
-SCHEMA_VERSION = 1
-"""1: passages carry ``at`` and ``device_id`` (site-wide anti-passback)."""
+SCHEMA_VERSION = 2
+"""1: passages carry ``at`` and ``device_id`` (site-wide anti-passback). 2: acknowledged events are
+kept for a window: ``acks`` dates the acks, ``meta.resend_epoch`` the latest restore acted on."""
 _MIGRATIONS = {
     1: (
         "ALTER TABLE passages ADD COLUMN at INTEGER",
         "ALTER TABLE passages ADD COLUMN device_id TEXT",
     ),
+    2: (
+        "CREATE TABLE IF NOT EXISTS acks (minute INTEGER PRIMARY KEY, through INTEGER NOT NULL) STRICT",
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('resend_epoch', 0)",
+    ),
 }
+_US_PER_MINUTE = 60_000_000
+_MARK_ACK = (
+    "INSERT INTO acks (minute, through) VALUES (?, ?) "
+    "ON CONFLICT (minute) DO UPDATE SET through = max(through, excluded.through)"
+)
+"""Which seqs the hub had acknowledged by each minute of its clock: what the window is counted from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long acknowledged events stay, and the disk's bounds on that (controller config
+    ``[journal]``). ``keep_s`` 0 keeps nothing: an ack forgets at once, as before invariant 11."""
+
+    keep_s: float = 7 * 86_400.0
+    max_events: int = 200_000
+    """At most this many acknowledged events (about 100 MB of journal at ~500 bytes each)."""
+    min_free_mb: float = 100.0
+    """While the disk has less free space than this, acknowledged events are dropped at the next
+    ack: deciding and journaling new passages come first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rewound:
+    """What a :meth:`Journal.rewind` did: ``resent`` events are to go to the hub again; ``lost``
+    events the hub asked for were no longer kept (older than the window, or dropped for disk)."""
+
+    resent: int
+    lost: int
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OFFER = (
     "INSERT INTO passages (person_id, direction, seq, at, device_id) VALUES (?, ?, ?, ?, ?) "
@@ -72,9 +117,10 @@ class JournalError(RuntimeError):
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, retention: Retention | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.retention = retention or Retention()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -116,7 +162,18 @@ class Journal:
         return self._meta("acked_through")
 
     def backlog(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
+        """Events the hub has not acknowledged (those kept after their ack are not a backlog)."""
+        row = self._db.execute(
+            "SELECT count(*) FROM events WHERE seq > (SELECT value FROM meta WHERE key = 'acked_through')"
+        ).fetchone()
+        return int(row[0])
+
+    def kept(self) -> int:
+        """Acknowledged events still kept, for a hub restored from a backup to ask for again."""
+        row = self._db.execute(
+            "SELECT count(*) FROM events WHERE seq <= (SELECT value FROM meta WHERE key = 'acked_through')"
+        ).fetchone()
+        return int(row[0])
 
     def append(self, build: Callable[[int], R], *, passage: tuple[str, Direction] | None = None) -> R:
         """Give ``build`` the next sequence number and commit the event it returns, durably.
@@ -215,8 +272,11 @@ class Journal:
         self._db.execute("UPDATE meta SET value = ? WHERE key = 'site_sync_us'", (to_us(issued_at),))
 
     def pending(self, after_seq: int, limit: int) -> list[Record]:
+        """Unacknowledged events after ``after_seq``, in order."""
         rows = self._db.execute(
-            "SELECT payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)
+            "SELECT payload FROM events "
+            "WHERE seq > max(?, (SELECT value FROM meta WHERE key = 'acked_through')) ORDER BY seq LIMIT ?",
+            (after_seq, limit),
         ).fetchall()
         events = []
         for (payload,) in rows:
@@ -225,23 +285,85 @@ class Journal:
             events.append(event)
         return events
 
-    def forget_through(self, seq: int) -> int:
-        """Drop events the hub has stored; returns how many were dropped. Never moves backwards."""
+    def forget_through(self, seq: int, *, at: datetime | None = None) -> int:
+        """The hub has stored everything through ``seq`` (its ack, sent at ``at`` on its clock):
+        move the watermark, never backwards, and drop what the :class:`Retention` no longer keeps.
+        Returns how many events the ack newly covered."""
         seq = min(seq, self.last_seq)
+        now_us = to_us(at or datetime.now(UTC))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            if seq <= self._meta("acked_through"):
+            before = self._meta("acked_through")
+            if seq <= before:
                 db.execute("COMMIT")
                 return 0
-            dropped = db.execute("DELETE FROM events WHERE seq <= ?", (seq,)).rowcount
+            covered = db.execute("SELECT count(*) FROM events WHERE seq > ? AND seq <= ?", (before, seq))
+            newly = int(covered.fetchone()[0])
             db.execute("UPDATE meta SET value = ? WHERE key = 'acked_through'", (seq,))
+            db.execute(_MARK_ACK, (now_us // _US_PER_MINUTE, seq))
+            self._drop_beyond_retention(seq, now_us)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:  # a failed COMMIT may already have rolled back
                 db.execute("ROLLBACK")
             raise
-        return int(dropped)
+        return newly
+
+    def _drop_beyond_retention(self, acked: int, now_us: int) -> None:
+        """Drop acknowledged events older than the window (by the minute of their ack), beyond the
+        count bound, or all of them while the disk is short of free space."""
+        keep = self.retention
+        db = self._db
+        oldest_minute = (now_us - int(keep.keep_s * 1_000_000)) // _US_PER_MINUTE
+        row = db.execute("SELECT max(through) FROM acks WHERE minute < ?", (oldest_minute,)).fetchone()
+        through = max(int(row[0] or 0), acked - keep.max_events)
+        if keep.min_free_mb > 0 and self._free_mb() < keep.min_free_mb:
+            through = acked
+        if keep.keep_s <= 0:
+            through = acked
+        through = min(through, acked)
+        if through > 0:
+            db.execute("DELETE FROM events WHERE seq <= ?", (through,))
+        db.execute("DELETE FROM acks WHERE minute < ? OR through <= ?", (oldest_minute, through))
+
+    def _free_mb(self) -> float:
+        try:
+            return shutil.disk_usage(self.path.parent).free / 1e6
+        except OSError:
+            return float("inf")  # cannot tell: the count and the window still bound the journal
+
+    @property
+    def resend_epoch(self) -> int:
+        """The latest restore of the hub this lane resent for (0: none)."""
+        return self._meta("resend_epoch")
+
+    def rewind(self, through_seq: int, epoch: int) -> Rewound | None:
+        """The hub was restored and holds this lane's events only through ``through_seq``: move
+        the watermark back to it (no further back than the events kept, never forward), so that
+        what follows goes to the hub again. Once per ``epoch``, durably: None for an epoch already
+        acted on (a retained request seen again, a hub that says it at every start)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if epoch <= self._meta("resend_epoch"):
+                db.execute("COMMIT")
+                return None
+            db.execute("UPDATE meta SET value = ? WHERE key = 'resend_epoch'", (epoch,))
+            acked = self._meta("acked_through")
+            row = db.execute("SELECT min(seq) FROM events").fetchone()
+            first_kept = int(row[0]) if row[0] is not None else self._meta("last_seq") + 1
+            target = min(acked, max(through_seq, first_kept - 1))
+            lost = max(0, min(first_kept - 1, acked) - through_seq)
+            if target < acked:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'acked_through'", (target,))
+                db.execute("DELETE FROM acks WHERE through > ?", (target,))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return Rewound(resent=acked - target, lost=lost)
 
     def next_generation(self) -> int:
         """A connection generation that grows across reboots (orders presence notices at the hub)."""

@@ -15,6 +15,13 @@ generation, forgetting on an ack) are caught where they happen. The generation t
 memory; the hub's watermark is kept in memory too, so nothing is resent for it, and forgetting is
 retried at every ack and every idle wake until a write succeeds: :attr:`Uplink.journal_fault` says
 why it is failing meanwhile, and clears with that write.
+
+A hub restored from a backup says so on the ack channel (:class:`wire.models.ResendRequest`: its
+watermark and the restore's epoch): the journal moves its watermark back to the hub's
+(:meth:`Journal.rewind`, once per epoch, never past what it still keeps), and the drain sends what
+follows again. The request can come only from the hub (the broker's ACL: a device writes nothing
+under another device's down topics), and the worst it can do is make the lane resend events it
+keeps, once per restore.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import random
 import sqlite3
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 import aiomqtt
@@ -38,7 +46,7 @@ from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.message_errors import TopicError, WireError
-from wire.models import Heartbeat, PresenceState, PresenceStatus, StorageAck
+from wire.models import Heartbeat, PresenceState, PresenceStatus, ResendRequest, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
@@ -92,6 +100,11 @@ class Uplink:
         """The highest watermark the hub has acknowledged (in memory: the journal may not take it)."""
         self.journal_fault: str | None = None
         """Why the latest journal write of the uplink failed; None once one has succeeded."""
+        self.resent = 0
+        """Events a restored hub asked for again (:class:`ResendRequest`), since start."""
+        self._ack_at: datetime | None = None
+        """The hub's time in its latest ack: what the journal's retention window is counted on."""
+        self._rewound = False
 
     def _monotonic(self) -> float:
         return self._clock.mono_ns() / 1e9
@@ -232,13 +245,36 @@ class Uplink:
         if self.hub_through <= self.journal.acked_through:
             return
         try:
-            dropped = self.journal.forget_through(self.hub_through)
+            covered = self.journal.forget_through(self.hub_through, at=self._ack_at)
         except (sqlite3.Error, OSError) as err:
             self._journal_failed("forget acknowledged events", err)
             return
         self.journal_fault = None
-        if dropped:
-            log.debug("hub stored through seq %d; forgot %d events", self.hub_through, dropped)
+        if covered:
+            log.debug("hub stored through seq %d; %d more events acknowledged", self.hub_through, covered)
+
+    def _resend(self, request: ResendRequest) -> None:
+        """A restored hub's watermark: rewind the journal to it (once per epoch) and wake the drain.
+        A journal that cannot take the write leaves the epoch unrecorded: the request, retained on
+        the broker, comes again at the next connection."""
+        try:
+            rewound = self.journal.rewind(request.through_seq, request.epoch)
+        except (sqlite3.Error, OSError) as err:
+            self._journal_failed("rewind for a restored hub", err)
+            return
+        if rewound is None:
+            return
+        log.warning(
+            "hub restored (epoch %d) holds seq through %d: resending %d events%s",
+            request.epoch,
+            request.through_seq,
+            rewound.resent,
+            f"; {rewound.lost} more no longer kept here" if rewound.lost else "",
+        )
+        self.hub_through = self.journal.acked_through
+        self.resent += rewound.resent
+        self._rewound = True
+        self._wake.set()
 
     def _children(self, client: aiomqtt.Client) -> dict[str, Coroutine[Any, Any, None]]:
         """What runs while connected. Run together (sitegate.tasks), not in an asyncio.TaskGroup: a
@@ -279,9 +315,13 @@ class Uplink:
             except WireError as err:
                 log.warning("ignored a bad storage ack: %s", err)
                 continue
-            if not isinstance(ack, StorageAck) or ack.device_id != self.device_id:
+            if not isinstance(ack, StorageAck | ResendRequest) or ack.device_id != self.device_id:
                 log.warning("ignored a storage ack for another device")
                 continue
+            if isinstance(ack, ResendRequest):
+                self._resend(ack)
+                continue
+            self._ack_at = ack.at
             self.hub_through = max(self.hub_through, ack.through_seq)
             self.hub_time.observe(ack.at, self._clock.mono_ns())
             self._forget()
@@ -307,6 +347,10 @@ class Uplink:
         acked_seen = sent_through
         while True:
             acked = self._acked_through()
+            if self._rewound:  # a restored hub's watermark: everything after it goes out again
+                self._rewound = False
+                sent_through = acked_seen = acked
+                last_progress = self._monotonic()
             if acked > acked_seen:
                 acked_seen, last_progress = acked, self._monotonic()
             if sent_through > acked and self._monotonic() - last_progress > self.config.resend_after_s:

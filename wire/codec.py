@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from wire.commands import Command, CommandResult
 from wire.message_errors import WireError
-from wire.models import Heartbeat, JournalRecord, Message, OfficeCardRead, PresenceStatus, StorageAck
+from wire.models import Heartbeat, HubWord, JournalRecord, Message, OfficeCardRead, PresenceStatus
 from wire.topics import Channel
 
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -24,7 +24,7 @@ _ADAPTERS: dict[Channel, tuple[str, TypeAdapter[Any]]] = {
     Channel.EVENT: ("JournalRecord", TypeAdapter(JournalRecord)),
     Channel.HEARTBEAT: ("Heartbeat", TypeAdapter(Heartbeat)),
     Channel.PRESENCE: ("PresenceStatus", TypeAdapter(PresenceStatus)),
-    Channel.ACK: ("StorageAck", TypeAdapter(StorageAck)),
+    Channel.ACK: ("HubWord", TypeAdapter(HubWord)),
     Channel.COMMAND: ("Command", TypeAdapter(Command)),
     Channel.COMMAND_RESULT: ("CommandResult", TypeAdapter(CommandResult)),
     Channel.CARD_READ: ("OfficeCardRead", TypeAdapter(OfficeCardRead)),

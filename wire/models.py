@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 PROJECT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -354,7 +354,39 @@ class StorageAck(WireModel):
     at: AwareDatetime
 
 
-Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck | OfficeCardRead
+class ResendRequest(WireModel):
+    """The hub's word that it holds ``device_id``'s events only through ``through_seq``: it was
+    restored from a backup (invariant 11), so events it once acknowledged may be gone.
+
+    The lane sends again what it still keeps after ``through_seq`` (events are kept for a window
+    after their ack: controller config ``[journal]``); the hub's (device, seq) uniqueness makes a
+    resend harmless. ``epoch`` names the restore (growing from one restore to the next): a lane acts
+    on each epoch once, so a request retained on the broker, or repeated at every hub start, is not
+    a way to make a lane send the same events over and over. Retained on the ack topic, so a lane
+    that was offline when the hub came back finds it when it connects.
+    """
+
+    kind: Literal["resend_request"] = "resend_request"
+    device_id: DeviceId
+    through_seq: Count
+    epoch: Annotated[int, Field(ge=1, le=INT64_MAX)]
+    at: AwareDatetime
+
+
+def _hub_word_kind(value: object) -> str:
+    """An ack without a ``kind`` is a storage ack (what the channel carried before restores)."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if isinstance(kind, str) else "storage_ack"
+
+
+HubWord = Annotated[
+    Annotated[StorageAck, Tag("storage_ack")] | Annotated[ResendRequest, Tag("resend_request")],
+    Discriminator(_hub_word_kind),
+]
+"""What travels on a device's ack channel: the hub's word about what it stores, either kind."""
+
+
+Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck | ResendRequest | OfficeCardRead
 
 
 def utc_now() -> datetime:

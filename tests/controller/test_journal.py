@@ -1,11 +1,11 @@
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from controller.journal import Journal, JournalError
+from controller.journal import Journal, JournalError, Retention, Rewound
 from wire.models import AccessEvent, CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 
@@ -110,3 +110,65 @@ def test_a_remote_open_journaled_before_command_ids_still_loads(tmp_path: Path) 
     [loaded] = Journal(tmp_path / "j.sqlite3").pending(0, 10)
     assert isinstance(loaded, LaneEvent)
     assert loaded.type is LaneEventType.REMOTE_OPEN and loaded.command_id is None
+
+
+# -- acknowledged is not forgotten at once (invariant 11) ----------------------------------------
+
+DAY = 86_400.0
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+def filled(tmp_path: Path, events: int, retention: Retention) -> Journal:
+    journal = Journal(tmp_path / "kept.sqlite3", retention=retention)
+    for _ in range(events):
+        journal.append(make_event)
+    return journal
+
+
+def test_acknowledged_events_stay_for_the_window_on_the_hubs_clock(tmp_path: Path) -> None:
+    journal = filled(tmp_path, 6, Retention(keep_s=7 * DAY, max_events=100, min_free_mb=0))
+    assert journal.forget_through(3, at=T0) == 3
+    assert (journal.backlog(), journal.kept()) == (3, 3)
+    assert [e.seq for e in journal.pending(0, 10)] == [4, 5, 6]  # kept events are not resent
+    assert journal.forget_through(5, at=T0 + timedelta(days=6)) == 2
+    assert journal.kept() == 5  # the first ack is 6 days old: inside the window
+    journal.forget_through(6, at=T0 + timedelta(days=7, minutes=2))
+    assert journal.kept() == 3  # seqs 1-3, acked more than 7 days ago, are gone; 4-6 stay
+
+
+def test_the_disk_bounds_what_is_kept(tmp_path: Path) -> None:
+    journal = filled(tmp_path, 10, Retention(keep_s=7 * DAY, max_events=4, min_free_mb=0))
+    journal.forget_through(10, at=T0)
+    assert journal.kept() == 4
+    short = filled(tmp_path / "short", 3, Retention(keep_s=7 * DAY, max_events=100, min_free_mb=1e12))
+    short.forget_through(3, at=T0)
+    assert short.kept() == 0  # less free disk than the floor: nothing kept
+
+
+def test_rewind_resends_what_is_kept_once_per_epoch(tmp_path: Path) -> None:
+    journal = filled(tmp_path, 10, Retention(keep_s=7 * DAY, max_events=6, min_free_mb=0))
+    journal.forget_through(10, at=T0)  # seqs 5-10 kept
+    rewound = journal.rewind(2, epoch=7)
+    assert rewound is not None and (rewound.resent, rewound.lost) == (6, 2)  # 3 and 4 are gone
+    assert journal.acked_through == 4 and journal.backlog() == 6
+    assert [e.seq for e in journal.pending(0, 3)] == [5, 6, 7]
+    assert journal.rewind(0, epoch=7) is None  # the same restore again: nothing more
+    journal.close()
+    reopened = Journal(tmp_path / "kept.sqlite3")
+    assert (reopened.resend_epoch, reopened.acked_through) == (7, 4)  # durable across a reboot
+    assert reopened.rewind(99, epoch=8) == Rewound(resent=0, lost=0)  # never forward
+    assert reopened.acked_through == 4
+
+
+def test_an_old_journal_is_migrated_to_keep_acknowledged_events(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE acks")
+        db.execute("DELETE FROM meta WHERE key = 'resend_epoch'")
+        db.execute("PRAGMA user_version = 1")
+    journal = Journal(path)
+    assert journal.resend_epoch == 0
+    journal.append(make_event)
+    journal.forget_through(1, at=T0)
+    assert journal.kept() == 1
