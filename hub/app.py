@@ -28,6 +28,7 @@ from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STO
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.background import BackgroundTasks
+from hub.backup.resend import ask_once_connected
 from hub.changes import CHANGES, Changes
 from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
@@ -206,8 +207,16 @@ async def _ingest_lifetime(
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)
     unsubscribe_sites = app[REGISTRY].subscribe(site.sites)  # gates moved: read the placements again
+    # A hub restored from a backup asks its lanes for what the backup lacks (hub.backup.resend).
+    restored = BackgroundTasks("resend requests", log)
     async with ingest, publisher, site:
         app[INGEST] = ingest
+        restored.spawn(
+            ask_once_connected(
+                app[STORE], downlink, config.state_dir(), clock=clock, connected=ingest.wait_connected
+            ),
+            name="resend-requests",
+        )
         # A change committed while no hub was running (or whose push a crash cut short) still
         # reaches its lanes: every project with lanes is brought up to date at start.
         for project_id in await source.projects_with_lanes():
@@ -215,5 +224,6 @@ async def _ingest_lifetime(
         try:
             yield
         finally:
+            await restored.stop()
             unsubscribe()
             unsubscribe_sites()

@@ -1,5 +1,6 @@
 """``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT;
-``sitegate hub account create|list ...`` makes and lists accounts (:mod:`hub.cli_accounts`).
+``sitegate hub account create|list ...`` makes and lists accounts (:mod:`hub.cli_accounts`);
+``sitegate hub backup|restore ...`` backs the hub up and restores it (:mod:`hub.backup.cli`).
 
 Settings come from defaults, then ``--config FILE`` (TOML, the keys of :class:`HubConfig`), then
 flags. Logs go to stderr; the URL the API listens on goes to stdout once it is listening, so a
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from hub.api import limits
 from hub.app import create_app
+from hub.backup.running import hub_running
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from sitegate.clitext import plain_error
@@ -44,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sitegate hub",
         description="运行 SiteGate 区域 hub / Run the SiteGate regional hub.",
         epilog="'sitegate hub account create --help': make an account (the first one: --role city); "
-        "'sitegate hub account list': the accounts.",
+        "'sitegate hub account list': the accounts; 'sitegate hub backup --help', "
+        "'sitegate hub restore --help': back up and restore.",
     )
     parser.add_argument("--config", type=Path, metavar="FILE", help="TOML file with hub settings")
     for name, kind, text in _FLAGS:
@@ -61,6 +64,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         from hub.cli_accounts import main as account
 
         return account(argv[1:], clock=clock)
+    if argv and argv[0] in ("backup", "restore"):
+        from hub.backup.cli import backup_main, restore_main
+
+        return (backup_main if argv[0] == "backup" else restore_main)(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -104,15 +111,16 @@ async def serve(config: HubConfig, clock: Clock) -> None:
     """Serve until SIGTERM or SIGINT, then stop the ingest and close the store before returning."""
     app = create_app(config, clock=clock)
     runner: web.AppRunner | None = None
-    try:
-        runner = await start(app, config)
-        url = _url(runner)
-        print(f"hub listening on {url}", flush=True)
-        await _until_signalled()
-        log.info("stopping")
-    finally:
-        if runner is not None:
-            await runner.cleanup()
+    with hub_running(config.state_dir()):  # what 'sitegate hub restore' refuses to restore under
+        try:
+            runner = await start(app, config)
+            url = _url(runner)
+            print(f"hub listening on {url}", flush=True)
+            await _until_signalled()
+            log.info("stopping")
+        finally:
+            if runner is not None:
+                await runner.cleanup()
 
 
 async def _until_signalled() -> None:
