@@ -76,3 +76,8 @@ BULLETIN_ISSUERS: Final = frozenset({Role.CITY, Role.DISTRICT})
 UPLOADERS: Final = FULL_ID_ROLES | {Role.GC_PROJECT}
 """The national platform's attendance upload (whole ID numbers): the authorities, or the
 project's own general contractor department."""
+WRITE_PLATFORM: Final = frozenset({Role.CITY, Role.GC_PROJECT})
+"""A project's settings for the national or provincial worker platform (hub.platform, issue 19):
+its GC project department, or the city station."""
+READ_PLATFORM: Final = WRITE_PLATFORM | {Role.DISTRICT}
+"""The settings (never the appsecret) and the upload's status: the writers, and the project's bureau."""

@@ -32,6 +32,7 @@ _SEAL_INFO: Final = b"sitegate/registry/seal/aes-256-gcm/v1"
 _INDEX_INFO: Final = b"sitegate/registry/blind-index/hmac-sha256/v1"
 _PERSON_ID: Final = b"person-id"
 _SITE_KEY: Final = b"site-key"
+_PLATFORM_SECRET: Final = b"platform-appsecret"
 MASK_SHOWN_HEAD: Final = 6
 MASK_SHOWN_TAIL: Final = 4
 
@@ -86,6 +87,13 @@ class IdVault:
 
     def open_site_key(self, project_id: str, sealed: bytes) -> bytes:
         return self._open(_SITE_KEY, project_id, sealed)
+
+    def seal_platform_secret(self, project_id: str, appsecret: str) -> bytes:
+        """A project's appsecret for the worker platform (hub.platform.settings)."""
+        return self._seal(_PLATFORM_SECRET, project_id, appsecret.encode("utf-8"))
+
+    def open_platform_secret(self, project_id: str, sealed: bytes) -> str:
+        return self._open(_PLATFORM_SECRET, project_id, sealed).decode("utf-8")
 
     @staticmethod
     def new_site_key() -> bytes:
