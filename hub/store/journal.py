@@ -1,11 +1,16 @@
 """Storing a batch of journal records exactly once, whichever table each kind lands in.
 
 A controller numbers access events and lane events in one sequence, so (device, seq) names one
-record of one kind. Each table's unique key keeps a kind from being stored twice; that a seq is
-not stored as *both* kinds is checked here, under the device's watermark lock, which every
-writer of that device takes first (:func:`hub.store.sequences.lock_all`). The first record to claim
-a seq keeps it; a record of the other kind with the same seq comes back as a
-:class:`~hub.store.records.SeqConflict` for the caller to dead-letter, not as a duplicate.
+record of one kind. Which seqs are stored already, as either kind, is looked up here, under the
+device's watermark lock, which every writer of that device takes first
+(:func:`hub.store.sequences.lock_all`) and holds until its rows are committed: so the lookup and the
+insert cannot be overtaken, and that is the exactly-once guarantee on PostgreSQL, where the tables
+are partitioned by month and can hold no unique (device_id, seq) key (hub.store.schema.journal_key);
+on SQLite the unique key stands behind it. A seq at or below the device's contiguous watermark is
+stored even when no row holds it any more (retention purged it, hub.retention): a lane resending
+a purged record does not bring it back. The first record to claim a seq keeps it; a record of the
+other kind with the same seq comes back as a :class:`~hub.store.records.SeqConflict` for the
+caller to dead-letter, not as a duplicate.
 """
 
 from __future__ import annotations
@@ -53,37 +58,45 @@ def _row(
     return row
 
 
+PURGED = "purged"
+"""The kind of a seq the watermark covers that no table holds any more (purged by retention)."""
+
+
 async def _stored_kinds(
     conn: AsyncConnection, records: Iterable[JournalRecord], locked: Mapping[str, sequences.Watermark]
 ) -> dict[Key, str]:
-    """The kind already stored for each (device, seq) of ``records`` that has one of another kind.
+    """The kind already stored for each (device, seq) of ``records`` that is stored: ``PURGED``
+    for one the device's watermark covers that no table holds.
 
-    Only the other kind's table is asked, once per table for the whole batch (each device's seq
-    range, the exact seqs picked out here): the record's own table refuses a copy by itself.
-    Nothing is asked about a seq above the device's ``highest_seen`` (``locked``, read under the
-    device's lock): every stored record of the device went through :func:`store`, which raises
+    One query per table for the whole batch (each device's seq range, the exact seqs picked out
+    here), by the (device_id, seq) index, which on PostgreSQL is probed in every month's
+    partition: a resent record is looked for by its key alone, whatever time it carries. Nothing
+    is asked about a seq above the device's ``highest_seen`` (``locked``, read under the device's
+    lock): every stored record of the device went through :func:`store`, which raises
     ``highest_seen`` past it in the same transaction, so no row can hold such a seq. A controller
     sending in order sends only those, so the usual batch asks nothing.
     """
-    wanted: dict[str, dict[str, set[int]]] = {kind: {} for kind in TABLES}
+    wanted: dict[str, set[int]] = {}
     for record in records:
-        if record.seq > locked[record.device_id][1]:
-            continue
-        for kind in TABLES:
-            if kind != record.kind:
-                wanted[kind].setdefault(record.device_id, set()).add(record.seq)
+        if record.seq <= locked[record.device_id][1]:
+            wanted.setdefault(record.device_id, set()).add(record.seq)
     found: dict[Key, str] = {}
-    for kind, per_device in wanted.items():
-        if not per_device:
-            continue
-        c = TABLES[kind].c
+    if not wanted:
+        return found
+    for kind, table in TABLES.items():
+        c = table.c
         ranges = [
             and_(c.device_id == device_id, c.seq >= min(seqs), c.seq <= max(seqs))
-            for device_id, seqs in sorted(per_device.items())
+            for device_id, seqs in sorted(wanted.items())
         ]
         for device_id, seq in await conn.execute(select(c.device_id, c.seq).where(or_(*ranges))):
-            if int(seq) in per_device[device_id]:
-                found[(device_id, int(seq))] = kind
+            if int(seq) in wanted[device_id]:
+                found.setdefault((device_id, int(seq)), kind)
+    for device_id, seqs in wanted.items():
+        through = locked[device_id][0]
+        for seq in seqs:
+            if seq <= through:
+                found.setdefault((device_id, seq), PURGED)
     return found
 
 
@@ -97,9 +110,9 @@ def _sort_out(
     for record in records:
         key = (record.device_id, record.seq)
         owner = owners.setdefault(key, record.kind)
-        if owner != record.kind:
+        if owner not in (record.kind, PURGED):
             conflicts.append(SeqConflict(record.device_id, record.seq, record.kind, owner))
-        elif key not in stored:
+        elif owner == record.kind:  # new, or a copy of itself (judged again, not stored again)
             candidates.setdefault(key, record)
     return candidates, conflicts
 
@@ -118,11 +131,10 @@ async def _insert(
         rows = [_row(r, received_at, times, suspect) for r in records if r.kind == kind]
         if not rows:
             continue
-        statement = (
-            insert(table)
-            .on_conflict_do_nothing(index_elements=["device_id", "seq"])
-            .returning(table.c.device_id, table.c.seq)
-        )
+        # No ON CONFLICT (it needs a unique key, which PostgreSQL's partitioned tables lack): the
+        # rows were looked up under the devices' locks. RETURNING keeps SQLAlchemy's multi-row
+        # VALUES batches.
+        statement = insert(table).returning(table.c.device_id, table.c.seq)
         new.update((d, int(s)) for d, s in (await conn.execute(statement, rows)).all())
     return new
 
@@ -148,11 +160,13 @@ async def store(
     for record in records:
         seqs.setdefault(record.device_id, set()).add(record.seq)
     locked = await sequences.lock_all(conn, list(seqs))
-    candidates, conflicts = _sort_out(records, await _stored_kinds(conn, records, locked))
+    stored = await _stored_kinds(conn, records, locked)
+    candidates, conflicts = _sort_out(records, stored)
     ordered = [candidates[key] for key in sorted(candidates)]
     times = await clocks.correct(conn, ordered)
     doubted = {(r.device_id, r.seq) for r in ordered if suspect(r, times[(r.device_id, r.seq)])}
-    new = await _insert(conn, insert_for(conn.dialect.name), ordered, received_at, times, doubted)
+    fresh = [r for r in ordered if (r.device_id, r.seq) not in stored]
+    new = await _insert(conn, insert_for(conn.dialect.name), fresh, received_at, times, doubted)
     new_access = [
         (r, times[(r.device_id, r.seq)])
         for r in ordered
