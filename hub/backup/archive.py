@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
@@ -125,7 +125,7 @@ async def take_backup(config: HubConfig, recipient: X25519PublicKey, out: Path) 
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw:
             writer = SealingWriter(raw, recipient)
-            with tarfile.open(fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=_stream(writer), mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 _add_bytes(tar, MANIFEST, manifest.to_json())
                 tar.add(copy, arcname=_DATABASE[store], recursive=False)
                 for name, path in sorted(present.items()):
@@ -135,6 +135,12 @@ async def take_backup(config: HubConfig, recipient: X25519PublicKey, out: Path) 
             os.fsync(raw.fileno())
         os.replace(partial, out)
     return manifest
+
+
+def _stream(stream: SealingWriter | OpeningReader) -> IO[bytes]:
+    """A sealed stream as tarfile's stream modes (``w|``, ``r|``) use it: they only ever call
+    ``write`` or ``read`` (the typing asks for a whole file, seekable)."""
+    return cast(IO[bytes], stream)
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -166,7 +172,7 @@ async def restore_backup(
     with source, no_hub_running(state_dir), _private_dir(state_dir) as work:
         reader = OpeningReader(source, key, name=str(archive))
         try:
-            with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=_stream(reader), mode="r|") as tar:
                 manifest = await _check(tar, config, store, replace)
                 _unpack(tar, work)
         except tarfile.TarError as err:
