@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 FIRMWARE = Path(__file__).parents[2] / "firmware"
-UNITS = sorted(p for p in (FIRMWARE / "systemd").iterdir() if p.suffix in {".service", ".path", ".mount"})
+UNITS = sorted(p for p in (FIRMWARE / "systemd").iterdir() if p.suffix in {".service", ".path", ".mount", ".timer"})
 
 
 def _unit(name: str) -> configparser.ConfigParser:
@@ -57,6 +57,8 @@ def test_the_units_that_must_be_there() -> None:
         "sitegate-broker-reload.path",
         "sitegate-broker-reload.service",
         "var-lib-sitegate.mount",
+        "sitegate-backup.service",
+        "sitegate-backup.timer",
     }
 
 
@@ -93,3 +95,20 @@ def test_every_documentation_link_names_a_file_that_provisioning_installs() -> N
             for link in section.get("Documentation", "").split():
                 assert link.startswith(installed), f"{unit.name}: {link} is not installed by setup-lane.sh"
                 assert (FIRMWARE.parent / link.removeprefix(installed)).is_file(), f"{unit.name}: {link}"
+
+
+def test_the_backup_runs_daily_as_the_hub_with_the_public_key_only() -> None:
+    """Issue 17: the schedule is in the units, daily (well inside the lanes' 7-day window), caught
+    up after downtime; the backup is sealed with the recovery *public* key (the private key, which
+    restores, is not on the hub), as the hub's user on the hub's state, unprivileged."""
+    timer = _unit("sitegate-backup.timer")["Timer"]
+    assert timer["OnCalendar"] == "*-*-* 02:30:00" and timer["Persistent"] == "true"
+    assert timer["Unit"] == "sitegate-backup.service"
+    service = _unit("sitegate-backup.service")["Service"]
+    command = service["ExecStart"].split()
+    assert command[1:3] == ["hub", "backup"]
+    assert command[command.index("--recovery-public-key") + 1].endswith(".pub")
+    assert "--recovery-key" not in command
+    hub = _unit("sitegate-hub.service")["Service"]
+    assert (service["User"], service["StateDirectory"]) == (hub["User"], hub["StateDirectory"])
+    assert service["CapabilityBoundingSet"] == "" and service["NoNewPrivileges"] == "true"
