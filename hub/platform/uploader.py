@@ -327,6 +327,7 @@ class _Round:
             self._report.in_flight = True
             return
         self._report.requests += 1
+        await self._ledger.record_requests(self._c.project_id, now, requests=1)
         try:
             result = parse_async_result(answer) if answer.ok else None
         except ProtocolError:
