@@ -35,6 +35,7 @@ from hub.devices.command_desk import CommandDesk
 from hub.downlink import Downlink
 from hub.ingest import ChannelHandler, Ingest
 from hub.paho_tables import install as share_paho_property_tables
+from hub.platform.uploader import Uploader, keep_uploading
 from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry import IdVault, RegistryDesk, load_data_key
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
@@ -76,6 +77,7 @@ def create_app(
     app.cleanup_ctx.append(_store_lifetime)
     app.cleanup_ctx.append(_crl_renewal)
     app.cleanup_ctx.append(_alert_deliveries)
+    app.cleanup_ctx.append(_platform_uploads)
     app.on_startup.append(_warn_without_accounts)
     app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
@@ -140,6 +142,23 @@ async def _alert_deliveries(app: web.Application) -> AsyncIterator[None]:
     )
     async with Deliveries(app[STORE], config.deliveries, alert_settings, clock=app[CLOCK]) as deliveries:
         tasks.spawn(keep_delivering(deliveries, config.deliveries.interval_s), name="alert-deliveries")
+        try:
+            yield
+        finally:
+            await tasks.stop()
+
+
+async def _platform_uploads(app: web.Application) -> AsyncIterator[None]:
+    """Attendance to the national and provincial worker platforms (hub.platform.uploader), for the
+    projects that have settings; ``[platform] enabled = false`` leaves it to another instance."""
+    config = app[CONFIG]
+    if not config.platform.enabled:
+        yield
+        return
+    tasks = BackgroundTasks("platform uploads", log)
+    vault = IdVault(load_data_key(config.data_key_path()))
+    async with Uploader(app[STORE], vault, config.platform, clock=app[CLOCK]) as uploader:
+        tasks.spawn(keep_uploading(uploader, config.platform), name="platform-uploads")
         try:
             yield
         finally:

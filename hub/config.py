@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationErro
 
 from hub.errors import ConfigError
 from hub.events.time_bounds import EPOCH, FUTURE_SKEW, TimeBounds
+from hub.platform.upload_settings import UploadSettings
 from hub.tls import tls_context
 from hub.workflows.delivery_settings import DeliverySettings
 from wire.clock import SITE_ZONE
@@ -93,6 +94,8 @@ class HubConfig(BaseModel):
     http: HttpLimits = HttpLimits()
     deliveries: DeliverySettings = DeliverySettings()
     """``[deliveries]``: alerts sent to webhooks and e-mail (hub.workflows.delivery_settings)."""
+    platform: UploadSettings = UploadSettings()
+    """``[platform]``: the uploader to the worker platforms (hub.platform.upload_settings)."""
     roster_signing_key_file: Path | None = None
     """The Ed25519 key rosters are signed with (made on first start, mode 0600); lanes pin its
     public half. None: ``roster-signing.key`` in :meth:`state_dir`."""
