@@ -24,7 +24,7 @@ from hub.api import enrolment, limits, workflows
 from hub.api.auth_middleware import auth_middleware
 from hub.api.card_reads import CARD_READS
 from hub.api.error_responses import error_middleware
-from hub.api.keys import CLOCK, COMMANDS, CONFIG, INGEST, REGISTRY, ROSTERS, STORE
+from hub.api.keys import CLOCK, COMMANDS, CONFIG, HOUSEKEEPING, INGEST, REGISTRY, ROSTERS, STORE
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.background import BackgroundTasks
@@ -38,6 +38,7 @@ from hub.paho_tables import install as share_paho_property_tables
 from hub.platform.uploader import Uploader, keep_uploading
 from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry import IdVault, RegistryDesk, load_data_key
+from hub.retention import Housekeeping
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.site import SiteRelay
@@ -78,6 +79,7 @@ def create_app(
     app.cleanup_ctx.append(_crl_renewal)
     app.cleanup_ctx.append(_alert_deliveries)
     app.cleanup_ctx.append(_platform_uploads)
+    app.cleanup_ctx.append(_housekeeping)
     app.on_startup.append(_warn_without_accounts)
     app.cleanup_ctx.append(functools.partial(_ingest_lifetime, handlers=dict(handlers or {})))
     return app
@@ -146,6 +148,19 @@ async def _alert_deliveries(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await tasks.stop()
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    """The record's months ahead and its purge past the retention period (hub.retention), at start
+    and every ``[retention] interval_s``."""
+    keeper = Housekeeping(app[STORE], app[CONFIG].retention, clock=app[CLOCK])
+    app[HOUSEKEEPING] = keeper
+    tasks = BackgroundTasks("retention housekeeping", log)
+    tasks.spawn(keeper.keep(), name="retention-housekeeping")
+    try:
+        yield
+    finally:
+        await tasks.stop()
 
 
 async def _platform_uploads(app: web.Application) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, ValidationErro
 from hub.errors import ConfigError
 from hub.events.time_bounds import EPOCH, FUTURE_SKEW, TimeBounds
 from hub.platform.upload_settings import UploadSettings
+from hub.retention.settings import RetentionSettings
 from hub.tls import tls_context
 from hub.workflows.delivery_settings import DeliverySettings
 from wire.clock import SITE_ZONE
@@ -96,6 +97,9 @@ class HubConfig(BaseModel):
     """``[deliveries]``: alerts sent to webhooks and e-mail (hub.workflows.delivery_settings)."""
     platform: UploadSettings = UploadSettings()
     """``[platform]``: the uploader to the worker platforms (hub.platform.upload_settings)."""
+    retention: RetentionSettings = RetentionSettings()
+    """``[retention]``: records kept ``years`` after their project's completion, then purged; the
+    months ahead made (hub.retention)."""
     roster_signing_key_file: Path | None = None
     """The Ed25519 key rosters are signed with (made on first start, mode 0600); lanes pin its
     public half. None: ``roster-signing.key`` in :meth:`state_dir`."""

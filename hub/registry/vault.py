@@ -80,6 +80,9 @@ class IdVault:
         return self._seal(_PERSON_ID, person_id, normalise_id_number(id_number).encode("utf-8"))
 
     def open_id(self, person_id: str, sealed: bytes) -> str:
+        """An erased ID number (``b""``: retention past its period, hub.retention.purge) opens as ""."""
+        if sealed == b"":
+            return ""
         return self._open(_PERSON_ID, person_id, sealed).decode("utf-8")
 
     def seal_site_key(self, project_id: str, site_key: bytes) -> bytes:

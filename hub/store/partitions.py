@@ -51,6 +51,10 @@ class Partition:
     month: date | None
     """The site month it holds (its first day); None for the DEFAULT partition."""
 
+    def month_end(self) -> datetime:
+        """The instant its month ends (the DEFAULT partition's never does)."""
+        return datetime.max.replace(tzinfo=SITE_ZONE) if self.month is None else month_bounds(self.month)[1]
+
 
 # -- pure: months and names -----------------------------------------------------------------------
 
@@ -131,16 +135,11 @@ async def _make(conn: AsyncConnection, table: str, month: date) -> None:
     within = f"{key} >= {_literal(start)} AND {key} < {_literal(end)}"
     await conn.execute(text(f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     default = partition_name(table, None)
-    await conn.execute(
-        text(
-            f"WITH moved AS (DELETE FROM {default} WHERE {within} RETURNING *) INSERT INTO {name} SELECT * FROM moved"
-        )
-    )
-    await conn.execute(
-        text(
-            f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({_literal(start)}) TO ({_literal(end)})"
-        )
-    )
+    # Every name here comes from PARTITIONED and partition_name, every bound from month_bounds.
+    moved = f"DELETE FROM {default} WHERE {within} RETURNING *"  # noqa: S608 - names of our own
+    await conn.execute(text(f"WITH moved AS ({moved}) INSERT INTO {name} SELECT * FROM moved"))  # noqa: S608
+    bounds = f"FROM ({_literal(start)}) TO ({_literal(end)})"
+    await conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES {bounds}"))
 
 
 async def ensure(conn: AsyncConnection, months: Sequence[date]) -> list[str]:

@@ -45,6 +45,23 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+
+def journal_key() -> tuple[UniqueConstraint, Index]:
+    """Exactly once at the hub: (device_id, seq), the key the controller numbers its journal by.
+
+    On SQLite a unique constraint. On PostgreSQL both journal tables are partitioned by month of
+    ``wall_time`` (migration 0012, :mod:`hub.store.partitions`; the primary key there is
+    (id, wall_time)), and a unique index of a partitioned table must hold its partition key, which
+    (device_id, seq) cannot: a resent record's time is not part of its identity. There the key is a
+    plain index, and exactly once rests on the device's watermark lock (:mod:`hub.store.journal`):
+    every writer of a device holds it while it looks up and inserts that device's seqs.
+    """
+    return (
+        UniqueConstraint("device_id", "seq").ddl_if(dialect="sqlite"),
+        Index(None, "device_id", "seq").ddl_if(dialect="postgresql"),
+    )
+
+
 access_events = Table(
     "access_events",
     metadata,
@@ -77,8 +94,7 @@ access_events = Table(
     # Something the hub noticed but stored anyway, e.g. ``not_in_roster``: a grant for a person
     # the lane's roster could not have held (migration 0006).
     Column("flag", String(32), nullable=True),
-    # Exactly once at the hub: the key the controller numbers its journal by.
-    UniqueConstraint("device_id", "seq"),
+    *journal_key(),
     Index(None, "project_id", "wall_time"),
     Index(None, "device_id", "wall_time"),
     Index(None, "person_id", "wall_time"),
@@ -112,9 +128,9 @@ lane_events = Table(
     Column("command_id", String(32), nullable=True),
     Column("clock_suspect", Boolean, nullable=False, server_default=false()),
     Column("received_at", UtcDateTime, nullable=False),
-    # Unique per table; that a seq is not also an access event's is checked by the store
-    # (hub/store/journal.py) under the device's watermark lock.
-    UniqueConstraint("device_id", "seq"),
+    # That a seq is not also an access event's is checked by the store (hub/store/journal.py)
+    # under the device's watermark lock.
+    *journal_key(),
     Index(None, "project_id", "wall_time"),
     Index(None, "device_id", "wall_time"),
     Index(None, "type", "wall_time"),
@@ -266,6 +282,9 @@ persons = Table(
     Column("watchlisted", Boolean, nullable=False, server_default=false()),
     Column("watchlist_reason", String(200), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # When retention erased the ID number (hub.retention): id_cipher empty, id_index and id_masked
+    # pseudonymous, name gone; NULL for a person still identified (migration 0012).
+    Column("erased_at", UtcDateTime, nullable=True),
     Index(None, "enterprise_id"),
 )
 
@@ -282,6 +301,9 @@ projects = Table(
     Column("permit_issued_on", Date, nullable=True),
     # 报备: NULL until the general contractor starts the project's real-name registration.
     Column("registered_at", UtcDateTime, nullable=True),
+    # 竣工: the site calendar day the project was completed; its access and lane records are kept
+    # the configured period after it, then purged (hub.retention). NULL while under way (migration 0012).
+    Column("completed_on", Date, nullable=True),
     # The key lanes hash credentials with (wire.credential), sealed by the data key.
     Column("site_key_cipher", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -215,6 +215,7 @@ async def test_a_bug_is_a_500_without_internals(client: Client) -> None:
 
 async def test_healthz_is_503_while_the_broker_is_unreachable(client: Client) -> None:
     body = await get_json(client, "/healthz", 503)
+    assert body.pop("retention")["failures"] == 0  # hub.retention's counts, a pass racing the request
     assert body == {
         "status": "unavailable",
         "database": "ok",
