@@ -1,6 +1,7 @@
 """``sitegate hub``: run the hub (store, ingest, API) until SIGTERM or SIGINT;
 ``sitegate hub account create|list ...`` makes and lists accounts (:mod:`hub.cli_accounts`);
-``sitegate hub backup|restore ...`` backs the hub up and restores it (:mod:`hub.backup.cli`).
+``sitegate hub backup|restore ...`` backs the hub up and restores it (:mod:`hub.backup.cli`);
+``sitegate hub project complete`` records a project's completion date (:mod:`hub.retention.cli`).
 
 Settings come from defaults, then ``--config FILE`` (TOML, the keys of :class:`HubConfig`), then
 flags. Logs go to stderr; the URL the API listens on goes to stdout once it is listening, so a
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         from hub.cli_accounts import main as account
 
         return account(argv[1:], clock=clock)
+    if argv and argv[:2] == ["project", "complete"]:
+        from hub.retention.cli import main as complete
+
+        return complete(argv[2:], clock=clock)
     if argv and argv[0] in ("backup", "restore"):
         from hub.backup.cli import backup_main, restore_main
 
