@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from hub.devices.records import CommandRecord, DeviceStatus
+from hub.devices.records import OFFLINE_AFTER_KEEPALIVES, CommandRecord, DeviceStatus
 from hub.events.records import EventCount, StoredEvent, StoredLaneEvent
 from hub.ingest import IngestCounters
 from hub.store import DeadLetter, SequenceState
@@ -54,9 +54,6 @@ def sequence(record: SequenceState) -> dict[str, Any]:
 
 def counters(record: IngestCounters) -> dict[str, int]:
     return dataclasses.asdict(record)
-
-
-OFFLINE_AFTER_KEEPALIVES = 1.5
 
 
 def liveness(record: DeviceStatus, now: datetime, keepalive_s: float) -> str:

@@ -20,7 +20,7 @@ from hub.api.keys import CLOCK, CONFIG, HOUSEKEEPING, INGEST, STORE
 from hub.api.params import Params, params_of
 from hub.api.principal import principal_of
 from hub.api.respond import json_response
-from hub.devices.devices import Devices
+from hub.devices.devices import BoardQuery, BoardState, Devices, decode_board_cursor, encode_board_cursor
 from hub.events.event_records import EventRecords
 from hub.events.ingest_state import IngestState
 from hub.events.records import Item
@@ -101,9 +101,30 @@ async def dead_letters(request: web.Request) -> web.Response:
     return json_response({"items": [present.dead_letter(d) for d in letters]})
 
 
+def board_query(params: Params, limit: int) -> BoardQuery:
+    """The board's ``status``, ``q`` and ``cursor`` (the API's and the console's)."""
+    cursor = params.text("cursor")
+    return BoardQuery(
+        state=params.choice("status", BoardState),
+        search=params.text("q"),
+        after=None if cursor is None else decode_board_cursor(cursor),
+        limit=limit,
+    )
+
+
 async def devices(request: web.Request) -> web.Response:
+    """A page of the lanes, offline first (then revoked, then online), by device id within each;
+    ``status`` keeps one state, ``q`` the device ids containing it; ``counts`` are the account's
+    lanes in each state, whatever the filters."""
     principal = principal_of(request)
-    params_of(request)
-    statuses = await Devices(request.app[STORE], principal).statuses()
+    params = params_of(request)
+    query = board_query(params, params.integer("limit"))
     now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
-    return json_response({"devices": [present.device(d, now, keepalive) for d in statuses]})
+    page = await Devices(request.app[STORE], principal).board(query, now, keepalive)
+    return json_response(
+        {
+            "devices": [present.device(d, now, keepalive) for d in page.items],
+            "next_cursor": None if page.next_after is None else encode_board_cursor(page.next_after),
+            "counts": {state.value: n for state, n in page.counts.items()},
+        }
+    )

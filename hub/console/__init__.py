@@ -54,6 +54,7 @@ from hub.console import (
     views_site_rules,
     views_teams,
 )
+from hub.devices.devices import BoardState
 from hub.workflows.models import OrderStatus
 from wire.models import Decision, Direction, Reason
 
@@ -97,6 +98,8 @@ GATES_PAGE = (text("edit"), text("remove"))
 """The gate being changed, or whose removal is being confirmed (the second step before the POST)."""
 LANE_PAGE = (text("confirm"), text("command"))
 """The command being confirmed (the second step before the POST), or the one whose answer is awaited."""
+BOARD = (choice("status", BoardState), text("q"), text("cursor"))
+"""The device board's filter, search and page (hub.devices.devices.board)."""
 LANG = (text("lang"),)
 """A download's language when not the account's (hub.console.render.locale_of): ``?lang=en``."""
 MONTHLY = (*MONTH, *WHO)
@@ -116,7 +119,7 @@ CONSOLE_ROUTES: Final = (
     _page("POST", "/console/logout", session.logout),
     _page("POST", "/console/language", session.set_language),
     _page("GET", "/console/", views_oversight.overview),
-    _page("GET", "/console/devices", views_devices.board),
+    _page("GET", "/console/devices", views_devices.board, params=BOARD),
     _page("GET", "/console/devices/{device_id}", views_devices.device, params=LANE_PAGE),
     _page("POST", "/console/devices/{device_id}/commands", views_devices.send_command),
     _page("GET", "/console/projects", views_projects.project_list),

@@ -32,7 +32,8 @@ def _ledger(
 
 async def provisioning_for(request: web.Request, device_ids: Sequence[str]) -> dict[str, LaneProvisioning]:
     """The lanes' states by device id (the ledger is files under a lock: read off the loop)."""
-    statuses = {s.device_id: s for s in await Devices(request.app[STORE], principal(request)).statuses()}
+    visible = await Devices(request.app[STORE], principal(request)).statuses(device_ids)
+    statuses = {s.device_id: s for s in visible}
     tokens, certificates = await asyncio.to_thread(_ledger, request.app.get(DESK), device_ids)
     now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
     found = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -20,12 +21,13 @@ from hub.api import present
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, COMMANDS, CONFIG, STORE
 from hub.api.params import params_of
+from hub.api.views import board_query
 from hub.auth.permissions import COMMAND_ROLES
 from hub.console import charts
 from hub.console.i18n import N_
 from hub.console.lane_states import provisioning_for
 from hub.console.render import checked_form, gettext_of, page, principal, render
-from hub.devices.devices import Devices
+from hub.devices.devices import BoardState, Devices, encode_board_cursor
 from hub.devices.records import CommandRecord, DeviceStatus
 from hub.errors import NotFound
 from hub.refusals import Missing
@@ -43,6 +45,8 @@ ANSWER_WAIT_S: Final = 3.0
 ANSWER_REFRESH_S: Final = 2
 """The page's refresh while a command awaits its answer."""
 HISTORY: Final = 20
+BOARD_PAGE: Final = 100
+"""Lanes on one page of the board (the offline ones come first)."""
 
 
 def _health(status: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str, Any]:
@@ -67,19 +71,32 @@ def _health(status: DeviceStatus, now: datetime, keepalive_s: float) -> dict[str
     }
 
 
-async def _rows(request: web.Request) -> list[dict[str, Any]]:
-    who = principal(request)
-    statuses = await Devices(request.app[STORE], who).statuses()
-    now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
-    return [_health(s, now, keepalive) for s in statuses]
-
-
 @page
 async def board(request: web.Request) -> web.Response:
-    rows = await _rows(request)
-    offline = sum(1 for row in rows if row["status"] != "online")
-    now = request.app[CLOCK].wall()
-    return render(request, "devices.html", rows=rows, offline=offline, refresh=REFRESH_S, now=now)
+    """A page of the lanes, offline first (hub.devices.devices.board): the database sorts, filters
+    and pages 10,000 lanes; the hub renders 100."""
+    query = board_query(params_of(request), BOARD_PAGE)
+    now, keepalive = request.app[CLOCK].wall(), request.app[CONFIG].device_keepalive_s
+    found = await Devices(request.app[STORE], principal(request)).board(query, now, keepalive)
+    rows = [_health(s, now, keepalive) for s in found.items]
+    counts = {state.value: n for state, n in found.counts.items()}
+    following = None
+    if found.next_after is not None:
+        kept = {k: v for k, v in (("status", query.state), ("q", query.search)) if v}
+        following = urlencode(kept | {"cursor": encode_board_cursor(found.next_after)})
+    return render(
+        request,
+        "devices.html",
+        rows=rows,
+        lanes=sum(counts.values()),
+        offline=counts["offline"] + counts["revoked"],
+        states=[state.value for state in BoardState],
+        state=query.state.value if query.state else "",
+        search=query.search or "",
+        following=following,
+        refresh=REFRESH_S,
+        now=now,
+    )
 
 
 async def _history(request: web.Request, device_id: str) -> list[CommandRecord]:
@@ -137,7 +154,9 @@ async def device(request: web.Request) -> web.Response:
         refresh = ANSWER_REFRESH_S
     else:
         refresh = REFRESH_S * 3
-    rows = {row["device_id"]: row for row in await _rows(request)}
+    keepalive = request.app[CONFIG].device_keepalive_s
+    own = await Devices(request.app[STORE], principal(request)).statuses([device_id])
+    rows = {s.device_id: _health(s, now, keepalive) for s in own}
     gate = await Devices(request.app[STORE], principal(request)).gate_of(device_id)
     provisioning = (await provisioning_for(request, [device_id]))[device_id] if gate else None
     since = request.app[CLOCK].wall() - heartbeats.DEFAULT_WINDOW

@@ -8,16 +8,21 @@ like one that never connected, so the answer says nothing about devices elsewher
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tuple_
 
 from hub.auth.principal import Principal
 from hub.auth.scope import device_clause
 from hub.devices import command_log
-from hub.devices.records import CommandRecord, DeviceStatus, LaneGate
-from hub.errors import NotFound
+from hub.devices.records import OFFLINE_AFTER_KEEPALIVES, CommandRecord, DeviceStatus, LaneGate
+from hub.errors import InvalidCursor, NotFound
 from hub.store import Store
+from hub.store.cursor import pack, unpack
 from hub.store.schema import devices, gates, roster_status, roster_versions
 
 
@@ -31,9 +36,17 @@ class Devices:
     def _scope(self) -> ColumnElement[bool]:
         return device_clause(self._principal, devices.c.device_id)
 
-    async def statuses(self) -> list[DeviceStatus]:
-        """Every visible lane's last heartbeat, presence and roster report, by device id."""
-        return await statuses(self._store, self._scope())
+    async def statuses(self, device_ids: Collection[str] | None = None) -> list[DeviceStatus]:
+        """Every visible lane's last heartbeat, presence and roster report, by device id; only
+        those of ``device_ids`` when given (a lane's page needs its own row, not 10,000)."""
+        scope = self._scope()
+        if device_ids is not None:
+            scope = and_(scope, devices.c.device_id.in_(list(device_ids)))
+        return await statuses(self._store, scope)
+
+    async def board(self, query: BoardQuery, now: datetime, keepalive_s: float) -> BoardPage:
+        """One page of the visible lanes, offline first (:func:`board`)."""
+        return await board(self._store, self._scope(), query, now, keepalive_s)
 
     async def require_visible(self, device_id: str) -> None:
         """NotFound unless the device has connected *and* the account sees it: the same answer
@@ -88,3 +101,90 @@ async def statuses(store: Store, scope: ColumnElement[bool]) -> list[DeviceStatu
     async with store.read("devices") as conn:
         rows = (await conn.execute(status_query(scope))).all()
     return [DeviceStatus(**row._mapping) for row in rows]
+
+
+# -- the board: a page of lanes, the ones needing attention first ---------------------------------
+
+
+class BoardState(StrEnum):
+    """A lane's state on the board, in the board's order: lanes gone silent first, then revoked
+    ones, then those that are well."""
+
+    OFFLINE = "offline"
+    REVOKED = "revoked"
+    ONLINE = "online"
+
+
+BOARD_STATES: Final = tuple(BoardState)
+_CURSOR_VERSION: Final = "d1"
+
+
+def encode_board_cursor(after: tuple[int, str]) -> str:
+    return pack(_CURSOR_VERSION, *after)
+
+
+def decode_board_cursor(cursor: str) -> tuple[int, str]:
+    """The previous page's last (rank, device id), or :class:`InvalidCursor` saying why not."""
+    rank, device_id = unpack(cursor, _CURSOR_VERSION, 2)
+    if type(rank) is not int or not 0 <= rank < len(BOARD_STATES) or not isinstance(device_id, str):
+        raise InvalidCursor("is not a cursor of this listing")
+    return rank, device_id
+
+
+def board_rank(now: datetime, keepalive_s: float) -> ColumnElement[int]:
+    """The row's place in :data:`BOARD_STATES`, as :func:`hub.api.present.liveness` judges it
+    (revoked above all; online only while its last word was ``online`` and it was heard from within
+    1.5 × keep-alive), computed by the database so that 10,000 lanes are sorted, filtered and
+    paged there instead of in the hub."""
+    t = devices.c
+    heard_since = now - timedelta(seconds=OFFLINE_AFTER_KEEPALIVES * keepalive_s)
+    online = and_(t.presence_state == "online", t.last_seen_at.is_not(None), t.last_seen_at >= heard_since)
+    return case((t.revoked_at.is_not(None), 1), (online, 2), else_=0)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """Which page of the board: a state, a search in the device id, and the position after the
+    previous page's last row (its rank and device id)."""
+
+    state: BoardState | None = None
+    search: str | None = None
+    after: tuple[int, str] | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    items: list[DeviceStatus]
+    next_after: tuple[int, str] | None
+    counts: dict[BoardState, int]
+    """Lanes in each state among those the account sees (before the state filter and search)."""
+
+
+async def board(
+    store: Store, scope: ColumnElement[bool], query: BoardQuery, now: datetime, keepalive_s: float
+) -> BoardPage:
+    rank = board_rank(now, keepalive_s)
+    t = devices.c
+    page = (
+        status_query(scope).add_columns(rank.label("board_rank")).order_by(None).order_by(rank, t.device_id)
+    )
+    if query.state is not None:
+        page = page.where(rank == BOARD_STATES.index(query.state))
+    if query.search:
+        page = page.where(t.device_id.contains(query.search.lower(), autoescape=True))
+    if query.after is not None:
+        page = page.where(
+            tuple_(rank, t.device_id) > tuple_(literal(query.after[0]), literal(query.after[1]))
+        )
+    counted = select(rank, func.count()).select_from(devices).where(scope).group_by(rank)
+    async with store.read("device board") as conn:
+        rows = (await conn.execute(page.limit(query.limit + 1))).all()
+        counts = dict.fromkeys(BOARD_STATES, 0) | {
+            BOARD_STATES[int(r)]: int(n) for r, n in (await conn.execute(counted)).all()
+        }
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = [DeviceStatus(**{k: v for k, v in row._mapping.items() if k != "board_rank"}) for row in rows]
+    last = rows[-1] if more else None
+    return BoardPage(items, None if last is None else (int(last.board_rank), last.device_id), counts)

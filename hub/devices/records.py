@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+OFFLINE_AFTER_KEEPALIVES = 1.5
+"""A lane is shown offline once it has been silent this many keep-alives (or said ``offline``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceStatus:

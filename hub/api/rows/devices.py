@@ -8,7 +8,7 @@ from typing import Final
 from hub.api import device_commands, enrolment, views
 from hub.api.device_commands import CommandRequest
 from hub.api.enrolment import TokenRequest
-from hub.api.params import DEVICE, EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, integer
+from hub.api.params import DEVICE, EVENT_FILTERS, LANE_EVENT_FILTERS, PAGING, choice, integer, text
 from hub.api.route import OPEN, Route
 from hub.auth.permissions import (
     COMMAND_ROLES,
@@ -18,6 +18,7 @@ from hub.auth.permissions import (
     PERSONAL_DATA_ROLES,
     REVOKE_ROLES,
 )
+from hub.devices.devices import BoardState
 from provisioning.enrolment import EnrolmentRequest
 
 ROUTES: Final = (
@@ -70,8 +71,13 @@ ROUTES: Final = (
         "/api/v1/devices",
         views.devices,
         EVERY_ROLE,
-        "Device health: presence, heartbeat, roster lag",
+        "Device health: presence, heartbeat, roster lag; offline first, paged",
         "devices",
+        (
+            choice("status", BoardState, "offline, revoked or online"),
+            text("q", "part of the device id"),
+            *PAGING,
+        ),
     ),
     Route(
         "POST",
