@@ -16,16 +16,16 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from hub.api import limits
-from hub.app import create_app
 from hub.backup.running import hub_running
 from hub.config import HubConfig, load_config
 from hub.errors import HubError
 from sitegate.clitext import plain_error
 from wire.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("hub")
 
@@ -98,6 +98,10 @@ async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
     """``app`` listening on the configured address, with the ``[http]`` limits on its server
     (:mod:`hub.api.limits`): the header timeout and the connection caps. The caller cleans the
     runner up, also when this raises."""
+    from aiohttp import web  # here, not at the top: 'sitegate hub backup' and the rest need no web app
+
+    from hub.api import limits
+
     cap = limits.ConnectionCap(
         limits.connection_limit(config.http.max_connections),
         config.http.max_connections_per_client,
@@ -114,6 +118,8 @@ async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
 
 async def serve(config: HubConfig, clock: Clock) -> None:
     """Serve until SIGTERM or SIGINT, then stop the ingest and close the store before returning."""
+    from hub.app import create_app
+
     app = create_app(config, clock=clock)
     runner: web.AppRunner | None = None
     with hub_running(config.state_dir()):  # what 'sitegate hub restore' refuses to restore under

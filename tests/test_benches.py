@@ -425,6 +425,19 @@ def test_ingest_failover_bench_loses_nothing(store: str) -> None:
 
 
 @pytest.mark.broker
+def test_restore_bench_loses_nothing() -> None:
+    """Issue 17 at a toy size, SQLite (PostgreSQL's backup and restore: tests/hub/backup)."""
+    report = run_bench("restore.py", "--events", "300", "--devices", "2", "--rate", "1000")
+    assert (report["store"], report["events"], report["devices"]) == ("sqlite", 300, 2)
+    assert report["acked_before_backup"] + report["acked_after_backup"] == 300
+    assert 120 <= report["acked_before_backup"] <= report["in_backup"] < 300  # later events not in it
+    assert report["present_after_restore"] == 300
+    assert report["lost"] == report["duplicates"] == report["unexpected"] == 0
+    assert 300 - report["in_backup"] <= report["resent"] <= 300 - report["acked_before_backup"]
+    positive(report, "backup_s", "backup_bytes", "restore_s", "recovery_s")
+
+
+@pytest.mark.broker
 @pytest.mark.any_hour
 def test_propagation_bench() -> None:
     report = run_bench("propagation.py", "--samples", "3", "--people", "6", "--smoke")

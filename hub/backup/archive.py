@@ -30,7 +30,6 @@ from typing import IO, Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from hub.api.enrolment import CA_DIR
 from hub.backup import databases
 from hub.backup.marker import RestoreMarker, write_marker
 from hub.backup.running import no_hub_running
@@ -42,6 +41,9 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 DATA_KEY = "keys/hub-data.key"
 ROSTER_KEY = "keys/roster-signing.key"
+CA_DIR = "ca"
+"""The CA's directory in the hub's state directory (``hub.api.enrolment.CA_DIR``; not imported from
+there, which would load the whole web app into the backup command)."""
 _DATABASE = {databases.SQLITE: "database/hub.sqlite3", databases.POSTGRES: "database/hub.pgdump"}
 
 

@@ -106,5 +106,6 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_event_once(
         resent = {lane: link.resent for lane, link in links.items()}
     assert rows_per_key(db) == 0
     for lane in LANES:
-        assert resent[lane] == total - len(restored[lane]), resent  # exactly what the backup lacked
+        # What the backup lacked (more only if it held a lane's events with a hole below them)
+        assert total - len(restored[lane]) <= resent[lane] <= total - BEFORE, resent
         assert journals[lane].acked_through == total and journals[lane].backlog() == 0

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
+from hub.api import enrolment
 from hub.backup import databases
 from hub.backup.archive import restore_backup, take_backup
 from hub.backup.cli import backup_main, restore_main
@@ -57,7 +58,7 @@ async def test_a_backup_restores_the_database_keys_ca_and_photos(
     backup = tmp_path / "hub.sgbackup"
     manifest = await take_backup(hub, load_public_key(keys / "r.pub"), backup)
     assert manifest.store == databases.store_kind(hub.database_url)
-    assert {"keys/hub-data.key", "ca", "photos"} <= set(manifest.files)
+    assert {"keys/hub-data.key", enrolment.CA_DIR, "photos"} <= set(manifest.files)
     assert data_key not in backup.read_bytes()  # the key travels sealed only
 
     async with await Store.open(hub.database_url) as store, store.write("test") as conn:
