@@ -30,6 +30,7 @@ from hub.api.rows import (
     health,
     inspections,
     oversight,
+    platform,
     registry,
     site_rules,
     teams,
@@ -52,6 +53,7 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     *bulletins.ROUTES,  # 通报 and eligibility sanctions
     *inspections.ROUTES,  # inspections by the authorities, their checklist and photos
     *contacts.ROUTES,  # the district bureaus' contacts (the notice's annex)
+    *platform.ROUTES,  # each project's worker-platform settings and its upload's status
 )
 ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 

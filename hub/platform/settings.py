@@ -35,6 +35,14 @@ _PRINTABLE: Final = r"^[^\x00-\x1f\x7f]+$"
 INVALID_PLATFORM_SETTINGS: Final = "invalid_platform_settings"
 
 
+class AppsecretRequired(Invalid):
+    code = "appsecret_required"
+    field = "appsecret"
+
+    def __init__(self) -> None:
+        super().__init__("appsecret: 首次设置须填写 appsecret (the first settings need the appsecret)")
+
+
 class PlatformSettingsIn(BaseModel):
     """A PUT's body. ``appsecret`` None: keep the stored one (required the first time)."""
 
@@ -142,7 +150,7 @@ class PlatformSettingsDesk:
             elif stored is not None:
                 sealed = stored.appsecret_cipher
             else:
-                raise Invalid("appsecret: 首次设置须填写 appsecret (the first settings need the appsecret)")
+                raise AppsecretRequired()
             upload_from = data.upload_from or (
                 stored.upload_from if stored else now.astimezone(SITE_ZONE).date()
             )

@@ -75,7 +75,9 @@ async def build(store: Store, vault: IdVault) -> dict[str, str]:
     numbers = {person: synthetic_identity(rng).id_number for person in PEOPLE}
     serial = itertools.count(1)
     async with store.write("platform test world") as conn:
-        await conn.execute(districts.insert().values(code="330106", name="西湖区"))
+        await conn.execute(
+            districts.insert(), [{"code": "330106", "name": "西湖区"}, {"code": "330105", "name": "拱墅区"}]
+        )
         await conn.execute(
             enterprises.insert(),
             [

@@ -377,6 +377,23 @@ CASES = [
             ("P-0009", dict.fromkeys(("city", "district", "gc_project", "supervision_project", "operator"), 404)),
         )
     ),
+    # Worker-platform settings (hub.platform): never set in this world, to their writers and the bureau.
+    *(
+        case
+        for p, expect in (
+            (P1, dict.fromkeys(("city", "district", "gc_project"), "unset")),
+            (P2, {"city": "unset", "district": 404, "gc_project": 404}),
+            ("P-0009", dict.fromkeys(("city", "district", "gc_project"), 404)),
+        )
+        for case in (
+            Case(f"platform-{p}", "GET", f"/api/v1/projects/{p}/platform", f"{PROJECT}/platform",
+                 lambda body, world: "unset" if body == {"settings": None} else body, allowed(expect)),
+            Case(f"platform-uploads-{p}", "GET", f"/api/v1/projects/{p}/platform/uploads", f"{PROJECT}/platform/uploads",
+                 lambda body, world, p=p: "unset" if (body["project_id"], body["configured"], body["queue"],
+                                                      body["last_success_at"]) == (p, False, 0, None) else body,
+                 allowed(expect)),
+        )
+    ),
     # The workflows (hub/api/workflows.py).
     Case("orders", "GET", "/api/v1/rectification-orders", "/api/v1/rectification-orders", each("items", "subject"), ORDERS_SEEN_BY),
     Case("orders-overdue", "GET", "/api/v1/rectification-orders?overdue=true", "/api/v1/rectification-orders",

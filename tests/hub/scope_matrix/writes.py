@@ -408,6 +408,22 @@ def _permit_found(body: Any, answer: Any, cell: Cell) -> Any:
     return [night["permit"] for night in body["night_work"]] == [f"NW-{cell.slot}"] or None
 
 
+def _platform(cell: Cell) -> dict[str, Any]:
+    """The cell's own project code: what the readers look for."""
+    return {"variant": "national", "endpoint": "http://127.0.0.1:9/api", "project_code": f"PC-{cell.slot}",
+            "appid": "app", "appsecret": "0123456789abcdef0123456789abcdef", "enabled": False}  # fmt: skip
+
+
+def _platform_by(answer: Any, cell: Cell) -> None:
+    shown = answer["settings"]
+    assert (shown["updated_by"], shown["appsecret_set"]) == (username(cell.who), True)
+    assert "appsecret" not in shown  # write-only
+
+
+def _code_found(body: Any, answer: Any, cell: Cell) -> Any:
+    return (body["settings"] or {}).get("project_code") == f"PC-{cell.slot}" or None
+
+
 def _team_of(project: str, enterprise: str) -> Prepare:
     async def prepare(world: World, cell: Cell) -> dict[str, Any]:
         return {"team": await fresh_team(world.store, f"team-w{cell.slot}", project, enterprise)}
@@ -642,6 +658,18 @@ WRITES = [
     ),
     Write("site-rules-of-no-project", "PUT", "/api/v1/projects/P-0009/site-rules", SITE_RULES,
           allowed({"gc_project": 403, "operator": 404}), _site_rules),
+    # Worker-platform settings: the GC's department on its own project, the city on any (disabled: no
+    # upload runs in the matrix's world).
+    *(
+        Write(f"platform-on-{p}", "PUT", f"/api/v1/projects/{p}/platform", f"{PROJECT}/platform", allowed(expect),
+              _platform, made=_platform_by, seen=Seen(lambda a, c, p=p: f"/api/v1/projects/{p}/platform", _code_found, seers(*who)))
+        for p, expect, who in (
+            (P1, {"gc_project": 200, "city": 200}, ("city", "district", "gc_project")),
+            (P2, {"gc_project": 403, "city": 200}, ("city",)),
+        )
+    ),
+    Write("platform-of-no-project", "PUT", "/api/v1/projects/P-0009/platform", f"{PROJECT}/platform",
+          allowed({"gc_project": 403, "city": 404}), _platform),
     # Teams (班组): the GC's department for a contractor of its project, a subcontractor's for its own.
     Write("team-on-P1-of-ent-sub", "POST", f"/api/v1/projects/{P1}/teams", TEAMS, allowed(dict.fromkeys(TEAMERS, 201)),
           lambda c: {"enterprise_id": "ent-sub", "name": f"t{c.slot}"}, seen=_team_seen(P1, *P1_READERS)),
