@@ -21,7 +21,7 @@ from controller.config import ConfigError, parse_config
 from controller.core.cards import IdentityCard
 from controller.core.passback import Passage, PassbackBook
 from controller.core.roster import Roster, RosterEntry
-from controller.journal import Journal
+from controller.journal import SCHEMA_VERSION, Journal
 from controller.outputs import LaneOutputs
 from controller.service import LaneService
 from controller.site_sync import ASK_AGAIN_NS, SiteLink
@@ -285,7 +285,7 @@ def test_a_journal_of_the_previous_release_is_migrated_in_place(tmp_path: Path) 
     journal.close()
     again = Journal(path)  # opening it again migrates nothing twice
     assert again.stamp_untimed(MORNING) == 0
-    assert int(again._db.execute("PRAGMA user_version").fetchone()[0]) == 1
+    assert int(again._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
     again.close()
 
 
