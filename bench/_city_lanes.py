@@ -131,6 +131,7 @@ class Lane:
     lags: list[tuple[float, float]] = field(default_factory=list)
     """(journalled at, acknowledged at) of each event."""
     generation: int = 0
+    resends: int = 0
     connected: bool = False
     connections: int = 0
     killed: bool = False
@@ -300,39 +301,37 @@ class Simulator:
                     if done is not None:
                         lane.lags.append((done[1], now))
                 lane.acked = max(lane.acked, ack.through_seq)
+                lane.wake.set()
             else:
                 await lane.sync(payload)
 
     async def drain(self, lane: Lane, client: aiomqtt.Client) -> None:
-        """Everything unacknowledged, in seq order, then each new event as it is journalled; again
-        from the start on every connection (the controller's resend)."""
-        sent = 0
-        window = asyncio.Semaphore(WINDOW)
+        """The controller's drain (controller.uplink): windows of QoS 1 publishes in seq order from
+        the hub's watermark on every connection, and everything after it again once the hub has
+        acknowledged nothing for ``resend_after_s`` while events are out (a hub that restarted
+        has lost what the broker had queued for it)."""
+        resend_after_s = self.plan["resend_after_s"]
         topic = topic_for(lane.device_id, Channel.EVENT)
-        failures: list[BaseException] = []
-
-        async def one(payload: bytes) -> None:
-            try:
-                await client.publish(topic, payload, qos=1)
-            except aiomqtt.MqttError as err:
-                failures.append(err)
-            finally:
-                window.release()
-
+        sent = acked_seen = lane.acked
+        last_progress = time.monotonic()
         while True:
+            if lane.acked > acked_seen:
+                acked_seen, last_progress = lane.acked, time.monotonic()
+            if sent > lane.acked and time.monotonic() - last_progress > resend_after_s:
+                sent, last_progress = lane.acked, time.monotonic()
+                lane.resends += 1
+            sent = max(sent, lane.acked)
+            batch = [seq for seq in sorted(lane.pending) if seq > sent][:WINDOW]
+            if batch:
+                if sent == lane.acked:
+                    last_progress = time.monotonic()
+                await asyncio.gather(*(client.publish(topic, lane.pending[seq][0], qos=1) for seq in batch))
+                sent = batch[-1]
+                continue
             lane.wake.clear()
-            for seq in sorted(s for s in lane.pending if s > sent):
-                if failures:
-                    raise failures[0]
-                entry = lane.pending.get(seq)
-                if entry is None:
-                    continue
-                await window.acquire()
-                asyncio.get_running_loop().create_task(one(entry[0]))
-                sent = seq
-            if failures:
-                raise failures[0]
-            await lane.wake.wait()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(resend_after_s / 2):
+                    await lane.wake.wait()
 
     async def heartbeats(self, lane: Lane, client: aiomqtt.Client) -> None:
         started = time.monotonic()
@@ -426,12 +425,11 @@ class Simulator:
                 watches.setdefault(str(watch.index), []).append(watch.seen_at)
         return {
             "journals": {d: lane.seq for d, lane in self.lanes.items()},
-            "held_by_killed": {
-                d: sorted(lane.pending) for d, lane in self.lanes.items() if lane.killed and lane.pending
-            },
+            "held": {d: sorted(lane.pending) for d, lane in self.lanes.items() if lane.pending},
             "unacked": {d: len(lane.pending) for d, lane in self.lanes.items() if lane.pending},
             "lags": [pair for lane in self.lanes.values() for pair in lane.lags],
             "connections": sum(lane.connections for lane in self.lanes.values()),
+            "resends": sum(lane.resends for lane in self.lanes.values()),
             "watches": watches,
             "killed": sorted(self.doomed),
             "flapping": sorted(self.flapping),

@@ -448,6 +448,25 @@ def test_propagation_bench() -> None:
 
 
 @pytest.mark.broker
+@pytest.mark.postgres
+def test_city_bench_loses_nothing_and_sees_every_fault() -> None:
+    """The city at a toy size, its three faults included: every journal stored once, the killed
+    lanes shown offline and no live one, every change and the watchlist flag at their lanes."""
+    report = run_bench(
+        "city.py",
+        *("--lanes", "20", "--projects", "10", "--people", "300", "--speed", "600"),
+        *("--changes", "10", "--kill", "3", "--keepalive-s", "5", "--smoke"),
+    )
+    assert report["connected"] == report["lanes"] == 20
+    assert report["lost"] == report["duplicates"] == report["unexpected"] == 0
+    assert report["presence_wrong"] == 0 and report["changes_unseen"] == 0
+    assert report["events"] > 0 and report["lane_connections"] > report["lanes"]  # the broker's restart
+    ordered(report, "ingest_lag_p50_ms", "ingest_lag_p99_ms")
+    positive(report, "watchlist_fanout_s", "propagation_p99_ms", "hub_rss_mb", "broker_rss_mb")
+    assert set(report["api_p99_ms"]) == {"devices", "headcount", "access_events"}
+
+
+@pytest.mark.broker
 @pytest.mark.any_hour
 def test_passback_bench() -> None:
     report = run_bench("passback.py", "--samples", "6", "--people", "3", "--smoke")
