@@ -33,8 +33,10 @@ class Pass:
 
 async def housekeep(store: Store, settings: RetentionSettings, now: datetime) -> Pass:
     """One pass at ``now``."""
-    async with store.write("retention_partitions") as conn:
-        made = await partitions.ensure(conn, partitions.wanted_months(now, settings.months_ahead))
+    months, made = partitions.wanted_months(now, settings.months_ahead), []
+    for table in partitions.PARTITIONED:  # a transaction each (partitions.ensure says why)
+        async with store.write("retention_partitions") as conn:
+            made += await partitions.ensure(conn, months, (table,))
     async with store.write("retention_purge") as conn:
         purged = await purge(conn, now=now, years=settings.years)
     return Pass(now, tuple(made), purged)
@@ -69,7 +71,8 @@ class Housekeeping:
         except StoreError as err:
             self.totals.failures += 1
             self.totals.last_error = str(err)
-            log.error("retention housekeeping failed: %s", err)
+            # A lock not had in time (partitions.ATTACH_LOCK_TIMEOUT) is tried again next time.
+            log.log(logging.WARNING if err.transient else logging.ERROR, "retention housekeeping: %s", err)
             return None
         self._count(done)
         return done

@@ -142,15 +142,31 @@ async def _make(conn: AsyncConnection, table: str, month: date) -> None:
     await conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES {bounds}"))
 
 
-async def ensure(conn: AsyncConnection, months: Sequence[date]) -> list[str]:
-    """Make each partitioned table's partition for every month of ``months`` that has none (in
-    the caller's transaction); returns the names made. Idempotent, safe from several hubs."""
+ATTACH_LOCK_TIMEOUT = "500ms"
+"""How long making a month waits for the locks it needs (attaching takes the DEFAULT partition
+whole): a long read (a CSV export) is not waited out, nor are the readers and writers queued behind
+the wait; the month is made at the next try, months before it is needed. Under PostgreSQL's
+``deadlock_timeout`` (1 s): should a reader wait on this transaction while it waits on the reader,
+this one gives up first, so the reader is never the deadlock's victim."""
+
+
+async def ensure(
+    conn: AsyncConnection, months: Sequence[date], tables: Sequence[str] = tuple(PARTITIONED)
+) -> list[str]:
+    """Make each of ``tables``' partition for every month of ``months`` that has none (in the
+    caller's transaction); returns the names made. Idempotent, safe from several hubs. The locks
+    an attach takes are held to the end of the transaction: one table per transaction
+    (:func:`hub.retention.housekeeping.housekeep`) never holds one table's while it waits for
+    another's, which a reader of both tables could be holding."""
     if conn.dialect.name != "postgresql" or not months:
         return []
     await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PARTITION_LOCK_KEY})
-    existing = {p.name for p in await listing(conn)}
+    existing = {p.name for p in await listing(conn, tables)}
+    if all(partition_name(t, m) in existing for t in tables for m in months):
+        return []
+    await conn.execute(text(f"SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'"))
     made = []
-    for table in PARTITIONED:
+    for table in tables:
         for month in sorted(set(months)):
             if partition_name(table, month) not in existing:
                 await _make(conn, table, month)
