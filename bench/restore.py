@@ -41,7 +41,7 @@ import json  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
 from bench._common import (  # noqa: E402
@@ -58,6 +58,7 @@ from bench._common import (  # noqa: E402
 from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
 from bench.ingest_failover import Lanes, logging_progress, until_acked  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
+from hub.backup.databases import empty_postgres  # noqa: E402
 from hub.backup.sealed import make_recovery_keys  # noqa: E402
 from hub.store.schema import access_events  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
@@ -108,13 +109,7 @@ async def destroy(url: str, state_dir: Path, store: str) -> None:
         for name in ("hub.sqlite3", "hub.sqlite3-wal", "hub.sqlite3-shm"):
             (state_dir / name).unlink(missing_ok=True)
     else:
-        engine = create_async_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        finally:
-            await engine.dispose()
+        await empty_postgres(url)
         state_dir = state_dir / "var"
     for key in ("hub-data.key", "roster-signing.key"):
         (state_dir / key).unlink(missing_ok=True)

@@ -123,8 +123,8 @@ def restore_sqlite(url: str, source: Path) -> None:
     os.replace(staged, target)
 
 
-async def restore_postgres(url: str, source: Path) -> None:
-    """Empty the database's ``public`` schema, then ``pg_restore`` into it in one transaction."""
+async def empty_postgres(url: str) -> None:
+    """Drop everything in the database's ``public`` schema (the hub's tables, partitions, types)."""
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
@@ -132,6 +132,11 @@ async def restore_postgres(url: str, source: Path) -> None:
             await conn.execute(text("CREATE SCHEMA public"))
     finally:
         await engine.dispose()
+
+
+async def restore_postgres(url: str, source: Path) -> None:
+    """Empty the database's ``public`` schema, then ``pg_restore`` into it in one transaction."""
+    await empty_postgres(url)
     await _run_tool(
         "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
         str(source), url=url,
