@@ -36,7 +36,7 @@ from hub.api import card_reads, screen_events
 from hub.api.params import Param, boolean, choice, day, month, text
 from hub.api.route import OPEN, Handler, Open, Route
 from hub.api.rows import card_reads as card_read_rows
-from hub.auth.permissions import AUTHORITIES, CARD_READS, EVERY_ROLE
+from hub.auth.permissions import AUTHORITIES, CARD_READS, EVERY_ROLE, READ_PLATFORM, WRITE_PLATFORM
 from hub.auth.principal import Role
 from hub.console import (
     session,
@@ -46,6 +46,7 @@ from hub.console import (
     views_gates,
     views_inspections,
     views_oversight,
+    views_platform,
     views_projects,
     views_registration,
     views_reports,
@@ -156,6 +157,8 @@ CONSOLE_ROUTES: Final = (
     _page("POST", PROJECT + "/site-rules", views_site_rules.save_site_rules),
     _page("POST", PROJECT + "/site-rules/night-work", views_site_rules.add_night_work),
     _page("POST", PROJECT + "/site-rules/night-work/remove", views_site_rules.remove_night_work),
+    _page("GET", PROJECT + "/platform", views_platform.platform_page, READ_PLATFORM),
+    _page("POST", PROJECT + "/platform", views_platform.save_platform, WRITE_PLATFORM),
     _page("GET", "/console/statistics", views_oversight.statistics),
     _page("GET", views_enterprise.PATH, views_enterprise.departments),
     _page("GET", "/console/screen", views_screen.screen),

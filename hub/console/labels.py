@@ -18,6 +18,9 @@ from hub.auth.principal import Role
 from hub.console.i18n import Locale
 from hub.console.nations import NATION, Nation
 from hub.devices.provisioning_state import ProvisioningState
+from hub.platform.settings import Variant
+from hub.platform.states import UploadState
+from hub.platform.status import Subject
 from hub.registry.models import EnterpriseKind, GateDirection, GateKind, PartyRole, PersonCategory, Position
 from hub.workflows.bulletins import BulletinKind
 from hub.workflows.contacts import ContactRole
@@ -372,6 +375,30 @@ BULLETIN_KIND: Final = _table(
 )
 """通报 (hub.workflows.bulletins)."""
 
+PLATFORM_VARIANT: Final = _table(
+    {
+        Variant.NATIONAL: ("全国建筑工人管理服务信息平台", "National worker platform"),
+        Variant.PROVINCIAL: ("省建筑工人管理服务信息平台", "Provincial worker platform"),
+    }
+)
+PLATFORM_STATE: Final = _table(
+    {
+        UploadState.QUEUED: ("待上传", "Queued"),
+        UploadState.SENDING: ("上传中", "Being sent"),
+        UploadState.SENT: ("已上传，待平台处理", "Sent, awaiting the platform"),
+        UploadState.ACCEPTED: ("平台已接收", "Accepted"),
+        UploadState.FAILED: ("失败，将重试", "Failed, to be retried"),
+    }
+)
+PLATFORM_SUBJECT: Final = _table(
+    {
+        Subject.TEAM: ("班组", "Team"),
+        Subject.WORKER: ("人员", "Person"),
+        Subject.EVENT: ("考勤", "Passage"),
+    }
+)
+"""The worker platforms' upload (hub.platform): which platform, where a row stands, what it is about."""
+
 TABLES: Final[dict[str, dict[str, Text]]] = {
     "role": ROLE,
     "roster_role": ROSTER_ROLE,
@@ -400,6 +427,9 @@ TABLES: Final[dict[str, dict[str, Text]]] = {
     "record_note": RECORD_NOTE,
     "anti_passback": ANTI_PASSBACK,
     "bulletin_kind": BULLETIN_KIND,
+    "platform_variant": PLATFORM_VARIANT,
+    "platform_state": PLATFORM_STATE,
+    "platform_subject": PLATFORM_SUBJECT,
 }
 """Every table by the name templates use: ``label('position', m.position)``."""
 
@@ -431,6 +461,9 @@ ENUMS: Final[dict[str, type[StrEnum]]] = {
     "record_note": RecordNote,
     "anti_passback": AntiPassback,
     "bulletin_kind": BulletinKind,
+    "platform_variant": Variant,
+    "platform_state": UploadState,
+    "platform_subject": Subject,
 }
 """The codes each table must cover, for the tests."""
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy import Select, select
@@ -30,7 +31,14 @@ from hub.store.dialect import insert_for
 from hub.store.schema import platform_settings, projects
 from wire.clock import SITE_ZONE
 
-Variant = Literal["national", "provincial"]
+
+class Variant(StrEnum):
+    NATIONAL = "national"
+    """全国建筑工人管理服务信息平台"""
+    PROVINCIAL = "provincial"
+    """A province's platform on the national interface (浙江省建筑工人管理服务信息平台 and the like)."""
+
+
 _PRINTABLE: Final = r"^[^\x00-\x1f\x7f]+$"
 INVALID_PLATFORM_SETTINGS: Final = "invalid_platform_settings"
 

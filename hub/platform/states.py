@@ -20,16 +20,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Final
 
 from sitegate.backoff import backoff_delays
 
-QUEUED: Final = "queued"
-SENDING: Final = "sending"
-SENT: Final = "sent"
-ACCEPTED: Final = "accepted"
-FAILED: Final = "failed"
-STATES: Final = (QUEUED, SENDING, SENT, ACCEPTED, FAILED)
+
+class UploadState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    FAILED = "failed"
+
+
+QUEUED: Final = UploadState.QUEUED.value
+SENDING: Final = UploadState.SENDING.value
+SENT: Final = UploadState.SENT.value
+ACCEPTED: Final = UploadState.ACCEPTED.value
+FAILED: Final = UploadState.FAILED.value
 TO_SEND: Final = (QUEUED, FAILED)
 """The states whose rows go out when due."""
 _ROW_INDEX: Final = re.compile(r"\[(?:dataList|workerList)\]\[(\d+)\]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Final
 
 from sqlalchemy import func, select
@@ -35,10 +36,17 @@ from wire.clock import SITE_ZONE
 FAILURES_SHOWN: Final = 50
 
 
+class Subject(StrEnum):
+    """What a row of the upload is about."""
+
+    TEAM = "team"
+    WORKER = "worker"
+    EVENT = "event"
+
+
 @dataclass(frozen=True, slots=True)
 class Failure:
-    kind: str
-    """team | worker | event"""
+    kind: Subject
     subject: str
     """The team's name, or the person's name (and the passage's time, site-local)."""
     message: str
@@ -117,7 +125,7 @@ async def _failures(conn: AsyncConnection, project_id: str) -> list[Failure]:
     pt, pw, u, t, p = platform_teams.c, platform_workers.c, platform_uploads.c, teams.c, persons.c
     failed = states.FAILED
     found = [
-        Failure("team", r.name, r.message or "", r.attempts, r.next_attempt_at, r.updated_at)
+        Failure(Subject.TEAM, r.name, r.message or "", r.attempts, r.next_attempt_at, r.updated_at)
         for r in await conn.execute(
             select(t.name, pt.message, pt.attempts, pt.next_attempt_at, pt.updated_at)
             .join(teams, t.id == pt.team_id)
@@ -125,7 +133,7 @@ async def _failures(conn: AsyncConnection, project_id: str) -> list[Failure]:
         )
     ]
     found += [
-        Failure("worker", r.name, r.message or "", r.attempts, r.next_attempt_at, r.updated_at)
+        Failure(Subject.WORKER, r.name, r.message or "", r.attempts, r.next_attempt_at, r.updated_at)
         for r in await conn.execute(
             select(p.name, pw.message, pw.attempts, pw.next_attempt_at, pw.updated_at)
             .join(persons, p.id == pw.person_id)
@@ -141,8 +149,8 @@ async def _failures(conn: AsyncConnection, project_id: str) -> list[Failure]:
     )
     found += [
         Failure(
-            "event", f"{r.name} {r.event_time.astimezone(SITE_ZONE):%Y-%m-%d %H:%M:%S}", r.message or "",
-            r.attempts, r.next_attempt_at, r.updated_at,
+            Subject.EVENT, f"{r.name} {r.event_time.astimezone(SITE_ZONE):%Y-%m-%d %H:%M:%S}",
+            r.message or "", r.attempts, r.next_attempt_at, r.updated_at,
         )
         for r in await conn.execute(events)
     ]  # fmt: skip

@@ -47,6 +47,7 @@ class Hub:
     clock: FakeClock
     standin: PlatformStandin
     headers: dict[str, dict[str, str]]
+    usernames: list[str]
 
     async def call(self, who: str, method: str, path: str, **kw: Any) -> tuple[int, Any]:
         response = await self.client.request(method, path, headers=self.headers[who], **kw)
@@ -70,13 +71,14 @@ async def hub(database_url: str, tmp_path: Path) -> AsyncIterator[Hub]:
     async with await Store.open(database_url, clock=clock) as store, PlatformStandin() as standin:
         standin.add_project(PROJECT_CODE, "app-u", SECRET)
         await w.build(store, vault)
-        headers = {}
+        headers, usernames = {}, []
         for n, (who, scope) in enumerate(ACCOUNTS.items()):
-            principal = await create_account(store, username=f"{who}-{n}", **scope)
+            usernames.append(f"{who}-{n}")
+            principal = await create_account(store, username=usernames[-1], **scope)
             headers[who] = await token_headers_at(store, principal, clock)
         config = HubConfig(
             database_url=database_url, mqtt_port=free_port(), data_key_file=key_file,
             platform=UploadSettings(enabled=False),
         )  # fmt: skip
         async with TestClient(TestServer(create_app(config, clock=clock))) as client:
-            yield Hub(client, store, vault, clock, standin, headers)
+            yield Hub(client, store, vault, clock, standin, headers, usernames)
