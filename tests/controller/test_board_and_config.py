@@ -4,6 +4,7 @@ import pytest
 
 from controller.board import BoardError, load_board
 from controller.config import ConfigError, parse_config
+from controller.journal import Retention
 
 GOOD = """
 device_id = "lane-a1"
@@ -53,6 +54,16 @@ def test_good_config_parses() -> None:
     assert config.readers.id_module.port == "/dev/ttyUSB0"
     assert config.mqtt.port == 1883
     assert config.readers.pcsc is None
+
+
+def test_acknowledged_events_are_kept_a_week_unless_configured_otherwise() -> None:
+    assert parse_config(GOOD).journal.retention() == Retention(keep_s=7 * 86_400)
+    kept = parse_config(GOOD + "[journal]\nkeep_acked_days = 2\nkeep_acked_max_events = 5000\n")
+    assert kept.journal.retention() == Retention(keep_s=2 * 86_400, max_events=5000)
+    with pytest.raises(
+        ConfigError, match=r"journal\.keep_acked_days: Input should be less than or equal to 90"
+    ):
+        parse_config(GOOD + "[journal]\nkeep_acked_days = 365\n")
 
 
 @pytest.mark.parametrize("rate", [9600, 19200, 38400, 57600, 115200])
