@@ -21,6 +21,7 @@ from wire.models import (
     PresenceStatus,
     ReaderState,
     Reason,
+    ResendRequest,
     StorageAck,
 )
 from wire.topics import Channel
@@ -139,6 +140,18 @@ def test_models_are_frozen_and_forbid_extras() -> None:
     payload = encode(ack).replace(b"}", b',"surprise":1}')
     with pytest.raises(WireError, match="surprise: Extra inputs are not permitted"):
         decode(Channel.ACK, payload)
+
+
+def test_the_ack_channel_carries_a_restored_hubs_resend_request_too() -> None:
+    at = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    request = ResendRequest(device_id="lane-1", through_seq=41, epoch=1796612817430574, at=at)
+    assert decode(Channel.ACK, encode(request)) == request
+    old = b'{"device_id":"lane-1","through_seq":3,"at":"2026-12-07T03:00:00Z"}'  # no kind: a storage ack
+    assert decode(Channel.ACK, old) == StorageAck(device_id="lane-1", through_seq=3, at=at)
+    with pytest.raises(WireError, match="epoch: Input should be greater than or equal to 1"):
+        decode(Channel.ACK, encode(request).replace(b"1796612817430574", b"0"))
+    with pytest.raises(WireError, match="does not match any of the expected tags"):
+        decode(Channel.ACK, encode(request).replace(b"resend_request", b"forget_everything"))
 
 
 @pytest.mark.parametrize(
