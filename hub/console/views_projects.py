@@ -119,11 +119,12 @@ async def worker_attendance(request: web.Request) -> web.Response:
     now = request.app[CLOCK].wall()
     day = _day(params_of(request), local_day(now))
     uploads = national.NationalUpload(request.app[STORE], who, request.app[VAULT])
-    upload, _ = await uploads.export(project.id, day, day, now=now, limit=50_000)
+    upload, more = await uploads.export(project.id, day, day, now=now, limit=national.DOWNLOAD_ROWS)
     return web.json_response(
-        upload,
+        national.as_download(upload, more, project.id),
         headers={
             "Content-Disposition": f'attachment; filename="WorkerAttendance_{project.id}_{day}.json"',
             "Cache-Control": "no-store",
+            "X-SiteGate-Truncated": "true" if more else "false",
         },
     )

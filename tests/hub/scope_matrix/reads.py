@@ -194,7 +194,7 @@ def heartbeats_read(body: Any, world: World) -> tuple[str, int]:
 
 def upload_read(body: Any, world: World) -> frozenset[tuple[str, str]]:
     owner = {number: person for person, number in ID_NUMBERS.items()}
-    return frozenset((owner.get(row["id_card_number"], "?"), FULL) for row in body["datalist"])
+    return frozenset((owner.get(row["idCardNumber"], "?"), FULL) for row in body["dataList"])
 
 
 PROJECT_FIGURES = (

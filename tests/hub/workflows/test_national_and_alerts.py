@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hub.events.journal import store_events
 from hub.store.schema import audit_log, heartbeat_history
-from hub.workflows import alerts
+from hub.workflows import alerts, national
 from tests.hub.factories import make_event
 from tests.hub.oversight import world as w
 from tests.hub.workflows.conftest import Api
@@ -25,8 +25,8 @@ def _number(person_id: str, api: Api) -> str:
 
 async def test_worker_attendance_upload_shape_and_who_may_take_it(api: Api) -> None:
     body = await api.ok("gc-a", "GET", UPLOAD, params=DAYS)
-    assert body["project_code"] == "proj-a" and body["next_cursor"] is None
-    rows = body["datalist"]
+    assert (body["projectCode"], body["projectCodeSource"], body["next_cursor"]) == ("proj-a", "hub", None)
+    rows = body["dataList"]
     expected = [
         ("per-m1", "2025-05-05 07:30:00", "01"),
         ("per-w1", "2025-05-05 08:00:00", "01"),
@@ -38,23 +38,29 @@ async def test_worker_attendance_upload_shape_and_who_may_take_it(api: Api) -> N
         ("per-w1", "2025-05-06 08:00:00", "01"),
         ("per-w1", "2025-05-06 16:00:00", "02"),
     ]
-    assert [(r["id_card_number"], r["date"], r["direction"]) for r in rows] == [
+    assert [(r["idCardNumber"], r["date"], r["direction"]) for r in rows] == [
         (_number(p, api), when, d) for p, when, d in expected
     ]
-    assert {r["id_card_type"] for r in rows} == {"01"}
-    assert set(rows[0]) == {"id_card_type", "id_card_number", "date", "direction"}
+    assert {r["idCardType"] for r in rows} == {"01"}
+    assert set(rows[0]) == {
+        "idCardType",
+        "idCardNumber",
+        "date",
+        "direction",
+        "channel",
+    }  # the platform's keys
 
     # Paged: the same rows, in order, whatever the page size.
     paged, cursor = [], None
     while True:
         params = {**DAYS, "limit": "4", **({"cursor": cursor} if cursor else {})}
         page = await api.ok("city", "GET", UPLOAD, params=params)
-        paged += page["datalist"]
+        paged += page["dataList"]
         if (cursor := page["next_cursor"]) is None:
             break
     assert paged == rows
 
-    assert len((await api.ok("district-xihu", "GET", UPLOAD, params=DAYS))["datalist"]) == 9
+    assert len((await api.ok("district-xihu", "GET", UPLOAD, params=DAYS))["dataList"]) == 9
     await api.error("district-gongshu", "GET", UPLOAD, 404, "not_found", params=DAYS)
     await api.error("gc-b", "GET", UPLOAD, 404, "not_found", params=DAYS)
     for who in ("sub-a", "sup-a", "ent-gc1", "operator"):
@@ -78,6 +84,23 @@ async def test_worker_attendance_upload_shape_and_who_may_take_it(api: Api) -> N
         tuple(line) for line in lines
     ]
     assert not any(number in json.dumps([line.detail for line in lines]) for number in api.world.id_numbers)
+
+
+async def test_the_file_names_the_platforms_project_code_and_says_when_it_is_cut_short(api: Api) -> None:
+    settings = {"variant": "provincial", "endpoint": "http://127.0.0.1:9/api", "project_code": "330106-PC-9",
+                "appid": "a", "appsecret": "0123456789abcdef", "enabled": False}  # fmt: skip
+    await api.ok("gc-a", "PUT", "/api/v1/projects/proj-a/platform", json=settings)
+    body = await api.ok("gc-a", "GET", UPLOAD, params=DAYS)
+    assert (body["projectCode"], body["projectCodeSource"]) == ("330106-PC-9", "platform")
+    page = await api.ok("gc-a", "GET", UPLOAD, params={**DAYS, "limit": "4"})
+    cut = national.as_download(
+        {k: v for k, v in page.items() if k != "next_cursor"}, page["next_cursor"], "proj-a"
+    )
+    assert cut["truncated"] is True and len(cut["dataList"]) == 4
+    assert str(cut["notice"]).startswith(
+        "只导出了前 50000 条"
+    ) and "/api/v1/projects/proj-a/worker-attendance" in str(cut["notice"])
+    assert national.as_download(body, None, "proj-a")["truncated"] is False
 
 
 async def test_alerts_computed_from_the_data(api: Api) -> None:
