@@ -131,12 +131,18 @@ async def take_backup(config: HubConfig, recipient: X25519PublicKey, out: Path) 
                 _add_bytes(tar, MANIFEST, manifest.to_json())
                 tar.add(copy, arcname=_DATABASE[store], recursive=False)
                 for name, path in sorted(present.items()):
-                    tar.add(path, arcname=name)
+                    tar.add(path, arcname=name, filter=_plain_files)
             writer.close()
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, out)
     return manifest
+
+
+def _plain_files(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    """Regular files and directories only (a link in the photos' directory is not followed, and
+    not taken: a restore refuses what is neither)."""
+    return member if member.isfile() or member.isdir() else None
 
 
 def _stream(stream: SealingWriter | OpeningReader) -> IO[bytes]:

@@ -150,8 +150,8 @@ async def other_sessions(url: str) -> int:
         async with engine.connect() as conn:
             count = await conn.scalar(
                 text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
                 )
             )
     finally:

@@ -132,3 +132,16 @@ def test_the_commands_back_up_into_a_directory_and_keep_the_newest(
         == 0
     )
     assert "restore epoch" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_restore_refuses_while_a_hub_elsewhere_uses_the_postgresql_database(
+    hub: HubConfig, keys: Path, tmp_path: Path
+) -> None:
+    backup = tmp_path / "hub.sgbackup"
+    await take_backup(hub, load_public_key(keys / "r.pub"), backup)
+    async with await Store.open(hub.database_url) as elsewhere, elsewhere.read("a hub on another machine"):
+        with pytest.raises(BackupError, match="1 other sessions use the database: stop every hub on it"):
+            await restore_backup(hub, load_private_key(keys / "r.key"), backup, replace=True)
