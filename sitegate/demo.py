@@ -9,7 +9,9 @@ enrolled with one-time tokens and ``sitegate provision`` (their own keys and cer
 hub's CA, the hub's roster key, the project's site key) and receive their roster from the hub over
 MQTT (:mod:`sitegate.demo_lanes`). Then the shift is played through the real readers; at the end
 the lanes' own tally is printed beside the hub's, read back over its HTTP API, and the demo fails
-if they differ.
+if they differ. Last, the GC's department gives the project its worker-platform settings and the
+hub uploads the shift to a stand-in of the platform (:mod:`sitegate.demo_platform`), which says
+what it accepted.
 """
 
 from __future__ import annotations
@@ -58,10 +60,12 @@ from sitegate.demo_lanes import (
     sites_caught_up,
     with_demo_settings,
 )
+from sitegate.demo_platform import upload_shift
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
 from sitegate.hubproc import HubLauncher, create_account
 from sitegate.mosquitto import Mosquitto
+from sitegate.platform_standin import PlatformStandin
 from wire.models import AccessEvent, Decision, LaneEventType, Reason
 
 LANES = {
@@ -95,6 +99,7 @@ def _hub_config(root: Path, ca: CertificateAuthority, broker: Mosquitto) -> Path
     hub_toml.write_text(
         f'mqtt_ca_file = "{ca_file}"\nmqtt_cert_file = "{cert_file}"\nmqtt_key_file = "{key_file}"\n'
         f'broker_files_dir = "{broker.tls.acl_file.parent}"\nbroker_pid_file = "{broker.pid_file}"\n'
+        "\n[platform]\ninterval_s = 0.5\npoll_s = 0.2\nfirst_retry_s = 1\n"  # the upload at the end, soon
     )
     return hub_toml
 
@@ -392,7 +397,7 @@ async def run_demo(
             await _wait_healthy(anonymous, base, hub.proc, root)
             auth = await _login(anonymous, base, ACCOUNT, password)
             gc = await _login(anonymous, base, populated.department, SEED_PASSWORD)
-        async with aiohttp.ClientSession(headers=auth) as session:
+        async with aiohttp.ClientSession(headers=auth) as session, PlatformStandin() as standin:
             print(f"  hub     {base}  (log: {root / 'hub.log'}; account {ACCOUNT})")
             async with aiohttp.ClientSession(headers=gc) as department:
                 lanes = await _enrol_lanes(stack, department, base, root, clock)
@@ -412,6 +417,10 @@ async def run_demo(
                 problems += await _after_the_shift(lanes, session, base)
                 await _drained(lanes)
                 problems += await _compare(lanes, session, base, shift.project_id)
+                async with aiohttp.ClientSession(headers=gc) as department:
+                    platform_line, trouble = await upload_shift(standin, department, base, shift.project_id)
+                print(platform_line)
+                problems += trouble
                 print()
                 if problems:
                     print("DEMO FAILED:\n  " + "\n  ".join(problems))

@@ -36,6 +36,7 @@ from hub.registry.models import (
 )
 from hub.registry.records import Enterprise
 from hub.registry.seed import seed_registry
+from hub.registry.team_models import AssignmentTeamIn, TeamIn
 from hub.rosters.registry_source import RegistrySource
 from hub.site_rules import DEFAULT_RULES, SiteRulesIn
 from hub.store import Store
@@ -55,6 +56,8 @@ _EMPLOYER = {
     "worker": EnterpriseKind.LABOUR_SUBCONTRACTOR,
     "visitor": EnterpriseKind.PROFESSIONAL_SUBCONTRACTOR,
 }
+_TEAMS = {"worker": "钢筋班组", "manager": "项目管理班组"}
+"""The shift's teams: the workers' named for their trade (the platform's 工种 is read off it)."""
 _POSITIONS = (Position.PROJECT_MANAGER, Position.SAFETY_OFFICER, Position.TECHNICAL_LEAD)
 
 
@@ -111,6 +114,7 @@ async def _register_shift(registry: RegistryDesk, city: Principal, shift: Shift)
     if department is None:
         raise RuntimeError(f"project {shift.project_id} has no general contractor's department account")
     managers = 0
+    teams: dict[str, str] = {}
     for person in shift.people:
         employer = firms[_EMPLOYER[person.role]]
         position = None
@@ -126,7 +130,16 @@ async def _register_shift(registry: RegistryDesk, city: Principal, shift: Shift)
             pass_from=person.pass_from,
             pass_until=person.pass_until,
         )
-        await registry.acting_for(department).assign(shift.project_id, assignment)
+        assigned = await registry.acting_for(department).assign(shift.project_id, assignment)
+        if person.role in _TEAMS:  # 班组: what the worker platform registers people in (hub.platform)
+            if person.role not in teams:
+                team_in = TeamIn(enterprise_id=employer.id, name=_TEAMS[person.role])
+                teams[person.role] = (
+                    await registry.acting_for(department).create_team(shift.project_id, team_in)
+                ).id
+            await registry.acting_for(department).put_in_team(
+                assigned.id, AssignmentTeamIn(team_id=teams[person.role])
+            )
         if person.watchlisted:
             await registry.acting_for(city).set_watchlist(
                 registered.id, WatchlistIn(flag=True, reason=WATCHLIST_REASON)

@@ -1,7 +1,7 @@
 """``make demo ARGS=--serve`` as a user runs it (minus make's install step): the hub seeded with
 its registry, the lanes enrolled and fed their roster by the hub, every scripted swipe as
-expected and the hub's counts matching the lanes'; then, while it serves, the console's printed
-logins work; Ctrl-C ends it cleanly."""
+expected and the hub's counts matching the lanes', the shift accepted by the worker platform's
+stand-in once; then, while it serves, the console's printed logins work; Ctrl-C ends it cleanly."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def test_make_demo_runs_on_the_hubs_registry_and_serves_its_console(tmp_path: Pa
             proc.stderr.read() if proc.poll() is not None else ""
         )
         assert "Read back from the hub" in out
+        # The shift up to the worker platform's stand-in: teams and people first, every passage once.
+        assert re.search(
+            r"platform the stand-in accepted [1-9]\d* passages of project \S+, 2 teams and [1-9]\d* people "
+            r"registered first, 0 duplicates; \d+ requests, none more on a second look",
+            out,
+        ), out[-3000:]
         # The registry the hub was seeded with, and the lanes fed from it.
         assert re.search(
             r"registry 6 districts; 11 enterprises: 3 general contractors, .*outside the city", out
