@@ -358,6 +358,17 @@ def test_roster_sync_bench() -> None:
     assert report["ratio"] < 100
 
 
+def test_upload_bench_uploads_every_passage_once() -> None:
+    report = run_bench("upload.py", "--events", "60", "--teams", "2", "--delay-s", "0.05")
+    assert report["events"] == report["uploaded"] == 60 and report["duplicates"] == 0
+    assert (report["teams"], report["workers"]) == (2, 15)  # 60 passages, about four a person
+    by_method = report["requests_by_method"]
+    assert by_method["Team.Add"] == 2 and by_method["ProjectWorker.Add"] == 2  # one team a request
+    assert by_method["WorkerAttendance.Add"] >= 60 / 20  # at most 20 rows a request
+    assert report["requests"] == sum(by_method.values()) and by_method["AsyncHandleResult.Query"] >= 8
+    positive(report, "upload_s", "rounds")
+
+
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
