@@ -125,9 +125,13 @@ async def build(store: Store, vault: IdVault, events: int, team_count: int, seed
                 for t in range(team_count)
             ],
         )
-        person_rows, assignment_rows = [], []
+        person_rows, assignment_rows, numbers = [], [], set()
         for n in range(people):
-            person_id, number = f"p-{n:07d}", synthetic_identity(rng).id_number
+            number = synthetic_identity(rng).id_number
+            while number in numbers:  # a synthetic identity may come twice among thousands
+                number = synthetic_identity(rng).id_number
+            numbers.add(number)
+            person_id = f"p-{n:07d}"
             person_rows.append(
                 {
                     "id": person_id,

@@ -13,6 +13,8 @@ adds reasons over time and a new value must not need a schema change to be store
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -704,19 +706,27 @@ platform_settings = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+
+def _upload_progress() -> list[Column[Any]]:
+    """Where a row's request to the platform stands: the columns teams, workers and events share."""
+    return [
+        Column("state", String(16), nullable=False),
+        Column("request_serial_code", String(64), nullable=True),
+        Column("message", String(500), nullable=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("next_attempt_at", UtcDateTime, nullable=True),
+        Column("updated_at", UtcDateTime, nullable=False),
+    ]
+
+
 platform_teams = Table(
     "platform_teams",
     metadata,
     # 班组 registered with Team.Add: the platform's teamSysNo once accepted.
     Column("team_id", String(32), ForeignKey("teams.id"), primary_key=True),
     Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
-    Column("state", String(16), nullable=False),
     Column("team_sys_no", String(64), nullable=True),
-    Column("request_serial_code", String(64), nullable=True),
-    Column("message", String(500), nullable=True),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UtcDateTime, nullable=True),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *_upload_progress(),
     Index(None, "project_id", "state"),
 )
 
@@ -727,12 +737,7 @@ platform_workers = Table(
     Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
     Column("person_id", String(32), ForeignKey("persons.id"), primary_key=True),
     Column("team_id", String(32), ForeignKey("teams.id"), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("request_serial_code", String(64), nullable=True),
-    Column("message", String(500), nullable=True),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UtcDateTime, nullable=True),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *_upload_progress(),
     Index(None, "project_id", "state"),
 )
 
@@ -747,12 +752,7 @@ platform_uploads = Table(
     Column("person_id", String(32), nullable=False),
     Column("team_id", String(32), nullable=False),
     Column("event_time", UtcDateTime, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("request_serial_code", String(64), nullable=True),
-    Column("message", String(500), nullable=True),
-    Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("next_attempt_at", UtcDateTime, nullable=True),
-    Column("updated_at", UtcDateTime, nullable=False),
+    *_upload_progress(),
     UniqueConstraint("device_id", "seq"),
     Index(None, "project_id", "state", "next_attempt_at"),
     Index(None, "request_serial_code"),
