@@ -29,7 +29,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # How long each test module took last time: a parallel run starts the longest first (tests/support/ordering.py).
 export SITEGATE_TEST_DURATIONS := $(abspath $(VENV))/test-durations.json
 
-.PHONY: demo test pytest anyhour lint typecheck unit system-deps venv clean prompts catalogs i18n-extract
+.PHONY: demo test pytest console-shots anyhour lint typecheck unit system-deps venv clean prompts catalogs i18n-extract
 
 demo: venv
 	$(VENV)/bin/sitegate demo $(ARGS)
@@ -44,6 +44,10 @@ test: venv
 anyhour: venv
 	$(PY) -m tests.anyhour.run --parallel 2
 
+# The console tests again, photographing every page they visit into artifacts/console/ (make test
+# leaves the pictures out: tests/console/conftest.py says why).
+console-shots: venv
+	SITEGATE_CONSOLE_SHOTS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/console $(PYTEST_ARGS)
 pytest: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -1,8 +1,12 @@
 """The console in a real headless Chromium (Debian's ``chromium``, driven by playwright with the
 system browser: never a downloaded one): a hub process with a broker, on a world made once per
 module (the oversight tests' registry and passages, orders, a deduction, an inspection, a lane's
-heartbeats), one browser per module, a fresh context per account. Screenshots of every page go to
-``artifacts/console/``.
+heartbeats), one browser per module, a fresh context per account. Screenshots of the pages the
+tests visit go to ``artifacts/console/`` when asked for (``make console-shots``, which sets
+``SITEGATE_CONSOLE_SHOTS=1``): a full-page PNG costs Chromium a few hundred ms of CPU, and the 70-odd
+of them were about a tenth of the console tests' time in every ``make test``, for pictures nobody
+looked at unless reviewing the console. tests/console/test_screenshots.py (docs/console.png and the
+contact sheet) takes its own pictures in every run.
 
 The world is built at :data:`AT` and the hub process runs on a FakeClock standing at that same
 instant (:mod:`tests.console.pinned_hub`), so "today", "on site now" and "the last 30 minutes"
@@ -13,6 +17,7 @@ answers and the one the city reviews are two orders."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,7 +94,13 @@ class Console:
         return page
 
 
+SHOTS_WANTED = os.environ.get("SITEGATE_CONSOLE_SHOTS") == "1"
+"""Whether the tests photograph the pages they visit (``make console-shots``)."""
+
+
 def shot(page: Any, name: str) -> None:
+    if not SHOTS_WANTED:
+        return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 

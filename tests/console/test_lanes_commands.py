@@ -18,7 +18,7 @@ from sqlalchemy import select
 from hub.api.keys import STORE
 from hub.auth.principal import Role
 from hub.store.schema import device_commands, enterprises
-from tests.console.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.console.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, SHOTS_WANTED
 from tests.integration.test_commands_end_to_end import connected
 from tests.integration.test_swipe_to_hub import RELAY_IN, Site, present, site  # noqa: F401 - the running site
 from tests.support.accounts import create_account
@@ -53,6 +53,8 @@ async def _login(browser: Any, site: Site, username: str, *, phone: bool = False
 
 
 async def _shot(page: Any, name: str) -> None:
+    if not SHOTS_WANTED:
+        return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 

@@ -36,7 +36,7 @@ from provisioning.device import hub_url_problem
 from provisioning.enrolment import BrokerAddress, device_of_token
 from provisioning.registrar import BrokerFiles, Registrar
 from sitegate.netutil import free_port
-from tests.console.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.console.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, SHOTS_WANTED
 from tests.support.accounts import create_account
 from tests.support.registry_rows import GC, contractor_with_projects, place_gates
 from wire.models import utc_now
@@ -71,6 +71,8 @@ class Hub:
 
 
 async def shot(page: Any, name: str) -> None:
+    if not SHOTS_WANTED:
+        return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
