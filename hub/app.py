@@ -38,7 +38,7 @@ from hub.paho_tables import install as share_paho_property_tables
 from hub.platform.uploader import Uploader, keep_uploading
 from hub.registration_reads import CardReadIngest, CardReads
 from hub.registry import IdVault, RegistryDesk, load_data_key
-from hub.retention import Housekeeping
+from hub.retention.housekeeping import Housekeeping
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
 from hub.site import SiteRelay

@@ -8,7 +8,7 @@ from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
 from hub.ingest import Ingest
 from hub.registry import RegistryDesk
-from hub.retention import Housekeeping
+from hub.retention.housekeeping import Housekeeping
 from hub.rosters import RosterPublisher
 from hub.store import Store
 from wire.clock import Clock

@@ -9,10 +9,8 @@ inside a period keep only a pseudonymous row.
   (:mod:`hub.store.partitions`), then the purge, on the hub's injected clock, counted for /healthz;
 - :mod:`hub.retention.completion`: setting a project's completion date (竣工), audited;
 - :mod:`hub.retention.settings`: the ``[retention]`` section of the hub's configuration.
+
+Import from the modules, not from this package: hub.config reads only the settings, and every
+``sitegate`` command imports hub.config; re-exporting the purge here made each command import
+SQLAlchemy's engine and the store first (about 1 s of CPU a command).
 """
-
-from hub.retention.housekeeping import Housekeeping, housekeep
-from hub.retention.purge import Purged, purge
-from hub.retention.settings import RetentionSettings
-
-__all__ = ["Housekeeping", "Purged", "RetentionSettings", "housekeep", "purge"]

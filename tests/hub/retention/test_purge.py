@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 
 from hub.events.journal import store_events
-from hub.retention import RetentionSettings
 from hub.retention.completion import set_completion
 from hub.retention.housekeeping import Housekeeping
 from hub.retention.purge import AUDIT_ACTION, ERASED_INDEX_PREFIX
+from hub.retention.settings import RetentionSettings
 from hub.store import Store, partitions
 from hub.store.schema import access_events, assignments, audit_log, lane_events, persons
 from tests.hub.factories import make_event, make_lane_event
