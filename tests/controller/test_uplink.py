@@ -22,7 +22,7 @@ from tests.controller.test_journal import make_event
 from tests.support.clock import FakeClock, site_time
 from tests.support.disk import small_disk
 from wire.codec import decode, encode
-from wire.models import AccessEvent, PresenceState, PresenceStatus, StorageAck, utc_now
+from wire.models import AccessEvent, PresenceState, PresenceStatus, ResendRequest, StorageAck, utc_now
 from wire.topics import Channel, subscription, topic_for
 
 pytestmark = pytest.mark.broker
@@ -260,3 +260,31 @@ async def test_a_full_disk_never_stops_the_uplink(broker: Mosquitto) -> None:
                     assert journal.acked_through == 20
         finally:
             journal.close()
+
+
+async def test_a_restored_hubs_resend_request_is_obeyed_once_and_for_this_lane_only(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    for _ in range(20):
+        journal.append(make_event)
+    hub = StandInHub(broker)
+    uplink = Uplink(MqttConfig(host=broker.host, port=broker.port), "lane-a1", journal)
+
+    async def say(device_id: str, through: int, epoch: int) -> None:
+        request = ResendRequest(device_id=device_id, through_seq=through, epoch=epoch, at=utc_now())
+        async with aiomqtt.Client(broker.host, broker.port, identifier="restored-hub") as client:
+            await client.publish(topic_for("lane-a1", Channel.ACK), encode(request), qos=1)
+
+    async with running(hub.run()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: journal.acked_through == 20 and uplink.connected)
+            await say("lane-b7", 0, epoch=7)  # another lane's word on this lane's topic: ignored
+            await say("lane-a1", 5, epoch=7)
+            await until(lambda: len(hub.received) == 35)  # seqs 6-20 again, kept after their ack
+            assert sorted(hub.received[20:]) == list(range(6, 21)) and uplink.resent == 15
+            await until(lambda: journal.acked_through == 20)
+            await say("lane-a1", 5, epoch=7)  # the same restore again (a retained copy): nothing
+            await asyncio.sleep(0.5)
+    assert len(hub.received) == 35 and journal.resend_epoch == 7
