@@ -22,13 +22,13 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import and_, or_, text
+from sqlalchemy import ColumnElement, and_, case, or_, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -203,12 +203,72 @@ class Store:
             )
 
     async def record_heartbeat(self, heartbeat: Heartbeat, *, received_at: datetime | None = None) -> None:
+        async with self.write("record_heartbeat") as conn:
+            await self._heartbeat(conn, heartbeat, received_at or self._clock.wall())
+
+    async def record_statuses(
+        self, messages: Sequence[Heartbeat | PresenceStatus], *, received_at: datetime | None = None
+    ) -> None:
+        """A batch's heartbeats and presence notices as :meth:`record_heartbeat` and
+        :meth:`record_presence` would leave them, in one transaction of a few multi-row statements
+        (issue 16: three statements a heartbeat were the ingest's limit at thousands of lanes). Of
+        one device's heartbeats only the last counts (each overwrites the one before); its presence
+        notices are applied in order, one statement for each round of distinct devices."""
         received = received_at or self._clock.wall()
+        beats = {m.device_id: m for m in messages if isinstance(m, Heartbeat)}
+        rounds: list[list[PresenceStatus]] = []
+        next_round: dict[str, int] = {}  # a device's next notice goes in a round after its last
+        for message in messages:
+            if isinstance(message, PresenceStatus):
+                at = next_round.get(message.device_id, 0)
+                if at == len(rounds):
+                    rounds.append([])
+                rounds[at].append(message)
+                next_round[message.device_id] = at + 1
+        async with self.write("record_statuses") as conn:
+            for statuses in rounds:
+                await conn.execute(self._presence_rows(statuses, received))
+            if beats:
+                rows = [
+                    {"device_id": d, "last_seen_at": received, "last_heartbeat": b.model_dump(mode="json")}
+                    for d, b in beats.items()
+                ]
+                insert = self._insert(devices).values(rows)
+                changing = {
+                    "last_seen_at": insert.excluded.last_seen_at,
+                    "last_heartbeat": insert.excluded.last_heartbeat,
+                }
+                await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=changing))
+                await heartbeats.record_many(conn, self._insert, list(beats.values()), received)
+
+    def _presence_rows(self, statuses: Sequence[PresenceStatus], received: datetime) -> Any:
+        """One upsert for notices of distinct devices, each applied as :meth:`_presence` would."""
+        rows = [
+            {
+                "device_id": p.device_id,
+                "presence_state": p.state.value,
+                "presence_generation": p.generation,
+                "presence_at": p.at,
+                "last_seen_at": received if p.state is PresenceState.ONLINE else None,
+            }
+            for p in statuses
+        ]
+        insert = self._insert(devices).values(rows)
+        incoming = insert.excluded
+        online = incoming.presence_state == PresenceState.ONLINE.value
+        changing = {
+            "presence_state": incoming.presence_state,
+            "presence_generation": incoming.presence_generation,
+            "presence_at": incoming.presence_at,
+            "last_seen_at": case((online, incoming.last_seen_at), else_=devices.c.last_seen_at),
+        }
+        return insert.on_conflict_do_update(index_elements=["device_id"], set_=changing, where=_newer(insert))
+
+    async def _heartbeat(self, conn: AsyncConnection, heartbeat: Heartbeat, received: datetime) -> None:
         values = {"last_seen_at": received, "last_heartbeat": heartbeat.model_dump(mode="json")}
         insert = self._insert(devices).values(device_id=heartbeat.device_id, **values)
-        async with self.write("record_heartbeat") as conn:
-            await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=values))
-            await heartbeats.record(conn, self._insert, heartbeat, received)
+        await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=values))
+        await heartbeats.record(conn, self._insert, heartbeat, received)
 
     async def record_presence(self, status: PresenceStatus, *, received_at: datetime | None = None) -> bool:
         """Apply a presence unless the stored one is newer; returns whether it was applied.
@@ -219,34 +279,44 @@ class Store:
         one that far behind replaces it, so a forged 2**63-1 cannot make later ``offline`` notices
         look old for ever.
         """
+        async with self.write("record_presence") as conn:
+            return await self._presence(conn, status, received_at or self._clock.wall())
+
+    async def _presence(self, conn: AsyncConnection, status: PresenceStatus, received: datetime) -> bool:
         values: dict[str, Any] = {
             "presence_state": status.state.value,
             "presence_generation": status.generation,
             "presence_at": status.at,
         }
         if status.state is PresenceState.ONLINE:
-            values["last_seen_at"] = received_at or self._clock.wall()
+            values["last_seen_at"] = received
         insert = self._insert(devices).values(device_id=status.device_id, **values)
-        stored, incoming = devices.c, insert.excluded
-        newer = or_(
-            stored.presence_generation.is_(None),
-            # A generation far below the stored one: the stored one is not believable (forged, or
-            # the lane's journal was reset), so it cannot freeze presence for good.
-            # (Differences of two non-negative BIGINTs: no sum that could overflow.)
-            stored.presence_generation - incoming.presence_generation > MAX_GENERATION_STEP,
-            and_(
-                incoming.presence_generation > stored.presence_generation,
-                incoming.presence_generation - stored.presence_generation <= MAX_GENERATION_STEP,
-            ),
-            and_(
-                incoming.presence_generation == stored.presence_generation,
-                or_(
-                    incoming.presence_state == PresenceState.OFFLINE.value,
-                    stored.presence_state == incoming.presence_state,
-                ),
-            ),
+        statement = insert.on_conflict_do_update(
+            index_elements=["device_id"], set_=values, where=_newer(insert)
         )
-        statement = insert.on_conflict_do_update(index_elements=["device_id"], set_=values, where=newer)
-        async with self.write("record_presence") as conn:
-            result = await conn.execute(statement)
+        result = await conn.execute(statement)
         return bool(result.rowcount)
+
+
+def _newer(insert: Any) -> ColumnElement[bool]:
+    """Whether an upserted presence notice (``insert.excluded``) replaces the stored one: order is
+    by generation, ``offline`` final within one (see :meth:`Store.record_presence`)."""
+    stored, incoming = devices.c, insert.excluded
+    return or_(
+        stored.presence_generation.is_(None),
+        # A generation far below the stored one: the stored one is not believable (forged, or
+        # the lane's journal was reset), so it cannot freeze presence for good.
+        # (Differences of two non-negative BIGINTs: no sum that could overflow.)
+        stored.presence_generation - incoming.presence_generation > MAX_GENERATION_STEP,
+        and_(
+            incoming.presence_generation > stored.presence_generation,
+            incoming.presence_generation - stored.presence_generation <= MAX_GENERATION_STEP,
+        ),
+        and_(
+            incoming.presence_generation == stored.presence_generation,
+            or_(
+                incoming.presence_state == PresenceState.OFFLINE.value,
+                stored.presence_state == incoming.presence_state,
+            ),
+        ),
+    )
