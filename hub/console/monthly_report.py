@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
 from hub.console.i18n import Locale
 from hub.console.labels import label, words
 from hub.console.site_exports import Row
@@ -169,6 +166,9 @@ def _header(columns: Sequence[Text], locale: Locale) -> Row:
 
 def workbook(report: MonthlyReport, title: str, locale: Locale) -> bytes:
     """The report as one worksheet: its heading lines, then each table under its header row."""
+    from openpyxl import Workbook  # here, not at the top: 0.2 s of every hub process's start
+    from openpyxl.styles import Font
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # a new workbook has its one sheet
