@@ -1,15 +1,20 @@
 """Oversight API bench: 5,000,000 access events over 200 projects in PostgreSQL, then p99 latencies.
 
     .venv/bin/python bench/api.py [--events 5000000] [--projects 200] [--people 100] [--samples 300]
-                                  [--deadline-s S]
+                                  [--derive hub|sql] [--deadline-s S]
 
-Starts its own PostgreSQL (sitegate.postgres), migrates it (``Store.open``) and loads a synthetic
-city: per project a general contractor, a shared labour subcontractor, ``--people`` assigned people
-(5 of them managers) and two lanes (no gates registered: the hub's roster publisher, which
-would try to reach them, stays idle); each day ~90 % of them swipe in around 07:30 and out around
-17:30 (today: in only, so people are on site now), 1 % of swipes are denied unregistered cards.
-Days go back from today until ``--events`` events exist. The events go in with asyncpg COPY; then
-``hub.derive.rebuild`` fills presence and attendance from them, as a repair would.
+Starts its own PostgreSQL (sitegate.postgres, sized for the load: ``BENCH_SETTINGS``), migrates it
+(``Store.open``), makes the monthly partitions the record needs (hub.store.partitions, as the hub
+would have month by month) and loads a synthetic city: per project a general contractor, a shared
+labour subcontractor, ``--people`` assigned people (5 of them managers) and two lanes (no gates
+registered: the hub's roster publisher, which would try to reach them, stays idle); each day ~90 %
+of them swipe in around 07:30 and out around 17:30 (today: in only, so people are on site now), 1 %
+of swipes are denied unregistered cards. Days go back from today until ``--events`` events exist.
+The events are generated inside PostgreSQL (``GENERATE_EVENTS``: generate_series and random(), one
+project per statement on two connections), into the partitions, with the secondary indexes dropped
+first and built once after (``generate_s`` and ``index_s`` apart). Then presence and attendance:
+``hub.derive.rebuild``, as a repair would (below 10 million events), else the same rules for the
+bench's days in two SQL statements (``--derive`` chooses).
 
 Then it measures through the hub's own app (``create_app`` on aiohttp's TestServer, logged in with
 a real bearer token of the project's general contractor department, so authentication, scope and
@@ -20,12 +25,14 @@ presentation are all in the timing), ``--samples`` requests each, after a short 
 * ``attendance_p99_ms``: GET /api/v1/attendance, alternately one project-day and one person-month
   (each kind also on its own: ``attendance_day_p99_ms``, ``attendance_month_p99_ms``).
 
-Last, the city station exports its whole record of the last 31 days (about a fifth of the events
-at the full size) as CSV: ``export_rows``, ``export_rows_per_s`` and ``export_rss_growth_mb``, how
-much this process grew while streaming it (flat: the hub writes it a page at a time).
+Last, the city station exports its whole record of the last 31 days (``--export-days``; about a
+fifth of the events at 5 million) as CSV: ``export_rows``, ``export_rows_per_s`` and
+``export_rss_growth_mb``, how much this process grew while streaming it (flat: the hub writes it a
+page at a time).
 
 Goal: each p99 at most 50 ms. Progress on stderr; the last stdout line is one JSON object with
-``events``, the three p99s, ``load_s`` (registry + events + rebuild) and the parts of it. Exit
+``events``, ``partitions`` (of access_events, DEFAULT included), the three p99s, ``load_s``
+(registry + events + derivation) and the parts of it. Exit
 status 1 if a goal is missed at the full size (``--events`` of 1,000,000 or more), 2 if the bench
 could not finish (``--deadline-s``, default enough for the size, bounds the run; the message
 names what it was doing), 128 + N when ended by signal N; PostgreSQL is stopped in every case
@@ -52,7 +59,7 @@ import random  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
+from collections.abc import Awaitable, Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
@@ -69,7 +76,8 @@ from hub.auth.accounts import insert_account  # noqa: E402
 from hub.auth.principal import Role  # noqa: E402
 from hub.config import HubConfig  # noqa: E402
 from hub.derive.days import day_bounds, local_day  # noqa: E402
-from hub.store import Store  # noqa: E402
+from hub.store import Store, partitions  # noqa: E402
+from hub.store.partitions import site_month  # noqa: E402
 from sitegate.netutil import free_port  # noqa: E402
 from sitegate.postgres import PostgresServer  # noqa: E402
 
@@ -88,27 +96,6 @@ DISTRICTS = {
     "330110": "余杭区",
 }
 CREATED = datetime(2024, 1, 1, tzinfo=UTC)
-EVENT_COLUMNS = (
-    "device_id",
-    "seq",
-    "boot_id",
-    "mono_ns",
-    "wall_time",
-    "clock_synced",
-    "project_id",
-    "lane",
-    "direction",
-    "decision",
-    "reason",
-    "card_kind",
-    "credential_hash",
-    "person_id",
-    "alert",
-    "warnings",
-    "received_at",
-    "corrected_time",
-)
-COPY_ROWS = 100_000
 EXPORT_TIMEOUT_S = 3600.0
 
 
@@ -263,82 +250,196 @@ def days_needed(events: int, projects: int, people: int) -> int:
     return max(3, -(-events // int(per_day)))
 
 
-def event_rows(city: City, events: int, now: datetime, rng: random.Random) -> Iterator[tuple[Any, ...]]:
-    """Exactly ``events`` rows, project by project. Days are filled from today backwards (the
-    oldest day may be partly filled); today's people are still inside. Each lane numbers its
-    events in time order, as a controller's journal does."""
-    per_project = -(-events // len(city.projects))
-    made = 0
-    today = local_day(now)
-    for pid in city.projects:
-        quota = min(per_project, events - made)
-        swipes: list[tuple[datetime, str, str | None, str]] = []
-        for day in reversed(city.days):
-            if len(swipes) >= quota:
-                break
-            start, _ = day_bounds(day)
-            for person_id, hash_ in city.people[pid]:
-                if rng.random() >= PRESENT_SHARE:
-                    continue
-                if day == today:
-                    swipes.append(
-                        (now - timedelta(seconds=rng.randrange(600, 8 * 3600)), "in", person_id, hash_)
-                    )
-                    continue
-                arrive = start + timedelta(seconds=7 * 3600 + rng.randrange(-1800, 3600))
-                leave = arrive + timedelta(seconds=rng.randrange(8 * 3600, 11 * 3600))
-                swipes += [(arrive, "in", person_id, hash_), (leave, "out", person_id, hash_)]
-                if rng.random() < DENIED_SHARE * 2:  # an unregistered card tries the lane
-                    swipes.append((arrive - timedelta(seconds=40), "in", None, rng.randbytes(32).hex()))
-        swipes = sorted(swipes[:quota], key=lambda s: s[0])
-        seqs = {"in": 0, "out": 0}
-        for when, direction, swiper, hash_ in swipes:
-            seqs[direction] += 1
-            seq = seqs[direction]
-            granted = swiper is not None
-            yield (
-                f"lane-{pid.lower()}-{direction}",
-                seq,
-                "bench-boot",
-                seq * 1_000_000_000,
-                when,
-                True,
-                pid,
-                "A1",
-                direction,
-                "granted" if granted else "denied",
-                "granted" if granted else "not_registered",
-                "resident",
-                hash_,
-                swiper,
-                False,
-                "",
-                when,
-                when,  # synchronised lanes: the corrected time is the wall time, as the ingest stores it
-            )
-        made += len(swipes)
+GENERATE_EVENTS = """
+WITH people AS (
+    SELECT person_id, hash_ FROM unnest($1::text[], $2::text[]) AS p(person_id, hash_)
+),
+present AS (
+    SELECT person_id, hash_,
+           (d::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+               + make_interval(secs => 25200 + floor(random() * 5400) - 1800) AS arrive,
+           random() AS stay, random() AS stranger
+    FROM generate_series($3::date, $4::date, interval '1 day') AS d CROSS JOIN people
+    WHERE random() < $5
+),
+swipes AS (
+    SELECT arrive AS at, 'in' AS direction, person_id, hash_ FROM present
+    UNION ALL
+    SELECT arrive + make_interval(secs => 28800 + floor(stay * 10800)), 'out', person_id, hash_ FROM present
+    UNION ALL
+    SELECT arrive - interval '40 seconds', 'in', NULL, md5(random()::text) || md5(random()::text)
+    FROM present WHERE stranger < $6
+    UNION ALL
+    SELECT $7::timestamptz - make_interval(secs => 600 + floor(random() * 28200)), 'in', person_id, hash_
+    FROM people WHERE random() < $5
+),
+newest AS (SELECT * FROM swipes ORDER BY at DESC LIMIT $8),
+numbered AS (SELECT *, row_number() OVER (PARTITION BY direction ORDER BY at) AS seq FROM newest)
+INSERT INTO access_events (device_id, seq, boot_id, mono_ns, wall_time, clock_synced, project_id, lane,
+    direction, decision, reason, card_kind, credential_hash, person_id, alert, warnings, received_at,
+    corrected_time)
+SELECT 'lane-' || lower($9) || '-' || direction, seq, 'bench-boot', seq * 1000000000, at, true, $9, 'A1',
+    direction, CASE WHEN person_id IS NULL THEN 'denied' ELSE 'granted' END,
+    CASE WHEN person_id IS NULL THEN 'not_registered' ELSE 'granted' END, 'resident', hash_, person_id,
+    false, '', at, at
+FROM numbered
+"""
+"""One project's events, made inside PostgreSQL: its newest ``$8`` swipes, days back from today
+(the oldest day partly), each lane numbering its events in time order as a controller's journal
+does. Each day ``$5`` of the people swipe in around 07:30 and out 8-11 h later, an unregistered
+card tries the lane 40 s before ``$6`` of the arrivals; today's people swipe in only, in the
+8 hours before ``$7`` (still inside). Synchronised lanes: corrected time = wall time."""
+
+LOAD_CONNECTIONS = 2
+"""Projects generated at once: one PostgreSQL backend each."""
 
 
 async def load_events(
-    life: Lifetime, conn: asyncpg.Connection, city: City, events: int, now: datetime, seed: int
-) -> int:
-    rng = random.Random(seed)
-    batch: list[tuple[Any, ...]] = []
+    life: Lifetime, dsn: str, city: City, events: int, now: datetime, seed: int
+) -> tuple[int, float]:
+    """Exactly ``events`` events, generated in PostgreSQL project by project on
+    :data:`LOAD_CONNECTIONS` connections, into the partitions; returns (events, seconds)."""
+    per_project = -(-events // len(city.projects))
+    quotas = {pid: max(0, min(per_project, events - n * per_project)) for n, pid in enumerate(city.projects)}
+    today = local_day(now)
+    queue = [pid for pid in city.projects if quotas[pid]]
     loaded, started = 0, time.perf_counter()
-    for row in event_rows(city, events, now, rng):
-        batch.append(row)
-        if len(batch) >= COPY_ROWS:
-            await conn.copy_records_to_table("access_events", records=batch, columns=EVENT_COLUMNS)
-            loaded += len(batch)
-            batch = []
-            rate = loaded / (time.perf_counter() - started)
-            log(f"  {loaded:,} events ({rate:,.0f}/s)")
-            if not life.remaining():
-                life.fail(f"only {loaded:,} of {events:,} events loaded {life.within_deadline}")
-    if batch:
-        await conn.copy_records_to_table("access_events", records=batch, columns=EVENT_COLUMNS)
-        loaded += len(batch)
-    return loaded
+
+    async def worker() -> None:
+        nonlocal loaded
+        conn = await asyncpg.connect(dsn)
+        try:
+            while queue:
+                pid = queue.pop(0)
+                people, hashes = zip(*city.people[pid], strict=True)
+                await conn.execute(
+                    "SELECT setseed($1)", ((seed * 7919 + city.projects.index(pid)) % 1000) / 1000
+                )
+                status = await conn.execute(
+                    GENERATE_EVENTS,
+                    list(people),
+                    list(hashes),
+                    city.days[0],
+                    today - timedelta(days=1),
+                    PRESENT_SHARE,
+                    DENIED_SHARE * 2,
+                    now,
+                    quotas[pid],
+                    pid,
+                )
+                loaded += int(status.split()[-1])
+                log(f"  {loaded:,} events ({loaded / (time.perf_counter() - started):,.0f}/s)")
+                if not life.remaining():
+                    life.fail(f"only {loaded:,} of {events:,} events loaded {life.within_deadline}")
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(LOAD_CONNECTIONS)))
+    return loaded, time.perf_counter() - started
+
+
+async def without_indexes(conn: asyncpg.Connection, table: str, *, primary_key: bool = False) -> list[str]:
+    """Drop ``table``'s indexes (and its primary key if ``primary_key``): built once after a bulk
+    load, much faster than kept row by row; the statements that make them again."""
+    again = []
+    if primary_key:
+        definition = await conn.fetchval(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1", f"pk_{table}"
+        )
+        await conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT pk_{table}")
+        again.append(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} {definition}")
+    rows = await conn.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 AND indexname <> $2",
+        table,
+        f"pk_{table}",
+    )
+    for row in rows:
+        await conn.execute(f'DROP INDEX "{row["indexname"]}"')
+    # A partitioned table's index reads "ON ONLY": made so, it would cover none of the partitions.
+    return again + [row["indexdef"].replace(" ON ONLY ", " ON ") for row in rows]
+
+
+async def build_indexes(dsn: str, definitions: list[str]) -> None:
+    """The dropped indexes again, :data:`LOAD_CONNECTIONS` at a time."""
+    queue = list(definitions)
+
+    async def worker() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("SET maintenance_work_mem = '1GB'")
+            while queue:
+                await conn.execute(queue.pop(0))
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(worker() for _ in range(LOAD_CONNECTIONS)))
+
+
+DERIVE_ATTENDANCE = """
+INSERT INTO attendance (project_id, person_id, day, first_in, last_out, seconds_on_site, passages)
+SELECT project_id, person_id, day, first_in, last_out,
+       CASE WHEN last_out > first_in THEN floor(extract(epoch FROM last_out - first_in))::int ELSE 0 END,
+       passages
+FROM (
+    SELECT project_id, person_id, (corrected_time AT TIME ZONE 'Asia/Shanghai')::date AS day,
+           min(corrected_time) FILTER (WHERE direction = 'in') AS first_in,
+           max(corrected_time) FILTER (WHERE direction = 'out') AS last_out,
+           count(*) AS passages
+    FROM {partition}
+    WHERE decision = 'granted' AND person_id IS NOT NULL AND NOT clock_suspect
+    GROUP BY 1, 2, 3
+) AS days
+"""
+"""One partition's person-days: a site month holds whole site days (hub.store.partitions)."""
+DERIVE_PRESENCE = """
+INSERT INTO presence (project_id, person_id, on_site, since, device_id, event_time)
+SELECT DISTINCT ON (project_id, person_id)
+       project_id, person_id, direction = 'in', corrected_time, device_id, corrected_time
+FROM access_events
+WHERE decision = 'granted' AND person_id IS NOT NULL AND NOT clock_suspect AND wall_time >= $1
+ORDER BY project_id, person_id, corrected_time DESC
+"""
+SQL_DERIVE_FROM = 10_000_000
+"""From this many events on, presence and attendance are derived in PostgreSQL (:func:`derive_in_sql`)
+instead of by ``hub.derive.rebuild``, whose pass over every event in Python would take most of an
+hour at 50 million on this machine."""
+PRESENCE_WINDOW = timedelta(days=14)
+
+
+async def derive_in_sql(dsn: str, now: datetime) -> tuple[int, int]:
+    """hub.derive's rules for the bench's days (one ``in`` then one ``out`` a day, today ``in``
+    only), in SQL: each person-day's first in, last out, the time between and the passages, a
+    month's partition at a time on :data:`LOAD_CONNECTIONS` connections, into an attendance table
+    whose indexes are built after; each person's latest passage of the last two weeks (everyone
+    present swipes daily) as their presence. Returns (attendance rows, presence rows)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        definitions = await without_indexes(conn, "attendance", primary_key=True)
+        months = [
+            str(name)
+            for (name,) in await conn.fetch(
+                "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'access_events'::regclass"
+            )
+        ]
+        days = 0
+
+        async def worker() -> None:
+            nonlocal days
+            own = await asyncpg.connect(dsn)
+            try:
+                await own.execute("SET work_mem = '512MB'")
+                while months:
+                    status = await own.execute(DERIVE_ATTENDANCE.format(partition=months.pop()))
+                    days += int(status.split()[-1])
+            finally:
+                await own.close()
+
+        await asyncio.gather(*(worker() for _ in range(LOAD_CONNECTIONS)))
+        await build_indexes(dsn, definitions)
+        presences = await conn.execute(DERIVE_PRESENCE, now - PRESENCE_WINDOW)
+    finally:
+        await conn.close()
+    return days, int(presences.split()[-1])
 
 
 # -- measuring -------------------------------------------------------------------------------------
@@ -371,11 +472,12 @@ def rss_mb() -> float:
 
 
 async def export_city(
-    life: Lifetime, client: Client, headers: dict[str, str], days: list[date]
+    life: Lifetime, client: Client, headers: dict[str, str], days: list[date], export_days: int
 ) -> dict[str, Any]:
-    """The city's whole record for the last 31 days before today as CSV: rows, time, memory."""
+    """The city's whole record for the last ``export_days`` days before today as CSV: rows, time,
+    memory."""
     until, _ = day_bounds(days[-1])
-    since = max(until - timedelta(days=31), day_bounds(days[0])[0])
+    since = max(until - timedelta(days=export_days), day_bounds(days[0])[0])
     params = {"since": since.isoformat(), "until": until.isoformat()}
     baseline = peak = rss_mb()
     started = time.perf_counter()
@@ -425,7 +527,9 @@ def p99(durations: list[float]) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 2)
 
 
-async def measure(life: Lifetime, url: str, city: City, samples: int, seed: int) -> dict[str, Any]:
+async def measure(
+    life: Lifetime, url: str, city: City, samples: int, seed: int, export_days: int
+) -> dict[str, Any]:
     rng = random.Random(seed + 1)
     async with await Store.open(url) as store:
         headers = {
@@ -488,8 +592,8 @@ async def measure(life: Lifetime, url: str, city: City, samples: int, seed: int)
             "attendance_month": attendance_month,
         }
         results = {name: await timed(life, name, samples, request) for name, request in kinds.items()}
-        life.step("exporting the city's last 31 days as CSV")
-        exported = await export_city(life, client, city_headers, past)
+        life.step(f"exporting the city's last {export_days} days as CSV")
+        exported = await export_city(life, client, city_headers, past, export_days)
     report: dict[str, Any] = dict(exported)
     for name, durations in results.items():
         report[f"{name}_p99_ms"] = p99(durations)
@@ -497,30 +601,49 @@ async def measure(life: Lifetime, url: str, city: City, samples: int, seed: int)
     return report
 
 
+BENCH_SETTINGS = (
+    "shared_buffers=2GB",
+    "work_mem=64MB",
+    "max_wal_size=16GB",
+    "checkpoint_timeout=30min",
+    "max_parallel_maintenance_workers=0",
+)
+"""A server sized for tens of millions of events on this machine (23 GB, 2 cores)."""
+
+
 async def run(life: Lifetime, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     now = datetime.now(UTC)
     today = local_day(now)
     life.step("starting PostgreSQL")
-    with PostgresServer() as server:
+    with PostgresServer(settings=BENCH_SETTINGS) as server:
         admin = await asyncpg.connect(server.admin_dsn)
         await admin.execute('CREATE DATABASE "bench"')
         await admin.close()
         url = server.url("bench")
         started = time.perf_counter()
-        store = await Store.open(url)  # migrates
-        await store.close()
+        n_days = days_needed(args.events, args.projects, args.people)
+        days = [today - timedelta(days=d) for d in range(n_days - 1, -1, -1)]
+        async with await Store.open(url) as store, store.write("bench partitions") as write:  # migrates
+            # Every month of the record, as the hub would have made them month by month.
+            await partitions.ensure(
+                write, partitions.months_from(site_month(day_bounds(days[0])[0]), site_month(now))
+            )
         conn = await asyncpg.connect(server.dsn("bench"))
         try:
             life.step(f"registry: {args.projects} projects x {args.people} people")
             city = await load_registry(conn, args.projects, args.people, rng)
-            n_days = days_needed(args.events, args.projects, args.people)
-            city = City(
-                city.projects, city.people, [today - timedelta(days=d) for d in range(n_days - 1, -1, -1)]
-            )
+            city = City(city.projects, city.people, days)
             registry_s = time.perf_counter() - started
-            life.step(f"events: {args.events:,} over {n_days} days")
-            loaded = await load_events(life, conn, city, args.events, now, args.seed)
+            life.step(f"events: {args.events:,} over {n_days} days, generated in PostgreSQL")
+            definitions = await without_indexes(conn, "access_events")
+            loaded, generate_s = await load_events(
+                life, server.dsn("bench"), city, args.events, now, args.seed
+            )
+            life.step(f"indexes: {len(definitions)} over {loaded:,} events")
+            index_started = time.perf_counter()
+            await build_indexes(server.dsn("bench"), definitions)
+            index_s = time.perf_counter() - index_started
             events_s = time.perf_counter() - started - registry_s
             await conn.execute("ANALYZE")
             # Days every project has whole: after the day on which the last-starting project starts.
@@ -529,12 +652,21 @@ async def run(life: Lifetime, args: argparse.Namespace) -> dict[str, Any]:
                 " (SELECT min(wall_time) AS first FROM access_events GROUP BY project_id) AS firsts"
             )
             city = City(city.projects, city.people, [d for d in city.days if d > local_day(latest_start)])
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_inherits WHERE inhparent = 'access_events'::regclass"
+            )
         finally:
             await conn.close()
-        life.step("rebuilding presence and attendance (hub.derive.rebuild)")
+        derive_with = args.derive or ("sql" if args.events >= SQL_DERIVE_FROM else "hub")
         rebuild_started = time.perf_counter()
-        async with await Store.open(url) as store, store.write("bench rebuild") as write:
-            rebuilt = await derive.rebuild(write)
+        if derive_with == "hub":
+            life.step("rebuilding presence and attendance (hub.derive.rebuild)")
+            async with await Store.open(url) as store, store.write("bench rebuild") as write:
+                rebuilt = await derive.rebuild(write)
+            attendance_rows, presence_rows = rebuilt.attendance_rows, rebuilt.presence_rows
+        else:
+            life.step("deriving presence and attendance in PostgreSQL")
+            attendance_rows, presence_rows = await derive_in_sql(server.dsn("bench"), now)
         rebuild_s = time.perf_counter() - rebuild_started
         conn = await asyncpg.connect(server.dsn("bench"))
         try:
@@ -543,14 +675,16 @@ async def run(life: Lifetime, args: argparse.Namespace) -> dict[str, Any]:
             await conn.close()
         load_s = time.perf_counter() - started
         log(
-            f"loaded in {load_s:.1f} s (events {events_s:.1f} s, rebuild {rebuild_s:.1f} s:"
-            f" {rebuilt.attendance_rows:,} person-days, {rebuilt.presence_rows:,} presences)"
+            f"loaded in {load_s:.1f} s (events {events_s:.1f} s: generated {generate_s:.1f} s, indexes"
+            f" {index_s:.1f} s; {derive_with} derivation {rebuild_s:.1f} s: {attendance_rows:,} person-days,"
+            f" {presence_rows:,} presences)"
         )
-        measured = await measure(life, url, city, args.samples, args.seed)
+        measured = await measure(life, url, city, args.samples, args.seed, args.export_days)
         life.step("stopping PostgreSQL")
     return {
         "events": loaded,
         "projects": args.projects,
+        "partitions": held,
         "page_p99_ms": measured["page_p99_ms"],
         "headcount_p99_ms": measured["headcount_p99_ms"],
         "attendance_p99_ms": measured["attendance_p99_ms"],
@@ -559,8 +693,12 @@ async def run(life: Lifetime, args: argparse.Namespace) -> dict[str, Any]:
             for k, v in measured.items()
             if k not in ("page_p99_ms", "headcount_p99_ms", "attendance_p99_ms")
         },
-        "attendance_rows": rebuilt.attendance_rows,
-        "presence_rows": rebuilt.presence_rows,
+        "attendance_rows": attendance_rows,
+        "presence_rows": presence_rows,
+        "derive": derive_with,
+        "generate_s": round(generate_s, 1),
+        "generate_events_per_s": int(loaded / generate_s) if generate_s else 0,
+        "index_s": round(index_s, 1),
         "events_load_s": round(events_s, 1),
         "rebuild_s": round(rebuild_s, 1),
         "load_s": round(load_s, 1),
@@ -575,6 +713,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=100, help="assigned people per project")
     parser.add_argument("--samples", type=int, default=300, help="requests per measurement (at least 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--export-days", type=int, default=31, help="days of the city's CSV export (default 31)"
+    )
+    parser.add_argument(
+        "--derive",
+        choices=("hub", "sql"),
+        help=f"presence and attendance: hub.derive.rebuild or SQL (default: sql from {SQL_DERIVE_FROM:,})",
+    )
     parser.add_argument(
         "--deadline-s", type=float, help="the whole run's deadline (default: 300 s + 0.4 ms an event)"
     )

@@ -390,6 +390,7 @@ def test_api_bench() -> None:
     assert report["events"] == 20000
     assert report["projects"] == 5
     assert report["presence_rows"] == 5 * 100
+    assert report["partitions"] >= 2  # a month of the record at least, and DEFAULT
     for name in ("page", "headcount", "attendance", "attendance_day", "attendance_month"):
         ordered(report, f"{name}_p50_ms", f"{name}_p99_ms")
     positive(report, "load_s", "attendance_rows", "export_rows", "export_rows_per_s")
