@@ -115,13 +115,23 @@ class HubLauncher:
             raise
         return self.process
 
+    def _log_tail(self, lines: int = 12) -> str:
+        """The log's last lines, for the error: the log often goes with a temporary directory
+        before anyone reads it (a bench's, a test's)."""
+        try:
+            assert self.log is not None
+            tail = self.log.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "; it ended:\n" + "\n".join(f"  {line}" for line in tail) if tail else ""
+
     def _wait_ready(self, within_s: float) -> None:
         deadline = time.monotonic() + within_s
         last = "no answer"
         while True:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                where = f"; see {self.log}" if self.log else ""
+                where = f"; see {self.log}{self._log_tail()}" if self.log else ""
                 raise RuntimeError(
                     f"{self.name} exited with {self.proc.returncode} before it was ready{where}"
                 )
