@@ -61,6 +61,16 @@ class Kind:
         return tuple_(*columns).in_(list(keys))
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """One change of rows' state (:meth:`Ledger.mark`), to be written with others."""
+
+    kind: Kind
+    keys: Sequence[tuple[Any, ...]]
+    values: dict[str, Any]
+    count_attempt: bool = False
+
+
 TEAMS: Final = Kind("teams", platform_teams, ("team_id",))
 WORKERS: Final = Kind("workers", platform_workers, ("project_id", "person_id"))
 EVENTS: Final = Kind("events", platform_uploads, ("id",))
@@ -217,7 +227,7 @@ class Ledger:
             .join(persons, p.id == u.person_id)
             .outerjoin(gates, g.device_id == u.device_id)
             .where(_due(EVENTS, project_id, now))
-            .order_by(u.event_time, u.id)
+            .order_by(u.team_id, u.event_time, u.id)  # a team's in time order, its requests full
             .limit(limit)
         )  # fmt: skip
         return await self._all("platform.due.events", query)
@@ -266,12 +276,19 @@ class Ledger:
 
     async def mark(self, kind: Kind, keys: Sequence[tuple[Any, ...]], values: dict[str, Any],
                    *, count_attempt: bool = False) -> None:  # fmt: skip
-        if not keys:
+        await self.mark_all([Mark(kind, keys, values, count_attempt)])
+
+    async def mark_all(self, marks: Sequence[Mark]) -> None:
+        """Every change in one transaction."""
+        marks = [m for m in marks if m.keys]
+        if not marks:
             return
-        if count_attempt:
-            values = {**values, "attempts": kind.table.c.attempts + 1}
-        async with self._store.write(f"platform.{kind.name}.mark") as conn:
-            await conn.execute(update(kind.table).where(kind.matches(keys)).values(**values))
+        async with self._store.write(f"platform.{marks[0].kind.name}.mark") as conn:
+            for m in marks:
+                values = (
+                    {**m.values, "attempts": m.kind.table.c.attempts + 1} if m.count_attempt else m.values
+                )
+                await conn.execute(update(m.kind.table).where(m.kind.matches(m.keys)).values(**values))
 
     async def release_stale(self, project_id: str, now: datetime) -> int:
         """Rows whose sender vanished mid-request (a hub that died): tried again, as failed."""

@@ -30,7 +30,7 @@ import aiohttp
 from hub.errors import HubError
 from hub.platform import dictionaries, states
 from hub.platform.client import PlatformClient, PlatformUnreachable
-from hub.platform.ledger import EVENTS, KINDS, TEAMS, WORKERS, Kind, Ledger
+from hub.platform.ledger import EVENTS, KINDS, TEAMS, WORKERS, Kind, Ledger, Mark
 from hub.platform.payloads import (
     MAX_ROWS,
     Passage,
@@ -131,8 +131,7 @@ class Uploader:
         round_ = _Round(self, credentials, client, report)
         try:
             for kind in KINDS:
-                for serial in await self._ledger.due_serials(kind, project_id, self._clock.wall()):
-                    await round_.poll(kind, serial)
+                await round_.poll_due(kind)
             await round_.send_teams()
             await round_.send_workers()
             await round_.send_events()
@@ -140,6 +139,7 @@ class Uploader:
             wait = self._policy.rate_limited_s
             self._paused_until[project_id] = self._clock.wall() + timedelta(seconds=wait)
             log.warning("platform upload of %s: rate limited (-5), paused %.0f s", project_id, wait)
+        await round_.record()
         if report.requests or report.failed:
             log.info(
                 "platform upload of %s: %d requests, %d rows accepted, %d failed, %d new",
@@ -161,6 +161,27 @@ class _Round:
         self._client = client
         self._report = report
         self._semaphore = asyncio.Semaphore(uploader._settings.concurrency)
+        self._last_message: str | None = None
+        self._succeeded = False
+        self._held: list[Mark] | None = None
+        """While requests are asked after: their outcomes, written in one transaction at the end
+        (an outcome lost with a hub that died is asked for again); else None, each written at once."""
+
+    async def _mark(self, kind: Kind, keys: list[tuple[Any, ...]], values: dict[str, Any], *,
+                    count_attempt: bool = False) -> None:  # fmt: skip
+        if self._held is None:
+            await self._ledger.mark(kind, keys, values, count_attempt=count_attempt)
+        else:
+            self._held.append(Mark(kind, keys, values, count_attempt))
+
+    async def record(self) -> None:
+        """The project's last word (hub.platform.status), once a round: its requests, whether any
+        succeeded, the platform's last refusal."""
+        if self._report.requests or self._last_message or self._succeeded:
+            await self._ledger.record_requests(
+                self._c.project_id, self._now(), requests=self._report.requests, success=self._succeeded,
+                message=self._last_message,
+            )  # fmt: skip
 
     def _now(self) -> datetime:
         return self._u._clock.wall()
@@ -282,12 +303,11 @@ class _Round:
             answer = await self._client.call(method, data, now=now)
         except PlatformUnreachable as err:
             await self._failed(kind, keys, str(err), attempts=attempts)
-            await self._ledger.record_requests(self._c.project_id, now, message=str(err))
+            self._last_message = str(err)
             return None
         self._report.requests += 1
-        await self._ledger.record_requests(
-            self._c.project_id, now, requests=1, message=None if answer.ok else answer.shown
-        )
+        if not answer.ok:
+            self._last_message = answer.shown
         return answer
 
     async def _refused(self, kind: Kind, keys: list[tuple[Any, ...]], attempts: int, answer: Answer) -> None:
@@ -308,10 +328,28 @@ class _Round:
     ) -> None:
         if wait_s is None:
             wait_s = states.wait_after(attempts + 1, self._u._delays, self._policy, rate_limited=rate_limited)
-        await self._ledger.mark(kind, keys, states.failed(self._now(), message, wait_s), count_attempt=True)
+        await self._mark(kind, keys, states.failed(self._now(), message, wait_s), count_attempt=True)
         self._report.failed += len(keys)
 
     # -- asking after -------------------------------------------------------------------------------
+
+    async def poll_due(self, kind: Kind) -> None:
+        """Ask after every request of ``kind`` whose time has come, several at once."""
+        serials = await self._ledger.due_serials(kind, self._c.project_id, self._now())
+
+        def job(serial: str) -> Callable[[], Awaitable[None]]:
+            async def ask() -> None:
+                async with self._semaphore:
+                    await self.poll(kind, serial)
+
+            return ask
+
+        self._held = []
+        try:
+            await self._fan_out([job(serial) for serial in serials])
+        finally:
+            held, self._held = self._held, None
+            await self._ledger.mark_all(held)
 
     async def poll(self, kind: Kind, serial: str) -> None:
         rows = await self._ledger.in_request(kind, serial)
@@ -323,11 +361,10 @@ class _Round:
         try:
             answer = await self._client.call(Method.QUERY, {"requestSerialCode": serial}, now=now)
         except PlatformUnreachable:
-            await self._ledger.mark(kind, keys, states.still_pending(now, self._policy))
+            await self._mark(kind, keys, states.still_pending(now, self._policy))
             self._report.in_flight = True
             return
         self._report.requests += 1
-        await self._ledger.record_requests(self._c.project_id, now, requests=1)
         try:
             result = parse_async_result(answer) if answer.ok else None
         except ProtocolError:
@@ -336,7 +373,7 @@ class _Round:
             values = states.still_pending(now, self._policy)
             if not answer.ok:
                 values["message"] = answer.shown[:500]
-            await self._ledger.mark(kind, keys, values)
+            await self._mark(kind, keys, values)
             self._report.in_flight = True
             if answer.code == RATE_LIMITED:
                 raise _RateLimited
@@ -345,10 +382,10 @@ class _Round:
             await self._accepted(kind, keys, result.team_sys_no(), now)
             return
         message = result.result or "平台处理失败 (the platform refused it)"
-        await self._ledger.record_requests(self._c.project_id, now, message=message)
+        self._last_message = message
         at_fault = states.row_at_fault(message)
         if at_fault is not None and len(keys) > 1 and at_fault < len(keys):
-            await self._ledger.mark(kind, keys[:at_fault] + keys[at_fault + 1 :], states.requeued(now))
+            await self._mark(kind, keys[:at_fault] + keys[at_fault + 1 :], states.requeued(now))
             keys = [keys[at_fault]]
         await self._failed(kind, keys, message, attempts=attempts)
 
@@ -361,8 +398,8 @@ class _Round:
                 await self._failed(kind, keys, NO_TEAM_SYS_NO, attempts=0)
                 return
             values["team_sys_no"] = team_sys_no
-        await self._ledger.mark(kind, keys, values)
-        await self._ledger.record_requests(self._c.project_id, now, success=True)
+        await self._mark(kind, keys, values)
+        self._succeeded = True
         self._report.accepted += len(keys)
 
 
