@@ -41,6 +41,13 @@ from wire.topics import Channel, parse_topic
 log = logging.getLogger(__name__)
 
 REPUBLISH_RETRY_S = 1.0
+COMPILING_AT_ONCE = 4
+"""Projects compiled at once in the background (issue 16): at start every project with lanes is
+brought up to date, and 4,000 compiles at once took every connection of the store's pool until
+each waited out its timeout, the ingest's batches with them."""
+STATUSES_AT_ONCE = 8
+"""Lanes' roster reports handled at once (a record and two reads each): 10,000 lanes connecting
+report together."""
 CHUNK_WINDOW = 8
 """Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
 
@@ -95,6 +102,8 @@ class RosterPublisher:
         self._tasks = BackgroundTasks("roster publisher", log)
         self._dirty: set[str] = set()
         self._republishing: set[str] = set()
+        self._compiling = asyncio.Semaphore(COMPILING_AT_ONCE)
+        self._statuses = asyncio.Semaphore(STATUSES_AT_ONCE)
         self.counters = PublisherCounters()
 
     async def __aenter__(self) -> RosterPublisher:
@@ -144,7 +153,8 @@ class RosterPublisher:
             while project_id in self._dirty:
                 self._dirty.discard(project_id)
                 try:
-                    await self.publish(project_id)
+                    async with self._compiling:
+                        await self.publish(project_id)
                 except HubError as err:
                     log.warning("roster of %s not published (%s); retrying", project_id, err)
                     self._dirty.add(project_id)
@@ -211,8 +221,12 @@ class RosterPublisher:
             return _describe(err)
         if status.device_id != device_id:
             return "device_id in the payload differs from the device in the topic"
-        self._tasks.spawn(self.on_status(status))
+        self._tasks.spawn(self._on_status_in_turn(status))
         return None
+
+    async def _on_status_in_turn(self, status: RosterStatus) -> None:
+        async with self._statuses:
+            await self.on_status(status)
 
     async def on_status(self, status: RosterStatus) -> None:
         self.counters.statuses += 1

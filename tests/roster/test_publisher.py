@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,7 @@ from hub.errors import BrokerUnavailable
 from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
+from hub.rosters.publisher import COMPILING_AT_ONCE
 from hub.store import Store
 from tests.support.clock import FakeClock, site_time
 from wire.roster import RosterStatus, decode_roster, encode_roster
@@ -391,3 +393,35 @@ async def test_a_send_refused_while_the_broker_link_is_down_is_retried(
     assert sent.kinds("lane-a1")[0] == "roster_manifest"
     assert sent.kinds("lane-a2")[0] == "roster_manifest"
     assert hub.counters.send_failures == 3
+
+
+class CountingSource(MemorySource):
+    """Counts the compiles reading the registry at once (each read yields, as a database's does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading = 0
+        self.most = 0
+
+    async def entries(self, project_id: str) -> list[Any]:
+        self.reading += 1
+        self.most = max(self.most, self.reading)
+        await asyncio.sleep(0.01)
+        self.reading -= 1
+        return await super().entries(project_id)
+
+
+async def test_a_city_of_projects_is_compiled_a_few_at_a_time(ledger: RosterLedger) -> None:
+    """Issue 16: every project with lanes brought up to date at start, 4,000 at once, took every
+    connection of the store's pool; now at most COMPILING_AT_ONCE compile together."""
+    source = CountingSource()
+    projects = [f"P-{n:03d}" for n in range(3 * COMPILING_AT_ONCE)]
+    for n, project in enumerate(projects):
+        source.put(project, digest(n), person_id=f"per-{n}", role="worker")
+        source.assign(project, f"lane-{n:03d}")
+    async with RosterPublisher(source, Recorder(), KEY, ledger, resend_after_s=0.0) as publisher:
+        for project in projects:
+            await publisher.request_publish(project)
+        await publisher.idle()
+        assert all(publisher.release(project) is not None for project in projects)
+    assert source.most == COMPILING_AT_ONCE
