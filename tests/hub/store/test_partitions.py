@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
+from alembic import command
 from sqlalchemy import func, select, text, true
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.derive.days import day_bounds
@@ -177,3 +179,44 @@ async def test_a_resend_carrying_another_time_is_still_a_duplicate(store: Store)
             ).all()
         )
     assert counts == {1: 1, 2: 1, 9: 1}
+
+
+@pytest.mark.postgres
+def test_the_migration_goes_back_to_plain_tables_with_every_row(postgres_server: PostgresServer) -> None:
+    run_in_thread(_down_and_up(postgres_server))
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = migrate.alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def _down_and_up(postgres_server: PostgresServer) -> None:
+    admin = await asyncpg.connect(postgres_server.admin_dsn)
+    try:
+        await admin.execute('CREATE DATABASE "partitions_down_and_up"')
+    finally:
+        await admin.close()
+    engine = create_async_engine(postgres_server.url("partitions_down_and_up"))
+    kinds = text("SELECT relkind::text FROM pg_class WHERE relname = 'access_events'")
+    try:
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            await journal.store(conn, [make_event(1, wall_time=NOV), make_event(2, wall_time=FAR_OFF)], NOV)
+        async with engine.begin() as conn:
+            await conn.run_sync(_downgrade, "0011")
+        async with engine.connect() as conn:
+            assert await conn.scalar(kinds) == "r"
+            assert sorted((await conn.execute(text("SELECT seq FROM access_events"))).scalars()) == [1, 2]
+            unique = "SELECT count(*) FROM pg_constraint WHERE conname = 'uq_access_events_device_id_seq'"
+            assert await conn.scalar(text(unique)) == 1
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.scalar(kinds) == "p"
+            assert await _where(conn, "access_events") == {
+                1: "access_events_p202611",
+                2: "access_events_default",
+            }
+    finally:
+        await engine.dispose()
