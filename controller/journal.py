@@ -84,13 +84,43 @@ class Retention:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """Seqs ``from_seq``..``through_seq`` a restored hub (``epoch``) asked for that this journal no
+    longer keeps: what the lane tells the hub (:class:`wire.models.JournalGap`)."""
+
+    from_seq: int
+    through_seq: int
+    epoch: int
+
+    @property
+    def count(self) -> int:
+        return self.through_seq - self.from_seq + 1
+
+
+@dataclass(frozen=True, slots=True)
 class Rewound:
     """What a :meth:`Journal.rewind` did: ``resent`` events are to go to the hub again; ``lost``
-    events the hub asked for were no longer kept (older than the window, or dropped for disk)."""
+    events the hub asked for were no longer kept (older than the window, or dropped for disk),
+    the seqs of ``gap``."""
 
     resent: int
     lost: int
+    gap: Gap | None = None
 
+
+def gone(through_seq: int, first_kept: int, acked: int) -> tuple[int, int] | None:
+    """The seqs a hub holding through ``through_seq`` asks for that a journal keeping events from
+    ``first_kept`` on (acknowledged through ``acked``) no longer has: (from, through), or None.
+    Only acknowledged ones: what was never acknowledged is still kept, to be sent."""
+    last_gone = min(first_kept - 1, acked)
+    return (through_seq + 1, last_gone) if last_gone > through_seq else None
+
+
+_GAP_KEYS = ("gap_from", "gap_through", "gap_epoch")
+"""``meta`` rows of the gap still to tell the hub (:meth:`Journal.gap`); written when first needed."""
+_SET_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _OFFER = (
@@ -354,16 +384,35 @@ class Journal:
             row = db.execute("SELECT min(seq) FROM events").fetchone()
             first_kept = int(row[0]) if row[0] is not None else self._meta("last_seq") + 1
             target = min(acked, max(through_seq, first_kept - 1))
-            lost = max(0, min(first_kept - 1, acked) - through_seq)
+            missing = gone(through_seq, first_kept, acked)
+            gap = Gap(missing[0], missing[1], epoch) if missing else None
             if target < acked:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'acked_through'", (target,))
                 db.execute("DELETE FROM acks WHERE through > ?", (target,))
+            told = (gap.from_seq, gap.through_seq, epoch) if gap else (0, 0, 0)
+            for key, value in zip(_GAP_KEYS, told, strict=True):
+                db.execute(_SET_META, (key, value))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        return Rewound(resent=acked - target, lost=lost)
+        return Rewound(resent=acked - target, lost=gap.count if gap else 0, gap=gap)
+
+    def gap(self) -> Gap | None:
+        """The seqs the latest restore asked for that this journal no longer had, until the hub
+        acknowledges past them (:meth:`hub_holds_through` then clears it): told to the hub again at
+        each connection. None when there is none to tell."""
+        values = dict(self._db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", _GAP_KEYS))
+        through = int(values.get("gap_through", 0))
+        if through == 0:
+            return None
+        return Gap(int(values["gap_from"]), through, int(values["gap_epoch"]))
+
+    def hub_holds_through(self, through_seq: int) -> None:
+        """The hub acknowledged through ``through_seq``: a gap at or below it was taken (the hub
+        moved its watermark over it), and is told no more."""
+        self._db.execute("UPDATE meta SET value = 0 WHERE key = 'gap_through' AND value <= ?", (through_seq,))
 
     def next_generation(self) -> int:
         """A connection generation that grows across reboots (orders presence notices at the hub)."""

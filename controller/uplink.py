@@ -22,6 +22,11 @@ watermark and the restore's epoch): the journal moves its watermark back to the 
 follows again. The request can come only from the hub (the broker's ACL: a device writes nothing
 under another device's down topics), and the worst it can do is make the lane resend events it
 keeps, once per restore.
+
+When the hub asks for events the journal no longer keeps (a backup older than the window), the
+lane says which (:class:`wire.models.JournalGap`, on its ``journal_gap`` channel) right after the
+rewind and again at each connection until the hub acknowledges past them: the hub checks it
+against its restore, records the loss and moves its watermark over it, so the journal drains.
 """
 
 from __future__ import annotations
@@ -39,14 +44,14 @@ import aiomqtt
 
 from controller.config import MqttConfig
 from controller.hub_time import HubTime
-from controller.journal import Journal
+from controller.journal import Gap, Journal
 from controller.tls import tls_context
 from sitegate.backoff import backoff_delays
 from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.message_errors import TopicError, WireError
-from wire.models import Heartbeat, PresenceState, PresenceStatus, ResendRequest, StorageAck
+from wire.models import Heartbeat, JournalGap, PresenceState, PresenceStatus, ResendRequest, StorageAck
 from wire.topics import UP_CHANNELS, Channel, parse_topic, topic_for
 
 log = logging.getLogger(__name__)
@@ -201,6 +206,7 @@ class Uplink:
                     for channel in self._handlers:
                         await client.subscribe(topic_for(self.device_id, channel), qos=1)
                     self._client = client
+                    await self._tell_gap()
                     for callback in self._on_connect:
                         try:
                             await callback()
@@ -253,17 +259,17 @@ class Uplink:
         if covered:
             log.debug("hub stored through seq %d; %d more events acknowledged", self.hub_through, covered)
 
-    def _resend(self, request: ResendRequest) -> None:
+    def _resend(self, request: ResendRequest) -> bool:
         """A restored hub's watermark: rewind the journal to it (once per epoch) and wake the drain.
         A journal that cannot take the write leaves the epoch unrecorded: the request, retained on
-        the broker, comes again at the next connection."""
+        the broker, comes again at the next connection. True when it rewound."""
         try:
             rewound = self.journal.rewind(request.through_seq, request.epoch)
         except (sqlite3.Error, OSError) as err:
             self._journal_failed("rewind for a restored hub", err)
-            return
+            return False
         if rewound is None:
-            return
+            return False
         log.warning(
             "hub restored (epoch %d) holds seq through %d: resending %d events%s",
             request.epoch,
@@ -275,6 +281,39 @@ class Uplink:
         self.resent += rewound.resent
         self._rewound = True
         self._wake.set()
+        return True
+
+    def _gap(self) -> Gap | None:
+        try:
+            return self.journal.gap()
+        except (sqlite3.Error, OSError) as err:
+            self._journal_failed("read the gap a restored hub must hear of", err)
+            return None
+
+    async def _tell_gap(self) -> None:
+        """Tell the hub which events it asked for are gone from the journal, if any are and it has
+        not acknowledged past them (told again at the next connection until it has)."""
+        gap = self._gap()
+        if gap is None:
+            return
+        message = JournalGap(
+            device_id=self.device_id, from_seq=gap.from_seq, through_seq=gap.through_seq, epoch=gap.epoch
+        )
+        if await self.send(Channel.JOURNAL_GAP, encode(message)):
+            log.warning(
+                "told the hub (epoch %d) that seq %d..%d (%d events) are no longer kept here",
+                gap.epoch,
+                gap.from_seq,
+                gap.through_seq,
+                gap.count,
+            )
+
+    def _hub_holds(self, through_seq: int) -> None:
+        """An ack: a gap it covers has been taken by the hub."""
+        try:
+            self.journal.hub_holds_through(through_seq)
+        except (sqlite3.Error, OSError) as err:
+            self._journal_failed("clear a gap the hub has taken", err)
 
     def _children(self, client: aiomqtt.Client) -> dict[str, Coroutine[Any, Any, None]]:
         """What runs while connected. Run together (sitegate.tasks), not in an asyncio.TaskGroup: a
@@ -319,9 +358,11 @@ class Uplink:
                 log.warning("ignored a storage ack for another device")
                 continue
             if isinstance(ack, ResendRequest):
-                self._resend(ack)
+                if self._resend(ack):
+                    await self._tell_gap()
                 continue
             self._ack_at = ack.at
+            self._hub_holds(ack.through_seq)
             self.hub_through = max(self.hub_through, ack.through_seq)
             self.hub_time.observe(ack.at, self._clock.mono_ns())
             self._forget()

@@ -13,7 +13,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from wire.commands import Command, CommandResult
 from wire.message_errors import WireError
-from wire.models import Heartbeat, HubWord, JournalRecord, Message, OfficeCardRead, PresenceStatus
+from wire.models import (
+    Heartbeat,
+    HubWord,
+    JournalGap,
+    JournalRecord,
+    Message,
+    OfficeCardRead,
+    PresenceStatus,
+)
 from wire.topics import Channel
 
 MAX_PAYLOAD_BYTES = 16 * 1024
@@ -28,6 +36,7 @@ _ADAPTERS: dict[Channel, tuple[str, TypeAdapter[Any]]] = {
     Channel.COMMAND: ("Command", TypeAdapter(Command)),
     Channel.COMMAND_RESULT: ("CommandResult", TypeAdapter(CommandResult)),
     Channel.CARD_READ: ("OfficeCardRead", TypeAdapter(OfficeCardRead)),
+    Channel.JOURNAL_GAP: ("JournalGap", TypeAdapter(JournalGap)),
 }
 
 

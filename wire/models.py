@@ -373,6 +373,33 @@ class ResendRequest(WireModel):
     at: AwareDatetime
 
 
+class JournalGap(WireModel):
+    """A lane's word to a restored hub that its events ``from_seq``..``through_seq`` are gone for
+    good from its journal (acknowledged before the backup's watermark and no longer kept: older
+    than the window, or dropped for disk), so the :class:`ResendRequest` of ``epoch`` cannot be
+    answered in full. On the lane's ``journal_gap`` up channel, once per epoch and again at each
+    connection until the hub acknowledges past it.
+
+    The hub believes it only as far as it can check (:mod:`hub.backup.gap`): for the restore it
+    started under (the same ``epoch``), only for seqs it does not hold, above its watermark and
+    below the first it holds after; it records the loss (an alert) and acknowledges over it.
+    """
+
+    kind: Literal["journal_gap"] = "journal_gap"
+    device_id: DeviceId
+    from_seq: Sequence
+    through_seq: Sequence
+    epoch: Annotated[int, Field(ge=1, le=INT64_MAX)]
+    reason: Literal["not_kept"] = "not_kept"
+    """Why they are gone: not kept (past the window or the journal's bounds)."""
+
+    @model_validator(mode="after")
+    def _a_range(self) -> JournalGap:
+        if self.through_seq < self.from_seq:
+            raise ValueError("through_seq must not be below from_seq")
+        return self
+
+
 def _hub_word_kind(value: object) -> str:
     """An ack without a ``kind`` is a storage ack (what the channel carried before restores)."""
     kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
@@ -386,7 +413,16 @@ HubWord = Annotated[
 """What travels on a device's ack channel: the hub's word about what it stores, either kind."""
 
 
-Message = AccessEvent | LaneEvent | Heartbeat | PresenceStatus | StorageAck | ResendRequest | OfficeCardRead
+Message = (
+    AccessEvent
+    | LaneEvent
+    | Heartbeat
+    | PresenceStatus
+    | StorageAck
+    | ResendRequest
+    | JournalGap
+    | OfficeCardRead
+)
 
 
 def utc_now() -> datetime:

@@ -29,6 +29,8 @@ class Channel(StrEnum):
     """A lane asks for its site's news (on every connection): the hub answers on ``site``."""
     CARD_READ = "card_read"
     """An office reader's card read (:class:`wire.models.OfficeCardRead`), for the registration form."""
+    JOURNAL_GAP = "journal_gap"
+    """A lane's events a restored hub asked for that it no longer keeps (:class:`wire.models.JournalGap`)."""
     # hub → device
     ACK = "ack"
     ROSTER = "roster"
@@ -47,6 +49,7 @@ UP_CHANNELS = frozenset(
         Channel.COMMAND_RESULT,
         Channel.SITE_REQUEST,
         Channel.CARD_READ,
+        Channel.JOURNAL_GAP,
     }
 )
 DOWN_CHANNELS = frozenset({Channel.ACK, Channel.ROSTER, Channel.COMMAND, Channel.SITE})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.journal import Journal, JournalError, Retention, Rewound
+from controller.journal import Gap, Journal, JournalError, Retention, Rewound, gone
 from wire.models import AccessEvent, CardKind, Decision, Direction, LaneEvent, LaneEventType, Reason
 
 
@@ -158,6 +158,40 @@ def test_rewind_resends_what_is_kept_once_per_epoch(tmp_path: Path) -> None:
     assert (reopened.resend_epoch, reopened.acked_through) == (7, 4)  # durable across a reboot
     assert reopened.rewind(99, epoch=8) == Rewound(resent=0, lost=0)  # never forward
     assert reopened.acked_through == 4
+
+
+@pytest.mark.parametrize(
+    ("through", "first_kept", "acked", "missing"),
+    [
+        (2, 5, 10, (3, 4)),  # 3 and 4 dropped: older than the window
+        (4, 5, 10, None),  # the hub holds what was dropped
+        (2, 11, 10, (3, 10)),  # nothing kept: every acknowledged seq after the hub's is gone
+        (2, 4, 3, (3, 3)),  # 3 acknowledged and dropped; 4, never acknowledged, is kept
+        (12, 5, 10, None),  # the hub holds more than the lane acknowledged
+    ],
+)
+def test_which_seqs_are_gone_given_what_is_kept(
+    through: int, first_kept: int, acked: int, missing: tuple[int, int] | None
+) -> None:
+    assert gone(through, first_kept, acked) == missing
+
+
+def test_the_gap_is_kept_until_the_hub_acknowledges_past_it(tmp_path: Path) -> None:
+    journal = filled(tmp_path, 10, Retention(keep_s=7 * DAY, max_events=6, min_free_mb=0))
+    journal.forget_through(10, at=T0)  # seqs 5-10 kept
+    assert journal.gap() is None
+    rewound = journal.rewind(2, epoch=7)
+    assert rewound is not None and rewound.gap == Gap(3, 4, 7) and rewound.gap.count == 2
+    journal.close()
+    reopened = Journal(tmp_path / "kept.sqlite3")
+    assert reopened.gap() == Gap(3, 4, 7)  # told again after a reboot
+    reopened.hub_holds_through(2)
+    assert reopened.gap() == Gap(3, 4, 7)  # the hub has not taken it yet
+    reopened.hub_holds_through(4)
+    assert reopened.gap() is None
+    reopened.forget_through(10, at=T0)
+    later = reopened.rewind(4, epoch=8)  # a later restore that holds what was dropped: no gap
+    assert later == Rewound(resent=6, lost=0) and reopened.gap() is None
 
 
 def test_an_old_journal_is_migrated_to_keep_acknowledged_events(tmp_path: Path) -> None:

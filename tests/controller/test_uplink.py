@@ -14,7 +14,7 @@ import aiomqtt
 import pytest
 
 from controller.config import MqttConfig
-from controller.journal import Journal
+from controller.journal import Journal, Retention
 from controller.uplink import Uplink
 from sitegate.mosquitto import Mosquitto
 from sitegate.tasks import cancel_until_done
@@ -22,7 +22,15 @@ from tests.controller.test_journal import make_event
 from tests.support.clock import FakeClock, site_time
 from tests.support.disk import small_disk
 from wire.codec import decode, encode
-from wire.models import AccessEvent, PresenceState, PresenceStatus, ResendRequest, StorageAck, utc_now
+from wire.models import (
+    AccessEvent,
+    JournalGap,
+    PresenceState,
+    PresenceStatus,
+    ResendRequest,
+    StorageAck,
+    utc_now,
+)
 from wire.topics import Channel, subscription, topic_for
 
 pytestmark = pytest.mark.broker
@@ -288,3 +296,36 @@ async def test_a_restored_hubs_resend_request_is_obeyed_once_and_for_this_lane_o
             await say("lane-a1", 5, epoch=7)  # the same restore again (a retained copy): nothing
             await asyncio.sleep(0.5)
     assert len(hub.received) == 35 and journal.resend_epoch == 7
+
+
+async def test_a_lane_tells_a_restored_hub_which_events_it_no_longer_keeps(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3", retention=Retention(max_events=4, min_free_mb=0))
+    for _ in range(10):
+        journal.append(make_event)
+    hub = StandInHub(broker)
+    uplink = Uplink(MqttConfig(host=broker.host, port=broker.port), "lane-a1", journal)
+    gaps: list[JournalGap] = []
+
+    async def hear_gaps() -> None:
+        async with aiomqtt.Client(broker.host, broker.port, identifier="gap-listener") as client:
+            await client.subscribe(subscription("up", Channel.JOURNAL_GAP), qos=1)
+            async for message in client.messages:
+                gap = decode(Channel.JOURNAL_GAP, message.payload)
+                assert isinstance(gap, JournalGap)
+                gaps.append(gap)
+
+    async with running(hub.run(), hear_gaps()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: journal.acked_through == 10 and uplink.connected)
+            assert journal.kept() == 4  # seqs 7-10: 3-6 are past the journal's bound
+            request = ResendRequest(device_id="lane-a1", through_seq=2, epoch=9, at=utc_now())
+            async with aiomqtt.Client(broker.host, broker.port, identifier="restored-hub") as client:
+                await client.publish(topic_for("lane-a1", Channel.ACK), encode(request), qos=1)
+            await until(lambda: len(gaps) == 1 and len(hub.received) == 14)
+            # The stand-in holds 1-10 already, so its next ack covers the gap: told no more.
+            await until(lambda: journal.gap() is None)
+    assert gaps == [JournalGap(device_id="lane-a1", from_seq=3, through_seq=6, epoch=9)]
+    assert sorted(hub.received[10:]) == [7, 8, 9, 10] and journal.backlog() == 0
