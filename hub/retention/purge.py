@@ -123,10 +123,12 @@ async def purge(conn: AsyncConnection, *, now: datetime, years: int) -> Purged:
     expired = expired_projects(completions, now.astimezone(SITE_ZONE).date(), years)
     if not expired:
         return Purged()
-    any_rows = await conn.scalar(
-        select(exists().where(access_events.c.project_id.in_(sorted(expired))))
-    ) or await conn.scalar(select(exists().where(lane_events.c.project_id.in_(sorted(expired)))))
-    dropped, dropped_rows = await _drop_whole_partitions(conn, expired, now) if any_rows else ([], {})
+    # Expired projects stay expired: once purged, a pass finds no rows and looks at no partition.
+    held = [
+        await conn.scalar(select(exists().where(t.c.project_id.in_(sorted(expired)))))
+        for t in (access_events, lane_events)
+    ]
+    dropped, dropped_rows = await _drop_whole_partitions(conn, expired, now) if any(held) else ([], {})
     purged = Purged(
         expired_projects=len(expired),
         access_events=dropped_rows.get("access_events", 0) + await _delete(conn, access_events, expired),
