@@ -128,6 +128,14 @@ class PlatformStandin:
     def add_project(self, project_code: str, appid: str, appsecret: str) -> None:
         self.projects[appid] = StandinProject(project_code, appid, appsecret)
 
+    def lose_pending(self) -> int:
+        """Forget every request not yet processed (a platform that lost them): asked after, their
+        serial codes are unknown. Returns how many were lost."""
+        lost = [serial for serial, job in self._jobs.items() if job.status is AsyncStatus.PENDING]
+        for serial in lost:
+            del self._jobs[serial]
+        return len(lost)
+
     def duplicates(self) -> int:
         """Passages accepted more than once (same project, person, time and direction)."""
         return sum(n - 1 for n in Counter(p.key for p in self.attendance).values() if n > 1)

@@ -41,7 +41,15 @@ from hub.platform.payloads import (
     team_add,
     worker_add,
 )
-from hub.platform.protocol import RATE_LIMITED, Answer, AsyncStatus, Method, ProtocolError, parse_async_result
+from hub.platform.protocol import (
+    BAD_PARAMETERS,
+    RATE_LIMITED,
+    Answer,
+    AsyncStatus,
+    Method,
+    ProtocolError,
+    parse_async_result,
+)
 from hub.platform.settings import Credentials, enabled_credentials
 from hub.platform.upload_settings import UploadSettings
 from hub.registry.vault import IdVault
@@ -365,6 +373,9 @@ class _Round:
             self._report.in_flight = True
             return
         self._report.requests += 1
+        if answer.code == BAD_PARAMETERS:  # the platform does not know the serial: it never took the request
+            await self._failed(kind, keys, answer.shown, attempts=attempts)
+            return
         try:
             result = parse_async_result(answer) if answer.ok else None
         except ProtocolError:

@@ -181,6 +181,22 @@ async def test_a_restart_mid_upload_asks_after_what_was_sent_and_sends_nothing_t
     assert scene.standin.requests["WorkerAttendance.Add"] == sent + 1
 
 
+async def test_requests_the_platform_lost_are_sent_again_once(scene: Scene) -> None:
+    scene.standin.delay_s = 0.2
+    async with scene.uploader() as uploader:
+        for _ in range(20):
+            await uploader.run_once()
+            if states.SENT in await scene.states(platform_uploads):
+                break
+            await asyncio.sleep(0.25)
+            scene.clock.advance(timedelta(seconds=SETTINGS.poll_s))
+        sent = scene.standin.requests["WorkerAttendance.Add"]
+        assert scene.standin.lose_pending() == sent  # "[requestSerialCode]值超出范围或无效!" when asked
+        await scene.drain(uploader)
+    assert _accepted(scene.standin) == w.expected_keys(scene.numbers) and scene.standin.duplicates() == 0
+    assert scene.standin.requests["WorkerAttendance.Add"] == 2 * sent
+
+
 async def test_a_row_the_platform_refuses_is_blamed_alone_in_the_platforms_words(scene: Scene) -> None:
     # A passage of tomorrow (the hub's clock believed it), which the platform's day has not reached.
     tomorrow = make_event(
