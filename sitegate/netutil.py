@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -32,9 +33,41 @@ NO_WATCHDOG = "SITEGATE_NO_WATCHDOG"
 orderly teardown alone stops every group (tests/test_process_hygiene.py)."""
 
 
+LISTEN_PORTS = range(20000, 32768)
+"""Where :func:`free_port` looks: below Linux's ephemeral range (``ip_local_port_range``, 32768-60999
+by default), from which the kernel also picks the local port of every outgoing connection. A port the
+kernel handed out for a listener "free a moment ago" was often taken by a client's connect() before
+the listener bound it: with a city bench's 10,000 connections open, hubs in the any-hour check died
+with "address already in use". Ports here are never handed to a client, so only another caller of
+this function can take one, and it picks at random among 12,768."""
+
+
+_PICK = random.SystemRandom()
+"""Not the random module's shared generator: a test that seeds it (for a reproducible world) would
+make every process pick the same ports."""
+
+
+def _ephemeral_floor() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            return int(ranges.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return LISTEN_PORTS.stop
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (the OS picks it; the caller binds it soon after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port that was free a moment ago, outside the kernel's ephemeral range (see
+    :data:`LISTEN_PORTS`); the caller binds it soon after."""
+    candidates = range(LISTEN_PORTS.start, min(LISTEN_PORTS.stop, _ephemeral_floor()))
+    for _ in range(64 if len(candidates) > 100 else 0):
+        port = _PICK.choice(candidates)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # a crowded range: the kernel's pick
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
