@@ -28,6 +28,7 @@ from hub.api.keys import CLOCK, COMMANDS, CONFIG, HOUSEKEEPING, INGEST, REGISTRY
 from hub.api.routes import setup_routes
 from hub.auth.login import has_accounts
 from hub.background import BackgroundTasks
+from hub.backup.gap import GapIngest
 from hub.backup.resend import ask_once_connected
 from hub.changes import CHANGES, Changes
 from hub.config import HubConfig
@@ -203,6 +204,9 @@ async def _ingest_lifetime(
     async def site_request(topic: str, payload: bytes) -> str | None:
         return await app[SITE].on_request_message(topic, payload)
 
+    async def journal_gap(topic: str, payload: bytes) -> str | None:
+        return await gaps(topic, payload)
+
     def stored(records: Sequence[JournalRecord]) -> None:
         app[SITE].stored(records)
         app[CHANGES].changed()
@@ -221,6 +225,7 @@ async def _ingest_lifetime(
             Channel.ROSTER_STATUS: roster_status,
             Channel.SITE_REQUEST: site_request,
             Channel.CARD_READ: CardReadIngest(app[STORE], app[CARD_READS]),
+            Channel.JOURNAL_GAP: journal_gap,
             **handlers,
         },
         clock=clock,
@@ -229,6 +234,8 @@ async def _ingest_lifetime(
     )
     # Down to the lanes, over the ingest's broker link (one connection for both ways).
     downlink = Downlink(ingest.link)
+    # A lane's events a restored hub asked for that it no longer keeps (hub.backup.gap).
+    gaps = GapIngest(app[STORE], downlink, config.state_dir(), clock=clock)
     app[COMMANDS] = CommandDesk(app[STORE], downlink, clock=clock)
     source = RegistrySource(app[STORE], clock=clock.wall)
     signing_key = load_signing_key(config.roster_key_path())

@@ -268,6 +268,7 @@ class AlertKind(StrEnum):
     ATTRIBUTION_REFUSED = "attribution_refused"
     CLOCK_SUSPECT = "clock_suspect"
     NOT_IN_ROSTER = "not_in_roster"
+    JOURNAL_GAP = "journal_gap"
 
 
 ALERT_KIND: Final = _table(
@@ -281,6 +282,7 @@ ALERT_KIND: Final = _table(
         AlertKind.ATTRIBUTION_REFUSED: ("通道记录与登记不符", "Record contradicts the lane's placement"),
         AlertKind.CLOCK_SUSPECT: ("记录时间不可信", "Record times not believed"),
         AlertKind.NOT_IN_ROSTER: ("名单外人员放行", "Admitted without a roster entry"),
+        AlertKind.JOURNAL_GAP: ("通道记录已丢失", "Lane records lost"),
     }
 )
 

@@ -171,3 +171,26 @@ async def advance_all(
         [dict(d=s.device_id, c=s.contiguous_through, h=s.highest_seen, g=s.gap_count) for s in states],
     )
     return states
+
+
+async def first_stored_above(conn: AsyncConnection, device_id: str, above: int) -> int | None:
+    """The device's lowest stored seq above ``above`` (either table), or None."""
+    seqs = (await conn.execute(_walk_query(device_id, above).limit(1))).scalars().all()
+    return int(seqs[0]) if seqs else None
+
+
+async def pass_over(conn: AsyncConnection, device_id: str, locked: Watermark, through: int) -> SequenceState:
+    """Move the device's watermark (row locked by :func:`lock_all`) over seqs it will never have,
+    to ``through``, and on over what is stored after them. Only for a gap the caller has judged
+    gone for good (:mod:`hub.backup.gap`): a StorageAck then promises nothing false about them."""
+    through = await _walk(conn, device_id, max(locked[0], through))
+    highest = max(locked[1], through)
+    counts = {str(d): int(n) for d, n in await conn.execute(_counts_query({device_id: (through, highest)}))}
+    state = SequenceState(device_id, through, highest, (highest - through) - counts.get(device_id, 0))
+    t = device_sequences
+    await conn.execute(
+        update(t)
+        .where(t.c.device_id == device_id)
+        .values(contiguous_through=through, highest_seen=highest, gap_count=state.gap_count)
+    )
+    return state

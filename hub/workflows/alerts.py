@@ -23,6 +23,9 @@ instance would miss):
 - ``not_in_roster``: a grant, within the last :attr:`AlertSettings.watchlist_window`, for a person
   the roster could not hold (no assignment running that day, watchlisted): stored and flagged so
   (:mod:`hub.events.roster_check`), the arm opened; the lane's roster or the lane needs a look.
+- ``journal_gap``: a lane whose events a restored hub asked for were gone from its journal (the
+  backup was older than the lane's window), recorded within the same window (:mod:`hub.backup.gap`:
+  an audit line, the range and count in its detail): those records are lost for good.
 
 Each through the account's scope: people by :func:`person_record_clause`, gates by
 :func:`device_clause`, orders by :func:`order_clause`. The hub operator sees gates only.
@@ -49,6 +52,7 @@ from hub.store.schema import (
     access_events,
     assignments,
     attendance,
+    audit_log,
     devices,
     gates,
     lane_events,
@@ -62,6 +66,9 @@ from hub.workflows.records import Alert
 from hub.workflows.targets import MANAGER
 from wire.clock import SITE_ZONE
 
+JOURNAL_GAP: Final = "journal_gap"
+"""The kind, and the action of the audit line :mod:`hub.backup.gap` records a lost range with."""
+
 KINDS: Final = (
     "manager_absent",
     "gate_offline",
@@ -72,6 +79,7 @@ KINDS: Final = (
     "attribution_refused",
     "clock_suspect",
     "not_in_roster",
+    JOURNAL_GAP,
 )
 
 
@@ -100,6 +108,7 @@ class Alerts:
             found += await self.roster_misses(now=now, project_id=project_id)
         found += await self.gates_offline(now=now, project_id=project_id)
         found += await self.lanes_faulty(now=now, project_id=project_id)
+        found += await self.journal_gaps(now=now, project_id=project_id)
         if personal:
             found += await self.orders_overdue(now=now, project_id=project_id)
         return found
@@ -191,6 +200,44 @@ class Alerts:
                 minutes = int((now - row.last_seen_at).total_seconds() // 60)
                 message = f"gate {row.name} (lane {row.lane}) silent for {minutes} min"
             result.append(_gate_alert("gate_offline", row, row.last_seen_at, message))
+        return result
+
+    async def journal_gaps(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
+        """``journal_gap`` of the gates the account may see: a restored hub's record of a lane's
+        events lost for good (the module's rules)."""
+        g, a = gates.c, audit_log.c
+        query = (
+            select(g.device_id, g.project_id, g.name, g.lane, a.at, a.detail)
+            .select_from(gates.join(audit_log, a.target == g.device_id))
+            .where(
+                a.action == JOURNAL_GAP,
+                a.at >= now - self._settings.watchlist_window,
+                device_clause(self._principal, g.device_id),
+                *([g.project_id == project_id] if project_id else []),
+            )
+            .order_by(g.project_id, g.device_id, a.at)
+        )
+        async with self._store.read("alerts") as conn:
+            rows = (await conn.execute(query)).all()
+        result = []
+        for row in rows:
+            detail = row.detail or {}
+            count, first, last = detail.get("count"), detail.get("from_seq"), detail.get("through_seq")
+            result.append(
+                _gate_alert(
+                    JOURNAL_GAP,
+                    row,
+                    row.at,
+                    f"闸机 {row.name}（通道 {row.lane}）{count} 条记录已永久丢失："
+                    "恢复所用的备份早于通道的保留期 · "
+                    f"gate {row.name} (lane {row.lane}) lost {count} records for good (seq {first} to "
+                    f"{last}): the hub was restored from a backup older than the lane keeps its records",
+                    count=count,
+                    from_seq=first,
+                    through_seq=last,
+                    epoch=detail.get("epoch"),
+                )
+            )
         return result
 
     async def lanes_faulty(self, *, now: datetime, project_id: str | None = None) -> list[Alert]:
