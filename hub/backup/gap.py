@@ -8,7 +8,8 @@ records were lost.
 
 The hub believes the lane only as far as it can check. It takes a gap only while it runs from a
 restore (:mod:`hub.backup.marker`) whose epoch the gap names, only for the seqs it really lacks:
-from its watermark on, below the first seq it holds after, within what the lane claimed. One
+from its watermark on, below the first seq it holds after (and so on, a run at a time, should
+the restored database hold seqs between holes), within what the lane claimed. One
 claim per lane and restore: a second, different claim for the same epoch is refused (a device
 cannot use restores to skip seqs it would rather not send). A gap taken is recorded in the same
 transaction as the watermark it moves, as an audit line (``journal_gap``, the device as target,
@@ -53,16 +54,13 @@ AUDITED_AS = "hub"
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """What the hub made of a gap: seqs ``from_seq``..``through_seq`` recorded as lost (none when
-    ``from_seq`` > ``through_seq``: a repeat of a gap already taken), and the watermark now."""
+    """What the hub made of a gap: ``count`` seqs from ``from_seq`` to ``through_seq`` recorded as
+    lost (0: a repeat of a gap already taken), and the watermark now."""
 
     from_seq: int
     through_seq: int
+    count: int
     watermark: int
-
-    @property
-    def count(self) -> int:
-        return max(0, self.through_seq - self.from_seq + 1)
 
 
 @dataclass
@@ -172,14 +170,20 @@ class GapIngest:
             claims = {c for c in await _claims(conn, device_id) if c[0] == claim.epoch}
             if claims - {(claim.epoch, claim.from_seq, claim.through_seq)}:
                 return "a second, different journal gap for one restore"
-            watermark = locked[0]
-            first_held = await sequences.first_stored_above(conn, device_id, watermark)
-            seqs = missing(claim, watermark, first_held)
-            if seqs is None:
-                return "a journal gap that does not start at the hub's watermark"
-            if seqs[0] > seqs[1]:
-                return Taken(seqs[0], seqs[1], watermark)
-            state = await sequences.pass_over(conn, device_id, locked, seqs[1])
+            runs: list[tuple[int, int]] = []
+            while True:  # a run at a time: a backup taken mid-batch may hold seqs between holes
+                first_held = await sequences.first_stored_above(conn, device_id, locked[0])
+                seqs = missing(claim, locked[0], first_held)
+                if seqs is None and not runs:
+                    return "a journal gap that does not start at the hub's watermark"
+                if seqs is None or seqs[0] > seqs[1]:
+                    break
+                state = await sequences.pass_over(conn, device_id, locked, seqs[1])
+                runs.append(seqs)
+                locked = (state.contiguous_through, state.highest_seen)
+            if not runs:
+                return Taken(locked[0] + 1, locked[0], 0, locked[0])
+            taken = Taken(runs[0][0], runs[-1][1], sum(end - start + 1 for start, end in runs), locked[0])
             await audit.record(
                 conn,
                 None,
@@ -189,12 +193,12 @@ class GapIngest:
                 username=AUDITED_AS,
                 detail={
                     "epoch": claim.epoch,
-                    "from_seq": seqs[0],
-                    "through_seq": seqs[1],
-                    "count": seqs[1] - seqs[0] + 1,
+                    "from_seq": taken.from_seq,
+                    "through_seq": taken.through_seq,
+                    "count": taken.count,
                     "claimed_from": claim.from_seq,
                     "claimed_through": claim.through_seq,
                     "reason": claim.reason,
                 },
             )
-        return Taken(seqs[0], seqs[1], state.contiguous_through)
+        return taken

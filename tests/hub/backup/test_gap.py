@@ -128,3 +128,15 @@ async def test_a_gap_that_does_not_start_at_the_watermark_is_refused(store: Stor
     reason = await gaps(topic_for(LANE, Channel.JOURNAL_GAP), claim(6, 7, marker.epoch))
     assert reason is not None and "watermark" in reason  # 4 and 5: the lane never said they are gone
     assert await sequence_row(store) == (3, 8, 4)
+
+
+async def test_a_backup_holding_seqs_between_holes_loses_only_the_holes(store: Store, tmp_path: Path) -> None:
+    await place_lanes(store)
+    await stored(store, LANE, [1, 2, 3, 6, 9, 10])  # taken while a batch was being stored
+    marker = write_marker(tmp_path, taken_at=AT)
+    sent = Sent()
+    gaps = GapIngest(store, sent, tmp_path, clock=FakeClock(AT))
+    assert await gaps(topic_for(LANE, Channel.JOURNAL_GAP), claim(4, 8, marker.epoch)) is None
+    assert await sequence_row(store) == (10, 10, 0)
+    assert [a.through_seq for a in acks(sent)] == [10]
+    assert (gaps.counters.taken, gaps.counters.lost) == (1, 4)  # 4, 5, 7 and 8
