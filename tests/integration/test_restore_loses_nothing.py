@@ -6,6 +6,10 @@ Ingest runs; a backup is taken while events keep coming; more events are acknowl
 the hub is destroyed (killed, its database and keys deleted) and restored from the backup. The
 restored hub asks every lane to resend after its watermark, the lanes resend what they kept, and
 the hub ends with every event of the run, once.
+
+One more lane keeps fewer acknowledged events than the backup lacks (a backup older than its
+window): it tells the restored hub which are gone, the hub records the loss (a ``journal_gap``
+alert with the count) and acknowledges over it, and the lane's journal drains.
 """
 
 from __future__ import annotations
@@ -15,21 +19,28 @@ import contextlib
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from controller.journal import Journal, Retention
 from hub.backup.sealed import make_recovery_keys
+from hub.store import Store
+from hub.workflows.alerts import JOURNAL_GAP, Alerts, AlertSettings
 from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
+from tests.hub.backup.test_gap import CITY
 from tests.integration.test_link_exactly_once import events_for, placed, stored_seqs, until, uplinks
 
 pytestmark = pytest.mark.broker
 
 LANES = ("lane-rst-1", "lane-rst-2")
+SHORT = "lane-rst-3"
+"""A lane whose journal keeps only the last :data:`SHORT_KEEPS` acknowledged events."""
 BEFORE, DURING, AFTER = 150, 100, 200
 """Events per lane acknowledged before the backup, sent while it is taken, acknowledged after it."""
+SHORT_KEEPS = 100
 
 
 def hub_command(*args: str) -> str:
@@ -58,9 +69,11 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_event_once(
     keys = tmp_path / "keys"
     keys.mkdir()
     make_recovery_keys(keys / "r.key", keys / "r.pub")  # made off the hub, in production
-    await placed(db, list(LANES))
+    await placed(db, [*LANES, SHORT])
     kept = Retention(keep_s=7 * 86_400, max_events=100_000, min_free_mb=0)
     journals = {lane: Journal(tmp_path / f"{lane}.sqlite3", retention=kept) for lane in LANES}
+    short = Retention(keep_s=7 * 86_400, max_events=SHORT_KEEPS, min_free_mb=0)
+    journals[SHORT] = Journal(tmp_path / f"{SHORT}.sqlite3", retention=short)
 
     def add(count: int) -> None:
         for journal in journals.values():
@@ -90,11 +103,12 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_event_once(
         for path in state.iterdir():
             if path.is_file():
                 path.unlink()
-        assert all(j.backlog() == 0 and j.kept() == total for j in journals.values())
+        assert all(journals[lane].backlog() == 0 and journals[lane].kept() == total for lane in LANES)
+        assert journals[SHORT].kept() == SHORT_KEEPS
 
         restore_args = ["restore", "--recovery-key", str(keys / "r.key"), "--from", str(backup)]
         await asyncio.to_thread(hub_command, *restore_args, "--database-url", url)
-        restored = {lane: stored_seqs(db, lane) for lane in LANES}
+        restored = {lane: stored_seqs(db, lane) for lane in (*LANES, SHORT)}
         assert all(BEFORE <= len(seqs) < total for seqs in restored.values()), restored  # the backup's
         with HubLauncher(db, broker.host, broker.port):
             await until(
@@ -104,7 +118,18 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_event_once(
             )
             await until(lambda: all(j.acked_through == total for j in journals.values()), 10, "acked again")
         resent = {lane: link.resent for lane, link in links.items()}
+        assert journals[SHORT].gap() is None  # the hub took it: told no more
     assert rows_per_key(db) == 0
+    # The short lane: everything it still kept is back, once; the rest is recorded as lost.
+    still_kept = set(range(total - SHORT_KEEPS + 1, total + 1))
+    back = stored_seqs(db, SHORT)
+    assert back == sorted(set(restored[SHORT]) | still_kept)
+    assert resent[SHORT] == SHORT_KEEPS and journals[SHORT].backlog() == 0
+    async with await Store.open(url) as store:
+        gaps = await Alerts(store, CITY, AlertSettings()).journal_gaps(now=datetime.now(UTC))
+    assert [(a.kind, a.subject, a.details["count"]) for a in gaps] == [
+        (JOURNAL_GAP, SHORT, total - len(back))
+    ]
     for lane in LANES:
         # What the backup lacked (more only if it held a lane's events with a hole below them)
         assert total - len(restored[lane]) <= resent[lane] <= total - BEFORE, resent
