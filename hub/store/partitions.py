@@ -167,6 +167,10 @@ async def ensure(
     await conn.execute(text(f"SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'"))
     made = []
     for table in tables:
+        # Writers of the table wait (readers do not): an insert routed to DEFAULT just before the
+        # attach would otherwise fail its partition check just after, for a row of the new month.
+        # An insert takes its lock on the table before it routes, so it routes by the new months.
+        await conn.execute(text(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
         for month in sorted(set(months)):
             if partition_name(table, month) not in existing:
                 await _make(conn, table, month)
@@ -178,6 +182,8 @@ async def drop(conn: AsyncConnection, partition: Partition) -> None:
     """Detach and drop one month's partition (never DEFAULT), in the caller's transaction."""
     if partition.month is None:
         raise ValueError("the DEFAULT partition is never dropped")
+    # Detaching takes the whole table: not waited for behind a long read (see ATTACH_LOCK_TIMEOUT).
+    await conn.execute(text(f"SET LOCAL lock_timeout = '{ATTACH_LOCK_TIMEOUT}'"))
     await conn.execute(text(f"ALTER TABLE {partition.table} DETACH PARTITION {partition.name}"))
     await conn.execute(text(f"DROP TABLE {partition.name}"))
 
