@@ -11,6 +11,8 @@ the console or over the API; these are the hub's, for every project::
     rate_limited_s = 60
     poll_s = 2             # a request's outcome is asked this long after it went out, and again
     lookback_days = 31     # events older than this are not looked for any more
+    full_scan_s = 600      # the whole lookback searched this often, the last
+    recent_scan_h = 24     #   recent_scan_h hours in the rounds between
     concurrency = 4        # requests in flight per project
 """
 
@@ -35,6 +37,10 @@ class UploadSettings(BaseModel):
     rate_limited_s: Annotated[float, Field(ge=0, le=24 * 3600)] = 60.0
     poll_s: Annotated[float, Field(ge=0, le=3600)] = 2.0
     lookback_days: Annotated[int, Field(ge=1, le=366)] = 31
+    full_scan_s: Annotated[float, Field(ge=0, le=7 * 24 * 3600)] = 600.0
+    """How often a round looks for new passages over the whole lookback; the rounds between look
+    at the last ``recent_scan_h`` hours only (an index range, however long the project's record)."""
+    recent_scan_h: Annotated[float, Field(gt=0, le=31 * 24)] = 24.0
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4
     events_per_round: Annotated[int, Field(ge=20, le=100_000)] = 2000
 

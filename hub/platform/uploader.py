@@ -106,6 +106,7 @@ class Uploader:
         self._clock = clock
         self._ledger = Ledger(store)
         self._paused_until: dict[str, datetime] = {}
+        self._whole_looks: dict[str, datetime] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Uploader:
@@ -123,6 +124,18 @@ class Uploader:
             report.add(await self.run_project(credentials))
         return report
 
+    def _look_from(self, credentials: Credentials, now: datetime) -> datetime:
+        """Where a round looks for new passages: the whole lookback (from the settings' first day)
+        at start and every ``full_scan_s``, the last ``recent_scan_h`` hours in between; a passage
+        that arrives days late (a lane long offline) is taken by the next whole look."""
+        start = datetime.combine(credentials.upload_from, time(0), tzinfo=SITE_ZONE)
+        whole = max(start, now - timedelta(days=self._settings.lookback_days))
+        last = self._whole_looks.get(credentials.project_id)
+        if last is None or now - last >= timedelta(seconds=self._settings.full_scan_s) or now < last:
+            self._whole_looks[credentials.project_id] = now
+            return whole
+        return max(whole, now - timedelta(hours=self._settings.recent_scan_h))
+
     async def run_project(self, credentials: Credentials) -> RoundReport:
         project_id = credentials.project_id
         report = RoundReport()
@@ -133,9 +146,9 @@ class Uploader:
             raise RuntimeError("Uploader is used as 'async with'")
         client = PlatformClient(self._session, credentials, timeout_s=self._settings.timeout_s)
         await self._ledger.release_stale(project_id, now)
-        start = datetime.combine(credentials.upload_from, time(0), tzinfo=SITE_ZONE)
-        since = max(start, now - timedelta(days=self._settings.lookback_days))
-        report.enqueued = await self._ledger.enqueue(project_id, since=since, now=now)
+        report.enqueued = await self._ledger.enqueue(
+            project_id, since=self._look_from(credentials, now), now=now
+        )
         round_ = _Round(self, credentials, client, report)
         try:
             for kind in KINDS:

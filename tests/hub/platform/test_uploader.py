@@ -28,6 +28,7 @@ from sitegate.platform_standin import PlatformStandin
 from tests.hub.factories import make_event
 from tests.hub.platform import world as w
 from tests.support.clock import FakeClock
+from wire.models import Direction
 
 SECRET = "f3a1c9e07b2d4e5f8a6b0c1d2e3f4a5b"
 SETTINGS = UploadSettings(first_retry_s=60, max_retry_s=600, rate_limited_s=120, poll_s=1, timeout_s=0.5)
@@ -195,6 +196,24 @@ async def test_requests_the_platform_lost_are_sent_again_once(scene: Scene) -> N
         await scene.drain(uploader)
     assert _accepted(scene.standin) == w.expected_keys(scene.numbers) and scene.standin.duplicates() == 0
     assert scene.standin.requests["WorkerAttendance.Add"] == 2 * sent
+
+
+async def test_a_passage_days_late_is_taken_by_the_next_whole_look(scene: Scene) -> None:
+    data = PlatformSettingsIn(variant="provincial", endpoint=scene.standin.url, project_code="330106-PC-0001",
+                              appid="app-u", upload_from=w.DAY - timedelta(days=5))  # fmt: skip
+    await PlatformSettingsDesk(scene.store, scene.vault, CITY).put(w.PROJECT, data, now=scene.clock.wall())
+    async with scene.uploader() as uploader:
+        await scene.drain(uploader)
+        scene.clock.advance(timedelta(seconds=SETTINGS.full_scan_s + 1))
+        await uploader.run_once()  # a whole look: nothing new
+        late = make_event(3000, device_id="lane-u-out", project_id=w.PROJECT, person_id="per-w4",
+                          wall_time=scene.clock.wall() - timedelta(days=2), direction=Direction.OUT)  # fmt: skip
+        await store_events(scene.store, [late], received_at=scene.clock.wall())  # two days late
+        assert (await uploader.run_once()).enqueued == 0  # the rounds between look at the last day only
+        scene.clock.advance(timedelta(seconds=SETTINGS.full_scan_s))
+        scene.extra = 1
+        await scene.drain(uploader)
+    assert len(scene.standin.attendance) == len(w.expected_keys(scene.numbers)) + 1
 
 
 async def test_a_row_the_platform_refuses_is_blamed_alone_in_the_platforms_words(scene: Scene) -> None:
