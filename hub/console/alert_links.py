@@ -16,7 +16,7 @@ from hub.auth.principal import Principal
 from hub.workflows.records import Alert
 
 LANE_KINDS: Final = frozenset(
-    {"gate_offline", "lane_fault", "clock_step", "attribution_refused", "clock_suspect"}
+    {"gate_offline", "lane_fault", "clock_step", "attribution_refused", "clock_suspect", "journal_gap"}
 )
 """Alerts about a lane: their ``subject`` is its device id."""
 
