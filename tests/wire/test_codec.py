@@ -15,6 +15,7 @@ from wire.models import (
     Decision,
     Direction,
     Heartbeat,
+    JournalGap,
     LaneEvent,
     LaneEventType,
     PresenceState,
@@ -152,6 +153,15 @@ def test_the_ack_channel_carries_a_restored_hubs_resend_request_too() -> None:
         decode(Channel.ACK, encode(request).replace(b"1796612817430574", b"0"))
     with pytest.raises(WireError, match="does not match any of the expected tags"):
         decode(Channel.ACK, encode(request).replace(b"resend_request", b"forget_everything"))
+
+
+def test_a_lanes_journal_gap_round_trips_and_names_a_range() -> None:
+    gap = JournalGap(device_id="lane-1", from_seq=42, through_seq=300, epoch=1796612817430574)
+    assert decode(Channel.JOURNAL_GAP, encode(gap)) == gap and gap.reason == "not_kept"
+    with pytest.raises(WireError, match="through_seq must not be below from_seq"):
+        decode(Channel.JOURNAL_GAP, encode(gap).replace(b'"through_seq":300', b'"through_seq":41'))
+    with pytest.raises(WireError, match="from_seq: Input should be greater than or equal to 1"):
+        decode(Channel.JOURNAL_GAP, encode(gap).replace(b'"from_seq":42', b'"from_seq":0'))
 
 
 @pytest.mark.parametrize(
