@@ -71,6 +71,17 @@ class Scene:
             self.clock.advance(timedelta(minutes=15))
         raise AssertionError(f"not settled after {rounds} rounds: {await self.states(platform_uploads)}")
 
+    async def until_attendance_sent(self, uploader: Uploader) -> None:
+        """Rounds, the platform answering after 0.2 s, until passages are sent and not yet answered."""
+        self.standin.delay_s = 0.2
+        for _ in range(20):
+            await uploader.run_once()
+            if states.SENT in await self.states(platform_uploads):
+                return
+            await asyncio.sleep(0.25)
+            self.clock.advance(timedelta(seconds=SETTINGS.poll_s))
+        raise AssertionError(f"no attendance sent: {await self.states(platform_uploads)}")
+
     async def _settled(self) -> bool:
         """Every passage of :data:`w.UPLOADED` accepted (per-odd's wait for their worker, queued)."""
         events = await self.states(platform_uploads)
@@ -144,14 +155,8 @@ async def test_injected_failures_are_retried_until_accepted_and_a_rate_limit_pau
 
 
 async def test_a_restart_mid_upload_asks_after_what_was_sent_and_sends_nothing_twice(scene: Scene) -> None:
-    scene.standin.delay_s = 0.2
     async with scene.uploader() as first:
-        for _ in range(20):
-            await first.run_once()
-            if states.SENT in await scene.states(platform_uploads):
-                break
-            await asyncio.sleep(0.25)
-            scene.clock.advance(timedelta(seconds=SETTINGS.poll_s))
+        await scene.until_attendance_sent(first)
     # The hub stops with attendance sent and not yet answered; and it had claimed three passages
     # more when it died, before their request left.
     sent = scene.standin.requests["WorkerAttendance.Add"]
@@ -183,14 +188,8 @@ async def test_a_restart_mid_upload_asks_after_what_was_sent_and_sends_nothing_t
 
 
 async def test_requests_the_platform_lost_are_sent_again_once(scene: Scene) -> None:
-    scene.standin.delay_s = 0.2
     async with scene.uploader() as uploader:
-        for _ in range(20):
-            await uploader.run_once()
-            if states.SENT in await scene.states(platform_uploads):
-                break
-            await asyncio.sleep(0.25)
-            scene.clock.advance(timedelta(seconds=SETTINGS.poll_s))
+        await scene.until_attendance_sent(uploader)
         sent = scene.standin.requests["WorkerAttendance.Add"]
         assert scene.standin.lose_pending() == sent  # "[requestSerialCode]值超出范围或无效!" when asked
         await scene.drain(uploader)
