@@ -110,6 +110,8 @@ class Uplink:
         self._ack_at: datetime | None = None
         """The hub's time in its latest ack: what the journal's retention window is counted on."""
         self._rewound = False
+        self._gap_through = 0
+        """The end of the gap told to a restored hub, until an ack covers it (0: none told)."""
 
     def _monotonic(self) -> float:
         return self._clock.mono_ns() / 1e9
@@ -294,6 +296,7 @@ class Uplink:
         """Tell the hub which events it asked for are gone from the journal, if any are and it has
         not acknowledged past them (told again at the next connection until it has)."""
         gap = self._gap()
+        self._gap_through = gap.through_seq if gap else 0
         if gap is None:
             return
         message = JournalGap(
@@ -309,7 +312,10 @@ class Uplink:
             )
 
     def _hub_holds(self, through_seq: int) -> None:
-        """An ack: a gap it covers has been taken by the hub."""
+        """An ack: a gap it covers has been taken by the hub (a journal write only then)."""
+        if not 0 < self._gap_through <= through_seq:
+            return
+        self._gap_through = 0
         try:
             self.journal.hub_holds_through(through_seq)
         except (sqlite3.Error, OSError) as err:
