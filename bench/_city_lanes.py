@@ -23,6 +23,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import random
 import resource
 import socket
@@ -481,12 +482,15 @@ async def serve(plan: dict[str, Any], share: list[int]) -> None:
             emit("killed", devices=sim.kill(), at=time.monotonic())
         elif command == "stop":
             break
+    # The report first: everything in it is in memory, and a lane's task can swallow its cancel
+    # inside aiomqtt (Python 3.11's wait_for), so that waiting for them all may never end; the
+    # bench stops this process whatever is left (bench/_lifetime.py).
+    emit("done", **sim.report())
     for task in sim.tasks:
         task.cancel()
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(10):
-            await asyncio.gather(*sim.tasks, return_exceptions=True)
-    emit("done", **sim.report())
+    await asyncio.wait(sim.tasks, timeout=5)
+    sys.stdout.flush()
+    os._exit(0)  # not asyncio.run's own shutdown, which would wait for a swallowed cancel too
 
 
 def _sender(lane: Lane) -> Any:
