@@ -3,7 +3,8 @@ morning rush with faults, on one machine (issue 16).
 
     .venv/bin/python bench/city.py [--lanes 10000] [--projects 4000] [--people 600000]
         [--assigned 400000] [--speed 12] [--changes 1000] [--kill 500] [--flapping 0.01]
-        [--keepalive-s 20] [--simulators N] [--no-faults] [--keep] [--smoke] [--deadline-s S]
+        [--keepalive-s 20] [--simulators N] [--no-faults] [--profile FILE] [--keep] [--smoke]
+        [--deadline-s S]
 
 Parts, all started here on loopback: a private PostgreSQL (sitegate.postgres); mosquitto with the
 production TLS listener and ACL (sitegate.mosquitto ``with_tls``: each lane's certificate CN is its
