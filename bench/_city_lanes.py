@@ -133,6 +133,8 @@ class Lane:
     """(journalled at, acknowledged at) of each event."""
     generation: int = 0
     resends: int = 0
+    arrived: bool = False
+    """Every one of its people has swiped (or the lane was killed first)."""
     connected: bool = False
     connections: int = 0
     killed: bool = False
@@ -362,8 +364,9 @@ class Simulator:
             if delay > 0:
                 await asyncio.sleep(delay)
             if lane.killed:
-                return
+                break
             lane.journal(person_id, digest)
+        lane.arrived = True
 
     # -- faults -----------------------------------------------------------------------------------
 
@@ -415,6 +418,7 @@ class Simulator:
             "journalled": sum(lane.seq for lane in lanes),
             "acked": sum(lane.acked for lane in lanes),
             "unacked": sum(len(lane.pending) for lane in lanes if not lane.killed),
+            "arriving": sum(not lane.arrived for lane in lanes),
             "watches": seen,
         }
 

@@ -712,12 +712,13 @@ async def log_progress(sims: Simulators, started: float) -> None:
 
 
 async def until_drained(sims: Simulators, within_s: float) -> float | None:
-    """Until every live lane's journal is acknowledged: how long that took after the rush, or
+    """Until every lane's people have swiped (a busy loop wakes late) and every live lane's journal
+    is acknowledged, as each simulator's latest status line says: how long that took after the rush, or
     None if events were still unacknowledged after ``within_s`` (they stay in the lanes' journals,
     counted in the report as held, not lost)."""
     started = time.monotonic()
     last_log = started
-    while (unacked := sims.total("unacked")) > 0:
+    while (unacked := sims.total("unacked")) > 0 or sims.total("arriving") > 0:
         now = time.monotonic()
         if now - started > within_s:
             log(f"city: {unacked} events still unacknowledged {within_s:.0f} s after the rush")
