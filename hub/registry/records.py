@@ -62,7 +62,8 @@ class Project:
     """When the general contractor registered it (报备); None until then."""
     created_at: datetime
     completed_on: date | None = None
-    """竣工: its records are kept the retention period after this day (hub.retention); None while under way."""
+    """竣工: its records are kept the retention period after this day (hub.retention); None while
+    under way."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 FIRMWARE = Path(__file__).parents[2] / "firmware"
-UNITS = sorted(p for p in (FIRMWARE / "systemd").iterdir() if p.suffix in {".service", ".path", ".mount", ".timer"})
+UNITS = sorted(
+    p for p in (FIRMWARE / "systemd").iterdir() if p.suffix in {".service", ".path", ".mount", ".timer"}
+)
 
 
 def _unit(name: str) -> configparser.ConfigParser:

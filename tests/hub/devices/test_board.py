@@ -48,7 +48,9 @@ async def page(store: Store, **query: object) -> tuple[list[str], tuple[int, str
     return [d.device_id for d in board.items], board.next_after, {k.value: v for k, v in board.counts.items()}
 
 
-async def test_offline_lanes_come_first_then_revoked_then_online_each_as_liveness_judges(store: Store) -> None:
+async def test_offline_lanes_come_first_then_revoked_then_online_each_as_liveness_judges(
+    store: Store,
+) -> None:
     await city_of_lanes(store)
     ids, after, counts = await page(store)
     assert ids == ["lane-c-silent", "lane-d-said-off", "lane-e-revoked", "lane-a-online", "lane-b-online"]
