@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.errors import StoreError
+from hub.store import aiosqlite_close
 
 Upsert = sqlite.Insert | postgresql.Insert
 
@@ -49,6 +50,7 @@ def prepare_sqlite(engine: AsyncEngine) -> None:
     (it does not BEGIN before DDL, so a migration would not be atomic) and replaced by an
     explicit BEGIN; write transactions use BEGIN IMMEDIATE so they never fail on a lock upgrade.
     """
+    aiosqlite_close.install()
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
