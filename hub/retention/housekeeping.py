@@ -3,9 +3,9 @@
 One pass (:func:`housekeep`) makes the partitions of this site month and the configured months
 ahead (PostgreSQL; idempotent, :mod:`hub.store.partitions`), then purges what is past its period
 (:mod:`hub.retention.purge`), each in a write transaction of its own, at the instant the hub's
-injected clock reads. :class:`Housekeeping` runs a pass at start and every ``interval_s``, logs
-what each purged and keeps the counts /healthz shows; a failing pass is logged and tried again at
-the next interval, never taking the hub down.
+injected clock reads. :class:`Housekeeping` runs a pass ``first_pass_after_s`` (a minute) after
+start and every ``interval_s``, logs what each purged and keeps the counts /healthz shows; a failing
+pass is logged and tried again at the next interval, never taking the hub down.
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ class Housekeeping:
             )
 
     async def keep(self) -> None:
-        """A pass now and every ``interval_s``, until cancelled."""
+        """A pass ``first_pass_after_s`` after start and every ``interval_s``, until cancelled."""
+        await asyncio.sleep(self._settings.first_pass_after_s)
         while True:
             await self.run_once()
             await asyncio.sleep(self._settings.interval_s)
