@@ -25,6 +25,7 @@ class Changes:
         self.debounce_s = debounce_s
         self._subscribers: set[asyncio.Event] = set()
         self._pending: asyncio.TimerHandle | None = None
+        self.closed = False
 
     def __len__(self) -> int:
         return len(self._subscribers)
@@ -51,9 +52,16 @@ class Changes:
             self._subscribers.discard(event)
 
     def close(self) -> None:
+        """The hub is stopping: every subscriber is woken and finds :attr:`closed` set, so its
+        stream ends now. aiohttp waits for open handlers when it stops (60 s by default) and does
+        not cancel one whose client has gone: a screen's stream, asleep between keep-alives, held
+        every hub stop until SIGKILL (10 s a console test module, 25 s or more for an operator)."""
+        self.closed = True
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
+        for event in self._subscribers:
+            event.set()
 
 
 CHANGES = web.AppKey("changes", Changes)

@@ -72,6 +72,7 @@ class CardReads:
         self._latest: dict[str, HeldRead] = {}
         self._last_number = 0
         self._arrived = asyncio.Event()
+        self.closed = False
         self.counters = CardReadCounters()
 
     def hold(self, read: OfficeCardRead, *, project_id: str, lane: str) -> HeldRead | None:
@@ -102,7 +103,7 @@ class CardReads:
         deadline = loop.time() + timeout_s
         while not (found := self.since(project_id, after)):
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or self.closed:
                 return []
             arrived = self._arrived
             try:
@@ -111,6 +112,13 @@ class CardReads:
             except TimeoutError:
                 return []
         return found
+
+    def close(self) -> None:
+        """The hub is stopping: every waiting form is answered now, with what it has (the page asks
+        again). aiohttp waits for open requests when it stops and a wait lasts up to 25 s: an open
+        registration form held every hub stop until SIGKILL."""
+        self.closed = True
+        self._arrived.set()
 
     def held(self, project_id: str, number: int) -> HeldRead | None:
         """The project's read ``number`` while it is held (not expired, not used, not replaced by

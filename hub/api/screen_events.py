@@ -20,13 +20,16 @@ KEEPALIVE_S: Final = 25.0
 
 
 async def screen_events(request: web.Request) -> web.StreamResponse:
-    """Until the client leaves: ``ready`` at once, then ``changed`` or ``keepalive``."""
-    with request.app[CHANGES].subscription() as changed:
+    """Until the client leaves or the hub stops: ``ready`` at once, then ``changed`` or ``keepalive``."""
+    changes = request.app[CHANGES]
+    with changes.subscription() as changed:
         async with sse_response(request, headers={"Cache-Control": "no-store"}) as stream:
             await stream.send("ready", event="ready")
-            while stream.is_connected():
+            while stream.is_connected() and not changes.closed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+                if changes.closed:
+                    break  # the hub is stopping: the page reconnects to whichever hub answers
                 if changed.is_set():
                     changed.clear()
                     await stream.send("changed", event="changed")

@@ -21,3 +21,11 @@ async def test_a_burst_is_one_signal_to_each_subscriber() -> None:
         await asyncio.wait_for(first.wait(), 5)
     assert len(changes) == 0
     changes.close()
+
+
+async def test_closing_wakes_every_subscriber_and_says_so() -> None:
+    changes = Changes(debounce_s=60)
+    with changes.subscription() as first, changes.subscription() as second:
+        changes.changed()  # pending for a minute: cancelled by the close
+        changes.close()
+        assert first.is_set() and second.is_set() and changes.closed

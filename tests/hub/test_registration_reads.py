@@ -73,6 +73,15 @@ async def test_a_waiting_form_wakes_at_the_read_and_times_out_without_one() -> N
     assert held.read.device_id == "office-1"
 
 
+async def test_a_waiting_form_is_answered_empty_when_the_hub_stops() -> None:
+    reads = CardReads(clock=FakeClock(NOW))
+    waiting = asyncio.create_task(reads.wait("P1", 0, 600))
+    await asyncio.sleep(0.01)
+    reads.close()
+    assert await asyncio.wait_for(waiting, 5) == []  # a bound against a hang, not the ten minutes
+    assert await reads.wait("P1", 0, 600) == []  # and a form that asks while it stops
+
+
 async def _dead_letters(store: Store) -> int:
     async with store.read("test") as conn:
         return int(await conn.scalar(select(func.count()).select_from(dead_letters)) or 0)

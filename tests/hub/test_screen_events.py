@@ -79,3 +79,16 @@ async def test_the_stream_is_the_authorities_only(hub: tuple[Client, dict[str, s
     client, tokens = hub
     async with client.get(EVENTS, cookies={CONSOLE_COOKIE: tokens["operator"]}) as response:
         assert response.status == 403
+
+
+async def test_an_open_stream_ends_when_the_hub_stops(hub: tuple[Client, dict[str, str]]) -> None:
+    """aiohttp waits for open handlers when it stops (60 s) and the stream sleeps 25 s between
+    keep-alives: without the hub ending it, an open screen held every stop until SIGKILL."""
+    client, tokens = hub
+    async with client.get(EVENTS, cookies={CONSOLE_COOKIE: tokens["city"]}) as response:
+        await next_event(response, "ready")
+        stopping = asyncio.create_task(client.server.close())
+        async with asyncio.timeout(20):  # a bound against a hang: under the 25 s keep-alive
+            rest = await response.content.read()
+            await stopping
+    assert b"keepalive" not in rest and b"changed" not in rest
