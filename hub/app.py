@@ -42,7 +42,7 @@ from hub.registry import IdVault, RegistryDesk, load_data_key
 from hub.retention.housekeeping import Housekeeping
 from hub.rosters import RosterLedger, RosterPublisher, load_signing_key
 from hub.rosters.registry_source import RegistrySource
-from hub.site import SiteRelay
+from hub.site import SiteRelay, SyncTiming
 from hub.store import JournalRecord, Store
 from hub.workflows.alerts import AlertSettings
 from hub.workflows.deliveries import Deliveries, keep_delivering
@@ -251,7 +251,8 @@ async def _ingest_lifetime(
     publisher = RosterPublisher(source, downlink, signing_key, ledger, clock=clock)
     app[ROSTERS] = publisher
     # Passages shared between a site's lanes, signed with the key they pin for rosters (hub.site).
-    site = SiteRelay(app[STORE], downlink, signing_key, clock=clock, sync_interval_s=config.site_sync_s)
+    timing = SyncTiming(silence_s=config.site_sibling_silence_s, longest_s=config.site_sync_s)
+    site = SiteRelay(app[STORE], downlink, signing_key, clock=clock, timing=timing)
     app[SITE] = site
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)

@@ -109,10 +109,14 @@ class HubConfig(BaseModel):
     alert_manager_due_by: time = time(9, 0)
     alert_gate_offline_after_s: Annotated[int, Field(ge=60, le=7 * 24 * 3600)] = 15 * 60
     alert_watchlist_window_h: Annotated[int, Field(ge=1, le=31 * 24)] = 24
-    # Site-wide anti-passback (hub.site): how often each lane is told, signed, who its sibling lanes
-    # are and when the hub last heard from each; a lane whose word is older than its own bound
-    # ([site] sibling_silence_s, 90 s by default) degrades hard anti-passback to soft.
-    site_sync_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    # Site-wide anti-passback (hub.site.schedule): a lane is told, signed, who its sibling lanes
+    # are and when the hub last heard from each when that changes what it concludes, and at least
+    # every site_sync_s (None: sibling silence less the 15 s margin, 75 s) while it has siblings; a
+    # lane alone on its site only when it asks. site_sibling_silence_s is the lanes' own bound
+    # ([site] sibling_silence_s, 90 s by default; the hub's must not be above it): a lane whose
+    # word on a sibling is older than that degrades hard anti-passback to soft.
+    site_sync_s: Annotated[float, Field(gt=0, le=3600)] | None = None
+    site_sibling_silence_s: Annotated[float, Field(gt=20, le=24 * 3600)] = 90.0
     # Time bounds on events (hub.events.time_bounds): how far a lane's clock may run ahead of the
     # hub's (and a record come before its device's enrolment) before its time is not believed;
     # the site-local day before which no time is (for devices enrolled before the hub kept

@@ -12,14 +12,18 @@ that does not match its grant, is relayed nowhere. The relay runs off the ingest
 a batch is a loop over it in memory, and the rest is a background round per wake-up, one relay
 per sibling lane, one query for the confirmations' grants it does not remember.
 
-Lanes learn how much to trust their memory from the periodic signed sync (siblings and when the
-hub last heard from each) and catch up after every (re)connection: a lane asks, the hub sends each
-person's latest passage at the site over the last day from the stored record, then a sync that
-answers the request. Nothing here keeps state another hub instance would need: the placements and
-recent grants are caches of the database, and any instance can answer any lane.
+Lanes learn how much to trust their memory from signed syncs (siblings and when the hub last
+heard from each), sent when a lane needs one (:mod:`hub.site.schedule`: its siblings changed, one
+it judges silent was heard again, its word would otherwise grow too old; a lane alone on its site
+none but the answers to its requests), and catch up after every (re)connection: a lane asks,
+the hub sends each person's latest passage at the site over the last day from the stored record,
+then a sync that answers the request. Nothing here keeps state another hub instance would need:
+the placements and recent grants are caches of the database, what each lane was last told only
+spares it syncs (a new instance tells every lane once), and any instance can answer any lane.
 """
 
 from hub.site.gates import SiteMap
 from hub.site.relay import RelayCounters, SiteRelay
+from hub.site.schedule import SyncTiming
 
-__all__ = ["RelayCounters", "SiteMap", "SiteRelay"]
+__all__ = ["RelayCounters", "SiteMap", "SiteRelay", "SyncTiming"]

@@ -8,14 +8,17 @@ See :mod:`hub.site` for the design. :class:`SiteRelay` runs beside the ingest (`
   their grants (one query per round for those not remembered), each passage's site from the
   registry's placements (:class:`~hub.site.gates.SiteMap`), then one signed
   :class:`~wire.site.PassageRelay` per sibling lane per round, QoS 1, on the lane's ``site`` topic.
-- Every ``sync_interval_s`` each placed lane gets a signed :class:`~wire.site.SiteSync`: its
-  siblings and when the hub last heard from each (``devices.last_seen_at``, what heartbeats and
-  ``online`` presence stamp), one query for all lanes.
+- A placed lane gets a signed :class:`~wire.site.SiteSync` (its siblings and when the hub last
+  heard from each: ``devices.last_seen_at``, what heartbeats and ``online`` presence stamp) when
+  it needs one (:mod:`hub.site.schedule`): its first from this process, its siblings changed, a
+  sibling heard again that it judges silent or soon would, its last word getting old. A lane alone
+  on its site is sent none but the answers to its requests. The relay asks who is due every
+  :attr:`~hub.site.schedule.SyncTiming.tick_s`, one query for all lanes' last words.
 - A lane's :class:`~wire.site.SiteRequest` (sent at every connection) is answered with the site's
   recent passages from the stored record (:func:`~hub.site.passages.recent_passages`), then a
   sync naming the request's nonce, in that order on the lane's topic.
 - A relay the broker did not take (the hub's own link dropped: the lanes are still connected and
-  will not ask) is kept and sent again before the next round of syncs.
+  will not ask) is kept and sent again at the next tick, before its syncs.
 
 Signed with the roster key the lanes pin. ``issued_at`` strictly grows within a hub process, so
 two syncs in the same clock tick are still in order for the lane's replay check.
@@ -39,6 +42,7 @@ from hub.errors import HubError
 from hub.lane_sender import LaneSender, Sender
 from hub.site.gates import SiteMap, Sites
 from hub.site.passages import Batch, Grant, Key, confirmed, recent_passages, sort_batch, stored_grants
+from hub.site.schedule import SyncTiming, Told, due, told
 from hub.store import Store
 from hub.store.schema import devices
 from wire.clock import Clock, SystemClock
@@ -59,7 +63,6 @@ from wire.topics import Channel, parse_topic
 
 log = logging.getLogger(__name__)
 
-SYNC_INTERVAL_S = 15.0
 CATCH_UP = timedelta(hours=25)
 """How far back a connecting lane is caught up: an entry older than a day has expired at every
 lane whatever its cutoff, and an exit older than that clears nothing a lane still counts."""
@@ -70,7 +73,7 @@ ANSWER_EVERY_S = 1.0
 SEND_WINDOW = 64
 """Site messages in flight at once during a round of syncs."""
 UNSENT_KEPT = 10_000
-"""Passages kept per lane while the broker link is down, sent again with the next round of syncs
+"""Passages kept per lane while the broker link is down, sent again at the next tick
 (the oldest go first when there are more: the lane catches those up when it next connects)."""
 
 
@@ -97,14 +100,17 @@ class SiteRelay:
         signing_key: Ed25519PrivateKey,
         *,
         clock: Clock | None = None,
-        sync_interval_s: float = SYNC_INTERVAL_S,
+        timing: SyncTiming | None = None,
         sites: SiteMap | None = None,
     ) -> None:
         self._store = store
         self._lanes = LaneSender(sender, in_flight=SEND_WINDOW)
         self._signer = Signer(signing_key)
         self._clock = clock or SystemClock()
-        self._sync_interval_s = sync_interval_s
+        self._timing = timing or SyncTiming()
+        self._told: dict[str, Told] = {}
+        """What each lane was last told by this process (the schedule's memory)."""
+        self._started: float | None = None
         self.sites = sites or SiteMap(store)
         self.counters = RelayCounters()
         self._pending: list[Batch] = []
@@ -115,7 +121,7 @@ class SiteRelay:
         self._issued: datetime | None = None
         self._unsent: dict[tuple[str, str], list[SitePassage]] = {}
         """(lane, project) → passages a failed publish did not deliver: the lane is still
-        connected and will not ask, so they go again with the next round of syncs."""
+        connected and will not ask, so they go again at the next tick."""
         self._answer_locks: dict[str, asyncio.Lock] = {}
         self._answered: dict[str, float] = {}
         self._tasks = BackgroundTasks("site relay", log)
@@ -248,27 +254,34 @@ class SiteRelay:
     async def _sync_loop(self) -> None:
         while True:
             try:
-                await self.sync_all()
+                await self.sync_due()
             except HubError as err:
                 log.warning("site syncs not sent: %s", err)
-            await asyncio.sleep(self._sync_interval_s)
+            await asyncio.sleep(self._timing.tick_s)
 
-    async def sync_all(self) -> None:
-        """A sync to every placed lane (none while the broker link is down: they would all fail)."""
+    async def sync_due(self) -> int:
+        """One tick: what the broker did not take goes again, then a sync to every lane due one
+        (:func:`~hub.site.schedule.due`); how many. None while the broker link is down: they would
+        all fail, and stay due."""
         if not getattr(self._lanes.sender, "connected", True):
-            return
+            return 0
         if self._unsent:
             await self._send_unsent()
+        now = asyncio.get_running_loop().time()
+        if self._started is None:
+            self._started = now
         sites = await self.sites.current()
-        if not sites.placements:
-            return
+        placed = {device_id: placement.project_id for device_id, placement in sites.placements.items()}
+        for gone in self._told.keys() - placed.keys():
+            del self._told[gone]
+        if not placed:
+            return 0
         seen = await self._last_seen()
+        lanes = due(now, placed, sites.siblings, seen, self._told, self._timing, self._started)
         await asyncio.gather(
-            *(
-                self._send_sync(device_id, placed.project_id, sites, seen)
-                for device_id, placed in sites.placements.items()
-            )
+            *(self._send_sync(device_id, placed[device_id], sites, seen) for device_id in lanes)
         )
+        return len(lanes)
 
     async def _last_seen(self) -> dict[str, datetime | None]:
         d = devices.c
@@ -284,6 +297,7 @@ class SiteRelay:
         answers: str | None = None,
     ) -> bool:
         siblings = tuple(SiblingSeen(device_id=d, last_seen=seen.get(d)) for d in sites.siblings(device_id))
+        sent_at = asyncio.get_running_loop().time()  # no later than the lane takes it: its clock starts after
         sync = SiteSync(
             device_id=device_id,
             project_id=project_id,
@@ -294,6 +308,8 @@ class SiteRelay:
         sent = await self._publish(sync)
         if sent:
             self.counters.syncs_sent += 1
+            heard = {sibling.device_id: sibling.last_seen for sibling in siblings}
+            self._told[device_id] = told(sent_at, sync.issued_at, project_id, heard, self._timing.silence_s)
         return sent
 
     # -- requests --------------------------------------------------------------------------------
