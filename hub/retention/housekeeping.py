@@ -92,13 +92,16 @@ class Housekeeping:
         if purged.anything or purged.partitions_dropped:
             log.info(
                 "retention purge (%d projects past %d years): %d access events, %d lane events,"
-                " %d attendance days, %d presences, %d persons erased; partitions dropped: %s",
+                " %d attendance days, %d presences, %d platform uploads, %d platform workers,"
+                " %d persons erased; partitions dropped: %s",
                 purged.expired_projects,
                 self._settings.years,
                 purged.access_events,
                 purged.lane_events,
                 purged.attendance,
                 purged.presence,
+                purged.platform_uploads,
+                purged.platform_workers,
                 purged.persons_erased,
                 ", ".join(purged.partitions_dropped) or "none",
             )

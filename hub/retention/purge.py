@@ -1,14 +1,15 @@
 """The purge: every record past its period gone, in one transaction, audited and counted.
 
 What is past its period is decided per project (:mod:`hub.retention.policy`): its access and lane
-events, and what was derived from them (attendance, presence). On PostgreSQL a past month's
-partition whose rows all belong to expired projects is dropped whole (no row by row delete, no
-bloat: what partitioning by month is for); every other expired row is deleted. SQLite deletes
-rows. A person with at least one assignment and none left in a project still inside its period
-keeps a pseudonymous row: the id (what events and assignments refer to), enterprise, category,
-and when registered; the sealed ID number, its blind index and mask, name, nation, birth date and
-watchlist reason are erased, ``erased_at`` says when. Nothing personal goes into the audit line:
-counts, the expired projects' ids and the partitions dropped.
+events, and what was derived from them (attendance, presence, and the platform client's record of
+each passage and worker it sent up: who passed when, so personal data like the rest). On PostgreSQL
+a past month's partition whose rows all belong to expired projects is dropped whole (no row by row
+delete, no bloat: what partitioning by month is for); every other expired row is deleted. SQLite
+deletes rows. A person with at least one assignment and none left in a project still inside its
+period keeps a pseudonymous row: the id (what events and assignments refer to), enterprise,
+category, and when registered; the sealed ID number, its blind index and mask, name, nation, birth
+date and watchlist reason are erased, ``erased_at`` says when. Nothing personal goes into the audit
+line: counts, the expired projects' ids and the partitions dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from hub.store.schema import (
     attendance,
     lane_events,
     persons,
+    platform_uploads,
+    platform_workers,
     presence,
     projects,
 )
@@ -48,13 +51,23 @@ class Purged:
     lane_events: int = 0
     attendance: int = 0
     presence: int = 0
+    platform_uploads: int = 0
+    platform_workers: int = 0
     persons_erased: int = 0
     partitions_dropped: tuple[str, ...] = ()
 
     @property
     def anything(self) -> bool:
         return any(
-            (self.access_events, self.lane_events, self.attendance, self.presence, self.persons_erased)
+            (
+                self.access_events,
+                self.lane_events,
+                self.attendance,
+                self.presence,
+                self.platform_uploads,
+                self.platform_workers,
+                self.persons_erased,
+            )
         )
 
 
@@ -135,6 +148,8 @@ async def purge(conn: AsyncConnection, *, now: datetime, years: int) -> Purged:
         lane_events=dropped_rows.get("lane_events", 0) + await _delete(conn, lane_events, expired),
         attendance=await _delete(conn, attendance, expired),
         presence=await _delete(conn, presence, expired),
+        platform_uploads=await _delete(conn, platform_uploads, expired),
+        platform_workers=await _delete(conn, platform_workers, expired),
         persons_erased=await _erase_persons(conn, expired, now),
         partitions_dropped=tuple(dropped),
     )

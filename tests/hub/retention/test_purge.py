@@ -15,7 +15,16 @@ from hub.retention.housekeeping import Housekeeping
 from hub.retention.purge import AUDIT_ACTION, ERASED_INDEX_PREFIX
 from hub.retention.settings import RetentionSettings
 from hub.store import Store, partitions
-from hub.store.schema import access_events, assignments, audit_log, lane_events, persons
+from hub.store.schema import (
+    access_events,
+    assignments,
+    audit_log,
+    lane_events,
+    persons,
+    platform_uploads,
+    platform_workers,
+    teams,
+)
 from tests.hub.factories import make_event, make_lane_event
 from tests.support.clock import FakeClock, site_time
 from tests.support.registry_rows import contractor_with_projects
@@ -62,6 +71,26 @@ async def _world(store: Store) -> None:
                     created_at=CREATED,
                 )
             )
+        for project in (DONE, OPEN):  # what the platform client keeps of each worker and passage it sent
+            await conn.execute(
+                teams.insert().values(
+                    id=f"team-{project}", project_id=project, enterprise_id="ent-gc", name="钢筋班组",
+                    created_at=CREATED,
+                )
+            )  # fmt: skip
+            await conn.execute(
+                platform_workers.insert().values(
+                    project_id=project, person_id="per-b", team_id=f"team-{project}", state="accepted",
+                    updated_at=CREATED,
+                )
+            )  # fmt: skip
+            await conn.execute(
+                platform_uploads.insert().values(
+                    device_id=f"lane-{project.removeprefix('proj-')}", seq=1, project_id=project,
+                    person_id="per-b", team_id=f"team-{project}", event_time=site_time(2024, 2, 2, 8),
+                    state="accepted", updated_at=CREATED,
+                )
+            )  # fmt: skip
         await partitions.ensure(conn, partitions.months_from(date(2023, 12, 1), date(2024, 3, 1)))
     await store_events(
         store,
@@ -122,6 +151,9 @@ async def test_records_are_purged_past_their_period_and_persons_erased(store: St
     done = await keeper.run_once()
     assert done is not None
     assert (done.purged.access_events, done.purged.persons_erased) == (3, 1)
+    assert (done.purged.platform_uploads, done.purged.platform_workers) == (1, 1)
+    for table in (platform_uploads, platform_workers):  # OPEN's are kept
+        assert (await _count(store, table, DONE), await _count(store, table, OPEN)) == (0, 1)
     # January 2024 held DONE's rows only: dropped whole. February also holds OPEN's: rows deleted.
     assert done.purged.partitions_dropped == (("access_events_p202401",) if postgres else ())
     assert (await _count(store, access_events, DONE), await _count(store, access_events, OPEN)) == (0, 1)
