@@ -38,6 +38,7 @@ import aiomqtt
 
 from bench._city_world import City, arrival_share
 from controller.core.roster import EMPTY_ROSTER, Roster
+from controller.resend_timer import ResendTimer
 from controller.roster_sync import Ready, RosterSync
 from controller.tls import tls_context
 from provisioning.ca import CertificateAuthority, generate_key, make_csr, write_key, write_public
@@ -310,24 +311,27 @@ class Simulator:
 
     async def drain(self, lane: Lane, client: aiomqtt.Client) -> None:
         """The controller's drain (controller.uplink): windows of QoS 1 publishes in seq order from
-        the hub's watermark on every connection, and everything after it again once the hub has
-        acknowledged nothing for ``resend_after_s`` while events are out (a hub that restarted
-        has lost what the broker had queued for it)."""
+        the hub's watermark on every connection, and everything after it again when its resend
+        timer (controller.resend_timer) says the hub is silent: nothing acknowledged for
+        ``resend_after_s``, or for up to ``resend_max_s`` while its watermark still moves (a hub
+        that restarted has lost what the broker had queued for it; one that is behind has not)."""
         resend_after_s = self.plan["resend_after_s"]
+        timer = ResendTimer(resend_after_s, self.plan.get("resend_max_s", resend_after_s), time.monotonic())
         topic = topic_for(lane.device_id, Channel.EVENT)
         sent = acked_seen = lane.acked
-        last_progress = time.monotonic()
         while True:
             if lane.acked > acked_seen:
-                acked_seen, last_progress = lane.acked, time.monotonic()
-            if sent > lane.acked and time.monotonic() - last_progress > resend_after_s:
-                sent, last_progress = lane.acked, time.monotonic()
+                acked_seen = lane.acked
+                timer.progress(time.monotonic(), caught_up=lane.acked >= sent)
+            resending = sent > lane.acked and timer.resend_due(time.monotonic())
+            if resending:
+                sent = lane.acked
                 lane.resends += 1
             sent = max(sent, lane.acked)
             batch = [seq for seq in sorted(lane.pending) if seq > sent][:WINDOW]
             if batch:
-                if sent == lane.acked:
-                    last_progress = time.monotonic()
+                if sent == lane.acked and not resending:
+                    timer.start(time.monotonic())
                 await asyncio.gather(*(client.publish(topic, lane.pending[seq][0], qos=1) for seq in batch))
                 sent = batch[-1]
                 continue

@@ -435,6 +435,7 @@ async def run(life: Lifetime, args: argparse.Namespace, workdir: Path, pg: Postg
         "keepalive_s": args.keepalive_s,
         "heartbeat_s": args.keepalive_s / 2,
         "resend_after_s": 10.0,
+        "resend_max_s": 60.0,  # the controller's (controller.config.MqttConfig)
         "watches": [{k: c[k] for k in ("kind", "project", "digest")} for c in changes],
         "doomed": doomed,
         "flapping": flapping,

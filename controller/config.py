@@ -75,6 +75,10 @@ class MqttConfig(_Section):
     keepalive_s: Annotated[int, Field(ge=5, le=600)] = 30
     window: Annotated[int, Field(ge=1, le=10_000)] = 200
     resend_after_s: Annotated[float, Field(gt=0)] = 10.0
+    """Unacknowledged events go out again after this long without the hub's watermark moving."""
+    resend_max_s: Annotated[float, Field(gt=0)] = 60.0
+    """A hub whose watermark moved within this long is behind, not silent: the silence allowed
+    doubles up to this instead of sending it its backlog again (controller.resend_timer)."""
     heartbeat_s: Annotated[float, Field(gt=0)] = 30.0
     reconnect_window_s: Annotated[float, Field(gt=0, le=60)] = 5.0
     """A lost link is retried after a uniform draw from [0, window], doubling per failure up to 60 s:

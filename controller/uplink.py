@@ -45,6 +45,7 @@ import aiomqtt
 from controller.config import MqttConfig
 from controller.hub_time import HubTime
 from controller.journal import Gap, Journal
+from controller.resend_timer import ResendTimer
 from controller.tls import tls_context
 from sitegate.backoff import backoff_delays
 from sitegate.tasks import run_together
@@ -105,6 +106,8 @@ class Uplink:
         """The highest watermark the hub has acknowledged (in memory: the journal may not take it)."""
         self.journal_fault: str | None = None
         """Why the latest journal write of the uplink failed; None once one has succeeded."""
+        self._hub_moved_at = 0.0
+        """Monotonic time the hub's watermark last moved: when its ack came, not when the drain saw it."""
         self.resent = 0
         """Events a restored hub asked for again (:class:`ResendRequest`), since start."""
         self._ack_at: datetime | None = None
@@ -369,6 +372,8 @@ class Uplink:
                 continue
             self._ack_at = ack.at
             self._hub_holds(ack.through_seq)
+            if ack.through_seq > self.hub_through:
+                self._hub_moved_at = self._monotonic()
             self.hub_through = max(self.hub_through, ack.through_seq)
             self.hub_time.observe(ack.at, self._clock.mono_ns())
             self._forget()
@@ -385,34 +390,34 @@ class Uplink:
             log.exception("the %s handler failed", channel.value)
 
     async def _drain(self, client: aiomqtt.Client) -> None:
-        # The hub counts as silent once nothing it acknowledges has moved for resend_after_s while
-        # events are outstanding: ``last_progress`` is the later of its last ack and the moment the
-        # outstanding run of events began going out. After an idle spell the first new window starts
-        # the timer afresh; it does not inherit the age of an ack from before the idle spell.
+        # When to send the outstanding events again is the timer's (controller.resend_timer): a hub
+        # whose watermark has not moved for resend_after_s, or for longer while it still moves slowly.
+        # Its silence counts from the later of the hub's last ack and the moment the outstanding run
+        # of events began going out: after an idle spell the first new window starts the timer
+        # afresh; it does not inherit the age of an ack from before the idle spell.
         sent_through = self._acked_through()
-        last_progress = self._monotonic()
+        timer = ResendTimer(self.config.resend_after_s, self.config.resend_max_s, self._monotonic())
         acked_seen = sent_through
         while True:
             acked = self._acked_through()
             if self._rewound:  # a restored hub's watermark: everything after it goes out again
                 self._rewound = False
                 sent_through = acked_seen = acked
-                last_progress = self._monotonic()
+                timer.start(self._monotonic())
             if acked > acked_seen:
-                acked_seen, last_progress = acked, self._monotonic()
-            if sent_through > acked and self._monotonic() - last_progress > self.config.resend_after_s:
+                acked_seen = acked
+                timer.progress(self._hub_moved_at, caught_up=acked >= sent_through)
+            resending = sent_through > acked and timer.resend_due(self._monotonic())
+            if resending:
                 log.warning(
-                    "hub silent on seq %d..%d for %.0fs; resending",
-                    acked + 1,
-                    sent_through,
-                    self.config.resend_after_s,
+                    "hub silent on seq %d..%d for %.0fs; resending", acked + 1, sent_through, timer.ran_out
                 )
-                sent_through, last_progress = acked, self._monotonic()
+                sent_through = acked
             sent_through = max(sent_through, acked)
             batch = self.journal.pending(sent_through, self.config.window)
             if batch:
-                if sent_through == acked:  # nothing was outstanding: the silence timer starts now
-                    last_progress = self._monotonic()
+                if sent_through == acked and not resending:  # a new run: its silence counts from now
+                    timer.start(self._monotonic())
                 await asyncio.gather(
                     *(
                         client.publish(topic_for(self.device_id, Channel.EVENT), encode(event), qos=1)

@@ -157,6 +157,52 @@ async def test_the_first_window_after_idling_gets_the_full_silence_interval(
             assert "hub silent on seq 2..3 for 10s; resending" in caplog.text
 
 
+async def test_a_hub_that_acknowledges_slowly_gets_longer_not_its_backlog_again(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Issue 16: a hub minutes behind still acknowledges, only late; resending to it after 10 s
+    # gave it its backlog again. A silent hub's 10 s is test_the_first_window_after_idling_...'s.
+    clock = FakeClock(site_time(2026, 3, 2, 9))
+    journal = Journal(tmp_path / "j.sqlite3")
+    for _ in range(3):
+        journal.append(make_event)
+    hub = StandInHub(broker)
+    hub.silent = True  # it acknowledges only what the test says, when it says
+    config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=10.0, resend_max_s=60.0)
+    uplink = Uplink(config, "lane-a1", journal, clock=clock)
+
+    async def ack(through: int) -> None:
+        acked = StorageAck(device_id="lane-a1", through_seq=through, at=utc_now())
+        async with aiomqtt.Client(broker.host, broker.port, identifier="slow-hub") as client:
+            await client.publish(topic_for("lane-a1", Channel.ACK), encode(acked), qos=1)
+        await until(lambda: uplink.hub_through == through)
+
+    async def journal_one(seq: int) -> None:  # also lets the drain look at its timer once more
+        journal.append(make_event)
+        uplink.notify()
+        await until(lambda: seq in hub.received)
+
+    async with running(hub.run()):
+        await asyncio.sleep(0.2)
+        async with running(uplink.run()):
+            await until(lambda: hub.received == [1, 2, 3])
+            await ack(1)  # alive, but behind
+            clock.advance(11)
+            await journal_one(4)
+            clock.advance(10)  # 21 s since the hub's last ack: 20 s allowed after the first 10
+            await journal_one(5)
+            await ack(2)
+            clock.advance(39)
+            await journal_one(6)  # 39 s: within the 40 s the next run-out gives
+            assert hub.received == [1, 2, 3, 4, 5, 6]  # nothing was resent
+            assert "hub silent" not in caplog.text
+            clock.advance(22)  # 61 s without an ack: past the 60 s cap, the hub counts as silent
+            uplink.notify()
+            await until(lambda: len(hub.received) >= 10)
+            assert hub.received[6:] == [3, 4, 5, 6]
+            assert "hub silent on seq 3..6 for 40s; resending" in caplog.text  # the 40 s that ran out
+
+
 async def test_broker_restart_loses_nothing(broker: Mosquitto, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     hub = StandInHub(broker)
