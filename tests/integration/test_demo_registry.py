@@ -6,6 +6,9 @@ the morning, just before midnight (its swipes fall on the next day) and before d
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,10 +30,12 @@ from hub.store import Store
 from hub.store.schema import gates, projects
 from sitegate.demo import LANES
 from sitegate.demo_lanes import shift_hours, with_demo_settings
-from sitegate.demo_registry import populate
-from sitegate.demo_script import ScriptedSwipe, build_shift
+from sitegate.demo_registry import Populated, populate
+from sitegate.demo_script import ScriptedSwipe, Shift, build_shift
+from sitegate.postgres import PostgresServer
 from tests.support.accounts import create_account
 from tests.support.clock import site_time
+from tests.support.postgres import run_in_thread
 from wire.clock import SITE_ZONE
 from wire.credential import credential_hash
 from wire.idnumber import validate_id_number
@@ -43,20 +48,50 @@ LAID = [
     site_time(2026, 11, 25, 23, 59, 30),
     site_time(2026, 11, 25, 5, 59, 59),
 ]
+WORLDS = [
+    pytest.param((backend, laid), id=f"{backend}-{laid:%H%M%S}", marks=marks)
+    for backend, marks in (("sqlite", ()), ("postgres", pytest.mark.postgres))
+    for laid in LAID
+]
 
 
-@pytest.mark.parametrize("laid", LAID, ids=lambda at: f"{at:%H%M%S}")
-@pytest.mark.parametrize("judged_after", [timedelta(0), SHIFT_TAKES], ids=["at-once", "later"])
-async def test_every_scripted_reason_follows_from_the_registry(
-    database_url: str, tmp_path: Path, laid: datetime, judged_after: timedelta
-) -> None:
-    """The shift laid, the registry filled and the roster compiled at ``laid``; each swipe judged
-    ``judged_after`` later, as the lanes judge the shift's swipes while it plays."""
+@dataclass(frozen=True)
+class World:
+    """The registry populated as the demo does it, on one store, with the shift laid at ``laid``."""
+
+    database_url: str
+    data_key: Path
+    laid: datetime
+    shift: Shift
+    populated: Populated
+
+
+@pytest.fixture(scope="module", params=WORLDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Made once for the swipes judged at once and later: the populate's production argon2 hashes
+    of the seed's accounts are nearly all its cost (~3-9 s a world), and judging only reads."""
+    backend, laid = request.param
+    home = tmp_path_factory.mktemp("demo-registry")
+    server: PostgresServer | None = None
+    if backend == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        assert server.template is not None
+        database = run_in_thread(server.clone(server.template))
+        url = server.url(database)
+    else:
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), home / "hub.db")
+        url = f"sqlite+aiosqlite:///{home / 'hub.db'}"
     shift = build_shift(7, laid)
+    populated = run_in_thread(_populate(url, home / "hub-data.key", shift, laid))
+    yield World(url, home / "hub-data.key", laid, shift, populated)
+    if server is not None:
+        run_in_thread(server.drop(database))
+
+
+async def _populate(database_url: str, key: Path, shift: Shift, laid: datetime) -> Populated:
     async with await Store.open(database_url) as store:
         await create_account(store, role=Role.CITY, username="city-duty")
-    key = tmp_path / "hub-data.key"
-    populated = await populate(
+    return await populate(
         database_url,
         key,
         "city-duty",
@@ -67,6 +102,16 @@ async def test_every_scripted_reason_follows_from_the_registry(
         today=laid.date(),
         worker_hours=shift_hours(laid),
     )
+
+
+@pytest.mark.xdist_group("demo-registry")  # a world made on one worker, not again on another
+@pytest.mark.parametrize("judged_after", [timedelta(0), SHIFT_TAKES], ids=["at-once", "later"])
+async def test_every_scripted_reason_follows_from_the_registry(
+    world: World, tmp_path: Path, judged_after: timedelta
+) -> None:
+    """The shift laid, the registry filled and the roster compiled at ``world.laid``; each swipe
+    judged ``judged_after`` later, as the lanes judge the shift's swipes while it plays."""
+    laid, shift, populated = world.laid, world.shift, world.populated
     assert populated.accounts[populated.department] == "gc_project"
     districts, projects_line, project_line = populated.summary
     assert "6 districts" in districts and "from outside the city" in districts
@@ -75,7 +120,7 @@ async def test_every_scripted_reason_follows_from_the_registry(
     assert "lane-hz0042-a1 (A1, in), lane-hz0042-a2 (A2, out)" in project_line
 
     project = shift.project_id
-    async with await Store.open(database_url) as store:
+    async with await Store.open(world.database_url) as store:
         async with store.read("test") as conn:
             sealed = await conn.scalar(select(projects.c.site_key_cipher).where(projects.c.id == project))
             placed = (await conn.execute(select(gates.c.device_id, gates.c.lane, gates.c.direction))).all()
@@ -83,7 +128,7 @@ async def test_every_scripted_reason_follows_from_the_registry(
         entries, listed = await source.entries(project), list(await source.watchlist(project))
         rules = await source.rules(project)
     assert sorted(placed) == [("lane-hz0042-a1", "A1", "in"), ("lane-hz0042-a2", "A2", "out")]
-    site_key = IdVault(load_data_key(key)).open_site_key(project, sealed)
+    site_key = IdVault(load_data_key(world.data_key)).open_site_key(project, sealed)
     content, _ = compile_content(project, entries, listed, rules)
     roster = Roster.of_columns(1, project, columns_of_rows(list(content.rows.values())), content.watchlist)
     for person in shift.people:  # everyone the department registered is on the lanes' roster
