@@ -269,8 +269,7 @@ async def _ingest_lifetime(
         )
         # A change committed while no hub was running (or whose push a crash cut short) still
         # reaches its lanes: every project with lanes is brought up to date at start.
-        for project_id in await source.projects_with_lanes():
-            await publisher.request_publish(project_id)
+        await publisher.request_publish_all(await source.projects_with_lanes())
         try:
             yield
         finally:

@@ -10,7 +10,7 @@ change keeps its number.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,15 @@ class LaneRoster:
     wants_snapshot: bool
     problem: str | None
     reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Minted:
+    """A project's newest roster version as the ledger holds it."""
+
+    version: int
+    content_sha256: str
+    entries: int
 
 
 class RosterLedger:
@@ -107,6 +116,29 @@ class RosterLedger:
             async with self._engine.connect() as conn:
                 version = (await conn.execute(select(t.version).where(t.project_id == project_id))).scalar()
         return int(version or 0)
+
+    async def versions(self) -> dict[str, Minted]:
+        """Every project's newest version, in one read; a project never minted is absent."""
+        t = roster_versions.c
+        query = select(t.project_id, t.version, t.content_sha256, t.entries).where(t.version > 0)
+        with _translated("roster versions"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        return {
+            str(row.project_id): Minted(int(row.version), str(row.content_sha256), int(row.entries))
+            for row in rows
+        }
+
+    async def lanes_of(self, project_ids: Sequence[str]) -> dict[str, dict[str, LaneRoster]]:
+        """:meth:`lanes` of many projects in one read (a project none reported on is absent)."""
+        query = select(roster_status).where(roster_status.c.project_id.in_(list(project_ids)))
+        with _translated("roster status"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(query)).all()
+        found: dict[str, dict[str, LaneRoster]] = {}
+        for row in rows:
+            found.setdefault(row.project_id, {})[row.device_id] = LaneRoster(**row._mapping)
+        return found
 
     async def record_status(self, status: RosterStatus) -> None:
         values = {

@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -30,9 +32,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hub.background import BackgroundTasks
 from hub.errors import HubError, StoreError
 from hub.lane_sender import LaneSender, Sender
-from hub.rosters.ledger import RosterLedger
+from hub.rosters.content import Body, RosterContent, RosterDataError
+from hub.rosters.ledger import LaneRoster, Minted, RosterLedger
 from hub.rosters.release import Release, build_release, compile_content
-from hub.rosters.source import RosterSource
+from hub.rosters.source import Facts, RosterSource, facts_of
 from wire.clock import Clock, SystemClock
 from wire.message_errors import TopicError, WireError
 from wire.roster import RosterStatus, decode_roster_status
@@ -49,6 +52,11 @@ STATUSES_AT_ONCE = 8
 """Lanes' roster reports handled at once (a record and two reads each): 10,000 lanes connecting
 report together."""
 CHUNK_WINDOW = 8
+START_PROJECTS = 200
+START_ENTRIES = 50_000
+"""At start, projects are read and compiled in groups of at most this many projects and (by their
+last versions' sizes) entries: four reads and two of the ledger for a group, not seven round
+trips a project, in memory a group at a time."""
 """Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
 
 
@@ -104,6 +112,8 @@ class RosterPublisher:
         self._republishing: set[str] = set()
         self._compiling = asyncio.Semaphore(COMPILING_AT_ONCE)
         self._statuses = asyncio.Semaphore(STATUSES_AT_ONCE)
+        self._asked: Counter[str] = Counter()
+        """Publishes asked per project: a start-up group skips a project asked since its read."""
         self.counters = PublisherCounters()
 
     async def __aenter__(self) -> RosterPublisher:
@@ -132,6 +142,7 @@ class RosterPublisher:
         New content mints the next version. Either way the version goes to every lane of the
         project that has not reported running it (unchanged content thus costs nothing).
         """
+        self._asked[project_id] += 1
         async with self._project_lock(project_id):
             release, _ = await self._refresh(project_id)
         await self._bring_lanes_up(release)
@@ -141,6 +152,7 @@ class RosterPublisher:
         """:meth:`publish` in the background, for the registry's change listener: the write that
         changed the roster answers at once, and a burst of changes to one project compiles once
         after the one under way, not once per change (the last compile reads the newest facts)."""
+        self._asked[project_id] += 1
         self._dirty.add(project_id)
         if project_id not in self._republishing:
             self._republishing.add(project_id)
@@ -162,11 +174,76 @@ class RosterPublisher:
         finally:
             self._republishing.discard(project_id)
 
+    async def request_publish_all(self, project_ids: Sequence[str]) -> None:
+        """:meth:`request_publish` of every project, for the hub's start: in the background, a
+        group of projects at a time (:data:`START_PROJECTS`), each group's facts, versions and
+        lanes' reports read at once and its rosters compiled in one worker thread. A project whose
+        roster is unchanged (every one, after a restart) costs no write. What a group could not
+        read or mint goes the one-project way, with its retries."""
+        self._tasks.spawn(self._publish_all(list(project_ids)), "roster start-up")
+
+    async def _publish_all(self, project_ids: list[str]) -> None:
+        try:
+            minted = await self._ledger.versions()
+        except HubError as err:
+            log.warning("roster versions not read (%s): every project compiled on its own", err)
+            minted = None
+        for group in _groups(project_ids, minted or {}):
+            asked = {project_id: self._asked[project_id] for project_id in group}
+            try:
+                facts = await facts_of(self._source, group)
+                reported = await self._ledger.lanes_of(group)
+                compiled = await asyncio.to_thread(_compile_group, facts)
+            except HubError as err:
+                log.warning("rosters of %d projects not read at once (%s): one at a time", len(group), err)
+                for project_id in group:
+                    await self.request_publish(project_id)
+                continue
+            started = (
+                self._start_one(
+                    project_id,
+                    compiled[project_id],
+                    minted.get(project_id) if minted is not None else None,
+                    asked[project_id],
+                )
+                for project_id in group
+            )
+            for project_id, release in zip(group, await asyncio.gather(*started), strict=True):
+                if release is not None:
+                    self._bring_up(release, reported.get(project_id, {}), facts[project_id].devices)
+
+    async def _start_one(
+        self,
+        project_id: str,
+        compiled: tuple[RosterContent, Body] | RosterDataError,
+        stored: Minted | None,
+        asked: int,
+    ) -> Release | None:
+        """One project of a start-up group: its release, None when another publish has it."""
+        if isinstance(compiled, RosterDataError):
+            log.error("roster of %s not compiled: %s", project_id, compiled)
+            return None
+        try:
+            async with self._compiling, self._project_lock(project_id):
+                if self._asked[project_id] != asked:
+                    return None  # asked again since the group's read: that publish reads newer facts
+                release, _ = await self._adopt(project_id, *compiled, stored)
+        except HubError as err:
+            log.warning("roster of %s not published (%s); retrying", project_id, err)
+            await self.request_publish(project_id)
+            return None
+        return release
+
     async def _bring_lanes_up(self, release: Release) -> None:
+        reported = await self._ledger.lanes(release.project_id)
+        self._bring_up(release, reported, await self._source.devices(release.project_id))
+
+    def _bring_up(
+        self, release: Release, reported: Mapping[str, LaneRoster], devices: Collection[str]
+    ) -> None:
         """Send ``release`` to each lane not known to run it: a lane one version behind (or not
         known at all) gets the delta when there is one; if it cannot apply it, it asks for more."""
-        reported = await self._ledger.lanes(release.project_id)
-        for device_id in await self._source.devices(release.project_id):
+        for device_id in devices:
             lane = reported.get(device_id)
             if lane is None:
                 self._request(device_id, _Request(release.project_id, None, snapshot=False, news=True))
@@ -180,7 +257,17 @@ class RosterPublisher:
         rules = await self._source.rules(project_id)
         # Validating and serialising 100,000 entries takes a while: not on the loop the ingest shares.
         content, body = await asyncio.to_thread(compile_content, project_id, entries, watchlist, rules)
-        version, minted = await self._ledger.mint(project_id, body.digest, len(content))
+        return await self._adopt(project_id, content, body)
+
+    async def _adopt(
+        self, project_id: str, content: RosterContent, body: Body, stored: Minted | None = None
+    ) -> tuple[Release, bool]:
+        """The release of compiled content: its version from the ledger (minted when the content
+        differs from ``stored``, the newest version as read, or when nothing was read), signed."""
+        if stored is not None and stored.content_sha256 == body.digest:
+            version, minted = stored.version, False
+        else:
+            version, minted = await self._ledger.mint(project_id, body.digest, len(content))
         previous = self._releases.get(project_id)
         if previous is not None and previous.version == version and not minted:
             return previous, False
@@ -331,6 +418,37 @@ class RosterPublisher:
         return await self._lanes.send_all(
             device_id, Channel.ROSTER, release.chunks, what=f"{what} chunk", window=CHUNK_WINDOW
         )
+
+
+def _groups(project_ids: Sequence[str], minted: Mapping[str, Minted]) -> list[list[str]]:
+    """The projects in groups of at most :data:`START_PROJECTS` and, by the entries of their last
+    versions (none: a new project, counted as one), :data:`START_ENTRIES` (a bigger one alone)."""
+    groups: list[list[str]] = []
+    group: list[str] = []
+    entries = 0
+    for project_id in project_ids:
+        size = max(1, minted[project_id].entries if project_id in minted else 1)
+        if group and (len(group) >= START_PROJECTS or entries + size > START_ENTRIES):
+            groups.append(group)
+            group, entries = [], 0
+        group.append(project_id)
+        entries += size
+    if group:
+        groups.append(group)
+    return groups
+
+
+def _compile_group(facts: Mapping[str, Facts]) -> dict[str, tuple[RosterContent, Body] | RosterDataError]:
+    """Each project's content and body (its RosterDataError in its place): in a worker thread."""
+    compiled: dict[str, tuple[RosterContent, Body] | RosterDataError] = {}
+    for project_id, found in facts.items():
+        try:
+            compiled[project_id] = compile_content(
+                project_id, found.entries, list(found.watchlist), found.rules
+            )
+        except RosterDataError as err:  # one project's bad data never holds up the others
+            compiled[project_id] = err
+    return compiled
 
 
 _STATUS_FIELDS = frozenset(RosterStatus.model_fields)

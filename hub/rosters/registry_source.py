@@ -11,14 +11,17 @@ today, else the next to start, else the latest to end. A visitor's entry carries
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_, select
+
 from hub.registry.internal import InternalRegistryReads
-from hub.rosters.source import Entry
-from hub.site_rules.rules import roster_rules
+from hub.rosters.source import Entry, Facts
+from hub.site_rules.rules import roster_rules, roster_rules_of
 from hub.store import Store
+from hub.store.schema import assignments, devices, gates, persons
 from wire.clock import SITE_ZONE, SystemClock
 from wire.roster import RosterRules
 
@@ -52,21 +55,7 @@ class RegistrySource:
         rows = await self._registry.roster_assignments(
             project_id, ended_since=today - timedelta(days=ENDED_KEPT_DAYS)
         )
-        chosen: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
-        for row in rows:
-            rank = _rank(row.entry_date, row.exit_date, today)
-            held = chosen.get(row.credential_hash)
-            if held is None or rank < held[0]:
-                fields = {
-                    "person_id": row.person_id,
-                    "role": row.role,
-                    "entry_date": row.entry_date,
-                    "exit_date": row.exit_date,
-                }
-                if row.pass_from is not None or row.pass_until is not None:  # a visitor's pass
-                    fields |= {"pass_from": row.pass_from, "pass_until": row.pass_until}
-                chosen[row.credential_hash] = (rank, fields)
-        return [(credential_hash, fields) for credential_hash, (_, fields) in chosen.items()]
+        return _chosen(rows, today)
 
     async def watchlist(self, project_id: str) -> Collection[str]:
         """Credential hashes of watchlisted people with an assignment on the project (a lane then
@@ -82,3 +71,64 @@ class RegistrySource:
 
     async def projects_with_lanes(self) -> list[str]:
         return await self._registry.projects_with_lanes()
+
+    async def facts(self, project_ids: Sequence[str]) -> dict[str, Facts]:
+        """Every fact of :meth:`entries`, :meth:`watchlist`, :meth:`rules` and :meth:`devices` of
+        the projects, in four reads whatever their number (the compiler's start-up: 4,000
+        projects a project at a time took ~7 round trips each)."""
+        today = _today(self._clock)
+        a, p, g, d = assignments.c, persons.c, gates.c, devices.c
+        ended_since = today - timedelta(days=ENDED_KEPT_DAYS)
+        wanted = list(project_ids)
+        in_force = or_(a.exit_date.is_(None), a.exit_date >= ended_since)
+        rows_query = select(assignments).where(a.project_id.in_(wanted), in_force)
+        flagged_query = (
+            select(a.project_id, a.credential_hash)
+            .select_from(assignments.join(persons, p.id == a.person_id))
+            .where(a.project_id.in_(wanted), p.watchlisted.is_(True))
+            .distinct()
+        )
+        lanes_query = (
+            select(g.project_id, g.device_id)
+            .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
+            .where(g.project_id.in_(wanted), d.revoked_at.is_(None))
+        )
+        by_project: dict[str, list[Any]] = {project_id: [] for project_id in wanted}
+        flagged: dict[str, set[str]] = {project_id: set() for project_id in wanted}
+        lanes: dict[str, set[str]] = {project_id: set() for project_id in wanted}
+        async with self._store.read("roster facts") as conn:
+            for row in await conn.execute(rows_query):
+                by_project[row.project_id].append(row)
+            for project_id, credential_hash in await conn.execute(flagged_query):
+                flagged[project_id].add(credential_hash)
+            for project_id, device_id in await conn.execute(lanes_query):
+                lanes[project_id].add(device_id)
+        rules = await roster_rules_of(self._store, wanted)
+        return {
+            project_id: Facts(
+                _chosen(by_project[project_id], today),
+                frozenset(flagged[project_id]),
+                rules.get(project_id),
+                frozenset(lanes[project_id]),
+            )
+            for project_id in wanted
+        }
+
+
+def _chosen(rows: Iterable[Any], today: date) -> list[Entry]:
+    """One entry per person: the assignment in force today, else the next, else the latest ended."""
+    chosen: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+    for row in rows:
+        rank = _rank(row.entry_date, row.exit_date, today)
+        held = chosen.get(row.credential_hash)
+        if held is None or rank < held[0]:
+            fields = {
+                "person_id": row.person_id,
+                "role": row.role,
+                "entry_date": row.entry_date,
+                "exit_date": row.exit_date,
+            }
+            if row.pass_from is not None or row.pass_until is not None:  # a visitor's pass
+                fields |= {"pass_from": row.pass_from, "pass_until": row.pass_until}
+            chosen[row.credential_hash] = (rank, fields)
+    return [(credential_hash, fields) for credential_hash, (_, fields) in chosen.items()]

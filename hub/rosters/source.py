@@ -9,8 +9,9 @@ has, and a roster goes only to those: a lane that claims another project gets no
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from wire.roster import RosterRules
 
@@ -28,6 +29,39 @@ class RosterSource(Protocol):
         ...
 
     async def devices(self, project_id: str) -> Collection[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything a project's roster and its sending need, as one read gives it."""
+
+    entries: list[Entry]
+    watchlist: Collection[str]
+    rules: RosterRules | None
+    devices: Collection[str]
+
+
+@runtime_checkable
+class BulkRosterSource(RosterSource, Protocol):
+    """A source that reads many projects' facts at once (a few queries for hundreds of projects,
+    not five each): what the publisher's start-up uses when the source offers it."""
+
+    async def facts(self, project_ids: Sequence[str]) -> dict[str, Facts]: ...
+
+
+async def facts_of(source: RosterSource, project_ids: Sequence[str]) -> dict[str, Facts]:
+    """Each project's facts: in bulk when the source can, else a project at a time."""
+    if isinstance(source, BulkRosterSource):
+        return await source.facts(project_ids)
+    found = {}
+    for project_id in project_ids:
+        found[project_id] = Facts(
+            await source.entries(project_id),
+            await source.watchlist(project_id),
+            await source.rules(project_id),
+            await source.devices(project_id),
+        )
+    return found
 
 
 class MemorySource:

@@ -10,6 +10,7 @@ its SQL: a project outside the account's scope is 404, as if it did not exist.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -83,3 +84,12 @@ async def roster_rules(store: Store, project_id: str) -> RosterRules | None:
     async with store.read("site_rules.roster") as conn:
         row = await _row(conn, project_id)
     return None if row is None else _rules_in(row).to_wire()
+
+
+async def roster_rules_of(store: Store, project_ids: Collection[str]) -> dict[str, RosterRules]:
+    """:func:`roster_rules` of many projects in one read (the compiler's start-up); a project
+    whose rules were never set is absent."""
+    query = select(site_rules).where(site_rules.c.project_id.in_(project_ids))
+    async with store.read("site_rules.rosters") as conn:
+        found = (await conn.execute(query)).all()
+    return {str(row.project_id): _rules_in(row).to_wire() for row in found}

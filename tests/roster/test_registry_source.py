@@ -12,7 +12,7 @@ import pytest
 from hub.rosters.registry_source import ENDED_KEPT_DAYS, RegistrySource
 from hub.rosters.release import compile_content
 from hub.store import Store
-from hub.store.schema import assignments, persons
+from hub.store.schema import assignments, persons, site_rules
 from tests.support.registry_rows import contractor_with_projects, place_gates
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -162,3 +162,39 @@ async def test_a_visitors_entry_carries_its_pass_window_and_compiles_to_a_seven_
     rows = content.rows
     assert rows["02" * 32][5:] == (window[0].isoformat(), window[1].isoformat())
     assert len(rows["01" * 32]) == 5
+
+
+async def test_many_projects_facts_at_once_are_each_projects_own(store: Store) -> None:
+    """The start-up's one read of a group of projects gives what a project at a time gives."""
+    await world(store)
+    await assign(store, 1, TODAY - timedelta(days=60), TODAY - timedelta(days=20))
+    await assign(store, 1, TODAY - timedelta(days=3), None, role="manager")
+    await assign(store, 4, TODAY - timedelta(days=400), TODAY - timedelta(days=ENDED_KEPT_DAYS + 1))
+    await assign(store, 5, TODAY, None)
+    await assign(store, 2, TODAY, None, project="prj-b")
+    hours = {"worker": "06:00-20:00"}
+    async with store.write("rules") as conn:
+        await conn.execute(
+            site_rules.insert().values(
+                project_id="prj-b",
+                anti_passback="hard",
+                accept_uid_only=False,
+                inside_expires_at=None,
+                working_hours=hours,
+                night_work=[],
+                updated_by="tester",
+                updated_at=NOW,
+            )
+        )
+    source = RegistrySource(store, clock=lambda: NOW)
+    found = await source.facts(["prj-a", "prj-b", "prj-unknown"])
+    for project in ("prj-a", "prj-b", "prj-unknown"):
+        facts = found[project]
+        assert sorted(facts.entries, key=lambda e: e[0]) == sorted(
+            await source.entries(project), key=lambda e: e[0]
+        )
+        assert set(facts.watchlist) == set(await source.watchlist(project))
+        assert facts.rules == await source.rules(project)
+        assert set(facts.devices) == set(await source.devices(project))
+    assert found["prj-b"].rules is not None and found["prj-a"].rules is None
+    assert set(found["prj-a"].watchlist) == {"05" * 32} and len(found["prj-a"].entries) == 2
