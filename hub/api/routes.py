@@ -25,6 +25,7 @@ from hub.api.route import Handler, Open, Route
 from hub.api.rows import (
     bulletins,
     card_reads,
+    completion,
     contacts,
     devices,
     health,
@@ -54,6 +55,7 @@ API_ROUTES: Final[tuple[Route, ...]] = (
     *inspections.ROUTES,  # inspections by the authorities, their checklist and photos
     *contacts.ROUTES,  # the district bureaus' contacts (the notice's annex)
     *platform.ROUTES,  # each project's worker-platform settings and its upload's status
+    *completion.ROUTES,  # each project's completion date (竣工), from which retention runs
 )
 ROUTES: Final[tuple[Route, ...]] = (*API_ROUTES, *CONSOLE_ROUTES)
 

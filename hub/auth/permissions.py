@@ -81,3 +81,9 @@ WRITE_PLATFORM: Final = frozenset({Role.CITY, Role.GC_PROJECT})
 its GC project department, or the city station."""
 READ_PLATFORM: Final = WRITE_PLATFORM | {Role.DISTRICT}
 """The settings (never the appsecret) and the upload's status: the writers, and the project's bureau."""
+WRITE_COMPLETION: Final = frozenset({Role.CITY, Role.DISTRICT})
+"""A project's completion date (竣工, from which its records' retention runs: hub.retention): the
+city station, or the bureau of the project's district, who accept the works."""
+READ_COMPLETION: Final = WRITE_COMPLETION | {Role.GC_PROJECT, Role.SUPERVISION_PROJECT}
+"""The date and how long the records are kept: the writers, and the project departments the notice
+gives the project's record to (the GC's, which keeps it, and supervision, which checks it)."""

@@ -41,6 +41,7 @@ from hub.auth.principal import Role
 from hub.console import (
     session,
     views_bulletins,
+    views_completion,
     views_devices,
     views_enterprise,
     views_gates,
@@ -125,6 +126,7 @@ CONSOLE_ROUTES: Final = (
     _page("POST", "/console/devices/{device_id}/commands", views_devices.send_command),
     _page("GET", "/console/projects", views_projects.project_list),
     _page("GET", PROJECT, views_projects.project_page, params=DAY),
+    _page("POST", PROJECT + "/completion", views_completion.save_completion),
     _page("GET", PROJECT + "/on-site", views_site.on_site, params=WHO),
     _page("POST", PROJECT + "/on-site", views_site.search),
     _page("GET", PROJECT + "/access-log", views_site.access_log, params=ACCESS_LOG),

@@ -1,6 +1,7 @@
 """A project's pages, for its GC and supervision departments (and everyone above who sees it):
-headcount by enterprise and role, managers on duty, entries per hour (the people on site, the
-access log and attendance by name are :mod:`hub.console.views_site`'s).
+headcount by enterprise and role, managers on duty, entries per hour, and the completion date (竣工)
+with until when the records are kept (set by the authorities: :mod:`hub.console.views_completion`;
+the people on site, the access log and attendance by name are :mod:`hub.console.views_site`'s).
 Every number comes from the oversight API's own scoped reads (hub.oversight.oversight.Oversight),
 never from a filter in a template."""
 
@@ -12,16 +13,19 @@ from typing import Any
 
 from aiohttp import web
 
-from hub.api.keys import CLOCK, REGISTRY, STORE
+from hub.api.keys import CLOCK, CONFIG, REGISTRY, STORE
 from hub.api.params import Params, params_of
 from hub.api.workflows import VAULT, alert_settings
+from hub.auth.permissions import READ_COMPLETION, WRITE_COMPLETION
 from hub.console import charts, times
+from hub.console.form_errors import Entered
 from hub.console.i18n import N_
 from hub.console.render import gettext_of, locale_of, page, principal, render
 from hub.console.sanction_badges import sanctions_shown
 from hub.derive.days import local_day
 from hub.errors import InvalidQuery, NotFound
 from hub.oversight.oversight import Oversight
+from hub.retention.completion import Completion, CompletionDesk
 from hub.workflows import national
 from hub.workflows.alerts import Alerts
 
@@ -77,10 +81,32 @@ async def project_list(request: web.Request) -> web.Response:
 @page
 async def project_page(request: web.Request) -> web.Response:
     project = await project_in_url(request)
+    return await show_project(
+        request, project, _day(params_of(request), local_day(request.app[CLOCK].wall()))
+    )
+
+
+async def _completion(request: web.Request, project_id: str) -> Completion | None:
+    """The completion date and until when the records are kept, for the roles that read it."""
     who = principal(request)
-    params = params_of(request)
+    if who.role not in READ_COMPLETION:
+        return None
+    years = request.app[CONFIG].retention.years
+    return await CompletionDesk(request.app[STORE], who, years=years).get(project_id)
+
+
+async def show_project(
+    request: web.Request,
+    project: Any,
+    day: date,
+    *,
+    completion_form: Entered | None = None,
+    status: int = 200,
+) -> web.Response:
+    """The project's page for ``day``; ``completion_form`` the completion form sent back with its
+    complaints (hub.console.views_completion)."""
+    who = principal(request)
     now = request.app[CLOCK].wall()
-    day = _day(params, local_day(now))
     oversight = Oversight(request.app[STORE], who)
     headcount = await oversight.headcount(project.id, now)
     managers = await oversight.managers_on_duty(project.id, day)
@@ -94,7 +120,11 @@ async def project_page(request: web.Request) -> web.Response:
     return render(
         request,
         "project.html",
+        status=status,
         project=project,
+        completion=await _completion(request, project.id),
+        completion_form=completion_form or Entered(),
+        may_complete=who.role in WRITE_COMPLETION,
         day=day,
         headcount=headcount,
         managers=managers,

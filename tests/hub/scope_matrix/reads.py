@@ -394,6 +394,19 @@ CASES = [
                  allowed(expect)),
         )
     ),
+    # Completion dates (竣工, hub.retention): never set in this world, to the authorities and the project's
+    # GC and supervision departments.
+    *(
+        Case(f"completion-{p}", "GET", f"/api/v1/projects/{p}/completion", f"{PROJECT}/completion",
+             lambda body, world, p=p: "under way" if body == {"project_id": p, "completed_on": None, "kept_until": None,
+                                                              "retention_years": 3} else body,
+             allowed(expect))
+        for p, expect in (
+            (P1, dict.fromkeys(("city", "district", "gc_project", "supervision_project"), "under way")),
+            (P2, {"city": "under way", "district": 404, "gc_project": 404, "supervision_project": 404}),
+            ("P-0009", dict.fromkeys(("city", "district", "gc_project", "supervision_project"), 404)),
+        )
+    ),
     # The workflows (hub/api/workflows.py).
     Case("orders", "GET", "/api/v1/rectification-orders", "/api/v1/rectification-orders", each("items", "subject"), ORDERS_SEEN_BY),
     Case("orders-overdue", "GET", "/api/v1/rectification-orders?overdue=true", "/api/v1/rectification-orders",

@@ -424,6 +424,19 @@ def _code_found(body: Any, answer: Any, cell: Cell) -> Any:
     return (body["settings"] or {}).get("project_code") == f"PC-{cell.slot}" or None
 
 
+def _completed_on(cell: Cell) -> str:
+    """A day of the cell's own, not after the world's today (the hub's clock)."""
+    return (NOW.date() - timedelta(days=cell.slot)).isoformat()
+
+
+def _completion(cell: Cell) -> dict[str, Any]:
+    return {"completed_on": _completed_on(cell)}
+
+
+def _completion_found(body: Any, answer: Any, cell: Cell) -> Any:
+    return (body["completed_on"] == _completed_on(cell) and body["kept_until"] == answer["kept_until"]) or None
+
+
 def _team_of(project: str, enterprise: str) -> Prepare:
     async def prepare(world: World, cell: Cell) -> dict[str, Any]:
         return {"team": await fresh_team(world.store, f"team-w{cell.slot}", project, enterprise)}
@@ -670,6 +683,19 @@ WRITES = [
     ),
     Write("platform-of-no-project", "PUT", "/api/v1/projects/P-0009/platform", f"{PROJECT}/platform",
           allowed({"gc_project": 403, "city": 404}), _platform),
+    # Completion dates (竣工): the city on any project, a bureau on its district's; never a day after the hub's today.
+    *(
+        Write(f"completion-on-{p}", "PUT", f"/api/v1/projects/{p}/completion", f"{PROJECT}/completion", allowed(expect),
+              _completion, seen=Seen(lambda a, c, p=p: f"/api/v1/projects/{p}/completion", _completion_found, seers(*who)))
+        for p, expect, who in (
+            (P1, {"city": 200, "district": 200}, ("city", "district", "gc_project", "supervision_project")),
+            (P2, {"city": 200, "district": 403}, ("city",)),
+        )
+    ),
+    Write("completion-in-the-future", "PUT", f"/api/v1/projects/{P1}/completion", f"{PROJECT}/completion",
+          allowed({"city": 400, "district": 400}), fixed({"completed_on": (NOW.date() + timedelta(days=1)).isoformat()})),
+    Write("completion-of-no-project", "PUT", "/api/v1/projects/P-0009/completion", f"{PROJECT}/completion",
+          allowed({"city": 404, "district": 404}), _completion),
     # Teams (班组): the GC's department for a contractor of its project, a subcontractor's for its own.
     Write("team-on-P1-of-ent-sub", "POST", f"/api/v1/projects/{P1}/teams", TEAMS, allowed(dict.fromkeys(TEAMERS, 201)),
           lambda c: {"enterprise_id": "ent-sub", "name": f"t{c.slot}"}, seen=_team_seen(P1, *P1_READERS)),
