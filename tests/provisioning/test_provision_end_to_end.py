@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from gpiozero.pins.mock import MockFactory
 
+from controller import selftest
 from controller.cli import build_service
 from controller.config import ControllerConfig, load_config
 from controller.core.cards import IdentityCard
@@ -108,6 +109,14 @@ def _hub_identity(ca: CertificateAuthority, home: Path) -> tuple[Path, Path, Pat
     write_public(home / "hub.crt", cert_pem)
     write_public(home / "ca.crt", ca.cert_pem)
     return home / "ca.crt", home / "hub.crt", home / "hub.key"
+
+
+@pytest.fixture(autouse=True)
+def quick_output_cycles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The self-test holds each output on for 0.3 s (``CYCLE_S``), for someone at the lane to see
+    and hear it: 1.2 s of each provisioning's 1.3 s here, where the pins are mock pins that read
+    back at once what they were driven to."""
+    monkeypatch.setattr(selftest, "CYCLE_S", 0.0)
 
 
 @pytest.fixture
