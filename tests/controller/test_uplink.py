@@ -188,15 +188,16 @@ async def test_a_hub_that_acknowledges_slowly_gets_longer_not_its_backlog_again(
             await until(lambda: hub.received == [1, 2, 3])
             await ack(1)  # alive, but behind
             clock.advance(11)
-            await journal_one(4)
-            clock.advance(10)  # 21 s since the hub's last ack: 20 s allowed after the first 10
-            await journal_one(5)
-            await ack(2)
-            clock.advance(39)
-            await journal_one(6)  # 39 s: within the 40 s the next run-out gives
+            await journal_one(4)  # 11 s since its ack, which came in this run: 20 s allowed now
+            clock.advance(1)
+            await ack(2)  # it moved again since that allowance ran out
+            clock.advance(21)
+            await journal_one(5)  # 21 s since: it moved, so 40 s allowed
+            clock.advance(18)
+            await journal_one(6)  # 39 s: within the 40 s
             assert hub.received == [1, 2, 3, 4, 5, 6]  # nothing was resent
             assert "hub silent" not in caplog.text
-            clock.advance(22)  # 61 s without an ack: past the 60 s cap, the hub counts as silent
+            clock.advance(2)  # 41 s without an ack, and none since the 40 s were given: stuck, not slow
             uplink.notify()
             await until(lambda: len(hub.received) >= 10)
             assert hub.received[6:] == [3, 4, 5, 6]
