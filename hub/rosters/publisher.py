@@ -15,6 +15,10 @@ lanes), while a manifest is ~12 KB and a delta at most ~130 KB.
 A lane's status (:class:`wire.roster.RosterStatus`) is recorded for device health; a lane behind
 or asking for a snapshot is sent one, at most once per ``resend_after_s`` per lane, so a flood of
 requests (or of forged rosters the lane refuses and reports) costs the hub one send per interval.
+A send the broker did not take (the link down, or a publish not acknowledged within the client's
+timeout because the downlink is full) goes again after a delay that doubles with each failure in a
+row and is drawn at random around it (:func:`retry_delay`): the thousands of sends that time out
+together when the downlink is full (issue 16) come back spread out and fewer, not all at once.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +57,8 @@ STATUSES_AT_ONCE = 8
 """Lanes' roster reports handled at once (a record and two reads each): 10,000 lanes connecting
 report together."""
 CHUNK_WINDOW = 8
+RETRY_MAX_S = 60.0
+"""The longest a lane's roster waits to go again after failed sends (:func:`retry_delay`)."""
 START_PROJECTS = 200
 START_ENTRIES = 50_000
 """At start, projects are read and compiled in groups of at most this many projects and (by their
@@ -93,9 +100,10 @@ class RosterPublisher:
         *,
         resend_after_s: float = 2.0,
         clock: Clock | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         """``clock`` dates the versions it signs (the system's when not given); the once per
-        ``resend_after_s`` limit is timed on its monotonic reading."""
+        ``resend_after_s`` limit is timed on its monotonic reading; ``rng`` draws the retries' delays."""
         self._source = source
         self._clock = clock or SystemClock()
         self._lanes = LaneSender(sender)
@@ -107,6 +115,9 @@ class RosterPublisher:
         self._lane_locks: dict[str, asyncio.Lock] = {}
         self._pending: dict[str, _Request] = {}
         self._last_sent: dict[str, float] = {}
+        self._failures: dict[str, int] = {}
+        """Failed sends in a row, per lane (none once one went)."""
+        self._rng = rng or random.Random()
         self._tasks = BackgroundTasks("roster publisher", log)
         self._dirty: set[str] = set()
         self._republishing: set[str] = set()
@@ -372,7 +383,7 @@ class RosterPublisher:
     async def _send(self, device_id: str) -> None:
         async with self._lane_locks.setdefault(device_id, asyncio.Lock()):
             waiting = self._pending[device_id]
-            wait = self._last_sent.get(device_id, -1e9) + self._resend_after_s - self._seconds()
+            wait = self._last_sent.get(device_id, -1e9) + self._pause(device_id) - self._seconds()
             if wait > 0 and not waiting.news:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(waiting.hurry.wait(), wait)
@@ -398,12 +409,22 @@ class RosterPublisher:
                 # Not dropped: the lane reports its version when it (re)connects, and the hub's
                 # own link coming back is no reason for the lane to ask; so try again shortly.
                 self.counters.send_failures += 1
+                self._failures[device_id] = self._failures.get(device_id, 0) + 1
                 retry = _Request(request.project_id, request.applied, request.snapshot)  # paced, not news
                 self._request(device_id, retry)
-            elif as_delta:
+                return
+            self._failures.pop(device_id, None)
+            if as_delta:
                 self.counters.deltas_sent += 1
             else:
                 self.counters.snapshots_sent += 1
+
+    def _pause(self, device_id: str) -> float:
+        """How long after the lane's last send the next may go (unless it is news)."""
+        failures = self._failures.get(device_id, 0)
+        if failures == 0:
+            return self._resend_after_s
+        return retry_delay(self._resend_after_s, failures, self._rng.random())
 
     def _seconds(self) -> float:
         return self._clock.mono_ns() / 1e9
@@ -418,6 +439,13 @@ class RosterPublisher:
         return await self._lanes.send_all(
             device_id, Channel.ROSTER, release.chunks, what=f"{what} chunk", window=CHUNK_WINDOW
         )
+
+
+def retry_delay(base_s: float, failures: int, draw: float) -> float:
+    """The wait before a send goes again after ``failures`` failed in a row: ``base_s`` doubled
+    for each failure after the first, at most :data:`RETRY_MAX_S`, times 0.5-1.5 by ``draw`` (in
+    [0, 1)): lanes that failed together do not come back together."""
+    return min(RETRY_MAX_S, base_s * 2 ** min(failures - 1, 30)) * (0.5 + draw)
 
 
 def _groups(project_ids: Sequence[str], minted: Mapping[str, Minted]) -> list[list[str]]:

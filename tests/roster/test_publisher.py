@@ -14,7 +14,7 @@ from hub.errors import BrokerUnavailable
 from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
-from hub.rosters.publisher import COMPILING_AT_ONCE, START_PROJECTS
+from hub.rosters.publisher import COMPILING_AT_ONCE, RETRY_MAX_S, START_PROJECTS, retry_delay
 from hub.rosters.source import Facts
 from hub.store import Store
 from tests.support.clock import FakeClock, site_time
@@ -509,3 +509,39 @@ async def test_a_project_asked_again_during_the_start_is_compiled_from_the_newer
         await publisher.idle()
         release = publisher.release(PROJECT)
     assert release is not None and release.version == 1 and len(release.content) == 2
+
+
+def test_a_failed_send_waits_longer_each_time_and_lanes_are_spread() -> None:
+    assert [retry_delay(2.0, n, 0.5) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert retry_delay(2.0, 50, 0.5) == RETRY_MAX_S
+    assert (retry_delay(2.0, 1, 0.0), retry_delay(2.0, 1, 0.999)) == (1.0, pytest.approx(2.998))
+
+
+class TimingOut(Recorder):
+    """Every publish fails, as when the downlink is full and each times out; says when each came."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts: dict[str, list[float]] = {}
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+        self.attempts.setdefault(topic.split("/")[3], []).append(time.monotonic())
+        raise BrokerUnavailable("publish failed: Operation timed out")
+
+
+async def test_sends_that_time_out_together_go_again_fewer_and_spread(ledger: RosterLedger) -> None:
+    """Issue 16: roster sends that timed out went again every resend_after_s, all of them, into
+    the same full downlink (60,882 in 9.5 min)."""
+    source = MemorySource()
+    source.put(PROJECT, digest(1), person_id="per-1", role="worker")
+    lanes = [f"lane-{n:02d}" for n in range(20)]
+    for lane in lanes:
+        source.assign(PROJECT, lane)
+    sent = TimingOut()
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.02) as publisher:
+        await publisher.publish(PROJECT)
+        await asyncio.sleep(0.6)  # 30 intervals: every 0.02 s would be ~30 tries a lane
+    tries = [len(sent.attempts[lane]) for lane in lanes]
+    assert max(tries) <= 8, tries  # delays 0.01-0.03, then 0.02-0.06, 0.04-0.12, ...
+    second = sorted(sent.attempts[lane][1] - sent.attempts[lane][0] for lane in lanes)
+    assert second[-1] - second[0] > 0.01  # not all at once
