@@ -305,3 +305,27 @@ def test_the_month_by_name_team_and_enterprise_with_its_downloads(site: Console,
     assert head[:3] == ["月份", "姓名", "身份证号"] and [r[:2] for r in rows] == [["2025-05", "刘静"]]
     assert [r["姓名"] for r in csv_rows(download(page, "#csv", tmp_path / "month.csv"))] == ["刘静"]
     page.context.close()
+
+
+def test_a_district_bureau_sets_and_clears_the_completion_date(site: Console) -> None:
+    """竣工: the bureau's form on the project's page (hub.console.views_completion), in the browser;
+    the GC's department reads it. The words and the refusals: tests/hub/retention/test_completion_http.py."""
+    page = site.login("district-xihu")
+    page.goto(f"{site.base}/console/projects/proj-a")
+    assert page.locator("#completed-on").inner_text().startswith("未竣工")
+    page.fill("#completion-form input[name=completed_on]", "2026-01-15")
+    page.click("#save-completion")
+    assert page.locator("#completed-on").inner_text() == "2026年1月15日"
+    assert page.locator("#kept-until").inner_text() == "2029年1月15日"
+    shot(page, "project-completion")
+    reader = site.login("gc-a")
+    reader.goto(f"{site.base}/console/projects/proj-a")
+    assert reader.locator("#kept-until").inner_text() == "2029年1月15日"
+    assert reader.locator("#completion-form").count() == 0
+    reader.context.close()
+    page.click("#clear-completion")  # not confirmed: refused beside the box
+    assert "请勾选" in page.locator("#error-confirmed").inner_text()
+    page.check("#completion-form input[name=confirmed]")
+    page.click("#clear-completion")
+    assert page.locator("#completed-on").inner_text().startswith("未竣工")
+    page.context.close()
