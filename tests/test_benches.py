@@ -421,12 +421,15 @@ def test_ingest_bench_loses_nothing(store: str) -> None:
 def test_ingest_failover_bench_loses_nothing(store: str) -> None:
     report = run_bench(
         "ingest_failover.py",
-        *("--store", store, "--events", "1000", "--devices", "3"),
-        *("--kill-after", "300", "--resend-after", "1"),
+        *("--store", store, "--events", "500", "--devices", "3"),
+        *("--kill-after", "150", "--resend-after", "1"),
     )
+    # Killed a third of the way in, the hub takes events in flight with it: the lanes must resend
+    # them although the other hub's acks kept coming before the kill (a backing off that counted
+    # those as "a slow hub" waited 60 s and this ended with lost 143).
     assert report["store"] == store
-    assert report["events"] == 1000
-    assert 300 <= report["acked_when_killed"] <= 1000
+    assert report["events"] == 500
+    assert 150 <= report["acked_when_killed"] <= 500
     assert report["acked_all"] is True
     assert report["lost"] == 0
     assert report["duplicates"] == 0
