@@ -19,6 +19,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from hub import ingest as ingest_module
 from hub.api.keys import INGEST
 from hub.app import create_app
 from hub.config import HubConfig
@@ -222,8 +223,8 @@ async def test_a_malformed_lane_event_is_dead_lettered(broker: Mosquitto, hub: C
     assert body["items"] == []
 
 
-async def test_heartbeat_and_presence_reach_the_devices_endpoint(broker: Mosquitto, hub: Client) -> None:
-    beat = Heartbeat(
+def _heartbeat() -> Heartbeat:
+    return Heartbeat(
         device_id=DEVICE,
         sent_at=BASE_TIME,
         boot_id="boot-0001",
@@ -235,19 +236,54 @@ async def test_heartbeat_and_presence_reach_the_devices_endpoint(broker: Mosquit
         clock_synced=True,
         software_version="0.1.0",
     )
+
+
+async def _with_status(hub: Client) -> dict[str, Any] | None:
+    """The one lane on the device board once its presence and a heartbeat are recorded."""
+    body = await (await hub.get("/api/v1/devices")).json()
+    found = body["devices"]
+    return found[0] if found and found[0]["presence"] and found[0]["last_heartbeat"] else None
+
+
+async def test_heartbeat_and_presence_reach_the_devices_endpoint(broker: Mosquitto, hub: Client) -> None:
     presence = PresenceStatus(device_id=DEVICE, state=PresenceState.ONLINE, generation=2, at=BASE_TIME)
     async with device(broker) as lane:
-        await lane.publish(topic_for(DEVICE, Channel.HEARTBEAT), encode(beat), qos=1)
+        await lane.publish(topic_for(DEVICE, Channel.HEARTBEAT), encode(_heartbeat()), qos=1)
         await lane.publish(topic_for(DEVICE, Channel.PRESENCE), encode(presence), qos=1, retain=True)
-
-    async def listed() -> dict[str, Any] | None:
-        body = await (await hub.get("/api/v1/devices")).json()
-        found = body["devices"]
-        return found[0] if found and found[0]["presence"] and found[0]["last_heartbeat"] else None
-
-    found = await eventually(listed)
+    found = await eventually(lambda: _with_status(hub))
     assert (found["presence"], found["presence_generation"]) == ("online", 2)
     assert found["last_heartbeat"]["software_version"] == "0.1.0"
+
+
+async def test_heartbeats_and_presence_are_not_held_behind_events(
+    broker: Mosquitto, hub: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 16: a hub minutes behind on events showed live lanes offline, their heartbeats and
+    # presence queued behind the events. Here the events' store write does not end until released.
+    release = asyncio.Event()
+    entered = asyncio.Event()
+    store_for_real = ingest_module.store_events
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        await release.wait()
+        return await store_for_real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "store_events", held)
+    presence = PresenceStatus(device_id=DEVICE, state=PresenceState.ONLINE, generation=3, at=BASE_TIME)
+    async with device(broker) as lane:
+        await publish(lane, encode(make_event(1)))
+        async with asyncio.timeout(10):
+            await entered.wait()  # the events' batch is in its store write, held
+        for seq in range(2, 42):  # and more events queue behind it
+            await publish(lane, encode(make_event(seq)))
+        await lane.publish(topic_for(DEVICE, Channel.HEARTBEAT), encode(_heartbeat()), qos=1)
+        await lane.publish(topic_for(DEVICE, Channel.PRESENCE), encode(presence), qos=1, retain=True)
+        found = await eventually(lambda: _with_status(hub))
+        assert (found["presence"], found["presence_generation"]) == ("online", 3)
+        assert ingest_of(hub).counters.accepted == 0  # the events are still held
+        release.set()
+        assert await eventually(lambda: _stored_count(hub, 41))
 
 
 async def test_ingest_reconnects_after_the_broker_restarts(broker: Mosquitto, hub: Client) -> None:
