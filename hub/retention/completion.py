@@ -129,7 +129,11 @@ async def _write(
 async def set_completion(
     store: Store, principal: Principal | None, project_id: str, completed_on: date | None, *, at: datetime
 ) -> None:
-    """Unchecked: ``principal`` None is the hub's own tools (an operator at the command line)."""
+    """No role check: ``principal`` None is the hub's own tools (an operator at the command line).
+    A day after the site's today at ``at`` is refused as at the API."""
+    today = at.astimezone(SITE_ZONE).date()
+    if completed_on is not None and completed_on > today:
+        raise CompletionInFuture(today)
     async with store.write("set_completion") as conn:
         if await conn.scalar(select(projects.c.id).where(projects.c.id == project_id)) is None:
             raise NotFound(f"project {project_id}")

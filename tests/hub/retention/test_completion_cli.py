@@ -48,6 +48,12 @@ def test_a_completion_date_is_set_and_withdrawn(tmp_path: Path, capsys: pytest.C
     assert asyncio.run(_state(url)) == (date(2024, 2, 29), [("proj-1", {"completed_on": "2024-02-29"})])
     assert main([*args, "--clear"], clock=clock) == 0
     assert asyncio.run(_state(url))[0] is None
+    # 03:00 UTC is 11:00 on 7 December in Beijing: the 7th is today, the 8th is refused as at the API.
+    assert main([*args, "--on", "2026-12-08"], clock=clock) == 1
+    assert "竣工日期不能晚于今天 2026-12-07" in capsys.readouterr().err
+    assert asyncio.run(_state(url))[0] is None
+    assert main([*args, "--on", "2026-12-07"], clock=clock) == 0
+    assert asyncio.run(_state(url))[0] == date(2026, 12, 7)
     assert (
         main(
             ["project", "complete", "--database-url", url, "--project", "nope", "--on", "2024-01-01"],
