@@ -52,6 +52,7 @@ from tests.hub.factories import make_event
 from tests.hub.test_batches import RecordingPublisher
 from tests.provisioning.registry import SITE_KEYS, seed_registry
 from tests.security.test_api_attacks import make_heartbeat
+from tests.support import certificate_probe
 from tests.support.accounts import bearer, create_account
 from wire.codec import encode
 from wire.models import PresenceState, PresenceStatus, utc_now
@@ -197,20 +198,27 @@ def event(seq: int) -> bytes:
     return encode(make_event(seq, device_id=DEVICE, project_id=PROJECT, wall_time=utc_now(), granted=False))
 
 
-async def publish_and_collect_acks(mqtt: aiomqtt.Client, seqs: list[int], wait: float) -> list[int]:
-    """Publish the events, then the ``through_seq`` of every ack that arrives within ``wait``."""
+async def publish_and_collect_acks(
+    mqtt: aiomqtt.Client, seqs: list[int], *, until_through: int | None = None
+) -> list[int]:
+    """Publish the events, then the ``through_seq`` of every ack that arrives: until one
+    acknowledges ``until_through`` (at most ``WAIT_S``), or for ``QUIET_S`` when none should."""
     acks: list[int] = []
+    done = asyncio.Event()
 
     async def collect() -> None:
         async for message in mqtt.messages:
             assert isinstance(message.payload, bytes)
             acks.append(int(message.payload.split(b'"through_seq":')[1].split(b",")[0]))
+            if until_through is not None and acks[-1] >= until_through:
+                done.set()
 
     collector = asyncio.create_task(collect())
     try:
         for seq in seqs:
             await mqtt.publish(topic_for(DEVICE, Channel.EVENT), event(seq), qos=1)
-        await asyncio.sleep(wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), WAIT_S if until_through is not None else QUIET_S)
     finally:
         collector.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -220,11 +228,10 @@ async def publish_and_collect_acks(mqtt: aiomqtt.Client, seqs: list[int], wait: 
 
 async def connects(site: Site, lane: Lane) -> bool:
     """Whether the broker lets the certificate in (a refused one is dropped before CONNACK)."""
-    try:
-        async with site.connect(lane):
-            return True
-    except aiomqtt.MqttError:
-        return False
+    context = tls_context(lane.ca_file, lane.cert_file, lane.key_file)
+    return await certificate_probe.connects(
+        site.broker.host, site.broker.port, context, DEVICE, within_s=WAIT_S
+    )
 
 
 @pytest.mark.serial
@@ -234,7 +241,7 @@ async def test_a_revoked_lane_is_silenced_refused_at_reconnect_and_let_back_in_b
     lane = await site.enrol("first")
     async with site.connect(lane) as mqtt:
         await mqtt.subscribe(topic_for(DEVICE, Channel.ACK), qos=1)
-        assert await publish_and_collect_acks(mqtt, [1], wait=1.0) == [1]
+        assert await publish_and_collect_acks(mqtt, [1], until_through=1) == [1]
         assert await site.stored_seqs() == [1]
 
         status, body = await site.revoke()
@@ -245,7 +252,7 @@ async def test_a_revoked_lane_is_silenced_refused_at_reconnect_and_let_back_in_b
 
         # (a) the session still open publishes: nothing stored, nothing acknowledged. The broker's
         # reloaded ACL stopped it: the hub never even received it.
-        assert await publish_and_collect_acks(mqtt, [2], wait=QUIET_S) == []
+        assert await publish_and_collect_acks(mqtt, [2]) == []
         assert await site.stored_seqs() == [1]
         assert site.client.app[INGEST].counters.revoked == 0
 
@@ -263,7 +270,7 @@ async def test_a_revoked_lane_is_silenced_refused_at_reconnect_and_let_back_in_b
     await asyncio.sleep(0.3)
     async with site.connect(renewed) as mqtt:
         await mqtt.subscribe(topic_for(DEVICE, Channel.ACK), qos=1)
-        assert 3 in await publish_and_collect_acks(mqtt, [2, 3], wait=1.0)
+        assert 3 in await publish_and_collect_acks(mqtt, [2, 3], until_through=3)
     assert await site.stored_seqs() == [1, 2, 3]
     async with site.store.read("test") as conn:
         revoked_at = await conn.scalar(select(devices.c.revoked_at).where(devices.c.device_id == DEVICE))
@@ -277,7 +284,7 @@ async def test_a_broker_that_cannot_be_told_is_an_error_and_the_hub_refuses_the_
     lane = await site.enrol("first")
     async with site.connect(lane) as mqtt:
         await mqtt.subscribe(topic_for(DEVICE, Channel.ACK), qos=1)
-        assert await publish_and_collect_acks(mqtt, [1], wait=1.0) == [1]
+        assert await publish_and_collect_acks(mqtt, [1], until_through=1) == [1]
 
         status, body = await site.revoke()
         assert status == 503, body
@@ -291,7 +298,7 @@ async def test_a_broker_that_cannot_be_told_is_an_error_and_the_hub_refuses_the_
         # The broker was never reloaded, so the ACL in its memory still lets the lane publish:
         # the hub itself refuses it, stores nothing and acknowledges nothing.
         ingest = site.client.app[INGEST]
-        assert await publish_and_collect_acks(mqtt, [2], wait=QUIET_S) == []
+        assert await publish_and_collect_acks(mqtt, [2]) == []
         await mqtt.publish(
             topic_for(DEVICE, Channel.HEARTBEAT), encode(make_heartbeat(device_id=DEVICE)), qos=1
         )
@@ -315,15 +322,16 @@ async def test_a_broker_that_cannot_be_told_is_an_error_and_the_hub_refuses_the_
 @pytest.mark.serial
 async def test_deleting_a_gate_revokes_its_lane(site: Site) -> None:
     lane = await site.enrol("first")
+    assert await connects(site, lane)  # the control: before the gate goes, the certificate is let in
     async with site.connect(lane) as mqtt:
         await mqtt.subscribe(topic_for(DEVICE, Channel.ACK), qos=1)
-        assert await publish_and_collect_acks(mqtt, [1], wait=1.0) == [1]
+        assert await publish_and_collect_acks(mqtt, [1], until_through=1) == [1]
         response = await site.client.delete(
             f"/api/v1/projects/{PROJECT}/gates/{DEVICE}", headers=await bearer(site.client, "gc-0042")
         )
         assert response.status == 204, await response.text()
         await asyncio.sleep(0.3)
-        assert await publish_and_collect_acks(mqtt, [2], wait=QUIET_S) == []
+        assert await publish_and_collect_acks(mqtt, [2]) == []
     assert await site.stored_seqs() == [1]
     assert not await connects(site, lane)
     async with site.store.read("test") as conn:
