@@ -1,4 +1,5 @@
-"""What the ingest benches share: the store they run on, the hub as a process, synthetic events,
+"""What the ingest benches share: their start-up (the common arguments; the run's directory, store
+and broker: :func:`started`), the store they run on, the hub as a process, synthetic events,
 and the exactly-once tally read back from the hub's database. (A bench's deadline, its orderly
 exit on SIGTERM and the cleanup of its processes are in bench/_lifetime.py.)
 
@@ -11,6 +12,7 @@ process (a killed hub takes its own with it) and the API that shows them needs a
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import random
@@ -20,11 +22,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 
-from bench._lifetime import budget
+from bench._lifetime import Lifetime, bench_lifetime, budget
 from hub.store import Store
 from hub.store.schema import access_events, districts, enterprises, gates, projects
 from sitegate.hubproc import HubLauncher, HubProcess
@@ -282,3 +284,67 @@ async def place_devices(url: str, devices: list[str]) -> None:
                 for d in devices
             ],
         )
+
+
+# -- a run's start-up ----------------------------------------------------------------------------
+
+
+def bench_parser(
+    doc: str | None,
+    *,
+    events: int,
+    devices: int,
+    devices_are: str = "simulated controllers",
+    keeps: str = "logs, databases",
+    rate: float | None = None,
+    deadline_default: str,
+) -> argparse.ArgumentParser:
+    """The arguments every store-and-broker bench takes: ``--store``, ``--keep``, ``--events``,
+    ``--devices``, ``--deadline-s`` (``deadline_default`` says how its default is worked out), and
+    with a ``rate`` the lanes' ``--rate``. The bench adds its own and checks them."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", choices=STORES, default="sqlite")
+    parser.add_argument("--keep", action="store_true", help=f"keep the run's files ({keeps})")
+    parser.add_argument("--events", type=int, default=events)
+    parser.add_argument("--devices", type=int, default=devices, help=f"{devices_are} (default {devices})")
+    if rate is not None:
+        parser.add_argument(
+            "--rate", type=float, default=rate, help=f"events journaled a second (default {rate:g})"
+        )
+    parser.add_argument(
+        "--deadline-s", type=float, help=f"the whole run's deadline (default: {deadline_default})"
+    )
+    return parser
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What :func:`started` started: the bench's lifetime, its directory, the hub's store, the broker."""
+
+    life: Lifetime
+    files: Path
+    url: str
+    broker: Mosquitto
+
+    def hub(self, name: str = "hub", **options: Any) -> Hub:
+        """A hub on the run's store and broker, its log ``<name>.log`` in the run's directory."""
+        return Hub(self.url, self.broker, name=name, state_dir=self.files, log_path=self.log(name), **options)
+
+    def log(self, hub_name: str) -> Path:
+        return self.files / f"{hub_name}.log"
+
+    async def counted(self, published: Mapping[str, int]) -> Tally:
+        """The stored events read back and compared with what was published (:func:`tally`)."""
+        self.life.step("counting the stored events")
+        return tally(published, await stored_keys(self.url))
+
+
+@contextlib.contextmanager
+def started(name: str, args: argparse.Namespace, deadline_s: float, *, files_prefix: str) -> Iterator[Run]:
+    """The bench's lifetime (bench/_lifetime.py), a directory for its files (kept with ``--keep``),
+    the ``--store`` and a private mosquitto, stopped in that order's reverse however the run ends."""
+    with bench_lifetime(name, deadline_s) as life, run_dir(files_prefix, args.keep) as files:
+        life.step(f"starting the {args.store} store and mosquitto")
+        with database(args.store, files) as url, Mosquitto() as broker:
+            yield Run(life, files, url, broker)
+            life.step("stopping the broker and the store")

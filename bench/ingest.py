@@ -84,21 +84,18 @@ import aiomqtt  # noqa: E402
 from paho.mqtt.subscribeoptions import SubscribeOptions  # noqa: E402
 
 from bench._common import (  # noqa: E402
-    STORES,
-    Hub,
     Passages,
-    database,
+    Run,
+    bench_parser,
     device_ids,
     link_drops,
     place_devices,
     print_profile,
-    run_dir,
     split,
-    stored_keys,
+    started,
     tail,
-    tally,
 )
-from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log, read_line  # noqa: E402
+from bench._lifetime import Lifetime, die_with_parent, log, read_line  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from sitegate.netutil import spawn, stop_group  # noqa: E402
 from wire.codec import decode, encode  # noqa: E402
@@ -439,25 +436,23 @@ async def publishers_for(
         yield clients
 
 
-async def measure(
-    life: Lifetime, args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path
-) -> dict[str, Any]:
+async def measure(run: Run, args: argparse.Namespace) -> dict[str, Any]:
+    life, url, broker = run.life, run.url, run.broker
     devices = device_ids(args.devices)
     life.step(f"encoding {args.events} events of {len(devices)} devices")
     payloads = workload(args.events, devices, args.granted, args.seed)
     published = {device: len(p) for device, p in payloads.items()}
-    profile = workdir / "hub.prof" if args.profile else None
+    profile = run.files / "hub.prof" if args.profile else None
     async with publishers_for(life, args.publisher, broker, payloads, args.window) as publishers:
         life.step("raw: starting a bare subscriber")
         raw, raw_done_at = await raw_phase(life, publishers, broker, args.events, args.raw_shared_tables)
         life.step(f"hub: starting {args.hubs} hub process(es)")
-        logs = [workdir / ("hub.log" if n == 0 else f"hub-{n + 1}.log") for n in range(args.hubs)]
+        names = ["hub" if n == 0 else f"hub-{n + 1}" for n in range(args.hubs)]
+        logs = [run.log(name) for name in names]
         with contextlib.ExitStack() as hubs:
             # One after the other: the first one migrates the empty database.
-            for n, path in enumerate(logs):
-                hubs.enter_context(
-                    Hub(url, broker, state_dir=workdir, log_path=path, profile_path=None if n else profile)
-                )
+            for n, name in enumerate(names):
+                hubs.enter_context(run.hub(name, profile_path=None if n else profile))
             await place_devices(url, devices)
             async with AckWatcher(life, broker, published) as acks:
                 life.step(
@@ -471,8 +466,7 @@ async def measure(
     if profile is not None:
         profile.replace(args.profile)
         print_profile(args.profile)
-    life.step("counting the stored events")
-    counted = tally(published, await stored_keys(url))
+    counted = await run.counted(published)
     raw_rate = rate(args.events, raw.started, raw_done_at)
     hub_rate = rate(args.events, sent.started, done_at) if done_at is not None else 0.0
     return {
@@ -502,13 +496,7 @@ async def measure(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--store", choices=STORES, default="sqlite")
-    parser.add_argument("--keep", action="store_true", help="keep the run's files (logs, databases)")
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--devices", type=int, default=50, help="simulated controllers (default 50)")
+    parser = bench_parser(__doc__, events=100_000, devices=50, deadline_default="180 s + 3 ms an event")
     parser.add_argument("--window", type=int, default=50, help="publishes in flight per device (default 50)")
     parser.add_argument("--granted", type=float, default=0.9, help="share of granted passages (default 0.9)")
     parser.add_argument(
@@ -528,9 +516,6 @@ def main() -> int:
         action="store_true",
         help="give the bare subscriber the hub's receive path too (hub.paho_tables), for comparison",
     )
-    parser.add_argument(
-        "--deadline-s", type=float, help="the whole run's deadline (default: 180 s + 3 ms an event)"
-    )
     parser.add_argument("--raw-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_subscriber:
@@ -544,14 +529,9 @@ def main() -> int:
         parser.error("use at least 10000 events (or --smoke)")
     if args.devices < 1 or args.events < args.devices:
         parser.error("--devices must be at least 1 and at most --events")
-    with (
-        bench_lifetime("ingest", args.deadline_s or 180.0 + 0.003 * args.events) as life,
-        run_dir("sitegate-ingest-", args.keep) as files,
-    ):
-        life.step(f"starting the {args.store} store and mosquitto")
-        with database(args.store, files) as url, Mosquitto() as broker:
-            report = asyncio.run(measure(life, args, url, broker, files))
-            life.step("stopping the broker and the store")
+    deadline_s = args.deadline_s or 180.0 + 0.003 * args.events
+    with started("ingest", args, deadline_s, files_prefix="sitegate-ingest-") as run:
+        report = asyncio.run(measure(run, args))
     print(json.dumps(report))
     met = report["ratio"] >= GOAL_RATIO and report["lost"] == report["duplicates"] == 0
     return 0 if args.smoke or met else 1

@@ -36,7 +36,6 @@ if str(REPO_ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
-import functools  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
@@ -44,45 +43,18 @@ from typing import Any  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
 
-from bench._common import (  # noqa: E402
-    STORES,
-    Hub,
-    Passages,
-    database,
-    device_ids,
-    place_devices,
-    run_dir,
-    stored_keys,
-    tally,
-)
-from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
-from bench.ingest_failover import Lanes, logging_progress, until_acked  # noqa: E402
+from bench._common import Passages, Run, bench_parser, device_ids, place_devices, started  # noqa: E402
+from bench._lanes import Lanes, logging_progress, until_acked  # noqa: E402
+from bench._lifetime import Lifetime  # noqa: E402
 from controller.config import MqttConfig  # noqa: E402
 from hub.backup.databases import empty_postgres  # noqa: E402
 from hub.backup.sealed import make_recovery_keys  # noqa: E402
 from hub.store.schema import access_events  # noqa: E402
-from sitegate.mosquitto import Mosquitto  # noqa: E402
 
 DURING_BACKUP = 0.1
 """The share of the events journaled while the backup runs (in it or not, as it happens)."""
 COMMAND_S = 600.0
 """The longest a backup or a restore command may take (bounded by the deadline too)."""
-
-
-async def journal(life: Lifetime, lanes: Lanes, traffic: Passages, count: int, rate: float) -> None:
-    """``count`` more events, round-robin over the lanes, at ``rate`` a second, each uplink woken."""
-    devices = list(lanes.journals)
-    started, target = time.monotonic(), lanes.journaled + count
-    while lanes.journaled < target:
-        due = min(target, target - count + int((time.monotonic() - started) * rate) + 1)
-        for _ in range(due - lanes.journaled):
-            device = devices[lanes.journaled % len(devices)]
-            lanes.journals[device].append(functools.partial(traffic.event, device))
-            lanes.uplinks[device].notify()
-            lanes.journaled += 1
-        if not life.remaining():
-            life.fail(f"the lanes could not journal {count} events {life.within_deadline}")
-        await asyncio.sleep(0.01)
 
 
 async def count_stored(engine: AsyncEngine) -> int:
@@ -115,29 +87,24 @@ async def destroy(url: str, state_dir: Path, store: str) -> None:
         (state_dir / key).unlink(missing_ok=True)
 
 
-async def restore_run(
-    life: Lifetime, args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path
-) -> tuple[dict[str, Any], dict[str, int]]:
+async def restore_run(run: Run, args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, int]]:
+    life, url, broker, workdir = run.life, run.url, run.broker, run.files
     config = MqttConfig(host=broker.host, port=broker.port, resend_after_s=2.0, reconnect_window_s=0.5)
-    traffic = Passages(args.events, 0.9)
-    lanes = Lanes(life, workdir, device_ids(args.devices, "lane-rs"), traffic, config)
+    lanes = Lanes(life, workdir, device_ids(args.devices, "lane-rs"), Passages(args.events, 0.9), config)
     make_recovery_keys(workdir / "recovery.key", workdir / "recovery.pub")
     backup = workdir / "hub.sgbackup"
-
-    def hub(name: str) -> Hub:
-        return Hub(url, broker, name=name, state_dir=workdir, log_path=workdir / f"{name}.log")
 
     def acked_all() -> bool:
         return all(j.acked_through == j.last_seq for j in lanes.journals.values())
 
     life.step(f"starting the hub ({args.store})")
-    first = hub("hub")
+    first = run.hub("hub")
     with first:
         await place_devices(url, list(lanes.journals))
         async with lanes.running():
             backup_at = int(args.events * args.backup_after)
             during = int(args.events * DURING_BACKUP)
-            await journal(life, lanes, traffic, backup_at, args.rate)
+            await lanes.journal(backup_at, args.rate)
             await life.until(
                 logging_progress(lambda: lanes.acked() >= backup_at, lambda: lanes.progress(args.events)),
                 f"{backup_at} events acknowledged before the backup",
@@ -150,10 +117,10 @@ async def restore_run(
             command = ["backup", "--recovery-public-key", str(workdir / "recovery.pub"), "--out", str(backup)]
             backup_s, _ = await asyncio.gather(
                 hub_command(life, "sitegate hub backup", url, workdir, *command),
-                journal(life, lanes, traffic, during, args.rate),
+                lanes.journal(during, args.rate),
             )
             life.step("the backup taken; the rest of the events journaled, waiting for their acks")
-            await journal(life, lanes, traffic, args.events - lanes.journaled, args.rate)
+            await lanes.journal(args.events - lanes.journaled, args.rate)
             if not await until_acked(life, lanes, args.events):
                 life.fail(f"acks stalled before the hub was destroyed: {lanes.progress(args.events)}")
             acked_after = lanes.acked() - acked_before
@@ -169,7 +136,7 @@ async def restore_run(
                 in_backup = await count_stored(engine)
                 life.step(f"the restored hub starts with {in_backup} of {args.events} events")
                 started = time.monotonic()
-                with hub("hub-restored"):
+                with run.hub("hub-restored"):
                     stored = 0
 
                     async def recovered() -> bool:
@@ -205,21 +172,17 @@ async def restore_run(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = bench_parser(
+        __doc__,
+        events=20_000,
+        devices=10,
+        devices_are="simulated lanes",
+        keeps="logs, databases, backup",
+        rate=2000,
+        deadline_default="240 s + the journaling time, twice",
     )
-    parser.add_argument("--store", choices=STORES, default="sqlite")
-    parser.add_argument("--keep", action="store_true", help="keep the run's files (logs, databases, backup)")
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--devices", type=int, default=10, help="simulated lanes (default 10)")
-    parser.add_argument("--rate", type=float, default=2000, help="events journaled a second (default 2000)")
     parser.add_argument(
         "--backup-after", type=float, default=0.4, help="share of the events acknowledged before the backup"
-    )
-    parser.add_argument(
-        "--deadline-s",
-        type=float,
-        help="the whole run's deadline (default: 240 s + the journaling time, twice)",
     )
     args = parser.parse_args()
     if not 0 < args.backup_after < 1 - DURING_BACKUP:
@@ -227,25 +190,20 @@ def main() -> int:
     if args.rate <= 0 or args.events < args.devices:
         parser.error("--rate must be positive and --events at least --devices")
     deadline_s = args.deadline_s or 240.0 + 2 * args.events / args.rate + args.events / 250
-    with bench_lifetime("restore", deadline_s) as life, run_dir("sitegate-restore-", args.keep) as files:
-        life.step(f"starting the {args.store} store and mosquitto")
-        with database(args.store, files) as url, Mosquitto() as broker:
-            run, journaled = asyncio.run(restore_run(life, args, url, broker, files))
-            life.step("counting the stored events")
-            rows = asyncio.run(stored_keys(url))
-            counted = tally(journaled, rows)
-            life.step("stopping the broker and the store")
+    with started("restore", args, deadline_s, files_prefix="sitegate-restore-") as run:
+        outcome, journaled = asyncio.run(restore_run(run, args))
+        counted = asyncio.run(run.counted(journaled))
     report = {
         "store": args.store,
         "events": args.events,
         "devices": args.devices,
-        "acked_before_backup": run.pop("acked_before_backup"),
-        "acked_after_backup": run.pop("acked_after_backup"),
+        "acked_before_backup": outcome.pop("acked_before_backup"),
+        "acked_after_backup": outcome.pop("acked_after_backup"),
         "present_after_restore": counted.stored,
         "lost": counted.lost,
         "duplicates": counted.duplicates,
         "unexpected": counted.unexpected,
-        **run,
+        **outcome,
     }
     print(json.dumps(report))
     return 0 if counted.lost == counted.duplicates == counted.unexpected == 0 else 1
