@@ -445,7 +445,7 @@ def retry_delay(base_s: float, failures: int, draw: float) -> float:
     """The wait before a send goes again after ``failures`` failed in a row: ``base_s`` doubled
     for each failure after the first, at most :data:`RETRY_MAX_S`, times 0.5-1.5 by ``draw`` (in
     [0, 1)): lanes that failed together do not come back together."""
-    return min(RETRY_MAX_S, base_s * 2 ** min(failures - 1, 30)) * (0.5 + draw)
+    return min(RETRY_MAX_S, base_s * 2.0 ** min(failures - 1, 30)) * (0.5 + draw)
 
 
 def _groups(project_ids: Sequence[str], minted: Mapping[str, Minted]) -> list[list[str]]:
