@@ -261,8 +261,8 @@ class SiteRelay:
 
     async def sync_due(self) -> int:
         """One tick: what the broker did not take goes again, then a sync to every lane due one
-        (:func:`~hub.site.schedule.due`); how many. None while the broker link is down: they would
-        all fail, and stay due."""
+        (:func:`~hub.site.schedule.due`); how many were due. Nothing while the broker link is down:
+        they would all fail (and stay due)."""
         if not getattr(self._lanes.sender, "connected", True):
             return 0
         if self._unsent:
