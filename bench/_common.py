@@ -1,7 +1,9 @@
 """What the ingest benches share: their start-up (the common arguments; the run's directory, store
 and broker: :func:`started`), the store they run on, the hub as a process, synthetic events,
-and the exactly-once tally read back from the hub's database. (A bench's deadline, its orderly
-exit on SIGTERM and the cleanup of its processes are in bench/_lifetime.py.)
+and the exactly-once tally read back from the hub's database. And the site benches' (passback,
+propagation) start-up: their arguments, work directory, hub with the city's account, latencies.
+(A bench's deadline, its orderly exit on SIGTERM and the cleanup of its processes are in
+bench/_lifetime.py.)
 
 Import it after the bench has put the repository root on ``sys.path`` (every bench does that
 first, so it runs as ``.venv/bin/python bench/NAME.py`` from anywhere).
@@ -16,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import random
+import statistics
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,9 +30,11 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from bench._lifetime import Lifetime, bench_lifetime, budget
+from bench._site import PASSWORD
+from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
 from hub.store.schema import access_events, districts, enterprises, gates, projects
-from sitegate.hubproc import HubLauncher, HubProcess
+from sitegate.hubproc import HubLauncher, HubProcess, create_account
 from sitegate.mosquitto import Mosquitto
 from sitegate.postgres import PostgresServer
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
@@ -348,3 +353,83 @@ def started(name: str, args: argparse.Namespace, deadline_s: float, *, files_pre
         with database(args.store, files) as url, Mosquitto() as broker:
             yield Run(life, files, url, broker)
             life.step("stopping the broker and the store")
+
+
+# -- the site benches' start-up (passback, propagation) ------------------------------------------
+
+
+def sampling_parser(
+    doc: str | None,
+    *,
+    samples: int,
+    people: int,
+    deadline_default: str,
+    sample_timeout_s: float,
+    sample_is: str,
+) -> argparse.ArgumentParser:
+    """The arguments of a bench that times ``--samples`` changes on a site of ``--people``:
+    ``--dir``, ``--smoke``, ``--deadline-s`` (``deadline_default`` says how its default is worked
+    out) and ``--sample-timeout-s`` (``sample_is``: how long what may take). The bench adds its own."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=int, default=samples)
+    parser.add_argument("--people", type=int, default=people)
+    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=None,
+        help=f"the whole run's deadline (default: {deadline_default})",
+    )
+    parser.add_argument(
+        "--sample-timeout-s",
+        type=float,
+        default=sample_timeout_s,
+        help=f"{sample_is} (default {sample_timeout_s:g})",
+    )
+    return parser
+
+
+@contextlib.contextmanager
+def in_workdir(
+    name: str, deadline_s: float, workdir: Path | None, *, prefix: str
+) -> Iterator[tuple[Lifetime, Path]]:
+    """The bench's lifetime and its work directory: ``workdir`` (``--dir``, made if missing and
+    kept) or a temporary one, removed afterwards."""
+    with bench_lifetime(name, deadline_s) as life, tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        path = workdir or Path(scratch)
+        path.mkdir(parents=True, exist_ok=True)
+        yield life, path
+
+
+@dataclass(frozen=True, slots=True)
+class SiteHub:
+    broker: Mosquitto
+    hub: HubProcess
+    database: Path
+    """The hub's SQLite file."""
+    public_key: str
+    """The hub's roster-signing public key, as the lanes' configuration holds it (base64)."""
+
+
+@contextlib.contextmanager
+def site_hub(life: Lifetime, workdir: Path) -> Iterator[SiteHub]:
+    """A private mosquitto and a hub process on a SQLite file in ``workdir``, with the city's
+    account (``city-admin``, bench/_site.py's password) to build a site through its API."""
+    database = workdir / "hub.db"
+    life.step("creating the city's account")
+    create_account(database, "city-admin", PASSWORD)
+    life.step("starting mosquitto and the hub")
+    with (
+        Mosquitto() as broker,
+        BoundedHub(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
+    ):
+        yield SiteHub(broker, hub, database, public_key_b64(load_signing_key(workdir / "roster-signing.key")))
+        life.step("stopping the hub and the broker")
+
+
+def latency_summary(latencies_ms: Sequence[float]) -> tuple[float, float, float]:
+    """Median, 99th percentile (nearest rank) and maximum, each rounded to 0.1 ms."""
+    ordered = sorted(latencies_ms)
+    p99 = ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
+    return round(statistics.median(ordered), 1), round(p99, 1), round(ordered[-1], 1)

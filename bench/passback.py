@@ -51,8 +51,6 @@ import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -63,10 +61,10 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
-from bench._common import BoundedHub  # noqa: E402
+from bench._common import in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
 from bench._lane_clock import BenchClock  # noqa: E402
-from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
-from bench._site import PASSWORD, Api, register_site, register_worker, site_key  # noqa: E402
+from bench._lifetime import Lifetime  # noqa: E402
+from bench._site import Api, register_site, register_worker, site_key  # noqa: E402
 from controller.cli import build_service  # noqa: E402
 from controller.config import load_config  # noqa: E402
 from controller.core.cards import IdentityCard  # noqa: E402
@@ -74,9 +72,6 @@ from controller.core.decision import Lane, decide  # noqa: E402
 from controller.core.passback import Passage  # noqa: E402
 from controller.service import LaneService, _swipe_facts  # noqa: E402
 from hardware.emulators.identities import synthetic_identity  # noqa: E402
-from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
-from sitegate.hubproc import create_account  # noqa: E402
-from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.clock import SITE_ZONE  # noqa: E402
 from wire.models import Decision, Reason  # noqa: E402
 
@@ -260,15 +255,8 @@ def check_decisions(
 
 async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     rng = random.Random(2026)
-    database = workdir / "hub.db"
-    life.step("creating the city's account")
-    create_account(database, "city-admin", PASSWORD)
-    life.step("starting mosquitto and the hub")
-    with (
-        Mosquitto() as broker,
-        BoundedHub(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
-    ):
-        public_key = public_key_b64(load_signing_key(workdir / "roster-signing.key"))
+    with site_hub(life, workdir) as world:
+        broker, hub, database, public_key = world.broker, world.hub, world.database, world.public_key
         async with aiohttp.ClientSession() as session:
             life.step(f"building the site through the API ({args.people} workers, three gates)")
             people = await build_site(Api(session, hub.base_url, life), args.people, rng)
@@ -299,14 +287,12 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 watched.service.close()
             for factory in pins:
                 factory.reset()
-        life.step("stopping the hub and the broker")
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, max(0, round(0.99 * len(latencies)) - 1))]
+    p50, p99, slowest = latency_summary(latencies)
     return {
         "samples": len(latencies),
-        "sibling_p50_ms": round(statistics.median(latencies), 1),
-        "sibling_p99_ms": round(p99, 1),
-        "sibling_max_ms": round(latencies[-1], 1),
+        "sibling_p50_ms": p50,
+        "sibling_p99_ms": p99,
+        "sibling_max_ms": slowest,
         "decisions_checked": checked,
         "lanes": len(LANES),
         "people": args.people,
@@ -321,24 +307,13 @@ def default_deadline_s(samples: int, people: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--people", type=int, default=60)
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
-    parser.add_argument(
-        "--deadline-s",
-        type=float,
-        default=None,
-        help="the whole run's deadline (default: 120 s + 0.5 s a person + 2 s a sample)",
-    )
-    parser.add_argument(
-        "--sample-timeout-s",
-        type=float,
-        default=10.0,
-        help="how long both siblings may take to hear of a passage (default 10)",
+    parser = sampling_parser(
+        __doc__,
+        samples=300,
+        people=60,
+        deadline_default="120 s + 0.5 s a person + 2 s a sample",
+        sample_timeout_s=10.0,
+        sample_is="how long both siblings may take to hear of a passage",
     )
     args = parser.parse_args()
     if args.samples < 1 or args.people < 1:
@@ -346,12 +321,7 @@ def main() -> int:
     if not args.smoke and args.samples < 200:
         parser.error("a measured run needs --samples >= 200 (or --smoke)")
     deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
-    with (
-        bench_lifetime("passback", deadline_s) as life,
-        tempfile.TemporaryDirectory(prefix="sitegate-passback-") as scratch,
-    ):
-        workdir = args.dir or Path(scratch)
-        workdir.mkdir(parents=True, exist_ok=True)
+    with in_workdir("passback", deadline_s, args.dir, prefix="sitegate-passback-") as (life, workdir):
         report = asyncio.run(bench(life, args, workdir))
     print(json.dumps(report))
     return 0 if args.smoke or report["sibling_p99_ms"] <= GOAL_P99_MS else 1

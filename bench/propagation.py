@@ -50,16 +50,14 @@ import asyncio  # noqa: E402
 import base64  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import aiohttp  # noqa: E402
 
-from bench._common import BoundedHub  # noqa: E402
-from bench._lifetime import Lifetime, bench_lifetime  # noqa: E402
-from bench._site import PASSWORD, Api, Site, register_site, register_worker, site_key  # noqa: E402
+from bench._common import in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
+from bench._lifetime import Lifetime  # noqa: E402
+from bench._site import Api, Site, register_site, register_worker, site_key  # noqa: E402
 from controller.config import MqttConfig, PolicyConfig  # noqa: E402
 from controller.core.decision import Lane, Swipe, Verdict, decide  # noqa: E402
 from controller.core.policy import Policy  # noqa: E402
@@ -68,9 +66,6 @@ from controller.journal import Journal  # noqa: E402
 from controller.roster_sync import RosterSync  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
 from hardware.emulators.identities import synthetic_identity  # noqa: E402
-from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
-from sitegate.hubproc import create_account  # noqa: E402
-from sitegate.mosquitto import Mosquitto  # noqa: E402
 from wire.clock import Clock, SystemClock  # noqa: E402
 from wire.credential import credential_hash  # noqa: E402
 from wire.models import Direction  # noqa: E402
@@ -235,15 +230,8 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
     rng = random.Random(2026)
     clock = SystemClock()
     policy = lane_policy(args.worker_hours)
-    database = workdir / "hub.db"
-    life.step("creating the city's account")
-    create_account(database, "city-admin", PASSWORD)
-    life.step("starting mosquitto and the hub")
-    with (
-        Mosquitto() as broker,
-        BoundedHub(database, broker.host, broker.port, log=workdir / "hub.log") as hub,
-    ):
-        public_key = public_key_b64(load_signing_key(workdir / "roster-signing.key"))
+    with site_hub(life, workdir) as world:
+        broker, hub, database, public_key = world.broker, world.hub, world.database, world.public_key
         async with aiohttp.ClientSession() as session:
             api = Api(session, hub.base_url, life)
             life.step(f"building the site through the API ({people} people)")
@@ -283,14 +271,12 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
                 # wait_for in aiomqtt's publish, as a roster ack went out) kept that wait, and the
                 # bench, going until the backstop alarm ("still measuring").
                 await life.stop(runners, "the lanes' uplinks")
-            life.step("stopping the hub and the broker")
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, max(0, round(0.99 * len(latencies)) - 1))]
+    p50, p99, slowest = latency_summary(latencies)
     return {
         "samples": len(latencies),
-        "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(p99, 1),
-        "max_ms": round(latencies[-1], 1),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "max_ms": slowest,
         "roster_entries": entries,
         "goal_p99_ms": GOAL_P99_MS,
     }
@@ -303,24 +289,13 @@ def default_deadline_s(samples: int, people: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--people", type=int, default=2000)
-    parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on the goal")
-    parser.add_argument(
-        "--deadline-s",
-        type=float,
-        default=None,
-        help="the whole run's deadline (default: 120 s + 0.25 s a person + 3 s a sample)",
-    )
-    parser.add_argument(
-        "--sample-timeout-s",
-        type=float,
-        default=30.0,
-        help="how long both lanes may take to admit a newly assigned person (default 30)",
+    parser = sampling_parser(
+        __doc__,
+        samples=100,
+        people=2000,
+        deadline_default="120 s + 0.25 s a person + 3 s a sample",
+        sample_timeout_s=30.0,
+        sample_is="how long both lanes may take to admit a newly assigned person",
     )
     parser.add_argument(
         "--worker-hours",
@@ -337,12 +312,7 @@ def main() -> int:
         except ValueError as err:
             parser.error(f"--worker-hours: {err}")
     deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
-    with (
-        bench_lifetime("propagation", deadline_s) as life,
-        tempfile.TemporaryDirectory(prefix="sitegate-prop-") as scratch,
-    ):
-        workdir = args.dir or Path(scratch)
-        workdir.mkdir(parents=True, exist_ok=True)
+    with in_workdir("propagation", deadline_s, args.dir, prefix="sitegate-prop-") as (life, workdir):
         report = asyncio.run(bench(life, args, workdir))
     print(json.dumps(report))
     return 0 if args.smoke or report["p99_ms"] <= GOAL_P99_MS else 1
