@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Final
 
-import aiohttp
-
 from hub.errors import HubError
+from hub.http_client import HttpSession
 from hub.platform import dictionaries, states
 from hub.platform.client import PlatformClient, PlatformUnreachable
 from hub.platform.ledger import EVENTS, KINDS, TEAMS, WORKERS, Kind, Ledger, Mark
@@ -107,16 +106,14 @@ class Uploader:
         self._ledger = Ledger(store)
         self._paused_until: dict[str, datetime] = {}
         self._whole_looks: dict[str, datetime] = {}
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpSession("Uploader")
 
     async def __aenter__(self) -> Uploader:
-        self._session = aiohttp.ClientSession()
+        await self._http.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def run_once(self) -> RoundReport:
         report = RoundReport()
@@ -142,9 +139,7 @@ class Uploader:
         now = self._clock.wall()
         if self._paused_until.get(project_id, now) > now:
             return report
-        if self._session is None:
-            raise RuntimeError("Uploader is used as 'async with'")
-        client = PlatformClient(self._session, credentials, timeout_s=self._settings.timeout_s)
+        client = PlatformClient(self._http.session, credentials, timeout_s=self._settings.timeout_s)
         await self._ledger.release_stale(project_id, now)
         report.enqueued = await self._ledger.enqueue(
             project_id, since=self._look_from(credentials, now), now=now

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-import aiohttp
 from sqlalchemy import and_, select, update
 
 from hub.auth.principal import Principal, Role
 from hub.errors import HubError
+from hub.http_client import HttpSession
 from hub.store import Store
 from hub.store.dialect import insert_for
 from hub.store.schema import alert_deliveries, projects
@@ -120,16 +120,14 @@ class Deliveries:
         )
         smtp = settings.smtp
         self._smtp_password = _read(smtp.password_file).decode() if smtp.password_file else None
-        self._session: aiohttp.ClientSession | None = None
+        self._http = HttpSession("Deliveries")
 
     async def __aenter__(self) -> Deliveries:
-        self._session = aiohttp.ClientSession()
+        await self._http.open()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._http.close()
 
     async def run_once(self) -> int:
         """Record the alerts raised since the last look; try every delivery that is due. Returns
@@ -225,9 +223,7 @@ class Deliveries:
 
     async def _send(self, target: Target, payload: dict[str, Any]) -> None:
         if target.channel == "webhook":
-            if self._session is None:
-                raise RuntimeError("Deliveries is used as 'async with'")
-            await post_webhook(self._session, target.address, payload, target.secret)
+            await post_webhook(self._http.session, target.address, payload, target.secret)
         else:
             smtp = self._settings.smtp
             await send_email(
