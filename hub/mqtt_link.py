@@ -49,8 +49,10 @@ class Inbox(asyncio.Queue[aiomqtt.Message]):
     costs a Task and an ``asyncio.wait`` per message, and the hub receives thousands a second.
 
     Unbounded, like aiomqtt's own (whose bound drops messages): paho reads whatever the broker
-    sends, so a backlog moves from the broker into this queue (bench/ingest.py: 80,000 messages
-    at the peak). MQTT v5 flow control would bound it (a Receive Maximum, and PUBACKs only after
+    sends. It stays short: the ingest takes each batch from it at once into its own queues
+    (hub.ingest_queue: events, and heartbeats and presence apart, so a hub behind on events still
+    sees its live lanes), and a backlog builds up there (bench/ingest.py: 80,000 messages at the
+    peak). MQTT v5 flow control would bound it (a Receive Maximum, and PUBACKs only after
     each batch), but mosquitto 2.0.11 sent a burst far past it (21,000 unacknowledged with a
     limit of 2,000, measured), and paho's manual acks are not part of aiomqtt's API."""
 
