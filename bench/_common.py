@@ -358,18 +358,34 @@ def started(name: str, args: argparse.Namespace, deadline_s: float, *, files_pre
 # -- the site benches' start-up (passback, propagation) ------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class SampleDeadline:
+    """A site bench's default deadline: ``base_s`` plus so much a person and a sample, several
+    times what a run of that size takes, so only a run that is stuck reaches it."""
+
+    per_person_s: float
+    per_sample_s: float
+    base_s: float = 120.0
+
+    def of(self, samples: int, people: int) -> float:
+        return self.base_s + self.per_person_s * people + self.per_sample_s * samples
+
+    def __str__(self) -> str:
+        return f"{self.base_s:g} s + {self.per_person_s:g} s a person + {self.per_sample_s:g} s a sample"
+
+
 def sampling_parser(
     doc: str | None,
     *,
     samples: int,
     people: int,
-    deadline_default: str,
+    deadline: SampleDeadline,
     sample_timeout_s: float,
     sample_is: str,
 ) -> argparse.ArgumentParser:
     """The arguments of a bench that times ``--samples`` changes on a site of ``--people``:
-    ``--dir``, ``--smoke``, ``--deadline-s`` (``deadline_default`` says how its default is worked
-    out) and ``--sample-timeout-s`` (``sample_is``: how long what may take). The bench adds its own."""
+    ``--dir``, ``--smoke``, ``--deadline-s`` (default: ``deadline``) and ``--sample-timeout-s``
+    (``sample_is``: how long what may take). The bench adds its own."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=samples)
     parser.add_argument("--people", type=int, default=people)
@@ -379,7 +395,7 @@ def sampling_parser(
         "--deadline-s",
         type=float,
         default=None,
-        help=f"the whole run's deadline (default: {deadline_default})",
+        help=f"the whole run's deadline (default: {deadline})",
     )
     parser.add_argument(
         "--sample-timeout-s",

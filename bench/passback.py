@@ -61,7 +61,7 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 from gpiozero.pins.mock import MockFactory  # noqa: E402
 
-from bench._common import in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
+from bench._common import SampleDeadline, in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
 from bench._lane_clock import BenchClock  # noqa: E402
 from bench._lifetime import Lifetime  # noqa: E402
 from bench._site import Api, register_site, register_worker, site_key  # noqa: E402
@@ -76,6 +76,9 @@ from wire.clock import SITE_ZONE  # noqa: E402
 from wire.models import Decision, Reason  # noqa: E402
 
 GOAL_P99_MS = 300.0
+DEADLINE = SampleDeadline(per_person_s=0.5, per_sample_s=2.0)
+"""Several times what a run takes here (≈ 40 ms to register and assign a person, well under
+100 ms a sample)."""
 PROJECT_ID = "PASSBACK-0001"
 LANES = {"entry-1": ("lane-pb-in1", "in"), "entry-2": ("lane-pb-in2", "in"), "exit": ("lane-pb-out1", "out")}
 ENTRIES = ("entry-1", "entry-2")
@@ -300,18 +303,12 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
     }
 
 
-def default_deadline_s(samples: int, people: int) -> float:
-    """Several times what a run of that size takes here (≈ 40 ms to register and assign a person,
-    well under 100 ms a sample), so only a run that is stuck reaches it."""
-    return 120.0 + 0.5 * people + 2.0 * samples
-
-
 def main() -> int:
     parser = sampling_parser(
         __doc__,
         samples=300,
         people=60,
-        deadline_default="120 s + 0.5 s a person + 2 s a sample",
+        deadline=DEADLINE,
         sample_timeout_s=10.0,
         sample_is="how long both siblings may take to hear of a passage",
     )
@@ -320,7 +317,7 @@ def main() -> int:
         parser.error("need --samples >= 1 and --people >= 1")
     if not args.smoke and args.samples < 200:
         parser.error("a measured run needs --samples >= 200 (or --smoke)")
-    deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
+    deadline_s = args.deadline_s or DEADLINE.of(args.samples, args.people)
     with in_workdir("passback", deadline_s, args.dir, prefix="sitegate-passback-") as (life, workdir):
         report = asyncio.run(bench(life, args, workdir))
     print(json.dumps(report))

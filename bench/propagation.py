@@ -55,7 +55,7 @@ from typing import Any  # noqa: E402
 
 import aiohttp  # noqa: E402
 
-from bench._common import in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
+from bench._common import SampleDeadline, in_workdir, latency_summary, sampling_parser, site_hub  # noqa: E402
 from bench._lifetime import Lifetime  # noqa: E402
 from bench._site import Api, Site, register_site, register_worker, site_key  # noqa: E402
 from controller.config import MqttConfig, PolicyConfig  # noqa: E402
@@ -73,6 +73,9 @@ from wire.roles import RosterRole  # noqa: E402
 from wire.topics import Channel  # noqa: E402
 
 GOAL_P99_MS = 500.0
+DEADLINE = SampleDeadline(per_person_s=0.25, per_sample_s=3.0)
+"""Several times what a run takes here (≈ 20 ms to register and to assign a person, well under
+a second a sample)."""
 PROJECT_ID = "PROP-0001"
 LANES = {"lane-prop-in": Direction.IN, "lane-prop-out": Direction.OUT}
 LANE_NAMES = {Direction.IN: "entry", Direction.OUT: "exit"}
@@ -282,18 +285,12 @@ async def bench(life: Lifetime, args: argparse.Namespace, workdir: Path) -> dict
     }
 
 
-def default_deadline_s(samples: int, people: int) -> float:
-    """Several times what a run of that size takes here (≈ 20 ms to register and to assign a
-    person, well under a second a sample), so only a run that is stuck reaches it."""
-    return 120.0 + 0.25 * people + 3.0 * samples
-
-
 def main() -> int:
     parser = sampling_parser(
         __doc__,
         samples=100,
         people=2000,
-        deadline_default="120 s + 0.25 s a person + 3 s a sample",
+        deadline=DEADLINE,
         sample_timeout_s=30.0,
         sample_is="how long both lanes may take to admit a newly assigned person",
     )
@@ -311,7 +308,7 @@ def main() -> int:
             lane_policy(args.worker_hours)
         except ValueError as err:
             parser.error(f"--worker-hours: {err}")
-    deadline_s = args.deadline_s or default_deadline_s(args.samples, args.people)
+    deadline_s = args.deadline_s or DEADLINE.of(args.samples, args.people)
     with in_workdir("propagation", deadline_s, args.dir, prefix="sitegate-prop-") as (life, workdir):
         report = asyncio.run(bench(life, args, workdir))
     print(json.dumps(report))
