@@ -57,6 +57,14 @@ STATUSES_AT_ONCE = 8
 """Lanes' roster reports handled at once (a record and two reads each): 10,000 lanes connecting
 report together."""
 CHUNK_WINDOW = 8
+"""Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
+SEND_WINDOW = 64
+"""Roster publishes in flight at once, all lanes together. The hub's one broker link writes in
+order, and the storage acks go out through it too: unbounded, a city's sends (10,000 lanes'
+first rosters, a thousand registry changes' deltas) queued thousands of publishes in paho ahead of
+the acks, each waited out aiomqtt's 10 s timeout, and the ingest's acks stood still for over a
+minute at 10,000 lanes (bench/city.py, acked 1,218 of 17,114 journalled). Bounded, a send waits
+for its turn here instead, and an ack waits behind at most this many (and the site relay's)."""
 RETRY_MAX_S = 60.0
 """The longest a lane's roster waits to go again after failed sends (:func:`retry_delay`)."""
 START_PROJECTS = 200
@@ -64,7 +72,6 @@ START_ENTRIES = 50_000
 """At start, projects are read and compiled in groups of at most this many projects and (by their
 last versions' sizes) entries: four reads and two of the ledger for a group, not seven round
 trips a project, in memory a group at a time."""
-"""Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
 
 
 @dataclass
@@ -106,7 +113,7 @@ class RosterPublisher:
         ``resend_after_s`` limit is timed on its monotonic reading; ``rng`` draws the retries' delays."""
         self._source = source
         self._clock = clock or SystemClock()
-        self._lanes = LaneSender(sender)
+        self._lanes = LaneSender(sender, in_flight=SEND_WINDOW)
         self._key = signing_key
         self._ledger = ledger
         self._resend_after_s = resend_after_s

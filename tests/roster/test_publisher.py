@@ -14,7 +14,7 @@ from hub.errors import BrokerUnavailable
 from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
-from hub.rosters.publisher import COMPILING_AT_ONCE, RETRY_MAX_S, START_PROJECTS, retry_delay
+from hub.rosters.publisher import COMPILING_AT_ONCE, RETRY_MAX_S, SEND_WINDOW, START_PROJECTS, retry_delay
 from hub.rosters.source import Facts
 from hub.store import Store
 from tests.support.clock import FakeClock, site_time
@@ -545,3 +545,40 @@ async def test_sends_that_time_out_together_go_again_fewer_and_spread(ledger: Ro
     assert max(tries) <= 8, tries  # delays 0.01-0.03, then 0.02-0.06, 0.04-0.12, ...
     second = sorted(sent.attempts[lane][1] - sent.attempts[lane][0] for lane in lanes)
     assert second[-1] - second[0] > 0.01  # not all at once
+
+
+class Slow(Recorder):
+    """Takes each publish after a pause, counting how many are under way at once."""
+
+    def __init__(self, lanes: int) -> None:
+        super().__init__()
+        self.in_flight = self.most_in_flight = 0
+        self.lanes = lanes
+        self.every_lane_chunked = asyncio.Event()
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.002)
+            await super().publish(topic, payload, qos, retain)
+            if len({s.device_id for s in self.sent if s.kind == "roster_chunk"}) == self.lanes:
+                self.every_lane_chunked.set()
+        finally:
+            self.in_flight -= 1
+
+
+async def test_a_city_of_sends_keeps_a_bounded_number_in_flight(ledger: RosterLedger) -> None:
+    """Issue 16: every lane's first roster at once queued thousands of publishes ahead of the
+    ingest's acks on the hub's one broker link."""
+    source = MemorySource()
+    source.put(PROJECT, digest(1), person_id="per-1", role="worker")
+    lanes = [f"lane-{n:03d}" for n in range(200)]
+    for lane in lanes:
+        source.assign(PROJECT, lane)
+    sent = Slow(len(lanes))
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.0) as publisher:
+        await publisher.publish(PROJECT)
+        async with asyncio.timeout(30):  # a bound against a hang
+            await sent.every_lane_chunked.wait()
+    assert sent.most_in_flight == SEND_WINDOW
