@@ -58,13 +58,16 @@ STATUSES_AT_ONCE = 8
 report together."""
 CHUNK_WINDOW = 8
 """Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
-SEND_WINDOW = 64
-"""Roster publishes in flight at once, all lanes together. The hub's one broker link writes in
-order, and the storage acks go out through it too: unbounded, a city's sends (10,000 lanes'
-first rosters, a thousand registry changes' deltas) queued thousands of publishes in paho ahead of
-the acks, each waited out aiomqtt's 10 s timeout, and the ingest's acks stood still for over a
-minute at 10,000 lanes (bench/city.py, acked 1,218 of 17,114 journalled). Bounded, a send waits
-for its turn here instead, and an ack waits behind at most this many (and the site relay's)."""
+LANES_AT_ONCE = 64
+"""Lanes whose roster is being sent at once, all projects together: a lane's manifest and its chunks
+go in one turn. The hub's one broker link writes in order, and the storage acks go out through it
+too: unbounded, a city's sends (10,000 lanes' first rosters, a thousand registry changes' deltas)
+queued thousands of publishes in paho ahead of the acks, each waited out aiomqtt's 10 s timeout and
+went again, and the acks stood still for over a minute at 10,000 lanes (bench/city.py, acked 1,218
+of 17,114 journalled). Bounded a publish at a time, a lane's chunk waited behind every other lane's
+manifest, longer than the lane's 10 s for its chunks, and 2,783 lanes reported them missing and were
+sent their roster again. Bounded a lane at a time, a send waits for its turn here, its chunks follow
+its manifest, and an ack waits behind at most this many lanes' sends (and the site relay's)."""
 RETRY_MAX_S = 60.0
 """The longest a lane's roster waits to go again after failed sends (:func:`retry_delay`)."""
 START_PROJECTS = 200
@@ -113,7 +116,8 @@ class RosterPublisher:
         ``resend_after_s`` limit is timed on its monotonic reading; ``rng`` draws the retries' delays."""
         self._source = source
         self._clock = clock or SystemClock()
-        self._lanes = LaneSender(sender, in_flight=SEND_WINDOW)
+        self._lanes = LaneSender(sender)
+        self._sending = asyncio.Semaphore(LANES_AT_ONCE)
         self._key = signing_key
         self._ledger = ledger
         self._resend_after_s = resend_after_s
@@ -404,13 +408,14 @@ class RosterPublisher:
                 and request.applied in (None, release.version - 1)
             )
             what = f"roster v{release.version}"
-            if as_delta:
-                assert release.delta is not None
-                sent = await self._lanes.send(
-                    device_id, Channel.ROSTER, release.delta, what=what, retain=True
-                )
-            else:
-                sent = await self._send_snapshot(device_id, release)
+            async with self._sending:
+                if as_delta:
+                    assert release.delta is not None
+                    sent = await self._lanes.send(
+                        device_id, Channel.ROSTER, release.delta, what=what, retain=True
+                    )
+                else:
+                    sent = await self._send_snapshot(device_id, release)
             self._last_sent[device_id] = self._seconds()
             if not sent:
                 # Not dropped: the lane reports its version when it (re)connects, and the hub's

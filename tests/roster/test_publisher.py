@@ -14,7 +14,7 @@ from hub.errors import BrokerUnavailable
 from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
-from hub.rosters.publisher import COMPILING_AT_ONCE, RETRY_MAX_S, SEND_WINDOW, START_PROJECTS, retry_delay
+from hub.rosters.publisher import COMPILING_AT_ONCE, LANES_AT_ONCE, RETRY_MAX_S, START_PROJECTS, retry_delay
 from hub.rosters.source import Facts
 from hub.store import Store
 from tests.support.clock import FakeClock, site_time
@@ -570,7 +570,8 @@ class Slow(Recorder):
 
 async def test_a_city_of_sends_keeps_a_bounded_number_in_flight(ledger: RosterLedger) -> None:
     """Issue 16: every lane's first roster at once queued thousands of publishes ahead of the
-    ingest's acks on the hub's one broker link."""
+    ingest's acks on the hub's one broker link; bounded a publish at a time, a lane's chunk came
+    after every other lane's manifest, past the lane's 10 s for its chunks."""
     source = MemorySource()
     source.put(PROJECT, digest(1), person_id="per-1", role="worker")
     lanes = [f"lane-{n:03d}" for n in range(200)]
@@ -581,4 +582,8 @@ async def test_a_city_of_sends_keeps_a_bounded_number_in_flight(ledger: RosterLe
         await publisher.publish(PROJECT)
         async with asyncio.timeout(30):  # a bound against a hang
             await sent.every_lane_chunked.wait()
-    assert sent.most_in_flight == SEND_WINDOW
+    assert sent.most_in_flight == LANES_AT_ONCE  # one publish a lane at a time here (one chunk)
+    order = [(s.device_id, s.kind) for s in sent.sent]
+    for lane in lanes:  # its chunk in its own turn, not after the other lanes' manifests
+        between = order.index((lane, "roster_chunk")) - order.index((lane, "roster_manifest"))
+        assert between <= LANES_AT_ONCE, (lane, between)
