@@ -434,7 +434,9 @@ def _completion(cell: Cell) -> dict[str, Any]:
 
 
 def _completion_found(body: Any, answer: Any, cell: Cell) -> Any:
-    return (body["completed_on"] == _completed_on(cell) and body["kept_until"] == answer["kept_until"]) or None
+    return (
+        body["completed_on"] == _completed_on(cell) and body["kept_until"] == answer["kept_until"]
+    ) or None
 
 
 def _team_of(project: str, enterprise: str) -> Prepare:
