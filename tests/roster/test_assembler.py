@@ -116,6 +116,25 @@ def test_a_missing_chunk_times_out_and_asks_for_a_snapshot() -> None:
     assert feed(target, [chunks[-1]]) == [None]  # too late: never half of a roster
 
 
+def test_each_unanswered_ask_doubles_the_wait_until_a_roster_is_applied() -> None:
+    """A hub that answers late (thousands of lanes connecting) is not asked again every 10 s."""
+    manifest, chunks = snapshot(1, people(200))
+    target = assembler(timeout_s=10)
+    waits = []
+    for start in (0, 100, 200, 300, 400):
+        feed(target, [manifest], now=start)
+        assert target.deadline is not None
+        waits.append(target.deadline - start)
+        expired = target.expire(now=target.deadline)
+        assert expired is not None and f"missing after {waits[-1]:g} s" in expired.problem
+    assert waits == [10, 20, 40, 80, 80]
+    feed(target, [manifest, *chunks], now=500)
+    target.applied(1)
+    newer, _ = snapshot(2, people(200))
+    feed(target, [newer], now=600)
+    assert target.deadline == 610
+
+
 def test_progress_pushes_the_timeout_back() -> None:
     manifest, chunks = snapshot(1, people(200))
     target = assembler(timeout_s=10)
