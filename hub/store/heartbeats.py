@@ -55,9 +55,12 @@ async def record_many(
 ) -> None:
     """:func:`record` for heartbeats of distinct devices, in two statements (issue 16)."""
     rows = [row(heartbeat, received_at) for heartbeat in beats]
-    insert = insert_for(heartbeat_history).values(rows)
+    # The rows as parameters, not in the statement: built with .values(rows) it was compiled again
+    # at every batch (see hub.store.store.Store.record_statuses).
+    insert = insert_for(heartbeat_history)
     changing = {k: insert.excluded[k] for k in rows[0] if k not in ("device_id", "minute")}
-    await conn.execute(insert.on_conflict_do_update(index_elements=["device_id", "minute"], set_=changing))
+    upsert = insert.on_conflict_do_update(index_elements=["device_id", "minute"], set_=changing)
+    await conn.execute(upsert, rows)
     t = heartbeat_history.c
     devices = [heartbeat.device_id for heartbeat in beats]
     await conn.execute(

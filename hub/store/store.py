@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -225,25 +226,34 @@ class Store:
                     rounds.append([])
                 rounds[at].append(message)
                 next_round[message.device_id] = at + 1
+        # Each statement is executed with its rows as parameters (SQLAlchemy's insertmanyvalues
+        # batches them into multi-row VALUES), not built with .values(rows): a statement built
+        # with its rows is compiled again at every batch (its text differs with the row count),
+        # which was a third of the hub's time at 10,000 lanes (bench/city.py, py-spy).
         async with self.write("record_statuses") as conn:
             for statuses in rounds:
-                await conn.execute(self._presence_rows(statuses, received))
+                await conn.execute(self._presence_upsert, self._presence_rows(statuses, received))
             if beats:
                 rows = [
                     {"device_id": d, "last_seen_at": received, "last_heartbeat": b.model_dump(mode="json")}
                     for d, b in beats.items()
                 ]
-                insert = self._insert(devices).values(rows)
-                changing = {
-                    "last_seen_at": insert.excluded.last_seen_at,
-                    "last_heartbeat": insert.excluded.last_heartbeat,
-                }
-                await conn.execute(insert.on_conflict_do_update(index_elements=["device_id"], set_=changing))
+                await conn.execute(self._heartbeat_upsert, rows)
                 await heartbeats.record_many(conn, self._insert, list(beats.values()), received)
 
-    def _presence_rows(self, statuses: Sequence[PresenceStatus], received: datetime) -> Any:
-        """One upsert for notices of distinct devices, each applied as :meth:`_presence` would."""
-        rows = [
+    @functools.cached_property
+    def _heartbeat_upsert(self) -> Any:
+        insert = self._insert(devices)
+        changing = {
+            "last_seen_at": insert.excluded.last_seen_at,
+            "last_heartbeat": insert.excluded.last_heartbeat,
+        }
+        return insert.on_conflict_do_update(index_elements=["device_id"], set_=changing)
+
+    @staticmethod
+    def _presence_rows(statuses: Sequence[PresenceStatus], received: datetime) -> list[dict[str, Any]]:
+        """Notices of distinct devices, as rows of :attr:`_presence_upsert`."""
+        return [
             {
                 "device_id": p.device_id,
                 "presence_state": p.state.value,
@@ -253,7 +263,11 @@ class Store:
             }
             for p in statuses
         ]
-        insert = self._insert(devices).values(rows)
+
+    @functools.cached_property
+    def _presence_upsert(self) -> Any:
+        """One upsert for notices of distinct devices, each applied as :meth:`_presence` would."""
+        insert = self._insert(devices)
         incoming = insert.excluded
         online = incoming.presence_state == PresenceState.ONLINE.value
         changing = {
