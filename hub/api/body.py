@@ -62,6 +62,15 @@ def parse_json(raw: bytes) -> Any:
         raise NotJson("nested too deeply") from None
 
 
+async def json_of(request: web.Request, max_bytes: int) -> Any:
+    """The body's JSON (at most ``max_bytes``); 400 ``invalid_json``, Chinese first, for what is not
+    JSON. For the handlers that word their own refusals of the model (site rules, completion)."""
+    try:
+        return parse_json(await read_body(request, max_bytes))
+    except NotJson as err:
+        raise ApiError(400, "invalid_json", f"请求内容不是 JSON (the body is not JSON: {err.why})") from None
+
+
 async def json_body(request: web.Request, model: type[M], *, max_bytes: int = MAX_BODY_BYTES) -> M:
     raw = await read_body(request, max_bytes)
     try:

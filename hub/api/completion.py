@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub.api.body import NotJson, parse_json, read_body
+from hub.api.body import json_of
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, CONFIG, STORE
 from hub.api.principal import principal_of
@@ -33,10 +33,7 @@ def _desk(request: web.Request) -> CompletionDesk:
 
 
 async def _completion_body(request: web.Request) -> CompletionIn:
-    try:
-        data = parse_json(await read_body(request, MAX_BODY_BYTES))
-    except NotJson as err:
-        raise ApiError(400, "invalid_json", f"请求内容不是 JSON (the body is not JSON: {err.why})") from None
+    data = await json_of(request, MAX_BODY_BYTES)
     try:
         return CompletionIn.model_validate(data)
     except ValidationError as err:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import ValidationError
 
-from hub.api.body import NotJson, parse_json, read_body
+from hub.api.body import json_of
 from hub.api.error_responses import ApiError
 from hub.api.registry import MAX_BODY_BYTES, _answers, _registry
 from hub.api.respond import json_response
@@ -20,10 +20,7 @@ from hub.site_rules.model import INVALID_SITE_RULES, SiteRulesIn, problems_of
 
 
 async def _rules_body(request: web.Request) -> SiteRulesIn:
-    try:
-        data = parse_json(await read_body(request, MAX_BODY_BYTES))
-    except NotJson as err:
-        raise ApiError(400, "invalid_json", f"请求内容不是 JSON (the body is not JSON: {err.why})") from None
+    data = await json_of(request, MAX_BODY_BYTES)
     try:
         return SiteRulesIn.model_validate(data)
     except ValidationError as err:
