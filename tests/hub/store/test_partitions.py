@@ -70,12 +70,17 @@ def migrated(postgres_server: PostgresServer) -> str:
     return run_in_thread(_at_0011_with_rows(postgres_server))
 
 
-async def _at_0011_with_rows(postgres_server: PostgresServer) -> str:
+async def _create_database(postgres_server: PostgresServer, name: str) -> None:
+    """An empty database of this module's own (not the session's template)."""
     admin = await asyncpg.connect(postgres_server.admin_dsn)
     try:
-        await admin.execute('CREATE DATABASE "partitions_from_0011"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
+
+
+async def _at_0011_with_rows(postgres_server: PostgresServer) -> str:
+    await _create_database(postgres_server, "partitions_from_0011")
     url = postgres_server.url("partitions_from_0011")
     engine = create_async_engine(url)
     try:
@@ -194,11 +199,7 @@ def _downgrade(connection: Connection, revision: str) -> None:
 
 
 async def _down_and_up(postgres_server: PostgresServer) -> None:
-    admin = await asyncpg.connect(postgres_server.admin_dsn)
-    try:
-        await admin.execute('CREATE DATABASE "partitions_down_and_up"')
-    finally:
-        await admin.close()
+    await _create_database(postgres_server, "partitions_down_and_up")
     engine = create_async_engine(postgres_server.url("partitions_down_and_up"))
     kinds = text("SELECT relkind::text FROM pg_class WHERE relname = 'access_events'")
     try:
@@ -237,11 +238,7 @@ def test_a_reader_while_rows_move_out_of_default_still_sees_them(postgres_server
 
 
 async def _reader_during_move(postgres_server: PostgresServer) -> None:
-    admin = await asyncpg.connect(postgres_server.admin_dsn)
-    try:
-        await admin.execute('CREATE DATABASE "partitions_reader_during_move"')
-    finally:
-        await admin.close()
+    await _create_database(postgres_server, "partitions_reader_during_move")
     dsn = postgres_server.dsn("partitions_reader_during_move")
     month = date(2098, 5, 1)
     async with await Store.open(postgres_server.url("partitions_reader_during_move")) as store:
