@@ -7,6 +7,11 @@ sha256 of it), only this lane's project, only a version above the one applied (a
 roster is refused), and a delta only on top of exactly the version it starts from. It holds at most
 one snapshot in assembly; a manifest for a higher version replaces an unfinished one.
 
+A snapshot whose chunks are late is asked for again but not given up: its verified chunks stay, and
+the chunks that come after the ask complete it (each still checked against the signed manifest), so
+a hub that is only slow sends the missing chunks once, not the whole roster a second time. Only a
+refused chunk (it cannot be trusted), a higher version, a delta past it or an applied roster ends it.
+
 Each chunk is checked and parsed as it arrives, while the next ones are still on the way: its
 entries become the core's columns (:func:`controller.roster_rows.columns_of_rows`, every field checked)
 and are appended to the roster in assembly, so the last chunk leaves nothing to build but the
@@ -61,10 +66,12 @@ CHUNK_TIMEOUT_S = 10.0
 """How long an unfinished snapshot waits for its next chunk before the lane asks for it again."""
 CHUNK_PATIENCE_MAX_S = 80.0
 """The longest wait for a chunk after asks that went unanswered in time: each ask doubles the wait
-for the next snapshot (10, 20, 40, 80 s), back to :data:`CHUNK_TIMEOUT_S` once a roster is applied.
+(10, 20, 40, 80 s), back to :data:`CHUNK_TIMEOUT_S` once a roster is applied.
 A hub that is only slow (10,000 lanes connecting: every lane's manifest is retained, its chunks
 sent while it was connecting are not) answers late; asking it again every 10 s made 7,095 reports
-that took its time from the ingest (bench/city.py)."""
+that took its time from the ingest (bench/city.py). The ask does not give up the snapshot: the
+chunks already verified are kept and the late ones complete it; dropping them made ~9,000 lanes
+need the whole roster sent again, a second wave of sends that starved the ingest."""
 PROBLEM_MAX = 300
 
 Send = Callable[[Channel, bytes], Awaitable[bool]]
@@ -117,6 +124,7 @@ class _Assembly:
     watchlist: list[str]
     received: int
     last_progress: float
+    """The last chunk taken, manifest of this version again, or ask: the wait counts from it."""
 
 
 class RosterAssembler:
@@ -139,7 +147,7 @@ class RosterAssembler:
 
     @property
     def deadline(self) -> float | None:
-        """When the snapshot in assembly times out unless a chunk arrives first."""
+        """When the lane asks (again) for the snapshot's missing chunks unless one arrives first."""
         return None if self._assembly is None else self._assembly.last_progress + self.patience_s
 
     def applied(self, version: int) -> None:
@@ -163,10 +171,15 @@ class RosterAssembler:
         return self._manifest(message, now)
 
     def expire(self, now: float) -> Refused | None:
+        """Past the deadline: the ask for the missing chunks, and a doubled wait for the next one.
+
+        The snapshot in assembly is kept, its verified chunks with it: the hub is often only slow,
+        and the chunks it sends after the ask complete it. Its deadline restarts from ``now``.
+        """
         assembly = self._assembly
         if assembly is None or now < assembly.last_progress + self.patience_s:
             return None
-        self._assembly = None
+        assembly.last_progress = now
         missing = len(assembly.parts) - assembly.received
         waited, self.patience_s = (
             self.patience_s,
@@ -197,8 +210,12 @@ class RosterAssembler:
         return None
 
     def _manifest(self, manifest: RosterManifest, now: float) -> Outcome:
-        if self._assembly is not None and self._assembly.manifest.version >= manifest.version:
-            return None  # the same announcement again (retained and live), or an older one
+        assembly = self._assembly
+        if assembly is not None and assembly.manifest.version > manifest.version:
+            return None  # an older announcement: the newer snapshot goes on
+        if assembly is not None and assembly.manifest.version == manifest.version:
+            assembly.last_progress = now  # the hub answering (an ask, a reconnect): the chunks kept
+            return None
         parts: list[bytes | None] = [None] * len(manifest.chunk_hashes)
         self._assembly = _Assembly(manifest, parts, ColumnsJoiner(len(parts)), [], 0, now)
         return self._complete()
@@ -410,3 +427,4 @@ class RosterSync:
         task = asyncio.get_running_loop().create_task(self._refused(expired))
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
+        self._arm_timer()  # the snapshot is kept: ask again after the doubled wait if still missing

@@ -112,8 +112,89 @@ def test_a_missing_chunk_times_out_and_asks_for_a_snapshot() -> None:
     assert target.expire(now=9.9) is None
     expired = target.expire(now=10.0)
     assert expired == Refused(f"roster v1: 1 of {len(chunks)} chunks missing after 10 s", True)
-    assert target.assembling is None
-    assert feed(target, [chunks[-1]]) == [None]  # too late: never half of a roster
+    assert target.assembling == 1  # asked, not given up: never half of a roster, and no second send
+
+
+def test_a_chunk_after_the_ask_completes_the_roster() -> None:
+    """A hub that is only slow (10,000 lanes connecting) sends the late chunk once, not the roster again."""
+    manifest, chunks = snapshot(1, people(200), [digest(5)])
+    target = assembler(timeout_s=10)
+    feed(target, [manifest, *chunks[:-2]], now=0)
+    assert target.expire(now=10) is not None
+    assert feed(target, [chunks[-1]], now=11) == [None]
+    assert target.expire(now=15) is None  # the late chunk was progress: the wait restarted
+    [ready] = feed(target, [chunks[-2]], now=25)
+    assert isinstance(ready, Ready) and ready.version == 1 and len(ready.roster) == 200
+    assert ready.roster.lookup(digest(199)) is not None and ready.roster.watchlisted(digest(5))
+    whole = feed(assembler(), [manifest, *chunks])[-1]
+    assert isinstance(whole, Ready) and ready.row_arrays == whole.row_arrays
+
+
+def test_each_expiry_reports_what_is_still_missing_after_a_doubled_wait() -> None:
+    manifest, chunks = snapshot(1, people(200))
+    target = assembler(timeout_s=10)
+    feed(target, [manifest, *chunks[:-3]], now=0)
+    first = target.expire(now=10)
+    assert target.deadline == 30  # restarted from the ask, twice as patient
+    assert target.expire(now=29.9) is None
+    feed(target, [chunks[-3]], now=20)
+    assert target.deadline == 40  # a late chunk is progress
+    second = target.expire(now=40)
+    assert [first, second] == [
+        Refused(f"roster v1: 3 of {len(chunks)} chunks missing after 10 s", True),
+        Refused(f"roster v1: 2 of {len(chunks)} chunks missing after 20 s", True),
+    ]
+    assert target.deadline == 80 and target.assembling == 1
+
+
+def test_the_same_manifest_after_an_ask_keeps_the_chunks_and_restarts_the_wait() -> None:
+    """The hub answering the ask resends the whole snapshot: the chunks held count, as duplicates."""
+    manifest, chunks = snapshot(1, people(200))
+    target = assembler(timeout_s=10)
+    feed(target, [manifest, *chunks[:-1]], now=0)
+    target.expire(now=10)
+    assert feed(target, [manifest], now=25) == [None]
+    assert target.assembling == 1 and target.deadline == 45
+    [ready] = feed(target, [chunks[-1]], now=26)  # the chunks held before the ask still count
+    assert isinstance(ready, Ready) and len(ready.roster) == 200
+
+
+def test_the_same_manifest_before_any_ask_is_progress_too() -> None:
+    manifest, chunks = snapshot(1, people(200))
+    target = assembler(timeout_s=10)
+    feed(target, [manifest, chunks[0]], now=0)
+    feed(target, [manifest], now=8)  # the retained copy on reconnecting
+    assert target.expire(now=12) is None and target.deadline == 18
+    outcomes = feed(target, chunks[1:], now=9)
+    assert isinstance(outcomes[-1], Ready)
+
+
+def test_a_higher_version_after_an_ask_replaces_the_kept_snapshot() -> None:
+    first, first_chunks = snapshot(1, people(200))
+    second, second_chunks = snapshot(2, people(210))
+    target = assembler(timeout_s=10)
+    feed(target, [first, *first_chunks[:-1]], now=0)
+    target.expire(now=10)
+    feed(target, [second], now=12)
+    assert target.assembling == 2 and target.deadline == 32  # the doubled wait holds until applied
+    assert feed(target, [first_chunks[-1]], now=13) == [None]  # the old version's chunk is ignored
+    outcomes = feed(target, second_chunks, now=14)
+    assert isinstance(outcomes[-1], Ready) and len(outcomes[-1].roster) == 210
+
+
+def test_a_chunk_failing_its_hash_after_an_ask_is_refused_and_drops_the_snapshot() -> None:
+    manifest, chunks = snapshot(1, people(200))
+    target = assembler(timeout_s=10)
+    feed(target, [manifest, *chunks[:-1]], now=0)
+    target.expire(now=10)
+    raw = base64.b64decode(chunks[-1].data).replace(b"p-0", b"p-9", 1)
+    assert raw != base64.b64decode(chunks[-1].data)
+    forged = chunks[-1].model_copy(update={"data": base64.b64encode(raw).decode()})
+    assert feed(target, [forged], now=11) == [
+        Refused(f"roster v1: chunk {len(chunks) - 1} does not match the signed manifest; refused", True)
+    ]
+    assert target.assembling is None and target.deadline is None
+    assert feed(target, [chunks[-1]], now=12) == [None]  # the true chunk cannot revive what was dropped
 
 
 def test_each_unanswered_ask_doubles_the_wait_until_a_roster_is_applied() -> None:
@@ -209,6 +290,20 @@ def test_a_delta_applies_on_top_of_its_from_version() -> None:
     roster = applied(ready)
     assert len(roster) == 101 and roster.lookup(digest(99)) is None and roster.lookup(digest(501)) is not None
     assert roster.watchlist == frozenset({digest(2)})
+
+
+def test_a_delta_to_the_kept_snapshots_version_drops_it() -> None:
+    before = roster_content(PROJECT, people(200), [])
+    delta = compile_delta(before, roster_content(PROJECT, people(201), []), from_version=1, signing_key=KEY)
+    assert delta is not None
+    manifest, chunks = snapshot(2, people(201))
+    current = roster_of(1, people(200))
+    target = assembler(applied=1, timeout_s=10)
+    feed(target, [manifest, *chunks[:-1]], current, now=0)
+    target.expire(now=10)
+    [ready] = feed(target, [delta], current, now=11)
+    assert isinstance(ready, Ready) and ready.version == 2 and len(ready.roster) == 201
+    assert target.assembling is None and target.deadline is None
 
 
 def test_a_delta_that_does_not_start_where_the_lane_is_asks_for_a_snapshot() -> None:

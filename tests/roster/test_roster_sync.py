@@ -134,6 +134,24 @@ async def test_missing_chunks_are_asked_for_after_the_timeout(tmp_path: Path) ->
     assert sync.holder.roster is EMPTY_ROSTER
 
 
+async def test_the_lane_asks_again_after_a_doubled_wait_and_a_late_chunk_completes_it(tmp_path: Path) -> None:
+    sync, uplink = make_sync(tmp_path, timeout_s=0.05)
+    manifest, chunks = compile_snapshot(PROJECT, 1, people(100), [], KEY, chunk_bytes=2048)
+    for message in (manifest, *chunks[:-1]):
+        await sync(encode_roster(message))
+    async with asyncio.timeout(2):
+        while len(uplink.sent) < 2:  # the timer re-armed itself after the first ask
+            uplink.reported.clear()
+            await uplink.reported.wait()
+    assert [(s.wants_snapshot, s.problem) for s in uplink.sent[:2]] == [
+        (True, f"roster v1: 1 of {len(chunks)} chunks missing after {wait:g} s") for wait in (0.05, 0.1)
+    ]
+    await sync(encode_roster(chunks[-1]))
+    assert (sync.holder.roster.version, len(sync.holder.roster)) == (1, 100)
+    assert uplink.sent[-1] == RosterStatus(device_id="lane-a1", project_id=PROJECT, applied_version=1)
+    assert sync.assembler.deadline is None
+
+
 async def test_the_announcement_of_the_running_version_is_answered_as_current(tmp_path: Path) -> None:
     sync, uplink = make_sync(tmp_path)
     await push(sync, 2, people(5))
