@@ -15,6 +15,8 @@ lanes), while a manifest is ~12 KB and a delta at most ~130 KB.
 A lane's status (:class:`wire.roster.RosterStatus`) is recorded for device health; a lane behind
 or asking for a snapshot is sent one, at most once per ``resend_after_s`` per lane, so a flood of
 requests (or of forged rosters the lane refuses and reports) costs the hub one send per interval.
+The reports are answered in batches (:meth:`RosterPublisher.on_status_message`): one write of their
+status and one read each of their projects' lanes and versions, whatever their number.
 A send the broker did not take (the link down, or a publish not acknowledged within the client's
 timeout because the downlink is full) goes again after a delay that doubles with each failure in a
 row and is drawn at random around it (:func:`retry_delay`): the thousands of sends that time out
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 from collections import Counter
@@ -53,9 +56,13 @@ COMPILING_AT_ONCE = 4
 """Projects compiled at once in the background (issue 16): at start every project with lanes is
 brought up to date, and 4,000 compiles at once took every connection of the store's pool until
 each waited out its timeout, the ingest's batches with them."""
-STATUSES_AT_ONCE = 8
-"""Lanes' roster reports handled at once (a record and two reads each): 10,000 lanes connecting
-report together."""
+STATUS_BATCH = 500
+"""Lanes' roster reports answered together: their status recorded in one write, their projects'
+lanes and versions read once each. Answered one at a time, a report cost three round trips, and
+the 10,000 of a city's lanes connecting within a minute starved the ingest of the database (issue 16)."""
+PROJECTS_AT_ONCE = 8
+"""Projects of a batch of reports brought current at once: each may compile its roster again (after
+a restart, every one) and bring its lanes up, which a batch's other projects need not wait for."""
 CHUNK_WINDOW = 8
 """Chunks in flight to one lane at once: the pipeline stays full over a slow link to the broker."""
 LANES_AT_ONCE = 64
@@ -133,7 +140,10 @@ class RosterPublisher:
         self._dirty: set[str] = set()
         self._republishing: set[str] = set()
         self._compiling = asyncio.Semaphore(COMPILING_AT_ONCE)
-        self._statuses = asyncio.Semaphore(STATUSES_AT_ONCE)
+        self._reported_projects = asyncio.Semaphore(PROJECTS_AT_ONCE)
+        self._waiting: dict[str, RosterStatus] = {}
+        """Lanes' reports not yet answered, the last of each lane (:meth:`on_status_message`)."""
+        self._draining = False
         self._asked: Counter[str] = Counter()
         """Publishes asked per project: a start-up group skips a project asked since its read."""
         self.counters = PublisherCounters()
@@ -148,9 +158,10 @@ class RosterPublisher:
 
     async def aclose(self) -> None:
         await self._tasks.stop()
+        self._draining = False  # a drainer stopped before it ran never got to say so
 
     async def idle(self) -> None:
-        """Until every send and status reaction under way has finished."""
+        """Until every send and status reaction under way (or waiting) has finished."""
         await self._tasks.idle()
 
     def release(self, project_id: str) -> Release | None:
@@ -302,9 +313,14 @@ class RosterPublisher:
         )
         return release, minted
 
-    async def _current(self, project_id: str) -> tuple[Release, bool]:
-        """The newest release, compiled again only if another instance (or a restart) moved on."""
+    async def _current(self, project_id: str, read: int) -> tuple[Release, bool]:
+        """The newest release, compiled again only if another instance (or a restart) moved on.
+
+        ``read``: the version a batch of reports read; the ledger is asked again (under the
+        project's lock, as ever) only when the release is not that one (a publish since, say)."""
         release = self._releases.get(project_id)
+        if release is not None and release.version == read:
+            return release, False
         if release is not None and release.version == await self._ledger.current(project_id):
             return release, False
         return await self._refresh(project_id)
@@ -317,8 +333,16 @@ class RosterPublisher:
     async def on_status_message(self, topic: str, payload: bytes) -> str | None:
         """For the ingest: take a message from a ``roster_status`` topic; why it is refused, or None.
 
-        Checks only what can be refused at once; the reaction runs as a task, so the ingest's
-        batch is never held up by compiling or sending a roster.
+        Checks only what can be refused at once, counts the report (and logs the problem it
+        reports, if any), and leaves it to the drainer, one task that answers what waits a batch
+        at a time (:meth:`_answer`): the ingest's batch is never held up by a database round
+        trip, compiling or sending a roster.
+
+        A flood is bounded by the lanes, not the reports: one report waits per lane, a newer one
+        taking the older one's place (and keeping its turn). Only what a lane says last decides
+        its roster and its health row, and a problem an older one reported is logged and
+        counted here already. So the ingest is never blocked and the waiting is at most one
+        report per lane the broker lets report, however often they do.
         """
         try:
             device_id = parse_topic(topic).device_id
@@ -330,19 +354,20 @@ class RosterPublisher:
             return _describe(err)
         if status.device_id != device_id:
             return "device_id in the payload differs from the device in the topic"
-        self._tasks.spawn(self._on_status_in_turn(status))
+        self._take(status)
+        self._waiting[device_id] = status
+        if not self._draining:
+            self._draining = True
+            self._tasks.spawn(self._drain(), "roster statuses")
         return None
 
-    async def _on_status_in_turn(self, status: RosterStatus) -> None:
-        async with self._statuses:
-            await self.on_status(status)
-
     async def on_status(self, status: RosterStatus) -> None:
+        """One report taken and answered at once, as a batch of its own (for benches and tests)."""
+        self._take(status)
+        await self._answer([status])
+
+    def _take(self, status: RosterStatus) -> None:
         self.counters.statuses += 1
-        try:
-            await self._ledger.record_status(status)
-        except StoreError as err:  # health loses one report; the lane still gets its roster
-            log.error("could not record the roster status of %s: %s", status.device_id, err)
         if status.problem is not None:
             self.counters.problems_reported += 1
             log.warning(
@@ -351,28 +376,76 @@ class RosterPublisher:
                 status.applied_version,
                 status.problem,
             )
-        project_id = status.project_id
-        if status.device_id not in await self._source.devices(project_id):
-            log.warning("lane %s asked about project %s, which it is not on", status.device_id, project_id)
+
+    async def _drain(self) -> None:
+        """Answer the waiting reports, up to :data:`STATUS_BATCH` at a time, until none waits; a
+        batch that fails is logged and the next one answered."""
+        try:
+            while self._waiting:
+                batch = [
+                    self._waiting.pop(lane) for lane in list(itertools.islice(self._waiting, STATUS_BATCH))
+                ]
+                try:
+                    await self._answer(batch)
+                except HubError as err:
+                    log.error("roster reports of %d lanes not answered: %s", len(batch), err)
+                except Exception:  # logged with its traceback; the next batch goes on
+                    log.exception("roster reports of %d lanes not answered", len(batch))
+        finally:
+            self._draining = False
+
+    async def _answer(self, statuses: Sequence[RosterStatus]) -> None:
+        """Lanes' reports: their status recorded in one write and their projects' lanes and
+        versions read once each, then each answered as it would be on its own (a lane's last
+        report, when there are several)."""
+        latest = list({status.device_id: status for status in statuses}.values())
+        try:
+            await self._ledger.record_statuses(latest)
+        except StoreError as err:  # health loses these reports; the lanes still get their rosters
+            log.error("could not record the roster status of %d lanes: %s", len(latest), err)
+        lanes = await self._source.devices_of(sorted({status.project_id for status in latest}))
+        by_project: dict[str, list[RosterStatus]] = {}
+        for status in latest:
+            if status.device_id in lanes.get(status.project_id, ()):
+                by_project.setdefault(status.project_id, []).append(status)
+            else:
+                log.warning(
+                    "lane %s asked about project %s, which it is not on", status.device_id, status.project_id
+                )
+        if not by_project:
             return
-        async with self._project_lock(project_id):
-            release, minted = await self._current(project_id)
-        if minted:  # the registry changed and nobody published: every lane needs it
-            await self._bring_lanes_up(release)
-            return
-        if status.applied_version > release.version:
-            log.error(
-                "lane %s runs roster v%d of %s, above the hub's v%d: was the hub's database restored?",
-                status.device_id,
-                status.applied_version,
-                project_id,
-                release.version,
-            )
-            return
-        if status.wants_snapshot or status.applied_version < release.version:
-            self._request(
-                status.device_id, _Request(project_id, status.applied_version, status.wants_snapshot)
-            )
+        versions = await self._ledger.current_of(list(by_project))
+        answered = await asyncio.gather(
+            *(self._answer_project(p, versions.get(p, 0), reports) for p, reports in by_project.items()),
+            return_exceptions=True,
+        )
+        for project_id, outcome in zip(by_project, answered, strict=True):
+            if isinstance(outcome, HubError):  # one project's failure never holds up the others'
+                log.error("reports of lanes of %s not answered: %s", project_id, outcome)
+            elif isinstance(outcome, Exception):
+                log.error("reports of lanes of %s not answered", project_id, exc_info=outcome)
+
+    async def _answer_project(self, project_id: str, read: int, statuses: Sequence[RosterStatus]) -> None:
+        """The reports of a project's lanes; ``read``: its version as the batch read it."""
+        async with self._reported_projects:
+            async with self._project_lock(project_id):
+                release, minted = await self._current(project_id, read)
+            if minted:  # the registry changed and nobody published: every lane needs it
+                await self._bring_lanes_up(release)
+                return
+        for status in statuses:
+            if status.applied_version > release.version:
+                log.error(
+                    "lane %s runs roster v%d of %s, above the hub's v%d: was the hub's database restored?",
+                    status.device_id,
+                    status.applied_version,
+                    project_id,
+                    release.version,
+                )
+            elif status.wants_snapshot or status.applied_version < release.version:
+                self._request(
+                    status.device_id, _Request(project_id, status.applied_version, status.wants_snapshot)
+                )
 
     # -- sending ------------------------------------------------------------------------------
 

@@ -30,6 +30,11 @@ class RosterSource(Protocol):
 
     async def devices(self, project_id: str) -> Collection[str]: ...
 
+    async def devices_of(self, project_ids: Sequence[str]) -> dict[str, Collection[str]]:
+        """:meth:`devices` of many projects in one read (the lanes' reports answered in batches);
+        a project without lanes may be absent."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Facts:
@@ -99,3 +104,6 @@ class MemorySource:
 
     async def devices(self, project_id: str) -> Collection[str]:
         return frozenset(self._devices.get(project_id, ()))
+
+    async def devices_of(self, project_ids: Sequence[str]) -> dict[str, Collection[str]]:
+        return {project_id: await self.devices(project_id) for project_id in project_ids}

@@ -85,6 +85,40 @@ async def test_the_last_status_of_each_lane_is_kept(ledger: RosterLedger) -> Non
     assert lane.reported_at.tzinfo is not None
 
 
+async def test_a_batch_of_statuses_is_one_upsert_where_a_lanes_last_report_wins(ledger: RosterLedger) -> None:
+    await ledger.record_status(
+        RosterStatus(device_id="lane-a1", project_id="P", applied_version=1, problem="x")
+    )
+    await ledger.record_statuses(
+        [
+            RosterStatus(device_id="lane-a1", project_id="P", applied_version=2, wants_snapshot=True),
+            RosterStatus(device_id="lane-b1", project_id="Q", applied_version=4),
+            RosterStatus(device_id="lane-a1", project_id="P", applied_version=3),
+            RosterStatus(device_id="lane-a2", project_id="P", applied_version=1, problem="chunk 2 missing"),
+        ]
+    )
+    await ledger.record_statuses([])  # nothing to write: no statement, no error
+    found = await ledger.lanes_of(["P", "Q"])
+    said = {
+        lane.device_id: (lane.project_id, lane.applied_version, lane.wants_snapshot, lane.problem)
+        for lanes in found.values()
+        for lane in lanes.values()
+    }
+    assert said == {
+        "lane-a1": ("P", 3, False, None),  # the older row and the batch's earlier report both replaced
+        "lane-a2": ("P", 1, False, "chunk 2 missing"),
+        "lane-b1": ("Q", 4, False, None),
+    }
+
+
+async def test_current_versions_of_many_projects_in_one_read(ledger: RosterLedger) -> None:
+    await ledger.mint("P", "a" * 64, 10)
+    await ledger.mint("P", "b" * 64, 11)
+    await ledger.mint("Q", "a" * 64, 10)
+    assert await ledger.current_of(["P", "Q", "never-minted"]) == {"P": 2, "Q": 1}
+    assert await ledger.current_of([]) == {}
+
+
 async def test_device_health_shows_roster_lag(ledger: RosterLedger, database_url: str) -> None:
     """What the operators' device board reads: the lane's applied version against its project's newest."""
     from hub.store import Store

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
-from hub.errors import BrokerUnavailable
+from hub.errors import BrokerUnavailable, StoreError
 from hub.events.internal import InternalEventReads
 from hub.ingest import Ingest
 from hub.rosters import MemorySource, RosterDataError, RosterLedger, RosterPublisher, roster_content
+from hub.rosters import publisher as publisher_module
 from hub.rosters.publisher import COMPILING_AT_ONCE, LANES_AT_ONCE, RETRY_MAX_S, START_PROJECTS, retry_delay
 from hub.rosters.source import Facts
 from hub.store import Store
@@ -588,3 +590,183 @@ async def test_a_city_of_sends_keeps_a_bounded_number_in_flight(ledger: RosterLe
     for lane in lanes:  # its chunk in its own turn, not after the other lanes' manifests
         between = order.index((lane, "roster_chunk")) - order.index((lane, "roster_manifest"))
         assert between <= LANES_AT_ONCE, (lane, between)
+
+
+class LanesCountingSource(MemorySource):
+    """Counts the reads of a project's lanes: one project's at a time, and many at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lanes_reads = 0
+        self.bulk_lanes_reads = 0
+
+    async def devices(self, project_id: str) -> Collection[str]:
+        self.lanes_reads += 1
+        return await super().devices(project_id)
+
+    async def devices_of(self, project_ids: Sequence[str]) -> dict[str, Collection[str]]:
+        self.bulk_lanes_reads += 1
+        return {project_id: await MemorySource.devices(self, project_id) for project_id in project_ids}
+
+
+class Statements:
+    """The statements a store's engine executes, as (verb, table) pairs."""
+
+    def __init__(self, store: Store) -> None:
+        self.seen: list[tuple[str, str]] = []
+        self._engine = store.engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        verb = statement.split()[0].upper()
+        table = next((t for t in ("roster_status", "roster_versions") if t in statement), "")
+        self.seen.append((verb, table))
+
+    def count(self, verb: str, table: str) -> int:
+        return self.seen.count((verb, table))
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+CITY = [f"P-{n}" for n in range(4)]
+
+
+def city_lanes(project_id: str) -> list[str]:
+    return [f"lane-{project_id[2:]}-{k:02d}" for k in range(12)]
+
+
+@pytest.fixture
+async def city(
+    database_url: str,
+) -> AsyncIterator[tuple[RosterPublisher, Recorder, LanesCountingSource, Store]]:
+    """Four projects of 12 lanes each at roster v1 on the store's own engine (as the hub runs)."""
+    source = LanesCountingSource()
+    for n, project in enumerate(CITY):
+        source.put(project, digest(n), person_id=f"per-{n}", role="worker")
+        for lane in city_lanes(project):
+            source.assign(project, lane)
+    sent = Recorder()
+    async with await Store.open(database_url) as store:
+        ledger = RosterLedger(store.engine)
+        async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.0) as hub:
+            for project in CITY:
+                await hub.publish(project)
+            await hub.idle()
+            sent.clear()
+            source.lanes_reads = 0  # the publishes' own
+            yield hub, sent, source, store
+
+
+def report(device_id: str, project_id: str, applied: int, **fields: Any) -> tuple[str, bytes]:
+    message = RosterStatus(device_id=device_id, project_id=project_id, applied_version=applied, **fields)
+    return topic_for(device_id, Channel.ROSTER_STATUS), encode_roster(message)
+
+
+async def test_a_batch_of_reports_is_one_write_and_one_read_of_lanes_and_of_versions(
+    city: tuple[RosterPublisher, Recorder, LanesCountingSource, Store],
+) -> None:
+    """Issue 16: a report cost three round trips of its own, and 10,000 lanes' reports in a minute
+    starved the ingest of the database. Reports waiting together are answered together."""
+    hub, sent, source, store = city
+    behind = {lane for project in CITY for lane in city_lanes(project)[::2]}
+    statements = Statements(store)
+    try:
+        for project in CITY:
+            for lane in city_lanes(project):
+                assert await hub.on_status_message(*report(lane, project, 0 if lane in behind else 1)) is None
+        await hub.idle()
+    finally:
+        statements.close()
+    assert statements.count("INSERT", "roster_status") == 1
+    assert statements.count("SELECT", "roster_versions") == 1
+    assert (source.bulk_lanes_reads, source.lanes_reads) == (1, 0)
+    assert {s.device_id for s in sent.sent if s.kind == "roster_manifest"} == behind
+    recorded = await RosterLedger(store.engine).lanes_of(CITY)
+    assert sum(len(lanes) for lanes in recorded.values()) == len(CITY) * 12
+    assert hub.counters.statuses == len(CITY) * 12
+
+
+async def test_reports_beyond_a_batch_wait_for_the_next(
+    city: tuple[RosterPublisher, Recorder, LanesCountingSource, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, sent, source, store = city
+    monkeypatch.setattr(publisher_module, "STATUS_BATCH", 20)
+    statements = Statements(store)
+    try:
+        for project in CITY:
+            for lane in city_lanes(project):
+                await hub.on_status_message(*report(lane, project, 0))
+        await hub.idle()
+    finally:
+        statements.close()
+    assert statements.count("INSERT", "roster_status") == 3  # 48 reports: 20, 20, 8
+    assert source.bulk_lanes_reads == 3
+    assert {s.device_id for s in sent.sent if s.kind == "roster_manifest"} == {
+        lane for project in CITY for lane in city_lanes(project)
+    }
+
+
+async def test_the_last_report_of_a_lane_in_a_batch_wins(
+    city: tuple[RosterPublisher, Recorder, LanesCountingSource, Store],
+) -> None:
+    hub, sent, _, store = city
+    lane = city_lanes(CITY[0])[0]
+    problem = "roster v1: 1 of 1 chunks missing after 10 s"
+    await hub.on_status_message(*report(lane, CITY[0], 0, wants_snapshot=True, problem=problem))
+    await hub.on_status_message(*report(lane, CITY[0], 1))  # then it got it
+    await hub.idle()
+    assert sent.sent == []  # answered as running v1: nothing to send
+    [said] = (await RosterLedger(store.engine).lanes(CITY[0])).values()
+    assert (said.applied_version, said.wants_snapshot, said.problem) == (1, False, None)
+    # the earlier report's problem was still logged and counted when it came
+    assert (hub.counters.statuses, hub.counters.problems_reported) == (2, 1)
+
+
+async def test_a_bad_report_or_project_does_not_hold_up_the_rest_of_its_batch(
+    city: tuple[RosterPublisher, Recorder, LanesCountingSource, Store], caplog: pytest.LogCaptureFixture
+) -> None:
+    hub, sent, source, store = city
+    source.put(CITY[1], digest(99), person_id="per-99", role="boss")  # its roster no longer compiles
+    await RosterLedger(store.engine).mint(CITY[1], "f" * 64, 1)  # another hub minted: compiled again
+    good, on_bad = city_lanes(CITY[0])[0], city_lanes(CITY[1])[0]
+    stray, ahead = city_lanes(CITY[2])[0], city_lanes(CITY[3])[0]
+    topic, payload = report(good, CITY[0], 0)
+    assert await hub.on_status_message(topic, b"{not json") is not None
+    elsewhere = topic_for(stray, Channel.ROSTER_STATUS)
+    assert await hub.on_status_message(elsewhere, payload) is not None  # another lane's report
+    await hub.on_status_message(*report(stray, CITY[0], 0))  # not a lane of that project
+    await hub.on_status_message(*report(ahead, CITY[3], 9))
+    await hub.on_status_message(*report(on_bad, CITY[1], 0))
+    await hub.on_status_message(topic, payload)
+    await hub.idle()
+    assert {s.device_id for s in sent.sent} == {good}
+    assert "not on" in caplog.text and "above the hub's v1" in caplog.text
+    assert f"reports of lanes of {CITY[1]} not answered" in caplog.text
+
+
+class Unrecording(RosterLedger):
+    """A ledger whose database refuses the lanes' reports (and nothing else)."""
+
+    async def record_statuses(self, statuses: Sequence[RosterStatus]) -> None:
+        raise StoreError("record roster status", "OperationalError", transient=True)
+
+
+async def test_reports_the_store_could_not_record_still_get_their_rosters(
+    source: MemorySource, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Health loses the batch's rows; the lanes behind are sent their roster all the same."""
+    ledger = await Unrecording.open(database_url)
+    sent = Recorder()
+    try:
+        async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.0) as hub:
+            await hub.publish(PROJECT)
+            await hub.idle()
+            sent.clear()
+            for lane in ("lane-a1", "lane-a2"):
+                await hub.on_status_message(*report(lane, PROJECT, 0))
+            await hub.idle()
+    finally:
+        await ledger.close()
+    assert {s.device_id for s in sent.sent if s.kind == "roster_manifest"} == {"lane-a1", "lane-a2"}
+    assert "could not record the roster status of 2 lanes" in caplog.text
