@@ -139,6 +139,11 @@ async def test_watchlist_and_lanes(store: Store) -> None:
     assert set(await source.devices("prj-a")) == {"lane-a1", "lane-a2"}
     assert await source.projects_with_lanes() == ["prj-a", "prj-b"]
     assert set(await source.devices("prj-unknown")) == set()
+    lanes = await source.devices_of(["prj-a", "prj-b", "prj-unknown"])  # the reports' one read
+    assert {project: set(found) for project, found in lanes.items()} == {
+        "prj-a": {"lane-a1", "lane-a2"},
+        "prj-b": {"lane-b1"},
+    }
 
 
 async def test_a_visitors_entry_carries_its_pass_window_and_compiles_to_a_seven_field_row(
