@@ -195,6 +195,28 @@ async def test_requests_within_the_interval_collapse_into_one_send(
     assert hub.counters.problems_reported == 5
 
 
+async def test_a_lane_that_reports_the_version_it_asked_for_is_not_sent_it_again(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    """A lane asks again for a snapshot whose chunks are late, then the late chunks complete it
+    and it reports the version: the send waiting for its turn is dropped, not made."""
+    sent = Recorder()
+    clock = FakeClock(site_time(2026, 6, 15, 12))
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=60, clock=clock) as hub:
+        version = await hub.publish(PROJECT)
+        await hub.idle()
+        sent.clear()
+        await hub.on_status(status("lane-a1", 0, wants=True, problem="roster v1: 1 of 2 chunks missing"))
+        await hub.on_status(status("lane-a2", 0, wants=True, problem="roster v1: 1 of 2 chunks missing"))
+        await hub.on_status(status("lane-a1", version))  # completed by the late chunks
+        clock.advance(60)
+        hub._pending["lane-a1"].hurry.set()  # its turn comes (the limit's wait cut short)
+        hub._pending["lane-a2"].hurry.set()
+        await asyncio.wait_for(hub.idle(), 10)
+    assert sent.kinds("lane-a1") == []
+    assert sent.kinds("lane-a2")[0] == "roster_manifest"
+
+
 async def test_a_new_version_is_not_held_back_by_the_request_limit(
     source: MemorySource, ledger: RosterLedger
 ) -> None:
