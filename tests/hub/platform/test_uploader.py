@@ -31,7 +31,11 @@ from tests.support.clock import FakeClock
 from wire.models import Direction
 
 SECRET = "f3a1c9e07b2d4e5f8a6b0c1d2e3f4a5b"
-SETTINGS = UploadSettings(first_retry_s=60, max_retry_s=600, rate_limited_s=120, poll_s=1, timeout_s=0.5)
+# timeout_s: what the standin's time_out fault costs (one request waits it out), and the margin for
+# every other request: an answer later than this is a request the platform took and the uploader
+# sends again (the one way to a duplicate, hub.platform.states). 0.5 s was under a loaded 2-core
+# machine's answer time now and then (40 duplicates: two requests of 20 in a make test run).
+SETTINGS = UploadSettings(first_retry_s=60, max_retry_s=600, rate_limited_s=120, poll_s=1, timeout_s=3.0)
 CITY = Principal(1, "city-admin", Role.CITY)
 
 
