@@ -441,6 +441,7 @@ async def run(life: Lifetime, args: argparse.Namespace, workdir: Path, pg: Postg
         "flapping": flapping,
         "flap_period_s": max(2.0, rush_s / 20),
         "rush_s": rush_s,
+        "nice": args.simulator_nice,
     }
     plan_path = workdir / "plan.json"
     plan_path.write_text(json.dumps(plan))
@@ -676,6 +677,7 @@ async def rush(
         "people": city.people,
         "assigned": city.assigned,
         "speed": args.speed,
+        "simulator_nice": args.simulator_nice,
         "rush_s": round(rush_s, 1),
         "first_rosters_s": round(rostered_s, 1),
         "load_s": round(load_s, 1),
@@ -775,6 +777,14 @@ def main() -> int:
     )
     parser.add_argument("--connect-within-s", type=float, default=600.0)
     parser.add_argument("--drain-within-s", type=float, default=300.0)
+    parser.add_argument(
+        "--simulator-nice",
+        type=int,
+        default=10,
+        help="the simulated lanes' niceness: they stand for 10,000 devices of their own, so they yield "
+        "the CPU to the hub, the broker and the database, whose share is what is measured (their own "
+        "CPU is reported as simulator_cpu_s); 0 to compete as equals",
+    )
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="keep the run's files (logs)")
