@@ -3,14 +3,36 @@ morning rush with faults, on one machine (issue 16).
 
     .venv/bin/python bench/city.py [--lanes 10000] [--projects 4000] [--people 600000]
         [--assigned 400000] [--speed 12] [--changes 1000] [--kill 500] [--flapping 0.01]
-        [--keepalive-s 20] [--simulators N] [--no-faults] [--profile FILE] [--keep] [--smoke]
-        [--deadline-s S]
+        [--keepalive-s 20] [--simulators N] [--hubs 1] [--no-faults] [--profile FILE] [--keep]
+        [--smoke] [--deadline-s S]
 
 Parts, all started here on loopback: a private PostgreSQL (sitegate.postgres); mosquitto with the
 production TLS listener and ACL (sitegate.mosquitto ``with_tls``: each lane's certificate CN is its
 MQTT username, the ACL lets it write only its own up topics); the hub's CA (provisioning.ca), which
 signs the broker's, the hub's and every lane's certificate; the hub as its own process
-(``sitegate hub``, TLS broker link).
+(``sitegate hub``, TLS broker link), or ``--hubs`` of them.
+
+Several hubs (``--hubs N``, issue 16: where one hub process is the limit): N ``sitegate hub``
+processes on the one database and broker, as production runs instances behind a load balancer.
+The broker takes a client's id from its certificate's CN (``use_username_as_clientid``), so two
+hubs with one certificate would log each other out: each has its own (``sitegate.hub``,
+``sitegate.hub.2``, ...; provisioning/broker.py), each named in the broker's ACL, and its own
+HTTP port, all in one share group: the broker hands each event and heartbeat to one of them
+(MQTT v5 shared subscription; exactly once across instances is what bench/ingest_failover.py
+proves), presence to all. The registry changes go through hub 1's API (its roster publisher sends
+the changed rosters at once); the console's reads go to the hubs in turn (round robin). The "hub
+restarts" fault restarts hub 1 only; the others keep running (and take the lanes' events
+meanwhile). ``--profile`` profiles hub 1.
+
+Reading the scaling: run ``--hubs 1`` and ``--hubs 2`` with every other flag the same (the same
+``--seed`` makes the same city, plan, faults and arrivals, so the runs differ only in the hubs).
+What more hubs move, when one hub is the limit: ``stored_per_s_peak`` (the most storage acks in
+one second, from the rush's start to the last ack: a hub that keeps up stores at the arrival rate,
+``peak_events_per_s``, one that falls behind at what it can, during the peak and while it drains
+its backlog after it) up, ``ingest_lag_p50_ms``/``p99`` at the peak and ``drained_after_rush_s``
+down. ``hub_cpu_s_per_1k_events`` is over all the hubs, so it says what the split costs (each
+hub's own share in ``hub_cpu_s_each``); on a machine with fewer free cores than hubs it cannot
+scale, and ``loadavg_1m`` says how busy the machine was.
 
 The city (bench/_city_world.py): 13 districts, ``--projects`` projects each with its general
 contractor as a party, ``--lanes`` gates spread over them, ``--people`` people with sealed ID
@@ -29,7 +51,7 @@ assignments of unassigned people, 1 in 5 exits), and one watchlist flag by the c
 
 Faults, away from the peak (the middle fifth of the rush, where the ingest lag is measured): at
 30 % ``--kill`` lanes lose their connection at once and never come back; at 65 % the broker
-restarts; at 80 % the hub restarts. ``--flapping`` of the lanes drop their connection now and then
+restarts; at 80 % the hub (hub 1) restarts. ``--flapping`` of the lanes drop their connection now and then
 throughout and come back by their backoff.
 
 Last stdout line, one JSON object: ``lanes``, ``connected`` (lanes connected before the rush),
@@ -42,11 +64,13 @@ online 1.5 × keep-alive after the kill, plus live lanes it shows offline then),
 lists them: the hub's watchlist is per project, a flagged person is on the rosters of the
 projects they are assigned to), ``propagation_p99_ms`` (a change's request → every lane of that
 project runs a roster that shows it), ``api_p99_ms`` (per endpoint, during the rush),
-``hub_rss_mb``/``broker_rss_mb`` (peak resident sets), ``hub_cpu_s_per_1k_events`` and
-``simulator_cpu_s``, the times the faults took, ``loadavg_1m``. Exit status 1 if a goal is missed
-(not with ``--smoke``), 2 if the bench could not finish (every wait is bounded; the message names
-what it waited for), 128 + N when ended by signal N. Whatever way it ends, every process it
-started is stopped (bench/_lifetime.py).
+``hub_rss_mb``/``broker_rss_mb`` (peak resident sets; the largest hub), ``hubs``,
+``hub_cpu_s`` and ``hub_cpu_s_per_1k_events`` (during the rush and its drain, summed over the
+hubs, a restarted hub's instance before its restart included), ``hub_cpu_s_each`` (per hub),
+``stored_per_s_peak``, ``simulator_cpu_s``, the times the faults took, ``loadavg_1m``. Exit
+status 1 if a goal is missed (not with ``--smoke``), 2 if the bench could not finish (every wait
+is bounded; the message names what it waited for), 128 + N when ended by signal N. Whatever way
+it ends, every process it started (every hub) is stopped (bench/_lifetime.py).
 """
 
 from __future__ import annotations
@@ -60,6 +84,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -84,7 +109,7 @@ from hub.devices.devices import statuses  # noqa: E402
 from hub.registry.keyfile import load_data_key  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
 from hub.store import Store  # noqa: E402
-from provisioning.ca import CertificateAuthority, write_key, write_public  # noqa: E402
+from provisioning.ca import HUB_IDENTITY, CertificateAuthority, write_key, write_public  # noqa: E402
 from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from sitegate.netutil import spawn  # noqa: E402
@@ -95,6 +120,7 @@ LANES_PER_SIMULATOR = 2500
 PEAK_WINDOW = (0.4, 0.6)
 KILL_AT, BROKER_AT, HUB_AT = 0.3, 0.65, 0.8
 API_EVERY_S = 1.0
+SHARE_GROUP = "city"
 GOALS = {
     "lost": 0,
     "duplicates": 0,
@@ -216,14 +242,15 @@ def proc_peak_rss_mb(pid: int | None) -> float:
 
 @dataclass
 class Meter:
-    """The hub's and the broker's CPU and peak RSS, summed/maxed over their restarts."""
+    """The hubs' and the broker's CPU and peak RSS: each hub's CPU summed over its restarts (by the
+    hub's number), the resident sets the largest any instance reached."""
 
-    hub_cpu_s: float = 0.0
+    ended_cpu_s: dict[int, float] = field(default_factory=dict)
     hub_rss_mb: float = 0.0
     broker_rss_mb: float = 0.0
 
-    def hub_ending(self, pid: int | None) -> None:
-        self.hub_cpu_s += proc_cpu_s(pid)
+    def hub_ending(self, number: int, pid: int | None) -> None:
+        self.ended_cpu_s[number] = self.ended_cpu_s.get(number, 0.0) + proc_cpu_s(pid)
         self.hub_rss_mb = max(self.hub_rss_mb, proc_peak_rss_mb(pid))
 
     def broker_ending(self, pid: int | None) -> None:
@@ -258,29 +285,48 @@ def plan_changes(city: City, count: int, rng: random.Random) -> list[dict[str, A
 
 
 class Hub:
-    """The hub process, restartable, each instance's CPU and RSS noted as it ends."""
+    """One hub process (``number`` 1, 2, ...), restartable, each instance's CPU and RSS noted as it
+    ends."""
 
-    def __init__(self, launcher: BoundedHub, meter: Meter) -> None:
+    def __init__(self, launcher: BoundedHub, meter: Meter, number: int) -> None:
         self.launcher = launcher
         self.meter = meter
+        self.number = number
 
     @property
     def pid(self) -> int | None:
         proc = self.launcher.proc
         return None if proc is None else proc.pid
 
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.launcher.http_port}"
+
+    @property
+    def cpu_s(self) -> float:
+        """This hub's CPU so far, its instances before a restart included."""
+        return self.meter.ended_cpu_s.get(self.number, 0.0) + proc_cpu_s(self.pid)
+
     def start(self, within_s: float) -> None:
         self.launcher.start(within_s)
 
     def stop(self) -> None:
-        self.meter.hub_ending(self.pid)
+        if self.launcher.proc is not None:
+            self.meter.hub_ending(self.number, self.pid)
         self.launcher.stop()
 
 
 async def api_reader(
-    life: Lifetime, api: Api, city: City, latencies: dict[str, list[float]], until: float, rng: random.Random
+    life: Lifetime,
+    apis: list[Api],
+    city: City,
+    latencies: dict[str, list[float]],
+    until: float,
+    rng: random.Random,
 ) -> None:
-    """The console's reads at a steady rate; a read that fails (the hub restarting) is counted apart."""
+    """The console's reads at a steady rate, each to the next hub in turn (a load balancer's round
+    robin); a read that fails (hub 1 restarting) is counted apart."""
+    turn = 0
     while time.monotonic() < until:
         p = city.project_id(rng.randrange(city.projects))
         for name, path in (
@@ -288,6 +334,8 @@ async def api_reader(
             ("headcount", f"/api/v1/projects/{p}/headcount"),
             ("access_events", f"/api/v1/access-events?project_id={p}&limit=50"),
         ):
+            api = apis[turn % len(apis)]
+            turn += 1
             started = time.monotonic()
             try:
                 await api.call("GET", path)
@@ -396,9 +444,10 @@ async def run(life: Lifetime, args: argparse.Namespace, workdir: Path, pg: Postg
     ca = CertificateAuthority.create(workdir / "ca")
     tls_dir = workdir / "hub-tls"
     tls_dir.mkdir()
-    cert_pem, key_pem = ca.issue_hub_identity()
-    write_key(tls_dir / "hub.key", key_pem)
-    write_public(tls_dir / "hub.crt", cert_pem)
+    for number in range(1, args.hubs + 1):
+        cert_pem, key_pem = ca.issue_hub_identity(hub_identity(number))
+        write_key(tls_dir / f"{hub_name(number)}.key", key_pem)
+        write_public(tls_dir / f"{hub_name(number)}.crt", cert_pem)
     write_public(tls_dir / "ca.crt", ca.cert_pem)
     changes = plan_changes(city, args.changes, rng)
     watch_person = rng.randrange(city.assigned)
@@ -450,50 +499,98 @@ async def run(life: Lifetime, args: argparse.Namespace, workdir: Path, pg: Postg
     meter = Meter()
 
     life.step("starting mosquitto (TLS, the production ACL)")
-    broker = Mosquitto.with_tls(ca, revoked_serials=[])
+    identities = [hub_identity(number) for number in range(1, args.hubs + 1)]
+    broker = Mosquitto.with_tls(ca, hub_identities=identities, revoked_serials=[])
     broker.start()
     try:
-        assert broker.tls is not None
-        config = workdir / "hub.toml"
-        config.write_text(
-            "\n".join(
-                [
-                    f'mqtt_ca_file = "{tls_dir / "ca.crt"}"',
-                    f'mqtt_cert_file = "{tls_dir / "hub.crt"}"',
-                    f'mqtt_key_file = "{tls_dir / "hub.key"}"',
-                    f'broker_files_dir = "{broker.tls.acl_file.parent}"',
-                    f'broker_pid_file = "{broker.pid_file}"',
-                    f'data_key_file = "{data_key_file}"',
-                    f'roster_signing_key_file = "{workdir / "roster-signing.key"}"',
-                    f"device_keepalive_s = {args.keepalive_s}",
-                    "[http]",
-                    "lookups_per_account_per_min = 100000",
-                    "",
-                ]
-            )
-        )
-        python = [sys.executable]
-        if args.profile is not None:
-            python += ["-m", "cProfile", "-o", str(args.profile.resolve())]
-        launcher = BoundedHub(
-            url, broker.host, broker.port, config=config, log=workdir / "hub.log", cwd=workdir, python=python
-        )
-        hub = Hub(launcher, meter)
-        life.step(f"starting the hub ({args.projects} rosters to compile and sign)")
-        started = time.monotonic()
-        hub.start(life.budget(600))
-        hub_start_s = time.monotonic() - started
-        try:
+        hubs = [Hub(hub_launcher(args, url, broker, workdir, n), meter, n) for n in range(1, args.hubs + 1)]
+        with contextlib.ExitStack() as running:
+            started = time.monotonic()
+            for hub in hubs:
+                running.callback(log_tail, workdir / hub_log_name(hub.number))
+                running.callback(hub.stop)
+                life.step(
+                    f"starting hub {hub.number} of {args.hubs} ({args.projects} rosters to compile and sign)"
+                )
+                hub.start(life.budget(600))
+            hub_start_s = time.monotonic() - started
             return await rush(
-                life, args, city, url, workdir, broker, hub, sims, changes, plan, load_s, hub_start_s
+                life, args, city, url, workdir, broker, hubs, sims, changes, plan, load_s, hub_start_s
             )
-        finally:
-            if hub.launcher.proc is not None:
-                hub.stop()
-            log(f"city: the end of the hub's log:\n{tail(workdir / 'hub.log', 15)}")
     finally:
         meter.broker_ending(broker.pid)
         broker.close()
+
+
+def hub_identity(number: int) -> str:
+    """Hub ``number``'s certificate CN, its MQTT username and client id (the broker takes the
+    client id from it: ``use_username_as_clientid``): ``sitegate.hub``, ``sitegate.hub.2``, ..."""
+    return HUB_IDENTITY if number == 1 else f"{HUB_IDENTITY}.{number}"
+
+
+def hub_name(number: int) -> str:
+    """Its files' stem: ``hub`` (the one hub's names of a single-hub run), ``hub-2``, ..."""
+    return "hub" if number == 1 else f"hub-{number}"
+
+
+def hub_log_name(number: int) -> str:
+    return f"{hub_name(number)}.log"
+
+
+def hub_config(args: argparse.Namespace, broker: Mosquitto, workdir: Path, number: int) -> Path:
+    """Hub ``number``'s config: its own certificate, the one data key and roster signing key.
+
+    The hubs here have no enrolment desk (no CA in their state directory, ``./var/ca``), so none
+    rewrites the broker's CRL and ACL. One that had would write its own identity as the ACL's only
+    hub (``BrokerFiles.in_directory``: no setting names the other instances) and take the other
+    hubs' read rights away at the broker's reload: a gap for several instances with a desk."""
+    assert broker.tls is not None
+    tls_dir, name = workdir / "hub-tls", hub_name(number)
+    config = workdir / f"{name}.toml"
+    config.write_text(
+        "\n".join(
+            [
+                f'mqtt_ca_file = "{tls_dir / "ca.crt"}"',
+                f'mqtt_cert_file = "{tls_dir / f"{name}.crt"}"',
+                f'mqtt_key_file = "{tls_dir / f"{name}.key"}"',
+                f'broker_files_dir = "{broker.tls.acl_file.parent}"',
+                f'broker_pid_file = "{broker.pid_file}"',
+                f'data_key_file = "{workdir / "hub-data.key"}"',
+                f'roster_signing_key_file = "{workdir / "roster-signing.key"}"',
+                f"device_keepalive_s = {args.keepalive_s}",
+                "[http]",
+                "lookups_per_account_per_min = 100000",
+                "",
+            ]
+        )
+    )
+    return config
+
+
+def hub_launcher(
+    args: argparse.Namespace, url: str, broker: Mosquitto, workdir: Path, number: int
+) -> BoundedHub:
+    """Hub ``number``: its own config and certificate (:func:`hub_config`), MQTT client id and HTTP
+    port, the one share group. Only hub 1 runs under ``--profile``."""
+    python = [sys.executable]
+    if args.profile is not None and number == 1:
+        python += ["-m", "cProfile", "-o", str(args.profile.resolve())]
+    return BoundedHub(
+        url,
+        broker.host,
+        broker.port,
+        config=hub_config(args, broker, workdir, number),
+        log=workdir / hub_log_name(number),
+        share_group=SHARE_GROUP,
+        cwd=workdir,
+        python=python,
+        extra=["--mqtt-client-id", hub_identity(number)],
+        name=f"hub {number}",
+    )
+
+
+def log_tail(path: Path) -> None:
+    log(f"city: the end of {path.name}:\n{tail(path, 15)}")
 
 
 async def rush(
@@ -503,14 +600,14 @@ async def rush(
     url: str,
     workdir: Path,
     broker: Mosquitto,
-    hub: Hub,
+    hubs: list[Hub],
     sims: Simulators,
     changes: list[dict[str, Any]],
     plan: dict[str, Any],
     load_s: float,
     hub_start_s: float,
 ) -> dict[str, Any]:
-    meter = hub.meter
+    meter, hub = hubs[0].meter, hubs[0]
     life.step(f"{len(sims.procs)} simulator(s) issuing {city.lanes} lane certificates")
     await life.until(
         lambda: all(sims.ready), "every simulator's certificates", within_s=600, detail=sims.alive, poll_s=0.2
@@ -552,14 +649,18 @@ async def rush(
     sims.send(f"rush {t0}")
 
     async with aiohttp.ClientSession() as session:
-        base = Api(session, launcher_base(hub), life)
+        # Registry changes through hub 1 (its publisher sends the rosters at once); reads to every hub.
+        base = Api(session, hub.base, life)
         city_api = await base.login("city-admin", PASSWORD)
+        readers_apis = [city_api] + [
+            await Api(session, h.base, life).login("city-admin", PASSWORD) for h in hubs[1:]
+        ]
         accounts = {d: await base.login(city.gc_number(d), PASSWORD) for d in range(DISTRICTS)}
         latencies: dict[str, list[float]] = {}
         requested: dict[int, float] = {}
-        cpu_before = meter.hub_cpu_s + proc_cpu_s(hub.pid)
+        cpu_before = [h.cpu_s for h in hubs]
         readers = asyncio.create_task(
-            api_reader(life, city_api, city, latencies, t0 + rush_s, random.Random(1))
+            api_reader(life, readers_apis, city, latencies, t0 + rush_s, random.Random(1))
         )
         writer = asyncio.create_task(
             make_changes(life, accounts, city_api, city, changes, requested, t0 + 0.05 * rush_s, 0.9 * rush_s)
@@ -593,7 +694,7 @@ async def rush(
                 )
                 faults["broker_restart_all_back_s"] = round(time.monotonic() - restarted, 1)
                 await asyncio.sleep(max(0.0, t0 + HUB_AT * rush_s - time.monotonic()))
-                life.step("fault: the hub restarts")
+                life.step("fault: hub 1 restarts" + (" (the others keep running)" if len(hubs) > 1 else ""))
                 restarted = time.monotonic()
                 hub.stop()
                 hub.start(life.budget(600))
@@ -607,8 +708,9 @@ async def rush(
             readers.cancel()
             writer.cancel()
             await asyncio.gather(readers, writer, return_exceptions=True)
-        hub_cpu = meter.hub_cpu_s + proc_cpu_s(hub.pid) - cpu_before
-        meter.hub_rss_mb = max(meter.hub_rss_mb, proc_peak_rss_mb(hub.pid))
+        hub_cpu_each = [h.cpu_s - before for h, before in zip(hubs, cpu_before, strict=True)]
+        hub_cpu = sum(hub_cpu_each)
+        meter.hub_rss_mb = max(meter.hub_rss_mb, *(proc_peak_rss_mb(h.pid) for h in hubs))
         meter.broker_rss_mb = max(meter.broker_rss_mb, proc_peak_rss_mb(broker.pid))
 
     progress.cancel()
@@ -633,6 +735,7 @@ async def rush(
     peak_from, peak_to = t0 + PEAK_WINDOW[0] * rush_s, t0 + PEAK_WINDOW[1] * rush_s
     peak_lags = [(acked - at) * 1000 for at, acked in lags if peak_from <= at < peak_to]
     per_second = Counter(int(at - t0) for at, _ in lags)
+    stored_per_second = Counter(int(acked - t0) for _, acked in lags)
     killed = {d for r in reports for d in r["killed"]}
     propagation: list[float] = []
     unseen = 0
@@ -654,12 +757,14 @@ async def rush(
     simulator_cpu = sum(r["cpu_s"] for r in reports)
     report: dict[str, Any] = {
         "lanes": city.lanes,
+        "hubs": len(hubs),
         "connected": connected,
         "connect_all_s": round(connect_all_s, 1),
         "events": events,
         "lost": counted.lost - len(held_unstored),
         "duplicates": counted.duplicates,
         "peak_events_per_s": max(per_second.values(), default=0),
+        "stored_per_s_peak": max(stored_per_second.values(), default=0),
         "ingest_lag_p50_ms": _round(percentile(peak_lags, 0.5)),
         "ingest_lag_p99_ms": _round(percentile(peak_lags, 0.99)),
         "presence_wrong": faults.get("presence_wrong"),
@@ -673,6 +778,7 @@ async def rush(
         "hub_cpu_s_per_1k_events": round(hub_cpu / max(events, 1) * 1000, 3),
         "simulator_cpu_s": round(simulator_cpu, 1),
         "hub_cpu_s": round(hub_cpu, 1),
+        "hub_cpu_s_each": [round(c, 1) for c in hub_cpu_each],
         "projects": city.projects,
         "people": city.people,
         "assigned": city.assigned,
@@ -700,10 +806,6 @@ async def rush(
         "loadavg_1m": round(os.getloadavg()[0], 2),
     }
     return report
-
-
-def launcher_base(hub: Hub) -> str:
-    return f"http://127.0.0.1:{hub.launcher.http_port}"
 
 
 async def log_progress(sims: Simulators, started: float) -> None:
@@ -785,13 +887,20 @@ def main() -> int:
         "the CPU to the hub, the broker and the database, whose share is what is measured (their own "
         "CPU is reported as simulator_cpu_s); 0 to compete as equals",
     )
+    parser.add_argument(
+        "--hubs",
+        type=int,
+        default=1,
+        help="hub processes on the one database and broker, splitting the lanes' events by the shared "
+        "subscription (default 1); hub 1 takes the registry changes and is the one restarted",
+    )
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--keep", action="store_true", help="keep the run's files (logs)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes allowed; never fails on a goal")
     parser.add_argument("--deadline-s", type=float, default=None)
     parser.add_argument(
-        "--profile", type=Path, help="run the hub under cProfile, its stats here (the last instance's)"
+        "--profile", type=Path, help="run hub 1 under cProfile, its stats here (its last instance's)"
     )
     parser.add_argument("--simulator", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -803,6 +912,8 @@ def main() -> int:
     args.assigned = args.people * 2 // 3 if args.assigned is None else args.assigned
     if not (1 <= args.projects <= args.lanes) or not (args.projects <= args.assigned <= args.people):
         parser.error("need 1 <= --projects <= --lanes and --projects <= --assigned <= --people")
+    if args.hubs < 1:
+        parser.error("--hubs must be at least 1")
     if not args.no_faults and args.kill >= args.lanes:
         parser.error("--kill must be below --lanes")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
