@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from hub.store import Store
 from hub.store.schema import access_events, districts, enterprises, gates, projects
 from sitegate.hubproc import HubLauncher, HubProcess, create_account
 from sitegate.mosquitto import Mosquitto
+from sitegate.netutil import stop_all_groups
 from sitegate.postgres import PostgresServer
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
 
@@ -118,16 +120,22 @@ def split(events: int, devices: Sequence[str]) -> dict[str, int]:
 @contextlib.contextmanager
 def run_dir(prefix: str, keep: bool) -> Iterator[Path]:
     """A temporary directory for the run's files, removed afterwards unless ``keep`` (then its
-    path goes to stderr: the hubs' and the broker's logs are there)."""
-    if not keep:
-        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-            yield Path(tmp)
-        return
+    path goes to stderr: the hubs' and the broker's logs are there).
+
+    The processes the bench started and has not stopped go first, then the files: a bench
+    unwinding from SIGTERM reaches here before its lifetime's sweep of leftovers, and a
+    10,000-lane city's simulators went on writing into a directory being removed, for a minute."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
     finally:
-        log(f"kept {path}")
+        left = stop_all_groups()
+        if left:
+            log(f"stopped {len(left)} process group(s) before removing {path}: {'; '.join(left)}")
+        if keep:
+            log(f"kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # -- where the hub stores ------------------------------------------------------------------------
