@@ -482,6 +482,21 @@ def test_city_bench_loses_nothing_and_sees_every_fault() -> None:
 
 
 @pytest.mark.broker
+@pytest.mark.postgres
+def test_city_bench_on_two_hubs_stores_every_event_once() -> None:
+    """``--hubs 2`` at the smallest size, no faults: both hubs on the one shared subscription (each
+    with its own certificate: on one they logged each other out), every journal stored once."""
+    report = run_bench(
+        "city.py",
+        *("--lanes", "6", "--projects", "3", "--people", "30", "--speed", "1200"),
+        *("--changes", "2", "--no-faults", "--keepalive-s", "5", "--smoke", "--hubs", "2"),
+    )
+    assert report["hubs"] == 2 and report["connected"] == report["lanes"] == 6
+    assert report["events"] > 0 and report["lost"] == report["duplicates"] == report["unexpected"] == 0
+    assert len(report["hub_cpu_s_each"]) == 2 and min(report["hub_cpu_s_each"]) > 0
+
+
+@pytest.mark.broker
 @pytest.mark.any_hour
 def test_passback_bench() -> None:
     report = run_bench("passback.py", "--samples", "6", "--people", "3", "--smoke")
