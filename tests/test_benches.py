@@ -46,6 +46,9 @@ EXIT_FAILED = 2
 MARKER = "SITEGATE_BENCH_TEST_RUN"
 LOOK_EVERY_S = 1.0
 """How often the test looks at what a running bench has started (a look costs tens of ms of CPU)."""
+WATCH_START_EVERY_S = 0.25
+"""How often it looks while waiting for a bench to have started something (SIGTERM tests): at 0.1 s
+the looks cost the test process 1.5-3 CPU-s a test on a loaded machine."""
 
 pytestmark = pytest.mark.timeout(WAIT_S + 60)
 
@@ -172,7 +175,7 @@ class Bench:
                 pytest.fail(
                     f"{self.name} exited ({self.proc.returncode}) before {what}:\n{self.stderr[-3000:]}"
                 )
-            time.sleep(0.1)
+            time.sleep(WATCH_START_EVERY_S)
         self.stop()
         pytest.fail(f"{self.name}: not {what} within {within_s:.0f} s:\n{self.stderr[-3000:]}")
 
@@ -369,24 +372,22 @@ def test_upload_bench_uploads_every_passage_once() -> None:
     positive(report, "upload_s", "rounds")
 
 
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
 @pytest.mark.broker
-@pytest.mark.parametrize("store", STORES)
-def test_drain_bench_loses_nothing(store: str) -> None:
-    report = run_bench("drain.py", "--events", "2000", "--store", store, "--smoke")
-    assert report["store"] == store
-    assert report["backlog"] == 2000
+def test_drain_bench_loses_nothing() -> None:
+    """SQLite. The bench on PostgreSQL: its start-up in the SIGTERM test below (drain-postgres); a
+    hub on PostgreSQL storing every event once: the failover bench, the city bench, tests/hub."""
+    report = run_bench("drain.py", "--events", "500", "--store", "sqlite", "--smoke")
+    assert report["store"] == "sqlite"
+    assert report["backlog"] == 500
     assert report["lost"] == 0
     assert report["duplicates"] == 0
     positive(report, "append_s", "drain_s", "drain_events_per_s")
-    assert close(report["drain_events_per_s"], 2000 / report["drain_s"], rel=0.1)
+    assert close(report["drain_events_per_s"], 500 / report["drain_s"], rel=0.1)
 
 
 @pytest.mark.postgres
 def test_api_bench() -> None:
-    report = run_bench("api.py", "--events", "5000", "--projects", "5", "--samples", "50")
+    report = run_bench("api.py", "--events", "5000", "--projects", "5", "--samples", "10")
     assert report["events"] == 5000
     assert report["projects"] == 5
     assert report["presence_rows"] == 5 * 100
@@ -398,12 +399,13 @@ def test_api_bench() -> None:
 
 
 @pytest.mark.broker
-@pytest.mark.parametrize("store", STORES)
-def test_ingest_bench_loses_nothing(store: str) -> None:
+def test_ingest_bench_loses_nothing() -> None:
+    """SQLite. The ingest benches' start-up on PostgreSQL (bench/_common.py's ``started``): the
+    failover bench's test; the hub's ingest on PostgreSQL: tests/hub/test_ingest.py, the city bench."""
     report = run_bench(
-        "ingest.py", "--store", store, "--events", "600", "--devices", "3", "--window", "10", "--smoke"
+        "ingest.py", "--store", "sqlite", "--events", "600", "--devices", "3", "--window", "10", "--smoke"
     )
-    assert report["store"] == store
+    assert report["store"] == "sqlite"
     assert report["events"] == 600
     assert report["devices"] == 3
     positive(report, "raw_msgs_per_s", "hub_events_per_s", "ratio", "publish_msgs_per_s", "raw_s", "hub_s")
@@ -417,17 +419,21 @@ def test_ingest_bench_loses_nothing(store: str) -> None:
 
 
 @pytest.mark.broker
-@pytest.mark.parametrize("store", STORES)
-def test_ingest_failover_bench_loses_nothing(store: str) -> None:
+@pytest.mark.postgres
+def test_ingest_failover_bench_loses_nothing() -> None:
+    """PostgreSQL, the store of hubs that scale out (two hubs on one fresh database: the first
+    migrates it alone). On SQLite, which runs one hub: a hub killed mid-ingest, the lanes resending,
+    tests/integration/test_link_exactly_once.py; two ingests splitting one stream,
+    tests/hub/test_ingest.py."""
     report = run_bench(
         "ingest_failover.py",
-        *("--store", store, "--events", "500", "--devices", "3"),
+        *("--store", "postgres", "--events", "500", "--devices", "3"),
         *("--kill-after", "150", "--resend-after", "1"),
     )
     # Killed a third of the way in, the hub takes events in flight with it: the lanes must resend
     # them although the other hub's acks kept coming before the kill (a backing off that counted
     # those as "a slow hub" waited 60 s and this ended with lost 143).
-    assert report["store"] == store
+    assert report["store"] == "postgres"
     assert report["events"] == 500
     assert 150 <= report["acked_when_killed"] <= 500
     assert report["acked_all"] is True
@@ -466,34 +472,23 @@ def test_propagation_bench() -> None:
 @pytest.mark.postgres
 def test_city_bench_loses_nothing_and_sees_every_fault() -> None:
     """The city at a toy size, its three faults included: every journal stored once, the killed
-    lanes shown offline and no live one, every change and the watchlist flag at their lanes."""
+    lanes shown offline and no live one, every change and the watchlist flag at their lanes. On
+    two hubs (``--hubs 2``, one shared subscription, each with its own certificate: on one they
+    logged each other out), hub 1 the one restarted: one run for both (the two hubs had a city of
+    their own, without faults: ~9 CPU-s more; ``--hubs 1`` runs the same code with one hub)."""
     report = run_bench(
         "city.py",
-        *("--lanes", "20", "--projects", "10", "--people", "300", "--speed", "600"),
-        *("--changes", "10", "--kill", "3", "--keepalive-s", "5", "--smoke"),
+        *("--lanes", "10", "--projects", "5", "--people", "150", "--speed", "600"),
+        *("--changes", "5", "--kill", "2", "--keepalive-s", "5", "--smoke", "--hubs", "2"),
     )
-    assert report["connected"] == report["lanes"] == 20
+    assert report["hubs"] == 2 and len(report["hub_cpu_s_each"]) == 2 and min(report["hub_cpu_s_each"]) > 0
+    assert report["connected"] == report["lanes"] == 10
     assert report["lost"] == report["duplicates"] == report["unexpected"] == 0
     assert report["presence_wrong"] == 0 and report["changes_unseen"] == 0
     assert report["events"] > 0 and report["lane_connections"] > report["lanes"]  # the broker's restart
     ordered(report, "ingest_lag_p50_ms", "ingest_lag_p99_ms")
     positive(report, "watchlist_fanout_s", "propagation_p99_ms", "hub_rss_mb", "broker_rss_mb")
     assert set(report["api_p99_ms"]) == {"devices", "headcount", "access_events"}
-
-
-@pytest.mark.broker
-@pytest.mark.postgres
-def test_city_bench_on_two_hubs_stores_every_event_once() -> None:
-    """``--hubs 2`` at the smallest size, no faults: both hubs on the one shared subscription (each
-    with its own certificate: on one they logged each other out), every journal stored once."""
-    report = run_bench(
-        "city.py",
-        *("--lanes", "6", "--projects", "3", "--people", "30", "--speed", "1200"),
-        *("--changes", "2", "--no-faults", "--keepalive-s", "5", "--smoke", "--hubs", "2"),
-    )
-    assert report["hubs"] == 2 and report["connected"] == report["lanes"] == 6
-    assert report["events"] > 0 and report["lost"] == report["duplicates"] == report["unexpected"] == 0
-    assert len(report["hub_cpu_s_each"]) == 2 and min(report["hub_cpu_s_each"]) > 0
 
 
 @pytest.mark.broker
@@ -522,13 +517,13 @@ def test_a_lane_that_never_admits_ends_the_bench_naming_what_it_waited_for() -> 
     bench = Bench(
         "propagation.py",
         *("--samples", "1", "--people", "1", "--smoke", "--worker-hours", hours),
-        *("--sample-timeout-s", "5", "--deadline-s", str(DEADLINE_S)),
+        *("--sample-timeout-s", "2", "--deadline-s", str(DEADLINE_S)),
     )
     code = bench.finish()
     bench.assert_nothing_left()
     assert code == EXIT_FAILED, bench.stderr[-3000:]
     assert re.search(
-        r"^propagation: FAILED: lane entry never admitted person \S+ within 5 s: "
+        r"^propagation: FAILED: lane entry never admitted person \S+ within 2 s: "
         r"its last decision was outside_hours",
         bench.failure,
     ), bench.stderr[-3000:]
@@ -570,6 +565,10 @@ def test_a_bench_out_of_time_fails_naming_what_it_waited_for(
 @pytest.mark.parametrize(
     ("name", "args", "running"),
     [
+        # What is proven is bench/_lifetime.py, which every bench runs in, so two benches do: a site
+        # bench (bench/_common.py's in_workdir and site_hub, as passback's too) and the cheapest one
+        # that runs PostgreSQL, mosquitto and a hub (drain: 2,000 events journaled first, so the
+        # SIGTERM finds the hub starting, seconds before it would be done).
         pytest.param(
             "propagation.py",
             ("--samples", "50", "--people", "300", "--smoke"),
@@ -577,17 +576,11 @@ def test_a_bench_out_of_time_fails_naming_what_it_waited_for(
             id="propagation",
         ),
         pytest.param(
-            "passback.py",
-            ("--samples", "200", "--people", "100", "--smoke"),
-            (is_mosquitto, is_hub),
-            id="passback",
-        ),
-        pytest.param(
-            "ingest.py",
-            ("--store", "postgres", "--events", "30000", "--devices", "5", "--smoke"),
+            "drain.py",
+            ("--store", "postgres", "--events", "2000", "--smoke"),
             (is_postgres, is_mosquitto, is_hub),
             marks=pytest.mark.postgres,
-            id="ingest-postgres",
+            id="drain-postgres",
         ),
     ],
 )
