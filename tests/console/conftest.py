@@ -1,8 +1,9 @@
 """The console in a real headless Chromium (Debian's ``chromium``, driven by playwright with the
 system browser: never a downloaded one): a hub process with a broker, on a world made once per
 module (the oversight tests' registry and passages, orders, a deduction, an inspection, a lane's
-heartbeats), one browser per module, a fresh context per account. Screenshots of the pages the
-tests visit go to ``artifacts/console/`` when asked for (``make console-shots``, which sets
+heartbeats), one browser per test process lent to each module in turn (:class:`SharedChromium`),
+a fresh context per login. Screenshots of the pages the tests visit go to ``artifacts/console/``
+when asked for (``make console-shots``, which sets
 ``SITEGATE_CONSOLE_SHOTS=1``): a full-page PNG costs Chromium a few hundred ms of CPU, and the 70-odd
 of them were about a tenth of the console tests' time in every ``make test``, for pictures nobody
 looked at unless reviewing the console. tests/console/test_screenshots.py (docs/console.png and the
@@ -20,6 +21,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -81,17 +83,38 @@ class Console:
         return self.hub.base_url
 
     def login(self, username: str, *, phone: bool = False, locale: str = "zh-CN") -> Any:
-        """A fresh browser context (its own cookies) logged in as ``username``; returns its page.
-        ``locale`` is the browser's language (its ``Accept-Language``)."""
-        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-        context = self.browser.new_context(viewport=viewport, accept_downloads=True, locale=locale)
-        page = context.new_page()
+        """A fresh browser context (its own cookies) logged in as ``username`` through the sign-in
+        form, as a person does; returns its page, on the overview (``/console/``). ``locale`` is the
+        browser's language (its ``Accept-Language``)."""
+        page = self._fresh_page(phone=phone, locale=locale)
         page.goto(f"{self.base}/console/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{self.base}/console/")
         return page
+
+    def signed_in(self, username: str, *, phone: bool = False, locale: str = "zh-CN") -> Any:
+        """A fresh browser context logged in as ``username``, and a blank page in it: for a test
+        that goes to a page of its own at once. The sign-in form is posted by the context's request
+        API (its cookies are the context's) and its redirect not followed, so neither Chromium nor
+        the hub renders the sign-in page and the overview, the heaviest page, for nothing: ≈0.7 s
+        of CPU less a login (measured: ≈1.4 s through the form, ≈0.7 s so, most of it Chromium's
+        new page), 45-odd logins. The form itself and the overview are test_console's."""
+        page = self._fresh_page(phone=phone, locale=locale)
+        response = page.request.post(
+            f"{self.base}/console/login",
+            form={"username": username, "password": PASSWORD},
+            max_redirects=0,
+        )
+        if response.status != 303 or response.headers.get("location") != "/console/":
+            pytest.fail(f"{username} was not logged in: {response.status} {response.text()[:200]}")
+        return page
+
+    def _fresh_page(self, *, phone: bool, locale: str) -> Any:
+        viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+        context = self.browser.new_context(viewport=viewport, accept_downloads=True, locale=locale)
+        return context.new_page()
 
 
 SHOTS_WANTED = os.environ.get("SITEGATE_CONSOLE_SHOTS") == "1"
@@ -198,20 +221,83 @@ def world_files(tmp_path_factory: pytest.TempPathFactory) -> WorldFiles:
     return WorldFiles(directory, world, order_id, responded_id)
 
 
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, world_files: WorldFiles) -> Iterator[Console]:
+class SharedChromium:
+    """The test process's one playwright driver and one Chromium, started when a module first asks
+    for a browser and lent to each console module in turn (a driver and a Chromium cost ≈1 s of
+    CPU to start, and a worker runs a dozen such modules); each module keeps its own hub, broker
+    and world, each login its own context.
+
+    Playwright's sync API runs its event loop in a greenlet of this thread and, between its calls,
+    marks that loop as the thread's running loop (playwright/_impl/_greenlets.py): while it is so
+    marked, ``asyncio.run`` and pytest-asyncio refuse to start a loop. A module's playwright used
+    to go away with the module; this one outlives it, so the mark is set only while a module holds
+    the browser (:meth:`lent`) and cleared when it gives it back, for the async tests the worker
+    runs next (and a fixture's own ``asyncio.run`` before it borrows the browser)."""
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @contextmanager
+    def lent(self) -> Iterator[Any]:
+        """The browser for one module; every context the module opened is closed when it ends."""
+        if self._browser is None:
+            self._start()
+        else:
+            asyncio._set_running_loop(self._loop)  # playwright's calls run its loop again
+        try:
+            yield self._browser
+        finally:
+            try:
+                for context in self._browser.contexts:
+                    context.close()
+            finally:
+                asyncio._set_running_loop(None)
+
+    def _start(self) -> None:
+        playwright = playwright_api.sync_playwright().start()
+        try:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        except BaseException:
+            playwright.stop()
+            raise
+        self._loop = asyncio.get_running_loop()  # playwright's, marked by its last call
+        self._playwright, self._browser = playwright, browser
+
+    def stop(self) -> None:
+        if self._playwright is None:
+            return
+        asyncio._set_running_loop(self._loop)
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[SharedChromium]:
+    shared = SharedChromium()
+    yield shared
+    shared.stop()
+
+
+def needs_a_browser_and_a_broker() -> None:
     if not CHROMIUM.exists() or shutil.which("mosquitto") is None:
         pytest.skip("needs Debian's chromium (apt-get install chromium chromium-driver) and mosquitto")
+
+
+@pytest.fixture(scope="module")
+def console(
+    tmp_path_factory: pytest.TempPathFactory, world_files: WorldFiles, chromium: SharedChromium
+) -> Iterator[Console]:
+    needs_a_browser_and_a_broker()
     workdir = tmp_path_factory.mktemp("console")
     database = world_files.copy_to(workdir)
     world, order_id, responded_id = world_files.world, world_files.order_id, world_files.responded_id
     with (
         Mosquitto() as broker,
         HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log", python=prefix(AT)) as hub,
-        playwright_api.sync_playwright() as playwright,
+        chromium.lent() as browser,
     ):
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield Console(hub, browser, world, order_id, responded_id, broker, database=database)
-        finally:
-            browser.close()
+        yield Console(hub, browser, world, order_id, responded_id, broker, database=database)

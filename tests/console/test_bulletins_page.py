@@ -19,7 +19,7 @@ BODY = "经检查，该项目未按要求落实进离场读卡，现予通报批
 
 def _issue(console: Console) -> str:
     """The bulletin's page URL, issued by 西湖's bureau."""
-    page = console.login("district-xihu")
+    page = console.signed_in("district-xihu")
     page.goto(f"{console.base}/console/bulletins")
     page.click("#issue-bulletin >> xpath=ancestor::details/summary")
     page.select_option("#issue-bulletin select[name=kind]", "criticism")
@@ -37,7 +37,7 @@ def _issue(console: Console) -> str:
 
 def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
     url = _issue(console)
-    page = console.login("district-xihu")
+    page = console.signed_in("district-xihu")
     page.goto(url)
     year = AT.astimezone(SITE_ZONE).year
     assert re.fullmatch(rf"西湖建实名通〔{year}〕\d+号", page.inner_text("#bulletin-number"))
@@ -57,7 +57,7 @@ def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
     assert TITLE in text and "西湖区住房和城乡建设局" in text
     assert any("CJK" in name for name in embedded_fonts(pdf.body()))
 
-    gc = console.login("gc-a")
+    gc = console.signed_in("gc-a")
     gc.goto(f"{console.base}/console/bulletins")
     assert TITLE in gc.inner_text("#bulletins")
     gc.goto(url)
@@ -74,11 +74,11 @@ def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
     assert gc.locator('#roster [data-sanction="person:per-m1"]').count() >= 1
     gc.goto(f"{console.base}/console/orders")  # the orders to the project carry it too
     assert gc.locator('[data-sanction="project:proj-a"]').count() >= 1
-    enterprise = console.login("ent-gc1")  # and the GC enterprise's view of its departments
+    enterprise = console.signed_in("ent-gc1")  # and the GC enterprise's view of its departments
     enterprise.goto(f"{console.base}/console/departments")
     assert enterprise.locator('#departments [data-sanction="project:proj-a"]').count() == 1
 
-    other = console.login("district-gongshu")
+    other = console.signed_in("district-gongshu")
     response = other.goto(url)
     assert response is not None and response.status == 404
     other.goto(f"{console.base}/console/bulletins")
@@ -86,7 +86,7 @@ def test_issue_print_pdf_and_who_sees_it(console: Console) -> None:
 
 
 def test_a_bulletin_to_nobody_is_refused_beside_the_project(console: Console) -> None:
-    page = console.login("district-xihu")
+    page = console.signed_in("district-xihu")
     page.goto(f"{console.base}/console/bulletins")
     page.click("#issue-bulletin >> xpath=ancestor::details/summary")
     page.fill("#issue-bulletin input[name=title]", TITLE)

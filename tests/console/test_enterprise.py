@@ -89,7 +89,7 @@ def test_the_general_contractors_enterprise_oversees_its_departments(console: Co
 
 
 def test_a_subcontractors_enterprise_sees_its_own_people_there(console: Console) -> None:
-    page = console.login("ent-sub1")
+    page = console.signed_in("ent-sub1")
     page.goto(console.base + views_enterprise.PATH)
     assert page.locator("#departments tbody tr").count() == 1
     a = cells(page, "proj-a")

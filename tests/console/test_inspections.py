@@ -28,7 +28,7 @@ def _fill(page: Any, kind: str, *, problem: str | None = None, note: str = "") -
 def test_a_district_inspects_with_a_photo_and_orders_from_it_in_one_step(
     console: Console, tmp_path: Path
 ) -> None:
-    page = console.login("district-xihu")
+    page = console.signed_in("district-xihu")
     page.goto(f"{console.base}/console/inspections")
     form = page.locator("#record-inspection")
     assert [o.strip() for o in form.locator("select[name=kind] option").all_inner_texts()] == [
@@ -71,7 +71,7 @@ def test_a_district_inspects_with_a_photo_and_orders_from_it_in_one_step(
     page.goto(inspection_url)
     assert page.locator(f'#orders a[href="{order_path}"]').count() == 1
 
-    other = console.login("district-gongshu")  # another district's project: not its photo
+    other = console.signed_in("district-gongshu")  # another district's project: not its photo
     assert other.request.get(f"{console.base}{src}").status == 404
     assert other.request.get(inspection_url).status == 404
     other.context.close()
@@ -79,7 +79,7 @@ def test_a_district_inspects_with_a_photo_and_orders_from_it_in_one_step(
 
 
 def test_the_city_inspects_any_district(console: Console) -> None:
-    page = console.login("city")
+    page = console.signed_in("city")
     page.goto(f"{console.base}/console/inspections")
     page.select_option("select[name=project_pick]", "proj-b")
     _fill(page, "unannounced")
@@ -92,7 +92,7 @@ def test_the_city_inspects_any_district(console: Console) -> None:
 
 
 def test_supervision_records_routine_patrols_on_its_own_project(console: Console, tmp_path: Path) -> None:
-    page = console.login("sup-a")
+    page = console.signed_in("sup-a")
     page.goto(f"{console.base}/console/inspections")
     form = page.locator("#record-inspection")
     assert [o.strip() for o in form.locator("select[name=kind] option").all_inner_texts()] == ["日常巡查"]

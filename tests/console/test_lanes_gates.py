@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -42,6 +43,10 @@ from tests.support.registry_rows import GC, contractor_with_projects, place_gate
 from wire.models import utc_now
 
 async_api = pytest.importorskip("playwright.async_api")
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.xdist_group("browser:test_lanes_gates"),  # one worker, one browser for the module
+]
 
 PROJECT = "P-0042"
 GATES = f"/console/projects/{PROJECT}/gates"
@@ -62,11 +67,12 @@ class Hub:
         # bypass_csp: only so a test can forge a form value the page never offers
         context = await self.browser.new_context(viewport=viewport, locale=locale, bypass_csp=True)
         page = await context.new_page()
-        await page.goto(f"{self.base}/console/login")
-        await page.fill("input[name=username]", username)
-        await page.fill("input[name=password]", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{self.base}/console/")
+        # the sign-in form posted by the context's request API (its cookies), the overview not
+        # rendered: every test goes to the gates page at once (the form is test_console's)
+        response = await page.request.post(
+            f"{self.base}/console/login", form={"username": username, "password": PASSWORD}, max_redirects=0
+        )
+        assert response.status == 303, f"{username} was not logged in: {await response.text()}"
         return page
 
 
@@ -77,10 +83,22 @@ async def shot(page: Any, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Any]:
+    """One playwright driver and Chromium for the module's tests (≈1 s of CPU each to start), on
+    the module's loop; each test's hub and world are its own, each login a fresh context."""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    async with async_api.async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def hub(tmp_path: Path, browser: Any) -> AsyncIterator[Hub]:
     config = HubConfig(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}",
         mqtt_port=free_port(),
@@ -123,12 +141,11 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
             project_id=PROJECT,
         )
         await create_account(store, role=Role.OPERATOR, username="ops-gates")
-        async with async_api.async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                yield Hub(client, browser)
-            finally:
-                await browser.close()
+        try:
+            yield Hub(client, browser)
+        finally:
+            for context in browser.contexts:  # the test's logins, before its hub goes
+                await context.close()
 
 
 async def _gate_rows(hub: Hub) -> dict[str, tuple[str, str | None]]:

@@ -79,7 +79,7 @@ class Phones:
                 context = self.console.browser.new_context(viewport=PHONE, locale="zh-CN")
                 self.pages[key] = context.new_page()
             else:
-                self.pages[key] = self.console.login(username, phone=True)
+                self.pages[key] = self.console.signed_in(username, phone=True)
         return self.pages[key]
 
     def open(self, path: str) -> Any:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import random
 import re
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -39,12 +38,11 @@ from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.console.conftest import (
     AT,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PASSWORD,
     Console,
+    SharedChromium,
     build_world,
-    playwright_api,
+    needs_a_browser_and_a_broker,
     shot,
 )
 from tests.console.pinned_hub import prefix
@@ -182,9 +180,8 @@ async def _build(database: Path) -> list[Person]:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    if not CHROMIUM.exists() or shutil.which("mosquitto") is None:
-        pytest.skip("needs Debian's chromium (apt-get install chromium chromium-driver) and mosquitto")
+def desk(tmp_path_factory: pytest.TempPathFactory, chromium: SharedChromium) -> Iterator[Desk]:
+    needs_a_browser_and_a_broker()
     workdir = tmp_path_factory.mktemp("registration")
     database = workdir / "hub.db"
     people = asyncio.run(_build(database))
@@ -192,13 +189,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         Mosquitto() as broker,
         HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log", python=prefix(AT)) as hub,
         OfficeReader(workdir / "office", broker) as reader,
-        playwright_api.sync_playwright() as playwright,
+        chromium.lent() as browser,
     ):
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield Desk(Console(hub, browser, None, 0, 0), reader, database, people)  # type: ignore[arg-type]
-        finally:
-            browser.close()
+        yield Desk(Console(hub, browser, None, 0, 0), reader, database, people)  # type: ignore[arg-type]
 
 
 def present(desk: Desk, person: Person) -> None:
@@ -208,7 +201,7 @@ def present(desk: Desk, person: Person) -> None:
 
 def test_a_card_read_at_the_office_reaches_the_form_and_registers_the_person(desk: Desk) -> None:
     person = desk.person(0)
-    page = desk.console.login("gc-a")
+    page = desk.console.signed_in("gc-a")
     page.goto(desk.console.base + PAGE)
     assert "进场登记" in page.inner_text("main") and "离场登记" in page.inner_text("main")
     page.wait_for_selector("#waiting")
@@ -255,7 +248,7 @@ def test_a_card_read_at_the_office_reaches_the_form_and_registers_the_person(des
 
 def test_a_typed_id_number_is_registered_and_marked(desk: Desk) -> None:
     person = desk.person(1)
-    page = desk.console.login("gc-a")
+    page = desk.console.signed_in("gc-a")
     page.goto(desk.console.base + PAGE)
     assert "未经读卡登记" in page.inner_text("#entry-form")
     assert "项目经理" in page.inner_text("#roster tr:has-text('刘静')")  # a manager's position (四类人员)
@@ -302,7 +295,7 @@ def test_without_script_the_read_button_brings_the_read(desk: Desk) -> None:
 
 def test_a_subcontractor_registers_its_own_people_and_picks_one_leaving(desk: Desk) -> None:
     person = desk.person(3)
-    page = desk.console.login("sub-a")
+    page = desk.console.signed_in("sub-a")
     page.goto(desk.console.base + PAGE)
     offered = page.eval_on_selector_all("#enterprise-choices option", "options => options.map(o => o.value)")
     assert len(offered) == 1 and offered[0].startswith(SUB_NAME)  # its own enterprise only
@@ -322,7 +315,7 @@ def test_a_subcontractor_registers_its_own_people_and_picks_one_leaving(desk: De
 
 
 def test_the_registration_page_on_a_phone(desk: Desk) -> None:
-    page = desk.console.login("gc-a", phone=True)
+    page = desk.console.signed_in("gc-a", phone=True)
     page.goto(desk.console.base + PAGE)
     assert "进场登记" in page.inner_text("main")
     shot(page, "registration-phone")
@@ -330,7 +323,7 @@ def test_the_registration_page_on_a_phone(desk: Desk) -> None:
 
 
 def test_supervision_does_not_register(desk: Desk) -> None:
-    page = desk.console.login("sup-a")
+    page = desk.console.signed_in("sup-a")
     response = page.goto(desk.console.base + PAGE)
     assert response is not None and response.status == 403
     assert "项目部" in page.inner_text("main")

@@ -74,7 +74,7 @@ def test_a_bureau_fills_its_contacts_and_prints_its_month(console: Console) -> N
 @pytest.mark.parametrize("locale", ["zh-CN", "en-GB"])
 def test_the_citys_summaries_fit_1366_px(console: Console, locale: str) -> None:
     """English's longer headers overflowed the per-project table by 100 px at 1366 px (issue 15)."""
-    page = console.login("city", locale=locale)
+    page = console.signed_in("city", locale=locale)
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(console.base + "/console/summaries")
     assert page.locator("#project-summary tbody tr").count() >= 3

@@ -21,7 +21,7 @@ WALL = {"width": 1920, "height": 1080}
 
 
 def screen(console: Console, username: str) -> Any:
-    page = console.login(username)
+    page = console.signed_in(username)
     page.set_viewport_size(WALL)
     page.goto(f"{console.base}/console/screen")
     return page
@@ -47,7 +47,7 @@ def test_a_district_screen_counts_its_own_district(console: Console) -> None:
 
 
 def test_the_screen_refuses_a_project_department(console: Console) -> None:
-    page = console.login("gc-a")
+    page = console.signed_in("gc-a")
     response = page.goto(f"{console.base}/console/screen")
     assert response is not None and response.status == 403
 

@@ -54,7 +54,7 @@ def test_the_main_pages_are_photographed_at_both_sizes_and_put_on_a_sheet(consol
     assert len(pages) >= 5  # the overview, the project, the access log, attendance, site rules at least
     for size, viewport, phone in (("desktop", sheets.DESKTOP, False), ("phone", sheets.PHONE, True)):
         for username in sorted({who for who, _ in pages}):
-            browser_page = console.login(username, phone=phone)
+            browser_page = console.signed_in(username, phone=phone)
             browser_page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
             for who, page in pages:
                 if who != username:

@@ -86,7 +86,7 @@ def no_internal_ids(page: Any) -> None:
 
 
 def phone_fits(console: Console, username: str, path: str, name: str) -> None:
-    page = console.login(username, phone=True)
+    page = console.signed_in(username, phone=True)
     page.goto(console.base + path)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
@@ -123,7 +123,7 @@ def xlsx_rows(path: Path) -> tuple[list[str], list[list[Any]]]:
 
 
 def test_gc_on_site_by_name_with_counts_and_search(site: Console) -> None:
-    page = site.login("gc-a")
+    page = site.signed_in("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a")
     follow(page, ".subnav >> text=在场人员")
     assert page.locator("h1").inner_text().startswith("在场人员")
@@ -153,7 +153,7 @@ def test_gc_on_site_by_name_with_counts_and_search(site: Console) -> None:
 
 
 def test_gc_access_log_filters_pages_and_exports(site: Console, tmp_path: Path) -> None:
-    page = site.login("gc-a")
+    page = site.signed_in("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a/access-log?{FIFTH}")
     assert page.locator("#events tbody tr").count() == 9
     assert "刘静" in column(page, "events", ".name")
@@ -183,7 +183,7 @@ def test_gc_access_log_filters_pages_and_exports(site: Console, tmp_path: Path) 
 
 
 def test_pages_go_older_and_come_back_newer(site: Console) -> None:
-    page = site.login("gc-a")
+    page = site.signed_in("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a/access-log?from=2025-05-10&to=2025-05-10")
     first = column(page, "events", ":first-child")
     assert len(first) == 50 and page.locator("#newer-page").count() == 0
@@ -199,7 +199,7 @@ def test_pages_go_older_and_come_back_newer(site: Console) -> None:
 
 
 def test_a_passage_the_hub_does_not_believe_is_marked(site: Console) -> None:
-    page = site.login("sup-a")
+    page = site.signed_in("sup-a")
     page.goto(f"{site.base}/console/projects/proj-a/access-log?from=2026-12-01&to=2026-12-01")
     row = page.locator("#events tbody tr")
     assert row.count() == 1
@@ -209,7 +209,7 @@ def test_a_passage_the_hub_does_not_believe_is_marked(site: Console) -> None:
 
 
 def test_supervision_reads_the_whole_log_and_exports_it(site: Console, tmp_path: Path) -> None:
-    page = site.login("sup-a")
+    page = site.signed_in("sup-a")
     page.goto(f"{site.base}/console/projects/proj-a/access-log?{FIFTH}")
     assert set(column(page, "events", ".name")) == {"王伟", "李芳", "刘静"}
     assert len(page.locator("select[name=enterprise] option").all_inner_texts()) == 4  # any + 3
@@ -233,7 +233,7 @@ def test_supervision_reads_the_whole_log_and_exports_it(site: Console, tmp_path:
 
 
 def test_a_subcontractor_sees_its_own_people_only(site: Console, tmp_path: Path) -> None:
-    page = site.login("sub-a")
+    page = site.signed_in("sub-a")
     page.goto(f"{site.base}/console/projects/proj-a/access-log?{FIFTH}")
     assert set(column(page, "events", ".name")) == {"王伟", "李芳"}
     assert page.locator("select[name=enterprise] option").all_inner_texts() == ["全部", "拱墅劳务有限公司"]
@@ -246,7 +246,7 @@ def test_a_subcontractor_sees_its_own_people_only(site: Console, tmp_path: Path)
 
 
 def test_a_district_bureau_sees_whole_id_numbers_in_attendance(site: Console, tmp_path: Path) -> None:
-    page = site.login("district-xihu")
+    page = site.signed_in("district-xihu")
     page.goto(f"{site.base}/console/projects/proj-a/attendance?{FIFTH}")
     assert page.locator("h1").inner_text().startswith("每日考勤")
     names = column(page, "attendance", ".name")
@@ -273,7 +273,7 @@ def test_a_district_bureau_sees_whole_id_numbers_in_attendance(site: Console, tm
 
 
 def test_a_bad_range_is_named_beside_its_field(site: Console) -> None:
-    page = site.login("gc-a")
+    page = site.signed_in("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a/attendance?from=2025-05-06&to=2025-05-05")
     assert "不能早于起始日期" in page.locator("#error-to").inner_text()
     assert page.locator("input[name=from]").input_value() == "2025-05-06"
@@ -290,7 +290,7 @@ def test_a_bad_range_is_named_beside_its_field(site: Console) -> None:
 
 
 def test_the_month_by_name_team_and_enterprise_with_its_downloads(site: Console, tmp_path: Path) -> None:
-    page = site.login("gc-a")
+    page = site.signed_in("gc-a")
     page.goto(f"{site.base}/console/projects/proj-a/attendance/monthly?month=2025-05")
     assert "2025年5月" in page.locator("h1").inner_text()
     assert column(page, "monthly", ".name") == ["王伟", "李芳", "刘静"]  # by enterprise, team, name
@@ -310,7 +310,7 @@ def test_the_month_by_name_team_and_enterprise_with_its_downloads(site: Console,
 def test_a_district_bureau_sets_and_clears_the_completion_date(site: Console) -> None:
     """竣工: the bureau's form on the project's page (hub.console.views_completion), in the browser;
     the GC's department reads it. The words and the refusals: tests/hub/retention/test_completion_http.py."""
-    page = site.login("district-xihu")
+    page = site.signed_in("district-xihu")
     page.goto(f"{site.base}/console/projects/proj-a")
     assert page.locator("#completed-on").inner_text().startswith("未竣工")
     page.fill("#completion-form input[name=completed_on]", "2026-01-15")
@@ -318,7 +318,7 @@ def test_a_district_bureau_sets_and_clears_the_completion_date(site: Console) ->
     assert page.locator("#completed-on").inner_text() == "2026年1月15日"
     assert page.locator("#kept-until").inner_text() == "2029年1月15日"
     shot(page, "project-completion")
-    reader = site.login("gc-a")
+    reader = site.signed_in("gc-a")
     reader.goto(f"{site.base}/console/projects/proj-a")
     assert reader.locator("#kept-until").inner_text() == "2029年1月15日"
     assert reader.locator("#completion-form").count() == 0

@@ -39,7 +39,7 @@ def run_apart(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def rules_page(console: Console, username: str, *, phone: bool = False) -> Any:
-    page = console.login(username, phone=phone)
+    page = console.signed_in(username, phone=phone)
     page.goto(console.base + RULES)
     return page
 
@@ -227,9 +227,9 @@ def test_the_operator_changes_a_projects_rules_and_others_are_refused(console: C
     page.click("#general button[type=submit]")
     assert re.match(r"^最近修改：operator，", page.locator("#changed").inner_text())
 
-    sub = console.login("sub-a")
+    sub = console.signed_in("sub-a")
     assert sub.goto(console.base + RULES).status == 403
-    elsewhere = console.login("district-gongshu")
+    elsewhere = console.signed_in("district-gongshu")
     assert elsewhere.goto(console.base + RULES).status == 404
 
 

@@ -14,7 +14,7 @@ SUB_NAME = "拱墅劳务有限公司"
 
 
 def test_a_team_made_filled_led_and_counted(console: Console) -> None:
-    page = console.login("gc-a")
+    page = console.signed_in("gc-a")
     page.goto(console.base + TEAMS)
     assert "班组" in page.inner_text("h1") and "尚无班组" in page.inner_text("#teams")
     page.fill("#new-team input[name=enterprise]", SUB_NAME)
@@ -48,13 +48,13 @@ def test_a_team_made_filled_led_and_counted(console: Console) -> None:
     shot(page, "teams-desktop")
     page.context.close()
 
-    sub = console.login("sub-a")
+    sub = console.signed_in("sub-a")
     sub.goto(console.base + TEAMS)
     assert "钢筋一班" in sub.inner_text("#teams")
     assert sub.locator("#new-team").count() == 1  # its own enterprise's teams are its to change
     sub.context.close()
 
-    supervision = console.login("sup-a")
+    supervision = console.signed_in("sup-a")
     supervision.goto(console.base + TEAMS)
     assert "钢筋一班" in supervision.inner_text("#teams")
     assert supervision.locator("form#new-team").count() == 0
@@ -62,7 +62,7 @@ def test_a_team_made_filled_led_and_counted(console: Console) -> None:
 
 
 def test_the_teams_page_on_a_phone(console: Console) -> None:
-    page = console.login("gc-a", phone=True)
+    page = console.signed_in("gc-a", phone=True)
     page.goto(console.base + TEAMS)
     assert "班组" in page.inner_text("h1")
     shot(page, "teams-phone")

@@ -59,7 +59,7 @@ def concrete(path: str, console: Console) -> str:
 def laptops(console: Console) -> Iterator[dict[str, Any]]:
     pages: dict[str, Any] = {}
     for username in ACCOUNTS:
-        page = console.login(username)
+        page = console.signed_in(username)
         page.set_viewport_size(LAPTOP)
         pages[username] = page
     yield pages
