@@ -102,7 +102,15 @@ import aiohttp  # noqa: E402
 from sqlalchemy import true  # noqa: E402
 
 from bench._city_world import DISTRICTS, PASSWORD, City, load  # noqa: E402
-from bench._common import BoundedHub, print_profile, run_dir, stored_keys, tail, tally  # noqa: E402
+from bench._common import (  # noqa: E402
+    BoundedHub,
+    add_city_account,
+    print_profile,
+    run_dir,
+    stored_keys,
+    tail,
+    tally,
+)
 from bench._lifetime import Lifetime, bench_lifetime, die_with_parent, log  # noqa: E402
 from bench._site import Api  # noqa: E402
 from hub.api.present import liveness  # noqa: E402
@@ -111,7 +119,6 @@ from hub.registry.keyfile import load_data_key  # noqa: E402
 from hub.rosters.keys import load_signing_key, public_key_b64  # noqa: E402
 from hub.store import Store  # noqa: E402
 from provisioning.ca import HUB_IDENTITY, CertificateAuthority, write_key, write_public  # noqa: E402
-from sitegate.hubproc import create_account  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from sitegate.netutil import spawn  # noqa: E402
 from sitegate.postgres import PostgresServer  # noqa: E402
@@ -434,7 +441,7 @@ async def run(life: Lifetime, args: argparse.Namespace, workdir: Path, pg: Postg
     database = await pg.database("city")
     url, dsn = pg.url(database), pg.dsn(database)
     life.step("migrating the hub's database and making the city's account")
-    await asyncio.to_thread(create_account, url, "city-admin", PASSWORD)
+    await add_city_account(url, PASSWORD)
     data_key_file = workdir / "hub-data.key"
     started = time.monotonic()
     life.step(f"loading the city: {args.projects} projects, {args.lanes} lanes, {args.people} people")
