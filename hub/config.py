@@ -25,6 +25,9 @@ from hub.tls import tls_context
 from hub.workflows.delivery_settings import DeliverySettings
 from wire.clock import SITE_ZONE
 
+HUB_IDENTITY_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$"
+"""A hub instance's certificate name: dotted, so never a possible device id (provisioning.ca)."""
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/hub.db"
 DEFAULT_SHARE_GROUP = "sitegate-hub"
 DEFAULT_BROKER_FILES_DIR = Path("/var/lib/sitegate-broker")
@@ -131,6 +134,13 @@ class HubConfig(BaseModel):
     broker_files_dir: Path = DEFAULT_BROKER_FILES_DIR
     """The broker's CRL (``ca.crl``) and ACL (``acl``), rewritten by the hub on every revocation:
     the one setting the broker's config and the reload path unit must name too."""
+    broker_hub_identities: Annotated[
+        tuple[Annotated[str, Field(pattern=HUB_IDENTITY_PATTERN, max_length=64)], ...], Field(min_length=1)
+    ] = ("sitegate.hub",)
+    """Every hub instance's certificate name on this broker (the CN, which the broker takes as the
+    client id: ``sitegate.hub``, ``sitegate.hub.2``, ...): the ACL this hub writes on every
+    revocation names each. Naming only itself, a hub cut the other instances off the lanes'
+    topics at the broker's next reload (several hubs on one shared subscription)."""
     broker_pid_file: Path | None = None
     """None (production): writing the files is telling the broker, systemd's path unit reloads it.
     A file holding the broker's pid (the demo's, the tests'): the hub sends it SIGHUP itself."""

@@ -66,8 +66,8 @@ class BrokerFiles:
     hub_identities: tuple[str, ...] = (HUB_IDENTITY,)
 
     @classmethod
-    def in_directory(cls, directory: Path) -> BrokerFiles:
-        return cls(directory / CRL_NAME, directory / ACL_NAME)
+    def in_directory(cls, directory: Path, hub_identities: Sequence[str] = (HUB_IDENTITY,)) -> BrokerFiles:
+        return cls(directory / CRL_NAME, directory / ACL_NAME, tuple(hub_identities))
 
 
 def sighup_pid_file(pid_file: Path) -> Callable[[], None]:

@@ -115,7 +115,7 @@ def registrar_from_config(config: HubConfig, ca_dir: Path) -> Registrar:
         CertificateAuthority.load(ca_dir),
         broker=BrokerAddress(host=config.mqtt_host, port=config.mqtt_port),
         roster_public_key=public_key_b64(load_signing_key(config.roster_key_path())),
-        broker_files=BrokerFiles.in_directory(config.broker_files_dir),
+        broker_files=BrokerFiles.in_directory(config.broker_files_dir, config.broker_hub_identities),
         reload=None if pid_file is None else sighup_pid_file(pid_file),
     )
 

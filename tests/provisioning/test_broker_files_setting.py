@@ -9,6 +9,9 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from hub.api.enrolment import registrar_from_config
 from hub.config import HubConfig
 from provisioning.broker import BrokerConfig
@@ -77,3 +80,26 @@ def test_the_docs_name_the_setting_and_the_directory() -> None:
     assert "broker_files_dir" in readme
     assert str(DIRECTORY) in readme
     assert "mosquitto/sitegate.conf" in readme
+
+
+def test_every_hub_instance_the_config_names_keeps_its_acl_block(tmp_path: Path) -> None:
+    """Several hubs on one broker (one shared subscription): the ACL one of them writes on a
+    revocation must still let the others read the lanes' topics, or the broker's reload cuts them off."""
+    CertificateAuthority.create(tmp_path / "ca")
+    config = HubConfig(
+        roster_signing_key_file=tmp_path / "roster.key",
+        broker_files_dir=tmp_path / "broker",
+        broker_hub_identities=("sitegate.hub", "sitegate.hub.2"),
+    )
+    (tmp_path / "broker").mkdir()
+    registrar = registrar_from_config(config, tmp_path / "ca")
+    registrar.publish_revocations()
+    acl = (tmp_path / "broker" / ACL_NAME).read_text()
+    for hub in ("sitegate.hub", "sitegate.hub.2"):
+        assert f"user {hub}\ntopic read sitegate/v1/up/#\ntopic write sitegate/v1/down/#" in acl
+
+
+@pytest.mark.parametrize("names", [(), ("lane-a1",), ("sitegate hub",), ("sitegate.hub/#",)])
+def test_a_hub_identity_that_could_not_be_a_hub_is_refused(names: tuple[str, ...]) -> None:
+    with pytest.raises(ValidationError, match="broker_hub_identities"):
+        HubConfig(broker_hub_identities=names)
