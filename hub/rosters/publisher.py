@@ -147,6 +147,11 @@ class RosterPublisher:
         self._asked: Counter[str] = Counter()
         """Publishes asked per project: a start-up group skips a project asked since its read."""
         self.counters = PublisherCounters()
+        self._ticks = itertools.count(1)
+        self._heard: dict[str, int] = {}
+        """Per lane, the tick its latest report arrived at."""
+        self._sent_to: dict[str, tuple[int, int]] = {}
+        """Per lane, the version last sent to it and the tick the send was done at."""
 
     async def __aenter__(self) -> RosterPublisher:
         return self
@@ -367,6 +372,7 @@ class RosterPublisher:
         await self._answer([status])
 
     def _take(self, status: RosterStatus) -> None:
+        self._heard[status.device_id] = next(self._ticks)
         self.counters.statuses += 1
         if status.problem is not None:
             self.counters.problems_reported += 1
@@ -443,6 +449,8 @@ class RosterPublisher:
                     release.version,
                 )
             elif status.wants_snapshot or status.applied_version < release.version:
+                if not status.wants_snapshot and self._sent_since_heard(status.device_id, release.version):
+                    continue
                 self._request(
                     status.device_id, _Request(project_id, status.applied_version, status.wants_snapshot)
                 )
@@ -465,6 +473,13 @@ class RosterPublisher:
             return
         self._pending[device_id] = request
         self._tasks.spawn(self._send(device_id))
+
+    def _sent_since_heard(self, device_id: str, version: int) -> bool:
+        """Whether ``version`` went to the lane after its latest report arrived: a report of the
+        version before, answered after the hub's news went out (reports wait for their batch), says
+        nothing the send did not already answer; sending it again was a second delta each time."""
+        sent = self._sent_to.get(device_id)
+        return sent is not None and sent[0] == version and sent[1] > self._heard.get(device_id, 0)
 
     def _satisfied(self, device_id: str, version: int) -> None:
         """The lane runs ``version`` and asks for nothing: a send still waiting for it is not
@@ -510,6 +525,7 @@ class RosterPublisher:
                 self._request(device_id, retry)
                 return
             self._failures.pop(device_id, None)
+            self._sent_to[device_id] = (release.version, next(self._ticks))
             if as_delta:
                 self.counters.deltas_sent += 1
             else:

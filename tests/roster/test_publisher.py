@@ -217,6 +217,28 @@ async def test_a_lane_that_reports_the_version_it_asked_for_is_not_sent_it_again
     assert sent.kinds("lane-a2")[0] == "roster_manifest"
 
 
+async def test_a_report_answered_after_the_news_went_out_is_not_sent_the_news_again(
+    source: MemorySource, ledger: RosterLedger
+) -> None:
+    """A lane's report of v1 waits for its batch while v2 is minted and sent to it; answered
+    after that, it is behind on paper only (the any-hour check at 20:00 caught a third delta)."""
+    sent = Recorder()
+    async with RosterPublisher(source, sent, KEY, ledger, resend_after_s=0.0) as hub:
+        await hub.publish(PROJECT)
+        await hub.idle()
+        report = status("lane-a1", 1)
+        hub._take(report)  # heard now (on_status_message), answered by the drainer later
+        source.put(PROJECT, digest(9002), person_id="p-next", role="worker")
+        assert await hub.publish(PROJECT) == 2
+        await hub.idle()
+        sent.clear()
+        await hub._answer([report])
+        await hub.on_status(status("lane-a2", 1))  # heard after the news: still behind, still sent
+        await asyncio.wait_for(hub.idle(), 10)
+    assert sent.kinds("lane-a1") == []
+    assert sent.kinds("lane-a2") == ["roster_delta"]
+
+
 async def test_a_new_version_is_not_held_back_by_the_request_limit(
     source: MemorySource, ledger: RosterLedger
 ) -> None:
