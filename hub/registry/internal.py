@@ -7,11 +7,11 @@ through :class:`hub.registry.Registry`, built with that account.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 
 from hub.auth.principal import Principal, Role
 from hub.refusals import Missing
@@ -57,15 +57,16 @@ class InternalRegistryReads:
             return frozenset((await conn.execute(query)).scalars())
 
     async def devices_of(self, project_id: str) -> Collection[str]:
-        """The project's lanes the hub sends rosters to: placed, and not revoked."""
-        g, d = gates.c, devices.c
-        query = (
-            select(g.device_id)
-            .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
-            .where(g.project_id == project_id, d.revoked_at.is_(None))
-        )
+        """The project's lanes the hub sends rosters to (:func:`roster_lanes_query`)."""
+        return (await self.lanes_of([project_id])).get(project_id, frozenset())
+
+    async def lanes_of(self, project_ids: Sequence[str]) -> dict[str, Collection[str]]:
+        """:meth:`devices_of` of many projects in one read (a project without lanes is absent)."""
+        lanes: dict[str, set[str]] = {}
         async with self._store.read("roster devices") as conn:
-            return frozenset((await conn.execute(query)).scalars())
+            for project_id, device_id in await conn.execute(roster_lanes_query(project_ids)):
+                lanes.setdefault(project_id, set()).add(device_id)
+        return {project_id: frozenset(found) for project_id, found in lanes.items()}
 
     async def projects_with_lanes(self) -> list[str]:
         query = select(gates.c.project_id).distinct().order_by(gates.c.project_id)
@@ -81,3 +82,13 @@ class InternalRegistryReads:
         return Principal(
             row.id, row.username, Role(row.role), row.district, row.enterprise_id, row.project_id
         )
+
+
+def roster_lanes_query(project_ids: Sequence[str]) -> Select[str, str]:
+    """(project, device) of the projects' lanes the hub sends rosters to: placed, and not revoked."""
+    g, d = gates.c, devices.c
+    return (
+        select(g.project_id, g.device_id)
+        .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
+        .where(g.project_id.in_(list(project_ids)), d.revoked_at.is_(None))
+    )

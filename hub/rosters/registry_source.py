@@ -15,13 +15,13 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 
-from hub.registry.internal import InternalRegistryReads
+from hub.registry.internal import InternalRegistryReads, roster_lanes_query
 from hub.rosters.source import Entry, Facts
 from hub.site_rules.rules import roster_rules, roster_rules_of
 from hub.store import Store
-from hub.store.schema import assignments, devices, gates, persons
+from hub.store.schema import assignments, persons
 from wire.clock import SITE_ZONE, SystemClock
 from wire.roster import RosterRules
 
@@ -70,12 +70,7 @@ class RegistrySource:
         return await self._registry.devices_of(project_id)
 
     async def devices_of(self, project_ids: Sequence[str]) -> dict[str, Collection[str]]:
-        """:meth:`devices` of the projects in one read (a project without lanes is absent)."""
-        lanes: dict[str, set[str]] = {}
-        async with self._store.read("roster devices") as conn:
-            for project_id, device_id in await conn.execute(_lanes_query(list(project_ids))):
-                lanes.setdefault(project_id, set()).add(device_id)
-        return {project_id: frozenset(found) for project_id, found in lanes.items()}
+        return await self._registry.lanes_of(project_ids)
 
     async def projects_with_lanes(self) -> list[str]:
         return await self._registry.projects_with_lanes()
@@ -96,7 +91,7 @@ class RegistrySource:
             .where(a.project_id.in_(wanted), p.watchlisted.is_(True))
             .distinct()
         )
-        lanes_query = _lanes_query(wanted)
+        lanes_query = roster_lanes_query(wanted)
         by_project: dict[str, list[Any]] = {project_id: [] for project_id in wanted}
         flagged: dict[str, set[str]] = {project_id: set() for project_id in wanted}
         lanes: dict[str, set[str]] = {project_id: set() for project_id in wanted}
@@ -117,16 +112,6 @@ class RegistrySource:
             )
             for project_id in wanted
         }
-
-
-def _lanes_query(project_ids: list[str]) -> Select[str, str]:
-    """(project, device) of the projects' lanes the hub sends rosters to: placed, not revoked."""
-    g, d = gates.c, devices.c
-    return (
-        select(g.project_id, g.device_id)
-        .select_from(gates.outerjoin(devices, d.device_id == g.device_id))
-        .where(g.project_id.in_(project_ids), d.revoked_at.is_(None))
-    )
 
 
 def _chosen(rows: Iterable[Any], today: date) -> list[Entry]:
