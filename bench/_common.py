@@ -40,7 +40,7 @@ from hub.store import Store
 from hub.store.schema import access_events, districts, enterprises, gates, projects
 from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
-from sitegate.netutil import stop_all_groups
+from sitegate.netutil import running_groups, stop_all_groups
 from sitegate.postgres import PostgresServer
 from wire.models import AccessEvent, CardKind, Decision, Direction, Reason
 
@@ -129,10 +129,11 @@ def run_dir(prefix: str, keep: bool) -> Iterator[Path]:
     unwinding from SIGTERM reaches here before its lifetime's sweep of leftovers, and a
     10,000-lane city's simulators went on writing into a directory being removed, for a minute."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
+    before = running_groups()  # in a test process: its session's servers, not the bench's
     try:
         yield path
     finally:
-        left = stop_all_groups()
+        left = stop_all_groups(keep=before)
         if left:
             log(f"stopped {len(left)} process group(s) before removing {path}: {'; '.join(left)}")
         if keep:

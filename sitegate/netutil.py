@@ -131,11 +131,15 @@ def kill_group(proc: subprocess.Popen[Any]) -> int | None:
     return stop_group(proc, sig=signal.SIGKILL, grace=0)
 
 
-def stop_all_groups(grace: float = STOP_GRACE_S) -> list[str]:
-    """Stop every group this process spawned and has not stopped yet; returns their command lines
-    (a test session calls this at its end: anything here was left running by a fixture)."""
+def stop_all_groups(grace: float = STOP_GRACE_S, *, keep: Sequence[int] = ()) -> list[str]:
+    """Stop every group this process spawned and has not stopped yet, but those in ``keep`` (their
+    ids, from :func:`running_groups`); returns their command lines (a test session calls this at
+    its end: anything here was left running by a fixture). A block that stops what it started
+    passes what ran before it as ``keep``: in a test process that is the session's database server
+    and brokers, which other tests go on using."""
+    spared = set(keep)
     with _lock:
-        left = list(_live.values()) if _owner == os.getpid() else []
+        left = [proc for pgid, proc in _live.items() if pgid not in spared] if _owner == os.getpid() else []
     for proc in left:
         with contextlib.suppress(Exception):
             stop_group(proc, grace=grace)
