@@ -8,7 +8,7 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd socat postgresql-15 \
-            chromium chromium-driver shellcheck mmdebstrap debootstrap \
+            chromium-headless-shell shellcheck mmdebstrap debootstrap \
             espeak-ng sox alsa-utils fonts-wqy-zenhei fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 # libpango*: weasyprint (the console's PDFs, hub/console/pdf.py, a pip dependency) lays text out with
 # pango through cffi; fonts-noto-cjk is the CJK face its documents name and embed.

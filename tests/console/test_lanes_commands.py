@@ -34,7 +34,7 @@ GC_ACCOUNT = "gc-lanes"
 
 async def _browser(playwright: Any) -> Any:
     if not CHROMIUM.exists() or shutil.which("mosquitto") is None:
-        pytest.skip("needs Debian's chromium and mosquitto")
+        pytest.skip("needs Debian's chromium-headless-shell and mosquitto")
     return await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 

@@ -88,7 +88,7 @@ async def browser() -> AsyncIterator[Any]:
     """One playwright driver and Chromium for the module's tests (≈1 s of CPU each to start), on
     the module's loop; each test's hub and world are its own, each login a fresh context."""
     if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+        pytest.skip("needs Debian's chromium-headless-shell (apt-get install chromium-headless-shell)")
     async with async_api.async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
