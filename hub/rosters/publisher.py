@@ -405,10 +405,6 @@ class RosterPublisher:
         versions read once each, then each answered as it would be on its own (a lane's last
         report, when there are several)."""
         latest = list({status.device_id: status for status in statuses}.values())
-        try:
-            await self._ledger.record_statuses(latest)
-        except StoreError as err:  # health loses these reports; the lanes still get their rosters
-            log.error("could not record the roster status of %d lanes: %s", len(latest), err)
         lanes = await self._source.devices_of(sorted({status.project_id for status in latest}))
         by_project: dict[str, list[RosterStatus]] = {}
         for status in latest:
@@ -418,6 +414,11 @@ class RosterPublisher:
                 log.warning(
                     "lane %s asked about project %s, which it is not on", status.device_id, status.project_id
                 )
+        placed = [status for reports in by_project.values() for status in reports]
+        try:  # only what the registry confirms: the health row's project is the lane's, not its word
+            await self._ledger.record_statuses(placed)
+        except StoreError as err:  # health loses these reports; the lanes still get their rosters
+            log.error("could not record the roster status of %d lanes: %s", len(placed), err)
         if not by_project:
             return
         versions = await self._ledger.current_of(list(by_project))

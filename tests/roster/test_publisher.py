@@ -789,6 +789,23 @@ async def test_a_bad_report_or_project_does_not_hold_up_the_rest_of_its_batch(
     assert f"reports of lanes of {CITY[1]} not answered" in caplog.text
 
 
+async def test_a_report_on_a_project_the_lane_is_not_on_is_not_recorded(
+    city: tuple[RosterPublisher, Recorder, LanesCountingSource, Store],
+) -> None:
+    """The hub believes the registry, not a lane, about which project a lane serves: a report
+    naming another project was written into the health row under that project, and the device
+    board then measured the lane's roster lag against a project it is not on."""
+    hub, sent, _, store = city
+    stray, honest = city_lanes(CITY[2])[0], city_lanes(CITY[2])[1]
+    await hub.on_status_message(*report(stray, CITY[0], 1))  # "up to date on CITY[0]"
+    await hub.on_status_message(*report(honest, CITY[2], 1))
+    await hub.idle()
+    recorded = await RosterLedger(store.engine).lanes_of(CITY)
+    assert stray not in recorded.get(CITY[0], {}) and stray not in recorded.get(CITY[2], {})
+    assert honest in recorded[CITY[2]]
+    assert sent.sent == []
+
+
 class Unrecording(RosterLedger):
     """A ledger whose database refuses the lanes' reports (and nothing else)."""
 
