@@ -102,7 +102,9 @@ _GB11643_KINDS: Final = frozenset({"resident", "hmt_residence_permit", "foreigne
 
 
 class In(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    # defer_build: each form's validator is built on its first use, not at the hub's start (~35
+    # forms, registry and workflows, most of which a hub started for a test never sees).
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
 class AccountIn(In):
