@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import LargeBinary, Select, String, Table, cast, func, literal_column, select, union_all
+from sqlalchemy import Table, text
 
 from hardware.emulators.identities import synthetic_identity
 from hub.auth import audit
@@ -420,8 +420,16 @@ async def fresh_order(
         )
 
 
-def enrol(registrar: Registrar, device_id: str, project_id: str) -> int:
-    """A certificate for ``device_id``, as its enrolment would leave it; its serial."""
+def enrolled(registrar: Registrar, device_id: str, project_id: str) -> int:
+    """The serial of ``device_id``'s one live certificate: the one it holds, else a new one, as its
+    enrolment would leave it. (Enrolling again would only supersede a live one, leaving the same
+    shape, at the cost of a key, a CSR, a signature and the broker's CRL and ACL rewritten.)"""
+    live = [
+        c.serial for c in registrar.ledger.certificates() if c.device_id == device_id and c.revoked_at is None
+    ]
+    if live:
+        [serial] = live
+        return serial
     gate = EnrolledGate(device_id, project_id, "A1", Direction.IN)
     issued = registrar.issue_token(gate, issued_by="matrix", now=NOW)
     csr = make_csr(device_id, generate_key()).decode()
@@ -449,26 +457,61 @@ WRITTEN_BY_THE_API: tuple[Table, ...] = (
 them in the background after an allowed write, whenever it gets to it)."""
 
 
-def _rows_as_text(table: Table) -> Select[Any]:
-    """Each row as one text (binary columns left out: no write changes a sealed value in place)."""
-    cells = [func.coalesce(cast(c, String), "-") for c in table.c if not isinstance(c.type, LargeBinary)]
-    row = cells[0]
-    for cell in cells[1:]:
-        row = row.op("||")(literal_column("'|'")).op("||")(cell)
-    return select(literal_column(f"'{table.name}'").label("name"), row.label("row")).select_from(table)
+WRITES_LOG = "matrix_writes"
+"""A table of the test's own in the write world: a row per row any statement inserts, updates or
+deletes in :data:`WRITTEN_BY_THE_API`, written by triggers in the writing transaction (so a write
+rolled back leaves none)."""
 
 
-_EVERY_ROW = union_all(*(_rows_as_text(table) for table in WRITTEN_BY_THE_API))
+def _watch_statements(dialect: str) -> list[str]:
+    """The DDL that makes the database log every row written to the watched tables: row-level
+    triggers (a cascade's rows too; a TRUNCATE too on PostgreSQL)."""
+    if dialect == "postgresql":
+        return [
+            f"CREATE TABLE {WRITES_LOG} (id bigserial PRIMARY KEY, table_name text NOT NULL)",
+            f"CREATE FUNCTION {WRITES_LOG}_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN INSERT INTO {WRITES_LOG} (table_name) VALUES (TG_TABLE_NAME); RETURN NULL; END $$",
+            *(
+                statement
+                for table in WRITTEN_BY_THE_API
+                for statement in (
+                    f"CREATE TRIGGER {WRITES_LOG}_rows AFTER INSERT OR UPDATE OR DELETE ON {table.name}"
+                    f" FOR EACH ROW EXECUTE FUNCTION {WRITES_LOG}_row()",
+                    f"CREATE TRIGGER {WRITES_LOG}_truncate AFTER TRUNCATE ON {table.name}"
+                    f" FOR EACH STATEMENT EXECUTE FUNCTION {WRITES_LOG}_row()",
+                )
+            ),
+        ]
+    return [
+        f"CREATE TABLE {WRITES_LOG} (id INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL)",
+        *(
+            f"CREATE TRIGGER {WRITES_LOG}_{table.name}_{op.lower()} AFTER {op} ON {table.name}"
+            f" BEGIN INSERT INTO {WRITES_LOG} (table_name) VALUES ('{table.name}'); END"
+            for table in WRITTEN_BY_THE_API
+            for op in ("INSERT", "UPDATE", "DELETE")
+        ),
+    ]
+
+
+async def watch_writes(store: Store) -> None:
+    """From now on every row written to :data:`WRITTEN_BY_THE_API` is logged (:func:`fingerprint`)."""
+    async with store.write("matrix: watch writes") as conn:
+        for statement in _watch_statements(store.dialect_name):
+            await conn.execute(text(statement))
+
+
+_WRITES_BY_TABLE = text(f"SELECT table_name, count(*) FROM {WRITES_LOG} GROUP BY table_name")
 
 
 async def fingerprint(store: Store, ca_directory: Path) -> dict[str, Any]:
-    """Every row of :data:`WRITTEN_BY_THE_API` (in one query: the matrix takes this twice a write),
-    and the enrolment ledger's bytes."""
-    rows: dict[str, Any] = {table.name: [] for table in WRITTEN_BY_THE_API}
+    """How many rows of each of :data:`WRITTEN_BY_THE_API` were ever written (once
+    :func:`watch_writes` runs: one small query, where comparing every row's text made the
+    matrix's writes cost a scan of every table twice), and the enrolment ledger's bytes. Equal
+    before and after a request: no row of those tables was inserted, updated or deleted (a stricter
+    test than the rows reading the same)."""
     async with store.read("matrix: fingerprint") as conn:
-        for name, row in await conn.execute(_EVERY_ROW):
-            rows[name].append(row)
+        written = {str(name): int(count) for name, count in await conn.execute(_WRITES_BY_TABLE)}
     ledger = ca_directory / LEDGER_NAME
-    return {name: sorted(found) for name, found in rows.items()} | {
+    return {table.name: written.get(table.name, 0) for table in WRITTEN_BY_THE_API} | {
         "enrolment ledger": ledger.read_bytes() if ledger.exists() else None
     }

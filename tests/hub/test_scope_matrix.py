@@ -9,7 +9,7 @@ The oracle lives in tests/hub/scope_matrix/: what each account sees (``seen``), 
 (``reads``) and the writes (``writes``). Each row of ``CASES`` is one read; its ``expect`` says, for every account the route table lets
 through the door, the status code or (for a 200 or 202) exactly what comes back. Each row of
 ``WRITES`` is one write; its ``expect`` says the status for those accounts, a refused write must
-leave every table (and the enrolment ledger) as it was, and an allowed one is then looked for by
+write no row of any table the API writes (and leave the enrolment ledger as it was), and an allowed one is then looked for by
 every account, found only by those in its ``seen_by``. The door is the route table's
 (hub/api/routes.py): 401 without a token, 403 for a role its row does not name; the matrix adds
 those answers itself (:func:`expected`), and ``test_the_oracle_and_the_table_agree_on_who_gets_in``
@@ -25,6 +25,7 @@ The console's pages (the table's console rows) are held by tests/console.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
@@ -42,7 +43,7 @@ from hub.api.routes import API_ROUTES, ROUTES, public_paths
 from hub.app import create_app
 from hub.config import HubConfig
 from hub.registry import IdVault, load_data_key
-from hub.store.schema import projects
+from hub.store.schema import enterprises, projects
 from provisioning.ca import CertificateAuthority
 from provisioning.enrolment import BrokerAddress
 from provisioning.registrar import BrokerFiles, Registrar
@@ -69,8 +70,10 @@ from tests.hub.scope_world import (
     WHO,
     build,
     fingerprint,
+    fresh_enterprise,
     seed_records,
     username,
+    watch_writes,
 )
 from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
@@ -93,9 +96,10 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def open_world(
-    kind: str, name: str, request: pytest.FixtureRequest, directory: Path
+    kind: str, name: str, request: pytest.FixtureRequest, directory: Path, *, watched: bool
 ) -> AsyncIterator[World]:
-    """A hub over a world of its own: its database, broker, data key and certificate authority."""
+    """A hub over a world of its own: its database, broker, data key and certificate authority;
+    ``watched``, every row written to its tables logged (:func:`watch_writes`)."""
     if kind == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
         url = server.url(await server.database(f"{request.module.__name__}.{name}"))
@@ -135,24 +139,27 @@ async def open_world(
                 for who, scope in ACCOUNTS.items()
             }
             seeded = await seed_records(store, principals)
+            if watched:
+                await watch_writes(store)
             headers = {
                 who: await token_headers_at(store, principal, clock) for who, principal in principals.items()
             }
             yield World(client, headers, principals, seeded, vault, registrar)
 
 
-def _world_fixture(name: str, purpose: str) -> Any:
+def _world_fixture(name: str, purpose: str, *, watched: bool = False) -> Any:
     async def fixture(
         store_kind: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> AsyncIterator[World]:
-        async with open_world(store_kind, purpose, request, tmp_path_factory.mktemp(purpose)) as opened:
+        directory = tmp_path_factory.mktemp(purpose)
+        async with open_world(store_kind, purpose, request, directory, watched=watched) as opened:
             yield opened
 
     return pytest_asyncio.fixture(fixture, scope="module", loop_scope="module", name=name)
 
 
 world = _world_fixture("world", "reads")
-write_world = _world_fixture("write_world", "writes")
+write_world = _world_fixture("write_world", "writes", watched=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +217,7 @@ async def test_matrix(world: World, case: Case, who: str) -> None:
 @pytest.mark.parametrize("who", WHO)
 @pytest.mark.parametrize("write", WRITES, ids=[w.name for w in WRITES])
 async def test_write(write_world: World, write: Write, who: str) -> None:
-    """The status; a refusal leaves every table and the enrolment ledger as they were; an allowed
+    """The status; a refusal writes no row and leaves the enrolment ledger as it was; an allowed
     write is found by exactly the accounts that should see it."""
     world = write_world
     cell = Cell(who, WRITES.index(write) * len(WHO) + WHO.index(who), world)
@@ -236,6 +243,26 @@ async def test_write(write_world: World, write: Write, who: str) -> None:
         write.made(answer, cell)
     if write.seen is not None:
         await _look_for(world, write.seen, answer, cell)
+
+
+@on_the_world
+async def test_the_fingerprint_shows_every_row_written(write_world: World) -> None:
+    """The refusals' check is not empty: an insert, an update (even to the value already there)
+    and a delete each change the fingerprint, naming the table."""
+    store, ca = write_world.store, write_world.registrar.ca.directory
+    taken = [await fingerprint(store, ca)]
+    await fresh_enterprise(store, "ent-fingerprint", "labour_subcontractor", D1)
+    taken.append(await fingerprint(store, ca))
+    the_row = enterprises.c.id == "ent-fingerprint"
+    for statement in (
+        enterprises.update().where(the_row).values(local=True),
+        enterprises.delete().where(the_row),
+    ):
+        async with store.write("matrix: fingerprint check") as conn:
+            await conn.execute(statement)
+        taken.append(await fingerprint(store, ca))
+    for before, after in itertools.pairwise(taken):
+        assert [name for name in before if before[name] != after[name]] == ["enterprises"]
 
 
 async def _look_for(world: World, seen: Seen, answer: Any, cell: Cell) -> None:

@@ -23,7 +23,7 @@ from tests.hub.scope_world import (
     NOW,
     P1,
     P2,
-    enrol,
+    enrolled,
     fresh_assignment,
     fresh_enterprise,
     fresh_gate,
@@ -351,7 +351,7 @@ async def _hidden_order(world: World, cell: Cell) -> dict[str, Any]:
 
 def _enrolled(device: str, project: str) -> Prepare:
     async def prepare(world: World, cell: Cell) -> dict[str, Any]:
-        return {"serial": str(enrol(world.registrar, device, project))}
+        return {"serial": str(enrolled(world.registrar, device, project))}
 
     return prepare
 
