@@ -9,7 +9,9 @@ the content type it promises and never a 500; every error must be the JSON error
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -25,8 +27,12 @@ from schemathesis.transport.requests import ManagedCookiesSession
 
 from hub.api.openapi import document
 from hub.api.routes import ROUTES
-from sitegate.hubproc import HubLauncher, HubProcess, create_account
+from hub.auth.principal import Role
+from hub.store import Store
+from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
+from tests.support.accounts import create_account
+from tests.support.postgres import run_in_thread
 
 pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
 
@@ -36,11 +42,20 @@ MAX_REQUEST_LINE = 8190  # aiohttp's default limit on the request line
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+async def _city_account(database_url: str) -> None:
+    async with await Store.open(database_url) as store:
+        await create_account(store, role=Role.CITY, username="fuzz-city", password=PASSWORD)
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+def hub(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[HubProcess]:
+    """The hub on a copy of the session's migrated database, the city account written in-process
+    (``sitegate hub account create``, a Python process of its own that migrates a database from
+    nothing, is tests/hub/test_cli_accounts.py's)."""
     workdir = tmp_path_factory.mktemp("fuzz")
     database = workdir / "hub.db"
-    create_account(database, "fuzz-city", PASSWORD)
+    shutil.copyfile(sqlite_template, database)
+    run_in_thread(_city_account(f"sqlite+aiosqlite:///{database}"))
     with (
         Mosquitto() as broker,
         HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log") as running,
