@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import os
 import random
@@ -37,6 +38,7 @@ from typing import Any
 import aiomqtt
 
 from bench._city_world import City, arrival_share
+from bench._mqtt_lite import LiteClient
 from controller.core.roster import EMPTY_ROSTER, Roster
 from controller.resend_timer import ResendTimer
 from controller.roster_sync import Ready, RosterSync
@@ -63,6 +65,29 @@ RECONNECT_FIRST_S = 2.0
 RECONNECT_MAX_S = 20.0
 STATUS_EVERY_S = 1.0
 CONNECT_TIMEOUT_S = 30.0
+GC_YOUNG_THRESHOLD = 50_000
+"""Net allocations between the collector's young collections (Python's default: 700)."""
+
+
+class CollectorClock:
+    """The CPU time this process spends in Python's cyclic garbage collector (``gc.callbacks``),
+    for the report."""
+
+    def __init__(self) -> None:
+        self.total_s = 0.0
+        self.full_s = 0.0
+        """Of which in full collections (generation 2, every tracked object walked)."""
+        self._started = 0.0
+        gc.callbacks.append(self._on_phase)
+
+    def _on_phase(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+            return
+        took = time.process_time() - self._started
+        self.total_s += took
+        if info["generation"] == 2:
+            self.full_s += took
 
 
 def emit(kind: str, **body: Any) -> None:
@@ -91,6 +116,11 @@ class Watch:
     digest: str
     kind: str  # "assign" | "exit" | "watchlist"
     seen_at: float | None = None
+    key: str = ""
+    """``index`` as the status line's key (made once: the status counts every watch every second)."""
+
+    def __post_init__(self) -> None:
+        self.key = str(self.index)
 
 
 class Holder:
@@ -139,7 +169,7 @@ class Lane:
     connected: bool = False
     connections: int = 0
     killed: bool = False
-    client: aiomqtt.Client | None = None
+    client: LiteClient | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     sync: MemoryRosterSync | None = None
     holder: Holder | None = None
@@ -226,6 +256,7 @@ class Simulator:
         self.flapping = set(plan["flapping"]) & set(self.lanes)
         self.tasks: list[asyncio.Task[None]] = []
         self.connect_times: list[float] = []
+        self.collector = CollectorClock()
 
     def context(self, device: str) -> Any:
         return tls_context(self.ca_file, self.home / device / "device.crt", self.home / device / "device.key")
@@ -244,7 +275,7 @@ class Simulator:
                 True,
             )
             try:
-                async with aiomqtt.Client(
+                async with LiteClient(
                     self.plan["broker_host"],
                     self.plan["broker_port"],
                     identifier=lane.device_id,
@@ -292,7 +323,7 @@ class Simulator:
             )
         )
 
-    async def receive(self, lane: Lane, client: aiomqtt.Client) -> None:
+    async def receive(self, lane: Lane, client: LiteClient) -> None:
         assert lane.sync is not None
         async for message in client.messages:
             payload = bytes(message.payload) if isinstance(message.payload, bytes | bytearray) else b""
@@ -309,7 +340,7 @@ class Simulator:
             else:
                 await lane.sync(payload)
 
-    async def drain(self, lane: Lane, client: aiomqtt.Client) -> None:
+    async def drain(self, lane: Lane, client: LiteClient) -> None:
         """The controller's drain (controller.uplink): windows of QoS 1 publishes in seq order from
         the hub's watermark on every connection, and everything after it again when its resend
         timer (controller.resend_timer) says the hub is silent: nothing acknowledged for
@@ -332,7 +363,7 @@ class Simulator:
             if batch:
                 if sent == lane.acked and not resending:
                     timer.start(time.monotonic())
-                await asyncio.gather(*(client.publish(topic, lane.pending[seq][0], qos=1) for seq in batch))
+                await client.publish_window(topic, [lane.pending[seq][0] for seq in batch])
                 sent = batch[-1]
                 continue
             lane.wake.clear()
@@ -340,7 +371,7 @@ class Simulator:
                 async with asyncio.timeout(resend_after_s / 2):
                     await lane.wake.wait()
 
-    async def heartbeats(self, lane: Lane, client: aiomqtt.Client) -> None:
+    async def heartbeats(self, lane: Lane, client: LiteClient) -> None:
         started = time.monotonic()
         await asyncio.sleep(self.rng.uniform(0, self.plan["heartbeat_s"]))
         while True:
@@ -357,7 +388,7 @@ class Simulator:
                 clock_synced=True,
                 software_version="city-bench",
             )
-            await client.publish(topic_for(lane.device_id, Channel.HEARTBEAT), encode(beat), qos=0)
+            client.publish_nowait(topic_for(lane.device_id, Channel.HEARTBEAT), encode(beat), qos=0)
             await asyncio.sleep(self.plan["heartbeat_s"])
 
     async def arrivals(self, lane: Lane, started: float) -> None:
@@ -407,24 +438,23 @@ class Simulator:
     def status(self) -> dict[str, Any]:
         """Counts over the lanes; the killed ones are left out of the unacknowledged events (what a
         dead lane holds waits in its journal) and of the watches."""
-        lanes = self.lanes.values()
+        counts = dict.fromkeys(("connected", "rostered", "journalled", "acked", "unacked", "arriving"), 0)
         seen: dict[str, list[int]] = {}
-        for lane in lanes:
+        for lane in self.lanes.values():  # one pass: this runs every second over every lane
+            counts["connected"] += lane.connected
+            counts["rostered"] += lane.first_roster_at is not None
+            counts["journalled"] += lane.seq
+            counts["acked"] += lane.acked
+            counts["arriving"] += not lane.arrived
             if lane.killed:
                 continue
+            counts["unacked"] += len(lane.pending)
             for watch in lane.watches:
-                counts = seen.setdefault(str(watch.index), [0, 0])
-                counts[0] += watch.seen_at is not None
-                counts[1] += 1
-        return {
-            "connected": sum(lane.connected for lane in lanes),
-            "rostered": sum(lane.first_roster_at is not None for lane in lanes),
-            "journalled": sum(lane.seq for lane in lanes),
-            "acked": sum(lane.acked for lane in lanes),
-            "unacked": sum(len(lane.pending) for lane in lanes if not lane.killed),
-            "arriving": sum(not lane.arrived for lane in lanes),
-            "watches": seen,
-        }
+                if (of := seen.get(watch.key)) is None:
+                    of = seen[watch.key] = [0, 0]
+                of[0] += watch.seen_at is not None
+                of[1] += 1
+        return {**counts, "watches": seen}
 
     def report(self) -> dict[str, Any]:
         usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -444,6 +474,8 @@ class Simulator:
             "flapping": sorted(self.flapping),
             "connected_now": sorted(d for d, lane in self.lanes.items() if lane.connected),
             "cpu_s": usage.ru_utime + usage.ru_stime,
+            "gc_s": self.collector.total_s,
+            "gc_full_s": self.collector.full_s,
             "rss_mb": usage.ru_maxrss / 1024,
         }
 
@@ -460,6 +492,14 @@ async def serve(plan: dict[str, Any], share: list[int]) -> None:
             roster_path=Path("/nonexistent"),
             send=_sender(lane),
         )
+    # What is built so far lives until the end (the city, every lane's arrivals and roster handling):
+    # out of the collector's sight, so that its full collections do not walk it again and again.
+    # Not a lane's connection: a reconnection leaves the last one's client (cycles) to be collected.
+    gc.freeze()
+    # And its young collections rarer: thousands of lanes keep tens of thousands of objects alive
+    # for seconds (timers, futures, messages in flight); at the default 700 allocations the
+    # collector walked each of them several times before it died of its own accord.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
     loop = asyncio.get_running_loop()
     for n, lane in enumerate(sim.lanes.values()):
         sim.tasks.append(loop.create_task(sim.run_lane(lane), name=lane.device_id))

@@ -810,6 +810,8 @@ async def rush(
         "lane_resends": sum(r["resends"] for r in reports),
         "simulators": len(reports),
         "simulator_rss_mb": round(max((r["rss_mb"] for r in reports), default=0)),
+        "simulator_gc_s": round(sum(r.get("gc_s", 0.0) for r in reports), 1),
+        "simulator_gc_full_s": round(sum(r.get("gc_full_s", 0.0) for r in reports), 1),
         **faults,
         "loadavg_1m": round(os.getloadavg()[0], 2),
     }
