@@ -13,7 +13,6 @@ from __future__ import annotations
 import shlex
 from typing import Final
 
-import segno
 from markupsafe import Markup
 
 SCRIPT: Final = "./sitegate/provisioning/setup-lane.sh"
@@ -29,6 +28,8 @@ def setup_command(hub_url: str, token: str) -> str:
 def qr_svg(text: str, *, title: str) -> Markup:
     """``text`` as a QR code (error correction M), an inline ``<svg>`` scaled by the stylesheet;
     ``title`` is its accessible name. Markup: segno writes it, no data reaches it unescaped."""
+    import segno  # when a token is shown, not at every hub's start (~6 ms of CPU)
+
     code = segno.make(text, error="m", micro=False)
     svg = code.svg_inline(scale=4, border=2, title=title, svgclass="qr", lineclass=None, omitsize=True)
     return Markup(svg)  # noqa: S704 - segno's own SVG; the title is XML-escaped by segno
