@@ -140,7 +140,8 @@ def _built_app(config: HubConfig, clock: Clock) -> web.Application:
     collection walks it: ~0.08 CPU-s each, one or two during the imports, and the collections of
     the interpreter's exit took ~0.45 CPU-s more, a third of a short-lived hub's CPU (the tests start
     ~100). Frozen (``gc.freeze``), those objects are skipped by every later collection, at exit too;
-    what the hub allocates from then on is collected as before.
+    what the hub allocates from then on is collected as before. The imports' own cyclic garbage is
+    frozen with them, never freed: ~0.7 MiB (tracemalloc), cheaper than a collection to free it.
     """
     was_enabled = gc.isenabled()
     gc.disable()
