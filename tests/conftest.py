@@ -22,6 +22,7 @@ started.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import sys
 from collections.abc import Iterator
@@ -70,6 +71,11 @@ _groups_lost = ""
 
 @pytest.hookimpl(trylast=True)  # after xdist's hook has (or has not) put the groups into the node ids
 def pytest_collection_finish(session: pytest.Session) -> None:
+    _check_groups(session)
+    _collect_less()
+
+
+def _check_groups(session: pytest.Session) -> None:
     """In an xdist worker under ``--dist loadgroup``: whether the groups took.
 
     xdist hands the scheduler each test's group as a suffix of its node id (``…@pcscd``); pytest
@@ -86,6 +92,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             f"--dist loadgroup did not group {len(lost)} tests: this pytest and pytest-xdist disagree "
             "on node ids (pytest-xdist#1386), see the pin in pyproject.toml; or run with -p no:xdist"
         )
+
+
+def _collect_less() -> None:
+    """The test process's collected suite (modules, items, the hub's and SQLAlchemy's tables:
+    objects that live as long as the process) frozen out of the cyclic collector, and
+    its youngest generation collected after 20,000 allocations instead of 700: every full
+    collection walked all of them, and the tests allocate fast. Measured on tests/hub's API,
+    oversight, registry and workflows modules (SQLite, one process, three pairs back to back):
+    35.6 → 30.1 user CPU-s, the same memory. Garbage is still collected, less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
