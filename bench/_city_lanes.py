@@ -1,5 +1,6 @@
 """The lanes of bench/city.py: one simulator process runs a share of the city's lanes, each its
-own MQTT v5 connection over TLS with its own certificate, on one asyncio loop.
+own MQTT v5 connection over TLS with its own certificate, on one asyncio loop (through
+bench/_mqtt_lite.py's LiteClient: aiomqtt with less housekeeping per client, the same packets).
 
 A lane here is the controller's link without its hardware: the journal's semantics kept in memory
 (every event gets the next seq and stays until a storage ack covers it; on every connection the

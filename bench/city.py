@@ -68,7 +68,8 @@ project runs a roster that shows it), ``api_p99_ms`` (per endpoint, during the r
 ``hub_rss_mb``/``broker_rss_mb`` (peak resident sets; the largest hub), ``hubs``,
 ``hub_cpu_s`` and ``hub_cpu_s_per_1k_events`` (during the rush and its drain, summed over the
 hubs, a restarted hub's instance before its restart included), ``hub_cpu_s_each`` (per hub),
-``stored_per_s_peak``, ``simulator_cpu_s``, the times the faults took, ``loadavg_1m``. Exit
+``stored_per_s_peak``, ``simulator_cpu_s`` (``simulator_gc_s``/``simulator_gc_full_s`` of it in
+the garbage collector), the times the faults took, ``loadavg_1m``. Exit
 status 1 if a goal is missed (not with ``--smoke``), 2 if the bench could not finish (every wait
 is bounded; the message names what it waited for), 128 + N when ended by signal N. Whatever way
 it ends, every process it started (every hub) is stopped (bench/_lifetime.py).
