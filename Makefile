@@ -14,11 +14,11 @@ APT_PKGS := mosquitto mosquitto-clients pcscd libpcsclite-dev vsmartcard-vpcd so
 # pango through cffi; fonts-noto-cjk is the CJK face its documents name and embed.
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS     ?=
-# pytest-xdist: one worker more than there are cores (the tests wait on brokers, hubs and lanes about
-# half their time: serially 309 s of CPU in 614 s; make test on 2 cores measured 256-277 s with 3
-# workers, 307-322 s with 2, back to back); loadgroup keeps each xdist_group on one worker
-# (tests/conftest.py puts every pcscd test in one). PYTEST_WORKERS=0 runs the suite in one process.
-PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# pytest-xdist: two workers a core (the tests wait on brokers, hubs, lanes and Chromium about half
+# their time: 1,410 worker-seconds for ~770 CPU-s; make test on 2 cores, back to back on a quiet
+# machine: 7 min 31 s with 3 workers, 6 min 59 s with 4); loadgroup keeps each xdist_group on one
+# worker (tests/conftest.py puts every pcscd test in one). PYTEST_WORKERS=0: the suite in one process.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 PYTEST_ARGS    ?=
 
 # Byte-compiled modules and pytest's rewritten test modules are cached under .venv/ (not next to the

@@ -132,9 +132,9 @@ async def test_the_site_is_the_registrys_word_not_the_payloads(relay: tuple[Site
     assert {d for d, _ in sender.sent} == {"lane-in2", "lane-out1"}  # P1's lanes, not P2's
     relaying.stored([grant(1, "lane-nowhere", passage=True)])  # a device placed at no gate
     relaying.stored([grant(2, "lane-out1", passage=True)])  # an exit lane recording an entry
+    await until(lambda: (relaying.counters.unplaced, relaying.counters.disagreeing) == (1, 1))
     await settle()
     assert len(sender.relays()) == 2
-    assert (relaying.counters.unplaced, relaying.counters.disagreeing) == (1, 1)
 
 
 async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Sender], placed: Store) -> None:
@@ -148,8 +148,10 @@ async def test_only_what_a_lane_recorded_as_a_passage(relay: tuple[SiteRelay, Se
     await commit(make_lane_event(6, LaneEventType.NOT_PASSED, device_id="lane-out1", ref_seq=5))
     await commit(confirmation(7, "lane-out1", ref_seq=5, person="p-2"))  # names someone else
     await commit(confirmation(8, "lane-out1", ref_seq=5, person=None))  # names nobody
+    # judged (on PostgreSQL under a loaded machine, later than a fixed pause: a make test flake)
+    await until(lambda: relaying.counters.disagreeing == 1)
     await settle()
-    assert sender.relays() == [] and relaying.counters.disagreeing == 1
+    assert sender.relays() == []
     await commit(grant(10, "lane-out1", "p-3", direction=Direction.OUT))  # remembered: the lane confirms
     await commit(confirmation(11, "lane-out1", ref_seq=10, person="p-3"))
     await commit(confirmation(9, "lane-out1", ref_seq=5))
