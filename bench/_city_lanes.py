@@ -117,7 +117,7 @@ class Watch:
     digest: str
     kind: str  # "assign" | "exit" | "watchlist"
     seen_at: float | None = None
-    key: str = ""
+    key: str = field(init=False)
     """``index`` as the status line's key (made once: the status counts every watch every second)."""
 
     def __post_init__(self) -> None:

@@ -54,11 +54,7 @@ class LiteClient(aiomqtt.Client):
         self._loop.call_soon(self._write_now, client, sock)
 
     def _write_now(self, client: mqtt.Client, sock: Any) -> None:
-        try:
-            client.loop_write()
-        except Exception as exc:  # as aiomqtt's writer: a broken socket ends the connection
-            if not self._disconnected.done():
-                self._disconnected.set_exception(exc)
+        if not self._write_ready(client):
             return
         current = client.socket()
         if client.want_write() and current is not None and current is sock:
@@ -66,12 +62,15 @@ class LiteClient(aiomqtt.Client):
             # already, so it will not ask again; its writer's callback unregisters when done).
             self._loop.add_writer(current.fileno(), self._write_ready, client)
 
-    def _write_ready(self, client: mqtt.Client) -> None:
+    def _write_ready(self, client: mqtt.Client) -> bool:
+        """What paho has queued, written as far as the socket takes it; False if the socket broke."""
         try:
             client.loop_write()
-        except Exception as exc:
+        except Exception as exc:  # as aiomqtt's writer: a broken socket ends the connection
             if not self._disconnected.done():
                 self._disconnected.set_exception(exc)
+            return False
+        return True
 
     # -- keep-alive -------------------------------------------------------------------------------
 
