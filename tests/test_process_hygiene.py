@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from sitegate.netutil import NO_WATCHDOG, spawn, stop_group
+from tests.support.ordering import DURATIONS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "SITEGATE_HYGIENE_RUN"
@@ -154,6 +155,7 @@ def test_a_stopped_session_leaves_no_process_running(tmp_path: Path, stop: str, 
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop(DURATIONS_ENV, None)  # the inner session's test_inner.py is not one of the suite's modules
     if stop != "SIGKILL":
         env[NO_WATCHDOG] = "1"  # the session's own teardown must do it
     if stop == "SIGTERM during teardown":
