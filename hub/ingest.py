@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import random
 import ssl
@@ -37,10 +38,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 
 import aiomqtt
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.devices.revocation import revoked_among
 from hub.errors import StoreError
-from hub.events.attribution import Refusal, attribute, refused_in_place
+from hub.events.attribution import (
+    OpenCommand,
+    Placement,
+    Refusal,
+    attribute,
+    is_remote_open,
+    refused_in_place,
+)
 from hub.events.journal import store_events
 from hub.events.placements import open_commands_for, placements_of
 from hub.events.time_bounds import DEFAULT_BOUNDS, TimeBounds
@@ -53,7 +62,7 @@ from wire.clock import Clock, SystemClock
 from wire.codec import encode
 from wire.message_errors import TopicError
 from wire.models import AccessEvent, Heartbeat, LaneEvent, PresenceStatus, StorageAck
-from wire.topics import UP_CHANNELS, Channel, parse_topic, shared, subscription, topic_for
+from wire.topics import UP_CHANNELS, Channel, Topic, parse_topic, shared, subscription, topic_for
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,9 @@ dead-letter the message, or None."""
 
 STATUS_CHANNELS = frozenset({Channel.HEARTBEAT, Channel.PRESENCE})
 """What goes through the statuses' queue; everything else through the events'."""
+
+TOPICS_KEPT = 65_536
+"""Parsed topics kept (:func:`_parsed`): every channel of some ten thousand lanes."""
 
 EVERY_INSTANCE = frozenset({Channel.CARD_READ})
 """Handled channels every hub instance receives (a plain subscription, not a shared one): what
@@ -235,7 +247,8 @@ class Ingest:
         self._counters.batches += 1
         events: list[tuple[Accepted, JournalRecord]] = []
         status: list[Heartbeat | PresenceStatus] = []
-        for topic, payload in await self._not_revoked(messages):
+        kept, placements = await self._registry_of(messages)
+        for topic, payload in kept:
             channel = _channel_of(topic)
             handler = self._handlers.get(channel) if channel is not None else None
             if handler is not None:
@@ -248,27 +261,37 @@ class Ingest:
                 events.append((outcome, outcome.message))
             else:
                 status.append(outcome.message)
-        events = await self._attributed(events)
+        events = await self._attributed(events, placements)
         if events:
             await self._publish_acks(client, await self._store_events(events))
         if status:
             await self._record_statuses(status)
 
-    async def _not_revoked(self, messages: Sequence[tuple[str, object]]) -> Sequence[tuple[str, object]]:
-        """The batch without the messages of revoked devices (the hub's own record, read once a
-        batch by the topic's device: the broker's ACL binds that to the certificate). Theirs are
-        neither stored, acknowledged, recorded nor handed to a handler, and not dead-lettered (a
-        revoked lane would fill the dead letters); nothing at all when the record cannot be read."""
-        devices = {device for device in (_device_of(topic) for topic, _ in messages) if device is not None}
+    async def _registry_of(
+        self, messages: Sequence[tuple[str, object]]
+    ) -> tuple[Sequence[tuple[str, object]], Mapping[str, Placement]]:
+        """The batch without the messages of revoked devices, and the placements of the devices
+        that sent events (:meth:`_attributed`), read together: one connection for both, each
+        query built once, no transaction of their own on PostgreSQL (:func:`_autocommit`).
+
+        Revocation is the hub's own record, read once a batch by the topic's device (the broker's
+        ACL binds that to the certificate). A revoked device's messages are neither stored,
+        acknowledged, recorded nor handed to a handler, and not dead-lettered (a revoked lane
+        would fill the dead letters); nothing at all is kept when the record cannot be read."""
+        topics = {topic: _parsed(topic) for topic, _ in messages}
+        devices = {parsed.device_id for parsed in topics.values() if parsed is not None}
+        placing = {p.device_id for p in topics.values() if p is not None and p.channel is Channel.EVENT}
         try:
             async with self._store.read("revocations") as conn:
+                await _autocommit(conn)
                 revoked = await revoked_among(conn, devices)
+                placements = await placements_of(conn, placing - revoked)
         except StoreError as err:
             self._counters.store_failures += 1
             log.error("could not read revocations for %d messages (%s); unacknowledged", len(messages), err)
-            return []
+            return [], {}
         if not revoked:
-            return messages
+            return messages, placements
         kept = [(topic, payload) for topic, payload in messages if _device_of(topic) not in revoked]
         self._counters.revoked += len(messages) - len(kept)
         log.warning(
@@ -277,24 +300,23 @@ class Ingest:
             len(revoked),
             ", ".join(sorted(revoked)),
         )
-        return kept
+        return kept, placements
 
     async def _attributed(
-        self, items: Sequence[tuple[Accepted, JournalRecord]]
+        self, items: Sequence[tuple[Accepted, JournalRecord]], placements: Mapping[str, Placement]
     ) -> list[tuple[Accepted, JournalRecord]]:
-        """Each record as the registry attributes it (:mod:`hub.events.attribution`), placements
-        read once for the batch. A record that contradicts its device's placement is dead-lettered
-        with the reason and an ``attribution_refused`` alert stored at its seq instead (the lane is
-        acknowledged and forgets it). An unplaced device's records are neither stored nor
-        acknowledged, and not dead-lettered either: the lane keeps them and resends them until the
-        device is placed, which would otherwise fill the dead letters."""
+        """Each record as the registry attributes it (:mod:`hub.events.attribution`), by the
+        placements read for the batch (:meth:`_registry_of`) and the commands its ``remote_open``
+        events name (read only when there are any). A record that contradicts its device's
+        placement is dead-lettered with the reason and an ``attribution_refused`` alert stored at
+        its seq instead (the lane is acknowledged and forgets it). An unplaced device's records
+        are neither stored nor acknowledged, and not dead-lettered either: the lane keeps them and
+        resends them until the device is placed, which would otherwise fill the dead letters."""
         if not items:
             return []
         records = [record for _, record in items]
         try:
-            async with self._store.read("attribution") as conn:
-                placements = await placements_of(conn, {r.device_id for r in records})
-                opens = await open_commands_for(conn, records)
+            opens = await self._open_commands(records)
         except StoreError as err:
             self._counters.store_failures += 1
             log.error("could not read the placements of %d events (%s); unacknowledged", len(items), err)
@@ -317,6 +339,13 @@ class Ingest:
                 "refused the events of %d unplaced devices: %s", len(unplaced), ", ".join(sorted(unplaced))
             )
         return kept
+
+    async def _open_commands(self, records: Sequence[JournalRecord]) -> Mapping[str, OpenCommand]:
+        if not any(is_remote_open(record) for record in records):
+            return {}
+        async with self._store.read("attribution") as conn:
+            await _autocommit(conn)
+            return await open_commands_for(conn, records)
 
     async def _store_events(self, items: Sequence[tuple[Accepted, JournalRecord]]) -> dict[str, int]:
         """Store and return each touched device's watermark; {} when nothing may be acknowledged."""
@@ -444,15 +473,30 @@ class _LinkPublisher:
         await client.publish(topic, payload, qos=qos)
 
 
-def _device_of(topic: str) -> str | None:
+@functools.lru_cache(maxsize=TOPICS_KEPT)
+def _parsed(topic: str) -> Topic | None:
+    """The topic's device and channel, None for a malformed one; each topic parsed once (the
+    ingest asked three times a message, issue 16), of a bounded number kept."""
     try:
-        return parse_topic(topic).device_id
+        return parse_topic(topic)
     except TopicError:
         return None
+
+
+def _device_of(topic: str) -> str | None:
+    parsed = _parsed(topic)
+    return None if parsed is None else parsed.device_id
 
 
 def _channel_of(topic: str) -> Channel | None:
-    try:
-        return parse_topic(topic).channel
-    except TopicError:
-        return None
+    parsed = _parsed(topic)
+    return None if parsed is None else parsed.channel
+
+
+async def _autocommit(conn: AsyncConnection) -> None:
+    """A read of the ingest's runs without a transaction of its own on PostgreSQL: at READ
+    COMMITTED each statement sees what was committed when it started, with or without one, so
+    BEGIN and ROLLBACK were two round trips a batch for nothing. SQLite keeps the store's own
+    transaction handling (:func:`hub.store.dialect.prepare_sqlite`)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.refusals import Conflict
+from hub.store.bulk import PerDialect, among
 from hub.store.dialect import insert_for
 from hub.store.schema import devices
 
@@ -49,10 +51,17 @@ async def mark_enrolled(conn: AsyncConnection, device_id: str, at: datetime) -> 
     )
 
 
+def _revoked_query(dialect_name: str) -> Select[Any]:
+    d = devices.c
+    return select(d.device_id).where(among(d.device_id, "ids", dialect_name), d.revoked_at.is_not(None))
+
+
+_REVOKED = PerDialect(_revoked_query)
+
+
 async def revoked_among(conn: AsyncConnection, device_ids: Collection[str]) -> set[str]:
-    """The revoked devices among ``device_ids``: one query, whatever their number."""
+    """The revoked devices among ``device_ids``: one query, whatever their number (built once,
+    :class:`~hub.store.bulk.PerDialect`: the ingest asks at every batch)."""
     if not device_ids:
         return set()
-    d = devices.c
-    query = select(d.device_id).where(d.device_id.in_(sorted(device_ids)), d.revoked_at.is_not(None))
-    return set((await conn.scalars(query)).all())
+    return set((await conn.scalars(_REVOKED(conn), {"ids": sorted(device_ids)})).all())

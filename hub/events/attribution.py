@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import TypeGuard
 
 from wire.commands import Action
 from wire.models import AccessEvent, Direction, LaneEvent, LaneEventType
@@ -132,6 +133,11 @@ def claimed(commands: Iterable[OpenCommand], records: Iterable[JournalRecord]) -
         else replace(c, answered_by=firsts.get((c.device_id, c.command_id)))
         for c in commands
     }
+
+
+def is_remote_open(record: JournalRecord) -> TypeGuard[LaneEvent]:
+    """A lane's record of opening on the hub's command: the one kind attributed by a command."""
+    return isinstance(record, LaneEvent) and record.type is LaneEventType.REMOTE_OPEN
 
 
 def refused_in_place(record: JournalRecord, placement: Placement) -> LaneEvent:

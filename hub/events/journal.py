@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub import derive
@@ -26,6 +27,7 @@ from hub.events import roster_check
 from hub.events.time_bounds import DEFAULT_BOUNDS, TimeBounds, doubt
 from hub.store import JournalRecord, Store, StoreResult
 from hub.store import journal as store_journal
+from hub.store.bulk import PerDialect, among
 from hub.store.records import NOTHING_STORED
 from hub.store.schema import devices
 
@@ -65,6 +67,14 @@ async def store_events(
 
 async def enrolments_of(conn: AsyncConnection, device_ids: Collection[str]) -> dict[str, datetime | None]:
     """Each known device's first enrolment time (None before migration 0006); one query."""
+    rows = await conn.execute(_ENROLMENTS(conn), {"ids": sorted(device_ids)})
+    return {row.device_id: row.enrolled_at for row in rows.all()}
+
+
+def _enrolments_query(dialect_name: str) -> Select[Any]:
     d = devices.c
-    query = select(d.device_id, d.enrolled_at).where(d.device_id.in_(sorted(device_ids)))
-    return {row.device_id: row.enrolled_at for row in (await conn.execute(query)).all()}
+    return select(d.device_id, d.enrolled_at).where(among(d.device_id, "ids", dialect_name))
+
+
+_ENROLMENTS = PerDialect(_enrolments_query)
+"""Built once (asked at every batch of events)."""

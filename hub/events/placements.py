@@ -13,11 +13,13 @@ refuses its lane's late events.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.events.attribution import OpenCommand, Placement, claimed
+from hub.events.attribution import OpenCommand, Placement, claimed, is_remote_open
+from hub.store.bulk import PerDialect, among
 from hub.store.schema import device_commands, gates, lane_events
 from wire.models import AccessEvent, LaneEvent, LaneEventType
 
@@ -26,11 +28,19 @@ async def placements_of(conn: AsyncConnection, device_ids: Collection[str]) -> d
     """The placed devices among ``device_ids``, by id; an unplaced device is absent."""
     if not device_ids:
         return {}
+    rows = await conn.execute(_PLACEMENTS(conn), {"ids": sorted(device_ids)})
+    return {row.device_id: Placement(*row) for row in rows.all()}
+
+
+def _placements_query(dialect_name: str) -> Select[Any]:
     g = gates.c
-    query = select(g.device_id, g.project_id, g.lane, g.direction, g.kind).where(
-        g.device_id.in_(sorted(device_ids))
+    return select(g.device_id, g.project_id, g.lane, g.direction, g.kind).where(
+        among(g.device_id, "ids", dialect_name)
     )
-    return {row.device_id: Placement(*row) for row in (await conn.execute(query)).all()}
+
+
+_PLACEMENTS = PerDialect(_placements_query)
+"""Built once (the ingest asks at every batch of events)."""
 
 
 async def open_commands_for(
@@ -42,11 +52,7 @@ async def open_commands_for(
 
     The stored answer is found through ``lane_events``' (type, wall_time) index: ``remote_open``
     is a rare type, so the rows walked are the hub's remote opens, not the device's passages."""
-    named = {
-        r.command_id
-        for r in records
-        if isinstance(r, LaneEvent) and r.type is LaneEventType.REMOTE_OPEN and r.command_id is not None
-    }
+    named = {r.command_id for r in records if is_remote_open(r) and r.command_id is not None}
     if not named:
         return {}
     c, e = device_commands.c, lane_events.c

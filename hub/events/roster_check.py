@@ -24,10 +24,12 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.bulk import PerDialect, among
 from hub.store.schema import access_events, assignments, persons
 from wire.clock import SITE_ZONE
 from wire.models import AccessEvent, Decision, Direction
@@ -76,14 +78,9 @@ async def tenures_of(
     conn: AsyncConnection, person_ids: Collection[str], project_ids: Collection[str]
 ) -> dict[str, list[Tenure]]:
     """The assignments of ``person_ids`` on ``project_ids``, by person; one query."""
-    a, p = assignments.c, persons.c
-    query = (
-        select(a.person_id, a.project_id, a.entry_date, a.exit_date, a.pass_from, a.pass_until, p.watchlisted)
-        .select_from(assignments.join(persons, p.id == a.person_id))
-        .where(a.person_id.in_(sorted(person_ids)), a.project_id.in_(sorted(project_ids)))
-    )
+    bound = {"people": sorted(person_ids), "projects": sorted(project_ids)}
     found: dict[str, list[Tenure]] = {}
-    for row in (await conn.execute(query)).all():
+    for row in (await conn.execute(_TENURES(conn), bound)).all():
         tenure = Tenure(
             row.project_id,
             row.entry_date,
@@ -94,6 +91,19 @@ async def tenures_of(
         )
         found.setdefault(row.person_id, []).append(tenure)
     return found
+
+
+def _tenures_query(dialect_name: str) -> Select[Any]:
+    a, p = assignments.c, persons.c
+    return (
+        select(a.person_id, a.project_id, a.entry_date, a.exit_date, a.pass_from, a.pass_until, p.watchlisted)
+        .select_from(assignments.join(persons, p.id == a.person_id))
+        .where(among(a.person_id, "people", dialect_name), among(a.project_id, "projects", dialect_name))
+    )
+
+
+_TENURES = PerDialect(_tenures_query)
+"""Built once (asked at every batch that grants someone)."""
 
 
 async def flag_unheld(

@@ -123,3 +123,34 @@ async def test_an_alert_is_logged_once_as_a_warning(store: Store, caplog: pytest
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         (logging.WARNING, "alert from lane-t01 lane A1: fire_alarm")
     ]
+
+
+async def test_each_batch_reads_revocation_and_placement_afresh(store: Store) -> None:
+    """Nothing the registry says is kept between batches: a lane revoked after one batch is refused
+    at the next, let back in by its enrolment, and a gate moved to another project is obeyed."""
+    from sqlalchemy import update
+
+    from hub.devices.revocation import mark_enrolled, mark_revoked
+    from hub.store.schema import gates
+    from tests.hub.factories import BASE_TIME
+
+    ingest = make_ingest(store)
+    await place_lanes(store, [*PLACED, ("lane-t09", "proj-2")])
+    publisher = RecordingPublisher()
+
+    async def send(seq: int, project_id: str = "proj-1") -> None:
+        await ingest.handle_batch(publisher, [(EVENT_TOPIC, encode(make_event(seq, project_id=project_id)))])
+
+    await send(1)
+    async with store.write("revoke") as conn:
+        await mark_revoked(conn, "lane-t01", BASE_TIME)
+    await send(2)
+    assert (ingest.counters.accepted, ingest.counters.revoked) == (1, 1)
+    async with store.write("enrol") as conn:
+        await mark_enrolled(conn, "lane-t01", BASE_TIME)
+    await send(2)
+    async with store.write("move") as conn:
+        await conn.execute(update(gates).where(gates.c.device_id == "lane-t01").values(project_id="proj-2"))
+    await send(3, project_id="proj-2")
+    assert (ingest.counters.accepted, ingest.counters.revoked, ingest.counters.rejected) == (3, 1, 0)
+    assert [ack.through_seq for _, ack in publisher.acks] == [1, 2, 3]

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import Boolean, Column, Date, Insert, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import psycopg2
 
+from hub.errors import StoreError
 from hub.store import Store
-from hub.store.bulk import BulkStatement
+from hub.store.bulk import BulkStatement, ColumnarInsert, PerDialect, among
 from hub.store.dialect import insert_for
 from hub.store.types import UtcDateTime
 
@@ -25,7 +26,7 @@ probes = {
         Column("day", Date, nullable=True),
         Column("at", UtcDateTime(), nullable=True),
     )
-    for name in ("bulk_probe", "core_probe")
+    for name in ("bulk_probe", "core_probe", "columnar_probe")
 }
 EIGHT = timezone(timedelta(hours=8))
 
@@ -92,3 +93,63 @@ async def test_no_rows_run_nothing(store: Store) -> None:
 def test_a_dialect_with_named_parameters_is_refused() -> None:
     with pytest.raises(ValueError, match="positional paramstyle"):
         upsert(probes["bulk_probe"]).compiled(psycopg2.dialect())  # type: ignore[no-untyped-call]
+
+
+COLUMNS = ("key", "count", "flag", "day", "at")
+
+
+async def test_a_columnar_insert_stores_what_sqlalchemy_s_executemany_stores(store: Store) -> None:
+    columnar, core = probes["columnar_probe"], probes["core_probe"]
+    async with store.write("test") as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        async with store.write("test") as conn:
+            await ColumnarInsert(columnar, COLUMNS).execute(conn, rows(1))
+            await ColumnarInsert(columnar, COLUMNS).execute(conn, [])
+            await conn.execute(core.insert(), rows(1))
+        assert await contents(store, columnar) == await contents(store, core)
+        assert [row[:2] for row in await contents(store, columnar)] == [("a", 1), ("b", -1), ("new-1", 0)]
+        assert (await contents(store, columnar))[0][4] == datetime(2026, 5, 1, 0, tzinfo=UTC)
+    finally:
+        async with store.write("test") as conn:
+            await conn.run_sync(metadata.drop_all)
+
+
+async def test_a_columnar_insert_refuses_an_over_long_string_as_an_insert_does(store: Store) -> None:
+    """Cast to the column's ``VARCHAR(16)`` PostgreSQL would cut the key short without a word."""
+    columnar = probes["columnar_probe"]
+    async with store.write("test") as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        too_long = {**rows(1)[0], "key": "k" * 17}
+        if store.dialect_name == "postgresql":
+            with pytest.raises(StoreError):
+                async with store.write("test") as conn:
+                    await ColumnarInsert(columnar, COLUMNS).execute(conn, [too_long])
+            assert await contents(store, columnar) == []
+    finally:
+        async with store.write("test") as conn:
+            await conn.run_sync(metadata.drop_all)
+
+
+_KEYS = PerDialect(
+    lambda dialect_name: select(probes["core_probe"].c.key).where(
+        among(probes["core_probe"].c.key, "keys", dialect_name)
+    )
+)
+
+
+async def test_among_is_membership_of_a_bound_list_of_any_length(store: Store) -> None:
+    core = probes["core_probe"]
+    async with store.write("test") as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        async with store.write("test") as conn:
+            await conn.execute(core.insert(), rows(1))
+            statement = _KEYS(conn)
+            assert _KEYS(conn) is statement  # built once
+            for keys, found in ((["a"], {"a"}), (["b", "new-1", "absent"], {"b", "new-1"}), (["x"], set())):
+                assert set((await conn.scalars(statement, {"keys": keys})).all()) == found
+    finally:
+        async with store.write("test") as conn:
+            await conn.run_sync(metadata.drop_all)

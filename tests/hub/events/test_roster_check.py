@@ -151,9 +151,13 @@ class _Counting:
         self.conn = conn
         self.statements = 0
 
-    async def execute(self, statement: Any) -> Any:
+    @property
+    def dialect(self) -> Any:
+        return self.conn.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
         self.statements += 1
-        return await self.conn.execute(statement)
+        return await self.conn.execute(statement, parameters)
 
 
 async def test_one_read_per_batch_and_none_without_a_grant(store: Store) -> None:
