@@ -23,7 +23,7 @@ from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store import clocks, sequences
-from hub.store.dialect import Upsert, insert_for
+from hub.store.bulk import ColumnarInsert
 from hub.store.records import JournalRecord, SeqConflict, StoreResult
 from hub.store.schema import access_events, lane_events
 from wire.models import AccessEvent, LaneEvent
@@ -117,26 +117,40 @@ def _sort_out(
     return candidates, conflicts
 
 
+def _insert_into(table: Table, columns: Sequence[str]) -> ColumnarInsert:
+    """An INSERT of ``columns`` (what :func:`_row` gives that the table has: its id is the
+    database's, its flag set later), one statement of fixed text for the whole batch
+    (:class:`~hub.store.bulk.ColumnarInsert`). No ON CONFLICT (it needs a unique key, which
+    PostgreSQL's partitioned tables lack): the rows were looked up under the devices' locks, so
+    each one is new (on SQLite the unique key stands behind that, and a row it refused would fail
+    the batch's transaction)."""
+    return ColumnarInsert(table, columns)
+
+
+_COMMON = ("device_id", "seq", "boot_id", "mono_ns", "wall_time", "clock_synced", "project_id", "lane")
+_ACCESS = ("direction", "decision", "reason", "card_kind", "credential_hash", "person_id", "alert")
+_LANE = ("direction", "type", "ref_seq", "alert", "operator", "step_s", "command_id")
+_INSERTS: Mapping[str, ColumnarInsert] = {
+    "access_event": _insert_into(
+        access_events, (*_COMMON, *_ACCESS, "warnings", "received_at", "corrected_time", "clock_suspect")
+    ),
+    "lane_event": _insert_into(lane_events, (*_COMMON, *_LANE, "clock_suspect", "received_at")),
+}
+
+
 async def _insert(
     conn: AsyncConnection,
-    insert: Callable[[Table], Upsert],
     records: Sequence[JournalRecord],
     received_at: datetime,
     times: Mapping[Key, datetime],
     suspect: Set[Key],
 ) -> set[Key]:
-    """Insert each kind into its table; returns the keys that were not stored before."""
-    new: set[Key] = set()
-    for kind, table in TABLES.items():
+    """Insert each kind into its table (one statement each); returns the keys stored, all of them
+    new (see :func:`_insert_into`)."""
+    for kind, statement in _INSERTS.items():
         rows = [_row(r, received_at, times, suspect) for r in records if r.kind == kind]
-        if not rows:
-            continue
-        # No ON CONFLICT (it needs a unique key, which PostgreSQL's partitioned tables lack): the
-        # rows were looked up under the devices' locks. RETURNING keeps SQLAlchemy's multi-row
-        # VALUES batches.
-        statement = insert(table).returning(table.c.device_id, table.c.seq)
-        new.update((d, int(s)) for d, s in (await conn.execute(statement, rows)).all())
-    return new
+        await statement.execute(conn, rows)
+    return {(r.device_id, r.seq) for r in records}
 
 
 async def store(
@@ -166,7 +180,7 @@ async def store(
     times = await clocks.correct(conn, ordered)
     doubted = {(r.device_id, r.seq) for r in ordered if suspect(r, times[(r.device_id, r.seq)])}
     fresh = [r for r in ordered if (r.device_id, r.seq) not in stored]
-    new = await _insert(conn, insert_for(conn.dialect.name), fresh, received_at, times, doubted)
+    new = await _insert(conn, fresh, received_at, times, doubted)
     new_access = [
         (r, times[(r.device_id, r.seq)])
         for r in ordered
