@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import Delete, Insert, bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.bulk import BulkStatement, PerDialect, among
+from hub.store.dialect import insert_for as dialect_insert_for
 from hub.store.schema import heartbeat_history
 from wire.models import Heartbeat, ReaderState
 
@@ -53,16 +55,36 @@ async def record(
 async def record_many(
     conn: AsyncConnection, insert_for: Callable[[Any], Any], beats: Sequence[Heartbeat], received_at: datetime
 ) -> None:
-    """:func:`record` for heartbeats of distinct devices, in two statements (issue 16)."""
-    rows = [row(heartbeat, received_at) for heartbeat in beats]
-    # The rows as parameters, not in the statement: built with .values(rows) it was compiled again
-    # at every batch (see hub.store.store.Store.record_statuses).
-    insert = insert_for(heartbeat_history)
-    changing = {k: insert.excluded[k] for k in rows[0] if k not in ("device_id", "minute")}
-    upsert = insert.on_conflict_do_update(index_elements=["device_id", "minute"], set_=changing)
-    await conn.execute(upsert, rows)
-    t = heartbeat_history.c
+    """:func:`record` for heartbeats of distinct devices, in two statements (issue 16), each built
+    once per dialect (the ingest runs them at every batch of heartbeats): the upsert's rows go to
+    the driver's executemany (:class:`~hub.store.bulk.BulkStatement`), the prune takes the devices
+    as one list parameter. ``insert_for`` is :func:`record`'s; the statements here pick their
+    dialect's own."""
+    if not beats:
+        return
+    await _UPSERT.execute(conn, [row(heartbeat, received_at) for heartbeat in beats])
     devices = [heartbeat.device_id for heartbeat in beats]
-    await conn.execute(
-        delete(heartbeat_history).where(t.device_id.in_(devices), t.minute < received_at - KEEP)
+    await conn.execute(_PRUNE(conn), {"devices": devices, "before": received_at - KEEP})
+
+
+_COLUMNS = tuple(column.name for column in heartbeat_history.c)
+_KEY = ("device_id", "minute")
+
+
+def _upsert(dialect_name: str) -> Insert:
+    insert = dialect_insert_for(dialect_name)(heartbeat_history).values(
+        {name: bindparam(name) for name in _COLUMNS}
     )
+    changing = {name: insert.excluded[name] for name in _COLUMNS if name not in _KEY}
+    return insert.on_conflict_do_update(index_elements=list(_KEY), set_=changing)
+
+
+def _prune(dialect_name: str) -> Delete:
+    t = heartbeat_history.c
+    return delete(heartbeat_history).where(
+        among(t.device_id, "devices", dialect_name), t.minute < bindparam("before", type_=t.minute.type)
+    )
+
+
+_UPSERT = BulkStatement(_upsert)
+_PRUNE = PerDialect(_prune)
