@@ -47,7 +47,8 @@ LEFT_TO_ANYHOUR := -m "not (any_hour and not postgres and not pcscd)"
 PYTEST_SELECT   ?=
 
 # The clock-sensitive tests again, with every process's wall clock pinned to 00:30, 05:59:59, 20:00:00
-# and 23:59:59 Beijing time and across a local midnight (tests/anyhour/run.py; logs in artifacts/).
+# and 23:59:59 Beijing time and across a local midnight: one pytest session on two workers runs each
+# test once per pin (tests/anyhour/run.py; its log in artifacts/anyhour.log).
 anyhour: venv
 	$(PY) -m tests.anyhour.run --parallel 2
 
