@@ -106,6 +106,10 @@ class IngestCounters:
     batches: int = 0
     heartbeats: int = 0
     presence: int = 0
+    resent_while_waiting: int = 0
+    """Events dropped on arrival as the same topic and payload as one still in the events' queue
+    (a lane's resend of what the hub has not handled yet): the one waiting is handled, stored
+    once and acknowledged, as the copy would have been (:func:`_resendable`)."""
     acks_published: int = 0
     store_failures: int = 0
     connections: int = 0
@@ -162,7 +166,7 @@ class Ingest:
                 topic_filter if channel in EVERY_INSTANCE else shared(share_group, topic_filter)
             )
         self._counters = IngestCounters()
-        self._events: BatchQueue[tuple[str, object]] = BatchQueue(batch_max)
+        self._events: BatchQueue[tuple[str, object]] = BatchQueue(batch_max, key=_resendable)
         self._statuses: BatchQueue[tuple[str, object]] = BatchQueue(batch_max)
         self._workers: list[asyncio.Task[None]] = []
         self.link = MqttLink(
@@ -221,7 +225,7 @@ class Ingest:
         for message in messages:
             (statuses if _channel_of(message[0]) in STATUS_CHANNELS else events).append(message)
         self._statuses.put(statuses)
-        self._events.put(events)
+        self._counters.resent_while_waiting += self._events.put(events)
 
     async def _work(self, queue: BatchQueue[tuple[str, object]]) -> None:
         """Handle the queue's batches for as long as the ingest runs, acknowledging over the
@@ -481,6 +485,22 @@ def _parsed(topic: str) -> Topic | None:
         return parse_topic(topic)
     except TopicError:
         return None
+
+
+def _resendable(message: tuple[str, object]) -> tuple[str, bytes] | None:
+    """What makes an event the same as one waiting: its topic and its bytes. A lane resends
+    everything after its watermark when the hub has been silent (``resend_after_s``), so a hub
+    behind by minutes held each record several times over, and storing, judging and
+    acknowledging the copies (duplicates, every one) was work that put it further behind
+    (issue 16: 11,342 resends in a 1,000-lane rush). A copy of a waiting event has the waiting
+    one's fate: stored once (the copy would have been a duplicate), refused, or dead-lettered
+    (once, where the copy would have left a second identical dead letter), and the
+    acknowledgement after it covers both. Only the event channel: a handled channel's repeated
+    message (a roster status, a command result) is handled again."""
+    topic, payload = message
+    if type(payload) is not bytes or _channel_of(topic) is not Channel.EVENT:
+        return None
+    return topic, payload
 
 
 def _device_of(topic: str) -> str | None:

@@ -154,3 +154,28 @@ async def test_each_batch_reads_revocation_and_placement_afresh(store: Store) ->
     await send(3, project_id="proj-2")
     assert (ingest.counters.accepted, ingest.counters.revoked, ingest.counters.rejected) == (3, 1, 0)
     assert [ack.through_seq for _, ack in publisher.acks] == [1, 2, 3]
+
+
+async def test_a_resend_of_events_still_waiting_is_dropped_and_the_waiting_ones_acknowledged(
+    store: Store,
+) -> None:
+    """A lane resending what the hub has not handled yet: the copies are dropped on arrival (not
+    stored twice, not counted as duplicates), the events are stored once and acknowledged; a
+    heartbeat, and a copy arriving after its original was taken, go through as before."""
+    from tests.security.test_api_attacks import make_heartbeat
+
+    ingest = make_ingest(store)
+    await place_lanes(store, PLACED)
+    publisher = RecordingPublisher()
+    events = [(EVENT_TOPIC, encode(make_event(seq))) for seq in (1, 2)]
+    beat = (topic_for("lane-t01", Channel.HEARTBEAT), encode(make_heartbeat(device_id="lane-t01")))
+    await ingest._receive(publisher, [*events, beat])
+    await ingest._receive(publisher, [*events, beat, (EVENT_TOPIC, encode(make_event(3)))])
+    counters = ingest.counters
+    assert (counters.resent_while_waiting, counters.waiting_events, counters.waiting_statuses) == (2, 3, 2)
+    [batch] = [await anext(ingest._events.batches())]
+    await ingest.handle_batch(publisher, batch)
+    await ingest.handle_batch(publisher, events)  # resent after its originals were taken
+    counters = ingest.counters
+    assert (counters.accepted, counters.duplicates, counters.waiting_events) == (3, 2, 0)
+    assert [ack.through_seq for _, ack in publisher.acks] == [3, 3]
