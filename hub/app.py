@@ -17,6 +17,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
+from typing import Protocol
 
 from aiohttp import web
 
@@ -35,6 +36,8 @@ from hub.config import HubConfig
 from hub.devices.command_desk import CommandDesk
 from hub.downlink import Downlink
 from hub.ingest import ChannelHandler, Ingest
+from hub.instances import Membership, Ownership
+from hub.instances.lease import Listener
 from hub.paho_tables import install as share_paho_property_tables
 from hub.platform.uploader import Uploader, keep_uploading
 from hub.registration_reads import CardReadIngest, CardReads
@@ -198,6 +201,25 @@ async def _warn_without_accounts(app: web.Application) -> None:
         )
 
 
+class ProjectsWithLanes(Protocol):
+    async def projects_with_lanes(self) -> list[str]: ...
+
+
+def taking_over(source: ProjectsWithLanes, publisher: RosterPublisher) -> Listener:
+    """What an instance does when the live instances change (hub.instances): for the projects it
+    owns since, its start-up step (their rosters at the broker are mostly current already: the
+    publisher sends only to lanes not known to run the newest version). What it no longer owns
+    needs nothing: its start-up step skips them, and the site relay asks at every tick."""
+
+    async def taken_over(before: Ownership, after: Ownership) -> None:
+        gained = after.gained(before, await source.projects_with_lanes())
+        if gained:
+            log.info("%d projects taken over from another hub instance", len(gained))
+            await publisher.request_publish_all(gained)
+
+    return taken_over
+
+
 async def _ingest_lifetime(
     app: web.Application, *, handlers: dict[Channel, ChannelHandler]
 ) -> AsyncIterator[None]:
@@ -245,21 +267,27 @@ async def _ingest_lifetime(
     # A lane's events a restored hub asked for that it no longer keeps (hub.backup.gap).
     gaps = GapIngest(app[STORE], downlink, config.state_dir(), clock=clock)
     app[COMMANDS] = CommandDesk(app[STORE], downlink, clock=clock)
+    # Several instances on one PostgreSQL: each project's start-up roster and its lanes' site syncs
+    # are its owner's only (hub.instances); an instance alone (and every SQLite hub) owns all.
+    membership = Membership.on(
+        app[STORE], config.mqtt_client_id, clock=clock, ttl_s=config.instance_lease_ttl_s
+    )
     source = RegistrySource(app[STORE], clock=clock.wall)
     signing_key = load_signing_key(config.roster_key_path())
     ledger = RosterLedger(app[STORE].engine, clock=clock)
-    publisher = RosterPublisher(source, downlink, signing_key, ledger, clock=clock)
+    publisher = RosterPublisher(source, downlink, signing_key, ledger, clock=clock, owns=membership.owns)
     app[ROSTERS] = publisher
     # Passages shared between a site's lanes, signed with the key they pin for rosters (hub.site).
     timing = SyncTiming(silence_s=config.site_sibling_silence_s, longest_s=config.site_sync_s)
-    site = SiteRelay(app[STORE], downlink, signing_key, clock=clock, timing=timing)
+    site = SiteRelay(app[STORE], downlink, signing_key, clock=clock, timing=timing, owns=membership.owns)
     app[SITE] = site
+    membership.subscribe(taking_over(source, publisher))
     # Every committed registry change that touches a roster is pushed to that project's lanes.
     unsubscribe = app[REGISTRY].subscribe(publisher.request_publish)
     unsubscribe_sites = app[REGISTRY].subscribe(site.sites)  # gates moved: read the placements again
     # A hub restored from a backup asks its lanes for what the backup lacks (hub.backup.resend).
     restored = BackgroundTasks("resend requests", log)
-    async with ingest, publisher, site:
+    async with membership, ingest, publisher, site:
         app[INGEST] = ingest
         restored.spawn(
             ask_once_connected(
@@ -273,6 +301,7 @@ async def _ingest_lifetime(
         try:
             yield
         finally:
+            await membership.leave()  # the others take this instance's projects while it stops
             await restored.stop()
             unsubscribe()
             unsubscribe_sites()

@@ -120,6 +120,10 @@ class HubConfig(BaseModel):
     # word on a sibling is older than that degrades hard anti-passback to soft.
     site_sync_s: Annotated[float, Field(gt=0, le=3600)] | None = None
     site_sibling_silence_s: Annotated[float, Field(gt=20, le=24 * 3600)] = 90.0
+    instance_lease_ttl_s: Annotated[float, Field(ge=3, le=600)] = 15.0
+    """Several hub instances on one PostgreSQL (hub.instances): each renews its lease every third
+    of this, and one whose lease ran out (killed) has its projects taken over by the others. Its id
+    is ``mqtt_client_id`` (unique per instance already: the broker logs out a second client)."""
     # Time bounds on events (hub.events.time_bounds): how far a lane's clock may run ahead of the
     # hub's (and a record come before its device's enrolment) before its time is not believed;
     # the site-local day before which no time is (for devices enrolled before the hub kept

@@ -31,7 +31,7 @@ import itertools
 import logging
 import random
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -118,10 +118,14 @@ class RosterPublisher:
         resend_after_s: float = 2.0,
         clock: Clock | None = None,
         rng: random.Random | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         """``clock`` dates the versions it signs (the system's when not given); the once per
-        ``resend_after_s`` limit is timed on its monotonic reading; ``rng`` draws the retries' delays."""
+        ``resend_after_s`` limit is timed on its monotonic reading; ``rng`` draws the retries' delays;
+        ``owns`` says whether this hub instance owns a project (hub.instances; None: every project):
+        the start-up step (:meth:`request_publish_all`) is only for those it owns."""
         self._source = source
+        self._owns = owns or _everything
         self._clock = clock or SystemClock()
         self._lanes = LaneSender(sender)
         self._sending = asyncio.Semaphore(LANES_AT_ONCE)
@@ -213,20 +217,29 @@ class RosterPublisher:
             self._republishing.discard(project_id)
 
     async def request_publish_all(self, project_ids: Sequence[str]) -> None:
-        """:meth:`request_publish` of every project, for the hub's start: in the background, a
+        """:meth:`request_publish` of every project this instance owns, for the hub's start (and
+        for the projects an instance takes over from one that left): in the background, a
         group of projects at a time (:data:`START_PROJECTS`), each group's facts, versions and
         lanes' reports read at once and its rosters compiled in one worker thread. A project whose
-        roster is unchanged (every one, after a restart) costs no write. What a group could not
-        read or mint goes the one-project way, with its retries."""
+        roster is unchanged (every one, after a restart) costs no write, and a lane already
+        running it no send. What a group could not read or mint goes the one-project way, with
+        its retries. A project this instance no longer owns when its group's turn comes is left
+        to its owner."""
         self._tasks.spawn(self._publish_all(list(project_ids)), "roster start-up")
 
     async def _publish_all(self, project_ids: list[str]) -> None:
+        project_ids = [project_id for project_id in project_ids if self._owns(project_id)]
+        if not project_ids:
+            return
         try:
             minted = await self._ledger.versions()
         except HubError as err:
             log.warning("roster versions not read (%s): every project compiled on its own", err)
             minted = None
-        for group in _groups(project_ids, minted or {}):
+        for grouped in _groups(project_ids, minted or {}):
+            group = [project_id for project_id in grouped if self._owns(project_id)]
+            if not group:
+                continue
             asked = {project_id: self._asked[project_id] for project_id in group}
             try:
                 facts = await facts_of(self._source, group)
@@ -552,6 +565,10 @@ class RosterPublisher:
         return await self._lanes.send_all(
             device_id, Channel.ROSTER, release.chunks, what=f"{what} chunk", window=CHUNK_WINDOW
         )
+
+
+def _everything(project_id: str) -> bool:
+    return True
 
 
 def retry_delay(base_s: float, failures: int, draw: float) -> float:

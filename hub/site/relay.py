@@ -8,12 +8,14 @@ See :mod:`hub.site` for the design. :class:`SiteRelay` runs beside the ingest (`
   their grants (one query per round for those not remembered), each passage's site from the
   registry's placements (:class:`~hub.site.gates.SiteMap`), then one signed
   :class:`~wire.site.PassageRelay` per sibling lane per round, QoS 1, on the lane's ``site`` topic.
-- A placed lane gets a signed :class:`~wire.site.SiteSync` (its siblings and when the hub last
-  heard from each: ``devices.last_seen_at``, what heartbeats and ``online`` presence stamp) when
-  it needs one (:mod:`hub.site.schedule`): its first from this process, its siblings changed, a
-  sibling heard again that it judges silent or soon would, its last word getting old. A lane alone
-  on its site is sent none but the answers to its requests. The relay asks who is due every
-  :attr:`~hub.site.schedule.SyncTiming.tick_s`, one query for all lanes' last words.
+- A placed lane of a project this instance owns (hub.instances: one owner per project when
+  several hub instances share the database) gets a signed :class:`~wire.site.SiteSync` (its
+  siblings and when the hub last heard from each: ``devices.last_seen_at``, what heartbeats and
+  ``online`` presence stamp) when it needs one (:mod:`hub.site.schedule`): its first from this
+  process, its siblings changed, a sibling heard again that it judges silent or soon would, its
+  last word getting old. A lane alone on its site is sent none but the answers to its requests.
+  The relay asks who is due every :attr:`~hub.site.schedule.SyncTiming.tick_s`, one query for all
+  lanes' last words.
 - A lane's :class:`~wire.site.SiteRequest` (sent at every connection) is answered with the site's
   recent passages from the stored record (:func:`~hub.site.passages.recent_passages`), then a
   sync naming the request's nonce, in that order on the lane's topic.
@@ -29,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -102,8 +104,13 @@ class SiteRelay:
         clock: Clock | None = None,
         timing: SyncTiming | None = None,
         sites: SiteMap | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
+        """``owns``: whether this hub instance owns a project (hub.instances; None: every project):
+        only the lanes of the projects it owns are sent syncs on the schedule. Passages and the
+        answers to requests go from whichever instance took the event or the request."""
         self._store = store
+        self._owns = owns
         self._lanes = LaneSender(sender, in_flight=SEND_WINDOW)
         self._signer = Signer(signing_key)
         self._clock = clock or SystemClock()
@@ -272,6 +279,9 @@ class SiteRelay:
             self._started = now
         sites = await self.sites.current()
         placed = {device_id: placement.project_id for device_id, placement in sites.placements.items()}
+        if self._owns is not None:
+            owns = self._owns
+            placed = {device_id: project_id for device_id, project_id in placed.items() if owns(project_id)}
         for gone in self._told.keys() - placed.keys():
             del self._told[gone]
         if not placed:

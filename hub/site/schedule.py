@@ -7,10 +7,11 @@ since that sync arrived (the lane's monotonic clock), and while that sync is its
 ``silence_s``. A lane alone on its site is trusted whatever the age of its sync. So a sync is only
 worth sending when it changes what the lane concludes:
 
-- **First word**: a lane this hub process has not told yet (it started, or the lane was just
-  placed) is told once; these first syncs are spread over ``first_round_s`` by a hash of the
-  device, not sent in one burst at start. A lane's request (at every connection) is answered at
-  once whatever the schedule, and counts as its word.
+- **First word**: a lane this hub process has not told yet (it started, the lane was just
+  placed, or its project just became this instance's: hub.instances) is told once; the first
+  syncs after a start are spread over ``first_round_s`` by a hash of the device, not sent in one
+  burst (those of a project taken over from another instance go at its next tick). A lane's
+  request (at every connection) is answered at once whatever the schedule, and counts as its word.
 - **Siblings changed**: the registry placed or removed a lane at the site (or moved this one).
 - **A sibling heard again**: the hub has heard from a sibling since it last told the lane, and
   the lane judges that sibling silent now or will within ``margin_s`` (its told age plus the time

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x53474D49  # "SGMI": one advisory lock key shared by every hub instance
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 """The newest migration's revision (a test holds it to alembic's head): a database stamped with it
 needs nothing, and is opened without loading alembic."""
 

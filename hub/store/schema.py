@@ -768,3 +768,14 @@ platform_status = Table(
     Column("last_message", String(500), nullable=True),
     Column("requests", BigInteger, nullable=False, server_default="0"),
 )
+
+hub_instances = Table(
+    "hub_instances",
+    metadata,
+    # Each running hub instance's lease (hub.instances.lease): renewed every few seconds, deleted at
+    # a clean stop; live while expires_at is ahead. Projects are owned by the live instances.
+    Column("instance_id", String(128), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("renewed_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)

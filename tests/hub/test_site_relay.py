@@ -4,7 +4,7 @@ which passages go where, the syncs, the answers to a lane's request, and the ing
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
@@ -82,7 +82,7 @@ async def relay(placed: Store) -> AsyncIterator[tuple[SiteRelay, Sender]]:
         yield relaying, sender
 
 
-async def until(predicate, within_s: float = 5.0) -> None:
+async def until(predicate: Callable[[], bool], within_s: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + within_s
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
@@ -397,3 +397,24 @@ async def test_a_clock_suspect_passage_is_relayed_neither_live_nor_from_the_reco
     assert [(p.person_id, p.direction, p.device_id) for p in caught_up.passages] == [
         ("p-1", Direction.OUT, "lane-out1")  # the real exit is p-1's latest, not the 2099 entry
     ]
+
+
+async def test_only_the_lanes_of_the_projects_this_instance_owns_are_synced(placed: Store) -> None:
+    """Several hub instances (hub.instances): each project's syncs are its owner's; when the
+    ownership moves, the lanes it moved with are told at the next tick, and the others no more."""
+    owned = {"P2"}
+    sender = Sender()
+    timing = SyncTiming(longest_s=3600, first_round_s=0, margin_s=3600)  # ticks: the first, then the test's
+    relaying = SiteRelay(
+        placed, sender, KEY, clock=FakeClock(BASE_TIME), timing=timing, owns=owned.__contains__
+    )
+    async with relaying:
+        await until(lambda: len(sender.syncs()) == 1)
+        assert [m.device_id for m in sender.syncs()] == [ELSEWHERE]
+        sender.sent.clear()
+        owned.clear()
+        owned.add("P1")  # the live instances changed: P1 is this one's now, P2 another's
+        assert await relaying.sync_due() == len(SITE)
+        assert sorted(m.device_id for m in sender.syncs()) == sorted(SITE)
+        owned.add("P2")  # P2 back: its lane is told again (what the other instance told it is unknown)
+        assert await relaying.sync_due() == 1
