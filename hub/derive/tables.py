@@ -11,9 +11,8 @@ arrival order, so a late or repeated batch cannot skew a day. Two ways get there
 - anyone else (an older passage from a lane that was offline, a person seen for the first time,
   stored rows that do not fit) has every touched day recomputed from all its stored passages.
 
-Its cost is a constant number of statements per batch (a lock on PostgreSQL, two SELECTs per
-project and day for the stored rows, one per day for recomputed passages, two bulk upserts),
-not one per event.
+Its cost is a constant number of statements per batch (a lock on PostgreSQL, two SELECTs for
+the stored rows, one per day for recomputed passages, two bulk upserts), not one per event.
 
 Presence is upserted only where the candidate is at least as new as the stored row (by the same
 total order as :func:`hub.derive.days.order_key`): a batch about last week never overrides what
@@ -36,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Insert, and_, bindparam, delete, or_, select, text
+from sqlalchemy import Insert, Select, and_, bindparam, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.derive.days import (
@@ -51,7 +50,7 @@ from hub.derive.days import (
     derive,
     local_day,
 )
-from hub.store.bulk import BulkStatement
+from hub.store.bulk import BulkStatement, PerDialect, among
 from hub.store.dialect import insert_for
 from hub.store.schema import access_events, attendance, presence
 from wire.models import AccessEvent, Decision, Direction
@@ -243,41 +242,64 @@ async def _passages_of_days(conn: AsyncConnection, touched: Iterable[DayKey]) ->
     return passages
 
 
-_PRESENCE_OF_PEOPLE = select(*(presence.c[name] for name in Presence.__slots__)).where(
-    presence.c.project_id == bindparam("project"),
-    presence.c.person_id.in_(bindparam("people", expanding=True)),
-)
-_ATTENDANCE_OF_PEOPLE = select(*(attendance.c[name] for name in AttendanceDay.__slots__)).where(
-    attendance.c.project_id == bindparam("project"),
-    attendance.c.person_id.in_(bindparam("people", expanding=True)),
-    attendance.c.day == bindparam("day"),
-)
-"""Two statements, not one join: until PostgreSQL has analysed the young tables its estimates
-are off by orders of magnitude, and the join was planned as a nested loop over every
-attendance row of the day for each person (O(n) per batch, measured 100 ms at 40,000 events);
-each of these stays an index scan whatever the estimates."""
+def _presence_of_people(dialect_name: str) -> Select[Any]:
+    p = presence.c
+    return select(*(p[name] for name in Presence.__slots__)).where(
+        among(p.project_id, "projects", dialect_name), among(p.person_id, "people", dialect_name)
+    )
+
+
+def _attendance_of_people(dialect_name: str) -> Select[Any]:
+    a = attendance.c
+    return select(*(a[name] for name in AttendanceDay.__slots__)).where(
+        among(a.project_id, "projects", dialect_name),
+        among(a.person_id, "people", dialect_name),
+        among(a.day, "days", dialect_name),
+    )
+
+
+_PRESENCE_OF_PEOPLE = PerDialect(_presence_of_people)
+_ATTENDANCE_OF_PEOPLE = PerDialect(_attendance_of_people)
+"""Two statements for the whole batch, not one join: until PostgreSQL has analysed the young
+tables its estimates are off by orders of magnitude, and the join was planned as a nested loop
+over every attendance row of the day for each person (O(n) per batch, measured 100 ms at 40,000
+events); each of these stays a primary-key index scan whatever the estimates. Each asks for the
+batch's projects x people (x days): a superset of the (project, person, day) wanted, cut to them
+here (a person is nearly always on one project, and a batch spans a day or two). On PostgreSQL
+each list is one array parameter, so the text never changes and is prepared once (issue 16:
+two statements per project and day had been half the store's CPU in a large batch)."""
 
 
 async def _stored_state(
     conn: AsyncConnection, starts: Mapping[PersonKey, date]
 ) -> dict[PersonKey, tuple[Presence, AttendanceDay | None]]:
     """Each person's stored presence (if any) and stored attendance of ``starts[person]``, the day
-    their new passages start on: two statements per project and day."""
-    groups: dict[tuple[str, date], list[str]] = {}
-    for (project_id, person_id), day in starts.items():
-        groups.setdefault((project_id, day), []).append(person_id)
-    found: dict[PersonKey, tuple[Presence, AttendanceDay | None]] = {}
-    for (project_id, day), persons in sorted(groups.items()):
-        bounds = {"project": project_id, "people": sorted(persons), "day": day}
-        latest = [Presence(*row) for row in await conn.execute(_PRESENCE_OF_PEOPLE, bounds)]
-        if not latest:
-            continue
-        days = {
-            row.person_id: AttendanceDay(*row) for row in await conn.execute(_ATTENDANCE_OF_PEOPLE, bounds)
-        }
-        for presence_row in latest:
-            found[(project_id, presence_row.person_id)] = (presence_row, days.get(presence_row.person_id))
-    return found
+    their new passages start on: two statements for the whole batch."""
+    bounds: dict[str, list[Any]] = {
+        "projects": sorted({project_id for project_id, _ in starts}),
+        "people": sorted({person_id for _, person_id in starts}),
+    }
+    latest = [
+        row
+        for row in (Presence(*r) for r in await conn.execute(_PRESENCE_OF_PEOPLE(conn), bounds))
+        if (row.project_id, row.person_id) in starts
+    ]
+    if not latest:
+        return {}
+    wanted = {(row.project_id, row.person_id): starts[(row.project_id, row.person_id)] for row in latest}
+    bounds = {
+        "projects": sorted({project_id for project_id, _ in wanted}),
+        "people": sorted({person_id for _, person_id in wanted}),
+        "days": sorted(set(wanted.values())),
+    }
+    days = {
+        (row.project_id, row.person_id): AttendanceDay(*row)
+        for row in await conn.execute(_ATTENDANCE_OF_PEOPLE(conn), bounds)
+        if wanted.get((row.project_id, row.person_id)) == row.day
+    }
+    return {
+        (row.project_id, row.person_id): (row, days.get((row.project_id, row.person_id))) for row in latest
+    }
 
 
 def _passage(row: Any) -> Passage:

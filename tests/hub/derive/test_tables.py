@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from hub import derive
+from hub.derive import tables as tables_module
 from hub.derive.days import Passage
 from hub.derive.days import derive as derive_pure
 from hub.events.journal import store_events
@@ -247,6 +248,30 @@ async def test_day_boundary_is_local_midnight(store: Store) -> None:
     )
     days, _ = await tables(store)
     assert [(row[2], row[3]) for row in days] == [(DAY1, before), (DAY2, after)]
+
+
+async def test_one_batch_over_two_projects_and_local_midnight_keeps_each_group_right(store: Store) -> None:
+    """The stored rows of a whole batch come from one statement each (issue 16): the batch's
+    projects x people x days, cut to each (project, person)'s own start day. Here one batch holds
+    project a's 23:59 passage (DAY1) and project b's passages from 00:01 (DAY2) of people with
+    the same ids on both projects, so the statements also return b's DAY1 rows, which must not be
+    taken for b's DAY2."""
+    events_a, events_b = scenario("a"), scenario("b")
+    await store_events(store, events_a[:6] + events_b[:6])  # DAY1 up to 18:00 on both projects
+    async with store.read("test") as conn:
+        stored = await tables_module._stored_state(
+            conn, {("proj-da", "per-1"): DAY1, ("proj-db", "per-1"): DAY2, ("proj-db", "per-2"): DAY1}
+        )
+    assert {person: (p.event_time, a and a.day) for person, (p, a) in stored.items()} == {
+        ("proj-da", "per-1"): (at(DAY1, 17, 30), DAY1),
+        ("proj-db", "per-1"): (at(DAY1, 17, 30), None),
+        ("proj-db", "per-2"): (at(DAY1, 18), DAY1),
+    }
+    await store_events(store, events_a[6:7] + events_b[7:])
+    await store_events(store, events_a[7:] + events_b[6:7])
+    for tag, events in (("a", events_a), ("b", events_b)):
+        days, here = oracle(events)
+        assert await tables(store, f"proj-d{tag}") == (days, here)
 
 
 async def test_a_late_older_passage_does_not_override_presence(store: Store) -> None:
