@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Select,
     Table,
     and_,
@@ -30,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.store.bulk import BulkStatement, PerDialect, among
 from hub.store.dialect import insert_for
 from hub.store.records import SequenceState
 from hub.store.schema import access_events, device_sequences, lane_events
@@ -82,14 +84,29 @@ async def _walk(conn: AsyncConnection, device_id: str, through: int) -> int:
 # -- a batch's devices at once: a constant number of statements per batch, not three per device --
 
 
-def _locked_rows(device_ids: Sequence[str]) -> Select[Any]:
+def _locked_rows(dialect_name: str) -> Select[Any]:
     t = device_sequences.c
     return (
         select(t.device_id, t.contiguous_through, t.highest_seen)
-        .where(t.device_id.in_(device_ids))
+        .where(among(t.device_id, "devices", dialect_name))
         .order_by(t.device_id)  # PostgreSQL locks the rows in this order: no deadlock between hubs
         .with_for_update()
     )
+
+
+def _new_rows(dialect_name: str) -> Insert:
+    return insert_for(dialect_name)(device_sequences).on_conflict_do_nothing(index_elements=["device_id"])
+
+
+_LOCKED_ROWS = PerDialect(_locked_rows)
+"""Built once, the devices one parameter (on PostgreSQL one array, = ANY, prepared once): built
+per call with an IN list it was made, hashed and rendered again every batch (issue 16)."""
+_NEW_ROWS = BulkStatement(_new_rows)
+_SET_WATERMARKS = (
+    update(device_sequences)
+    .where(device_sequences.c.device_id == bindparam("d"))
+    .values(contiguous_through=bindparam("c"), highest_seen=bindparam("h"), gap_count=bindparam("g"))
+)
 
 
 async def lock_all(conn: AsyncConnection, device_ids: Sequence[str]) -> dict[str, Watermark]:
@@ -97,17 +114,16 @@ async def lock_all(conn: AsyncConnection, device_ids: Sequence[str]) -> dict[str
     SELECT ... FOR UPDATE in device order, so two transactions never wait for each other in a
     circle (two more statements only when a device is new)."""
     ids = sorted(set(device_ids))
-    found = {str(d): (int(c), int(h)) for d, c, h in await conn.execute(_locked_rows(ids))}
+    locked = _LOCKED_ROWS(conn)
+    found = {str(d): (int(c), int(h)) for d, c, h in await conn.execute(locked, {"devices": ids})}
     missing = [d for d in ids if d not in found]
     if missing:
-        insert = insert_for(conn.dialect.name)(device_sequences).on_conflict_do_nothing(
-            index_elements=["device_id"]
+        await _NEW_ROWS.execute(
+            conn, [dict(device_id=d, contiguous_through=0, highest_seen=0, gap_count=0) for d in missing]
         )
-        await conn.execute(
-            insert,
-            [dict(device_id=d, contiguous_through=0, highest_seen=0, gap_count=0) for d in missing],
+        found.update(
+            {str(d): (int(c), int(h)) for d, c, h in await conn.execute(locked, {"devices": missing})}
         )
-        found.update({str(d): (int(c), int(h)) for d, c, h in await conn.execute(_locked_rows(missing))})
     return found
 
 
@@ -163,11 +179,8 @@ async def advance_all(
                 through = await _walk(conn, device_id, old_through)
             gap_count = (highest - through) - (stored_above - (through - old_through))
         states.append(SequenceState(device_id, through, highest, gap_count))
-    t = device_sequences
     await conn.execute(
-        update(t)
-        .where(t.c.device_id == bindparam("d"))
-        .values(contiguous_through=bindparam("c"), highest_seen=bindparam("h"), gap_count=bindparam("g")),
+        _SET_WATERMARKS,
         [dict(d=s.device_id, c=s.contiguous_through, h=s.highest_seen, g=s.gap_count) for s in states],
     )
     return states
