@@ -34,6 +34,21 @@ EXAMPLE_TIME = "2026-05-01T08:00:00+08:00"
 E = TypeVar("E", bound=StrEnum)
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9. ``str.isdigit`` also says yes to "³" and "٣", which ``int`` then refuses with a
+    ValueError (the API fuzzer's ``month=³`` was a 500)."""
+    return text.isascii() and text.isdigit()
+
+
+def row_id(text: str) -> int | None:
+    """A row's id as a URL or a form spelled it, or None: ASCII digits within the database's BIGINT
+    (a larger one would reach the database and fail there)."""
+    if not ascii_digits(text):
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """One query or path parameter: its JSON schema (what the document shows and, for integers,
@@ -172,7 +187,7 @@ class Params:
             return None
         if not value or len(value) > MAX_TEXT:
             raise InvalidQuery(name, f"must be 1 to {MAX_TEXT} characters")
-        if self._is_dated(name) and value[:4].isdigit() and int(value[:4]) not in SUPPORTED_YEARS:
+        if self._is_dated(name) and ascii_digits(value[:4]) and int(value[:4]) not in SUPPORTED_YEARS:
             raise InvalidQuery(name, self._year_range())
         return value
 

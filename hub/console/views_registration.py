@@ -28,7 +28,7 @@ from hub.api.card_reads import CARD_READS, item_of
 from hub.api.error_responses import ApiError
 from hub.api.keys import CLOCK, REGISTRY, STORE
 from hub.api.limits import LOOKUP_LIMIT, TOO_MANY_MESSAGE
-from hub.api.params import params_of
+from hub.api.params import ascii_digits, params_of, row_id
 from hub.api.workflows import VAULT
 from hub.auth.permissions import CARD_READS as REGISTRARS
 from hub.auth.principal import Role
@@ -87,7 +87,7 @@ async def _shown_read(request: web.Request, project_id: str, asked: str | None) 
     or a form coming back), else none. Audited as seen, like the API's."""
     if not asked:
         return None
-    number = int(asked) if asked.isdigit() else None
+    number = int(asked) if ascii_digits(asked) else None
     if asked != "latest" and number is None:
         return None
     shown = await _desk(request).reads(project_id, (number or 1) - 1, 0)
@@ -200,7 +200,7 @@ def _held(request: web.Request, project_id: str, entered: Entered) -> HeldRead |
     number = entered.get("read")
     if not number:
         return None
-    held = request.app[CARD_READS].held(project_id, int(number)) if number.isdigit() else None
+    held = request.app[CARD_READS].held(project_id, int(number)) if ascii_digits(number) else None
     if held is None:
         _ = gettext_of(request)
         entered.errors["read"] = _("The card read has expired or was used: read the card again.")
@@ -307,8 +307,8 @@ async def register_exit(request: web.Request) -> web.StreamResponse:
     if entered.errors or exit_date is None:
         return await _again(request, leaving=entered, held=held)
     picked = entered.get("assignment")
-    if held is None and picked.isdigit():
-        assignment_id: int | None = int(picked)
+    if held is None and row_id(picked) is not None:
+        assignment_id: int | None = row_id(picked)
     else:
         number = held.read.id_number if held else entered.get("id_number").strip()
         assignment_id = await _running(request, registry, entered, project_id, number, typed=held is None)

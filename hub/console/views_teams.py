@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from hub.api.keys import CLOCK, REGISTRY
-from hub.api.params import params_of
+from hub.api.params import params_of, row_id
 from hub.auth.permissions import TEAMS
 from hub.console.form_errors import Entered, invalid, refused
 from hub.console.i18n import N_
@@ -142,10 +142,11 @@ async def change_team(request: web.Request) -> web.StreamResponse:
 async def put_in_team(request: web.Request) -> web.StreamResponse:
     async def write(registry: Registry, entered: Entered) -> None:
         assignment = entered.get("assignment")
-        if not assignment.isdigit():
+        assignment_id = row_id(assignment)
+        if assignment_id is None:
             _ = gettext_of(request)
             entered.errors["assignment"] = _("Pick a person.")
             return
-        await registry.put_in_team(int(assignment), AssignmentTeamIn(team_id=entered.get("team") or None))
+        await registry.put_in_team(assignment_id, AssignmentTeamIn(team_id=entered.get("team") or None))
 
     return await _change(request, "members", write)

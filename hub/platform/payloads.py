@@ -151,7 +151,7 @@ def _passage(row: Passage, appsecret: str) -> dict[str, Any]:
 
 def _number(team_sys_no: str) -> int | str:
     """``teamSysNo`` is a number on the platform (the clients hold it as an int)."""
-    return int(team_sys_no) if team_sys_no.isdigit() else team_sys_no
+    return int(team_sys_no) if team_sys_no.isascii() and team_sys_no.isdigit() else team_sys_no
 
 
 def batches(items: Iterable[T], key: Callable[[T], K], size: int = MAX_ROWS) -> list[tuple[K, list[T]]]:
