@@ -179,8 +179,9 @@ class Uplink:
                 retain=True,
             )
             self.attempted_at = self._monotonic()
+            mqtt: aiomqtt.Client | None = None
             try:
-                async with aiomqtt.Client(
+                mqtt = aiomqtt.Client(
                     self.config.host,
                     self.config.port,
                     identifier=self.device_id,
@@ -190,7 +191,8 @@ class Uplink:
                     timeout=10,
                     max_inflight_messages=max(20, self.config.window),
                     tls_context=tls,
-                ) as client:
+                )
+                async with mqtt as client:
                     attempt = 0
                     self.connected = True
                     self.connections += 1
@@ -227,6 +229,8 @@ class Uplink:
             finally:
                 self.connected = False
                 self._client = None
+                if mqtt is not None:
+                    read_lost_connection(mqtt)
             delay = self._delay(attempt)
             attempt += 1
             self.attempt_due = self._monotonic() + delay
@@ -446,3 +450,13 @@ class Uplink:
                 topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0
             )
             await asyncio.sleep(self.config.heartbeat_s)
+
+
+def read_lost_connection(client: aiomqtt.Client) -> None:
+    """Mark a lost connection's error as read. aiomqtt keeps it in the client's ``_disconnected``
+    future, and its ``__aexit__`` returns without reading it when the broker went first: at every
+    broker restart each lane's log got "Future exception was never retrieved ... Unexpected
+    disconnection" when the client was collected (the link's own warning above already says it)."""
+    lost = client._disconnected  # aiomqtt reads it the same way itself (client.py)
+    if lost.done() and not lost.cancelled():
+        lost.exception()
