@@ -48,6 +48,7 @@ from controller.journal import Gap, Journal
 from controller.resend_timer import ResendTimer
 from controller.tls import tls_context
 from sitegate.backoff import backoff_delays
+from sitegate.mqtt_client import read_lost_connection
 from sitegate.tasks import run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
@@ -450,13 +451,3 @@ class Uplink:
                 topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0
             )
             await asyncio.sleep(self.config.heartbeat_s)
-
-
-def read_lost_connection(client: aiomqtt.Client) -> None:
-    """Mark a lost connection's error as read. aiomqtt keeps it in the client's ``_disconnected``
-    future, and its ``__aexit__`` returns without reading it when the broker went first: at every
-    broker restart each lane's log got "Future exception was never retrieved ... Unexpected
-    disconnection" when the client was collected (the link's own warning above already says it)."""
-    lost = client._disconnected  # aiomqtt reads it the same way itself (client.py)
-    if lost.done() and not lost.cancelled():
-        lost.exception()

@@ -24,6 +24,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from hub.errors import HubError
 from sitegate.backoff import backoff_delays
+from sitegate.mqtt_client import read_lost_connection
 from sitegate.tasks import cancel_until_done
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ class MqttLink:
         """Connect, receive until the link drops, back off, again; ends only when cancelled."""
         attempt = 0
         while True:
+            client: aiomqtt.Client | None = None
             try:
                 client, inbox = self._client()
                 async with client:
@@ -147,6 +149,8 @@ class MqttLink:
             finally:
                 self._ready.clear()
                 self._live = None
+                if client is not None:
+                    read_lost_connection(client)
             delay = self._backoff(attempt)
             attempt += 1
             await asyncio.sleep(delay)
