@@ -306,9 +306,9 @@ async def register_exit(request: web.Request) -> web.StreamResponse:
     exit_date = _date(entered, "exit_date", request, required=True)
     if entered.errors or exit_date is None:
         return await _again(request, leaving=entered, held=held)
-    picked = entered.get("assignment")
-    if held is None and row_id(picked) is not None:
-        assignment_id: int | None = row_id(picked)
+    picked = row_id(entered.get("assignment"))
+    if held is None and picked is not None:
+        assignment_id: int | None = picked
     else:
         number = held.read.id_number if held else entered.get("id_number").strip()
         assignment_id = await _running(request, registry, entered, project_id, number, typed=held is None)

@@ -23,7 +23,6 @@ construction and owns everything, with no lease at all (:meth:`Membership.alone`
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -35,6 +34,7 @@ from hub.instances.ownership import Ownership
 from hub.store import Store
 from hub.store.dialect import insert_for
 from hub.store.schema import hub_instances
+from sitegate.tasks import cancel_until_done
 from wire.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -125,9 +125,7 @@ class Membership:
         instance's projects at their next renewal, while it finishes stopping."""
         lease, self._lease = self._lease, None
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_until_done([self._task])
             self._task = None
         if lease is not None:
             try:
