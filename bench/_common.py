@@ -32,10 +32,6 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from bench._lifetime import Lifetime, bench_lifetime, budget
-from bench._site import PASSWORD
-from hub.auth.accounts import insert_account
-from hub.auth.principal import Role
-from hub.rosters.keys import load_signing_key, public_key_b64
 from hub.store import Store
 from hub.store.schema import access_events, districts, enterprises, gates, projects
 from sitegate.hubproc import HubLauncher, HubProcess
@@ -440,16 +436,23 @@ class SiteHub:
     """The hub's roster-signing public key, as the lanes' configuration holds it (base64)."""
 
 
-async def add_city_account(url: str, password: str = PASSWORD) -> None:
+async def add_city_account(url: str, password: str | None = None) -> None:
     """The city's account ``city-admin`` in the hub's database, made and migrated if new: what
     ``sitegate hub account create --create-database`` does (sitegate.hubproc's create_account), in
     this process: that command's own process cost ~1.4 CPU-s (its imports, which a bench has made
-    already), this ~0.3."""
+    already), this ~0.3. The password: bench/_site.py's unless given.
+
+    The accounts' and the site's modules are imported here and in :func:`site_hub`, not with this
+    module: the ingest benches, which need neither, started ~0.3 CPU-s faster without them."""
+    from bench._site import PASSWORD
+    from hub.auth.accounts import insert_account
+    from hub.auth.principal import Role
+
     async with await Store.open(url) as store, store.write("bench: the city's account") as conn:
         await insert_account(
             conn,
             username="city-admin",
-            password=password,
+            password=PASSWORD if password is None else password,
             role=Role.CITY,
             display_name="city-admin",
             now=datetime.now(UTC),
@@ -460,6 +463,8 @@ async def add_city_account(url: str, password: str = PASSWORD) -> None:
 def site_hub(life: Lifetime, workdir: Path) -> Iterator[SiteHub]:
     """A private mosquitto and a hub process on a SQLite file in ``workdir``, with the city's
     account (``city-admin``, bench/_site.py's password) to build a site through its API."""
+    from hub.rosters.keys import load_signing_key, public_key_b64
+
     database = workdir / "hub.db"
     life.step("creating the city's account")
     # In a thread with a loop of its own: the site benches enter this from inside theirs.

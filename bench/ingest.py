@@ -25,9 +25,10 @@ their own.
 Two phases on one broker, the same payloads in both, one right after the other (machines are
 noisy; ratios are taken within a run):
 
-* raw: a child process with one bare aiomqtt subscriber on the hub's form of subscription (MQTT v5
-  ``$share/<group>/sitegate/v1/up/+/event``, QoS 1) that only counts. ``raw_msgs_per_s`` is the
-  number of events over the time from the first publish to the last message it received.
+* raw: a child process with one bare aiomqtt subscriber (bench/_bare_mqtt.py) on the hub's form
+  of subscription (MQTT v5 ``$share/<group>/sitegate/v1/up/+/event``, QoS 1) that only counts.
+  ``raw_msgs_per_s`` is the number of events over the time from the first publish to the last
+  message it received.
 * hub: the hub process (started, and subscribed per ``/healthz``, before the clock starts; with
   ``--hubs N``, N of them splitting the stream on the shared subscription, as the hub scales out).
   ``hub_events_per_s`` is the number of events over the time from the first publish to the
@@ -81,7 +82,6 @@ from dataclasses import dataclass  # noqa: E402
 from typing import Any, Protocol  # noqa: E402
 
 import aiomqtt  # noqa: E402
-from paho.mqtt.subscribeoptions import SubscribeOptions  # noqa: E402
 
 from bench._common import (  # noqa: E402
     Passages,
@@ -108,6 +108,9 @@ STALL_S = 30.0
 """A phase that makes no progress for this long is over: what has not arrived by then is lost."""
 PROGRESS_EVERY_S = 2.0
 CONNECT_S = 30.0
+BARE_MQTT = str(Path(__file__).with_name("_bare_mqtt.py"))
+"""The bare subscriber's script: a child that imports aiomqtt and little else (this script's
+imports cost ~1 CPU-s a start)."""
 
 
 # -- the workload --------------------------------------------------------------------------------
@@ -352,46 +355,14 @@ class AckWatcher:
 # -- raw phase: a bare subscriber in a child process ----------------------------------------------
 
 
-async def raw_subscriber(port: int, expected: int) -> None:
-    """Child: count messages on the hub's form of subscription; print first/last receipt times."""
-    counted, first_at, last_at = 0, 0.0, 0.0
-    async with aiomqtt.Client(
-        "127.0.0.1", port, identifier="bench-raw-sub", protocol=aiomqtt.ProtocolVersion.V5, timeout=30
-    ) as client:
-        client.pending_calls_threshold = 100_000
-        await client.subscribe(
-            [(shared(RAW_GROUP, subscription("up", Channel.EVENT)), SubscribeOptions(qos=1))]
-        )
-        print("ready", flush=True)
-
-        async def count() -> None:
-            nonlocal counted, first_at, last_at
-            async for _ in client.messages:
-                last_at = time.monotonic()
-                if not counted:
-                    first_at = last_at
-                counted += 1
-                if counted == expected:
-                    return
-
-        counter = asyncio.create_task(count())
-        seen = -1
-        while not counter.done():
-            await asyncio.wait([counter], timeout=STALL_S)
-            if counted == seen:
-                counter.cancel()
-                break
-            seen = counted
-    print(json.dumps({"count": counted, "first_at": first_at, "last_at": last_at}), flush=True)
-
-
 async def raw_phase(
     life: Lifetime, publishers: Publishers, broker: Mosquitto, events: int, shared_tables: bool
 ) -> tuple[Published, float]:
     """(when publishing started and ended, when the bare subscriber received the last message)."""
-    flags = ["--raw-shared-tables"] if shared_tables else []
+    topic = shared(RAW_GROUP, subscription("up", Channel.EVENT))
+    flags = ["--shared-tables"] if shared_tables else []
     child = spawn(
-        [sys.executable, __file__, "--raw-subscriber", str(broker.port), str(events), *flags],
+        [sys.executable, BARE_MQTT, "count", str(broker.port), str(events), topic, str(STALL_S), *flags],
         stdout=subprocess.PIPE,
         preexec_fn=die_with_parent(),
     )
@@ -516,15 +487,7 @@ def main() -> int:
         action="store_true",
         help="give the bare subscriber the hub's receive path too (hub.paho_tables), for comparison",
     )
-    parser.add_argument("--raw-subscriber", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.raw_subscriber:
-        if args.raw_shared_tables:
-            from hub.paho_tables import install
-
-            install()
-        asyncio.run(raw_subscriber(*args.raw_subscriber))
-        return 0
     if not args.smoke and args.events < 10_000:
         parser.error("use at least 10000 events (or --smoke)")
     if args.devices < 1 or args.events < args.devices:

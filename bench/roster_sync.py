@@ -17,8 +17,8 @@ Starts its own mosquitto, then measures twice through it:
   against the signed manifest's sha256 and every entry checked as it arrives, the roster written
   with the real roster store (atomic, fsynced) and only then swapped in.
 * ``raw_transfer_s``: the very same payloads (same chunking, same sliding window of 8 in flight, QoS 1)
-  from a bare aiomqtt publisher to a bare aiomqtt subscriber in a child process, until the
-  subscriber has counted them all and said so on another topic.
+  from a bare aiomqtt publisher to a bare aiomqtt subscriber in a child process
+  (bench/_bare_mqtt.py), until the subscriber has counted them all and said so on another topic.
 
 ``ratio`` = sync_s / raw_transfer_s (goal: at most 3). ``end_to_end_s`` = compile_s + sync_s, what
 one version costs from the registry's facts to a lane running it, with ``end_to_end_ratio`` beside
@@ -50,7 +50,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import date, datetime, timedelta, timezone  # noqa: E402
-from typing import Any, cast  # noqa: E402
+from typing import TYPE_CHECKING, Any, cast  # noqa: E402
 
 import aiomqtt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
@@ -62,13 +62,13 @@ from controller.core.roster import EMPTY_ROSTER, Roster  # noqa: E402
 from controller.journal import Journal  # noqa: E402
 from controller.roster_sync import RosterSync  # noqa: E402
 from controller.uplink import Uplink  # noqa: E402
-from hub.rosters import MemorySource, RosterLedger, RosterPublisher  # noqa: E402
-from hub.rosters.keys import public_key_raw  # noqa: E402
-from hub.rosters.publisher import CHUNK_WINDOW  # noqa: E402
 from sitegate.mosquitto import Mosquitto  # noqa: E402
 from sitegate.netutil import spawn, stop_group  # noqa: E402
 from wire.roster import RosterStatus, decode_roster_status  # noqa: E402
 from wire.topics import Channel, topic_for  # noqa: E402
+
+if TYPE_CHECKING:
+    from hub.rosters import MemorySource
 
 GOAL_RATIO = 3.0
 PROJECT_ID = "BENCH-0001"
@@ -78,11 +78,18 @@ RAW_DONE = "bench/raw-done"
 ROLES = ("worker", "worker", "worker", "worker", "manager", "supervisor")
 VISITOR_SHARE = 0.01
 CHILD_START_S = 30.0
+BARE_MQTT = str(Path(__file__).with_name("_bare_mqtt.py"))
+"""The bare subscriber's script (a child that imports aiomqtt and little else)."""
 
 
 def population(rng: random.Random, size: int) -> MemorySource:
     """Invented people: keyed-hash-like credential hashes, assignment windows, a few visitors with
-    a pass window. No lane is on the project yet: ``measure_sync`` assigns it after compiling."""
+    a pass window. No lane is on the project yet: ``measure_sync`` assigns it after compiling.
+
+    The hub's side (hub.rosters) is imported where it is used, not with this script, which also
+    runs as the lane child: the lane needs the controller, not the hub (~0.5 CPU-s of imports)."""
+    from hub.rosters import MemorySource
+
     source = MemorySource()
     first = date(2025, 1, 1)
     opens = datetime(2025, 6, 1, 8, tzinfo=timezone(timedelta(hours=8)))
@@ -160,24 +167,12 @@ async def lane_main(host: str, port: int, workdir: Path, public_key: str) -> Non
     await runner
 
 
-async def raw_main(host: str, port: int, expected: int) -> None:
-    async with aiomqtt.Client(host, port, identifier="bench-raw-sub") as client:
-        await client.subscribe(RAW_TOPIC, qos=1)
-        print("ready", flush=True)
-        received = 0
-        async for _ in client.messages:
-            received += 1
-            if received == expected:
-                await client.publish(RAW_DONE, b"done", qos=1)
-                received = 0
-
-
 # -- the hub side (this process) ----------------------------------------------------------------
 
 
-def start_child(what: str, *args: str) -> subprocess.Popen[str]:
-    """This script again as a child, in a process group of its own (``spawn``), once it says ready."""
-    command = [sys.executable, __file__, *args]
+def start_child(what: str, script: str, *args: str) -> subprocess.Popen[str]:
+    """``script`` as a child, in a process group of its own (``spawn``), once it says ready."""
+    command = [sys.executable, script, *args]
     child = cast(  # text=True: its pipes carry str
         "subprocess.Popen[str]",
         spawn(command, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent()),
@@ -201,11 +196,14 @@ def stop_child(child: subprocess.Popen[str]) -> None:
 async def measure_sync(
     life: Lifetime, broker: Mosquitto, source: MemorySource, workdir: Path
 ) -> tuple[dict[str, Any], list[bytes]]:
+    from hub.rosters import RosterLedger, RosterPublisher
+    from hub.rosters.keys import public_key_raw
+
     key = Ed25519PrivateKey.generate()
     ledger = await RosterLedger.open(f"sqlite+aiosqlite:///{workdir / 'hub.db'}")
     public = base64.b64encode(public_key_raw(key)).decode()
     life.step("starting the lane (a child process)")
-    lane = start_child("the lane child", "--lane", str(broker.port), str(workdir / "lane"), public)
+    lane = start_child("the lane child", __file__, "--lane", str(broker.port), str(workdir / "lane"), public)
     try:
         async with (
             aiomqtt.Client(
@@ -268,8 +266,12 @@ async def measure_sync(
 
 
 async def measure_raw(life: Lifetime, broker: Mosquitto, payloads: list[bytes]) -> float:
+    from hub.rosters.publisher import CHUNK_WINDOW
+
     life.step("starting the bare subscriber (a child process)")
-    receiver = start_child("the bare subscriber", "--raw", str(broker.port), str(len(payloads)))
+    receiver = start_child(
+        "the bare subscriber", BARE_MQTT, "answer", str(broker.port), str(len(payloads)), RAW_TOPIC, RAW_DONE
+    )
     try:
         async with (
             aiomqtt.Client(
@@ -340,14 +342,10 @@ def main() -> int:
         "--deadline-s", type=float, help="the whole run's deadline (default: 120 s + 2 ms an entry)"
     )
     parser.add_argument("--lane", nargs=3, metavar=("PORT", "DIR", "KEY"), help=argparse.SUPPRESS)
-    parser.add_argument("--raw", nargs=2, metavar=("PORT", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.lane:
         port, directory, key = args.lane
         asyncio.run(lane_main("127.0.0.1", int(port), Path(directory), key))
-        return 0
-    if args.raw:
-        asyncio.run(raw_main("127.0.0.1", int(args.raw[0]), int(args.raw[1])))
         return 0
     if not args.smoke and args.entries < 10_000:
         parser.error("use at least 10000 entries (or --smoke)")
