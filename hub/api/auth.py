@@ -22,7 +22,8 @@ from hub.auth.tokens import Session
 
 
 class LoginRequest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]

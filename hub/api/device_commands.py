@@ -30,7 +30,8 @@ from wire.models import DEVICE_ID_PATTERN
 
 
 class CommandRequest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     action: Action
     log_level: LogLevel | None = None

@@ -132,7 +132,8 @@ def _refused(err: EnrolmentRefused) -> ApiError:
 
 
 class TokenRequest(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     device_id: Annotated[str, Field(pattern=DEVICE_ID_PATTERN)]
     lifetime_h: Annotated[float, Field(gt=0, le=MAX_TOKEN_LIFETIME.total_seconds() / 3600)] = 24

@@ -54,7 +54,8 @@ class AppsecretRequired(Invalid):
 class PlatformSettingsIn(BaseModel):
     """A PUT's body. ``appsecret`` None: keep the stored one (required the first time)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     variant: Variant
     endpoint: Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=300)]

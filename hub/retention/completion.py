@@ -47,7 +47,8 @@ _CHINESE: Final = {
 class CompletionIn(BaseModel):
     """A PUT's body: the date, or null to withdraw it. Only ``YYYY-MM-DD`` (no timestamps)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     completed_on: date | None
 

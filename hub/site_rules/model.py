@@ -91,7 +91,8 @@ TimeOfDay = Annotated[str | None, BeforeValidator(_time_of_day)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    # defer_build: a request's body, built on its first use, not at every hub's start
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
 
 class NightWorkIn(_Model):

@@ -41,7 +41,9 @@ Kind = Literal["watchlist_hit", "order_overdue", "gate_offline"]
 
 
 class _Target(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: a target's own validator is built on its first use; DeliverySettings (built at the
+    # hub's start) builds its targets' schemas into its own
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     district: Annotated[str, Field(min_length=1, max_length=12)] | None = None
     """The district whose alerts it gets (as that bureau sees them); None: the whole city's."""
