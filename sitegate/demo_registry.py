@@ -82,14 +82,18 @@ async def populate(
     people: int,
     today: date,
     worker_hours: str | None = None,
+    fast_hash: bool = False,
 ) -> Populated:
     """The world, the shift's people and the project's gates, as ``city_account`` (a city station
     account that already exists) and the accounts the seed hands out; every registered project's
-    site rules, the demo's with ``worker_hours`` (the default hours when not given)."""
+    site rules, the demo's with ``worker_hours`` (the default hours when not given).
+
+    ``fast_hash``: the seed's accounts hashed with argon2's cheap parameters, for tests' worlds
+    (the demo keeps production's, below; a hub rehashes an account at its first login)."""
     async with await Store.open(database_url) as store:
         # Production argon2 parameters from the start (issue 13): a cheap hash until first login
         # made those accounts answer a wrong password faster than others, telling them apart.
-        registry = RegistryDesk(store, IdVault(load_data_key(data_key)))
+        registry = RegistryDesk(store, IdVault(load_data_key(data_key)), fast_hash=fast_hash)
         city = await registry.account_principal(city_account)
         devices = {shift.project_id: [gate.device_id for gate in gates]}
         seeded = await seed_registry(registry, city, people=people, seed=seed, gates=devices, today=today)

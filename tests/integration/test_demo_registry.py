@@ -68,8 +68,8 @@ class World:
 
 @pytest.fixture(scope="module", params=WORLDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """Made once for the swipes judged at once and later: the populate's production argon2 hashes
-    of the seed's accounts are nearly all its cost (~3-9 s a world), and judging only reads."""
+    """Made once for the swipes judged at once and later: judging only reads. The seed's accounts
+    get argon2's cheap parameters (no test here logs in): production's were most of a world."""
     backend, laid = request.param
     home = tmp_path_factory.mktemp("demo-registry")
     server: PostgresServer | None = None
@@ -101,6 +101,7 @@ async def _populate(database_url: str, key: Path, shift: Shift, laid: datetime) 
         people=20,
         today=laid.date(),
         worker_hours=shift_hours(laid),
+        fast_hash=True,  # nobody logs in here; production's argon2 was most of a world's cost
     )
 
 
