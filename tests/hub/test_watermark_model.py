@@ -79,8 +79,11 @@ def streams(draw: st.DrawFn) -> list[list[tuple[int, str]]]:
     return batches
 
 
+# 20 examples (40 before; each is up to ~50 batches through the store): four wrong models (reused
+# seqs not refused, gaps counted per kind, a watermark over one kind only, a hole filled late never
+# closing it) each failed within the first 6 examples of this derandomized run.
 @settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
