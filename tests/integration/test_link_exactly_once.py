@@ -45,10 +45,9 @@ async def placed(db: Path, devices: list[str]) -> None:
         await place_lanes(store, [(device, "P1") for device in devices], direction="in")
 
 
-def offline(journal: Journal, device_id: str, count: int) -> None:
-    """``count`` events appended while the link is down, each through :meth:`Journal.append`, with
-    SQLite's ``synchronous=NORMAL`` meanwhile instead of the journal's ``FULL``: nothing here cuts the
-    power, and a sync per event was most of the fill (3,000 events: 0.73 CPU-s and 10 s on this
+def append_events(journal: Journal, device_id: str, count: int) -> None:
+    """``count`` events of ``device_id``, each through :meth:`Journal.append`, with SQLite's
+    ``synchronous=NORMAL`` meanwhile instead of the journal's ``FULL``: nothing here cuts the power, and a sync per event was most of the fill (3,000 events: 0.73 CPU-s and 10 s on this
     machine's loaded disk; 0.14 CPU-s and 0.5 s without). Power cuts are tests/controller/
     test_powercut.py's and tests/support/powercut.py's; the link and its acks run on ``FULL``."""
     journal._db.execute("PRAGMA synchronous=NORMAL")
@@ -89,7 +88,7 @@ async def until(predicate, within_s: float, what: str) -> None:
 
 async def test_ten_thousand_offline_events_arrive_exactly_once(broker: Mosquitto, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "lane.sqlite3")
-    offline(journal, "lane-off-1", 10_000)  # the link is down all this time
+    append_events(journal, "lane-off-1", 10_000)  # the link is down all this time
     db = tmp_path / "hub.sqlite3"
     await placed(db, ["lane-off-1"])
     with HubLauncher(db, broker.host, broker.port):
@@ -109,7 +108,7 @@ async def test_hub_killed_mid_ingest_and_broker_restarted_mid_drain(
     devices = [f"lane-kill-{n}" for n in range(3)]
     journals = {d: Journal(tmp_path / f"{d}.sqlite3") for d in devices}
     for device, journal in journals.items():
-        offline(journal, device, 3_000)
+        append_events(journal, device, 3_000)
     db = tmp_path / "hub.sqlite3"
     await placed(db, devices)
     async with uplinks(broker, journals):

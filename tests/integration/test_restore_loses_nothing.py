@@ -31,7 +31,7 @@ from hub.workflows.alerts import JOURNAL_GAP, Alerts, AlertSettings
 from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.hub.backup.test_gap import CITY
-from tests.integration.test_link_exactly_once import events_for, placed, stored_seqs, until, uplinks
+from tests.integration.test_link_exactly_once import append_events, placed, stored_seqs, until, uplinks
 
 pytestmark = pytest.mark.broker
 
@@ -77,8 +77,7 @@ async def test_a_hub_restored_from_a_backup_gets_back_every_event_once(
 
     def add(count: int) -> None:
         for journal in journals.values():
-            for _ in range(count):
-                journal.append(events_for(journal_device[journal]))
+            append_events(journal, journal_device[journal], count)
 
     journal_device = {journal: lane for lane, journal in journals.items()}
     backup = tmp_path / "hub.sgbackup"
