@@ -21,12 +21,16 @@ what is "recent" (a watchlist hit, heartbeats), "overdue" or "today" is the same
 
 from __future__ import annotations
 
+import contextlib
 import random
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Table, text
 
 from hardware.emulators.identities import synthetic_identity
@@ -481,6 +485,7 @@ def _watch_statements(dialect: str) -> list[str]:
                     f" FOR EACH STATEMENT EXECUTE FUNCTION {WRITES_LOG}_row()",
                 )
             ),
+            f"CREATE INDEX {WRITES_LOG}_by_table ON {WRITES_LOG} (table_name)",
         ]
     return [
         f"CREATE TABLE {WRITES_LOG} (id INTEGER PRIMARY KEY AUTOINCREMENT, table_name TEXT NOT NULL)",
@@ -490,6 +495,7 @@ def _watch_statements(dialect: str) -> list[str]:
             for table in WRITTEN_BY_THE_API
             for op in ("INSERT", "UPDATE", "DELETE")
         ),
+        f"CREATE INDEX {WRITES_LOG}_by_table ON {WRITES_LOG} (table_name)",
     ]
 
 
@@ -500,18 +506,50 @@ async def watch_writes(store: Store) -> None:
             await conn.execute(text(statement))
 
 
-_WRITES_BY_TABLE = text(f"SELECT table_name, count(*) FROM {WRITES_LOG} GROUP BY table_name")
+_WRITES_BY_TABLE = f"SELECT table_name, count(*) FROM {WRITES_LOG} GROUP BY table_name"
+
+WrittenCounts = Callable[[], Awaitable[dict[str, int]]]
+"""How many rows of each watched table were ever written, by table name (tables never written: absent)."""
 
 
-async def fingerprint(store: Store, ca_directory: Path) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def written_counts(store: Store) -> AsyncIterator[WrittenCounts]:
+    """:data:`WrittenCounts` of the world's database, asked over a connection of the test's own,
+    opened once: one round trip each (through the hub's store each was a pooled connection, a BEGIN,
+    the SELECT and a ROLLBACK, every step of it a hand-off to aiosqlite's thread; on SQLite a
+    synchronous query on the stdlib's driver now). Autocommit: it sees what was committed, no
+    snapshot held between two counts, as the store's reads saw."""
+    url = store.engine.url
+    if store.dialect_name == "postgresql":
+        pg = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+
+        async def from_postgres() -> dict[str, int]:
+            return {str(name): int(count) for name, count in await pg.fetch(_WRITES_BY_TABLE)}
+
+        try:
+            yield from_postgres
+        finally:
+            await pg.close()
+        return
+    lite = sqlite3.connect(str(url.database), isolation_level=None, check_same_thread=False)
+
+    async def from_sqlite() -> dict[str, int]:
+        return {str(name): int(count) for name, count in lite.execute(_WRITES_BY_TABLE)}
+
+    try:
+        yield from_sqlite
+    finally:
+        lite.close()
+
+
+async def fingerprint(written: WrittenCounts, ca_directory: Path) -> dict[str, Any]:
     """How many rows of each of :data:`WRITTEN_BY_THE_API` were ever written (once
     :func:`watch_writes` runs: one small query, where comparing every row's text made the
     matrix's writes cost a scan of every table twice), and the enrolment ledger's bytes. Equal
     before and after a request: no row of those tables was inserted, updated or deleted (a stricter
     test than the rows reading the same)."""
-    async with store.read("matrix: fingerprint") as conn:
-        written = {str(name): int(count) for name, count in await conn.execute(_WRITES_BY_TABLE)}
+    counts = await written()
     ledger = ca_directory / LEDGER_NAME
-    return {table.name: written.get(table.name, 0) for table in WRITTEN_BY_THE_API} | {
+    return {table.name: counts.get(table.name, 0) for table in WRITTEN_BY_THE_API} | {
         "enrolment ledger": ledger.read_bytes() if ledger.exists() else None
     }

@@ -74,6 +74,7 @@ from tests.hub.scope_world import (
     seed_records,
     username,
     watch_writes,
+    written_counts,
 )
 from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
@@ -130,7 +131,7 @@ async def open_world(
             return vault.open_site_key(project_id, sealed)
 
         configure(app, EnrolmentDesk(registrar, site_key, clock.wall))
-        async with TestClient(TestServer(app)) as client:
+        async with TestClient(TestServer(app)) as client, contextlib.AsyncExitStack() as stack:
             store = client.app[STORE]
             await client.app[INGEST].wait_connected()
             await build(store, vault)
@@ -139,12 +140,14 @@ async def open_world(
                 for who, scope in ACCOUNTS.items()
             }
             seeded = await seed_records(store, principals)
+            written = None
             if watched:
                 await watch_writes(store)
+                written = await stack.enter_async_context(written_counts(store))
             headers = {
                 who: await token_headers_at(store, principal, clock) for who, principal in principals.items()
             }
-            yield World(client, headers, principals, seeded, vault, registrar)
+            yield World(client, headers, principals, seeded, vault, registrar, written)
 
 
 def _world_fixture(name: str, purpose: str, *, watched: bool = False) -> Any:
@@ -223,7 +226,7 @@ async def test_write(write_world: World, write: Write, who: str) -> None:
     cell = Cell(who, WRITES.index(write) * len(WHO) + WHO.index(who), world)
     if write.prepare is not None:
         cell.values.update(await write.prepare(world, cell))
-    before = await fingerprint(world.store, world.registrar.ca.directory)
+    before = await _fingerprint(world)
     body = write.body(cell) if write.body is not None else None
     response = await world.client.request(
         write.method, write.path.format_map(cell.values), headers=world.headers.get(who, {}), json=body
@@ -234,7 +237,7 @@ async def test_write(write_world: World, write: Write, who: str) -> None:
     numbers = write.numbers if who in WHOLE_NUMBERS and status < 400 else frozenset()
     assert numbers_in(text) == numbers, "whole ID numbers in an answer that must not carry them"
     if status >= 400:
-        after = await fingerprint(world.store, world.registrar.ca.directory)
+        after = await _fingerprint(world)
         changed = [name for name in before if before[name] != after[name]]
         assert not changed, f"a refused write changed {changed}"
         return
@@ -249,10 +252,10 @@ async def test_write(write_world: World, write: Write, who: str) -> None:
 async def test_the_fingerprint_shows_every_row_written(write_world: World) -> None:
     """The refusals' check is not empty: an insert, an update (even to the value already there)
     and a delete each change the fingerprint, naming the table."""
-    store, ca = write_world.store, write_world.registrar.ca.directory
-    taken = [await fingerprint(store, ca)]
+    store = write_world.store
+    taken = [await _fingerprint(write_world)]
     await fresh_enterprise(store, "ent-fingerprint", "labour_subcontractor", D1)
-    taken.append(await fingerprint(store, ca))
+    taken.append(await _fingerprint(write_world))
     the_row = enterprises.c.id == "ent-fingerprint"
     for statement in (
         enterprises.update().where(the_row).values(local=True),
@@ -260,9 +263,14 @@ async def test_the_fingerprint_shows_every_row_written(write_world: World) -> No
     ):
         async with store.write("matrix: fingerprint check") as conn:
             await conn.execute(statement)
-        taken.append(await fingerprint(store, ca))
+        taken.append(await _fingerprint(write_world))
     for before, after in itertools.pairwise(taken):
         assert [name for name in before if before[name] != after[name]] == ["enterprises"]
+
+
+async def _fingerprint(world: World) -> dict[str, Any]:
+    assert world.written is not None, "the write world counts what is written"
+    return await fingerprint(world.written, world.registrar.ca.directory)
 
 
 async def _look_for(world: World, seen: Seen, answer: Any, cell: Cell) -> None:

@@ -73,6 +73,7 @@ from tests.hub.scope_world import (
     STRANGER,
     UNREGISTERED_NUMBER,
     Seeded,
+    WrittenCounts,
     username,
 )
 
@@ -87,6 +88,8 @@ class World:
     seeded: Seeded
     vault: IdVault
     registrar: Registrar
+    written: WrittenCounts | None = None
+    """The write world's count of rows written (:func:`tests.hub.scope_world.written_counts`)."""
 
     @property
     def store(self) -> Any:
