@@ -32,15 +32,18 @@ import pytest
 from controller.clock import SystemClock
 from hardware.emulators.id_module import IdModuleEmulator
 from hub.api.enrolment import CA_DIR
+from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.registry.models import GateIn
 from hub.registry.seed import SEED_PASSWORD
+from hub.store import Store
 from provisioning.ca import HUB_IDENTITY, CertificateAuthority, write_key, write_public
 from sitegate.demo_registry import populate
 from sitegate.demo_script import ShiftPerson, build_shift
-from sitegate.hubproc import HubLauncher, create_account
+from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.provisioning.bare_os import WHEELS_AT, Chroot, NotReachable, bare_root, mirror_problem, wheelhouse
+from tests.support.accounts import create_account
 
 pytestmark = [pytest.mark.broker, pytest.mark.serial, pytest.mark.timeout(1800)]
 
@@ -109,13 +112,12 @@ async def _login(base: str, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {body['token']}"}
 
 
-def _hub_files(home: Path, password: str) -> tuple[CertificateAuthority, Path, Path]:
-    """The hub's state directory: its CA (which turns enrolment on), the city account, and its own
-    broker identity in hub.toml; (CA, database, hub.toml)."""
+def _hub_files(home: Path) -> tuple[CertificateAuthority, Path, Path]:
+    """The hub's state directory: its CA (which turns enrolment on) and its own broker identity in
+    hub.toml; (CA, database, hub.toml)."""
     home.mkdir(parents=True)
     database = home / "hub.sqlite3"
     ca = CertificateAuthority.create(home / CA_DIR)
-    create_account(database, CITY, password)
     tls = home / "hub-tls"
     tls.mkdir()
     cert_pem, key_pem = ca.issue_hub_identity(HUB_IDENTITY)
@@ -137,8 +139,10 @@ async def demo_hub(home: Path) -> AsyncIterator[Hub]:
     now = SystemClock().now()
     shift = build_shift(22, now, workers=10)
     password = secrets.token_urlsafe(18)
-    ca, database, config = await asyncio.to_thread(_hub_files, home, password)
+    ca, database, config = await asyncio.to_thread(_hub_files, home)
     url = f"sqlite+aiosqlite:///{database}"
+    async with await Store.open(url) as store:  # the city account, straight in the store
+        await create_account(store, role=Role.CITY, username=CITY, password=password)
     data_key = HubConfig(database_url=url).data_key_path()
     # Cheap argon2 for the seed's accounts: the one logged in here is rehashed then, as any is.
     populated = await populate(
