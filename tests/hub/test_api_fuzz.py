@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -23,6 +24,13 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.failures import FailureGroup, as_reported_failure
+from schemathesis.core.result import Ok
+from schemathesis.generation.feedback import FeedbackSources
+from schemathesis.generation.hypothesis.reporting import ignore_hypothesis_output
+from schemathesis.pytest._test_builder import build_operation_test
+from schemathesis.python._constants.orchestrator import make_constants_value_source
+from schemathesis.schemas import APIOperation
 from schemathesis.transport.requests import ManagedCookiesSession
 
 from hub.api.openapi import document
@@ -34,7 +42,9 @@ from sitegate.mosquitto import Mosquitto
 from tests.support.accounts import create_account
 from tests.support.postgres import run_in_thread
 
-pytestmark = [pytest.mark.broker, pytest.mark.timeout(300)]
+# One xdist worker runs the whole module, on one hub: spread over make test's 4 workers (20-24 tests
+# each), every worker started a broker, a hub (~1 CPU-s to start) and the city account of its own.
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(300), pytest.mark.xdist_group("api-fuzz")]
 
 PASSWORD = "fuzzing-password-0001"
 EXAMPLES = int(os.environ.get("SITEGATE_FUZZ_EXAMPLES", "12"))
@@ -78,23 +88,30 @@ def session() -> Iterator[requests.Session]:
     accepted and closed for each request on both sides (a third of the fuzzer's own CPU and much of
     the hub's). Cookies are dropped after each request, as a fresh session's would be."""
     with ManagedCookiesSession() as shared:
+        # Loopback takes no proxy, .netrc or CA bundle from the environment: not two scans of
+        # os.environ for each request (requests' merge_environment_settings).
+        shared.trust_env = False
         yield shared
 
 
 # The document the hub serves (tests/hub/test_openapi.py holds the two equal); loaded here rather
 # than fetched, because schemathesis' lazy fixture loader does not run under pytest 9.
-schema = schemathesis.openapi.from_dict(document(ROUTES))
+schema = schemathesis.openapi.from_dict(document(ROUTES)).exclude(path="/api/v1/auth/logout")
+OPERATIONS: dict[str, APIOperation[Any, Any, Any, Any]] = {}
+for _result in schema.get_all_operations():
+    if not isinstance(_result, Ok):
+        raise _result.err()  # the document is the hub's own: an operation it cannot describe is a bug there
+    OPERATIONS[_result.ok().label] = _result.ok()
+FEEDBACK = FeedbackSources(constants_value_source=make_constants_value_source(schema))
 
 
 # 12 examples an operation (25 before): 62 operations at 25 took 95 s of a worker in every make test
 # (the largest module but one). Fewer examples a run is a shallower search each run; the seed differs
 # run to run, so the search still widens over many runs. A deep run by hand:
 #   SITEGATE_FUZZ_EXAMPLES=200 .venv/bin/python -m pytest tests/hub/test_api_fuzz.py -n 2
-@schema.exclude(path="/api/v1/auth/logout").parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_hub_keeps_to_its_document(
-    case: schemathesis.Case, hub: HubProcess, token: str, session: requests.Session
-) -> None:
+def exchange(case: schemathesis.Case[Any], hub: HubProcess, token: str, session: requests.Session) -> None:
+    """One case: sent to the hub, its answer held to the document."""
     headers = {"Authorization": f"Bearer {token}"}
     response = case.call(base_url=hub.base_url, session=session, headers=headers, timeout=30)
     request_line = f"{response.request.method} {response.request.path_url} HTTP/1.1"
@@ -104,6 +121,31 @@ def test_the_hub_keeps_to_its_document(
         assert response.status_code in (400, 414), response.status_code
         return
     case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.parametrize("label", list(OPERATIONS))
+def test_the_hub_keeps_to_its_document(
+    label: str, hub: HubProcess, token: str, session: requests.Session
+) -> None:
+    """Every phase of schemathesis' own pytest test for the operation (the document's examples,
+    the coverage phase's cases, then ``EXAMPLES`` fuzzed ones), built here, in the process that
+    runs it. ``schema.parametrize()`` built all 86 at collection (the coverage phase's ~4,000
+    cases: ~3 CPU-s) in every xdist worker and every ``--collect-only``, though one worker runs
+    them. The build is the one schemathesis' plugin makes at collection and its lazy loader
+    (schemathesis/pytest/lazy.py) at run time: ``build_operation_test``, a private name, so a
+    schemathesis upgrade that moves it fails this module's import, not silently."""
+    fuzz = build_operation_test(
+        config=schema.config,
+        operation=OPERATIONS[label],
+        test_func=exchange,
+        given_kwargs={},
+        feedback=FEEDBACK,
+    )
+    try:
+        with ignore_hypothesis_output():
+            fuzz(hub=hub, token=token, session=session)
+    except FailureGroup as failures:  # as schemathesis' plugin reports them: one entry a failed check
+        raise as_reported_failure(failures) from None
 
 
 def test_errors_have_the_documented_shape(hub: HubProcess, token: str) -> None:
