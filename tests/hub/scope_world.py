@@ -380,48 +380,41 @@ async def fresh_enterprise(store: Store, enterprise_id: str, kind: str, district
         )
 
 
-async def fresh_project(store: Store, vault: IdVault, project_id: str, district: str, gc: str) -> None:
+# The write cells' own targets, inserted on the caller's connection (tests.hub.scope_matrix.writes
+# makes every cell of a write's at once, in one transaction).
+
+
+async def fresh_project(conn: Any, vault: IdVault, project_id: str, district: str, gc: str) -> None:
     """A permit's project, not yet registered (报备) by its general contractor."""
-    async with store.write("matrix: fresh project") as conn:
-        await insert_project(conn, vault, project_id, district, gc, at=BASE_TIME, registered=False)
+    await insert_project(conn, vault, project_id, district, gc, at=BASE_TIME, registered=False)
 
 
-async def fresh_gate(store: Store, device_id: str, project_id: str) -> None:
-    async with store.write("matrix: fresh gate") as conn:
-        await insert_gate(conn, device_id, project_id)
-
-
-async def fresh_assignment(store: Store, project: str, person: str, through: str, day: date) -> int:
+async def fresh_assignment(conn: Any, project: str, person: str, through: str, day: date) -> int:
     """One day on ``project``: a day no other assignment of the person there covers."""
-    async with store.write("matrix: fresh assignment") as conn:
-        result = await conn.execute(
-            assignments.insert().values(
-                project_id=project, person_id=person, enterprise_id=through, role="worker",
-                entry_date=day, exit_date=day, credential_hash=credential(9), created_at=BASE_TIME,
-            )
-        )  # fmt: skip
+    result = await conn.execute(
+        assignments.insert().values(
+            project_id=project, person_id=person, enterprise_id=through, role="worker",
+            entry_date=day, exit_date=day, credential_hash=credential(9), created_at=BASE_TIME,
+        )
+    )  # fmt: skip
     return int(result.inserted_primary_key[0])
 
 
-async def fresh_team(store: Store, team_id: str, project: str, enterprise: str) -> str:
+async def fresh_team(conn: Any, team_id: str, project: str, enterprise: str) -> str:
     """A team (班组) of ``enterprise`` on ``project``, with no leader and no members."""
-    async with store.write("matrix: fresh team") as conn:
-        await conn.execute(
-            teams.insert().values(
-                id=team_id, project_id=project, enterprise_id=enterprise, name=team_id, created_at=BASE_TIME
-            )
+    await conn.execute(
+        teams.insert().values(
+            id=team_id, project_id=project, enterprise_id=enterprise, name=team_id, created_at=BASE_TIME
         )
+    )
     return team_id
 
 
 async def fresh_order(
-    store: Store, issuer: Principal, subject: str, project: str | None, enterprise: str | None, district: str,
+    conn: Any, issuer: Principal, subject: str, project: str | None, enterprise: str | None, district: str,
     *, responded: bool = False,
 ) -> int:  # fmt: skip
-    async with store.write("matrix: fresh order") as conn:
-        return await insert_order(
-            conn, issuer, subject, project, enterprise, district, FAR, responded=responded
-        )
+    return await insert_order(conn, issuer, subject, project, enterprise, district, FAR, responded=responded)
 
 
 def enrolled(registrar: Registrar, device_id: str, project_id: str) -> int:

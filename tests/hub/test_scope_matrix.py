@@ -59,7 +59,7 @@ from tests.hub.scope_matrix.reads import (
     numbers_in,
 )
 from tests.hub.scope_matrix.seen import WHOLE_NUMBERS
-from tests.hub.scope_matrix.writes import WRITES, Cell, Seen, Write
+from tests.hub.scope_matrix.writes import WRITES, Cell, Seen, Write, cell_of, prepared
 from tests.hub.scope_world import (
     ACCOUNTS,
     ANONYMOUS,
@@ -223,9 +223,8 @@ async def test_write(write_world: World, write: Write, who: str) -> None:
     """The status; a refusal writes no row and leaves the enrolment ledger as it was; an allowed
     write is found by exactly the accounts that should see it."""
     world = write_world
-    cell = Cell(who, WRITES.index(write) * len(WHO) + WHO.index(who), world)
-    if write.prepare is not None:
-        cell.values.update(await write.prepare(world, cell))
+    cell = cell_of(write, who, world)
+    cell.values.update(await prepared(write, cell))
     before = await _fingerprint(world)
     body = write.body(cell) if write.body is not None else None
     response = await world.client.request(

@@ -7,7 +7,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -90,6 +90,8 @@ class World:
     registrar: Registrar
     written: WrittenCounts | None = None
     """The write world's count of rows written (:func:`tests.hub.scope_world.written_counts`)."""
+    prepared: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """The write cells' own rows by slot, once made (tests.hub.scope_matrix.writes.prepared)."""
 
     @property
     def store(self) -> Any:

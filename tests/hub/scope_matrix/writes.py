@@ -10,6 +10,7 @@ from typing import Any
 
 from hub.registry import mask
 from hub.registry.uscc import with_check_character
+from tests.hub.factories import BASE_TIME
 from tests.hub.scope_matrix.reads import DAY, ORDER, PERSON, PROJECT, World
 from tests.hub.scope_matrix.seen import FULL, INSPECTORS, MASKED, WHOLE_NUMBERS, allowed
 from tests.hub.scope_world import (
@@ -23,14 +24,15 @@ from tests.hub.scope_world import (
     NOW,
     P1,
     P2,
+    WHO,
     enrolled,
     fresh_assignment,
-    fresh_enterprise,
-    fresh_gate,
     fresh_number,
     fresh_order,
     fresh_project,
     fresh_team,
+    insert_enterprise,
+    insert_gate,
     username,
 )
 from tests.support.accounts import TEST_PASSWORD
@@ -56,6 +58,18 @@ class Cell:
 
 
 Prepare = Callable[["World", Cell], Awaitable[dict[str, Any]]]
+"""What a cell needs before its write, made when the cell runs (the enrolment ledger's live
+certificate: an earlier cell's revocation changes it)."""
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What a cell needs before its write that is only rows of the cell's own (a project, an
+    enterprise, a gate, an assignment, a team, an order): inserted on the connection given, for
+    every cell of the write at once, in one transaction, when the first of them runs
+    (:func:`prepared`; a transaction per cell cost three times the inserts)."""
+
+    insert: Callable[[Any, World, Cell], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ class Write:
     route: str
     expect: dict[str, int]
     body: Callable[[Cell], dict[str, Any]] | None = None
-    prepare: Prepare | None = None
+    prepare: Prepare | Rows | None = None
     made: Callable[[Any, Cell], None] | None = None
     """Asserts on the answer to an allowed write."""
     seen: Seen | None = None
@@ -185,17 +199,23 @@ def _overseen_by_the_issuer(answer: Any, cell: Cell) -> None:
     assert answer["district"] == {"city": D2, "district": D1}[cell.who]
 
 
-def _unregistered(district: str, gc: str) -> Prepare:
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
-        await fresh_project(world.store, world.vault, f"P-R{cell.slot}", district, gc)
+def _unregistered(district: str, gc: str) -> Rows:
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
+        await fresh_project(conn, world.vault, f"P-R{cell.slot}", district, gc)
         return {"project": f"P-R{cell.slot}"}
 
-    return prepare
+    return Rows(insert)
 
 
-async def _new_subcontractor(world: World, cell: Cell) -> dict[str, Any]:
-    await fresh_enterprise(world.store, f"ent-w{cell.slot}", "labour_subcontractor", D1)
-    return {"enterprise": f"ent-w{cell.slot}"}
+async def _subcontractor(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
+    enterprise = f"ent-w{cell.slot}"
+    await insert_enterprise(
+        conn, enterprise, "labour_subcontractor", D1, number=f"fresh-{enterprise}", at=BASE_TIME
+    )
+    return {"enterprise": enterprise}
+
+
+_new_subcontractor = Rows(_subcontractor)
 
 
 def _account(cell: Cell) -> dict[str, str]:
@@ -213,17 +233,17 @@ def _assignment_seen(project: str, person: str, *who: str) -> Seen:
     return Seen(lambda a, c: probe, is_in("items", "id", the("id")), seers(*who))
 
 
-def _holding(project: str, person: str, through: str) -> Prepare:
+def _holding(project: str, person: str, through: str) -> Rows:
     """A one-day assignment to end, on a day (2040 on) no other assignment of the person covers."""
 
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
         day = date(2040, 1, 1) + timedelta(days=cell.slot)
         return {
-            "assignment": await fresh_assignment(world.store, project, person, through, day),
+            "assignment": await fresh_assignment(conn, project, person, through, day),
             "day": day.isoformat(),
         }
 
-    return prepare
+    return Rows(insert)
 
 
 def _gate(cell: Cell) -> dict[str, Any]:
@@ -238,12 +258,12 @@ def _gate_seen(project: str, *who: str) -> Seen:
     )
 
 
-def _placed(project: str) -> Prepare:
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
-        await fresh_gate(world.store, f"lane-x{cell.slot}", project)
+def _placed(project: str) -> Rows:
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
+        await insert_gate(conn, f"lane-x{cell.slot}", project)
         return {"device": f"lane-x{cell.slot}"}
 
-    return prepare
+    return Rows(insert)
 
 
 def _gone(project: str) -> Seen:
@@ -271,17 +291,17 @@ def _order_seen(by: Callable[[str], dict[str, Any]]) -> Seen:
 
 def _open_order(
     project: str | None, enterprise: str | None, district: str, *, responded: bool = False
-) -> Prepare:
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
+) -> Rows:
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
         issuer = world.principals["city"]
         subject = f"w-{cell.slot}"
         return {
             "order": await fresh_order(
-                world.store, issuer, subject, project, enterprise, district, responded=responded
+                conn, issuer, subject, project, enterprise, district, responded=responded
             )
         }
 
-    return prepare
+    return Rows(insert)
 
 
 def _status(status: str) -> Callable[[Any, Cell], None]:
@@ -439,21 +459,21 @@ def _completion_found(body: Any, answer: Any, cell: Cell) -> Any:
     ) or None
 
 
-def _team_of(project: str, enterprise: str) -> Prepare:
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
-        return {"team": await fresh_team(world.store, f"team-w{cell.slot}", project, enterprise)}
+def _team_of(project: str, enterprise: str) -> Rows:
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
+        return {"team": await fresh_team(conn, f"team-w{cell.slot}", project, enterprise)}
 
-    return prepare
+    return Rows(insert)
 
 
-def _teamed(project: str, person: str, through: str, team_enterprise: str) -> Prepare:
+def _teamed(project: str, person: str, through: str, team_enterprise: str) -> Rows:
     """A one-day assignment (as :func:`_holding`) and a team for it, of ``team_enterprise``."""
+    held, team = _holding(project, person, through), _team_of(project, team_enterprise)
 
-    async def prepare(world: World, cell: Cell) -> dict[str, Any]:
-        held = await _holding(project, person, through)(world, cell)
-        return {**held, **await _team_of(project, team_enterprise)(world, cell)}
+    async def insert(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
+        return {**await held.insert(conn, world, cell), **await team.insert(conn, world, cell)}
 
-    return prepare
+    return Rows(insert)
 
 
 def _team_seen(project: str, *who: str) -> Seen:
@@ -728,3 +748,32 @@ WRITES = [
         for e, expect in (("ent-sub", dict.fromkeys(TEAMERS, 200)), ("ent-gc", dict.fromkeys(TEAMERS, 422)))
     ),
 ]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# The cells
+# ---------------------------------------------------------------------------------------------
+
+SLOT = {write.name: n * len(WHO) for n, write in enumerate(WRITES)}
+
+
+def cell_of(write: Write, who: str, world: World) -> Cell:
+    """``who``'s cell of ``write``: a slot of its own in the module (what it writes is its own)."""
+    return Cell(who, SLOT[write.name] + WHO.index(who), world)
+
+
+async def prepared(write: Write, cell: Cell) -> dict[str, Any]:
+    """What ``cell`` needs before its write (:attr:`Write.prepare`). :class:`Rows` are made for
+    every cell of the write the first time one of them asks, in one transaction, and kept in the
+    world; each cell's are its own, made before its write whichever cell runs first."""
+    world, prepare = cell.world, write.prepare
+    if prepare is None:
+        return {}
+    if not isinstance(prepare, Rows):
+        return await prepare(world, cell)
+    if cell.slot not in world.prepared:
+        async with world.store.write("matrix: the cells' own rows") as conn:
+            for who in WHO:
+                each = cell_of(write, who, world)
+                world.prepared[each.slot] = await prepare.insert(conn, world, each)
+    return world.prepared[cell.slot]
