@@ -44,8 +44,11 @@ def environment(locale: Locale) -> Environment:
     # Jinja2 on the first page, not at the hub's start (~16 ms of CPU that most test hubs never use).
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+    from hub.console.template_cache import shared_template_cache
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        bytecode_cache=shared_template_cache(),
         autoescape=select_autoescape(("html",)),
         undefined=StrictUndefined,
         trim_blocks=True,
