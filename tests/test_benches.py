@@ -78,18 +78,21 @@ def process_table(*, cmdlines: bool = True) -> dict[int, Proc]:
     read a process fewer: :func:`tree` reads them for the processes it keeps)."""
     table = {}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text(errors="replace")
-            cmdline = command_line(int(entry.name)) if cmdlines else ""
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        pid = int(entry.name)
-        table[pid] = Proc(pid, int(fields[1]), int(fields[3]), fields[0], int(fields[19]), name, cmdline)
+        if entry.name.isdigit() and (proc := read_proc(int(entry.name), cmdline=cmdlines)) is not None:
+            table[proc.pid] = proc
     return table
+
+
+def read_proc(pid: int, *, cmdline: bool = True) -> Proc | None:
+    """``pid`` from /proc (its command line left empty without ``cmdline``); None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+        command = command_line(pid) if cmdline else ""
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    return Proc(pid, int(fields[1]), int(fields[3]), fields[0], int(fields[19]), name, command)
 
 
 def command_line(pid: int) -> str:
@@ -134,11 +137,8 @@ def tree(root: int, marker: bytes, since: int = 0) -> list[Proc]:
 def started_at(pid: int) -> int:
     """When ``pid`` started (clock ticks after boot); 0 if it is gone already (then nothing is
     left out of :func:`marked`)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
-    except OSError:
-        return 0
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
+    proc = read_proc(pid, cmdline=False)
+    return proc.start if proc is not None else 0
 
 
 def alive(procs: Iterable[Proc]) -> list[Proc]:
