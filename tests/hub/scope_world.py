@@ -373,15 +373,14 @@ async def insert_order(
     return int(result.inserted_primary_key[0])
 
 
-async def fresh_enterprise(store: Store, enterprise_id: str, kind: str, district: str) -> None:
-    async with store.write("matrix: fresh enterprise") as conn:
-        await insert_enterprise(
-            conn, enterprise_id, kind, district, number=f"fresh-{enterprise_id}", at=BASE_TIME
-        )
-
-
 # The write cells' own targets, inserted on the caller's connection (tests.hub.scope_matrix.writes
 # makes every cell of a write's at once, in one transaction).
+
+
+async def fresh_enterprise(conn: Any, enterprise_id: str, kind: str, district: str) -> None:
+    await insert_enterprise(
+        conn, enterprise_id, kind, district, number=f"fresh-{enterprise_id}", at=BASE_TIME
+    )
 
 
 async def fresh_project(conn: Any, vault: IdVault, project_id: str, district: str, gc: str) -> None:

@@ -253,7 +253,8 @@ async def test_the_fingerprint_shows_every_row_written(write_world: World) -> No
     and a delete each change the fingerprint, naming the table."""
     store = write_world.store
     taken = [await _fingerprint(write_world)]
-    await fresh_enterprise(store, "ent-fingerprint", "labour_subcontractor", D1)
+    async with store.write("matrix: fingerprint check") as conn:
+        await fresh_enterprise(conn, "ent-fingerprint", "labour_subcontractor", D1)
     taken.append(await _fingerprint(write_world))
     the_row = enterprises.c.id == "ent-fingerprint"
     for statement in (

@@ -10,7 +10,6 @@ from typing import Any
 
 from hub.registry import mask
 from hub.registry.uscc import with_check_character
-from tests.hub.factories import BASE_TIME
 from tests.hub.scope_matrix.reads import DAY, ORDER, PERSON, PROJECT, World
 from tests.hub.scope_matrix.seen import FULL, INSPECTORS, MASKED, WHOLE_NUMBERS, allowed
 from tests.hub.scope_world import (
@@ -27,11 +26,11 @@ from tests.hub.scope_world import (
     WHO,
     enrolled,
     fresh_assignment,
+    fresh_enterprise,
     fresh_number,
     fresh_order,
     fresh_project,
     fresh_team,
-    insert_enterprise,
     insert_gate,
     username,
 )
@@ -208,11 +207,8 @@ def _unregistered(district: str, gc: str) -> Rows:
 
 
 async def _subcontractor(conn: Any, world: World, cell: Cell) -> dict[str, Any]:
-    enterprise = f"ent-w{cell.slot}"
-    await insert_enterprise(
-        conn, enterprise, "labour_subcontractor", D1, number=f"fresh-{enterprise}", at=BASE_TIME
-    )
-    return {"enterprise": enterprise}
+    await fresh_enterprise(conn, f"ent-w{cell.slot}", "labour_subcontractor", D1)
+    return {"enterprise": f"ent-w{cell.slot}"}
 
 
 _new_subcontractor = Rows(_subcontractor)
