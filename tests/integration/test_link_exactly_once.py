@@ -47,8 +47,9 @@ async def placed(db: Path, devices: list[str]) -> None:
 
 def append_events(journal: Journal, device_id: str, count: int) -> None:
     """``count`` events of ``device_id``, each through :meth:`Journal.append`, with SQLite's
-    ``synchronous=NORMAL`` meanwhile instead of the journal's ``FULL``: nothing here cuts the power, and a sync per event was most of the fill (3,000 events: 0.73 CPU-s and 10 s on this
-    machine's loaded disk; 0.14 CPU-s and 0.5 s without). Power cuts are tests/controller/
+    ``synchronous=NORMAL`` meanwhile instead of the journal's ``FULL``: nothing here cuts the power,
+    and a sync per event was most of the fill (3,000 events: 0.73 CPU-s and 10 s on this machine's
+    loaded disk; 0.14 CPU-s and 0.5 s without). Power cuts are tests/controller/
     test_powercut.py's and tests/support/powercut.py's; the link and its acks run on ``FULL``."""
     journal._db.execute("PRAGMA synchronous=NORMAL")
     try:
