@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +51,28 @@ def create_account(database: Path | str, username: str, password: str, *, role: 
         stop_group(proc)
     if proc.returncode != 0:
         raise RuntimeError(f"creating account {username!r} failed: {errors.decode(errors='replace')[-500:]}")
+
+
+def wait_healthy(
+    base_url: str, within_s: float, *, name: str = "hub", check: Callable[[], None] = lambda: None
+) -> None:
+    """Returns once ``base_url``'s ``/healthz`` answers 200 (database reachable, ingest subscribed);
+    ``check`` runs before each try and raises if waiting is pointless (the hub process exited)."""
+    deadline = time.monotonic() + within_s
+    last = "no answer"
+    while True:
+        check()
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except urllib.error.HTTPError as err:
+            last = f"HTTP {err.code}"
+        except OSError as err:
+            last = str(err)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} not ready within {within_s:.0f} s ({last})")
+        time.sleep(0.05)
 
 
 class HubLauncher:
@@ -126,27 +148,15 @@ class HubLauncher:
         return "; it ended:\n" + "\n".join(f"  {line}" for line in tail) if tail else ""
 
     def _wait_ready(self, within_s: float) -> None:
-        deadline = time.monotonic() + within_s
-        last = "no answer"
-        while True:
+        def still_running() -> None:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 where = f"; see {self.log}{self._log_tail()}" if self.log else ""
                 raise RuntimeError(
                     f"{self.name} exited with {self.proc.returncode} before it was ready{where}"
                 )
-            try:
-                health = f"{self.process.base_url}/healthz"  # always http://127.0.0.1:<port>
-                with urllib.request.urlopen(health, timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except urllib.error.HTTPError as err:
-                last = f"HTTP {err.code}"
-            except OSError as err:
-                last = str(err)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name} not ready within {within_s:.0f} s ({last})")
-            time.sleep(0.05)
+
+        wait_healthy(self.process.base_url, within_s, name=self.name, check=still_running)
 
     def kill(self) -> None:
         """SIGKILL to the hub's whole process group at once."""

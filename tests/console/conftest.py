@@ -1,5 +1,5 @@
 """The console in a real headless Chromium (Debian's ``chromium``, driven by playwright with the
-system browser: never a downloaded one): a hub process with a broker, on a world made once per
+system browser: never a downloaded one): a hub with a broker, on a world made once per
 module (the oversight tests' registry and passages, orders, a deduction, an inspection, a lane's
 heartbeats), one browser per test process lent to each module in turn (:class:`SharedChromium`),
 a fresh context per login. Screenshots of the pages the tests visit go to ``artifacts/console/``
@@ -9,8 +9,8 @@ of them were about a tenth of the console tests' time in every ``make test``, fo
 looked at unless reviewing the console. tests/console/test_screenshots.py (docs/console.png and the
 contact sheet) takes its own pictures in every run.
 
-The world is built at :data:`AT` and the hub process runs on a FakeClock standing at that same
-instant (:mod:`tests.console.pinned_hub`), so "today", "on site now" and "the last 30 minutes"
+The world is built at :data:`AT` and the hub (served from a thread of the test process,
+:mod:`tests.console.threaded_hub`) runs on a FakeClock standing at that same instant, so "today", "on site now" and "the last 30 minutes"
 mean the same at any hour. No test depends on another having run first (under pytest-xdist a
 module's tests may run on two workers, each with a world of its own): the order the GC department
 answers and the one the city reviews are two orders."""
@@ -37,9 +37,8 @@ from hub.store.schema import accounts, inspections
 from hub.workflows import deductions, orders
 from hub.workflows.bulletins import BulletinIn, BulletinKind, Bulletins, PartyIn, PartyKind
 from hub.workflows.models import DeductionIn, OrderIn, ResponseIn
-from sitegate.hubproc import HubLauncher, HubProcess
 from sitegate.mosquitto import Mosquitto
-from tests.console.pinned_hub import prefix
+from tests.console.threaded_hub import ServedHub, threaded_hub
 from tests.hub.clocked import NOON
 from tests.hub.factories import make_event
 from tests.hub.oversight import world as w
@@ -88,7 +87,7 @@ LANGUAGE_ACCOUNTS = {"gc-a-en": "en", "gc-a-browser": None, "gc-a-switch": None,
 
 @dataclass
 class Console:
-    hub: HubProcess
+    hub: ServedHub
     browser: Any
     world: w.World
     order_id: int
@@ -319,7 +318,7 @@ def console(
     world, order_id, responded_id = world_files.world, world_files.order_id, world_files.responded_id
     with (
         Mosquitto() as broker,
-        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log", python=prefix(AT)) as hub,
+        threaded_hub(database, broker, AT, name=workdir.name) as hub,
         chromium.lent() as browser,
     ):
         yield Console(hub, browser, world, order_id, responded_id, broker, database=database)

@@ -34,7 +34,6 @@ from hub.registry import IdVault, RegistryDesk, default_data_key_path, load_data
 from hub.registry.models import PersonIn
 from hub.store import Store
 from hub.store.schema import gates, projects
-from sitegate.hubproc import HubLauncher
 from sitegate.mosquitto import Mosquitto
 from tests.console.conftest import (
     AT,
@@ -45,7 +44,7 @@ from tests.console.conftest import (
     needs_a_browser_and_a_broker,
     shot,
 )
-from tests.console.pinned_hub import prefix
+from tests.console.threaded_hub import threaded_hub
 from tests.support.accounts import create_account
 from tests.support.clock import FakeClock
 from tests.support.placed import make_office_readers
@@ -187,7 +186,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory, chromium: SharedChromium) -> 
     people = asyncio.run(_build(database))
     with (
         Mosquitto() as broker,
-        HubLauncher(database, broker.host, broker.port, log=workdir / "hub.log", python=prefix(AT)) as hub,
+        threaded_hub(database, broker, AT, name=workdir.name) as hub,
         OfficeReader(workdir / "office", broker) as reader,
         chromium.lent() as browser,
     ):
