@@ -138,12 +138,19 @@ async def test_a_snapshot_then_a_delta_admit_the_people_they_add(site: Site) -> 
     assert load_roster(site.roster_path).roster.version == 2  # saved (atomically) before the swap
     assert site.lane.handle(newcomer).reason.value == "granted"
     await reported(site, 2)
-    assert site.publisher.counters.deltas_sent == 1
+    # As a delta: no second snapshot. Not "exactly one delta": a report of v1 (the lane reports its
+    # version as it connects and whenever it is handed one it runs already) that reaches the hub
+    # after v2 went and past the fixture's 0.2 s resend pause, as on a loaded machine, cannot be
+    # told from a lane that lost v2, and the hub sends the delta again (seen once at 23:59:59 in the
+    # any-hour check, make test with 5 workers: deltas_sent 2).
+    assert site.publisher.counters.snapshots_sent == 1
+    assert site.publisher.counters.deltas_sent >= 1
 
     enrol(site.source, latecomer, "p-latecomer")
     assert await site.publisher.publish(PROJECT) == 3
     await until(lambda: site.lane.roster.version == 3)
-    assert site.publisher.counters.deltas_sent == 2
+    assert site.publisher.counters.snapshots_sent == 1
+    assert site.publisher.counters.deltas_sent >= 2
     on_disk = load_roster(site.roster_path).roster
     assert (on_disk.version, len(on_disk)) == (3, 3)
     event = site.lane.handle(latecomer)
