@@ -117,7 +117,7 @@ system-deps:
 # removed first, and made again below: pip's wheels for it may not fit, and it is the slower one.
 VENV_FROM := $(VENV)/.made-from
 venv-interpreter:
-	@want="$$(readlink -f $(PYTHON))"; have="$$(cat $(VENV_FROM) 2>/dev/null)"; \
+	@want="$$(readlink -f "$$(command -v $(PYTHON))")"; have="$$(cat $(VENV_FROM) 2>/dev/null)"; \
 	if [ -z "$$want" ] || [ ! -x "$$want" ]; then echo "no $(PYTHON): make system-deps installs it" >&2; exit 1; fi; \
 	if [ -d $(VENV) ] && [ "$$have" != "$$want" ]; then \
 	  echo "$(VENV) was made from $${have:-another interpreter}, not $$want: making it again"; \
@@ -125,7 +125,7 @@ venv-interpreter:
 	fi
 
 $(STAMP): pyproject.toml
-	[ -x $(PY) ] || { $(PYTHON) -m venv $(VENV) && readlink -f $(PYTHON) > $(VENV_FROM); }
+	[ -x $(PY) ] || { $(PYTHON) -m venv $(VENV) && readlink -f "$$(command -v $(PYTHON))" > $(VENV_FROM); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[controller,hub,dev]'
 	touch $(STAMP)
