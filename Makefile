@@ -26,8 +26,9 @@ ARGS     ?=
 # pytest-xdist: two workers a core (the tests wait on brokers, hubs, lanes and Chromium about half
 # their time: 1,410 worker-seconds for ~770 CPU-s; make test on 2 cores, back to back on a quiet
 # machine: 7 min 31 s with 3 workers, 6 min 59 s with 4; 5, tried once on Debian's python3.11,
-# showed no gain the machine's drift would not hide: 6:20, then 4 workers 6:45 right after); loadgroup keeps each xdist_group on one
-# worker (tests/conftest.py puts every pcscd test in one). PYTEST_WORKERS=0: the suite in one process.
+# showed no gain the machine's drift would not hide: 6:20, then 4 workers 6:45 right after);
+# loadgroup keeps each xdist_group on one worker (tests/conftest.py puts every pcscd test in one).
+# PYTEST_WORKERS=0: the suite in one process.
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 PYTEST_ARGS    ?=
 

@@ -145,9 +145,8 @@ class Mosquitto:
     def _wait_catching_sighup(self, timeout: float) -> None:
         """Until the broker has its SIGHUP handler. mosquitto listens before it installs its signal
         handlers: a SIGHUP in between (a registrar's :meth:`reload` right after the start, on a
-        loaded machine) ends it by the signal's default action. Seen in make test's any-hour check
-        (a provisioning test's broker gone after the registrar's reload) and made at will by a
-        SIGHUP sent the moment the port answered (the broker exited with -1, SIGHUP)."""
+        loaded machine) ends it by the signal's default action, as a SIGHUP sent the moment the
+        port answered did here (the broker exited with -1, SIGHUP)."""
         assert self._proc is not None
         deadline = time.monotonic() + timeout
         while not catches_signal(self._proc.pid, signal.SIGHUP):

@@ -10,8 +10,8 @@ looked at unless reviewing the console. tests/console/test_screenshots.py (docs/
 contact sheet) takes its own pictures in every run.
 
 The world is built at :data:`AT` and the hub (served from a thread of the test process,
-:mod:`tests.console.threaded_hub`) runs on a FakeClock standing at that same instant, so "today", "on site now" and "the last 30 minutes"
-mean the same at any hour. No test depends on another having run first (under pytest-xdist a
+:mod:`tests.console.threaded_hub`) runs on a FakeClock standing at that same instant, so "today",
+"on site now" and "the last 30 minutes" mean the same at any hour. No test depends on another having run first (under pytest-xdist a
 module's tests may run on two workers, each with a world of its own): the order the GC department
 answers and the one the city reviews are two orders."""
 
