@@ -57,13 +57,18 @@ three times). tests/console in 3 workers: 234 s, 5.1 min of CPU before; 184 s, 3
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every test that needs pcscd into the one xdist group that runs on one worker; a console
-    module's tests into a group of the module's own."""
+    module's tests into a group of the module's own; a module's that mostly waits, too
+    (tests/support/ordering.py)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("pcscd") is not None or fixtures & _PCSCD_FIXTURES:
             item.add_marker(pytest.mark.xdist_group(PCSCD_GROUP), append=False)  # wins over another group
-        elif fixtures & _WORLD_PER_MODULE and item.get_closest_marker("xdist_group") is None:
+        elif item.get_closest_marker("xdist_group") is not None:
+            continue
+        elif fixtures & _WORLD_PER_MODULE:
             item.add_marker(pytest.mark.xdist_group(f"world:{item.nodeid.split('::', 1)[0]}"))
+        elif waiting := ordering.waiting_group(config, item.nodeid):
+            item.add_marker(pytest.mark.xdist_group(waiting))
 
 
 _groups_lost = ""

@@ -1,4 +1,5 @@
-"""Longest test modules first: the order pytest-xdist hands out work in.
+"""The order pytest-xdist hands out work in: the longest test modules first, those that mostly
+wait interleaved with those that mostly compute.
 
 xdist gives each worker a few tests at a time, in collection order. A slow module late in that order
 (tests/test_benches.py sorts after nearly everything) keeps one worker busy for minutes after the
@@ -8,6 +9,17 @@ first: the idle tail shrinks to about one test). A module's tests stay together 
 order: module-scoped fixtures are made once per worker, not on every return to the module. Modules
 without a recorded time (new ones) go first; with no record at all, the order is pytest's.
 
+Each run also records each module's CPU (its test process's, threads included, and the children
+it reaped). A module whose CPU is under ``WAITING_SHARE`` of its time mostly waits: a serial line's
+byte time, a retry's pause, the demo's paced swipes, a browser. Ordered by time alone, the waiting
+modules of 10-40 s came together after the any-hour check had ended, one module's tests spread over
+several workers, and all four workers waited at once: the two cores stood a fifth idle for half a
+minute (vmstat: 34-43 idle core-seconds in runs of 4:57-5:11). Now the waiting and the computing
+modules are two lists, each longest first, merged so that both advance through their total time
+together; each waiting module is an xdist group of its own (one worker at a time, see
+:func:`waiting_group`); and xdist's own reordering of groups ahead of everything else is off. Three
+runs: 4:30, 4:41, 4:46, 18-25 idle core-seconds.
+
 Where the times are kept: the file ``$SITEGATE_TEST_DURATIONS`` names (the Makefile puts it in
 .venv/, which CI keeps warm), else pytest's cache (.pytest_cache), else nowhere. The xdist
 controller reads them once and hands them to its workers, which must all collect the same order.
@@ -15,8 +27,10 @@ controller reads them once and hands them to its workers, which must all collect
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import resource
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -26,12 +40,47 @@ import pytest
 DURATIONS_ENV = "SITEGATE_TEST_DURATIONS"
 CACHE_KEY = "sitegate/module-durations"
 WORKERINPUT_KEY = "sitegate_module_durations"
+PLUGIN_NAME = "sitegate-module-order"
 
-Record = dict[str, list[float]]  # module path -> [seconds, tests]
+CPU_PROPERTY = "sitegate_cpu_s"
+WAITING_SHARE = 0.3
+"""A module whose CPU is under this share of its time mostly waits. In ``make test`` (six processes
+on two cores) a module that only computes shows a third or more (the scope matrix 0.35, the hub's
+API tests 0.33-0.4 without the PostgreSQL backends' CPU); the serial and PC/SC readers' tests
+0.02-0.03, the browser's 0.1-0.15, the demo's and the uploader's 0.2-0.26."""
+
+Record = dict[str, list[float]]  # module path -> [seconds, tests, CPU seconds (absent in old records)]
 
 
 def module_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
+
+
+def waits(entry: list[float]) -> bool:
+    return len(entry) > 2 and entry[0] > 0 and entry[2] < WAITING_SHARE * entry[0]
+
+
+def module_order(record: Record, modules: list[str]) -> list[str]:
+    """``modules`` in the order to hand them out: those without a record first (in the order
+    given), then the waiting and the computing ones, each longest first, merged by how far
+    through its side's total time each one starts (a waiting one first on a tie)."""
+    new = [m for m in modules if m not in record]
+    known = sorted((m for m in modules if m in record), key=lambda m: -record[m][0])
+    starts: dict[str, tuple[float, int]] = {}
+    for side, queue in enumerate(
+        ([m for m in known if waits(record[m])], [m for m in known if not waits(record[m])])
+    ):
+        total, done = sum(record[m][0] for m in queue) or 1.0, 0.0
+        for module in queue:
+            starts[module] = (done / total, side)
+            done += record[module][0]
+    return new + sorted(starts, key=starts.__getitem__)
+
+
+def process_cpu_s() -> float:
+    """CPU of this process (all its threads) and of the children it has reaped, user and system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class ModuleOrder:
@@ -40,6 +89,13 @@ class ModuleOrder:
         self.worker = hasattr(config, "workerinput")
         self.seconds: defaultdict[str, float] = defaultdict(float)
         self.tests: defaultdict[str, set[str]] = defaultdict(set)
+        self.cpu: defaultdict[str, float] = defaultdict(float)
+        self._cpu_at_start = 0.0
+
+    @functools.cached_property
+    def record(self) -> Record:
+        """The record as this session started (a worker's: as the controller read it)."""
+        return self.load()
 
     # --- where the record lives ----------------------------------------------------------------
 
@@ -61,9 +117,7 @@ class ModuleOrder:
         except (OSError, ValueError, AttributeError):
             return {}
         return (
-            {str(k): [float(v[0]), float(v[1])] for k, v in loaded.items()}
-            if isinstance(loaded, dict)
-            else {}
+            {str(k): [float(x) for x in v[:3]] for k, v in loaded.items()} if isinstance(loaded, dict) else {}
         )
 
     def save(self, record: Record) -> None:
@@ -89,19 +143,25 @@ class ModuleOrder:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.worker:
             return  # one process: pytest's order is as good as any
-        record = self.load()
+        record = self.record
         if not record:
             return
-        first_seen: dict[str, int] = {}
-        for index, item in enumerate(items):
-            first_seen.setdefault(module_of(item.nodeid), index)
-        unknown = float("inf")
-        items.sort(
-            key=lambda item: (
-                -record.get(module_of(item.nodeid), [unknown])[0],
-                first_seen[module_of(item.nodeid)],
-            )
-        )
+        modules = list(dict.fromkeys(module_of(item.nodeid) for item in items))
+        position = {module: index for index, module in enumerate(module_order(record, modules))}
+        items.sort(key=lambda item: position[module_of(item.nodeid)])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+        self._cpu_at_start = process_cpu_s()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """A worker's test's CPU, on its teardown report (the last: the module's fixtures are torn
+        down in its last test's) for the controller, which sees only reports."""
+        outcome = yield
+        if call.when == "teardown":
+            outcome.get_result().user_properties.append((CPU_PROPERTY, process_cpu_s() - self._cpu_at_start))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.worker:
@@ -109,6 +169,9 @@ class ModuleOrder:
         module = module_of(report.nodeid)
         self.seconds[module] += report.duration
         self.tests[module].add(report.nodeid)
+        for name, value in report.user_properties:
+            if name == CPU_PROPERTY and isinstance(value, (int, float)):
+                self.cpu[module] += value
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -120,9 +183,27 @@ class ModuleOrder:
             previous = record.get(module)
             # A run of part of a module (-k, a failure with -x) does not say how long all of it takes.
             if previous is None or tests >= 0.9 * previous[1]:
-                record[module] = [round(seconds, 2), tests]
+                record[module] = [round(seconds, 2), tests, round(self.cpu[module], 2)]
         self.save(record)
 
 
+def waiting_group(config: pytest.Config, nodeid: str) -> str | None:
+    """Under ``--dist loadgroup`` in a worker, the xdist group for a test of a module that mostly
+    waits: one of the module's own, so that its tests run one after another on one worker rather
+    than wait side by side on several (the uploader's nine retry tests took two workers at once,
+    the revocation tests three, while the demo waited on the fourth: the cores stood idle)."""
+    order = config.pluginmanager.get_plugin(PLUGIN_NAME)
+    if not isinstance(order, ModuleOrder) or not order.worker or not config.getvalue("loadgroup"):
+        return None
+    module = module_of(nodeid)
+    entry = order.record.get(module)
+    return f"waits:{module}" if entry is not None and waits(entry) else None
+
+
 def register(config: pytest.Config) -> None:
-    config.pluginmanager.register(ModuleOrder(config), "sitegate-module-order")
+    order = ModuleOrder(config)
+    config.pluginmanager.register(order, PLUGIN_NAME)
+    if not order.worker and order.record:
+        # xdist would hand out the groups first, largest first, before every test of no group:
+        # the order above is the one wanted.
+        config.option.loadscopereorder = False
