@@ -37,7 +37,8 @@ PYTEST_ARGS    ?=
 # every hub process a test starts, compiles the project again (collection ≈11 s of CPU, ≈6 s with it).
 export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 unexport PYTHONDONTWRITEBYTECODE
-# How long each test module took last time: a parallel run starts the longest first (tests/support/ordering.py).
+# How long each test module took last time, and its CPU: a parallel run starts the longest first, the
+# modules that mostly wait interleaved with those that compute (tests/support/ordering.py).
 export SITEGATE_TEST_DURATIONS := $(abspath $(VENV))/test-durations.json
 
 .PHONY: demo test pytest console-shots anyhour lint typecheck unit system-deps venv venv-interpreter clean prompts catalogs i18n-extract
