@@ -116,6 +116,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(_groups_lost, pytrace=False)
 
 
+@pytest.hookimpl(trylast=True)  # after the module's fixtures are torn down
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+        forget_finished_apps()
+
+
+def forget_finished_apps() -> None:
+    """aiohttp keeps each handler's middleware chain, keyed by the handler and its app, in a
+    module-level cache of 1,024 entries (``aiohttp.web_app._cached_build_middleware``): every app a
+    test made stayed alive with its routes, store and tables until the process ended. In a test
+    process that is hundreds of apps: emptied after each module, a run of tests/hub's API,
+    oversight, registry, workflows and scope-matrix modules (one process) ended with 0.8 million
+    objects tracked instead of 1.5 million and 367 MB instead of 465, and its end (the collections
+    pytest and the interpreter make, then freeing the heap) took 1.9 s instead of 6.3: make test
+    waits for its four workers' ends before it reports. The hub makes one app and never leaves
+    this cache's bounds. tests/test_aiohttp_cache.py fails if aiohttp drops or renames it."""
+    web_app = sys.modules.get("aiohttp.web_app")
+    cache = getattr(web_app, "_cached_build_middleware", None)
+    if cache is not None:
+        cache.cache_clear()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     termination.register(config)  # SIGTERM: an orderly teardown (tests/support/termination.py)
     ordering.register(config)  # under xdist: the longest test modules first (tests/support/ordering.py)
