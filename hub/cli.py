@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
 async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
     """``app`` listening on the configured address, with the ``[http]`` limits on its server
     (:mod:`hub.api.limits`): the header timeout and the connection caps. The caller cleans the
-    runner up, also when this raises."""
+    runner up; when this raises (the address taken), it has cleaned up what it had set up (the
+    app's startup opened the store and the ingest), as the caller has no runner to clean."""
     from aiohttp import web  # here, not at the top: 'sitegate hub backup' and the rest need no web app
 
     from hub.api import limits
@@ -111,9 +112,13 @@ async def start(app: web.Application, config: HubConfig) -> web.AppRunner:
     app[limits.CONNECTION_CAP] = cap
     runner = web.AppRunner(app, handle_signals=False, **limits.server_options(config.http))
     await runner.setup()
-    assert runner.server is not None  # setup made it
-    cap.install(runner.server)
-    await web.TCPSite(runner, config.http_host, config.http_port).start()
+    try:
+        assert runner.server is not None  # setup made it
+        cap.install(runner.server)
+        await web.TCPSite(runner, config.http_host, config.http_port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
     return runner
 
 
