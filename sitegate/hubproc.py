@@ -24,13 +24,19 @@ from sitegate.netutil import free_port, kill_group, spawn, stop_group
 
 
 @dataclass(frozen=True, slots=True)
-class HubProcess:
-    proc: subprocess.Popen[bytes]
+class HubAddress:
+    """Where a hub serving on loopback answers (a process of its own, or one in a thread)."""
+
     http_port: int
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+
+@dataclass(frozen=True, slots=True)
+class HubProcess(HubAddress):
+    proc: subprocess.Popen[bytes]
 
 
 def _database_url(database: Path | str) -> str:
@@ -124,7 +130,7 @@ class HubLauncher:
     @property
     def process(self) -> HubProcess:
         assert self.proc is not None, "the hub is not started"
-        return HubProcess(self.proc, self.http_port)
+        return HubProcess(http_port=self.http_port, proc=self.proc)
 
     def start(self, within_s: float = START_S) -> HubProcess:
         with contextlib.ExitStack() as files:

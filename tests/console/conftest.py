@@ -11,9 +11,9 @@ contact sheet) takes its own pictures in every run.
 
 The world is built at :data:`AT` and the hub (served from a thread of the test process,
 :mod:`tests.console.threaded_hub`) runs on a FakeClock standing at that same instant, so "today",
-"on site now" and "the last 30 minutes" mean the same at any hour. No test depends on another having run first (under pytest-xdist a
-module's tests may run on two workers, each with a world of its own): the order the GC department
-answers and the one the city reviews are two orders."""
+"on site now" and "the last 30 minutes" mean the same at any hour. No test depends on another
+having run first (under pytest-xdist a module's tests may run on two workers, each with a world of
+its own): the order the GC department answers and the one the city reviews are two orders."""
 
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ from hub.store.schema import accounts, inspections
 from hub.workflows import deductions, orders
 from hub.workflows.bulletins import BulletinIn, BulletinKind, Bulletins, PartyIn, PartyKind
 from hub.workflows.models import DeductionIn, OrderIn, ResponseIn
+from sitegate.hubproc import HubAddress
 from sitegate.mosquitto import Mosquitto
-from tests.console.threaded_hub import ServedHub, threaded_hub
+from tests.console.threaded_hub import threaded_hub
 from tests.hub.clocked import NOON
 from tests.hub.factories import make_event
 from tests.hub.oversight import world as w
@@ -87,7 +88,7 @@ LANGUAGE_ACCOUNTS = {"gc-a-en": "en", "gc-a-browser": None, "gc-a-switch": None,
 
 @dataclass
 class Console:
-    hub: ServedHub
+    hub: HubAddress
     browser: Any
     world: w.World
     order_id: int

@@ -16,7 +16,6 @@ import asyncio
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +24,7 @@ from hub.app import create_app
 from hub.backup.running import hub_running
 from hub.cli import start
 from hub.config import load_config
-from sitegate.hubproc import wait_healthy
+from sitegate.hubproc import HubAddress, wait_healthy
 from sitegate.mosquitto import Mosquitto
 from tests.support.clock import FakeClock
 
@@ -34,17 +33,8 @@ STOP_S = 10.0
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class ServedHub:
-    http_port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-
 @contextmanager
-def threaded_hub(database: Path, broker: Mosquitto, at: datetime, *, name: str) -> Iterator[ServedHub]:
+def threaded_hub(database: Path, broker: Mosquitto, at: datetime, *, name: str) -> Iterator[HubAddress]:
     """The hub on ``database`` (an SQLite file) and ``broker``, listening on a free loopback port,
     ready (``/healthz`` 200: store open, ingest subscribed) when the block starts; stopped the way
     SIGTERM stops a hub (its runner cleaned up: ingest, store, tasks) when it ends."""
@@ -70,7 +60,7 @@ def threaded_hub(database: Path, broker: Mosquitto, at: datetime, *, name: str) 
         with hub_running(config.state_dir()):
             runner = run(start(create_app(config, clock=FakeClock(at)), config), START_S)
             try:
-                served = ServedHub(runner.addresses[0][1])
+                served = HubAddress(runner.addresses[0][1])
                 wait_healthy(served.base_url, START_S, name="the console's hub")
                 yield served
             finally:
