@@ -129,26 +129,26 @@ class Mosquitto:
         with self.log_path.open("ab") as log:
             self._proc = spawn([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log)
         self.pid_file.write_text(f"{self._proc.pid}\n", encoding="ascii")
+        deadline = time.monotonic() + timeout
         try:
             wait_for_port(self.host, self.port, timeout)
-            self._wait_catching_sighup(timeout)
+            self._wait_catching_sighup(deadline)
         except TimeoutError as err:
             self.stop()
             raise BrokerError(
-                f"mosquitto did not listen on port {self.port}: {self.log_path.read_text()}"
+                f"mosquitto was not ready on port {self.port} ({err}): {self.log_path.read_text()}"
             ) from err
         except BaseException:  # interrupted (a signal, a test's timeout): __exit__ will not run
             self.stop()
             raise
         return self
 
-    def _wait_catching_sighup(self, timeout: float) -> None:
+    def _wait_catching_sighup(self, deadline: float) -> None:
         """Until the broker has its SIGHUP handler. mosquitto listens before it installs its signal
         handlers: a SIGHUP in between (a registrar's :meth:`reload` right after the start, on a
         loaded machine) ends it by the signal's default action, as a SIGHUP sent the moment the
         port answered did here (the broker exited with -1, SIGHUP)."""
         assert self._proc is not None
-        deadline = time.monotonic() + timeout
         while not catches_signal(self._proc.pid, signal.SIGHUP):
             if self._proc.poll() is not None or time.monotonic() > deadline:
                 raise TimeoutError(f"mosquitto (pid {self._proc.pid}) never caught SIGHUP")
