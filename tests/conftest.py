@@ -118,7 +118,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.hookimpl(trylast=True)  # after the module's fixtures are torn down
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+    if nextitem is None or getattr(nextitem, "module", None) is not getattr(item, "module", None):
         forget_finished_apps()
 
 

@@ -137,7 +137,7 @@ class ModuleOrder:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         """xdist controller: the record, read once, goes to every worker."""
-        node.workerinput[WORKERINPUT_KEY] = self.load()
+        node.workerinput[WORKERINPUT_KEY] = self.record
 
     @pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture parameters
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
