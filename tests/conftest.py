@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from hub.auth import passwords
 from sitegate import netutil
 from sitegate.mosquitto import Mosquitto
 from tests.support import ordering, termination
@@ -141,6 +142,10 @@ def forget_finished_apps() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     termination.register(config)  # SIGTERM: an orderly teardown (tests/support/termination.py)
     ordering.register(config)  # under xdist: the longest test modules first (tests/support/ordering.py)
+    # The in-process hubs hold accounts to argon2's cheap cost, the one tests make them at: no
+    # rehash at a first login, no standard-cost verification at every later one. The hubs tests
+    # start as processes, and the tests that take ``standard_argon2``, hold them to the standard.
+    passwords.hold_accounts_to(passwords.CHEAP)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -151,6 +156,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def standard_argon2() -> Iterator[passwords.Argon2Cost]:
+    """This test's in-process hubs hold accounts to the standard argon2 cost, as production's do."""
+    before = passwords.hold_accounts_to(passwords.STANDARD)
+    try:
+        yield passwords.STANDARD
+    finally:
+        passwords.hold_accounts_to(before)
 
 
 @pytest.fixture

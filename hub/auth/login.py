@@ -23,15 +23,13 @@ how much memory concurrent logins can take (19 MiB each).
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select, update
 
 from hub.auth import audit, tokens
-from hub.auth.passwords import WeakPassword, hash_password, needs_rehash, verify_password
+from hub.auth.passwords import WeakPassword, dummy_hash, hash_password, needs_rehash, verify_password
 from hub.auth.principal import Principal
 from hub.auth.throttle import LoginThrottle
 from hub.auth.tokens import IssuedToken, Session
@@ -94,12 +92,6 @@ class LoginResult:
     display_name: str
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    """What an unknown username's password is checked against: same algorithm, same parameters."""
-    return hash_password(secrets.token_urlsafe(24))
-
-
 async def login(
     store: Store,
     username: str,
@@ -132,7 +124,7 @@ async def login(
             )
 
     if row is None:
-        await asyncio.to_thread(verify_password, _dummy_hash(), password)
+        await asyncio.to_thread(verify_password, dummy_hash(), password)
         throttle.failed(username, client)
         await audit_attempt("auth.login_failed", None, reason="unknown_username")
         raise InvalidCredentials()

@@ -20,6 +20,7 @@ from hub.api.keys import STORE
 from hub.api.limits import LOGIN_THROTTLE as THROTTLE
 from hub.app import create_app
 from hub.auth import login
+from hub.auth.passwords import Argon2Cost
 from hub.auth.principal import Role
 from hub.config import HubConfig
 from hub.store import Store
@@ -123,7 +124,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(client: Clien
 
 
 async def test_an_unknown_username_costs_the_same_argon2_work(
-    client: Client, monkeypatch: pytest.MonkeyPatch
+    standard_argon2: Argon2Cost, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Timing must not say which names exist: an unknown name is checked against a dummy hash with
     the production parameters. The work is counted, not timed (a loaded machine makes timings
@@ -225,7 +226,9 @@ async def test_an_expired_token_is_told_so(client: Client, clock: FakeClock) -> 
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-async def test_login_rehashes_a_hash_made_with_cheaper_parameters(client: Client) -> None:
+async def test_login_rehashes_a_hash_made_with_cheaper_parameters(
+    standard_argon2: Argon2Cost, client: Client
+) -> None:
     async with store_of(client).read("test") as conn:
         before = await conn.scalar(select(accounts.c.password_hash))
     assert (await post_login(client, "city-1", TEST_PASSWORD))[0] == 200

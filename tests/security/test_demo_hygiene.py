@@ -8,9 +8,10 @@ import os
 import stat
 from pathlib import Path
 
+import argon2
 from sqlalchemy import select
 
-from hub.auth.passwords import needs_rehash
+from hub.auth.passwords import STANDARD, Argon2Cost, needs_rehash
 from hub.auth.principal import Role
 from hub.store import Store
 from hub.store.schema import accounts
@@ -26,7 +27,7 @@ LAID = site_time(2026, 11, 25, 7, 0, 0)
 
 
 async def test_seeded_accounts_have_production_hashes_from_the_start(
-    database_url: str, tmp_path: Path
+    standard_argon2: Argon2Cost, database_url: str, tmp_path: Path
 ) -> None:
     """A cheap hash until first login made seeded accounts answer faster: a timing oracle."""
     async with await Store.open(database_url) as store:
@@ -41,6 +42,8 @@ async def test_seeded_accounts_have_production_hashes_from_the_start(
     seeded = set(populated.accounts)
     assert seeded and seeded <= set(hashes)
     assert [name for name in seeded if needs_rehash(hashes[name])] == []
+    costs = {(p.time_cost, p.memory_cost) for p in map(argon2.extract_parameters, map(hashes.get, seeded))}
+    assert costs == {(STANDARD.time_cost, STANDARD.memory_kib)}
 
 
 def test_the_broker_log_is_not_world_writable() -> None:
