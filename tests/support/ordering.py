@@ -43,6 +43,10 @@ WORKERINPUT_KEY = "sitegate_module_durations"
 PLUGIN_NAME = "sitegate-module-order"
 
 CPU_PROPERTY = "sitegate_cpu_s"
+SESSION_END_PROPERTY = "sitegate_session_end"
+"""On a worker's last teardown report: it tore down the session's fixtures too (a PostgreSQL server
+and its backends, Chromium and its renderers: up to 75 CPU-s and 8 s, which the module that
+happened to run last was charged, and the next run put first among the computing ones)."""
 WAITING_SHARE = 0.3
 """A module whose CPU is under this share of its time mostly waits. In ``make test`` (six processes
 on two cores) a module that only computes shows a third or more (the scope matrix 0.35, the hub's
@@ -91,6 +95,7 @@ class ModuleOrder:
         self.tests: defaultdict[str, set[str]] = defaultdict(set)
         self.cpu: defaultdict[str, float] = defaultdict(float)
         self._cpu_at_start = 0.0
+        self._last = False
 
     @functools.cached_property
     def record(self) -> Record:
@@ -151,8 +156,9 @@ class ModuleOrder:
         items.sort(key=lambda item: position[module_of(item.nodeid)])
 
     @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> Any:
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Any:
         self._cpu_at_start = process_cpu_s()
+        self._last = nextitem is None  # xdist holds a worker's last test back until it has no more
         yield
 
     @pytest.hookimpl(hookwrapper=True)
@@ -161,17 +167,23 @@ class ModuleOrder:
         down in its last test's) for the controller, which sees only reports."""
         outcome = yield
         if call.when == "teardown":
-            outcome.get_result().user_properties.append((CPU_PROPERTY, process_cpu_s() - self._cpu_at_start))
+            properties = outcome.get_result().user_properties
+            properties.append((CPU_PROPERTY, process_cpu_s() - self._cpu_at_start))
+            if self._last:
+                properties.append((SESSION_END_PROPERTY, True))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if self.worker:
             return
         module = module_of(report.nodeid)
-        self.seconds[module] += report.duration
         self.tests[module].add(report.nodeid)
-        for name, value in report.user_properties:
-            if name == CPU_PROPERTY and isinstance(value, (int, float)):
-                self.cpu[module] += value
+        properties = dict(report.user_properties)
+        if properties.get(SESSION_END_PROPERTY):
+            return  # the session's teardown, not the module's: its time and CPU are nobody's
+        self.seconds[module] += report.duration
+        cpu = properties.get(CPU_PROPERTY)
+        if isinstance(cpu, (int, float)):
+            self.cpu[module] += cpu
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
