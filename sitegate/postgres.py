@@ -94,9 +94,12 @@ BEGIN
 END $$
 """
 _END_OTHER_CONNECTIONS: Final = (
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
+"""Each other backend on the database told to end, and waited for (up to 5 s each: PostgreSQL 14's
+timeout): without the wait the call returned once the signal was sent, and a backend still
+rolling back could hold a lock the emptying needs, or still be listed for the next test."""
 
 
 def _is_cluster(data: Path) -> bool:
