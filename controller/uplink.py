@@ -232,6 +232,10 @@ class Uplink:
                 self._client = None
                 if mqtt is not None:
                     read_lost_connection(mqtt)
+            if _stop_asked():
+                # A cancel that reached the link as it failed (aiomqtt's disconnect on the way out
+                # raised in its place) is a stop, not a lost link to reconnect.
+                raise asyncio.CancelledError
             delay = self._delay(attempt)
             attempt += 1
             self.attempt_due = self._monotonic() + delay
@@ -451,3 +455,9 @@ class Uplink:
                 topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0
             )
             await asyncio.sleep(self.config.heartbeat_s)
+
+
+def _stop_asked() -> bool:
+    """Whether this task was cancelled and has not taken it back (Python 3.11: ``Task.cancelling``)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

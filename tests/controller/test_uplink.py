@@ -288,6 +288,32 @@ async def test_on_connect_hooks_run_at_every_connection_and_a_failing_one_keeps_
         assert uplink.connected
 
 
+async def test_one_cancel_stops_the_uplink_even_when_its_disconnect_fails(
+    broker: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lane stopping as its link fails: aiomqtt's disconnect raises an MqttError in place of the
+    cancel, which the reconnect loop took for a lost link and went round again (200 lanes of a test
+    went on reconnecting after their one cancel until pytest-timeout)."""
+    leave = aiomqtt.Client.__aexit__
+
+    async def failing_exit(self: aiomqtt.Client, *exc_info: object) -> None:
+        await leave(self, *exc_info)  # type: ignore[arg-type]
+        raise aiomqtt.MqttError("Disconnected during message iteration")
+
+    config = MqttConfig(host=broker.host, port=broker.port, reconnect_window_s=0.3)
+    uplink = Uplink(config, "lane-a1", Journal(tmp_path / "j.sqlite3"), rng=random.Random(2))
+    monkeypatch.setattr(aiomqtt.Client, "__aexit__", failing_exit)  # read as the link is entered
+    task = asyncio.create_task(uplink.run())
+    try:
+        await until(lambda: uplink.connected)
+        task.cancel()  # once, as a lane's shutdown does
+        done, _ = await asyncio.wait([task], timeout=10)
+        assert task in done and task.cancelled(), f"still running, {uplink.connections} connections"
+    finally:
+        monkeypatch.undo()  # a loop that took each cancel for a lost link stops at its next link
+        await cancel_until_done([task], recancel_s=0.5)
+
+
 async def test_a_full_disk_never_stops_the_uplink(broker: Mosquitto) -> None:
     """Issue 20: the generation bump and the forgetting on an ack fail on a full disk; the uplink
     still connects and drains, and forgets what the hub stored once space is back."""

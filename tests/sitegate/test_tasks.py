@@ -81,6 +81,27 @@ async def test_the_first_child_that_fails_stops_the_others_and_its_error_is_rais
     assert stubborn.cancels == 2
 
 
+async def test_a_cancel_of_the_caller_wins_over_errors_the_children_raise_as_they_stop() -> None:
+    """A child that fails on its cancel (aiomqtt's iterator: "Disconnected during message
+    iteration") must not turn the owner's stop into an error its reconnect loop would catch."""
+    stopping = asyncio.Event()
+
+    async def fails_when_stopped() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            stopping.set()
+            raise ConnectionError("Disconnected during message iteration") from None
+
+    together = asyncio.create_task(run_together({"receive": fails_when_stopped()}, recancel_s=QUICK_S))
+    await asyncio.sleep(0.01)
+    together.cancel()
+    async with asyncio.timeout(10):
+        await asyncio.gather(together, return_exceptions=True)
+    assert stopping.is_set()
+    assert together.cancelled()  # failed before: ExceptionGroup([ConnectionError(...)])
+
+
 async def test_children_that_all_end_end_the_run() -> None:
     ended: list[str] = []
 
