@@ -49,7 +49,7 @@ from controller.resend_timer import ResendTimer
 from controller.tls import tls_context
 from sitegate.backoff import backoff_delays
 from sitegate.mqtt_client import read_lost_connection
-from sitegate.tasks import run_together
+from sitegate.tasks import cancel_requested, run_together
 from wire.clock import Clock, SystemClock
 from wire.codec import decode, encode
 from wire.message_errors import TopicError, WireError
@@ -232,9 +232,7 @@ class Uplink:
                 self._client = None
                 if mqtt is not None:
                     read_lost_connection(mqtt)
-            if _stop_asked():
-                # A cancel that reached the link as it failed (aiomqtt's disconnect on the way out
-                # raised in its place) is a stop, not a lost link to reconnect.
+            if cancel_requested():  # a stop that reached the link as it failed: not a lost link
                 raise asyncio.CancelledError
             delay = self._delay(attempt)
             attempt += 1
@@ -455,9 +453,3 @@ class Uplink:
                 topic_for(self.device_id, Channel.HEARTBEAT), encode(self._heartbeat()), qos=0
             )
             await asyncio.sleep(self.config.heartbeat_s)
-
-
-def _stop_asked() -> bool:
-    """Whether this task was cancelled and has not taken it back (Python 3.11: ``Task.cancelling``)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0

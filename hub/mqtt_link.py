@@ -25,7 +25,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from hub.errors import HubError
 from sitegate.backoff import backoff_delays
 from sitegate.mqtt_client import read_lost_connection
-from sitegate.tasks import cancel_until_done
+from sitegate.tasks import cancel_requested, cancel_until_done
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +151,8 @@ class MqttLink:
                 self._live = None
                 if client is not None:
                     read_lost_connection(client)
+            if cancel_requested():  # a stop that reached the link as it failed: not a lost link
+                raise asyncio.CancelledError
             delay = self._backoff(attempt)
             attempt += 1
             await asyncio.sleep(delay)

@@ -46,6 +46,14 @@ async def _stop(tasks: Iterable[asyncio.Task[Any]], recancel_s: float) -> asynci
     return interrupted
 
 
+def cancel_requested() -> bool:
+    """Whether the running task was cancelled and has not taken it back (``Task.cancelling``): for
+    a reconnect loop to tell a stop from a lost link when aiomqtt's disconnect, on the way out of
+    a cancelled connection, raised an MqttError in the cancel's place."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _errors(tasks: Iterable[asyncio.Task[Any]]) -> list[BaseException]:
     return [error for task in tasks if not task.cancelled() and (error := task.exception()) is not None]
 

@@ -21,6 +21,7 @@ from sitegate.tasks import cancel_until_done
 from tests.controller.test_journal import make_event
 from tests.support.clock import FakeClock, site_time
 from tests.support.disk import small_disk
+from tests.support.failing_disconnect import make_disconnects_fail
 from wire.codec import decode, encode
 from wire.models import (
     AccessEvent,
@@ -294,15 +295,9 @@ async def test_one_cancel_stops_the_uplink_even_when_its_disconnect_fails(
     """A lane stopping as its link fails: aiomqtt's disconnect raises an MqttError in place of the
     cancel, which the reconnect loop took for a lost link and went round again (200 lanes of a test
     went on reconnecting after their one cancel until pytest-timeout)."""
-    leave = aiomqtt.Client.__aexit__
-
-    async def failing_exit(self: aiomqtt.Client, *exc_info: object) -> None:
-        await leave(self, *exc_info)  # type: ignore[arg-type]
-        raise aiomqtt.MqttError("Disconnected during message iteration")
-
     config = MqttConfig(host=broker.host, port=broker.port, reconnect_window_s=0.3)
     uplink = Uplink(config, "lane-a1", Journal(tmp_path / "j.sqlite3"), rng=random.Random(2))
-    monkeypatch.setattr(aiomqtt.Client, "__aexit__", failing_exit)  # read as the link is entered
+    make_disconnects_fail(monkeypatch)
     task = asyncio.create_task(uplink.run())
     try:
         await until(lambda: uplink.connected)
