@@ -1,9 +1,8 @@
 """The argon2 cost a process holds accounts to: what new hashes are made at, what a login rehashes
-weaker ones to, and what an unknown username's dummy hash costs."""
+weaker ones to, and what an unknown username's dummy hash costs. The tests that change the held
+cost take ``standard_argon2`` (tests/conftest.py), which puts the session's back after them."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import argon2
 import pytest
@@ -19,14 +18,6 @@ def cost_of(stored: str) -> Argon2Cost:
     return Argon2Cost(time_cost=parameters.time_cost, memory_kib=parameters.memory_cost)
 
 
-@pytest.fixture
-def held() -> Iterator[None]:
-    """Whatever a test holds the process to, the session's cost afterwards."""
-    before = passwords.held_cost()
-    yield
-    passwords.hold_accounts_to(before)
-
-
 def test_production_holds_to_owasps_minimum_and_tests_to_the_cheap_cost() -> None:
     assert Argon2Cost(time_cost=2, memory_kib=19 * 1024) == STANDARD
     assert CHEAP.memory_kib < STANDARD.memory_kib
@@ -34,7 +25,7 @@ def test_production_holds_to_owasps_minimum_and_tests_to_the_cheap_cost() -> Non
 
 
 @pytest.mark.parametrize("cost", [STANDARD, CHEAP])
-def test_hashes_rehash_and_dummy_follow_the_held_cost(held: None, cost: Argon2Cost) -> None:
+def test_hashes_rehash_and_dummy_follow_the_held_cost(standard_argon2: Argon2Cost, cost: Argon2Cost) -> None:
     other = CHEAP if cost == STANDARD else STANDARD
     passwords.hold_accounts_to(cost)
     made = passwords.hash_password(PASSWORD)
@@ -47,12 +38,13 @@ def test_hashes_rehash_and_dummy_follow_the_held_cost(held: None, cost: Argon2Co
     assert cost_of(passwords.dummy_hash()) == other
 
 
-def test_fast_hashes_are_cheap_whatever_is_held(held: None) -> None:
+def test_fast_hashes_are_cheap_whatever_is_held(standard_argon2: Argon2Cost) -> None:
     passwords.hold_accounts_to(STANDARD)
     assert cost_of(passwords.hash_password(PASSWORD, fast=True)) == CHEAP
 
 
-def test_hold_returns_what_was_held(held: None) -> None:
-    first = passwords.hold_accounts_to(STANDARD)
-    assert passwords.hold_accounts_to(first) == STANDARD
+def test_hold_returns_what_was_held(standard_argon2: Argon2Cost) -> None:
+    first = passwords.hold_accounts_to(CHEAP)
+    assert first == STANDARD  # the fixture's
+    assert passwords.hold_accounts_to(first) == CHEAP
     assert passwords.held_cost() == first
